@@ -1,0 +1,92 @@
+# dbaas-operator. `make` builds bin/dbaas-operator; `make test` runs everything CI runs.
+# Objects go to $(BUILD); a sanitizer build uses its own folder so the two never mix.
+
+CC       ?= cc
+BUILD    ?= build/default
+BIN      ?= bin
+PKGS     := libcurl libcjson yaml-0.1 openssl libuv
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Ipkg-c $(PKG_CFLAGS) -MMD -MP
+LDLIBS   = $(PKG_LIBS)
+
+LIB_SRC  := $(sort $(wildcard pkg-c/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libdbaas.a
+UNIT_SRC := $(sort $(wildcard test/unit/*.c))
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+TOOL_SRC := $(sort $(wildcard test/tools/*.c))
+TOOLS    := $(TOOL_SRC:test/tools/%.c=$(BIN)/%)
+
+.PHONY: all deps test unit integration asan valgrind clang run cluster-up cluster-down clean format
+.DEFAULT_GOAL := all
+
+all: $(BIN)/dbaas-operator $(BIN)/unit-tests $(TOOLS)
+
+deps:
+	@bash hack/install-deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BIN)/dbaas-operator: $(BUILD)/cmd/dbaas-operator/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/unit-tests: $(UNIT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BIN)/%: $(BUILD)/test/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(LDLIBS)
+
+unit: $(BIN)/unit-tests
+	$(BIN)/unit-tests
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, built apart from the rest.
+asan:
+	$(MAKE) BUILD=build/asan BIN=build/asan/bin \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    build/asan/bin/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/bin/unit-tests
+
+valgrind: $(BIN)/unit-tests
+	DBAAS_TEST_NOFORK=1 valgrind -q --leak-check=full --show-leak-kinds=definite,indirect \
+	    --errors-for-leak-kinds=definite,indirect --error-exitcode=99 $(BIN)/unit-tests
+
+# The same sources built with clang, warnings as errors, in a folder of its own.
+clang:
+	$(MAKE) CC=clang BUILD=build/clang BIN=build/clang/bin all
+
+integration: all
+	bash test/integration/run.sh
+
+test:
+	@bash test/run.sh
+
+run:
+	@bash hack/run.sh
+
+cluster-up:
+	@bash hack/cluster.sh up
+
+cluster-down:
+	@bash hack/cluster.sh down
+
+format:
+	clang-format -i $(LIB_SRC) $(UNIT_SRC) $(TOOL_SRC) $(wildcard pkg-c/*/*.h cmd/*/*.c test/unit/*.h)
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Builds the local test control plane from the Go module proxy at the versions pinned in
+# hack/versions.env: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+# and kwok. Binaries land in a cache outside the repository, one folder per version, and are
+# reused; a component is rebuilt only when its folder lacks a binary.
+#
+# Prints the bin folder of each component, one per line as NAME=PATH, when done.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+export CGO_ENABLED=0
+
+log() { printf 'build-control-plane: %s\n' "$*" >&2; }
+
+need_go() {
+    command -v go >/dev/null 2>&1 && return
+    [ -x /usr/local/go/bin/go ] && { export PATH=/usr/local/go/bin:$PATH; return; }
+    log "go not found: installing Debian's golang-go"
+    apt-get install -y -q golang-go >/dev/null
+}
+
+# A scratch module that requires what it builds; removed on exit.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+build_etcd() {
+    local out=$cache/etcd-$ETCD_VERSION
+    [ -x "$out/etcd" ] && return
+    log "etcd $ETCD_VERSION"
+    local mod=$work/etcd
+    mkdir -p "$mod"
+    # go install of the server module fails on its replace directives, so wrap etcdmain.
+    cat >"$mod/main.go" <<'GO'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+    (cd "$mod" && go mod init local/etcd >/dev/null 2>&1 &&
+        go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 &&
+        go mod tidy >/dev/null 2>&1 &&
+        go build -trimpath -ldflags='-s -w' -o "$out.tmp/etcd" .)
+    mv "$out.tmp" "$out"
+}
+
+# k8s.io/kubernetes replaces every staging module with ./staging/src/...; a module that
+# imports it must replace each with the published module at the matching v0 version.
+# The list comes from the module's own go.mod, never typed by hand.
+kube_replaces() {
+    local gomod staging
+    gomod=$(cd "$1" && go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" |
+        sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+    [ -f "$gomod" ] || { log "no go.mod for k8s.io/kubernetes@$KUBERNETES_VERSION"; return 1; }
+    staging=v0.${KUBERNETES_VERSION#v1.}
+    awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod" |
+        while read -r m; do printf -- '-replace=%s=%s@%s\n' "$m" "$m" "$staging"; done
+}
+
+build_kubernetes() {
+    local out=$cache/kubernetes-$KUBERNETES_VERSION
+    [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] &&
+        [ -x "$out/kube-scheduler" ] && [ -x "$out/kubectl" ] && return
+    log "kubernetes $KUBERNETES_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
+    local mod=$work/kubernetes
+    mkdir -p "$mod"
+    (cd "$mod" && go mod init local/kubernetes >/dev/null 2>&1)
+    local -a replaces
+    mapfile -t replaces < <(kube_replaces "$mod")
+    [ "${#replaces[@]}" -gt 10 ] || { log "found only ${#replaces[@]} staging replaces"; return 1; }
+    local minor=${KUBERNETES_VERSION#v1.}
+    minor=${minor%%.*}
+    local pkg=k8s.io/component-base/version
+    local ldflags="-s -w -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+    ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+    local -a cmds=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+        k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+    (cd "$mod" &&
+        go mod edit "${replaces[@]}" &&
+        go get "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null 2>&1 &&
+        for c in "${cmds[@]}"; do go get "$c@$KUBERNETES_VERSION" >/dev/null 2>&1; done &&
+        mkdir -p "$out.tmp" &&
+        go build -trimpath -ldflags="$ldflags" -o "$out.tmp/" "${cmds[@]}")
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+}
+
+build_kwok() {
+    local out=$cache/kwok-$KWOK_VERSION
+    [ -x "$out/kwok" ] && return
+    log "kwok $KWOK_VERSION"
+    GOBIN=$out.tmp go install -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+}
+
+main() {
+    need_go
+    mkdir -p "$cache"
+    local what=${1:-all}
+    case $what in
+    etcd) build_etcd ;;
+    kubernetes) build_kubernetes ;;
+    kwok) build_kwok ;;
+    all) build_etcd; build_kubernetes; build_kwok ;;
+    *) log "usage: $0 [all|etcd|kubernetes|kwok]"; exit 2 ;;
+    esac
+    printf 'ETCD_BIN=%s\n' "$cache/etcd-$ETCD_VERSION"
+    printf 'KUBE_BIN=%s\n' "$cache/kubernetes-$KUBERNETES_VERSION"
+    printf 'KWOK_BIN=%s\n' "$cache/kwok-$KWOK_VERSION"
+}
+
+main "$@"

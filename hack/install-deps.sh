@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, what building and testing dbaas-operator needs and the machine lacks.
+# Idempotent: a package already installed is left alone, and apt-get runs only when one is missing.
+# Go (only to build the test control plane) is installed when no go is on PATH or in /usr/local/go.
+set -euo pipefail
+
+pkgs=(gcc clang make pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev libssl-dev
+      libuv1-dev openssl valgrind curl ca-certificates)
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+    pkgs+=(golang-go)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
