@@ -1,0 +1,70 @@
+/*
+ * core: what every dbaas-operator module shares.
+ *
+ * - One error enum. Functions return CORE_OK (0) or a negative core_err.
+ * - core_buf: a growable byte buffer with a hard cap. On any failure the buffer frees
+ *   itself, so a caller that sees an error has nothing left to clean up.
+ * - core_b64_decode: strict base64 (standard alphabet, padding optional, whitespace skipped).
+ *
+ * Nothing here prints, exits or blocks.
+ */
+#ifndef DBAAS_CORE_H
+#define DBAAS_CORE_H
+
+#include <stddef.h>
+
+typedef enum {
+    CORE_OK        = 0,
+    CORE_ENOMEM    = -1,  /* allocation failed */
+    CORE_EINVAL    = -2,  /* bad argument or malformed input */
+    CORE_ETOOBIG   = -3,  /* a bounded buffer would exceed its cap */
+    CORE_ENOENT    = -4,  /* a named file, key or object does not exist */
+    CORE_EIO       = -5,  /* reading or writing a file failed */
+    CORE_ETLS      = -6,  /* TLS handshake or certificate verification failed */
+    CORE_ECONN     = -7,  /* could not connect, or the connection broke */
+    CORE_ETIMEDOUT = -8,  /* a request ran out of time */
+    CORE_EHTTP     = -9,  /* the server answered with an unexpected HTTP status */
+    CORE_EPROTO    = -10, /* the server's answer could not be understood */
+    CORE_ECANCELED = -11, /* the operation was cancelled before it finished */
+    CORE_EINTERNAL = -12  /* a library we call failed in a way we do not expect */
+} core_err;
+
+/* A short, static, human-readable name for an error code; never NULL. */
+const char *core_strerror(int err);
+
+typedef struct {
+    char  *data;  /* NUL-terminated when non-NULL; owned by the buffer */
+    size_t len;
+    size_t cap;   /* allocated bytes */
+    size_t max;   /* hard cap on len */
+} core_buf;
+
+/* Sets up an empty buffer that may hold at most max bytes. Allocates nothing. */
+void core_buf_init(core_buf *b, size_t max);
+
+/* Appends n bytes. On CORE_ETOOBIG or CORE_ENOMEM the buffer is freed and emptied. */
+int core_buf_add(core_buf *b, const void *p, size_t n);
+
+/* Appends printf-formatted text, under the same rules as core_buf_add. */
+int core_buf_printf(core_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Hands the data to the caller (who frees it with free()) and empties the buffer. */
+char *core_buf_take(core_buf *b);
+
+void core_buf_reset(core_buf *b);
+void core_buf_free(core_buf *b);
+
+/*
+ * Decodes base64 text of length n into a new allocation (*out, *outlen). Whitespace is
+ * skipped; any other character outside the alphabet, bad padding or a truncated
+ * quantum gives CORE_EINVAL. *out is NUL-terminated for convenience. Caller frees *out.
+ */
+int core_b64_decode(const char *in, size_t n, unsigned char **out, size_t *outlen);
+
+/*
+ * Reads a whole file of at most max bytes into a NUL-terminated allocation.
+ * For start-up configuration only: it uses blocking stdio.
+ */
+int core_read_file(const char *path, size_t max, char **out, size_t *outlen);
+
+#endif

@@ -1,0 +1,370 @@
+#include "kubeconfig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "core/core.h"
+
+
+typedef struct {
+    yaml_document_t *doc;
+    const char      *name;     /* for messages */
+    const char      *base_dir;
+    char            *err;
+    size_t           errlen;
+} parse_ctx;
+
+
+static int
+fail(parse_ctx *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+fail(parse_ctx *p, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    int     n;
+
+    if (!p->errlen)
+        return rc;
+    n = snprintf(p->err, p->errlen, "kubeconfig %s: ", p->name);
+    if (n < 0 || (size_t)n >= p->errlen)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+
+static yaml_node_t *
+map_get(yaml_document_t *doc, yaml_node_t *map, const char *key)
+{
+    yaml_node_pair_t *pair;
+
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *k = yaml_document_get_node(doc, pair->key);
+
+        if (k && k->type == YAML_SCALAR_NODE && strlen(key) == k->data.scalar.length &&
+            memcmp(k->data.scalar.value, key, k->data.scalar.length) == 0)
+            return yaml_document_get_node(doc, pair->value);
+    }
+    return NULL;
+}
+
+
+/* The scalar's text (NUL-terminated by libyaml), or NULL for a missing or non-scalar node. */
+static const char *
+scalar(yaml_node_t *n)
+{
+    if (!n || n->type != YAML_SCALAR_NODE)
+        return NULL;
+    return (const char *)n->data.scalar.value;
+}
+
+
+static const char *
+map_str(yaml_document_t *doc, yaml_node_t *map, const char *key)
+{
+    const char *s = scalar(map_get(doc, map, key));
+
+    return s && *s ? s : NULL;
+}
+
+
+/* In a list of {name: X, <field>: {...}} entries, the <field> map of the one named name. */
+static yaml_node_t *
+named_entry(yaml_document_t *doc, yaml_node_t *root, const char *list, const char *field,
+            const char *name)
+{
+    yaml_node_t      *seq = map_get(doc, root, list);
+    yaml_node_item_t *it;
+
+    if (!seq || seq->type != YAML_SEQUENCE_NODE)
+        return NULL;
+    for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *entry = yaml_document_get_node(doc, *it);
+        const char  *n = map_str(doc, entry, "name");
+
+        if (n && strcmp(n, name) == 0) {
+            yaml_node_t *body = map_get(doc, entry, field);
+
+            return body && body->type == YAML_MAPPING_NODE ? body : NULL;
+        }
+    }
+    return NULL;
+}
+
+
+static int
+dup_str(const char *s, char **out)
+{
+    *out = strdup(s);
+    return *out ? CORE_OK : CORE_ENOMEM;
+}
+
+
+/*
+ * Fills *out from either "<field>-data" (base64) or "<field>" (a path), preferring the
+ * inline data as kubectl does. Neither present leaves *out NULL.
+ */
+static int
+load_pem(parse_ctx *p, yaml_node_t *map, const char *what, const char *field,
+         unsigned char **out, size_t *outlen)
+{
+    char        key[64];
+    const char *data, *path;
+    char       *full = NULL, *text = NULL;
+    int         rc;
+
+    snprintf(key, sizeof key, "%s-data", field);
+    data = map_str(p->doc, map, key);
+    if (data) {
+        rc = core_b64_decode(data, strlen(data), out, outlen);
+        if (rc == CORE_EINVAL)
+            return fail(p, rc, "%s: %s is not valid base64", what, key);
+        if (rc)
+            return fail(p, rc, "%s: %s: %s", what, key, core_strerror(rc));
+        if (*outlen == 0)
+            return fail(p, CORE_EINVAL, "%s: %s is empty", what, key);
+        return CORE_OK;
+    }
+    path = map_str(p->doc, map, field);
+    if (!path)
+        return CORE_OK;
+    if (path[0] != '/' && p->base_dir) {
+        size_t n = strlen(p->base_dir) + strlen(path) + 2;
+
+        full = malloc(n);
+        if (!full)
+            return fail(p, CORE_ENOMEM, "%s: out of memory", what);
+        snprintf(full, n, "%s/%s", p->base_dir, path);
+        path = full;
+    }
+    rc = core_read_file(path, KCFG_MAX_FILE, &text, outlen);
+    if (rc) {
+        fail(p, rc, "%s: %s %s: %s", what, field, path, core_strerror(rc));
+        goto out;
+    }
+    *out = (unsigned char *)text;
+out:
+    free(full);
+    return rc;
+}
+
+
+static int
+load_cluster(parse_ctx *p, yaml_node_t *cluster, const char *name, kcfg *out)
+{
+    char        what[300];
+    const char *server, *s;
+    size_t      n;
+    int         rc;
+
+    snprintf(what, sizeof what, "cluster \"%s\"", name);
+    server = map_str(p->doc, cluster, "server");
+    if (!server)
+        return fail(p, CORE_EINVAL, "%s has no server", what);
+    if (strncmp(server, "https://", 8) != 0)
+        return fail(p, CORE_EINVAL, "%s: server %s is not an https:// URL", what, server);
+    s = scalar(map_get(p->doc, cluster, "insecure-skip-tls-verify"));
+    if (s && strcmp(s, "true") == 0)
+        return fail(p, CORE_EINVAL,
+                    "%s sets insecure-skip-tls-verify; TLS to the API server is always verified",
+                    what);
+    rc = dup_str(server, &out->server);
+    if (rc)
+        return fail(p, rc, "out of memory");
+    n = strlen(out->server);
+    while (n > 8 && out->server[n - 1] == '/')
+        out->server[--n] = '\0';
+    s = map_str(p->doc, cluster, "tls-server-name");
+    if (s && (rc = dup_str(s, &out->tls_server_name)))
+        return fail(p, rc, "out of memory");
+    return load_pem(p, cluster, what, "certificate-authority", &out->ca, &out->ca_len);
+}
+
+
+static int
+load_user(parse_ctx *p, yaml_node_t *user, const char *name, kcfg *out)
+{
+    char        what[300];
+    const char *token, *token_file;
+    char       *text = NULL;
+    size_t      len = 0;
+    int         rc;
+
+    snprintf(what, sizeof what, "user \"%s\"", name);
+    if (map_get(p->doc, user, "exec") || map_get(p->doc, user, "auth-provider"))
+        return fail(p, CORE_EINVAL,
+                    "%s uses an exec or auth-provider credential plugin, which is not supported yet",
+                    what);
+    rc = load_pem(p, user, what, "client-certificate", &out->cert, &out->cert_len);
+    if (rc)
+        return rc;
+    rc = load_pem(p, user, what, "client-key", &out->key, &out->key_len);
+    if (rc)
+        return rc;
+    if (!out->cert != !out->key)
+        return fail(p, CORE_EINVAL, "%s has a client %s but no client %s", what,
+                    out->cert ? "certificate" : "key", out->cert ? "key" : "certificate");
+    token = map_str(p->doc, user, "token");
+    token_file = map_str(p->doc, user, "tokenFile");
+    if (token) {
+        rc = dup_str(token, &out->token);
+        return rc ? fail(p, rc, "out of memory") : CORE_OK;
+    }
+    if (token_file) {
+        rc = core_read_file(token_file, 64 * 1024, &text, &len);
+        if (rc)
+            return fail(p, rc, "%s: tokenFile %s: %s", what, token_file, core_strerror(rc));
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+            text[--len] = '\0';
+        out->token = text;
+    }
+    return CORE_OK;
+}
+
+
+int
+kcfg_parse(const char *text, size_t len, const char *name, const char *base_dir,
+           const char *context, kcfg *out, char *err, size_t errlen)
+{
+    yaml_parser_t   parser;
+    yaml_document_t doc;
+    yaml_node_t    *root, *ctx, *cluster, *user;
+    const char     *cluster_name, *user_name, *ns;
+    parse_ctx       p = {&doc, name, base_dir, err, errlen};
+    int             parser_ok = 0, doc_ok = 0, rc = CORE_OK;
+
+    memset(out, 0, sizeof *out);
+    if (errlen)
+        err[0] = '\0';
+    if (!yaml_parser_initialize(&parser))
+        return fail(&p, CORE_ENOMEM, "out of memory");
+    parser_ok = 1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        rc = fail(&p, CORE_EINVAL, "not valid YAML: %s at line %zu",
+                  parser.problem ? parser.problem : "parse error", parser.problem_mark.line + 1);
+        goto out;
+    }
+    doc_ok = 1;
+    root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) {
+        rc = fail(&p, CORE_EINVAL, "not a kubeconfig (the top level is not a mapping)");
+        goto out;
+    }
+    if (!context)
+        context = map_str(&doc, root, "current-context");
+    if (!context) {
+        rc = fail(&p, CORE_EINVAL, "no current-context is set and no context was given");
+        goto out;
+    }
+    ctx = named_entry(&doc, root, "contexts", "context", context);
+    if (!ctx) {
+        rc = fail(&p, CORE_ENOENT, "context \"%s\" not found", context);
+        goto out;
+    }
+    cluster_name = map_str(&doc, ctx, "cluster");
+    user_name = map_str(&doc, ctx, "user");
+    if (!cluster_name) {
+        rc = fail(&p, CORE_EINVAL, "context \"%s\" names no cluster", context);
+        goto out;
+    }
+    cluster = named_entry(&doc, root, "clusters", "cluster", cluster_name);
+    if (!cluster) {
+        rc = fail(&p, CORE_ENOENT, "cluster \"%s\" (of context \"%s\") not found", cluster_name,
+                  context);
+        goto out;
+    }
+    rc = load_cluster(&p, cluster, cluster_name, out);
+    if (rc)
+        goto out;
+    if (user_name) {
+        user = named_entry(&doc, root, "users", "user", user_name);
+        if (!user) {
+            rc = fail(&p, CORE_ENOENT, "user \"%s\" (of context \"%s\") not found", user_name,
+                      context);
+            goto out;
+        }
+        rc = load_user(&p, user, user_name, out);
+        if (rc)
+            goto out;
+    }
+    ns = map_str(&doc, ctx, "namespace");
+    if ((rc = dup_str(context, &out->context)) || (rc = dup_str(ns ? ns : "default", &out->namespace)))
+        rc = fail(&p, rc, "out of memory");
+out:
+    if (rc)
+        kcfg_free(out);
+    if (doc_ok)
+        yaml_document_delete(&doc);
+    if (parser_ok)
+        yaml_parser_delete(&parser);
+    return rc;
+}
+
+
+int
+kcfg_load(const char *path, const char *context, kcfg *out, char *err, size_t errlen)
+{
+    char       *text = NULL, *dir = NULL, *slash;
+    size_t      len = 0;
+    int         rc;
+
+    memset(out, 0, sizeof *out);
+    rc = core_read_file(path, KCFG_MAX_FILE, &text, &len);
+    if (rc) {
+        if (errlen)
+            snprintf(err, errlen, "kubeconfig %s: %s", path,
+                     rc == CORE_ENOENT ? "no such file" : core_strerror(rc));
+        return rc;
+    }
+    dir = strdup(path);
+    if (!dir) {
+        rc = CORE_ENOMEM;
+        goto out;
+    }
+    slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';  /* a file in the root folder */
+    else if (slash)
+        *slash = '\0';
+    rc = kcfg_parse(text, len, path, slash ? dir : NULL, context, out, err, errlen);
+out:
+    free(dir);
+    free(text);
+    return rc;
+}
+
+
+/* Key material is wiped before it is freed so it does not linger in freed heap. */
+static void
+free_secret(void *p, size_t n)
+{
+    if (!p)
+        return;
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+    free(p);
+}
+
+
+void
+kcfg_free(kcfg *c)
+{
+    free(c->context);
+    free(c->server);
+    free(c->namespace);
+    free(c->ca);
+    free(c->cert);
+    free(c->tls_server_name);
+    free_secret(c->key, c->key_len);
+    free_secret(c->token, c->token ? strlen(c->token) : 0);
+    memset(c, 0, sizeof *c);
+}

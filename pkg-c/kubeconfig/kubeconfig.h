@@ -1,0 +1,49 @@
+/*
+ * kubeconfig: loads the connection settings of one context from a kubeconfig file.
+ *
+ * Reads clusters/users/contexts with libyaml. Certificates and keys, whether given inline
+ * (*-data, base64) or as file paths (relative to the kubeconfig's folder), end up in memory
+ * in the kcfg struct, so the transport hands them to libcurl as blobs: no temporary files.
+ *
+ * Errors are one line in the caller's buffer, naming the file and the field at fault.
+ * Start-up only: reading files here uses blocking stdio.
+ */
+#ifndef DBAAS_KUBECONFIG_H
+#define DBAAS_KUBECONFIG_H
+
+#include <stddef.h>
+
+/* A kubeconfig or a file it names may be at most this large. */
+#define KCFG_MAX_FILE (4u * 1024 * 1024)
+
+typedef struct {
+    char          *context;   /* name of the context in use */
+    char          *server;    /* https://host:port, without a trailing slash */
+    char          *namespace; /* the context's namespace, "default" when unset */
+    unsigned char *ca;        /* PEM CA bundle; NULL means the system's CAs */
+    size_t         ca_len;
+    unsigned char *cert;      /* PEM client certificate, or NULL */
+    size_t         cert_len;
+    unsigned char *key;       /* PEM client key, or NULL */
+    size_t         key_len;
+    char          *token;     /* bearer token, or NULL; never to be logged */
+    char          *tls_server_name; /* overrides the name checked in the server cert */
+} kcfg;
+
+/*
+ * Loads the context named context (NULL: current-context) from the file at path.
+ * On success fills *out, which the caller releases with kcfg_free. On failure *out is
+ * left empty (safe to kcfg_free) and err holds one line.
+ */
+int kcfg_load(const char *path, const char *context, kcfg *out, char *err, size_t errlen);
+
+/*
+ * The same from text in memory; file paths inside resolve against base_dir
+ * (NULL: the current directory). name is used in error messages only.
+ */
+int kcfg_parse(const char *text, size_t len, const char *name, const char *base_dir,
+               const char *context, kcfg *out, char *err, size_t errlen);
+
+void kcfg_free(kcfg *c);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * A small unit-test harness. Each TEST(name) registers itself before main runs; the runner
+ * (main.c) runs each test in a child process of its own, so a crash fails one test, not the
+ * run, and prints "N passed, N failed" last. DBAAS_TEST_NOFORK=1 runs tests in-process
+ * (for valgrind). Arguments select tests whose names contain any of them.
+ */
+#ifndef DBAAS_TEST_H
+#define DBAAS_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*test_fn)(void);
+
+void test_register(const char *name, test_fn fn);
+void test_fail(const char *file, int line, const char *what);
+
+#define TEST(name)                                                         \
+    static void test_##name(void);                                         \
+    __attribute__((constructor)) static void test_register_##name(void)    \
+    {                                                                      \
+        test_register(#name, test_##name);                                 \
+    }                                                                      \
+    static void test_##name(void)
+
+#define ASSERT(expr)                                                       \
+    do {                                                                   \
+        if (!(expr))                                                       \
+            test_fail(__FILE__, __LINE__, #expr);                          \
+    } while (0)
+
+#define ASSERT_EQ(a, b)                                                    \
+    do {                                                                   \
+        long long a_ = (long long)(a), b_ = (long long)(b);                \
+        if (a_ != b_) {                                                    \
+            char m_[256];                                                  \
+            snprintf(m_, sizeof m_, "%s == %s (%lld != %lld)", #a, #b, a_, b_); \
+            test_fail(__FILE__, __LINE__, m_);                             \
+        }                                                                  \
+    } while (0)
+
+#define ASSERT_STR(a, b)                                                   \
+    do {                                                                   \
+        const char *a_ = (a), *b_ = (b);                                   \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                           \
+            char m_[512];                                                  \
+            snprintf(m_, sizeof m_, "%s == %s (\"%s\" != \"%s\")", #a, #b, \
+                     a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
+            test_fail(__FILE__, __LINE__, m_);                             \
+        }                                                                  \
+    } while (0)
+
+#define ASSERT_CONTAINS(hay, needle)                                       \
+    do {                                                                   \
+        const char *h_ = (hay), *n_ = (needle);                            \
+        if (!h_ || !strstr(h_, n_)) {                                      \
+            char m_[768];                                                  \
+            snprintf(m_, sizeof m_, "\"%s\" contains \"%s\"", h_ ? h_ : "(null)", n_); \
+            test_fail(__FILE__, __LINE__, m_);                             \
+        }                                                                  \
+    } while (0)
+
+#endif

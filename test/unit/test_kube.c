@@ -1,0 +1,138 @@
+#include "core/core.h"
+#include "kube/kube.h"
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct {
+    int  calls;
+    int  err;
+    long status;
+    char message[512];
+} outcome;
+
+
+static void
+record(const kube_response *res, void *data)
+{
+    outcome *o = data;
+
+    o->calls++;
+    o->err = res->err;
+    o->status = res->status;
+    snprintf(o->message, sizeof o->message, "%s", res->message);
+}
+
+
+/* A loopback port with nothing listening: bind, read the port, close. */
+static int
+closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t          len = sizeof a;
+    int                fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    ASSERT(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+
+TEST(kube_refused_connection_reports_and_loop_closes)
+{
+    uv_loop_t    loop;
+    kube_client *c = NULL;
+    kcfg         cfg;
+    char         server[64], err[256];
+    outcome      o = {0};
+    kube_req     req = {.path = "/version", .timeout_ms = 5000};
+
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", closed_port());
+    cfg.server = server;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o), CORE_OK);
+    ASSERT_EQ(o.calls, 0); /* never called back from inside kube_request */
+    while (o.calls == 0 && uv_run(&loop, UV_RUN_ONCE))
+        ;
+    ASSERT_EQ(o.calls, 1);
+    ASSERT_EQ(o.err, CORE_ECONN);
+    ASSERT_EQ(o.status, 0);
+    ASSERT_CONTAINS(o.message, server);
+    kube_client_close(c);
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+
+TEST(kube_close_cancels_requests_in_flight)
+{
+    uv_loop_t          loop;
+    kube_client       *c = NULL;
+    kcfg               cfg;
+    char               server[64], err[256];
+    outcome            o1 = {0}, o2 = {0};
+    kube_req           req = {.path = "/version"};
+    struct sockaddr_in a;
+    socklen_t          len = sizeof a;
+    int                lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+    /* A listener that accepts into its backlog and never answers keeps requests pending. */
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0);
+    ASSERT(listen(lfd, 8) == 0);
+    ASSERT(getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", ntohs(a.sin_port));
+    memset(&cfg, 0, sizeof cfg);
+    cfg.server = server;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o1), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o2), CORE_OK);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ASSERT_EQ(o1.calls + o2.calls, 0);
+    kube_client_close(c);
+    ASSERT_EQ(o1.calls, 1);
+    ASSERT_EQ(o2.calls, 1);
+    ASSERT_EQ(o1.err, CORE_ECANCELED);
+    ASSERT_EQ(o2.err, CORE_ECANCELED);
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    close(lfd);
+}
+
+
+TEST(kube_rejects_bad_arguments)
+{
+    uv_loop_t    loop;
+    kube_client *c = NULL;
+    kcfg         cfg;
+    char         err[256];
+    kube_req     req = {.path = "version"};
+    outcome      o = {0};
+
+    memset(&cfg, 0, sizeof cfg);
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "no server");
+    cfg.server = "https://127.0.0.1:1";
+    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o), CORE_EINVAL);
+    kube_client_close(c);
+    ASSERT_EQ(kube_request(c, &req, record, &o), CORE_ECANCELED);
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    ASSERT_EQ(o.calls, 0);
+}
