@@ -25,6 +25,7 @@ core_strerror(int err)
     case CORE_EPROTO:    return "protocol error";
     case CORE_ECANCELED: return "cancelled";
     case CORE_EINTERNAL: return "internal error";
+    case CORE_EAUTH:     return "authentication failed";
     }
     return "unknown error";
 }

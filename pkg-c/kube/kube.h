@@ -3,13 +3,23 @@
  *
  * One libcurl multi handle, driven by libuv poll and timer handles, carries every request.
  * HTTP/2 is negotiated over TLS and requests wait for a multiplexed stream (PIPEWAIT), so
- * they share one connection. TLS is always verified: against the kubeconfig's CA, else the
- * system's. Client certificates and keys are handed to libcurl from memory.
+ * they share one connection; libcurl opens another only past the server's stream limit.
+ * TLS is always verified: against the kubeconfig's CA, else the system's. Client
+ * certificates and keys are handed to libcurl from memory.
  *
- * Ownership: the client copies what it needs from the kcfg; the caller may free that
- * after kube_client_new. Callbacks run on the loop thread, never inside kube_request.
- * kube_client_close cancels what is in flight (each callback then sees CORE_ECANCELED)
- * and frees the client from libuv close callbacks: keep running the loop until it is done.
+ * Credentials: a static token, a token file (re-read every 60 s and after a 401, so a
+ * rotated token is used without a restart), or an exec plugin (run with uv_spawn when the
+ * client first needs a token, again before the token expires and after a 401). Requests
+ * made while credentials are being fetched wait for them.
+ *
+ * Retries: a 429, or a 503 with Retry-After, is retried after the delay the server asks for
+ * (capped at 30 s), at most 3 times. Other failures go to the caller.
+ *
+ * Ownership: the client copies what it needs from the kcfg; the caller may free that after
+ * kube_client_new. Callbacks run on the loop thread, never inside kube_request. After
+ * kube_cancel the callback is never called. kube_client_close finishes every request still
+ * open with CORE_ECANCELED and frees the client from libuv close callbacks: keep running
+ * the loop until it returns.
  */
 #ifndef DBAAS_KUBE_H
 #define DBAAS_KUBE_H
@@ -19,15 +29,16 @@
 
 #include "kubeconfig/kubeconfig.h"
 
-/* A response body may be at most this large unless the request says otherwise. */
+/* A buffered response body may be at most this large unless the request says otherwise. */
 #define KUBE_MAX_BODY (64u * 1024 * 1024)
 
 typedef struct kube_client kube_client;
+typedef struct kube_call   kube_call;
 
 typedef struct {
     int         err;      /* CORE_OK when an HTTP answer arrived, whatever its status */
     long        status;   /* HTTP status, 0 without an answer */
-    const char *body;     /* NUL-terminated; valid only during the callback */
+    const char *body;     /* NUL-terminated; valid only during the callback; "" when streamed */
     size_t      body_len;
     const char *message;  /* one line describing err; "" when err is CORE_OK */
     int         http_version; /* 2 for HTTP/2, 1 for HTTP/1.x, 0 unknown */
@@ -35,14 +46,25 @@ typedef struct {
 
 typedef void (*kube_done_cb)(const kube_response *res, void *data);
 
+/*
+ * Receives the body of a 2xx answer as it arrives, for watches. Returns CORE_OK to go on or
+ * a negative code to end the request, which then completes with that code as res->err.
+ */
+typedef int (*kube_data_cb)(const char *p, size_t n, void *data);
+
 typedef struct {
-    const char *method;       /* "GET" when NULL */
-    const char *path;         /* starts with '/', already escaped */
-    const char *content_type; /* for a body; "application/json" when NULL */
-    const char *body;         /* copied; may be NULL */
-    size_t      body_len;
-    long        timeout_ms;   /* 0: the client's default (30 s) */
+    const char  *method;       /* "GET" when NULL */
+    const char  *path;         /* starts with '/', query already escaped */
+    const char  *content_type; /* for a body; "application/json" when NULL */
+    const char  *body;         /* copied; may be NULL */
+    size_t       body_len;
+    long         timeout_ms;   /* 0: the client's default (30 s); -1: none (watches) */
+    size_t       max_body;     /* 0: KUBE_MAX_BODY */
+    kube_data_cb on_data;      /* stream a 2xx body here instead of buffering it */
 } kube_req;
+
+/* Told of every answer (or failure, status 0): for request metrics. */
+typedef void (*kube_observer_cb)(const char *method, long status, void *data);
 
 /*
  * Creates a client for cfg on loop. On failure *out is NULL and err holds one line.
@@ -50,16 +72,28 @@ typedef struct {
 int kube_client_new(uv_loop_t *loop, const kcfg *cfg, kube_client **out, char *err,
                     size_t errlen);
 
-/* Starts a request; cb runs exactly once when it ends, unless this returns an error. */
-int kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data);
+/*
+ * Starts a request. cb runs exactly once when it ends, unless this returns an error or the
+ * call is cancelled. *call (when call is not NULL) identifies it for kube_cancel and is
+ * valid until cb starts.
+ */
+int kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data,
+                 kube_call **call);
 
-/* The server URL the client talks to. */
+/*
+ * Stops a request; its callback is not called. The call handle is invalid afterwards.
+ * Not from inside a kube_data_cb: return an error code from it instead.
+ */
+void kube_cancel(kube_call *call);
+
 const char *kube_client_server(const kube_client *c);
 
-/* Counts of connections libcurl opened so far (for tests and metrics). */
+/* Connections libcurl opened so far (for tests and metrics). */
 long kube_client_connects(const kube_client *c);
 
-/* Cancels all requests and frees the client once the loop has run its close callbacks. */
+void kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data);
+
+/* Cancels all requests (callbacks see CORE_ECANCELED) and frees the client asynchronously. */
 void kube_client_close(kube_client *c);
 
 #endif

@@ -189,20 +189,119 @@ load_cluster(parse_ctx *p, yaml_node_t *cluster, const char *name, kcfg *out)
 }
 
 
+/* A NULL-terminated array of copies of the sequence's scalars (or "NAME=value" pairs). */
+static int
+load_strv(parse_ctx *p, yaml_node_t *seq, int env_pairs, char ***out)
+{
+    yaml_node_item_t *it;
+    size_t            n = 0, i = 0;
+    char            **v = NULL;
+
+    *out = NULL;
+    if (!seq)
+        return CORE_OK;
+    if (seq->type != YAML_SEQUENCE_NODE)
+        return CORE_EINVAL;
+    n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return CORE_ENOMEM;
+    for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+        yaml_node_t *node = yaml_document_get_node(p->doc, *it);
+        const char  *s = scalar(node);
+        core_buf     b;
+
+        if (env_pairs) {
+            const char *name = map_str(p->doc, node, "name");
+            const char *value = scalar(map_get(p->doc, node, "value"));
+
+            if (!name)
+                goto bad;
+            core_buf_init(&b, 64 * 1024);
+            if (core_buf_printf(&b, "%s=%s", name, value ? value : ""))
+                goto bad;
+            v[i++] = core_buf_take(&b);
+            continue;
+        }
+        if (!s || !(v[i++] = strdup(s)))
+            goto bad;
+    }
+    *out = v;
+    return CORE_OK;
+bad:
+    while (i)
+        free(v[--i]);
+    free(v);
+    return CORE_EINVAL;
+}
+
+
+static void
+free_strv(char **v)
+{
+    char **p;
+
+    for (p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}
+
+
+static int
+load_exec(parse_ctx *p, yaml_node_t *exec, const char *what, kcfg *out)
+{
+    const char *command = map_str(p->doc, exec, "command");
+    const char *api = map_str(p->doc, exec, "apiVersion");
+    kcfg_exec  *e;
+
+    if (!command)
+        return fail(p, CORE_EINVAL, "%s: exec has no command", what);
+    e = calloc(1, sizeof *e);
+    if (!e)
+        return fail(p, CORE_ENOMEM, "out of memory");
+    out->exec = e;
+    if (!(e->command = strdup(command)) ||
+        !(e->api_version = strdup(api ? api : "client.authentication.k8s.io/v1")))
+        return fail(p, CORE_ENOMEM, "out of memory");
+    if (load_strv(p, map_get(p->doc, exec, "args"), 0, &e->args))
+        return fail(p, CORE_EINVAL, "%s: exec args must be a list of strings", what);
+    if (load_strv(p, map_get(p->doc, exec, "env"), 1, &e->env))
+        return fail(p, CORE_EINVAL, "%s: exec env must be a list of {name, value}", what);
+    return CORE_OK;
+}
+
+
+static int
+load_token_file(parse_ctx *p, const char *what, const char *path, kcfg *out)
+{
+    char  *text = NULL;
+    size_t len = 0;
+    int    rc;
+
+    rc = core_read_file(path, 64 * 1024, &text, &len);
+    if (rc)
+        return fail(p, rc, "%s: token file %s: %s", what, path, core_strerror(rc));
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+        text[--len] = '\0';
+    out->token = text;
+    if (!(out->token_file = strdup(path)))
+        return fail(p, CORE_ENOMEM, "out of memory");
+    return CORE_OK;
+}
+
+
 static int
 load_user(parse_ctx *p, yaml_node_t *user, const char *name, kcfg *out)
 {
     char        what[300];
     const char *token, *token_file;
-    char       *text = NULL;
-    size_t      len = 0;
+    yaml_node_t *exec;
     int         rc;
 
     snprintf(what, sizeof what, "user \"%s\"", name);
-    if (map_get(p->doc, user, "exec") || map_get(p->doc, user, "auth-provider"))
+    if (map_get(p->doc, user, "auth-provider"))
         return fail(p, CORE_EINVAL,
-                    "%s uses an exec or auth-provider credential plugin, which is not supported yet",
-                    what);
+                    "%s uses an auth-provider plugin, which is not supported (use exec)", what);
     rc = load_pem(p, user, what, "client-certificate", &out->cert, &out->cert_len);
     if (rc)
         return rc;
@@ -212,20 +311,17 @@ load_user(parse_ctx *p, yaml_node_t *user, const char *name, kcfg *out)
     if (!out->cert != !out->key)
         return fail(p, CORE_EINVAL, "%s has a client %s but no client %s", what,
                     out->cert ? "certificate" : "key", out->cert ? "key" : "certificate");
+    exec = map_get(p->doc, user, "exec");
+    if (exec && (rc = load_exec(p, exec, what, out)))
+        return rc;
     token = map_str(p->doc, user, "token");
     token_file = map_str(p->doc, user, "tokenFile");
     if (token) {
         rc = dup_str(token, &out->token);
         return rc ? fail(p, rc, "out of memory") : CORE_OK;
     }
-    if (token_file) {
-        rc = core_read_file(token_file, 64 * 1024, &text, &len);
-        if (rc)
-            return fail(p, rc, "%s: tokenFile %s: %s", what, token_file, core_strerror(rc));
-        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-            text[--len] = '\0';
-        out->token = text;
-    }
+    if (token_file)
+        return load_token_file(p, what, token_file, out);
     return CORE_OK;
 }
 
@@ -355,9 +451,77 @@ free_secret(void *p, size_t n)
 }
 
 
+int
+kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, kcfg *out,
+                   char *err, size_t errlen)
+{
+    parse_ctx p = {NULL, "in-cluster", NULL, err, errlen};
+    char      path[4096];
+    char     *ns = NULL;
+    size_t    n = 0;
+    core_buf  url;
+    int       rc;
+
+    memset(out, 0, sizeof *out);
+    if (errlen)
+        err[0] = '\0';
+    if (!host || !*host || !port || !*port)
+        return fail(&p, CORE_ENOENT,
+                    "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (not in a pod?)");
+    core_buf_init(&url, 1024);
+    /* An IPv6 literal needs brackets in a URL. */
+    rc = core_buf_printf(&url, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port);
+    if (rc)
+        return fail(&p, rc, "server address too long");
+    out->server = core_buf_take(&url);
+    snprintf(path, sizeof path, "%s/token", sa_dir);
+    rc = load_token_file(&p, "service account", path, out);
+    if (rc)
+        goto out;
+    snprintf(path, sizeof path, "%s/ca.crt", sa_dir);
+    rc = core_read_file(path, KCFG_MAX_FILE, (char **)&out->ca, &out->ca_len);
+    if (rc) {
+        fail(&p, rc, "service account CA %s: %s", path, core_strerror(rc));
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/namespace", sa_dir);
+    if (core_read_file(path, 1024, &ns, &n) == CORE_OK) {
+        while (n && (ns[n - 1] == '\n' || ns[n - 1] == ' '))
+            ns[--n] = '\0';
+    }
+    out->namespace = ns && *ns ? ns : strdup("default");
+    if (ns && !*ns)
+        free(ns);
+    out->context = strdup("in-cluster");
+    if (!out->namespace || !out->context)
+        rc = fail(&p, CORE_ENOMEM, "out of memory");
+out:
+    if (rc)
+        kcfg_free(out);
+    return rc;
+}
+
+
+int
+kcfg_in_cluster(kcfg *out, char *err, size_t errlen)
+{
+    return kcfg_in_cluster_at("/var/run/secrets/kubernetes.io/serviceaccount",
+                              getenv("KUBERNETES_SERVICE_HOST"), getenv("KUBERNETES_SERVICE_PORT"),
+                              out, err, errlen);
+}
+
+
 void
 kcfg_free(kcfg *c)
 {
+    if (c->exec) {
+        free(c->exec->command);
+        free(c->exec->api_version);
+        free_strv(c->exec->args);
+        free_strv(c->exec->env);
+        free(c->exec);
+    }
+    free(c->token_file);
     free(c->context);
     free(c->server);
     free(c->namespace);

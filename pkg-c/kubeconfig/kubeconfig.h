@@ -16,6 +16,14 @@
 /* A kubeconfig or a file it names may be at most this large. */
 #define KCFG_MAX_FILE (4u * 1024 * 1024)
 
+/* An exec credential plugin (client.authentication.k8s.io ExecCredential). */
+typedef struct {
+    char  *command;
+    char **args;        /* NULL-terminated; NULL when none */
+    char **env;         /* NULL-terminated "NAME=value" strings added to the environment */
+    char  *api_version; /* e.g. client.authentication.k8s.io/v1 */
+} kcfg_exec;
+
 typedef struct {
     char          *context;   /* name of the context in use */
     char          *server;    /* https://host:port, without a trailing slash */
@@ -27,6 +35,8 @@ typedef struct {
     unsigned char *key;       /* PEM client key, or NULL */
     size_t         key_len;
     char          *token;     /* bearer token, or NULL; never to be logged */
+    char          *token_file; /* where the token came from, re-read as it rotates; or NULL */
+    kcfg_exec     *exec;      /* credential plugin to run, or NULL */
     char          *tls_server_name; /* overrides the name checked in the server cert */
 } kcfg;
 
@@ -43,6 +53,17 @@ int kcfg_load(const char *path, const char *context, kcfg *out, char *err, size_
  */
 int kcfg_parse(const char *text, size_t len, const char *name, const char *base_dir,
                const char *context, kcfg *out, char *err, size_t errlen);
+
+/*
+ * In-cluster configuration: the API server from KUBERNETES_SERVICE_HOST and
+ * KUBERNETES_SERVICE_PORT (an IPv6 host is bracketed), and token, ca.crt and namespace
+ * from the service account folder (/var/run/secrets/kubernetes.io/serviceaccount).
+ */
+int kcfg_in_cluster(kcfg *out, char *err, size_t errlen);
+
+/* The same with the folder and the environment's values given, for tests. */
+int kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, kcfg *out,
+                       char *err, size_t errlen);
 
 void kcfg_free(kcfg *c);
 

@@ -34,8 +34,8 @@ void test_fail(const char *file, int line, const char *what);
     do {                                                                   \
         long long a_ = (long long)(a), b_ = (long long)(b);                \
         if (a_ != b_) {                                                    \
-            char m_[256];                                                  \
-            snprintf(m_, sizeof m_, "%s == %s (%lld != %lld)", #a, #b, a_, b_); \
+            char m_[1024];                                                  \
+            snprintf(m_, sizeof m_, "%.400s == %.400s (%lld != %lld)", #a, #b, a_, b_); \
             test_fail(__FILE__, __LINE__, m_);                             \
         }                                                                  \
     } while (0)

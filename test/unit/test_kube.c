@@ -60,7 +60,7 @@ TEST(kube_refused_connection_reports_and_loop_closes)
     cfg.server = server;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
-    ASSERT_EQ(kube_request(c, &req, record, &o), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o, NULL), CORE_OK);
     ASSERT_EQ(o.calls, 0); /* never called back from inside kube_request */
     while (o.calls == 0 && uv_run(&loop, UV_RUN_ONCE))
         ;
@@ -98,8 +98,8 @@ TEST(kube_close_cancels_requests_in_flight)
     cfg.server = server;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
-    ASSERT_EQ(kube_request(c, &req, record, &o1), CORE_OK);
-    ASSERT_EQ(kube_request(c, &req, record, &o2), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o1, NULL), CORE_OK);
+    ASSERT_EQ(kube_request(c, &req, record, &o2, NULL), CORE_OK);
     uv_run(&loop, UV_RUN_NOWAIT);
     uv_run(&loop, UV_RUN_NOWAIT);
     ASSERT_EQ(o1.calls + o2.calls, 0);
@@ -129,9 +129,9 @@ TEST(kube_rejects_bad_arguments)
     ASSERT_CONTAINS(err, "no server");
     cfg.server = "https://127.0.0.1:1";
     ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
-    ASSERT_EQ(kube_request(c, &req, record, &o), CORE_EINVAL);
+    ASSERT_EQ(kube_request(c, &req, record, &o, NULL), CORE_EINVAL);
     kube_client_close(c);
-    ASSERT_EQ(kube_request(c, &req, record, &o), CORE_ECANCELED);
+    ASSERT_EQ(kube_request(c, &req, record, &o, NULL), CORE_ECANCELED);
     ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(uv_loop_close(&loop), 0);
     ASSERT_EQ(o.calls, 0);

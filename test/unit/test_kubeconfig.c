@@ -147,9 +147,14 @@ TEST(kubeconfig_refuses_insecure_and_half_credentials)
                  CORE_EINVAL, "has a client certificate but no client key");
     expect_error("current-context: x\n"
                  "clusters: [{name: c, cluster: {server: 'https://h:1'}}]\n"
-                 "users: [{name: u, user: {exec: {command: aws}}}]\n"
+                 "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n"
                  "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
-                 CORE_EINVAL, "credential plugin");
+                 CORE_EINVAL, "auth-provider plugin, which is not supported");
+    expect_error("current-context: x\n"
+                 "clusters: [{name: c, cluster: {server: 'https://h:1'}}]\n"
+                 "users: [{name: u, user: {exec: {args: [a]}}}]\n"
+                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                 CORE_EINVAL, "user \"u\": exec has no command");
 }
 
 
@@ -213,4 +218,63 @@ TEST(kubeconfig_missing_file_is_one_line)
     ASSERT_EQ(kcfg_load("/nonexistent/kubeconfig", NULL, &c, err, sizeof err), CORE_ENOENT);
     ASSERT_STR(err, "kubeconfig /nonexistent/kubeconfig: no such file");
     kcfg_free(&c);
+}
+
+
+TEST(kubeconfig_exec_plugin_is_loaded)
+{
+    kcfg c;
+    char err[256];
+
+    ASSERT_EQ(parse("current-context: x\n"
+                    "clusters: [{name: c, cluster: {server: 'https://h:1'}}]\n"
+                    "users: [{name: u, user: {exec: {command: get-token, args: [--a, b],\n"
+                    "  env: [{name: REGION, value: eu}], apiVersion: client.authentication.k8s.io/v1beta1}}}]\n"
+                    "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                    NULL, &c, err, sizeof err),
+              CORE_OK);
+    ASSERT(c.exec != NULL);
+    ASSERT_STR(c.exec->command, "get-token");
+    ASSERT_STR(c.exec->args[0], "--a");
+    ASSERT_STR(c.exec->args[1], "b");
+    ASSERT(c.exec->args[2] == NULL);
+    ASSERT_STR(c.exec->env[0], "REGION=eu");
+    ASSERT(c.exec->env[1] == NULL);
+    ASSERT_STR(c.exec->api_version, "client.authentication.k8s.io/v1beta1");
+    kcfg_free(&c);
+}
+
+
+TEST(kubeconfig_in_cluster_reads_the_service_account)
+{
+    char tmpl[] = "/tmp/dbaas-sa-XXXXXX", path[256], err[256];
+    kcfg c;
+
+    ASSERT(mkdtemp(tmpl) != NULL);
+    ASSERT_EQ(kcfg_in_cluster_at(tmpl, NULL, "443", &c, err, sizeof err), CORE_ENOENT);
+    ASSERT_CONTAINS(err, "KUBERNETES_SERVICE_HOST");
+    ASSERT_EQ(kcfg_in_cluster_at(tmpl, "10.0.0.1", "443", &c, err, sizeof err), CORE_ENOENT);
+    ASSERT_CONTAINS(err, "/token: not found");
+    snprintf(path, sizeof path, "%s/token", tmpl);
+    write_file(path, "sa-token\n");
+    snprintf(path, sizeof path, "%s/ca.crt", tmpl);
+    write_file(path, "SA-CA");
+    snprintf(path, sizeof path, "%s/namespace", tmpl);
+    write_file(path, "dbaas-system\n");
+    ASSERT_EQ(kcfg_in_cluster_at(tmpl, "fd00::1", "6443", &c, err, sizeof err), CORE_OK);
+    ASSERT_STR(c.server, "https://[fd00::1]:6443");
+    ASSERT_STR(c.token, "sa-token");
+    ASSERT_CONTAINS(c.token_file, "/token");
+    ASSERT_STR((char *)c.ca, "SA-CA");
+    ASSERT_STR(c.namespace, "dbaas-system");
+    kcfg_free(&c);
+    ASSERT_EQ(kcfg_in_cluster_at(tmpl, "10.0.0.1", "443", &c, err, sizeof err), CORE_OK);
+    ASSERT_STR(c.server, "https://10.0.0.1:443");
+    kcfg_free(&c);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/ca.crt", tmpl);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/token", tmpl);
+    unlink(path);
+    rmdir(tmpl);
 }
