@@ -114,7 +114,7 @@ on_version(const kube_response *res, void *data)
     logf_("info", "connected to %s: Kubernetes %s over HTTP/%d", kube_client_server(op->client),
           git ? git : "(unknown version)", res->http_version);
     cJSON_Delete(v);
-    if (kube_request(op->client, &req, on_namespaces, op) != CORE_OK)
+    if (kube_request(op->client, &req, on_namespaces, op, NULL) != CORE_OK)
         logf_("warn", "could not start the namespace list");
 }
 
@@ -203,7 +203,7 @@ main(int argc, char **argv)
     op.sigint.data = op.sigterm.data = &op;
     uv_signal_start(&op.sigint, on_signal, SIGINT);
     uv_signal_start(&op.sigterm, on_signal, SIGTERM);
-    if (kube_request(op.client, &req, on_version, &op) != CORE_OK) {
+    if (kube_request(op.client, &req, on_version, &op, NULL) != CORE_OK) {
         logf_("error", "could not start a request");
         shutdown_operator(&op, 1);
     }
