@@ -34,8 +34,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Rebuilt whole: ar never drops members, so a removed source would linger and clash.
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BIN)/dbaas-operator: $(BUILD)/cmd/dbaas-operator/main.o $(LIB)
@@ -90,3 +92,31 @@ clean:
 	rm -rf build bin
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- fuzzing and the watch-stream benchmark (test/fuzz, test/bench) ----
+# `make fuzz` builds the libFuzzer targets with clang, ASan and UBSan in build/fuzz and runs
+# each for FUZZ_SECONDS (clang's libFuzzer runtime is Debian's libclang-rt-14-dev).
+# `make bench-stream` measures pkg-c/wstream on one core, built with -O2.
+FUZZ_SECONDS ?= 30
+FUZZ_DIR     := build/fuzz
+FUZZ_TARGETS := $(patsubst test/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard test/fuzz/fuzz_*.c))
+
+.PHONY: fuzz bench-stream
+
+fuzz:
+	$(MAKE) CC=clang BUILD=$(FUZZ_DIR) CFLAGS="-O1 -g -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" $(FUZZ_TARGETS)
+	bash test/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# Keeps the kubeconfig target's file reads inside its own temporary folder.
+$(FUZZ_DIR)/fuzz_kubeconfig: FUZZ_LDFLAGS := -Wl,--wrap=core_read_file
+$(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c $(LIB)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< $(LIB) -o $@ $(LDLIBS) $(FUZZ_LDFLAGS)
+
+bench-stream:
+	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_wstream
+	build/bench/bench_wstream
+
+build/bench/bench_wstream: test/bench/bench_wstream.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
