@@ -1,0 +1,165 @@
+/*
+ * kjson: cJSON helpers for what Kubernetes objects need.
+ *
+ * - Exact int64: cJSON keeps numbers as doubles (and valueint clamps at INT_MAX). Reading
+ *   accepts only integral values and refuses, rather than rounds, what a double cannot hold
+ *   exactly. Writing emits the exact decimal digits.
+ * - Walking paths (metadata.name …) and reading strings without type surprises.
+ * - resourceVersion as an opaque string: never parsed as a number.
+ * - Resource quantities ("2Gi", "500m", "1.5e3") parsed exactly into nano-units, compared,
+ *   converted and formatted.
+ *
+ * Nothing here allocates except where it says so; returned strings and items point into the
+ * caller's tree and live as long as it does. No function prints, exits or blocks.
+ */
+#ifndef DBAAS_KJSON_H
+#define DBAAS_KJSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+/* ---- JSON access ------------------------------------------------------------------- */
+
+/*
+ * Reads obj[key] as an int64 into *out (left untouched on error). Returns:
+ *   CORE_OK       an integral number in range;
+ *   CORE_ENOENT   obj is NULL or has no member key;
+ *   CORE_EINVAL   not a number, not integral, or outside int64;
+ *   CORE_ETOOBIG  a parsed number whose magnitude is 2^53 or more: cJSON stored it as a
+ *                 double, which cannot tell 9007199254740993 from 9007199254740992, so the
+ *                 value is refused rather than silently rounded.
+ * A raw item written by kjson_add_int64 (or any cJSON_Raw holding a decimal integer) is read
+ * from its text, exactly, over the whole int64 range.
+ * Caveat: for parsed numbers the check runs on the double cJSON kept, so a literal such as
+ * 1.00000000000000001, which rounds to 1.0 when parsed, reads as 1.
+ */
+int kjson_get_int64(const cJSON *obj, const char *key, int64_t *out);
+
+/*
+ * Adds obj[key] = v with its exact decimal digits. Values that fit an int are added as plain
+ * cJSON numbers (cJSON prints those exactly, and they compare equal to parsed ones with
+ * cJSON_Compare); larger ones as raw text, because cJSON would print 1000000000000000 as
+ * 1e+15, which Kubernetes refuses for an int64 field. Returns CORE_OK, CORE_EINVAL (obj not
+ * an object) or CORE_ENOMEM.
+ */
+int kjson_add_int64(cJSON *obj, const char *key, int64_t v);
+
+/* A new item holding v, under the same rules (for arrays). NULL when out of memory. */
+cJSON *kjson_create_int64(int64_t v);
+
+/* obj[key] when it is a string, else NULL (absent, null, number …). obj may be NULL. */
+const char *kjson_get_str(const cJSON *obj, const char *key);
+
+/*
+ * Reads obj[key] as a boolean into *out (1 or 0). CORE_OK, CORE_ENOENT (absent) or
+ * CORE_EINVAL (not true/false).
+ */
+int kjson_get_bool(const cJSON *obj, const char *key, int *out);
+
+/*
+ * Walks object members: kjson_path(obj, "metadata", "name", NULL). Keys are compared case-
+ * sensitively, as Kubernetes does. Returns the item, or NULL if obj is NULL or any step is
+ * missing or not an object. With no keys it returns obj.
+ */
+cJSON *kjson_path(const cJSON *obj, ...) __attribute__((sentinel));
+
+/* kjson_path, then the item's string if it is one, else NULL. */
+const char *kjson_path_str(const cJSON *obj, ...) __attribute__((sentinel));
+
+/*
+ * A malloc'd copy of the string at the path; NULL when absent, not a string, or out of
+ * memory. The caller frees it.
+ */
+char *kjson_strdup_path(const cJSON *obj, ...) __attribute__((sentinel));
+
+/*
+ * metadata.resourceVersion of a Kubernetes object, or NULL. It is an opaque string: compare
+ * it only for equality and pass it back verbatim; never parse or order it.
+ */
+const char *kjson_resource_version(const cJSON *obj);
+
+/* ---- Resource quantities ----------------------------------------------------------- */
+
+/*
+ * The suffix family a quantity was written with, kept so that formatting can answer in kind
+ * (like resource.Quantity's Format).
+ */
+typedef enum {
+    KJSON_QTY_DECIMAL_SI  = 0, /* "", n u m k M G T P E */
+    KJSON_QTY_BINARY_SI   = 1, /* Ki Mi Gi Ti Pi Ei */
+    KJSON_QTY_DECIMAL_EXP = 2  /* 1e3, 5E-2 */
+} kjson_qty_format;
+
+__extension__ typedef __int128 kjson_i128;
+
+/*
+ * An exact quantity: nano counts units of 10^-9 ("1" is 1,000,000,000; "1Ki" is
+ * 1,024,000,000,000). |nano| is below KJSON_QTY_MAX_NANO, i.e. below 10^29 units.
+ */
+typedef struct {
+    kjson_i128       nano;
+    kjson_qty_format format;
+} kjson_quantity;
+
+/* Exclusive bound on |nano|: 10^38. */
+#define KJSON_QTY_MAX_NANO \
+    ((kjson_i128)10000000000000000000ull * (kjson_i128)10000000000000000000ull)
+
+/* Significant digits accepted in the number part of a quantity. */
+#define KJSON_QTY_MAX_DIGITS 100
+
+/* Enough room for any formatted quantity, with its NUL. */
+#define KJSON_QTY_STRLEN 48
+
+/*
+ * Parses s with Kubernetes' quantity grammar:
+ *     quantity       = [ "+" | "-" ] number suffix
+ *     number         = digits [ "." [ digits ] ] | "." digits
+ *     suffix         = "" | binarySI | decimalSI | exponent
+ *     binarySI       = "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
+ *     decimalSI      = "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E"
+ *     exponent       = ( "e" | "E" ) [ "+" | "-" ] digits
+ * The whole string must match: no spaces, nothing left over. "1E" is one exa; "1e" is
+ * invalid. Precision below one nano-unit is rounded away from zero, as Kubernetes does
+ * ("0.1n" is 1n). Returns CORE_OK, CORE_EINVAL (not a quantity; s may be NULL), or
+ * CORE_ETOOBIG (|value| of 10^29 units or more, or more than KJSON_QTY_MAX_DIGITS
+ * significant digits). *q is written only on success.
+ */
+int kjson_quantity_parse(const char *s, kjson_quantity *q);
+
+/* -1, 0 or 1 as a is less than, equal to or greater than b, by value only. */
+int kjson_quantity_cmp(const kjson_quantity *a, const kjson_quantity *b);
+
+/*
+ * The value in whole units (bytes for memory and storage), a fractional part rounded away
+ * from zero like resource.Quantity.Value(): "0.5" gives 1, "-0.5" gives -1.
+ * CORE_OK or CORE_ETOOBIG when outside int64.
+ */
+int kjson_quantity_bytes(const kjson_quantity *q, int64_t *out);
+
+/* The value in thousandths (millicores for CPU), rounded away from zero; as above. */
+int kjson_quantity_milli(const kjson_quantity *q, int64_t *out);
+
+/*
+ * Writes a canonical form without a decimal point:
+ * - a binary-suffixed quantity holding a whole number of units uses the largest binary
+ *   suffix that divides it exactly ("1536Mi", "1Gi", "1000": below 1Ki no suffix);
+ * - otherwise the largest decimal suffix (n u m "" k M G T P E) that leaves an integer
+ *   mantissa ("1500M" for 1.5G, "500m" for 0.5), or for a quantity written with an exponent
+ *   the same mantissa with "e<3k>" ("15e2" parses to 1.5k and formats as "1500", "1e3" as
+ *   "1e3");
+ * - zero is "0".
+ * kjson_quantity_parse of the output gives an equal value. Returns CORE_OK, or CORE_ETOOBIG
+ * when len is too small (KJSON_QTY_STRLEN always suffices); buf is then "" when len > 0.
+ */
+int kjson_quantity_format(const kjson_quantity *q, char *buf, size_t len);
+
+/*
+ * Convenience: parses obj[key] when it is a string or a number (Kubernetes accepts both for
+ * int-or-string quantities). CORE_ENOENT when absent; otherwise as kjson_quantity_parse.
+ */
+int kjson_get_quantity(const cJSON *obj, const char *key, kjson_quantity *q);
+
+#endif

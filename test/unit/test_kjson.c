@@ -1,0 +1,538 @@
+#include "core/core.h"
+#include "kjson/kjson.h"
+#include "test.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+
+static cJSON *
+parse(const char *text)
+{
+    cJSON *j = cJSON_Parse(text);
+
+    ASSERT(j != NULL);
+    return j;
+}
+
+
+static void
+int64_is(const cJSON *obj, const char *key, int want_rc, int64_t want)
+{
+    int64_t v = 42;
+    int     rc = kjson_get_int64(obj, key, &v);
+
+    ASSERT_EQ(rc, want_rc);
+    if (want_rc == CORE_OK)
+        ASSERT_EQ(v, want);
+    else
+        ASSERT_EQ(v, 42);  /* untouched on error */
+}
+
+
+TEST(kjson_get_int64_accepts_exact_integers_only)
+{
+    cJSON *j = parse("{\"small\": 5, \"neg\": -7, \"zero\": -0, \"int_max_plus\": 2147483648,"
+                     " \"safe\": 9007199254740991, \"neg_safe\": -9007199254740991,"
+                     " \"two53\": 9007199254740992, \"two53_plus\": 9007199254740993,"
+                     " \"big\": 9.2e18, \"neg_big\": -9.2e18, \"over\": 9.3e18,"
+                     " \"neg_over\": -9.3e18, \"huge\": 1e300, \"frac\": 1.5,"
+                     " \"str\": \"5\", \"null\": null, \"bool\": true, \"arr\": [1],"
+                     " \"exp\": 1e3}");
+
+    int64_is(j, "small", CORE_OK, 5);
+    int64_is(j, "neg", CORE_OK, -7);
+    int64_is(j, "zero", CORE_OK, 0);
+    /* cJSON's valueint would clamp this to INT_MAX. */
+    int64_is(j, "int_max_plus", CORE_OK, 2147483648LL);
+    int64_is(j, "safe", CORE_OK, 9007199254740991LL);
+    int64_is(j, "neg_safe", CORE_OK, -9007199254740991LL);
+    int64_is(j, "exp", CORE_OK, 1000);
+    /* In range but a double cannot be trusted there: refused, not rounded. */
+    int64_is(j, "two53", CORE_ETOOBIG, 0);
+    int64_is(j, "two53_plus", CORE_ETOOBIG, 0);
+    int64_is(j, "big", CORE_ETOOBIG, 0);
+    int64_is(j, "neg_big", CORE_ETOOBIG, 0);
+    int64_is(j, "over", CORE_EINVAL, 0);
+    int64_is(j, "neg_over", CORE_EINVAL, 0);
+    int64_is(j, "huge", CORE_EINVAL, 0);
+    int64_is(j, "frac", CORE_EINVAL, 0);
+    int64_is(j, "str", CORE_EINVAL, 0);
+    int64_is(j, "null", CORE_EINVAL, 0);
+    int64_is(j, "bool", CORE_EINVAL, 0);
+    int64_is(j, "arr", CORE_EINVAL, 0);
+    int64_is(j, "missing", CORE_ENOENT, 0);
+    int64_is(NULL, "small", CORE_ENOENT, 0);
+    cJSON_Delete(j);
+}
+
+
+TEST(kjson_add_int64_writes_exact_digits)
+{
+    static const int64_t vals[] = {
+        0, 5, -1, INT_MAX, INT_MIN, (int64_t)INT_MAX + 1, (int64_t)INT_MIN - 1,
+        1000000000000000LL, 9007199254740993LL, INT64_MAX, INT64_MIN,
+    };
+    static const char *const text[] = {
+        "\"v0\":0", "\"v1\":5", "\"v2\":-1", "\"v3\":2147483647", "\"v4\":-2147483648",
+        "\"v5\":2147483648", "\"v6\":-2147483649", "\"v7\":1000000000000000",
+        "\"v8\":9007199254740993", "\"v9\":9223372036854775807",
+        "\"v10\":-9223372036854775808",
+    };
+    cJSON *obj = cJSON_CreateObject();
+    char  *out = NULL, key[32];
+    size_t i;
+
+    for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        snprintf(key, sizeof key, "v%zu", i);
+        ASSERT_EQ(kjson_add_int64(obj, key, vals[i]), CORE_OK);
+    }
+    out = cJSON_PrintUnformatted(obj);
+    ASSERT(out != NULL);
+    for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        snprintf(key, sizeof key, "v%zu", i);
+        ASSERT_CONTAINS(out, text[i]);
+        /* Reading the tree we built gives the exact value back, over the whole range. */
+        int64_is(obj, key, CORE_OK, vals[i]);
+    }
+    ASSERT(strstr(out, "e+") == NULL);
+    free(out);
+    cJSON_Delete(obj);
+}
+
+
+TEST(kjson_small_int64_stays_a_plain_number)
+{
+    cJSON *built = cJSON_CreateObject();
+    cJSON *parsed = parse("{\"replicas\": 3}");
+    cJSON *arr = cJSON_CreateArray();
+    char  *out = NULL;
+
+    ASSERT_EQ(kjson_add_int64(built, "replicas", 3), CORE_OK);
+    ASSERT(cJSON_IsNumber(cJSON_GetObjectItem(built, "replicas")));
+    /* So that comparing desired with cached JSON sees no difference. */
+    ASSERT(cJSON_Compare(built, parsed, 1));
+
+    ASSERT(cJSON_AddItemToArray(arr, kjson_create_int64(INT64_MAX)));
+    ASSERT(cJSON_AddItemToArray(arr, kjson_create_int64(-2)));
+    out = cJSON_PrintUnformatted(arr);
+    ASSERT_STR(out, "[9223372036854775807,-2]");
+    free(out);
+
+    ASSERT_EQ(kjson_add_int64(arr, "x", 1), CORE_EINVAL);
+    ASSERT_EQ(kjson_add_int64(NULL, "x", 1), CORE_EINVAL);
+    cJSON_Delete(arr);
+    cJSON_Delete(built);
+    cJSON_Delete(parsed);
+}
+
+
+TEST(kjson_raw_int64_text_is_checked)
+{
+    cJSON *obj = cJSON_CreateObject();
+
+    cJSON_AddRawToObject(obj, "max", "9223372036854775807");
+    cJSON_AddRawToObject(obj, "over", "9223372036854775808");
+    cJSON_AddRawToObject(obj, "min", "-9223372036854775808");
+    cJSON_AddRawToObject(obj, "under", "-9223372036854775809");
+    cJSON_AddRawToObject(obj, "frac", "1.5");
+    cJSON_AddRawToObject(obj, "obj", "{}");
+    cJSON_AddRawToObject(obj, "minus", "-");
+    int64_is(obj, "max", CORE_OK, INT64_MAX);
+    int64_is(obj, "min", CORE_OK, INT64_MIN);
+    int64_is(obj, "over", CORE_EINVAL, 0);
+    int64_is(obj, "under", CORE_EINVAL, 0);
+    int64_is(obj, "frac", CORE_EINVAL, 0);
+    int64_is(obj, "obj", CORE_EINVAL, 0);
+    int64_is(obj, "minus", CORE_EINVAL, 0);
+    cJSON_Delete(obj);
+}
+
+
+TEST(kjson_strings_paths_and_bools)
+{
+    cJSON *j = parse("{\"metadata\": {\"name\": \"orders\", \"namespace\": \"team-a\","
+                     " \"labels\": {\"app\": \"pg\"}, \"generation\": 3},"
+                     " \"spec\": {\"paused\": false, \"ha\": true, \"n\": 1}}");
+    char  *dup = NULL;
+    int    b = 7;
+
+    ASSERT_STR(kjson_get_str(kjson_path(j, "metadata", NULL), "name"), "orders");
+    ASSERT(kjson_get_str(kjson_path(j, "metadata", NULL), "generation") == NULL);
+    ASSERT(kjson_get_str(kjson_path(j, "metadata", NULL), "missing") == NULL);
+    ASSERT(kjson_get_str(NULL, "name") == NULL);
+
+    ASSERT_STR(kjson_path_str(j, "metadata", "labels", "app", NULL), "pg");
+    ASSERT(kjson_path(j, NULL) == j);
+    ASSERT(kjson_path(j, "metadata", "labels", NULL) != NULL);
+    ASSERT(kjson_path(j, "metadata", "nope", "app", NULL) == NULL);
+    ASSERT(kjson_path(j, "metadata", "name", "x", NULL) == NULL);  /* through a string */
+    ASSERT(kjson_path(j, "Metadata", NULL) == NULL);               /* case-sensitive */
+    ASSERT(kjson_path(NULL, "metadata", NULL) == NULL);
+    ASSERT(kjson_path_str(j, "metadata", "generation", NULL) == NULL);
+
+    dup = kjson_strdup_path(j, "metadata", "namespace", NULL);
+    ASSERT_STR(dup, "team-a");
+    free(dup);
+    ASSERT(kjson_strdup_path(j, "metadata", "generation", NULL) == NULL);
+
+    ASSERT_EQ(kjson_get_bool(kjson_path(j, "spec", NULL), "ha", &b), CORE_OK);
+    ASSERT_EQ(b, 1);
+    ASSERT_EQ(kjson_get_bool(kjson_path(j, "spec", NULL), "paused", &b), CORE_OK);
+    ASSERT_EQ(b, 0);
+    ASSERT_EQ(kjson_get_bool(kjson_path(j, "spec", NULL), "n", &b), CORE_EINVAL);
+    ASSERT_EQ(kjson_get_bool(kjson_path(j, "spec", NULL), "x", &b), CORE_ENOENT);
+    cJSON_Delete(j);
+}
+
+
+TEST(kjson_resource_version_is_opaque_text)
+{
+    cJSON *a = parse("{\"metadata\": {\"resourceVersion\": \"000123\"}}");
+    cJSON *b = parse("{\"metadata\": {\"resourceVersion\":"
+                     " \"123456789012345678901234567890\"}}");
+    cJSON *c = parse("{\"metadata\": {\"resourceVersion\": 123}}");
+    cJSON *d = parse("{\"kind\": \"Pod\"}");
+
+    /* Verbatim: leading zeros and more digits than any integer type are kept. */
+    ASSERT_STR(kjson_resource_version(a), "000123");
+    ASSERT_STR(kjson_resource_version(b), "123456789012345678901234567890");
+    ASSERT(kjson_resource_version(c) == NULL);  /* a number is not a resourceVersion */
+    ASSERT(kjson_resource_version(d) == NULL);
+    ASSERT(kjson_resource_version(NULL) == NULL);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    cJSON_Delete(d);
+}
+
+
+/* ---- quantities ------------------------------------------------------------------- */
+
+
+static kjson_i128
+nano(const char *s)
+{
+    kjson_quantity q;
+    int            rc = kjson_quantity_parse(s, &q);
+
+    if (rc != CORE_OK) {
+        char m[128];
+
+        snprintf(m, sizeof m, "parse \"%s\": %s", s, core_strerror(rc));
+        test_fail(__FILE__, __LINE__, m);
+        return -1;
+    }
+    return q.nano;
+}
+
+
+static void
+same(const char *a, const char *b)
+{
+    kjson_quantity qa, qb;
+
+    ASSERT_EQ(kjson_quantity_parse(a, &qa), CORE_OK);
+    ASSERT_EQ(kjson_quantity_parse(b, &qb), CORE_OK);
+    if (kjson_quantity_cmp(&qa, &qb) != 0) {
+        char m[128];
+
+        snprintf(m, sizeof m, "\"%s\" == \"%s\"", a, b);
+        test_fail(__FILE__, __LINE__, m);
+    }
+}
+
+
+static int
+cmp(const char *a, const char *b)
+{
+    kjson_quantity qa, qb;
+
+    ASSERT_EQ(kjson_quantity_parse(a, &qa), CORE_OK);
+    ASSERT_EQ(kjson_quantity_parse(b, &qb), CORE_OK);
+    return kjson_quantity_cmp(&qa, &qb);
+}
+
+
+static void
+bytes_are(const char *s, int want_rc, int64_t want)
+{
+    kjson_quantity q;
+    int64_t        v = 42;
+
+    ASSERT_EQ(kjson_quantity_parse(s, &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_bytes(&q, &v), want_rc);
+    ASSERT_EQ(v, want_rc == CORE_OK ? want : 42);
+}
+
+
+static void
+rejects(const char *s, int want_rc)
+{
+    kjson_quantity q = {12345, KJSON_QTY_BINARY_SI};
+
+    if (kjson_quantity_parse(s, &q) != want_rc) {
+        char m[160];
+
+        snprintf(m, sizeof m, "parse \"%s\" gives %s", s ? s : "(null)",
+                 core_strerror(want_rc));
+        test_fail(__FILE__, __LINE__, m);
+    }
+    ASSERT(q.nano == 12345 && q.format == KJSON_QTY_BINARY_SI);  /* not written */
+}
+
+
+TEST(kjson_quantity_equal_spellings)
+{
+    same("1Gi", "1073741824");
+    same("1.5G", "1500M");
+    same("0.5", "500m");
+    same(".5", "0.5");
+    same("1.", "1");
+    same("+1", "1");
+    same("1e3", "1k");
+    same("1E3", "1000");
+    same("1e+3", "1000");
+    same("1e-3", "1m");
+    same("1.5e2", "150");
+    same("100Ki", "102400");
+    same("1E", "1e18");
+    same("1E", "1000P");
+    same("2Ei", "2305843009213693952");
+    same("1Mi", "1024Ki");
+    same("0.5Ki", "512");
+    same("1.5Gi", "1536Mi");
+    same("1000000u", "1");
+    same("1000n", "1u");
+    same("0", "-0");
+    same("0", "0Ki");
+    same("000", "0.000e5");
+    same("007", "7");
+    same("1.000000000", "1");
+    same("-1", "-1000m");
+    same("12E-1", "1.2");
+    ASSERT(nano("1") == 1000000000);
+    ASSERT(nano("1Ki") == (kjson_i128)1024 * 1000000000);
+    ASSERT(nano("-1") == -1000000000);
+    ASSERT(nano("1n") == 1);
+}
+
+
+TEST(kjson_quantity_orders_by_value)
+{
+    ASSERT_EQ(cmp("1Mi", "1M"), 1);
+    ASSERT_EQ(cmp("1M", "1Mi"), -1);
+    ASSERT_EQ(cmp("-1", "0"), -1);
+    ASSERT_EQ(cmp("-2Gi", "-1Gi"), -1);
+    ASSERT_EQ(cmp("999m", "1"), -1);
+    ASSERT_EQ(cmp("2Gi", "2147483648"), 0);
+    ASSERT_EQ(cmp("1000000001n", "1"), 1);
+}
+
+
+/* Below one nano-unit Kubernetes rounds away from zero; so do we. */
+TEST(kjson_quantity_rounds_sub_nano_up)
+{
+    ASSERT(nano("0.1n") == 1);
+    ASSERT(nano("1e-10") == 1);
+    ASSERT(nano("-1e-10") == -1);
+    ASSERT(nano("1.5n") == 2);
+    ASSERT(nano("1e-99999") == 1);
+    ASSERT(nano("1e-999999999999999999999") == 1);
+    ASSERT(nano("0e999999999999") == 0);
+    /* 1024 * 1e-10 = 102.4 nano: the rounding happens after scaling, not before. */
+    ASSERT(nano("0.0000000001Ki") == 103);
+    /* One hundred significant digits, the last far below a nano-unit. */
+    ASSERT(nano("1.000000000000000000000000000000000000000000000000000000000000000000000000000"
+                "000000000000000000000001") == 1000000001);
+}
+
+
+TEST(kjson_quantity_exact_beyond_double_precision)
+{
+    /* 36 significant digits: a double keeps 15-17. */
+    same("123456789012345678901234567.123456789", "123456789012345678901234567123456789n");
+    same("9007199254740993", "9007199254740993000000000n");
+    ASSERT(cmp("9007199254740993", "9007199254740992") == 1);
+    ASSERT(nano("99999999999999999999999999999.999999999") ==
+           KJSON_QTY_MAX_NANO - 1);
+    bytes_are("9007199254740993", CORE_OK, 9007199254740993LL);
+}
+
+
+TEST(kjson_quantity_rejects_malformed)
+{
+    static const char *const bad[] = {
+        "", "2 Gi", " 2Gi", "2Gi ", "Gi", "1.2.3", "1Gb", ".", "+", "-", "1e", "1e+",
+        "1E+", "1ki", "1K", "1Ki1", "1e1.5", "0x10", "1_000", "--1", "+-1", "1i", "e3",
+        "1 ", "1,5", "1GiB", "1mm", "Infinity", "NaN", "1e3e3", "1.5.", "1/2", "１",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        rejects(bad[i], CORE_EINVAL);
+    rejects(NULL, CORE_EINVAL);
+}
+
+
+TEST(kjson_quantity_rejects_overflow)
+{
+    char   digits[128];
+    size_t i;
+
+    rejects("1e29", CORE_ETOOBIG);
+    rejects("-1e29", CORE_ETOOBIG);
+    rejects("100000000000000000000000000000", CORE_ETOOBIG);
+    rejects("99999999999999999999999999999.9999999999", CORE_ETOOBIG); /* rounds to 10^38 */
+    rejects("100000000000Ei", CORE_ETOOBIG);
+    rejects("1e99999999999999999", CORE_ETOOBIG);
+    ASSERT(nano("100000Ei") == (kjson_i128)100000 * ((kjson_i128)1 << 60) * 1000000000);
+    /* More significant digits than the cap, even for a small value. */
+    digits[0] = '0';
+    digits[1] = '.';
+    for (i = 2; i < 2 + KJSON_QTY_MAX_DIGITS + 1; i++)
+        digits[i] = '1';
+    digits[i] = '\0';
+    rejects(digits, CORE_ETOOBIG);
+    digits[i - 1] = '\0';  /* exactly the cap */
+    ASSERT(nano(digits) == 111111112);
+}
+
+
+TEST(kjson_quantity_bytes_rounds_up_and_bounds)
+{
+    bytes_are("2Gi", CORE_OK, 2147483648LL);
+    bytes_are("1.5Gi", CORE_OK, 1610612736LL);
+    bytes_are("0.5", CORE_OK, 1);
+    bytes_are("1.1", CORE_OK, 2);
+    bytes_are("1n", CORE_OK, 1);
+    bytes_are("-0.5", CORE_OK, -1);
+    bytes_are("0", CORE_OK, 0);
+    bytes_are("7Ei", CORE_OK, 7LL << 60);
+    bytes_are("9223372036854775807", CORE_OK, INT64_MAX);
+    bytes_are("-9223372036854775808", CORE_OK, INT64_MIN);
+    bytes_are("-8Ei", CORE_OK, INT64_MIN);
+    bytes_are("8Ei", CORE_ETOOBIG, 0);
+    bytes_are("9223372036854775808", CORE_ETOOBIG, 0);
+    bytes_are("9223372036854775806.5", CORE_OK, INT64_MAX);
+    bytes_are("9223372036854775807.5", CORE_ETOOBIG, 0);
+    bytes_are("-9223372036854775808.5", CORE_ETOOBIG, 0);
+    bytes_are("1e19", CORE_ETOOBIG, 0);
+}
+
+
+TEST(kjson_quantity_milli)
+{
+    kjson_quantity q;
+    int64_t        v = 0;
+
+    ASSERT_EQ(kjson_quantity_parse("250m", &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_milli(&q, &v), CORE_OK);
+    ASSERT_EQ(v, 250);
+    ASSERT_EQ(kjson_quantity_parse("1.5", &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_milli(&q, &v), CORE_OK);
+    ASSERT_EQ(v, 1500);
+    ASSERT_EQ(kjson_quantity_parse("0.1m", &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_milli(&q, &v), CORE_OK);
+    ASSERT_EQ(v, 1);
+    ASSERT_EQ(kjson_quantity_parse("10000000P", &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_milli(&q, &v), CORE_ETOOBIG);
+}
+
+
+static void
+formats_as(const char *in, const char *want)
+{
+    kjson_quantity q, back;
+    char           buf[KJSON_QTY_STRLEN];
+
+    ASSERT_EQ(kjson_quantity_parse(in, &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_format(&q, buf, sizeof buf), CORE_OK);
+    ASSERT_STR(buf, want);
+    ASSERT_EQ(kjson_quantity_parse(buf, &back), CORE_OK);
+    ASSERT_EQ(kjson_quantity_cmp(&q, &back), 0);
+}
+
+
+TEST(kjson_quantity_format_canonical)
+{
+    formats_as("1Gi", "1Gi");
+    formats_as("1073741824Ki", "1Ti");
+    formats_as("1.5Gi", "1536Mi");
+    formats_as("1024Ki", "1Mi");
+    formats_as("1000Ki", "1000Ki");
+    formats_as("0.5Ki", "512");
+    formats_as("1.1Ki", "1126400m");   /* not whole bytes: decimal */
+    formats_as("-2Gi", "-2Gi");
+    formats_as("8Ei", "8Ei");
+    formats_as("1024Ei", "1024Ei");
+    formats_as("1073741824", "1073741824");  /* written in decimal: stays decimal */
+    formats_as("1.5G", "1500M");
+    formats_as("0.5", "500m");
+    formats_as("1500m", "1500m");
+    formats_as("2000m", "2");
+    formats_as("1E", "1E");
+    formats_as("1000E", "1000E");
+    formats_as("100n", "100n");
+    formats_as("1e-10", "1e-9");
+    formats_as("0.1n", "1n");
+    formats_as("0", "0");
+    formats_as("0Gi", "0");
+    formats_as("-0.001", "-1m");
+    formats_as("1e3", "1e3");
+    formats_as("15e2", "1500");
+    formats_as("1.5e-3", "1500e-6");
+    formats_as("1e21", "1e21");
+    formats_as("99999999999999999999999999999.999999999",
+               "99999999999999999999999999999999999999n");
+}
+
+
+TEST(kjson_quantity_format_round_trips_and_bounds)
+{
+    static const char *const in[] = {
+        "2Gi", "500m", "1.5G", "1e3", "0.5", "100Ki", "1E", "2Ei", "+1", "-1", "1.5Mi",
+        "3.14159", "-7.5e-7", "123456789012345678901234567.123456789", "0.0000000001Ki",
+        "-99999999999999999999999999999", "12345678901Ei",
+    };
+    kjson_quantity q, back;
+    char           buf[KJSON_QTY_STRLEN], small[4];
+    size_t         i;
+
+    for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+        ASSERT_EQ(kjson_quantity_parse(in[i], &q), CORE_OK);
+        ASSERT_EQ(kjson_quantity_format(&q, buf, sizeof buf), CORE_OK);
+        ASSERT_EQ(kjson_quantity_parse(buf, &back), CORE_OK);
+        ASSERT_EQ(kjson_quantity_cmp(&q, &back), 0);
+    }
+    ASSERT_EQ(kjson_quantity_parse("1536Mi", &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_format(&q, small, sizeof small), CORE_ETOOBIG);
+    ASSERT_STR(small, "");
+    ASSERT_EQ(kjson_quantity_format(&q, small, 0), CORE_ETOOBIG);
+    ASSERT_EQ(kjson_quantity_parse("1Gi", &q), CORE_OK);
+    ASSERT_EQ(kjson_quantity_format(&q, small, sizeof small), CORE_OK);  /* fits exactly */
+    ASSERT_STR(small, "1Gi");
+}
+
+
+TEST(kjson_get_quantity_from_string_or_number)
+{
+    cJSON         *j = parse("{\"a\": \"2Gi\", \"b\": 1024, \"c\": 0.5, \"d\": true,"
+                             " \"e\": \"2 Gi\", \"f\": 0.1, \"g\": -3}");
+    kjson_quantity q;
+
+    ASSERT_EQ(kjson_get_quantity(j, "a", &q), CORE_OK);
+    ASSERT(q.nano == (kjson_i128)2147483648LL * 1000000000);
+    ASSERT_EQ(kjson_get_quantity(j, "b", &q), CORE_OK);
+    ASSERT(q.nano == (kjson_i128)1024 * 1000000000);
+    ASSERT_EQ(kjson_get_quantity(j, "c", &q), CORE_OK);
+    ASSERT(q.nano == 500000000);
+    ASSERT_EQ(kjson_get_quantity(j, "f", &q), CORE_OK);
+    ASSERT(q.nano == 100000000);  /* the decimal that was written, not the double */
+    ASSERT_EQ(kjson_get_quantity(j, "g", &q), CORE_OK);
+    ASSERT(q.nano == -3000000000LL);
+    ASSERT_EQ(kjson_get_quantity(j, "d", &q), CORE_EINVAL);
+    ASSERT_EQ(kjson_get_quantity(j, "e", &q), CORE_EINVAL);
+    ASSERT_EQ(kjson_get_quantity(j, "z", &q), CORE_ENOENT);
+    cJSON_Delete(j);
+}
