@@ -26,6 +26,7 @@ core_strerror(int err)
     case CORE_ECANCELED: return "cancelled";
     case CORE_EINTERNAL: return "internal error";
     case CORE_EAUTH:     return "authentication failed";
+    case CORE_ECONFLICT: return "conflict";
     }
     return "unknown error";
 }

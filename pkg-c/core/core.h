@@ -27,7 +27,8 @@ typedef enum {
     CORE_EPROTO    = -10, /* the server's answer could not be understood */
     CORE_ECANCELED = -11, /* the operation was cancelled before it finished */
     CORE_EINTERNAL = -12, /* a library we call failed in a way we do not expect */
-    CORE_EAUTH     = -13  /* credentials could not be obtained (token file, exec plugin) */
+    CORE_EAUTH     = -13, /* credentials could not be obtained (token file, exec plugin) */
+    CORE_ECONFLICT = -14  /* 409: the object changed since it was read; requeue with fresh state */
 } core_err;
 
 /* A short, static, human-readable name for an error code; never NULL. */

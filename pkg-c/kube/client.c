@@ -282,6 +282,13 @@ call_finished(kube_call *call, CURLcode cc)
     int          err;
 
     curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
+    /*
+     * The API server may reset the stream of a request it refused (401 before it read the
+     * body): libcurl then reports a partial transfer, but the status is the answer.
+     */
+    if (status >= 400 && !call->body_err &&
+        (cc == CURLE_PARTIAL_FILE || cc == CURLE_HTTP2_STREAM || cc == CURLE_HTTP2))
+        cc = CURLE_OK;
     if (cc == CURLE_OK && status == 401 && !call->auth_retried &&
         c->auth.state != KUBE__AUTH_STATIC) {
         /* The token may have rotated: fetch it again and resend once. */
