@@ -1,0 +1,548 @@
+#include "informer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "hmap/hmap.h"
+#include "wstream/wstream.h"
+
+#define INFORMER_PAGE_SIZE    500
+#define INFORMER_BACKOFF_BASE 800
+#define INFORMER_BACKOFF_MAX  30000
+#define INFORMER_KEY_MAX      512
+
+typedef enum {
+    INF_IDLE,
+    INF_LISTING,
+    INF_WATCHING,
+    INF_WAITING,   /* backing off before the next list or watch */
+    INF_STOPPED
+} inf_state;
+
+struct informer {
+    uv_loop_t      *loop;
+    kube_client    *client;
+    kres            res;
+    char           *namespace;
+    char           *label_selector;
+    informer_opts   opts;
+    store          *store;
+    inf_state       state;
+    kube_call      *call;
+    uv_timer_t      timer;
+    ws_parser       parser;
+    char            rv[128];       /* last resourceVersion seen */
+    char           *cont;          /* list continue token */
+    hmap           *seen;          /* keys seen by the list in progress */
+    int             synced;
+    int             relist_next;   /* the watch ended in a way that needs a relist */
+    int             watch_healthy; /* the current watch delivered something */
+    unsigned        attempts;      /* consecutive failures, for backoff */
+    informer_stats  stats;
+    void          (*closed)(void *data);
+    void           *closed_data;
+};
+
+
+static void start_list(informer *inf);
+static void start_watch(informer *inf);
+
+
+uint64_t
+informer_backoff_ms(unsigned attempt, double jitter)
+{
+    uint64_t d = INFORMER_BACKOFF_BASE;
+
+    while (attempt-- > 1 && d < INFORMER_BACKOFF_MAX)
+        d *= 2;
+    if (d > INFORMER_BACKOFF_MAX)
+        d = INFORMER_BACKOFF_MAX;
+    if (jitter < 1.0)
+        jitter = 1.0;
+    return (uint64_t)((double)d * jitter);
+}
+
+
+void
+informer_strip(cJSON *obj)
+{
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+                                            "kubectl.kubernetes.io/last-applied-configuration");
+}
+
+
+static char *
+dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+
+int
+informer_new(uv_loop_t *loop, kube_client *client, const informer_opts *opts, informer **out)
+{
+    informer *inf = calloc(1, sizeof *inf);
+
+    *out = NULL;
+    if (!inf)
+        return CORE_ENOMEM;
+    inf->loop = loop;
+    inf->client = client;
+    inf->res = *opts->res;
+    inf->opts = *opts;
+    inf->namespace = dup_or_null(opts->namespace);
+    inf->label_selector = dup_or_null(opts->label_selector);
+    if ((opts->namespace && !inf->namespace) || (opts->label_selector && !inf->label_selector) ||
+        store_new(&inf->store) ||
+        (opts->index_label && store_index_label(inf->store, opts->index_label))) {
+        store_free(inf->store);
+        free(inf->namespace);
+        free(inf->label_selector);
+        free(inf);
+        return CORE_ENOMEM;
+    }
+    if (!inf->opts.transform)
+        inf->opts.transform = informer_strip;
+    if (!inf->opts.page_size)
+        inf->opts.page_size = INFORMER_PAGE_SIZE;
+    ws_init(&inf->parser, opts->max_line, NULL, NULL);
+    uv_timer_init(loop, &inf->timer);
+    inf->timer.data = inf;
+    *out = inf;
+    return CORE_OK;
+}
+
+
+static void
+notify(informer *inf, informer_change what, const char *key, const cJSON *obj)
+{
+    if (inf->opts.on_change)
+        inf->opts.on_change(inf, what, key, obj, inf->opts.data);
+}
+
+
+static void
+set_rv(informer *inf, const char *rv)
+{
+    if (rv && *rv && strlen(rv) < sizeof inf->rv)
+        memcpy(inf->rv, rv, strlen(rv) + 1);
+}
+
+
+/* Caches one object (transformed) and tells the handler. */
+static int
+apply(informer *inf, informer_change hint, cJSON *obj)
+{
+    char             key[INFORMER_KEY_MAX];
+    const store_obj *old;
+    int              rc;
+
+    if (store_key(obj, key, sizeof key))
+        return CORE_OK; /* nameless: nothing a controller could look up */
+    inf->opts.transform(obj);
+    if (hint == INFORMER_DELETE) {
+        if (store_del(inf->store, key) == CORE_OK)
+            notify(inf, INFORMER_DELETE, key, obj);
+        return CORE_OK;
+    }
+    old = store_get(inf->store, key);
+    if (old && hint == INFORMER_ADD) {
+        /* A relist sees every object: an unchanged one is no news. */
+        const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion"));
+
+        if (rv && strcmp(rv, old->rv) == 0)
+            return CORE_OK;
+    }
+    hint = old ? INFORMER_UPDATE : INFORMER_ADD;
+    rc = store_put(inf->store, key, obj);
+    if (rc)
+        return rc;
+    notify(inf, hint, key, obj);
+    return CORE_OK;
+}
+
+
+static void
+on_timer(uv_timer_t *t)
+{
+    informer *inf = t->data;
+
+    if (inf->state != INF_WAITING)
+        return;
+    if (inf->relist_next || !inf->synced)
+        start_list(inf);
+    else
+        start_watch(inf);
+}
+
+
+static void
+backoff(informer *inf, int relist)
+{
+    double jitter = 1.0 + (double)(rand() % 500) / 1000.0;
+
+    inf->attempts++;
+    inf->relist_next = relist;
+    inf->state = INF_WAITING;
+    uv_timer_start(&inf->timer, on_timer, informer_backoff_ms(inf->attempts, jitter), 0);
+}
+
+
+/* --- list -------------------------------------------------------------------------- */
+
+typedef struct {
+    informer *inf;
+    hmap     *gone;
+} unseen_ctx;
+
+
+static void
+find_unseen(const char *key, const store_obj *o, void *data)
+{
+    unseen_ctx *u = data;
+
+    (void)o;
+    if (!hmap_get(u->inf->seen, key))
+        hmap_put(u->gone, key, (void *)1, NULL);
+}
+
+
+static void
+list_finished(informer *inf)
+{
+    unseen_ctx  u = {inf, NULL};
+    hmap_iter   it;
+    const char *key;
+
+    if (hmap_new(0, &u.gone) == CORE_OK) {
+        store_each(inf->store, find_unseen, &u);
+        hmap_iter_init(u.gone, &it);
+        while (hmap_iter_next(u.gone, &it, &key, NULL)) {
+            cJSON *last = store_parse(store_get(inf->store, key));
+
+            store_del(inf->store, key);
+            notify(inf, INFORMER_DELETE, key, last);
+            cJSON_Delete(last);
+        }
+        hmap_free(u.gone, NULL);
+    }
+    hmap_free(inf->seen, NULL);
+    inf->seen = NULL;
+    inf->attempts = 0;
+    inf->relist_next = 0;
+    if (!inf->synced) {
+        inf->synced = 1;
+        if (inf->opts.on_synced)
+            inf->opts.on_synced(inf, inf->opts.data);
+    }
+    if (inf->state == INF_LISTING)
+        start_watch(inf);
+}
+
+
+static int
+list_page(informer *inf, const char *body, size_t len)
+{
+    cJSON       *list = cJSON_ParseWithLength(body, len), *items, *item;
+    const cJSON *meta;
+    const char  *cont;
+    char         key[INFORMER_KEY_MAX];
+    int          rc = CORE_EPROTO;
+
+    items = cJSON_GetObjectItemCaseSensitive(list, "items");
+    meta = cJSON_GetObjectItemCaseSensitive(list, "metadata");
+    if (!cJSON_IsArray(items) && !cJSON_IsNull(items))
+        goto out;
+    cJSON_ArrayForEach(item, items) {
+        if (store_key(item, key, sizeof key) == CORE_OK)
+            hmap_put(inf->seen, key, (void *)1, NULL);
+        if ((rc = apply(inf, INFORMER_ADD, item)))
+            goto out;
+    }
+    set_rv(inf, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion")));
+    cont = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "continue"));
+    free(inf->cont);
+    inf->cont = cont && *cont ? strdup(cont) : NULL;
+    rc = cont && *cont && !inf->cont ? CORE_ENOMEM : CORE_OK;
+out:
+    cJSON_Delete(list);
+    return rc;
+}
+
+
+static void
+on_list(const kube_response *res, void *data)
+{
+    informer *inf = data;
+
+    inf->call = NULL;
+    if (res->err || res->status != 200) {
+        free(inf->cont);
+        inf->cont = NULL;
+        hmap_free(inf->seen, NULL);
+        inf->seen = NULL;
+        backoff(inf, 1);
+        return;
+    }
+    if (list_page(inf, res->body, res->body_len)) {
+        hmap_free(inf->seen, NULL);
+        inf->seen = NULL;
+        backoff(inf, 1);
+        return;
+    }
+    if (inf->cont) {
+        start_list(inf);
+        return;
+    }
+    list_finished(inf);
+}
+
+
+static int
+append_selector(informer *inf, core_buf *b)
+{
+    if (!inf->label_selector)
+        return CORE_OK;
+    return core_buf_printf(b, "&labelSelector=") || kres_escape(b, inf->label_selector)
+               ? CORE_ENOMEM
+               : CORE_OK;
+}
+
+
+static void
+start_list(informer *inf)
+{
+    core_buf path;
+    kube_req req = {0};
+    int      rc;
+
+    if (inf->state == INF_STOPPED)
+        return;
+    if (!inf->seen) {
+        if (hmap_new(store_len(inf->store), &inf->seen)) {
+            backoff(inf, 1);
+            return;
+        }
+        if (inf->synced)
+            inf->stats.relists++;
+    }
+    inf->state = INF_LISTING;
+    core_buf_init(&path, 16384);
+    rc = kres_path(&path, &inf->res, inf->namespace, NULL, NULL);
+    if (!rc)
+        rc = core_buf_printf(&path, "?limit=%u", inf->opts.page_size);
+    if (!rc)
+        rc = append_selector(inf, &path);
+    if (!rc && inf->cont)
+        rc = core_buf_printf(&path, "&continue=") || kres_escape(&path, inf->cont);
+    req.path = path.data;
+    req.timeout_ms = 60000;
+    if (!rc)
+        rc = kube_request(inf->client, &req, on_list, inf, &inf->call);
+    core_buf_free(&path);
+    inf->stats.lists++;
+    if (rc)
+        backoff(inf, 1);
+}
+
+
+/* --- watch ------------------------------------------------------------------------- */
+
+static int
+on_event(ws_event *ev, void *data)
+{
+    informer *inf = data;
+    int       rc;
+
+    switch (ev->type) {
+    case WS_BOOKMARK:
+        set_rv(inf, ev->resource_version);
+        inf->stats.bookmarks++;
+        inf->watch_healthy = 1;
+        return 0;
+    case WS_ERROR:
+        /* 410: our resourceVersion is too old; anything else: start over as well. */
+        inf->relist_next = 1;
+        return CORE_ECANCELED;
+    case WS_ADDED:
+    case WS_MODIFIED:
+    case WS_DELETED:
+        rc = apply(inf, ev->type == WS_DELETED ? INFORMER_DELETE : INFORMER_UPDATE, ev->object);
+        if (rc)
+            return rc;
+        set_rv(inf, ev->resource_version);
+        inf->stats.events++;
+        inf->watch_healthy = 1;
+        return 0;
+    }
+    return CORE_EPROTO;
+}
+
+
+static int
+on_watch_data(const char *p, size_t n, void *data)
+{
+    informer *inf = data;
+
+    return ws_feed(&inf->parser, p, n);
+}
+
+
+static void
+on_watch(const kube_response *res, void *data)
+{
+    informer *inf = data;
+    int       perr = CORE_OK;
+
+    inf->call = NULL;
+    if (res->err == CORE_OK && res->status == 200)
+        perr = ws_finish(&inf->parser);
+    if (inf->watch_healthy)
+        inf->attempts = 0;
+    if (inf->relist_next || res->status == 410) {
+        /* Expired: relist at once the first time, with backoff if it keeps happening. */
+        if (inf->attempts == 0) {
+            inf->attempts++;
+            start_list(inf);
+        } else {
+            backoff(inf, 1);
+        }
+        return;
+    }
+    if (res->err == CORE_ETOOBIG || res->err == CORE_EPROTO || res->err == CORE_ENOMEM) {
+        /* The stream cannot be trusted: the parser rejected it. */
+        inf->stats.watch_errors++;
+        backoff(inf, 1);
+        return;
+    }
+    if (res->err == CORE_OK && res->status == 200 && perr == CORE_OK) {
+        start_watch(inf);  /* the server's timeout: carry on from where we are */
+        return;
+    }
+    inf->stats.watch_errors++;
+    backoff(inf, 0);
+}
+
+
+static void
+start_watch(informer *inf)
+{
+    core_buf path;
+    kube_req req = {0};
+    unsigned timeout = 300 + (unsigned)(rand() % 301);
+    int      rc;
+
+    if (inf->state == INF_STOPPED)
+        return;
+    inf->state = INF_WATCHING;
+    inf->relist_next = 0;
+    inf->watch_healthy = 0;
+    ws_free(&inf->parser);
+    ws_init(&inf->parser, inf->opts.max_line, on_event, inf);
+    core_buf_init(&path, 16384);
+    rc = kres_path(&path, &inf->res, inf->namespace, NULL, NULL);
+    if (!rc)
+        rc = core_buf_printf(&path, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=%u",
+                             timeout);
+    if (!rc && inf->rv[0])
+        rc = core_buf_printf(&path, "&resourceVersion=") || kres_escape(&path, inf->rv);
+    if (!rc)
+        rc = append_selector(inf, &path);
+    req.path = path.data;
+    req.timeout_ms = (long)(timeout + 30) * 1000;
+    req.on_data = on_watch_data;
+    if (!rc)
+        rc = kube_request(inf->client, &req, on_watch, inf, &inf->call);
+    core_buf_free(&path);
+    inf->stats.watches++;
+    if (rc)
+        backoff(inf, 0);
+}
+
+
+int
+informer_start(informer *inf)
+{
+    if (inf->state != INF_IDLE)
+        return CORE_EINVAL;
+    start_list(inf);
+    return CORE_OK;
+}
+
+
+int
+informer_start_from(informer *inf, const char *rv)
+{
+    if (inf->state != INF_IDLE || !rv || strlen(rv) >= sizeof inf->rv)
+        return CORE_EINVAL;
+    set_rv(inf, rv);
+    inf->synced = 1;
+    start_watch(inf);
+    return CORE_OK;
+}
+
+
+int
+informer_synced(const informer *inf)
+{
+    return inf->synced;
+}
+
+
+store *
+informer_store(informer *inf)
+{
+    return inf->store;
+}
+
+
+const informer_stats *
+informer_get_stats(const informer *inf)
+{
+    return &inf->stats;
+}
+
+
+const char *
+informer_resource_version(const informer *inf)
+{
+    return inf->rv;
+}
+
+
+static void
+on_closed(uv_handle_t *h)
+{
+    informer *inf = h->data;
+
+    if (inf->closed)
+        inf->closed(inf->closed_data);
+    ws_free(&inf->parser);
+    store_free(inf->store);
+    hmap_free(inf->seen, NULL);
+    free(inf->cont);
+    free(inf->namespace);
+    free(inf->label_selector);
+    free(inf);
+}
+
+
+void
+informer_stop(informer *inf, void (*closed)(void *data), void *data)
+{
+    if (!inf || inf->state == INF_STOPPED)
+        return;
+    inf->state = INF_STOPPED;
+    inf->closed = closed;
+    inf->closed_data = data;
+    kube_cancel(inf->call);
+    inf->call = NULL;
+    uv_timer_stop(&inf->timer);
+    uv_close((uv_handle_t *)&inf->timer, on_closed);
+}

@@ -1,0 +1,93 @@
+/*
+ * informer: keeps a local cache of one resource in step with the API server.
+ *
+ * A paginated list (limit/continue) fills the store, then a watch from the list's
+ * resourceVersion (with bookmarks, timeoutSeconds drawn from 300-600 s) keeps it current.
+ * - The watch ends normally (its timeout): watch again from the last resourceVersion.
+ * - A connection error or a stream cut mid-line: back off (0.8 s doubling to 30 s, with
+ *   jitter) and watch again from the last resourceVersion, bookmarks included; no relist.
+ * - 410 Gone, an ERROR event with code 410 (Expired), or a stream that cannot be parsed:
+ *   relist. Objects that vanished meanwhile are delivered as deletes.
+ * Handlers run after the store has changed, so they see the new state.
+ *
+ * Ownership: the informer owns its store and the objects handed to handlers (valid during
+ * the call only). informer_stop cancels the watch and frees the informer from a libuv close
+ * callback; keep running the loop. Handlers must not call informer_stop on their informer.
+ */
+#ifndef DBAAS_INFORMER_H
+#define DBAAS_INFORMER_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "kres/kres.h"
+#include "kube/kube.h"
+#include "store/store.h"
+
+typedef struct informer informer;
+
+typedef enum {
+    INFORMER_ADD,
+    INFORMER_UPDATE,
+    INFORMER_DELETE
+} informer_change;
+
+typedef void (*informer_handler)(informer *inf, informer_change what, const char *key,
+                                 const cJSON *obj, void *data);
+
+/* Trims an object in place before it is cached (drop what controllers never read). */
+typedef void (*informer_transform)(cJSON *obj);
+
+typedef struct {
+    const kres        *res;
+    const char        *namespace;      /* NULL: all namespaces */
+    const char        *label_selector; /* NULL: everything */
+    informer_handler   on_change;      /* may be NULL */
+    void             (*on_synced)(informer *inf, void *data); /* after the first list */
+    informer_transform transform;      /* NULL: informer_strip */
+    void              *data;
+    unsigned           page_size;      /* 0: 500 */
+    size_t             max_line;       /* 0: the watch parser's default */
+    const char        *index_label;    /* a label key for store_by_label, or NULL */
+} informer_opts;
+
+typedef struct {
+    uint64_t lists;          /* list requests (pages) sent */
+    uint64_t relists;        /* full relists after the first */
+    uint64_t watches;        /* watch requests started */
+    uint64_t watch_errors;   /* watches that ended in an error (backed off) */
+    uint64_t events;         /* watch events applied (bookmarks excluded) */
+    uint64_t bookmarks;
+} informer_stats;
+
+/* Copies what it needs from opts. Starts nothing. */
+int informer_new(uv_loop_t *loop, kube_client *client, const informer_opts *opts,
+                 informer **out);
+
+/* Lists, then watches, forever (until informer_stop). */
+int informer_start(informer *inf);
+
+/* 1 once the first list has been applied. */
+int informer_synced(const informer *inf);
+
+store *informer_store(informer *inf);
+
+const informer_stats *informer_get_stats(const informer *inf);
+
+/* The resourceVersion the next watch would start from ("" before the first list). */
+const char *informer_resource_version(const informer *inf);
+
+/* For tests: skip the first list and watch from rv (which may be stale: then it relists). */
+int informer_start_from(informer *inf, const char *rv);
+
+/* Stops and frees; closed (may be NULL) runs once memory is released. */
+void informer_stop(informer *inf, void (*closed)(void *data), void *data);
+
+/* The default transform: drops metadata.managedFields and the last-applied annotation. */
+void informer_strip(cJSON *obj);
+
+/* The delay before retry number attempt (1, 2, ...): 0.8 s doubling to 30 s, jitter in [1, 1.5). */
+uint64_t informer_backoff_ms(unsigned attempt, double jitter);
+
+#endif

@@ -1,0 +1,70 @@
+/*
+ * store: the informer's local cache of one resource, keyed "namespace/name" (or "name").
+ *
+ * Each object is held as its compact JSON text in one allocation together with its
+ * resourceVersion and controller owner UID: text is several times smaller than a cJSON tree,
+ * and controllers parse the few objects they reconcile. Secondary indexes answer "children
+ * of owner UID" and "objects whose label L has value V" for the label keys asked for with
+ * store_index_label.
+ *
+ * Ownership: the store owns every store_obj; a pointer from store_get stays valid until that
+ * key is put again or deleted, or the store is freed. Callers never free them.
+ */
+#ifndef DBAAS_STORE_H
+#define DBAAS_STORE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#define STORE_MAX_LABEL_INDEXES 4
+
+typedef struct store store;
+
+typedef struct {
+    const char *rv;         /* metadata.resourceVersion, "" when absent */
+    const char *owner_uid;  /* UID of the controller ownerReference, or NULL */
+    size_t      len;        /* of json */
+    char        json[];     /* compact JSON of the object, NUL-terminated */
+} store_obj;
+
+typedef void (*store_visit_cb)(const char *key, const store_obj *obj, void *data);
+
+int  store_new(store **out);
+void store_free(store *s);
+
+/* Indexes the label key (e.g. "app.kubernetes.io/instance"); before the first put only. */
+int store_index_label(store *s, const char *label);
+
+/*
+ * The cache key of an object: "namespace/name", or "name" for a cluster-scoped object.
+ * Returns CORE_EINVAL when metadata.name is missing.
+ */
+int store_key(const cJSON *obj, char *buf, size_t len);
+
+/* Stores obj under key (replacing what was there); obj is not kept or changed. */
+int store_put(store *s, const char *key, const cJSON *obj);
+
+/* Removes key; CORE_ENOENT when absent. */
+int store_del(store *s, const char *key);
+
+const store_obj *store_get(const store *s, const char *key);
+
+/* Parses the stored object into a new cJSON tree (caller frees), or NULL. */
+cJSON *store_parse(const store_obj *o);
+
+size_t store_len(const store *s);
+
+/* Bytes the store holds for its objects and indexes (allocation sizes, not RSS). */
+size_t store_bytes(const store *s);
+
+/* Calls fn for every object, in no order. fn must not change the store. */
+void store_each(const store *s, store_visit_cb fn, void *data);
+
+/* Calls fn for each object whose controller owner has uid. */
+void store_by_owner(const store *s, const char *uid, store_visit_cb fn, void *data);
+
+/* Calls fn for each object with label=value; label must have been indexed. */
+void store_by_label(const store *s, const char *label, const char *value, store_visit_cb fn,
+                    void *data);
+
+#endif
