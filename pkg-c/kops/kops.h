@@ -1,0 +1,68 @@
+/*
+ * kops: object operations on the Kubernetes API, on top of the kube client.
+ *
+ * get, create, update (PUT), delete, JSON merge patch, server-side apply (fieldManager
+ * dbaas-operator, force), each optionally on a subresource ("status"). Every call ends in one
+ * kops_cb with a verdict:
+ *   CORE_OK         2xx; obj is the server's answer (the object, or a Status)
+ *   CORE_ENOENT     404
+ *   CORE_ECONFLICT  409 (a stale resourceVersion, or AlreadyExists on create): requeue
+ *   CORE_EHTTP      any other status; message holds the server's Status.message
+ *   other           a transport failure (message says which)
+ * obj is valid during the callback only, and may be NULL.
+ *
+ * Also pure helpers for what controllers write: controller ownerReferences and finalizers.
+ */
+#ifndef DBAAS_KOPS_H
+#define DBAAS_KOPS_H
+
+#include <cjson/cJSON.h>
+
+#include "kres/kres.h"
+#include "kube/kube.h"
+
+#define KOPS_FIELD_MANAGER "dbaas-operator"
+
+typedef struct {
+    int          err;
+    long         status;   /* HTTP status, 0 without an answer */
+    const cJSON *obj;
+    const char  *message;  /* one line; "" on success */
+} kops_result;
+
+typedef void (*kops_cb)(const kops_result *r, void *data);
+
+typedef struct {
+    kube_client *client;
+    const kres  *res;
+    const char  *ns;       /* ignored for cluster-scoped resources */
+    const char  *name;     /* NULL for create */
+    const char  *sub;      /* subresource, e.g. "status", or NULL */
+} kops_target;
+
+int kops_get(const kops_target *t, kops_cb cb, void *data);
+int kops_create(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
+int kops_update(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
+/* propagation: "Foreground", "Background", "Orphan", or NULL for the server's default. */
+int kops_delete(const kops_target *t, const char *propagation, kops_cb cb, void *data);
+int kops_merge_patch(const kops_target *t, const cJSON *patch, kops_cb cb, void *data);
+int kops_apply(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
+
+/*
+ * Adds (or replaces) child's controller ownerReference to owner, with controller and
+ * blockOwnerDeletion true. owner needs metadata.name and metadata.uid.
+ */
+int kops_set_controller(cJSON *child, const cJSON *owner, const char *api_version,
+                        const char *kind);
+
+/* Whether obj's metadata.finalizers holds name. */
+int kops_has_finalizer(const cJSON *obj, const char *name);
+
+/*
+ * A merge patch that sets metadata.finalizers to obj's list plus (add) or minus (!add)
+ * name, with obj's resourceVersion as a precondition so a concurrent change gives a 409
+ * instead of losing someone else's finalizer. Caller frees; NULL when out of memory.
+ */
+cJSON *kops_finalizer_patch(const cJSON *obj, const char *name, int add);
+
+#endif

@@ -1,0 +1,60 @@
+#include "kops/kops.h"
+#include "test.h"
+
+
+static void
+json_is(const cJSON *o, const char *want)
+{
+    char *s = cJSON_PrintUnformatted(o);
+
+    ASSERT_STR(s, want);
+    cJSON_free(s);
+}
+
+
+TEST(kops_controller_reference_replaces_the_old_controller)
+{
+    cJSON *owner = cJSON_Parse("{\"metadata\":{\"name\":\"orders\",\"uid\":\"u-1\"}}");
+    cJSON *child = cJSON_Parse("{\"metadata\":{\"name\":\"orders-svc\",\"ownerReferences\":["
+                               "{\"uid\":\"keep\"},{\"uid\":\"old\",\"controller\":true}]}}");
+
+    ASSERT_EQ(kops_set_controller(child, owner, "dbaas.dev/v1alpha1", "DBInstance"), CORE_OK);
+    json_is(child, "{\"metadata\":{\"name\":\"orders-svc\",\"ownerReferences\":[{\"uid\":\"keep\"},"
+                   "{\"apiVersion\":\"dbaas.dev/v1alpha1\",\"kind\":\"DBInstance\",\"name\":\"orders\","
+                   "\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}]}}");
+    cJSON_Delete(child);
+    child = cJSON_CreateObject();
+    ASSERT_EQ(kops_set_controller(child, owner, "v1", "X"), CORE_OK);
+    ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(child, "metadata"),
+                                                     "ownerReferences")), 1);
+    cJSON_Delete(child);
+    cJSON_Delete(owner);
+    owner = cJSON_Parse("{\"metadata\":{\"name\":\"no-uid\"}}");
+    child = cJSON_CreateObject();
+    ASSERT_EQ(kops_set_controller(child, owner, "v1", "X"), CORE_EINVAL);
+    cJSON_Delete(child);
+    cJSON_Delete(owner);
+}
+
+
+TEST(kops_finalizer_patch_adds_removes_with_precondition)
+{
+    cJSON *o = cJSON_Parse("{\"metadata\":{\"resourceVersion\":\"42\",\"finalizers\":[\"other\"]}}");
+    cJSON *p;
+
+    ASSERT(!kops_has_finalizer(o, "dbaas.dev/cleanup"));
+    p = kops_finalizer_patch(o, "dbaas.dev/cleanup", 1);
+    json_is(p, "{\"metadata\":{\"finalizers\":[\"other\",\"dbaas.dev/cleanup\"],\"resourceVersion\":\"42\"}}");
+    cJSON_Delete(p);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"metadata\":{\"resourceVersion\":\"43\",\"finalizers\":[\"dbaas.dev/cleanup\",\"other\"]}}");
+    ASSERT(kops_has_finalizer(o, "dbaas.dev/cleanup"));
+    p = kops_finalizer_patch(o, "dbaas.dev/cleanup", 0);
+    json_is(p, "{\"metadata\":{\"finalizers\":[\"other\"],\"resourceVersion\":\"43\"}}");
+    cJSON_Delete(p);
+    /* Adding twice keeps one. */
+    p = kops_finalizer_patch(o, "dbaas.dev/cleanup", 1);
+    json_is(p, "{\"metadata\":{\"finalizers\":[\"other\",\"dbaas.dev/cleanup\"],\"resourceVersion\":\"43\"}}");
+    cJSON_Delete(p);
+    cJSON_Delete(o);
+}
