@@ -1,153 +1,53 @@
 /*
- * dbaas-operator: flags, configuration and wiring. No logic lives here.
- *
- * At this stage the operator connects to the API server named by the kubeconfig, reports
- * the server's version and the namespaces it can see, and then waits for SIGINT/SIGTERM.
+ * dbaas-operator: flags and wiring. The process itself lives in pkg-c/runtime.
  */
-#include <cjson/cJSON.h>
 #include <getopt.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <uv.h>
+#include <unistd.h>
 
 #include "core/core.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
+#include "log/log.h"
+#include "runtime/runtime.h"
 
 #define OPERATOR_VERSION "0.1.0"
-
-typedef struct {
-    uv_loop_t   *loop;
-    kube_client *client;
-    uv_signal_t  sigint, sigterm;
-    int          exit_code;
-} operator_t;
-
-
-static void
-logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-logf_(const char *level, const char *fmt, ...)
-{
-    char       ts[32];
-    time_t     now = time(NULL);
-    struct tm  tm;
-    va_list    ap;
-
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    fprintf(stderr, "%s %-5s ", ts, level);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-
-static void
-shutdown_operator(operator_t *op, int code)
-{
-    op->exit_code = code;
-    kube_client_close(op->client);
-    op->client = NULL;
-    uv_close((uv_handle_t *)&op->sigint, NULL);
-    uv_close((uv_handle_t *)&op->sigterm, NULL);
-}
-
-
-static void
-on_signal(uv_signal_t *s, int signum)
-{
-    operator_t *op = s->data;
-
-    logf_("info", "received %s, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    shutdown_operator(op, 0);
-}
-
-
-static void
-on_namespaces(const kube_response *res, void *data)
-{
-    operator_t *op = data;
-    cJSON      *list = NULL;
-    int         n;
-
-    if (res->err == CORE_ECANCELED)
-        return;
-    if (res->err || res->status != 200) {
-        logf_("warn", "listing namespaces: %s",
-              res->err ? res->message : "the server refused (check RBAC)");
-        return;
-    }
-    list = cJSON_ParseWithLength(res->body, res->body_len);
-    n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(list, "items"));
-    logf_("info", "%d namespaces visible; waiting for SIGINT or SIGTERM", n);
-    cJSON_Delete(list);
-    (void)op;
-}
-
-
-static void
-on_version(const kube_response *res, void *data)
-{
-    operator_t  *op = data;
-    cJSON       *v = NULL;
-    const char  *git;
-    kube_req     req = {.path = "/api/v1/namespaces?limit=500"};
-
-    if (res->err == CORE_ECANCELED)
-        return;
-    if (res->err || res->status != 200) {
-        if (res->err)
-            logf_("error", "%s", res->message);
-        else
-            logf_("error", "GET /version: HTTP %ld", res->status);
-        shutdown_operator(op, 1);
-        return;
-    }
-    v = cJSON_ParseWithLength(res->body, res->body_len);
-    git = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "gitVersion"));
-    logf_("info", "connected to %s: Kubernetes %s over HTTP/%d", kube_client_server(op->client),
-          git ? git : "(unknown version)", res->http_version);
-    cJSON_Delete(v);
-    if (kube_request(op->client, &req, on_namespaces, op, NULL) != CORE_OK)
-        logf_("warn", "could not start the namespace list");
-}
-
-
-static const char *
-default_kubeconfig(char *buf, size_t len)
-{
-    const char *env = getenv("KUBECONFIG"), *home = getenv("HOME");
-
-    if (env && *env) {
-        /* Several files joined by ':' are not merged yet: the first one is used. */
-        size_t n = strcspn(env, ":");
-
-        if (n >= len)
-            return NULL;
-        memcpy(buf, env, n);
-        buf[n] = '\0';
-        return buf;
-    }
-    if (!home)
-        return NULL;
-    snprintf(buf, len, "%s/.kube/config", home);
-    return buf;
-}
 
 
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: dbaas-operator [--kubeconfig PATH] [--context NAME]\n"
-               "  --kubeconfig PATH  kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config)\n"
-               "  --context NAME     context to use (default: the current-context)\n"
-               "  --version          print the version and exit\n");
+    fprintf(f,
+            "usage: dbaas-operator [flags]\n"
+            "  --kubeconfig PATH       kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)\n"
+            "  --context NAME          kubeconfig context (default: current-context)\n"
+            "  --metrics-addr ADDR     serve /metrics, /healthz, /readyz on ADDR (default :8080; \"\" = off)\n"
+            "  --leader-elect          campaign for a Lease before doing any work\n"
+            "  --lease-namespace NS    namespace of the Lease (default: the context's namespace)\n"
+            "  --lease-name NAME       name of the Lease (default: dbaas-operator)\n"
+            "  --identity ID           this process in the Lease (default: hostname_pid)\n"
+            "  --lease-duration SEC    default 15\n"
+            "  --renew-deadline SEC    default 10\n"
+            "  --retry-period SEC      default 2\n"
+            "  --concurrency N         reconciles in flight (default 4)\n"
+            "  --shutdown-grace SEC    wait this long for reconciles at shutdown (default 30)\n"
+            "  --log-format json|text  default json\n"
+            "  --log-level LEVEL       debug, info, warn, error (default info)\n"
+            "  --version               print the version and exit\n");
+}
+
+
+/* Seconds (decimals allowed) to milliseconds; -1 when not a positive number. */
+static long long
+seconds_ms(const char *s)
+{
+    char  *end = NULL;
+    double v = strtod(s, &end);
+
+    if (!end || *end || v <= 0 || v > 86400)
+        return -1;
+    return (long long)(v * 1000);
 }
 
 
@@ -157,57 +57,82 @@ main(int argc, char **argv)
     static const struct option opts[] = {
         {"kubeconfig", required_argument, NULL, 'k'},
         {"context", required_argument, NULL, 'c'},
+        {"metrics-addr", required_argument, NULL, 'm'},
+        {"leader-elect", no_argument, NULL, 'L'},
+        {"lease-namespace", required_argument, NULL, 'n'},
+        {"lease-name", required_argument, NULL, 'N'},
+        {"identity", required_argument, NULL, 'i'},
+        {"lease-duration", required_argument, NULL, 'D'},
+        {"renew-deadline", required_argument, NULL, 'R'},
+        {"retry-period", required_argument, NULL, 'P'},
+        {"concurrency", required_argument, NULL, 'C'},
+        {"shutdown-grace", required_argument, NULL, 'G'},
+        {"log-format", required_argument, NULL, 'f'},
+        {"log-level", required_argument, NULL, 'l'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    operator_t  op;
-    kcfg        cfg;
-    char        err[512], pathbuf[4096];
-    const char *path = NULL, *context = NULL;
-    kube_req    req = {.path = "/version"};
-    int         o;
+    rt_config  cfg;
+    log_format format = LOG_JSON;
+    log_level  level = LOG_INFO;
+    char       err[512];
+    long long  ms;
+    int        o;
 
-    memset(&op, 0, sizeof op);
     memset(&cfg, 0, sizeof cfg);
+    err[0] = '\0';
+    cfg.metrics_addr = ":8080";
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        ms = 0;
         switch (o) {
-        case 'k': path = optarg; break;
-        case 'c': context = optarg; break;
+        case 'k': cfg.kubeconfig = optarg; break;
+        case 'c': cfg.context = optarg; break;
+        case 'm': cfg.metrics_addr = optarg; break;
+        case 'L': cfg.leader_elect = 1; break;
+        case 'n': cfg.lease_namespace = optarg; break;
+        case 'N': cfg.lease_name = optarg; break;
+        case 'i': cfg.identity = optarg; break;
+        case 'D': ms = seconds_ms(optarg); cfg.lease_ms = (uint64_t)ms; break;
+        case 'R': ms = seconds_ms(optarg); cfg.renew_ms = (uint64_t)ms; break;
+        case 'P': ms = seconds_ms(optarg); cfg.retry_ms = (uint64_t)ms; break;
+        case 'G': ms = seconds_ms(optarg); cfg.shutdown_grace_ms = (uint64_t)ms; break;
+        case 'C':
+            cfg.concurrency = (unsigned)strtoul(optarg, NULL, 10);
+            if (cfg.concurrency == 0 || cfg.concurrency > 1024) {
+                fprintf(stderr, "dbaas-operator: --concurrency must be 1-1024\n");
+                return 2;
+            }
+            break;
+        case 'f':
+            if (log_format_parse(optarg, &format)) {
+                fprintf(stderr, "dbaas-operator: --log-format must be json or text\n");
+                return 2;
+            }
+            break;
+        case 'l':
+            if (log_level_parse(optarg, &level)) {
+                fprintf(stderr, "dbaas-operator: --log-level must be debug, info, warn or error\n");
+                return 2;
+            }
+            break;
         case 'V': printf("dbaas-operator %s\n", OPERATOR_VERSION); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
+        if (ms < 0) {
+            fprintf(stderr, "dbaas-operator: %s takes a positive number of seconds\n", argv[optind - 1]);
+            return 2;
+        }
     }
-    if (!path)
-        path = default_kubeconfig(pathbuf, sizeof pathbuf);
-    if (!path) {
-        logf_("error", "no kubeconfig: pass --kubeconfig or set KUBECONFIG");
+    /* A client that hangs up on /metrics must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if (log_init(format, level, STDERR_FILENO)) {
+        fprintf(stderr, "dbaas-operator: cannot set up logging\n");
         return 1;
     }
-    if (kcfg_load(path, context, &cfg, err, sizeof err) != CORE_OK) {
-        logf_("error", "%s", err);
-        return 1;
-    }
-    op.loop = uv_default_loop();
-    if (kube_client_new(op.loop, &cfg, &op.client, err, sizeof err) != CORE_OK) {
-        logf_("error", "%s", err);
-        kcfg_free(&cfg);
-        return 1;
-    }
-    logf_("info", "dbaas-operator %s starting (kubeconfig %s, context %s)", OPERATOR_VERSION,
-          path, cfg.context);
-    kcfg_free(&cfg);
-    uv_signal_init(op.loop, &op.sigint);
-    uv_signal_init(op.loop, &op.sigterm);
-    op.sigint.data = op.sigterm.data = &op;
-    uv_signal_start(&op.sigint, on_signal, SIGINT);
-    uv_signal_start(&op.sigterm, on_signal, SIGTERM);
-    if (kube_request(op.client, &req, on_version, &op, NULL) != CORE_OK) {
-        logf_("error", "could not start a request");
-        shutdown_operator(&op, 1);
-    }
-    uv_run(op.loop, UV_RUN_DEFAULT);
-    uv_loop_close(op.loop);
-    return op.exit_code;
+    o = rt_run(&cfg, err, sizeof err);
+    if (err[0])
+        log_error(err, NULL);
+    return o;
 }
