@@ -80,7 +80,8 @@ on_namespaces(const kube_response *res, void *data)
 typedef struct {
     kube_client *client;
     uv_timer_t   timer;
-    int          left;
+    int          to_send;   /* requests still to start */
+    int          to_finish; /* requests still to end */
     int          last_ok;
 } whoami;
 
@@ -110,7 +111,7 @@ on_review(const kube_response *res, void *data)
     fflush(stdout);
     w->last_ok = user != NULL;
     cJSON_Delete(r);
-    if (--w->left > 0)
+    if (--w->to_finish > 0)
         return;
     uv_close((uv_handle_t *)&w->timer, NULL);
     kube_client_close(w->client);
@@ -128,9 +129,14 @@ whoami_next(uv_timer_t *t)
                     .body = body,
                     .body_len = sizeof body - 1};
 
+    if (w->to_send == 0)
+        return;
+    w->to_send--;
+    if (w->to_send == 0)
+        uv_timer_stop(t);
     if (kube_request(w->client, &req, on_review, w, NULL) != CORE_OK) {
         printf("error could not start a request\n");
-        w->left = 0;
+        w->to_finish--;
     }
 }
 
@@ -155,7 +161,7 @@ run_whoami(int count, int interval, const char *path)
         return 1;
     }
     kcfg_free(&cfg);
-    w.left = count;
+    w.to_send = w.to_finish = count;
     uv_timer_init(&loop, &w.timer);
     w.timer.data = &w;
     uv_timer_start(&w.timer, whoami_next, 0, (uint64_t)interval);

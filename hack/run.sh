@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# make run: installs what is missing, builds the operator, brings up the local control plane
+# when no KUBECONFIG is set, installs the CRDs and runs the operator in the foreground.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash hack/install-deps.sh
+make -j2 bin/dbaas-operator >/dev/null
+
+if [ -z "${KUBECONFIG:-}" ]; then
+    bash hack/cluster.sh up
+    eval "$(bash hack/cluster.sh env)"
+    echo "run: using the local control plane (KUBECONFIG=$KUBECONFIG)"
+fi
+kubectl=$(bash hack/cluster.sh kubectl-path 2>/dev/null || command -v kubectl || true)
+[ -n "$kubectl" ] || { echo "run: no kubectl found" >&2; exit 1; }
+
+shopt -s nullglob
+crds=(crds/*.yaml)
+if [ "${#crds[@]}" -gt 0 ]; then
+    "$kubectl" apply --server-side --force-conflicts -f crds/ >/dev/null
+    "$kubectl" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+    echo "run: CRDs installed: ${crds[*]}"
+fi
+
+cat <<EOM
+run: starting the operator (Ctrl-C stops it). In another terminal:
+    export KUBECONFIG=$KUBECONFIG
+    alias kubectl=$kubectl
+    kubectl get namespaces
+EOM
+exec bin/dbaas-operator

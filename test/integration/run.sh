@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test/integration/test-*.sh against the cluster in $KUBECONFIG (or the local
+# one), each in a namespace of its own that is deleted afterwards. A test gets NS, ROOT and
+# KUBECONFIG in its environment, fails by exiting non-zero, and has INTEGRATION_TIMEOUT
+# seconds (default 300). Arguments pick tests whose names contain them.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export ROOT
+if [ -z "${KUBECONFIG:-}" ]; then
+    eval "$(bash "$ROOT/hack/cluster.sh" env)"
+fi
+export KUBECONFIG
+KUBECTL=${KUBECTL:-$(bash "$ROOT/hack/cluster.sh" kubectl-path 2>/dev/null || command -v kubectl)}
+export KUBECTL
+timeout_s=${INTEGRATION_TIMEOUT:-300}
+
+passed=0
+failed=0
+for t in "$ROOT"/test/integration/test-*.sh; do
+    name=$(basename "$t" .sh)
+    name=${name#test-}
+    if [ $# -gt 0 ]; then
+        match=0
+        for a in "$@"; do [[ $name == *"$a"* ]] && match=1; done
+        [ $match -eq 1 ] || continue
+    fi
+    NS="it-$name-$RANDOM"
+    export NS
+    log=$(mktemp)
+    if "$KUBECTL" create namespace "$NS" >"$log" 2>&1 &&
+        timeout --kill-after=10 "$timeout_s" bash "$t" >>"$log" 2>&1; then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name (log follows)"
+        sed 's/^/    /' "$log"
+        failed=$((failed + 1))
+    fi
+    "$KUBECTL" delete namespace "$NS" --wait=false >/dev/null 2>&1
+    rm -f "$log"
+done
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# make test: installs what is missing, builds, runs the unit tests (plain, under ASan+UBSan,
+# and under valgrind), brings the local control plane up once, runs the integration tests
+# against it and brings it down again, even when a test fails. The last line is the total
+# "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+passed=0
+failed=0
+# Adds the counts from a runner's "…: N passed, N failed" line in $1 (a log file).
+count() {
+    local line p f
+    line=$(grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "run: no summary line in $1; counting one failure" >&2
+        failed=$((failed + 1))
+        return
+    fi
+    p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
+# Runs one check that has no runner of its own and counts it as one test.
+check() {
+    local name=$1
+    shift
+    if "$@" >"$logs/$name.log" 2>&1; then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name (log follows)"
+        tail -n 40 "$logs/$name.log"
+        failed=$((failed + 1))
+    fi
+}
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+start=$(date +%s)
+bash hack/install-deps.sh || { echo "run: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+if ! make -j2 all >"$logs/build.log" 2>&1; then
+    cat "$logs/build.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+echo "== unit tests"
+bin/unit-tests | tee "$logs/unit.log"
+count "$logs/unit.log"
+check clang-build make -j2 clang
+check asan-unit-tests make -j2 asan
+check valgrind-unit-tests make valgrind
+
+echo "== integration tests"
+export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
+if bash hack/cluster.sh up; then
+    # shellcheck disable=SC2064
+    trap "bash hack/cluster.sh down >/dev/null 2>&1; rm -rf '$logs'" EXIT
+    bash test/integration/run.sh | tee "$logs/integration.log"
+    count "$logs/integration.log"
+    bash hack/cluster.sh down || { echo "FAIL cluster down"; failed=$((failed + 1)); }
+else
+    echo "FAIL the local control plane did not come up"
+    failed=$((failed + 1))
+fi
+
+echo "make test took $(( $(date +%s) - start )) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
