@@ -131,7 +131,7 @@ main(int argc, char **argv)
         fprintf(stderr, "dbaas-operator: cannot set up logging\n");
         return 1;
     }
-    o = rt_run(&cfg, err, sizeof err);
+    o = rt_run(&cfg, NULL, NULL, err, sizeof err);
     if (err[0])
         log_error(err, NULL);
     return o;

@@ -260,6 +260,14 @@ list_page(informer *inf, const char *body, size_t len)
     if (!cJSON_IsArray(items) && !cJSON_IsNull(items))
         goto out;
     cJSON_ArrayForEach(item, items) {
+        /* List items lack the type that watch events carry; give them the same shape. */
+        if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
+            char api[128];
+
+            kres_api_version(&inf->res, api, sizeof api);
+            cJSON_AddStringToObject(item, "apiVersion", api);
+            cJSON_AddStringToObject(item, "kind", inf->res.kind);
+        }
         if (store_key(item, key, sizeof key) == CORE_OK)
             hmap_put(inf->seen, key, (void *)1, NULL);
         if ((rc = apply(inf, INFORMER_ADD, item)))
