@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 
 const char *
@@ -249,4 +250,15 @@ out:
     core_buf_free(&b);
     fclose(f);
     return rc;
+}
+
+
+void
+core_now_rfc3339(char *buf, size_t len)
+{
+    time_t    now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

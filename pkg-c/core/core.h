@@ -69,4 +69,7 @@ int core_b64_decode(const char *in, size_t n, unsigned char **out, size_t *outle
  */
 int core_read_file(const char *path, size_t max, char **out, size_t *outlen);
 
+/* The current UTC time as RFC 3339 seconds ("2026-11-23T09:45:00Z"), as metav1.Time wants. */
+void core_now_rfc3339(char *buf, size_t len);
+
 #endif

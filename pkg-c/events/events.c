@@ -85,17 +85,6 @@ tracked_free(tracked *t)
 }
 
 
-static void
-now_rfc3339(char *buf, size_t len)
-{
-    time_t    now = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&now, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-
 static void write_next(tracked *t);
 
 
@@ -142,7 +131,7 @@ write_next(tracked *t)
 
     if (t->busy)
         return;
-    now_rfc3339(now, sizeof now);
+    core_now_rfc3339(now, sizeof now);
     if (!t->exists) {
         cJSON_ReplaceItemInObjectCaseSensitive(t->body, "count", cJSON_CreateNumber(t->count));
         cJSON_ReplaceItemInObjectCaseSensitive(t->body, "lastTimestamp", cJSON_CreateString(now));
@@ -174,7 +163,7 @@ event_body(events_recorder *r, const cJSON *obj, const char *name, const char *t
     cJSON       *e = cJSON_CreateObject(), *m, *inv, *src;
     size_t       i;
 
-    now_rfc3339(now, sizeof now);
+    core_now_rfc3339(now, sizeof now);
     if (!e || !cJSON_AddStringToObject(e, "apiVersion", "v1") ||
         !cJSON_AddStringToObject(e, "kind", "Event") || !(m = cJSON_AddObjectToObject(e, "metadata")) ||
         !cJSON_AddStringToObject(m, "name", name) ||

@@ -239,3 +239,39 @@ fail:
     cJSON_Delete(patch);
     return NULL;
 }
+
+
+int
+kops_is_applied(const cJSON *desired, const cJSON *live)
+{
+    const cJSON *d, *l;
+
+    if (!desired)
+        return 1;
+    if (!live)
+        return 0;
+    if (cJSON_IsObject(desired)) {
+        if (!cJSON_IsObject(live))
+            return 0;
+        cJSON_ArrayForEach(d, desired) {
+            if (!kops_is_applied(d, cJSON_GetObjectItemCaseSensitive(live, d->string)))
+                return 0;
+        }
+        return 1;
+    }
+    if (cJSON_IsArray(desired)) {
+        if (!cJSON_IsArray(live) || cJSON_GetArraySize(desired) != cJSON_GetArraySize(live))
+            return 0;
+        for (d = desired->child, l = live->child; d && l; d = d->next, l = l->next)
+            if (!kops_is_applied(d, l))
+                return 0;
+        return 1;
+    }
+    if (cJSON_IsNumber(desired))
+        return cJSON_IsNumber(live) && desired->valuedouble == live->valuedouble;
+    if (cJSON_IsString(desired))
+        return cJSON_IsString(live) && strcmp(desired->valuestring, live->valuestring) == 0;
+    if (cJSON_IsBool(desired))
+        return cJSON_IsBool(live) && cJSON_IsTrue(desired) == cJSON_IsTrue(live);
+    return cJSON_IsNull(desired) ? cJSON_IsNull(live) : cJSON_Compare(desired, live, 1);
+}

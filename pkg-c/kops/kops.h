@@ -65,4 +65,13 @@ int kops_has_finalizer(const cJSON *obj, const char *name);
  */
 cJSON *kops_finalizer_patch(const cJSON *obj, const char *name, int add);
 
+/*
+ * Whether live already holds everything desired says: every field of desired is in live
+ * with an equal value (objects compared field by field, recursively; arrays element by
+ * element and of the same length; numbers by value). Fields only in live (defaults,
+ * status, other managers' fields) do not matter. Reconcilers apply desired only when this
+ * is false, so an unchanged object costs no write.
+ */
+int kops_is_applied(const cJSON *desired, const cJSON *live);
+
 #endif

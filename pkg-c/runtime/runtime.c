@@ -24,6 +24,7 @@ typedef struct {
     rt_controller *ctl;
     informer      *inf;
     char          *owner_kind;     /* NULL: primary */
+    char          *label;          /* map by this label's value instead */
     char           resource[64];
     uint64_t       seen_restarts;  /* reported to metrics so far */
     uint64_t       seen_relists;
@@ -62,6 +63,8 @@ struct rt {
     int               after_drain_done;
     int               exit_code;
     char              identity[256];
+    void            (*cleanup)(void *data);
+    void             *cleanup_data;
 };
 
 
@@ -139,13 +142,31 @@ enqueue_owner(rt_watch *w, const char *key, const cJSON *obj)
 
 
 static void
+enqueue_labelled(rt_watch *w, const char *key, const cJSON *obj)
+{
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
+        w->label));
+    const char *slash = strchr(key, '/');
+    char        owner[512];
+
+    if (!v || !slash)
+        return;
+    snprintf(owner, sizeof owner, "%.*s/%s", (int)(slash - key), key, v);
+    wq_add(w->ctl->queue, owner);
+}
+
+
+static void
 on_change(informer *inf, informer_change what, const char *key, const cJSON *obj, void *data)
 {
     rt_watch *w = data;
 
     (void)inf;
     (void)what;
-    if (w->owner_kind)
+    if (w->label)
+        enqueue_labelled(w, key, obj);
+    else if (w->owner_kind)
         enqueue_owner(w, key, obj);
     else
         wq_add(w->ctl->queue, key);
@@ -162,9 +183,30 @@ on_synced(informer *inf, void *data)
 }
 
 
+static int
+add_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
+          const char *label, informer **out);
+
+
 int
 rt_controller_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
                     informer **out)
+{
+    return add_watch(ctl, opts, owner_kind, NULL, out);
+}
+
+
+int
+rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts, const char *label,
+                             informer **out)
+{
+    return label ? add_watch(ctl, opts, NULL, label, out) : CORE_EINVAL;
+}
+
+
+static int
+add_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
+          const char *label, informer **out)
 {
     rt           *r = ctl->r;
     rt_watch     *w;
@@ -179,14 +221,17 @@ rt_controller_watch(rt_controller *ctl, const informer_opts *opts, const char *o
     memset(w, 0, sizeof *w);
     w->ctl = ctl;
     snprintf(w->resource, sizeof w->resource, "%s", opts->res->resource);
-    if (owner_kind && !(w->owner_kind = strdup(owner_kind)))
+    if ((owner_kind && !(w->owner_kind = strdup(owner_kind))) || (label && !(w->label = strdup(label)))) {
+        free(w->owner_kind);
         return CORE_ENOMEM;
+    }
     o.on_change = on_change;
     o.on_synced = on_synced;
     o.data = w;
     rc = informer_new(r->loop, r->client, &o, &w->inf);
     if (rc) {
         free(w->owner_kind);
+        free(w->label);
         return rc;
     }
     r->nwatches++;
@@ -254,6 +299,14 @@ events_recorder *
 rt_events(rt *r)
 {
     return r->events;
+}
+
+
+void
+rt_set_cleanup(rt *r, void (*fn)(void *data), void *data)
+{
+    r->cleanup = fn;
+    r->cleanup_data = data;
 }
 
 
@@ -477,6 +530,7 @@ close_rest(rt *r)
     for (i = 0; i < r->nwatches; i++) {
         informer_stop(r->watches[i].inf, NULL, NULL);
         free(r->watches[i].owner_kind);
+        free(r->watches[i].label);
     }
     r->nwatches = 0;
     for (i = 0; i < r->ncontrollers; i++) {
@@ -714,6 +768,8 @@ rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t er
     }
     uv_run(r.loop, UV_RUN_DEFAULT);
     code = r.exit_code;
+    if (r.cleanup)
+        r.cleanup(r.cleanup_data);
     metrics_registry_free(r.metrics);
     kcfg_free(&r.kc);
     if (uv_loop_close(r.loop) != 0 && code == 0)

@@ -68,12 +68,23 @@ int rt_controller_add(rt *r, const char *name, rt_reconcile_fn fn, void *data,
 int rt_controller_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
                         informer **out);
 
+/*
+ * Adds an informer whose changes queue "<namespace>/<value of label>" (for objects that
+ * carry their owner's name in a label but have no owner reference, such as the claims a
+ * StatefulSet makes from its volumeClaimTemplates).
+ */
+int rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts,
+                                 const char *label, informer **out);
+
 int  rt_controller_enqueue(rt_controller *ctl, const char *key);
 int  rt_controller_enqueue_after(rt_controller *ctl, const char *key, uint64_t ms);
 
 /* Ends a reconcile: counts it by result, observes its duration, requeues as asked. */
 void rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
                         uint64_t requeue_after_ms);
+
+/* fn(data) runs once the loop has ended, to free what setup allocated. */
+void rt_set_cleanup(rt *r, void (*fn)(void *data), void *data);
 
 const char      *rt_controller_name(const rt_controller *ctl);
 rt              *rt_controller_runtime(rt_controller *ctl);

@@ -105,3 +105,14 @@ TEST(strerror_names_every_code)
         ASSERT(strcmp(core_strerror(e), "unknown error") != 0);
     ASSERT_STR(core_strerror(-999), "unknown error");
 }
+
+
+TEST(now_rfc3339_is_utc_seconds)
+{
+    char t[32];
+
+    core_now_rfc3339(t, sizeof t);
+    ASSERT_EQ(strlen(t), 20);
+    ASSERT(t[4] == '-' && t[7] == '-' && t[10] == 'T' && t[13] == ':' && t[19] == 'Z');
+    ASSERT(strncmp(t, "20", 2) == 0);
+}

@@ -58,3 +58,27 @@ TEST(kops_finalizer_patch_adds_removes_with_precondition)
     cJSON_Delete(p);
     cJSON_Delete(o);
 }
+
+
+TEST(kops_is_applied_ignores_server_fields_but_not_changes)
+{
+    cJSON *want = cJSON_Parse("{\"spec\":{\"replicas\":1,\"ports\":[{\"name\":\"pg\",\"port\":5432}],"
+                              "\"labels\":{\"a\":\"b\"},\"flag\":true}}");
+    cJSON *live = cJSON_Parse("{\"metadata\":{\"uid\":\"u\"},\"spec\":{\"replicas\":1.0,\"ports\":"
+                              "[{\"name\":\"pg\",\"port\":5432,\"protocol\":\"TCP\"}],"
+                              "\"labels\":{\"a\":\"b\",\"x\":\"y\"},\"flag\":true},\"status\":{}}");
+    cJSON *changed = cJSON_Parse("{\"spec\":{\"replicas\":1,\"ports\":[{\"name\":\"pg\",\"port\":5433}],"
+                                 "\"labels\":{\"a\":\"b\"},\"flag\":true}}");
+    cJSON *extra = cJSON_Parse("{\"spec\":{\"ports\":[{\"name\":\"pg\",\"port\":5432},{\"name\":\"x\"}]}}");
+
+    ASSERT(kops_is_applied(want, live));
+    ASSERT(!kops_is_applied(changed, live));
+    ASSERT(!kops_is_applied(extra, live));   /* a list element more is a change */
+    ASSERT(!kops_is_applied(want, NULL));
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(live, "spec"), "flag", cJSON_CreateFalse());
+    ASSERT(!kops_is_applied(want, live));
+    cJSON_Delete(want);
+    cJSON_Delete(live);
+    cJSON_Delete(changed);
+    cJSON_Delete(extra);
+}
