@@ -1,0 +1,650 @@
+/*
+ * dbi: engines, versions, the spec parse, names, labels, passwords and URI escaping.
+ * The children themselves are built in dbi_build.c.
+ */
+#include "dbi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "core/core.h"
+#include "kjson/kjson.h"
+
+#define DBI_DEFAULT_USER     "app"
+#define DBI_DEFAULT_STORAGE  "1Gi"
+#define DBI_MAX_IDENT        63   /* PostgreSQL's NAMEDATALEN - 1; MySQL allows 64 */
+#define DBI_MAX_MYSQL_USER   32
+#define DBI_MAX_PARAM_NAME   128
+#define DBI_MAX_PARAM_VALUE  4096
+#define DBI_MAX_VERSION_PART 5    /* digits in one part of a version */
+
+static const dbi_engine engines[] = {
+    {DBI_POSTGRESQL, "postgresql", "postgres", 5432, "postgresql", "jdbc:postgresql",
+     "/var/lib/postgresql/data"},
+    {DBI_MYSQL, "mysql", "mysql", 3306, "mysql", "jdbc:mysql", "/var/lib/mysql"},
+    {DBI_MARIADB, "mariadb", "mariadb", 3306, "mysql", "jdbc:mariadb", "/var/lib/mysql"},
+};
+
+/* What the version message lists, by engine id. */
+static const char *const supported_versions[] = {
+    "13-17",
+    "8.0, 8.4, 9.x",
+    "10.6, 10.11, 11.4, 11.8",
+};
+
+/* Parameters the operator sets itself, or that would cut it off (probes, Service, volume). */
+static const char *const managed_parameters[][9] = {
+    {"port", "listen_addresses", "data_directory", "config_file", "hba_file", "ident_file",
+     "unix_socket_directories", NULL},
+    {"port", "datadir", "socket", "bind_address", "user", "skip_networking", "pid_file", NULL},
+    {"port", "datadir", "socket", "bind_address", "user", "skip_networking", "pid_file", NULL},
+};
+
+/* Databases the engine creates itself: granting the app user all of one would hand it the server. */
+static const char *const system_databases[][5] = {
+    {"template0", "template1", NULL},
+    {"mysql", "information_schema", "performance_schema", "sys", NULL},
+    {"mysql", "information_schema", "performance_schema", "sys", NULL},
+};
+
+
+const dbi_engine *
+dbi_engine_find(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s && i < sizeof engines / sizeof engines[0]; i++)
+        if (strcmp(engines[i].name, s) == 0)
+            return &engines[i];
+    return NULL;
+}
+
+
+__attribute__((format(printf, 3, 4))) static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return CORE_EINVAL;
+}
+
+
+/* v fit for a one-line message: at most 64 bytes, control characters shown as '?'. */
+static const char *
+shown(const char *v, char *buf, size_t len)
+{
+    size_t i, n = strlen(v);
+    size_t max = len - 1 < 64 ? len - 1 : 64;
+
+    for (i = 0; i < n && i < max; i++)
+        buf[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+    buf[i] = '\0';
+    if (n > max && max >= 3)
+        memcpy(buf + max - 3, "...", 4);
+    return buf;
+}
+
+
+/* Splits "8.4.3" into at most max numbers; the count, or -1 unless digits and dots. */
+static int
+version_parts(const char *v, unsigned *part, int max)
+{
+    int    n = 0;
+    size_t digits;
+
+    if (!v)
+        return -1;
+    for (;;) {
+        if (n == max)
+            return -1;
+        part[n] = 0;
+        for (digits = 0; v[digits] >= '0' && v[digits] <= '9'; digits++)
+            part[n] = part[n] * 10 + (unsigned)(v[digits] - '0');
+        /* No empty parts, no leading zeros ("8.04"), nothing that could overflow. */
+        if (digits == 0 || digits > DBI_MAX_VERSION_PART || (digits > 1 && v[0] == '0'))
+            return -1;
+        n++;
+        v += digits;
+        if (*v == '\0')
+            return n;
+        if (*v++ != '.')
+            return -1;
+    }
+}
+
+
+int
+dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len)
+{
+    unsigned part[3];
+    int      n, w;
+
+    if (!e || !buf || len == 0)
+        return CORE_EINVAL;
+    n = version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
+    if (n < 1 || (e->id != DBI_POSTGRESQL && n < 2))
+        return CORE_EINVAL;
+    if (e->id == DBI_POSTGRESQL)
+        w = snprintf(buf, len, "%u", part[0]);
+    else
+        w = snprintf(buf, len, "%u.%u", part[0], part[1]);
+    return w < 0 || (size_t)w >= len ? CORE_ETOOBIG : CORE_OK;
+}
+
+
+static int
+version_supported(const dbi_engine *e, const char *version)
+{
+    unsigned part[3];
+    int      n = version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
+
+    switch (e->id) {
+    case DBI_POSTGRESQL:
+        return n >= 1 && part[0] >= 13 && part[0] <= 17;
+    case DBI_MYSQL:
+        return n >= 2 && ((part[0] == 8 && (part[1] == 0 || part[1] == 4)) || part[0] == 9);
+    case DBI_MARIADB:
+        return n >= 2 && ((part[0] == 10 && (part[1] == 6 || part[1] == 11)) ||
+                          (part[0] == 11 && (part[1] == 4 || part[1] == 8)));
+    }
+    return 0;
+}
+
+
+/* ^[A-Za-z_][A-Za-z0-9_]*$ (the length is checked apart): safe unquoted in SQL, in env and
+ * in a URI path. */
+static int
+is_identifier(const char *s)
+{
+    size_t i;
+
+    for (i = 0; s[i]; i++) {
+        char c = s[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+              (i > 0 && c >= '0' && c <= '9')))
+            return 0;
+    }
+    return i >= 1;
+}
+
+
+/* A DNS-1035 label, as the Service named after the DBInstance needs. */
+static int
+is_dns_label(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || !(s[0] >= 'a' && s[0] <= 'z') || s[n - 1] == '-')
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+
+/* A configuration option name: letters, digits, '_', '.', '-'; no spaces, no '='. */
+static int
+is_param_name(const char *s)
+{
+    size_t i;
+
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return 0;
+    for (i = 1; s[i]; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+            return 0;
+    return i <= DBI_MAX_PARAM_NAME;
+}
+
+
+/*
+ * obj[key] as a string into *out: NULL when absent, null or "" (the schema's way of saying
+ * "not set"). CORE_EINVAL, with a message naming path.key, for any other type.
+ */
+static int
+opt_str(const cJSON *obj, const char *path, const char *key, const char **out, char *err,
+        size_t errlen)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    *out = NULL;
+    if (!it || cJSON_IsNull(it))
+        return CORE_OK;
+    if (!cJSON_IsString(it))
+        return fail(err, errlen, "%s.%s: must be a string", path, key);
+    if (it->valuestring[0])
+        *out = it->valuestring;
+    return CORE_OK;
+}
+
+
+/* obj[key] as an object into *out (NULL when absent or null); CORE_EINVAL for another type. */
+static int
+opt_obj(const cJSON *obj, const char *path, const char *key, const cJSON **out, char *err,
+        size_t errlen)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    *out = NULL;
+    if (!it || cJSON_IsNull(it))
+        return CORE_OK;
+    if (!cJSON_IsObject(it))
+        return fail(err, errlen, "%s.%s: must be an object", path, key);
+    *out = it;
+    return CORE_OK;
+}
+
+
+/* v must be one of the NULL-terminated choices. */
+static int
+one_of(const char *field, const char *v, const char *const *choices, char *err, size_t errlen)
+{
+    char   show[80], list[160];
+    size_t i, used = 0;
+
+    for (i = 0; choices[i]; i++)
+        if (strcmp(v, choices[i]) == 0)
+            return CORE_OK;
+    list[0] = '\0';
+    for (i = 0; choices[i] && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
+    return fail(err, errlen, "%s: \"%s\" is not one of %s", field, shown(v, show, sizeof show), list);
+}
+
+
+static int
+parse_metadata(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    char         show[80];
+
+    out->name = kjson_get_str(meta, "name");
+    out->namespace = kjson_get_str(meta, "namespace");
+    out->uid = kjson_get_str(meta, "uid");
+    if (!out->name || !out->name[0])
+        return fail(err, errlen, "metadata.name: required");
+    if (!out->namespace || !out->namespace[0])
+        return fail(err, errlen, "metadata.namespace: required");
+    if (strlen(out->name) > DBI_MAX_NAME)
+        return fail(err, errlen,
+                    "metadata.name: \"%s\" is longer than %d characters, too long for the names "
+                    "derived from it",
+                    shown(out->name, show, sizeof show), DBI_MAX_NAME);
+    if (!is_dns_label(out->name))
+        return fail(err, errlen,
+                    "metadata.name: \"%s\" must start with a lowercase letter and hold only "
+                    "lowercase letters, digits and '-', as the Service named after it needs",
+                    shown(out->name, show, sizeof show));
+    return CORE_OK;
+}
+
+
+static int
+parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
+{
+    const char *engine, *version;
+    char        show[80];
+    int         rc;
+
+    if ((rc = opt_str(spec, "spec", "engine", &engine, err, errlen)))
+        return rc;
+    if (!engine)
+        return fail(err, errlen, "spec.engine: required (postgresql, mysql or mariadb)");
+    out->engine = dbi_engine_find(engine);
+    if (!out->engine)
+        return fail(err, errlen, "spec.engine: \"%s\" is not supported (postgresql, mysql or mariadb)",
+                    shown(engine, show, sizeof show));
+    if ((rc = opt_str(spec, "spec", "version", &version, err, errlen)))
+        return rc;
+    if (!version)
+        return fail(err, errlen, "spec.version: required (a %s version: %s)", out->engine->name,
+                    supported_versions[out->engine->id]);
+    if (!version_supported(out->engine, version))
+        return fail(err, errlen, "spec.version: \"%s\" is not a supported %s version (%s)",
+                    shown(version, show, sizeof show), out->engine->name,
+                    supported_versions[out->engine->id]);
+    out->version = version;
+    return opt_str(spec, "spec", "image", &out->image, err, errlen);
+}
+
+
+/* An identifier for field, or a message saying what is wrong with it. */
+static int
+check_identifier(const char *field, const char *v, size_t max, const char *whose, char *err,
+                 size_t errlen)
+{
+    char show[80];
+
+    if (!is_identifier(v))
+        return fail(err, errlen,
+                    "%s: \"%s\" must start with a letter or '_' and hold only letters, digits and '_'",
+                    field, shown(v, show, sizeof show));
+    if (strlen(v) > max)
+        return fail(err, errlen, "%s: \"%s\" is longer than %zu characters%s", field,
+                    shown(v, show, sizeof show), max, whose);
+    return CORE_OK;
+}
+
+
+static int
+parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
+{
+    const dbi_engine *e = out->engine;
+    size_t            i;
+    int               rc;
+
+    if ((rc = opt_str(spec, "spec", "database", &out->database, err, errlen)))
+        return rc;
+    if (!out->database)
+        return fail(err, errlen, "spec.database: required");
+    if ((rc = check_identifier("spec.database", out->database, DBI_MAX_IDENT, "", err, errlen)))
+        return rc;
+    for (i = 0; system_databases[e->id][i]; i++)
+        if (strcasecmp(out->database, system_databases[e->id][i]) == 0)
+            return fail(err, errlen, "spec.database: \"%s\" is a system database of %s",
+                        out->database, e->name);
+    if ((rc = opt_str(spec, "spec", "username", &out->username, err, errlen)))
+        return rc;
+    if (!out->username)
+        out->username = DBI_DEFAULT_USER;
+    if ((rc = e->id == DBI_MYSQL ? check_identifier("spec.username", out->username, DBI_MAX_MYSQL_USER,
+                                                     ", the mysql limit", err, errlen)
+                                  : check_identifier("spec.username", out->username, DBI_MAX_IDENT, "",
+                                                     err, errlen)))
+        return rc;
+    /* The superuser accounts: the images refuse them as the application user, or would make it one. */
+    if (e->id == DBI_POSTGRESQL ? strcmp(out->username, "postgres") == 0
+                                : strcasecmp(out->username, "root") == 0)
+        return fail(err, errlen,
+                    "spec.username: \"%s\" is the %s superuser; choose another name for the "
+                    "application user",
+                    out->username, e->name);
+    if (e->id == DBI_POSTGRESQL && strncmp(out->username, "pg_", 3) == 0)
+        return fail(err, errlen,
+                    "spec.username: \"%s\": names starting with pg_ are reserved by postgresql",
+                    out->username);
+    return CORE_OK;
+}
+
+
+static int
+check_quantities(const cJSON *resources, const char *key, char *err, size_t errlen)
+{
+    const cJSON   *map = NULL, *it;
+    kjson_quantity q;
+    char           show[80], value[80];
+    int            rc;
+
+    if ((rc = opt_obj(resources, "spec.resources", key, &map, err, errlen)))
+        return rc;
+    cJSON_ArrayForEach(it, map) {
+        if (kjson_get_quantity(map, it->string, &q) != CORE_OK)
+            return fail(err, errlen, "spec.resources.%s.%s: \"%s\" is not a quantity (like 500m or 1Gi)",
+                        key, shown(it->string, show, sizeof show),
+                        cJSON_IsString(it) ? shown(it->valuestring, value, sizeof value)
+                                           : "(not a string)");
+        if (q.nano < 0)
+            return fail(err, errlen, "spec.resources.%s.%s: must not be negative", key,
+                        shown(it->string, show, sizeof show));
+    }
+    return CORE_OK;
+}
+
+
+static int
+parse_storage(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
+{
+    const cJSON   *storage;
+    kjson_quantity q;
+    char           show[80];
+    int            rc;
+
+    if ((rc = opt_obj(spec, "spec", "storage", &storage, err, errlen)) ||
+        (rc = opt_str(storage, "spec.storage", "size", &out->storage_size, err, errlen)) ||
+        (rc = opt_str(storage, "spec.storage", "storageClassName", &out->storage_class, err, errlen)))
+        return rc;
+    if (!out->storage_size)
+        out->storage_size = DBI_DEFAULT_STORAGE;
+    if (kjson_quantity_parse(out->storage_size, &q) != CORE_OK)
+        return fail(err, errlen, "spec.storage.size: \"%s\" is not a quantity (like 2Gi)",
+                    shown(out->storage_size, show, sizeof show));
+    if (q.nano <= 0)
+        return fail(err, errlen, "spec.storage.size: \"%s\" must be more than 0", out->storage_size);
+    if ((rc = opt_obj(spec, "spec", "resources", &out->resources, err, errlen)) ||
+        (rc = check_quantities(out->resources, "requests", err, errlen)) ||
+        (rc = check_quantities(out->resources, "limits", err, errlen)))
+        return rc;
+    return CORE_OK;
+}
+
+
+static int
+parse_refs(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
+{
+    const cJSON *ref;
+    int          rc;
+
+    if ((rc = opt_obj(spec, "spec", "credentialsSecretRef", &ref, err, errlen)) ||
+        (rc = opt_str(ref, "spec.credentialsSecretRef", "name", &out->credentials_secret, err, errlen)))
+        return rc;
+    if ((rc = opt_obj(spec, "spec", "restoreFrom", &ref, err, errlen)) ||
+        (rc = opt_str(ref, "spec.restoreFrom", "snapshot", &out->restore_snapshot, err, errlen)))
+        return rc;
+    return CORE_OK;
+}
+
+
+/* Whether name is one of the engine's managed parameters; MySQL reads '-' in an option as '_'. */
+static int
+is_managed_parameter(const dbi_engine *e, const char *name)
+{
+    char   norm[DBI_MAX_PARAM_NAME + 1];
+    size_t i;
+
+    for (i = 0; name[i] && i < DBI_MAX_PARAM_NAME; i++)
+        norm[i] = e->id != DBI_POSTGRESQL && name[i] == '-' ? '_' : name[i];
+    norm[i] = '\0';
+    if (e->id != DBI_POSTGRESQL && strncmp(norm, "loose_", 6) == 0)
+        memmove(norm, norm + 6, strlen(norm + 6) + 1);
+    for (i = 0; managed_parameters[e->id][i]; i++)
+        if (strcasecmp(norm, managed_parameters[e->id][i]) == 0)
+            return 1;
+    return 0;
+}
+
+
+static int
+parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
+{
+    const cJSON *it;
+    const char  *p;
+    char         show[80];
+    int          rc;
+
+    if ((rc = opt_obj(spec, "spec", "parameters", &out->parameters, err, errlen)))
+        return rc;
+    cJSON_ArrayForEach(it, out->parameters) {
+        if (!is_param_name(it->string))
+            return fail(err, errlen,
+                        "spec.parameters: \"%s\" is not a parameter name (letters, digits, '_', '.', '-')",
+                        shown(it->string, show, sizeof show));
+        if (is_managed_parameter(out->engine, it->string))
+            return fail(err, errlen, "spec.parameters.%s: set by the operator; it cannot be changed",
+                        it->string);
+        if (!cJSON_IsString(it))
+            return fail(err, errlen, "spec.parameters.%s: must be a string (quote numbers: \"200\")",
+                        it->string);
+        if (strlen(it->valuestring) > DBI_MAX_PARAM_VALUE)
+            return fail(err, errlen, "spec.parameters.%s: longer than %d characters", it->string,
+                        DBI_MAX_PARAM_VALUE);
+        for (p = it->valuestring; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return fail(err, errlen, "spec.parameters.%s: must be one line without control characters",
+                            it->string);
+    }
+    return CORE_OK;
+}
+
+
+static int
+parse_choices(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
+{
+    static const char *const service_types[] = {"ClusterIP", "NodePort", "LoadBalancer", NULL};
+    static const char *const policies[] = {"Delete", "Retain", "Snapshot", NULL};
+    const cJSON             *service;
+    int                      rc;
+
+    if ((rc = opt_obj(spec, "spec", "service", &service, err, errlen)) ||
+        (rc = opt_str(service, "spec.service", "type", &out->service_type, err, errlen)))
+        return rc;
+    if (!out->service_type)
+        out->service_type = "ClusterIP";
+    if ((rc = one_of("spec.service.type", out->service_type, service_types, err, errlen)))
+        return rc;
+    if ((rc = opt_str(spec, "spec", "deletionPolicy", &out->deletion_policy, err, errlen)))
+        return rc;
+    if (!out->deletion_policy)
+        out->deletion_policy = "Delete";
+    return one_of("spec.deletionPolicy", out->deletion_policy, policies, err, errlen);
+}
+
+
+int
+dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
+{
+    const cJSON *spec;
+    int          rc;
+
+    memset(out, 0, sizeof *out);
+    if (err && errlen)
+        err[0] = '\0';
+    if (!cJSON_IsObject(obj))
+        return fail(err, errlen, "the DBInstance is not a JSON object");
+    if ((rc = parse_metadata(obj, out, err, errlen)))
+        return rc;
+    spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+    if (!cJSON_IsObject(spec))
+        return fail(err, errlen, "spec: required");
+    if ((rc = parse_engine(spec, out, err, errlen)) || (rc = parse_names(spec, out, err, errlen)) ||
+        (rc = parse_storage(spec, out, err, errlen)) || (rc = parse_refs(spec, out, err, errlen)) ||
+        (rc = parse_parameters(spec, out, err, errlen)) ||
+        (rc = parse_choices(spec, out, err, errlen)))
+        return rc;
+    return CORE_OK;
+}
+
+
+int
+dbi_image(const dbi_spec *s, char *buf, size_t len)
+{
+    int n;
+
+    if (s->image)
+        n = snprintf(buf, len, "%s", s->image);
+    else
+        n = snprintf(buf, len, "%s:%s", s->engine->image, s->version);
+    return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
+}
+
+
+int
+dbi_child_name(const dbi_spec *s, const char *suffix, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s%s", s->name, suffix ? suffix : "");
+
+    return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
+}
+
+
+cJSON *
+dbi_labels(const dbi_spec *s)
+{
+    cJSON *l = cJSON_CreateObject();
+
+    if (!l || !cJSON_AddStringToObject(l, "app.kubernetes.io/name", s->engine->name) ||
+        !cJSON_AddStringToObject(l, "app.kubernetes.io/instance", s->name) ||
+        !cJSON_AddStringToObject(l, "app.kubernetes.io/managed-by", DBI_MANAGED_BY)) {
+        cJSON_Delete(l);
+        return NULL;
+    }
+    return l;
+}
+
+
+int
+dbi_password(char *buf, size_t len, size_t n)
+{
+    static const char alphabet[] = DBI_PASSWORD_ALPHABET;
+    const size_t      size = sizeof alphabet - 1;
+    /* Bytes at or above the largest multiple of size would favour the first characters. */
+    const unsigned    limit = 256 - 256 % size;
+    unsigned char     rnd[64];
+    size_t            have = 0, i = sizeof rnd;
+    int               rc = CORE_OK;
+
+    if (!buf || n < DBI_PASSWORD_MIN)
+        return CORE_EINVAL;
+    if (len <= n)
+        return CORE_ETOOBIG;
+    while (have < n) {
+        if (i == sizeof rnd) {
+            if (RAND_bytes(rnd, sizeof rnd) != 1) {
+                rc = CORE_EINTERNAL;
+                goto out;
+            }
+            i = 0;
+        }
+        if (rnd[i] < limit)
+            buf[have++] = alphabet[rnd[i] % size];
+        i++;
+    }
+    buf[n] = '\0';
+out:
+    OPENSSL_cleanse(rnd, sizeof rnd);
+    if (rc)
+        OPENSSL_cleanse(buf, len);
+    return rc;
+}
+
+
+int
+dbi_uri_escape(const char *s, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t            o = 0;
+
+    if (!s || !buf || len == 0)
+        return CORE_EINVAL;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '-' || c == '.' || c == '_' || c == '~';
+
+        if (o + (keep ? 1 : 3) >= len) {
+            buf[0] = '\0';
+            return CORE_ETOOBIG;
+        }
+        if (keep) {
+            buf[o++] = (char)c;
+        } else {
+            buf[o++] = '%';
+            buf[o++] = hex[c >> 4];
+            buf[o++] = hex[c & 15];
+        }
+    }
+    buf[o] = '\0';
+    return CORE_OK;
+}

@@ -1,0 +1,754 @@
+/*
+ * dbi: the children of a DBInstance as JSON, for server-side apply.
+ *
+ * Each builder returns a complete object (apiVersion, kind, metadata.name and namespace,
+ * the standard labels, a controller ownerReference) and is deterministic: the same input
+ * gives byte-identical output, so the controller's "write only what differs" holds.
+ * Fields whose zero value the API server omits (0, false) are never written, or an applied
+ * object would never compare equal to what the server returns.
+ */
+#include "dbi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "core/core.h"
+#include "kjson/kjson.h"
+#include "kops/kops.h"
+
+#define DBI_UID            999  /* postgres, mysql and mariadb run as 999 in the official images */
+#define DBI_PGDATA         "/var/lib/postgresql/data/pgdata"
+#define DBI_PG_CONF_KEY    "dbaas.conf"
+#define DBI_MYSQL_CONF_KEY "dbaas.cnf"
+#define DBI_MYSQL_CONF     "/etc/mysql/conf.d/" DBI_MYSQL_CONF_KEY
+#define DBI_NAME_MAX       320  /* a child name or a host; DBI_MAX_NAME keeps them far below */
+#define DBI_TEXT_MAX       (1024 * 1024)
+
+/* Accumulates allocation failures so that building reads straight; checked once at the end. */
+typedef struct {
+    int failed;
+} bld;
+
+
+/* Adds item to parent (an object when key is set, else an array), or records the failure. */
+static cJSON *
+put(bld *b, cJSON *parent, const char *key, cJSON *item)
+{
+    int ok;
+
+    if (!item || !parent) {
+        cJSON_Delete(item);
+        b->failed = 1;
+        return NULL;
+    }
+    ok = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
+    if (!ok) {
+        cJSON_Delete(item);
+        b->failed = 1;
+        return NULL;
+    }
+    return item;
+}
+
+
+static cJSON *
+obj(bld *b, cJSON *parent, const char *key)
+{
+    return put(b, parent, key, cJSON_CreateObject());
+}
+
+
+static cJSON *
+arr(bld *b, cJSON *parent, const char *key)
+{
+    return put(b, parent, key, cJSON_CreateArray());
+}
+
+
+static void
+str(bld *b, cJSON *parent, const char *key, const char *v)
+{
+    put(b, parent, key, v ? cJSON_CreateString(v) : NULL);
+}
+
+
+static void
+num(bld *b, cJSON *parent, const char *key, int v)
+{
+    put(b, parent, key, cJSON_CreateNumber(v));
+}
+
+
+static void
+yes_no(bld *b, cJSON *parent, const char *key, int v)
+{
+    put(b, parent, key, cJSON_CreateBool(v));
+}
+
+
+/* The string array of a NULL-terminated list. */
+static void
+strs(bld *b, cJSON *parent, const char *key, const char *const *v)
+{
+    cJSON *a = arr(b, parent, key);
+
+    for (; a && *v; v++)
+        str(b, a, NULL, *v);
+}
+
+
+/* A copy of src under key, or nothing when src is NULL. */
+static void
+copy(bld *b, cJSON *parent, const char *key, const cJSON *src)
+{
+    if (src)
+        put(b, parent, key, cJSON_Duplicate(src, 1));
+}
+
+
+/* The object, or NULL when anything failed on the way. */
+static cJSON *
+done(bld *b, cJSON *o)
+{
+    if (b->failed) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+
+static int
+child_name(const dbi_spec *s, const char *suffix, char *buf)
+{
+    return dbi_child_name(s, suffix, buf, DBI_NAME_MAX);
+}
+
+
+/* apiVersion, kind and metadata (name, namespace, labels, the controller ownerReference). */
+static cJSON *
+new_child(bld *b, const dbi_spec *s, const cJSON *owner, const char *api_version,
+          const char *kind, const char *suffix)
+{
+    cJSON *o = cJSON_CreateObject(), *meta;
+    char   name[DBI_NAME_MAX];
+
+    if (!o || child_name(s, suffix, name)) {
+        b->failed = 1;
+        return o;
+    }
+    str(b, o, "apiVersion", api_version);
+    str(b, o, "kind", kind);
+    meta = obj(b, o, "metadata");
+    str(b, meta, "name", name);
+    str(b, meta, "namespace", s->namespace);
+    put(b, meta, "labels", dbi_labels(s));
+    if (!b->failed && kops_set_controller(o, owner, DBI_API_VERSION, DBI_KIND) != CORE_OK)
+        b->failed = 1;
+    return o;
+}
+
+
+/* --- Secret ------------------------------------------------------------------------ */
+
+/* data[key] = base64(v). */
+static void
+b64(bld *b, cJSON *data, const char *key, const char *v)
+{
+    size_t n = strlen(v);
+    char  *out = malloc(4 * ((n + 2) / 3) + 1);
+
+    if (!out) {
+        b->failed = 1;
+        return;
+    }
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
+    str(b, data, key, out);
+    OPENSSL_cleanse(out, strlen(out));
+    free(out);
+}
+
+
+/* s percent-encoded in a new allocation (the caller frees), or NULL. */
+static char *
+escaped(const char *s)
+{
+    size_t len = strlen(s) * 3 + 1;
+    char  *buf = malloc(len);
+
+    if (buf && dbi_uri_escape(s, buf, len) != CORE_OK) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}
+
+
+cJSON *
+dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
+                 const char *superuser_password)
+{
+    bld      b = {0};
+    cJSON   *o = NULL, *data;
+    char    *user = NULL, *pass = NULL, *db = NULL;
+    char     host[DBI_NAME_MAX], port[16];
+    core_buf uri, jdbc;
+
+    core_buf_init(&uri, DBI_TEXT_MAX);
+    core_buf_init(&jdbc, DBI_TEXT_MAX);
+    if (!s || !password || !superuser_password)
+        goto out;
+    user = escaped(s->username);
+    pass = escaped(password);
+    db = escaped(s->database);
+    snprintf(port, sizeof port, "%d", s->engine->port);
+    if (!user || !pass || !db ||
+        snprintf(host, sizeof host, "%s.%s.svc.cluster.local", s->name, s->namespace) >= (int)sizeof host ||
+        core_buf_printf(&uri, "%s://%s:%s@%s:%s/%s", s->engine->scheme, user, pass, host, port, db) ||
+        core_buf_printf(&jdbc, "%s://%s:%s/%s", s->engine->jdbc, host, port, db))
+        goto out;
+    o = new_child(&b, s, owner, "v1", "Secret", "-credentials");
+    str(&b, o, "type", "Opaque");
+    data = obj(&b, o, "data");
+    if (data) {
+        b64(&b, data, "username", s->username);
+        b64(&b, data, "password", password);
+        b64(&b, data, "superuser-password", superuser_password);
+        b64(&b, data, "host", host);
+        b64(&b, data, "port", port);
+        b64(&b, data, "database", s->database);
+        b64(&b, data, "uri", uri.data);
+        b64(&b, data, "jdbc-url", jdbc.data);
+    }
+    o = done(&b, o);
+out:
+    if (pass)
+        OPENSSL_cleanse(pass, strlen(pass));
+    if (uri.data)
+        OPENSSL_cleanse(uri.data, uri.len);
+    free(user);
+    free(pass);
+    free(db);
+    core_buf_free(&uri);
+    core_buf_free(&jdbc);
+    return o;
+}
+
+
+/* --- ConfigMap ----------------------------------------------------------------------- */
+
+static int
+by_key(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+
+/* spec.parameters sorted by name (a new array of *n items the caller frees), so that the
+ * rendering never depends on the order the server happened to send. */
+static int
+sorted_parameters(const dbi_spec *s, const cJSON ***out, size_t *n)
+{
+    const cJSON  *it;
+    const cJSON **v = NULL;
+    size_t        i = 0, count = (size_t)cJSON_GetArraySize(s->parameters);
+
+    *out = NULL;
+    *n = 0;
+    if (count == 0)
+        return CORE_OK;
+    if (!(v = calloc(count, sizeof *v)))
+        return CORE_ENOMEM;
+    cJSON_ArrayForEach(it, s->parameters) {
+        if (i < count && cJSON_IsString(it))
+            v[i++] = it;
+    }
+    qsort(v, i, sizeof *v, by_key);
+    *out = v;
+    *n = i;
+    return CORE_OK;
+}
+
+
+/* Characters a MySQL option value may hold unquoted: no '#', quotes, backslash or space. */
+#define MYSQL_BARE "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,:/+-*"
+
+/* A MySQL option value that reads back as itself: bare when plain, else double-quoted. */
+static int
+add_mysql_value(core_buf *t, const char *v)
+{
+    const char *p;
+    int         plain = v[0] != '\0';
+    int         rc;
+
+    for (p = v; *p && plain; p++)
+        plain = strchr(MYSQL_BARE, *p) != NULL;
+    if (plain)
+        return core_buf_printf(t, "%s", v);
+    rc = core_buf_add(t, "\"", 1);
+    for (p = v; !rc && *p; p++)
+        rc = *p == '"' || *p == '\\' ? core_buf_printf(t, "\\%c", *p) : core_buf_add(t, p, 1);
+    return rc ? rc : core_buf_add(t, "\"", 1);
+}
+
+
+/* A postgresql.conf string: single-quoted, ' doubled, \ escaped (the file parser reads escapes). */
+static int
+add_pg_value(core_buf *t, const char *v)
+{
+    const char *p;
+    int         rc = core_buf_add(t, "'", 1);
+
+    for (p = v; !rc && *p; p++)
+        rc = *p == '\'' ? core_buf_add(t, "''", 2)
+           : *p == '\\' ? core_buf_add(t, "\\\\", 2)
+                        : core_buf_add(t, p, 1);
+    return rc ? rc : core_buf_add(t, "'", 1);
+}
+
+
+/* The configuration file text from spec.parameters; the caller frees. */
+static char *
+render_config(const dbi_spec *s)
+{
+    const cJSON **params = NULL;
+    size_t        n = 0, i;
+    core_buf      t;
+    int           pg = s->engine->id == DBI_POSTGRESQL;
+    int           rc;
+
+    core_buf_init(&t, DBI_TEXT_MAX);
+    rc = sorted_parameters(s, &params, &n);
+    if (!rc)
+        rc = core_buf_printf(&t, "# Rendered by %s from spec.parameters of DBInstance %s; "
+                             "edits are overwritten.\n", DBI_MANAGED_BY, s->name);
+    if (!rc && pg)
+        rc = core_buf_printf(&t, "# The server gets these as -c arguments; this file shows them.\n");
+    if (!rc && !pg)
+        rc = core_buf_printf(&t, "[mysqld]\n");
+    for (i = 0; !rc && i < n; i++) {
+        rc = core_buf_printf(&t, "%s = ", params[i]->string);
+        if (!rc)
+            rc = pg ? add_pg_value(&t, params[i]->valuestring)
+                    : add_mysql_value(&t, params[i]->valuestring);
+        if (!rc)
+            rc = core_buf_add(&t, "\n", 1);
+    }
+    free(params);
+    return rc ? NULL : core_buf_take(&t);
+}
+
+
+/* The first 16 hex digits of the SHA-256 of text. */
+static int
+checksum_of(const char *text, char *buf, size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int  mdlen = 0;
+    size_t        i;
+
+    if (len < 17)
+        return CORE_ETOOBIG;
+    if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
+        return CORE_EINTERNAL;
+    for (i = 0; i < 8; i++)
+        snprintf(buf + 2 * i, 3, "%02x", md[i]);
+    return CORE_OK;
+}
+
+
+cJSON *
+dbi_build_configmap(const dbi_spec *s, const cJSON *owner, char *checksum, size_t len)
+{
+    bld    b = {0};
+    cJSON *o = NULL, *data;
+    char  *text = render_config(s);
+
+    /* "" until it is known, so that a failure never leaves garbage for the StatefulSet. */
+    if (checksum && len)
+        checksum[0] = '\0';
+    if (!text || (checksum && checksum_of(text, checksum, len) != CORE_OK))
+        goto out;
+    o = new_child(&b, s, owner, "v1", "ConfigMap", "-config");
+    data = obj(&b, o, "data");
+    str(&b, data, s->engine->id == DBI_POSTGRESQL ? DBI_PG_CONF_KEY : DBI_MYSQL_CONF_KEY, text);
+    o = done(&b, o);
+out:
+    free(text);
+    return o;
+}
+
+
+/* --- Services ------------------------------------------------------------------------ */
+
+static void
+service_ports(bld *b, cJSON *spec, const dbi_spec *s)
+{
+    cJSON *port = obj(b, arr(b, spec, "ports"), NULL);
+
+    str(b, port, "name", s->engine->scheme);
+    num(b, port, "port", s->engine->port);
+    str(b, port, "targetPort", s->engine->scheme);
+    str(b, port, "protocol", "TCP");
+}
+
+
+cJSON *
+dbi_build_service(const dbi_spec *s, const cJSON *owner)
+{
+    bld    b = {0};
+    cJSON *o = new_child(&b, s, owner, "v1", "Service", NULL);
+    cJSON *spec = obj(&b, o, "spec");
+
+    str(&b, spec, "type", s->service_type);
+    put(&b, spec, "selector", dbi_labels(s));
+    service_ports(&b, spec, s);
+    return done(&b, o);
+}
+
+
+cJSON *
+dbi_build_headless_service(const dbi_spec *s, const cJSON *owner)
+{
+    bld    b = {0};
+    cJSON *o = new_child(&b, s, owner, "v1", "Service", "-headless");
+    cJSON *spec = obj(&b, o, "spec");
+
+    str(&b, spec, "type", "ClusterIP");
+    str(&b, spec, "clusterIP", "None");
+    /* The StatefulSet's pod DNS name must resolve before the database is ready. */
+    yes_no(&b, spec, "publishNotReadyAddresses", 1);
+    put(&b, spec, "selector", dbi_labels(s));
+    service_ports(&b, spec, s);
+    return done(&b, o);
+}
+
+
+/* --- StatefulSet --------------------------------------------------------------------- */
+
+/* A quantity as the API server writes it back ("0.5" -> "500m", "1024Mi" -> "1Gi"), so that
+ * what is applied compares equal to what is read. */
+static void
+put_quantity(bld *b, cJSON *parent, const char *key, const kjson_quantity *q)
+{
+    char text[KJSON_QTY_STRLEN];
+
+    if (kjson_quantity_format(q, text, sizeof text) != CORE_OK) {
+        b->failed = 1;
+        return;
+    }
+    str(b, parent, key, text);
+}
+
+
+/* src[key], a string or a number, as put_quantity writes it. */
+static void
+quantity(bld *b, cJSON *parent, const char *key, const cJSON *src)
+{
+    kjson_quantity q;
+
+    if (kjson_get_quantity(src, key, &q) != CORE_OK) {
+        b->failed = 1;
+        return;
+    }
+    put_quantity(b, parent, key, &q);
+}
+
+
+static void
+resources(bld *b, cJSON *container, const cJSON *src)
+{
+    const cJSON *it, *q;
+    cJSON       *r;
+
+    if (!src)
+        return;
+    r = obj(b, container, "resources");
+    cJSON_ArrayForEach(it, src) {
+        if (strcmp(it->string, "requests") == 0 || strcmp(it->string, "limits") == 0) {
+            cJSON *m;
+
+            /* The server drops an empty map: writing one would never compare equal. */
+            if (cJSON_GetArraySize(it) == 0)
+                continue;
+            m = obj(b, r, it->string);
+            cJSON_ArrayForEach(q, it)
+                quantity(b, m, q->string, it);
+        } else {
+            copy(b, r, it->string, it);
+        }
+    }
+}
+
+
+static void
+env_secret(bld *b, cJSON *env, const char *name, const char *secret, const char *key)
+{
+    cJSON *e = obj(b, env, NULL), *ref;
+
+    str(b, e, "name", name);
+    ref = obj(b, obj(b, e, "valueFrom"), "secretKeyRef");
+    str(b, ref, "name", secret);
+    str(b, ref, "key", key);
+}
+
+
+static void
+env_value(bld *b, cJSON *env, const char *name, const char *value)
+{
+    cJSON *e = obj(b, env, NULL);
+
+    str(b, e, "name", name);
+    str(b, e, "value", value);
+}
+
+
+/* The official images' documented environment, every secret from the credentials Secret. */
+static void
+environment(bld *b, cJSON *container, const dbi_spec *s)
+{
+    cJSON *env = arr(b, container, "env");
+    char   secret[DBI_NAME_MAX];
+
+    if (child_name(s, "-credentials", secret)) {
+        b->failed = 1;
+        return;
+    }
+    switch (s->engine->id) {
+    case DBI_POSTGRESQL:
+        env_secret(b, env, "POSTGRES_USER", secret, "username");
+        env_secret(b, env, "POSTGRES_PASSWORD", secret, "password");
+        env_secret(b, env, "POSTGRES_DB", secret, "database");
+        /* A subdirectory: initdb refuses a non-empty directory, and volume roots hold lost+found. */
+        env_value(b, env, "PGDATA", DBI_PGDATA);
+        break;
+    case DBI_MYSQL:
+        env_secret(b, env, "MYSQL_ROOT_PASSWORD", secret, "superuser-password");
+        env_secret(b, env, "MYSQL_USER", secret, "username");
+        env_secret(b, env, "MYSQL_PASSWORD", secret, "password");
+        env_secret(b, env, "MYSQL_DATABASE", secret, "database");
+        break;
+    case DBI_MARIADB:
+        env_secret(b, env, "MARIADB_ROOT_PASSWORD", secret, "superuser-password");
+        env_secret(b, env, "MARIADB_USER", secret, "username");
+        env_secret(b, env, "MARIADB_PASSWORD", secret, "password");
+        env_secret(b, env, "MARIADB_DATABASE", secret, "database");
+        /* A minor version roll runs mariadb-upgrade on the existing data. */
+        env_value(b, env, "MARIADB_AUTO_UPGRADE", "1");
+        break;
+    }
+}
+
+
+/* postgres, then "-c name=value" per parameter in name order: PostgreSQL has no conf.d that
+ * the image reads, and -c overrides the postgresql.conf initdb wrote. */
+static void
+postgres_args(bld *b, cJSON *container, const dbi_spec *s)
+{
+    const cJSON **params = NULL;
+    size_t        n = 0, i;
+    cJSON        *args = arr(b, container, "args");
+    core_buf      kv;
+
+    str(b, args, NULL, "postgres");
+    if (sorted_parameters(s, &params, &n)) {
+        b->failed = 1;
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        core_buf_init(&kv, DBI_TEXT_MAX);
+        if (core_buf_printf(&kv, "%s=%s", params[i]->string, params[i]->valuestring)) {
+            b->failed = 1;
+            break;
+        }
+        str(b, args, NULL, "-c");
+        str(b, args, NULL, kv.data);
+        core_buf_free(&kv);
+    }
+    free(params);
+}
+
+
+/* An exec probe. Commands read passwords from the environment, never from the pod spec. */
+static void
+probe(bld *b, cJSON *container, const char *key, const char *const *command, int period,
+      int failures)
+{
+    cJSON *p = obj(b, container, key);
+
+    strs(b, obj(b, p, "exec"), "command", command);
+    num(b, p, "periodSeconds", period);
+    num(b, p, "timeoutSeconds", 5);
+    num(b, p, "failureThreshold", failures);
+}
+
+
+static void
+probes(bld *b, cJSON *container, const dbi_spec *s)
+{
+    static const char *const pg[] = {
+        "sh", "-c", "exec pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -h 127.0.0.1 -p 5432", NULL};
+    static const char *const my_ready[] = {
+        "sh", "-c",
+        "exec mysql --protocol=TCP -h 127.0.0.1 -P 3306 -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e 'SELECT 1'",
+        NULL};
+    static const char *const my_live[] = {
+        "sh", "-c",
+        "exec mysqladmin ping --protocol=TCP -h 127.0.0.1 -P 3306 -uroot -p\"$MYSQL_ROOT_PASSWORD\"", NULL};
+    static const char *const maria[] = {"healthcheck.sh", "--connect", "--innodb_initialized", NULL};
+    const char *const       *ready = s->engine->id == DBI_POSTGRESQL ? pg
+                                   : s->engine->id == DBI_MYSQL      ? my_ready
+                                                                     : maria;
+    const char *const       *live = s->engine->id == DBI_MYSQL ? my_live : ready;
+
+    /* Up to 10 minutes for initialisation or crash recovery before liveness takes over. */
+    probe(b, container, "startupProbe", ready, 5, 120);
+    probe(b, container, "readinessProbe", ready, 10, 3);
+    probe(b, container, "livenessProbe", live, 10, 6);
+}
+
+
+static void
+container_security(bld *b, cJSON *container)
+{
+    static const char *const all[] = {"ALL", NULL};
+    cJSON                   *sc = obj(b, container, "securityContext");
+
+    num(b, sc, "runAsUser", DBI_UID);
+    num(b, sc, "runAsGroup", DBI_UID);
+    yes_no(b, sc, "runAsNonRoot", 1);
+    yes_no(b, sc, "allowPrivilegeEscalation", 0);
+    strs(b, obj(b, sc, "capabilities"), "drop", all);
+    str(b, obj(b, sc, "seccompProfile"), "type", "RuntimeDefault");
+}
+
+
+static void
+container(bld *b, cJSON *containers, const dbi_spec *s)
+{
+    cJSON *c = obj(b, containers, NULL), *port, *mounts, *m;
+    char   image[1024];
+
+    if (dbi_image(s, image, sizeof image)) {
+        b->failed = 1;
+        return;
+    }
+    str(b, c, "name", s->engine->name);
+    str(b, c, "image", image);
+    if (s->engine->id == DBI_POSTGRESQL)
+        postgres_args(b, c, s);
+    environment(b, c, s);
+    port = obj(b, arr(b, c, "ports"), NULL);
+    str(b, port, "name", s->engine->scheme);
+    num(b, port, "containerPort", s->engine->port);
+    str(b, port, "protocol", "TCP");
+    mounts = arr(b, c, "volumeMounts");
+    m = obj(b, mounts, NULL);
+    str(b, m, "name", "data");
+    str(b, m, "mountPath", s->engine->data_dir);
+    if (s->engine->id != DBI_POSTGRESQL) {
+        /* One file into conf.d, leaving the image's own files there in place. */
+        m = obj(b, mounts, NULL);
+        str(b, m, "name", "config");
+        str(b, m, "mountPath", DBI_MYSQL_CONF);
+        str(b, m, "subPath", DBI_MYSQL_CONF_KEY);
+        yes_no(b, m, "readOnly", 1);
+    }
+    probes(b, c, s);
+    if (s->engine->id == DBI_POSTGRESQL) {
+        /* SIGTERM is a smart shutdown that waits for every client; stop fast instead. */
+        static const char *const stop[] = {
+            "sh", "-c", "pg_ctl stop -D \"$PGDATA\" -m fast -w -t 50 || true", NULL};
+
+        strs(b, obj(b, obj(b, obj(b, c, "lifecycle"), "preStop"), "exec"), "command", stop);
+    }
+    resources(b, c, s->resources);
+    container_security(b, c);
+}
+
+
+static void
+pod_spec(bld *b, cJSON *spec, const dbi_spec *s)
+{
+    cJSON *sc, *vol;
+    char   config[DBI_NAME_MAX];
+
+    /* A database needs no API access, and service links would put every Service of the
+     * namespace into its environment (MYSQL_PORT …). */
+    yes_no(b, spec, "automountServiceAccountToken", 0);
+    yes_no(b, spec, "enableServiceLinks", 0);
+    num(b, spec, "terminationGracePeriodSeconds", 60);
+    sc = obj(b, spec, "securityContext");
+    num(b, sc, "fsGroup", DBI_UID);
+    str(b, sc, "fsGroupChangePolicy", "OnRootMismatch");
+    container(b, arr(b, spec, "containers"), s);
+    if (s->engine->id == DBI_POSTGRESQL)
+        return;
+    if (child_name(s, "-config", config)) {
+        b->failed = 1;
+        return;
+    }
+    vol = obj(b, arr(b, spec, "volumes"), NULL);
+    str(b, vol, "name", "config");
+    str(b, obj(b, vol, "configMap"), "name", config);
+}
+
+
+static void
+claim_template(bld *b, cJSON *spec, const dbi_spec *s)
+{
+    static const char *const rwo[] = {"ReadWriteOnce", NULL};
+    cJSON                   *t = obj(b, arr(b, spec, "volumeClaimTemplates"), NULL);
+    cJSON                   *meta = obj(b, t, "metadata");
+    cJSON                   *cs = obj(b, t, "spec");
+    kjson_quantity           size;
+
+    str(b, meta, "name", "data");
+    put(b, meta, "labels", dbi_labels(s));
+    strs(b, cs, "accessModes", rwo);
+    if (s->storage_class)
+        str(b, cs, "storageClassName", s->storage_class);
+    if (kjson_quantity_parse(s->storage_size, &size) != CORE_OK)
+        b->failed = 1;
+    else
+        put_quantity(b, obj(b, obj(b, cs, "resources"), "requests"), "storage", &size);
+    if (s->restore_snapshot) {
+        cJSON *ds = obj(b, cs, "dataSource");
+
+        str(b, ds, "apiGroup", "snapshot.storage.k8s.io");
+        str(b, ds, "kind", "VolumeSnapshot");
+        str(b, ds, "name", s->restore_snapshot);
+    }
+}
+
+
+cJSON *
+dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_checksum)
+{
+    bld    b = {0};
+    cJSON *o = new_child(&b, s, owner, "apps/v1", "StatefulSet", NULL);
+    cJSON *spec = obj(&b, o, "spec"), *policy, *tmpl, *meta;
+    char   headless[DBI_NAME_MAX];
+
+    if (child_name(s, "-headless", headless) || (config_checksum && !config_checksum[0]))
+        b.failed = 1;
+    str(&b, spec, "serviceName", headless);
+    num(&b, spec, "replicas", 1);
+    put(&b, obj(&b, spec, "selector"), "matchLabels", dbi_labels(s));
+    /* The controller deletes claims itself, as deletionPolicy says. */
+    policy = obj(&b, spec, "persistentVolumeClaimRetentionPolicy");
+    str(&b, policy, "whenDeleted", "Retain");
+    str(&b, policy, "whenScaled", "Retain");
+    tmpl = obj(&b, spec, "template");
+    meta = obj(&b, tmpl, "metadata");
+    put(&b, meta, "labels", dbi_labels(s));
+    if (config_checksum)
+        str(&b, obj(&b, meta, "annotations"), DBI_CONFIG_HASH, config_checksum);
+    pod_spec(&b, obj(&b, tmpl, "spec"), s);
+    claim_template(&b, spec, s);
+    return done(&b, o);
+}
