@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, what building and testing dbaas-operator needs and the machine lacks.
 # Idempotent: a package already installed is left alone, and apt-get runs only when one is missing.
+# PostgreSQL and MariaDB servers are installed by test/db/uri-check.sh when a test needs
+# them, with their system services kept from starting.
 # Go (only to build the test control plane) is installed when no go is on PATH or in /usr/local/go.
 set -euo pipefail
 

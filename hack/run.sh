@@ -24,9 +24,8 @@ if [ "${#crds[@]}" -gt 0 ]; then
 fi
 
 cat <<EOM
-run: starting the operator (Ctrl-C stops it). In another terminal:
-    export KUBECONFIG=$KUBECONFIG
-    alias kubectl=$kubectl
-    kubectl get namespaces
+run: starting the operator (Ctrl-C stops it). Next, in another terminal:
+    export KUBECONFIG=$KUBECONFIG PATH=$(dirname "$kubectl"):\$PATH
+    kubectl apply -f examples/postgresql.yaml; kubectl get dbinstances -w
 EOM
-exec bin/dbaas-operator
+exec bin/dbaas-operator --log-format text --metrics-addr 127.0.0.1:8080

@@ -53,9 +53,16 @@ count "$logs/unit.log"
 check clang-build make -j2 clang
 check asan-unit-tests make -j2 asan
 check valgrind-unit-tests make valgrind
+check fuzz-smoke make fuzz FUZZ_SECONDS=10
+
+echo "== real databases (PostgreSQL and MariaDB from Debian's packages)"
+bash test/db/run.sh | tee "$logs/db.log"
+count "$logs/db.log"
 
 echo "== integration tests"
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
+# 100 DBInstances at once, and the other tests' claims beside them.
+export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}
 if bash hack/cluster.sh up; then
     # shellcheck disable=SC2064
     trap "bash hack/cluster.sh down >/dev/null 2>&1; rm -rf '$logs'" EXIT

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "dbi/dbi_controller.h"
 #include "log/log.h"
 #include "runtime/runtime.h"
 
@@ -22,6 +23,7 @@ usage(FILE *f)
             "usage: dbaas-operator [flags]\n"
             "  --kubeconfig PATH       kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster)\n"
             "  --context NAME          kubeconfig context (default: current-context)\n"
+            "  --namespace NS          watch DBInstances in NS only (default: all namespaces)\n"
             "  --metrics-addr ADDR     serve /metrics, /healthz, /readyz on ADDR (default :8080; \"\" = off)\n"
             "  --leader-elect          campaign for a Lease before doing any work\n"
             "  --lease-namespace NS    namespace of the Lease (default: the context's namespace)\n"
@@ -51,11 +53,20 @@ seconds_ms(const char *s)
 }
 
 
+/* The controllers this binary runs. */
+static int
+setup(rt *r, void *data)
+{
+    return dbi_controller_setup(r, data);
+}
+
+
 int
 main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"kubeconfig", required_argument, NULL, 'k'},
+        {"namespace", required_argument, NULL, 'W'},
         {"context", required_argument, NULL, 'c'},
         {"metrics-addr", required_argument, NULL, 'm'},
         {"leader-elect", no_argument, NULL, 'L'},
@@ -76,6 +87,7 @@ main(int argc, char **argv)
     rt_config  cfg;
     log_format format = LOG_JSON;
     log_level  level = LOG_INFO;
+    char      *watch_ns = NULL;
     char       err[512];
     long long  ms;
     int        o;
@@ -88,6 +100,7 @@ main(int argc, char **argv)
         switch (o) {
         case 'k': cfg.kubeconfig = optarg; break;
         case 'c': cfg.context = optarg; break;
+        case 'W': watch_ns = optarg; break;
         case 'm': cfg.metrics_addr = optarg; break;
         case 'L': cfg.leader_elect = 1; break;
         case 'n': cfg.lease_namespace = optarg; break;
@@ -131,7 +144,7 @@ main(int argc, char **argv)
         fprintf(stderr, "dbaas-operator: cannot set up logging\n");
         return 1;
     }
-    o = rt_run(&cfg, NULL, NULL, err, sizeof err);
+    o = rt_run(&cfg, setup, watch_ns, err, sizeof err);
     if (err[0])
         log_error(err, NULL);
     return o;

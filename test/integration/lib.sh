@@ -13,3 +13,35 @@ wait_for() {
         sleep 0.5
     done
 }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# install_crds: the project's CRDs, server-side (idempotent), once they are Established.
+install_crds() {
+    k apply --server-side --force-conflicts -f "$ROOT/crds/" >/dev/null
+    k wait --for=condition=Established --timeout=60s -f "$ROOT/crds/" >/dev/null
+}
+
+# start_operator LOG: the operator for $NS in the background; sets OP_PID and OP_PORT.
+start_operator() {
+    OP_PORT=$(free_port)
+    "$ROOT/bin/dbaas-operator" --kubeconfig "$KUBECONFIG" --namespace "$NS" --log-format text \
+        --metrics-addr "127.0.0.1:$OP_PORT" >>"$1" 2>&1 &
+    OP_PID=$!
+    wait_for 60 "the operator to be ready" curl -sf "http://127.0.0.1:$OP_PORT/readyz"
+}
+stop_operator() {
+    [ -n "${OP_PID:-}" ] || return 0
+    kill -TERM "$OP_PID" 2>/dev/null || true
+    wait "$OP_PID" || fail "the operator did not exit 0 after SIGTERM"
+    OP_PID=
+}
+# op_writes: API requests other than GET the running operator has made.
+op_writes() {
+    curl -sf "http://127.0.0.1:$OP_PORT/metrics" |
+        awk '/^dbaas_api_requests_total/ && !/verb="GET"/ {n += $NF} END {print n + 0}'
+}
+dbi_field() { k -n "$NS" get dbinstance "$1" -o jsonpath="$2" 2>/dev/null; }
+dbi_ready() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+dbi_reason() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].reason}')" = "$2" ]; }
+secret_key() { k -n "$NS" get secret "$1" -o jsonpath="{.data.$2}" | base64 -d; }

@@ -1,0 +1,110 @@
+# DBInstance end to end with the operator: each engine's example becomes Ready with its
+# Secret, Services and StatefulSet; changes roll or are refused; drift is put back; an
+# operator restart rewrites nothing; deletion honours the deletion policy.
+. "$ROOT/test/integration/lib.sh"
+
+tmp=$(mktemp -d)
+OP_PID=
+trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+install_crds
+start_operator "$tmp/op.log"
+
+for f in postgresql mysql mariadb; do k -n "$NS" apply -f "$ROOT/examples/$f.yaml" >/dev/null; done
+names=$(k -n "$NS" get dbinstances -o jsonpath='{.items[*].metadata.name}')
+[ "$(wc -w <<<"$names")" -eq 3 ] || fail "want three DBInstances from the examples, got: $names"
+for n in $names; do wait_for 90 "$n to be Ready" dbi_ready "$n"; done
+
+# The Secret, the Service and the columns, for the PostgreSQL one.
+pg=$(k -n "$NS" get dbinstances -o jsonpath='{.items[?(@.spec.engine=="postgresql")].metadata.name}')
+for key in username password superuser-password host port database uri jdbc-url; do
+    [ -n "$(secret_key "$pg-credentials" "$key")" ] || fail "the Secret lacks $key"
+done
+expect_eq "$(secret_key "$pg-credentials" host)" "$pg.$NS.svc.cluster.local" "host"
+expect_eq "$(secret_key "$pg-credentials" port)" "5432" "port"
+[ "$(secret_key "$pg-credentials" password | wc -c)" -ge 24 ] || fail "password shorter than 24"
+expect_eq "$(dbi_field "$pg" '{.status.endpoint}')" "$pg.$NS.svc.cluster.local:5432" "endpoint"
+expect_eq "$(dbi_field "$pg" '{.status.phase}')" "Ready" "phase"
+selector=$(k -n "$NS" get service "$pg" -o jsonpath='{.spec.selector}' | tr -d '{}"' | tr ':' '=')
+pods=$(k -n "$NS" get pods -l "$selector" -o jsonpath='{.items[*].metadata.name}')
+expect_eq "$pods" "$pg-0" "pods the Service selects"
+header=$(k -n "$NS" get dbinstances | head -n 1 | tr -s ' ')
+expect_eq "$header" "NAME ENGINE VERSION STATUS READY AGE" "kubectl get dbinstances columns"
+k -n "$NS" get dbi -o wide | head -n 1 | grep -q ENDPOINT || fail "no ENDPOINT in -o wide"
+k -n "$NS" get dbi "$pg" --no-headers | grep -q 'postgresql.*Ready.*True' || fail "row: $(k -n "$NS" get dbi "$pg")"
+
+# Nothing changes: no writes.
+sleep 3
+before=$(op_writes)
+sleep 5
+expect_eq "$(op_writes)" "$before" "writes while nothing changes"
+
+# Operator restart: same password, no child rewritten, no write.
+password=$(secret_key "$pg-credentials" password)
+rvs() { k -n "$NS" get secrets,configmaps,services,statefulsets,dbinstances -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\n"}{end}' | sort; }
+before_rvs=$(rvs)
+stop_operator
+start_operator "$tmp/op.log"
+sleep 5
+expect_eq "$(op_writes)" "0" "writes after a restart over unchanged objects"
+expect_eq "$(rvs)" "$before_rvs" "resourceVersions after a restart"
+expect_eq "$(secret_key "$pg-credentials" password)" "$password" "password after a restart"
+
+# Minor version: the pod rolls to the new image and status follows.
+image_is() { [ "$(k -n "$NS" get statefulset "$pg" -o jsonpath='{.spec.template.spec.containers[0].image}')" = "$1" ]; }
+version_is() { [ "$(dbi_field "$pg" '{.status.currentVersion}')" = "$1" ]; }
+k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"16.4"}}' >/dev/null
+wait_for 60 "the new image" image_is postgres:16.4
+wait_for 60 "currentVersion 16.4" version_is 16.4
+wait_for 60 "Ready after the roll" dbi_ready "$pg"
+
+# Major version: refused, nothing touched.
+k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"17"}}' >/dev/null
+wait_for 30 "UnsupportedUpgrade" dbi_reason "$pg" UnsupportedUpgrade
+image_is postgres:16.4 || fail "the StatefulSet changed on a refused major upgrade"
+dbi_field "$pg" '{.status.conditions[?(@.type=="Ready")].message}' | grep -q 'spec.version' ||
+    fail "the refusal does not name spec.version"
+k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"16.4"}}' >/dev/null
+wait_for 30 "Ready after going back" dbi_ready "$pg"
+
+# Parameters roll the pod through the checksum annotation.
+sum() { k -n "$NS" get statefulset "$pg" -o jsonpath='{.spec.template.metadata.annotations.dbaas\.dev/config-checksum}'; }
+old_sum=$(sum)
+k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"parameters":{"max_connections":"150"}}}' >/dev/null
+sum_changed() { [ "$(sum)" != "$old_sum" ]; }
+wait_for 30 "a new config checksum" sum_changed
+
+# Storage grows (the claim is patched); shrinking is refused by the server.
+size=$(dbi_field "$pg" '{.spec.storage.size}')
+k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"storage":{"size":"5Gi"}}}' >/dev/null
+claim_is() { [ "$(k -n "$NS" get pvc "data-$pg-0" -o jsonpath='{.spec.resources.requests.storage}')" = "$1" ]; }
+wait_for 30 "the claim to grow" claim_is 5Gi
+out=$(k -n "$NS" patch dbinstance "$pg" --type=merge -p "{\"spec\":{\"storage\":{\"size\":\"$size\"}}}" 2>&1) &&
+    fail "shrinking was accepted"
+grep -q 'may not shrink' <<<"$out" || fail "shrink refusal: $out"
+
+# Drift is put back.
+k -n "$NS" delete service "$pg" >/dev/null
+wait_for 30 "the Service to come back" k -n "$NS" get service "$pg"
+k -n "$NS" set image "statefulset/$pg" "postgresql=evil:1" >/dev/null 2>&1 ||
+    k -n "$NS" patch statefulset "$pg" --type=json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"evil:1"}]' >/dev/null
+wait_for 30 "the image to be put back" image_is postgres:16.4
+
+# Deletion with Retain keeps the claim and the Secret, and a new DBInstance adopts them.
+k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"deletionPolicy":"Retain"}}' >/dev/null
+k -n "$NS" delete dbinstance "$pg" --timeout=60s >/dev/null
+gone() { ! k -n "$NS" get "$@" >/dev/null 2>&1; }
+wait_for 30 "the StatefulSet to be collected" gone statefulset "$pg"
+k -n "$NS" get pvc "data-$pg-0" >/dev/null || fail "Retain lost the claim"
+k -n "$NS" get secret "$pg-credentials" >/dev/null || fail "Retain lost the Secret"
+expect_eq "$(k -n "$NS" get secret "$pg-credentials" -o jsonpath='{.metadata.ownerReferences}')" "" "owners of the kept Secret"
+k -n "$NS" apply -f "$ROOT/examples/postgresql.yaml" >/dev/null
+wait_for 90 "the re-created $pg to be Ready" dbi_ready "$pg"
+expect_eq "$(secret_key "$pg-credentials" password)" "$password" "password after re-creation"
+k -n "$NS" get secret "$pg-credentials" -o jsonpath='{.metadata.ownerReferences[0].kind}' | grep -q DBInstance ||
+    fail "the Secret was not adopted"
+
+# Deletion with Delete removes everything, the claim included.
+k -n "$NS" delete dbinstance "$pg" --timeout=60s >/dev/null
+wait_for 30 "the claim to go" gone pvc "data-$pg-0"
+wait_for 30 "the Secret to go" gone secret "$pg-credentials"
+stop_operator
