@@ -27,10 +27,13 @@ expect_eq "$(dbi_field "$pg" '{.status.phase}')" "Ready" "phase"
 selector=$(k -n "$NS" get service "$pg" -o jsonpath='{.spec.selector}' | tr -d '{}"' | tr ':' '=')
 pods=$(k -n "$NS" get pods -l "$selector" -o jsonpath='{.items[*].metadata.name}')
 expect_eq "$pods" "$pg-0" "pods the Service selects"
-header=$(k -n "$NS" get dbinstances | head -n 1 | tr -s ' ')
+listing=$(k -n "$NS" get dbinstances)
+header=$(head -n 1 <<<"$listing" | tr -s ' ')
 expect_eq "$header" "NAME ENGINE VERSION STATUS READY AGE" "kubectl get dbinstances columns"
-k -n "$NS" get dbi -o wide | head -n 1 | grep -q ENDPOINT || fail "no ENDPOINT in -o wide"
-k -n "$NS" get dbi "$pg" --no-headers | grep -q 'postgresql.*Ready.*True' || fail "row: $(k -n "$NS" get dbi "$pg")"
+wide=$(k -n "$NS" get dbi -o wide)
+grep -q ENDPOINT <<<"$wide" || fail "no ENDPOINT in -o wide"
+row=$(k -n "$NS" get dbi "$pg" --no-headers)
+grep -q 'postgresql.*Ready.*True' <<<"$row" || fail "row: $row"
 
 # Nothing changes: no writes.
 sleep 3
@@ -61,8 +64,8 @@ wait_for 60 "Ready after the roll" dbi_ready "$pg"
 k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"17"}}' >/dev/null
 wait_for 30 "UnsupportedUpgrade" dbi_reason "$pg" UnsupportedUpgrade
 image_is postgres:16.4 || fail "the StatefulSet changed on a refused major upgrade"
-dbi_field "$pg" '{.status.conditions[?(@.type=="Ready")].message}' | grep -q 'spec.version' ||
-    fail "the refusal does not name spec.version"
+msg=$(dbi_field "$pg" '{.status.conditions[?(@.type=="Ready")].message}')
+[[ $msg == *spec.version* ]] || fail "the refusal does not name spec.version: $msg"
 k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"16.4"}}' >/dev/null
 wait_for 30 "Ready after going back" dbi_ready "$pg"
 
@@ -100,8 +103,8 @@ expect_eq "$(k -n "$NS" get secret "$pg-credentials" -o jsonpath='{.metadata.own
 k -n "$NS" apply -f "$ROOT/examples/postgresql.yaml" >/dev/null
 wait_for 90 "the re-created $pg to be Ready" dbi_ready "$pg"
 expect_eq "$(secret_key "$pg-credentials" password)" "$password" "password after re-creation"
-k -n "$NS" get secret "$pg-credentials" -o jsonpath='{.metadata.ownerReferences[0].kind}' | grep -q DBInstance ||
-    fail "the Secret was not adopted"
+expect_eq "$(k -n "$NS" get secret "$pg-credentials" -o jsonpath='{.metadata.ownerReferences[0].kind}')" DBInstance \
+    "owner of the adopted Secret"
 
 # Deletion with Delete removes everything, the claim included.
 k -n "$NS" delete dbinstance "$pg" --timeout=60s >/dev/null
