@@ -120,3 +120,9 @@ bench-stream:
 build/bench/bench_wstream: test/bench/bench_wstream.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
+
+# `make bench-informer`: watches per connection and cache memory against a cluster of its own
+# (test/bench/bench-informer.sh writes test/bench/RESULTS-runtime.md).
+.PHONY: bench-informer
+bench-informer:
+	bash test/bench/bench-informer.sh

@@ -718,6 +718,13 @@ kube_client_connects(const kube_client *c)
 
 
 void
+kube_client_set_max_streams(kube_client *c, long n)
+{
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n);
+}
+
+
+void
 kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data)
 {
     c->observer = cb;

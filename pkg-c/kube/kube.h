@@ -91,6 +91,13 @@ const char *kube_client_server(const kube_client *c);
 /* Connections libcurl opened so far (for tests and metrics). */
 long kube_client_connects(const kube_client *c);
 
+/*
+ * Streams libcurl may open on one connection (its default is 100). A server allowing more
+ * (kube-apiserver --http2-max-streams-per-connection) then carries more watches on one
+ * connection. Past the limit libcurl 7.88 opens connections eagerly; see test/bench.
+ */
+void kube_client_set_max_streams(kube_client *c, long n);
+
 void kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data);
 
 /* Cancels all requests (callbacks see CORE_ECANCELED) and frees the client asynchronously. */
