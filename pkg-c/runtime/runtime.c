@@ -179,7 +179,7 @@ on_synced(informer *inf, void *data)
     rt_watch *w = data;
 
     (void)inf;
-    log_info("cache synced", "controller", w->ctl->name, "resource", w->resource);
+    log_obj(LOG_INFO, w->ctl->name, NULL, "cache synced", "resource", w->resource, NULL);
 }
 
 
@@ -270,6 +270,12 @@ rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
         free(t0);
     }
     metrics_std_reconcile(&ctl->r->std, ctl->name, names[result], secs);
+    if (log_enabled(LOG_DEBUG)) {
+        char took[32];
+
+        snprintf(took, sizeof took, "%.6f", secs);
+        log_obj(LOG_DEBUG, ctl->name, key, "reconciled", "result", names[result], "seconds", took, NULL);
+    }
     wq_done(ctl->queue, key, result, requeue_after_ms);
 }
 
