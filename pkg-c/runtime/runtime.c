@@ -38,6 +38,7 @@ struct rt_controller {
     wq             *queue;
     hmap           *started;       /* key -> start time (ns, boxed) of reconciles in flight */
     int             drained;
+    int             synced;        /* every informer of the controller has listed */
 };
 
 struct rt {
@@ -164,6 +165,9 @@ on_change(informer *inf, informer_change what, const char *key, const cJSON *obj
 
     (void)inf;
     (void)what;
+    /* Before every cache has synced a reconcile would see children as missing and write. */
+    if (!w->ctl->synced)
+        return;
     if (w->label)
         enqueue_labelled(w, key, obj);
     else if (w->owner_kind)
@@ -174,12 +178,31 @@ on_change(informer *inf, informer_change what, const char *key, const cJSON *obj
 
 
 static void
+enqueue_primary(const char *key, const store_obj *o, void *data)
+{
+    (void)o;
+    wq_add(data, key);
+}
+
+
+/* Once all of a controller's caches have listed, every primary object gets reconciled. */
+static void
 on_synced(informer *inf, void *data)
 {
-    rt_watch *w = data;
+    rt_watch      *w = data;
+    rt_controller *ctl = w->ctl;
+    rt            *r = ctl->r;
+    int            i;
 
     (void)inf;
-    log_obj(LOG_INFO, w->ctl->name, NULL, "cache synced", "resource", w->resource, NULL);
+    log_obj(LOG_INFO, ctl->name, NULL, "cache synced", "resource", w->resource, NULL);
+    for (i = 0; i < r->nwatches; i++)
+        if (r->watches[i].ctl == ctl && !informer_synced(r->watches[i].inf))
+            return;
+    ctl->synced = 1;
+    for (i = 0; i < r->nwatches; i++)
+        if (r->watches[i].ctl == ctl && !r->watches[i].owner_kind && !r->watches[i].label)
+            store_each(informer_store(r->watches[i].inf), enqueue_primary, ctl->queue);
 }
 
 
