@@ -246,40 +246,227 @@ list_finished(informer *inf)
 }
 
 
+/* --- list text walker ------------------------------------------------------------- */
+
+#define LIST_DEPTH_MAX 512  /* nesting deeper than this is refused (cJSON allows 1000) */
+
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+
+/* p is at '"'. Returns just past the closing quote, or NULL if the text ends first (a
+ * trailing backslash included). */
+static const char *
+skip_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '"')
+            return p + 1;
+        if (*p == '\\' && ++p == end)
+            return NULL;
+    }
+    return NULL;
+}
+
+
+static int
+is_scalar_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '+' ||
+           c == '.' || c == 'E';
+}
+
+
+/* Returns the end of the JSON value at p (no leading whitespace), or NULL if it is cut
+ * short or its brackets do not match. Only the structure is checked: cJSON validates
+ * every value we hand on, and a skipped value is never read. One pass, no allocation. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+    char   closer[LIST_DEPTH_MAX]; /* the bracket that closes each open level */
+    size_t depth = 0;
+
+    do {
+        if (p >= end)
+            return NULL;
+        if (*p == '"') {
+            if (!(p = skip_string(p, end)))
+                return NULL;
+        } else if (*p == '{' || *p == '[') {
+            if (depth == LIST_DEPTH_MAX)
+                return NULL;
+            closer[depth++] = *p == '{' ? '}' : ']';
+            p++;
+        } else if (*p == '}' || *p == ']') {
+            if (depth == 0 || closer[--depth] != *p)
+                return NULL;
+            p++;
+        } else if (is_scalar_char(*p)) {
+            while (p < end && is_scalar_char(*p))
+                p++;
+        } else if (depth > 0 && (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' ||
+                                 *p == '\r' || *p == '\t')) {
+            p++;
+        } else {
+            return NULL;
+        }
+    } while (depth > 0);
+    return p;
+}
+
+
+static int
+key_is(const char *k, size_t n, const char *want)
+{
+    return n == strlen(want) && memcmp(k, want, n) == 0;
+}
+
+
+/* Calls on_item for each element of the "items" array between p (just past '[') and end
+ * (just past ']'). */
+static int
+walk_items(const char *p, const char *end, int (*on_item)(const char *p, size_t n, void *data),
+           void *data)
+{
+    const char *vend;
+    int         rc;
+
+    p = skip_ws(p, end);
+    if (p < end && *p == ']')
+        return CORE_OK;
+    for (;;) {
+        if (!(vend = skip_value(p, end)))
+            return CORE_EPROTO;
+        if ((rc = on_item(p, (size_t)(vend - p), data)))
+            return rc;
+        p = skip_ws(vend, end);
+        if (p < end && *p == ']')
+            return CORE_OK;
+        if (p >= end || *p != ',')
+            return CORE_EPROTO;
+        p = skip_ws(p + 1, end);
+    }
+}
+
+
+int
+informer_list_each(const char *body, size_t len,
+                   int (*on_item)(const char *p, size_t n, void *data), cJSON **meta_out,
+                   void *data)
+{
+    const char *p = body, *end = body + len, *k, *kend, *vend;
+    cJSON      *meta = NULL;
+    int         rc = CORE_EPROTO, seen_items = 0, seen_meta = 0;
+
+    *meta_out = NULL;
+    if (!body)
+        goto out;
+    p = skip_ws(p, end);
+    if (p >= end || *p != '{')
+        goto out;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto done;
+    }
+    for (;;) {
+        if (p >= end || *p != '"' || !(kend = skip_string(p, end)))
+            goto out;
+        k = p + 1;
+        p = skip_ws(kend, end);
+        if (p >= end || *p != ':')
+            goto out;
+        p = skip_ws(p + 1, end);
+        /* The whole value first: a cut-short items array applies none of its items. */
+        if (!(vend = skip_value(p, end)))
+            goto out;
+        /* Keys are compared as written: the API server never escapes these two. */
+        if (key_is(k, (size_t)(kend - 1 - k), "items")) {
+            if (seen_items++)
+                goto out;
+            if (*p == '[') {
+                if ((rc = walk_items(p + 1, vend, on_item, data)))
+                    goto out;
+                rc = CORE_EPROTO;
+            } else if (!key_is(p, (size_t)(vend - p), "null")) {
+                goto out;
+            }
+        } else if (key_is(k, (size_t)(kend - 1 - k), "metadata")) {
+            if (seen_meta++ || !(meta = cJSON_ParseWithLength(p, (size_t)(vend - p))))
+                goto out;
+        }
+        p = skip_ws(vend, end);
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        if (p >= end || *p != ',')
+            goto out;
+        p = skip_ws(p + 1, end);
+    }
+done:
+    if (!seen_items || skip_ws(p, end) != end)
+        goto out;
+    *meta_out = meta;
+    meta = NULL;
+    rc = CORE_OK;
+out:
+    cJSON_Delete(meta);
+    return rc;
+}
+
+
+/* Parses, caches and frees one list item, so a page never exists as one cJSON tree. */
+static int
+list_item(const char *text, size_t n, void *data)
+{
+    informer *inf = data;
+    cJSON    *item = cJSON_ParseWithLength(text, n);
+    char      key[INFORMER_KEY_MAX];
+    int       rc;
+
+    if (!item)
+        return CORE_EPROTO;
+    /* List items lack the type that watch events carry; give them the same shape. */
+    if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
+        char api[128];
+
+        kres_api_version(&inf->res, api, sizeof api);
+        cJSON_AddStringToObject(item, "apiVersion", api);
+        cJSON_AddStringToObject(item, "kind", inf->res.kind);
+    }
+    if (store_key(item, key, sizeof key) == CORE_OK)
+        hmap_put(inf->seen, key, (void *)1, NULL);
+    rc = apply(inf, INFORMER_ADD, item);
+    cJSON_Delete(item);
+    return rc;
+}
+
+
+/* Items are applied as they are walked: a page that turns out malformed past some items
+ * leaves those cached (they are real objects) and the caller relists. */
 static int
 list_page(informer *inf, const char *body, size_t len)
 {
-    cJSON       *list = cJSON_ParseWithLength(body, len), *items, *item;
-    const cJSON *meta;
-    const char  *cont;
-    char         key[INFORMER_KEY_MAX];
-    int          rc = CORE_EPROTO;
+    cJSON      *meta = NULL;
+    const char *cont;
+    int         rc;
 
-    items = cJSON_GetObjectItemCaseSensitive(list, "items");
-    meta = cJSON_GetObjectItemCaseSensitive(list, "metadata");
-    if (!cJSON_IsArray(items) && !cJSON_IsNull(items))
+    if ((rc = informer_list_each(body, len, list_item, &meta, inf)))
         goto out;
-    cJSON_ArrayForEach(item, items) {
-        /* List items lack the type that watch events carry; give them the same shape. */
-        if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
-            char api[128];
-
-            kres_api_version(&inf->res, api, sizeof api);
-            cJSON_AddStringToObject(item, "apiVersion", api);
-            cJSON_AddStringToObject(item, "kind", inf->res.kind);
-        }
-        if (store_key(item, key, sizeof key) == CORE_OK)
-            hmap_put(inf->seen, key, (void *)1, NULL);
-        if ((rc = apply(inf, INFORMER_ADD, item)))
-            goto out;
-    }
     set_rv(inf, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion")));
     cont = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "continue"));
     free(inf->cont);
     inf->cont = cont && *cont ? strdup(cont) : NULL;
     rc = cont && *cont && !inf->cont ? CORE_ENOMEM : CORE_OK;
 out:
-    cJSON_Delete(list);
+    cJSON_Delete(meta);
     return rc;
 }
 

@@ -81,6 +81,18 @@ const char *informer_resource_version(const informer *inf);
 /* For tests: skip the first list and watch from rv (which may be stale: then it relists). */
 int informer_start_from(informer *inf, const char *rv);
 
+/* For tests (the list parser): walks the JSON text of a List (body, len; no NUL needed)
+ * without building its tree. Calls on_item with the raw text of each element of the
+ * top-level "items" array, in order; on_item returns 0 to go on, or a negative code that
+ * stops the walk and is returned. The top-level "metadata" is parsed with cJSON into
+ * *meta_out (the caller frees it; NULL when absent); other members are skipped. "items"
+ * may be null or [] but must be present. Malformed or cut-short text: CORE_EPROTO, with
+ * *meta_out NULL (items before the fault may already have been handed out, but none of an
+ * items array whose brackets do not close). Never reads past len; one pass per level. */
+int informer_list_each(const char *body, size_t len,
+                       int (*on_item)(const char *p, size_t n, void *data), cJSON **meta_out,
+                       void *data);
+
 /* Stops and frees; closed (may be NULL) runs once memory is released. */
 void informer_stop(informer *inf, void (*closed)(void *data), void *data);
 
