@@ -24,6 +24,7 @@ typedef struct {
 
 static void check_done(kube_client *c);
 static void call_send(kube_call *call);
+static void arm_retry_timer(kube_client *c);
 static void client_free(kube_client *c);
 
 
@@ -155,6 +156,16 @@ on_header(char *p, size_t size, size_t n, void *userp)
     char       num[16];
     size_t     i = 12, j = 0;
 
+    if (call->port == 0) {
+        /* Answered: its connection carries streams now, and a held call may follow. */
+        curl_easy_getinfo(call->easy, CURLINFO_LOCAL_PORT, &call->port);
+        if (call->port == 0)
+            call->port = -1;
+        if (call->client->opener == call) {
+            call->client->opener = NULL;
+            arm_retry_timer(call->client);
+        }
+    }
     if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
         while (i < len && (p[i] == ' ' || p[i] == '\t'))
             i++;
@@ -216,12 +227,30 @@ call_unlink(kube_call *call)
 }
 
 
+/* Takes a call off the multi handle (if it is on it) and out of the connection gate. */
+static void
+call_detach(kube_call *call)
+{
+    kube_client *c = call->client;
+
+    if (call->state == KUBE__CALL_RUNNING) {
+        if (c->multi)
+            curl_multi_remove_handle(c->multi, call->easy);
+        c->running--;
+        call->state = KUBE__CALL_AUTH_WAIT;
+    }
+    if (c->opener == call) {
+        c->opener = NULL;
+        arm_retry_timer(c);
+    }
+}
+
+
 static void
 call_free(kube_call *call)
 {
     if (call->easy) {
-        if (call->state == KUBE__CALL_RUNNING && call->client->multi)
-            curl_multi_remove_handle(call->client->multi, call->easy);
+        call_detach(call);
         curl_easy_cleanup(call->easy);
     }
     curl_slist_free_all(call->headers);
@@ -263,14 +292,10 @@ call_complete(kube_call *call, int err, const char *why)
 static void
 call_park(kube_call *call, kube__call_state state)
 {
-    curl_multi_remove_handle(call->client->multi, call->easy);
+    call_detach(call);
     call->state = state;
     core_buf_reset(&call->body);
 }
-
-
-static void
-arm_retry_timer(kube_client *c);
 
 
 static void
@@ -460,6 +485,36 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
 }
 
 
+/*
+ * Whether call may go to libcurl now. When every connection that has answered is full
+ * (max_streams each), one call may open the next connection and the rest wait until it has
+ * answered: libcurl 7.88 would otherwise open a connection for each of them, since PIPEWAIT
+ * only waits on a host's first connection.
+ */
+static int
+gate_open(kube_client *c, kube_call *call)
+{
+    long       ports[64];
+    int        n = 0, i;
+    kube_call *o;
+
+    for (o = c->calls; o && n < 64; o = o->next) {
+        if (o->state != KUBE__CALL_RUNNING || o->port <= 0)
+            continue;
+        for (i = 0; i < n && ports[i] != o->port; i++)
+            ;
+        if (i == n)
+            ports[n++] = o->port;
+    }
+    if (c->running < c->max_streams * (n ? n : 1))
+        return 1;
+    if (c->opener)
+        return 0;
+    c->opener = call;
+    return 1;
+}
+
+
 /* (Re)sends a call: now, or once credentials are ready. */
 static void
 call_send(kube_call *call)
@@ -485,13 +540,22 @@ call_send(kube_call *call)
     } else if (call_headers(call, NULL)) {
         goto fail;
     }
+    if (!gate_open(c, call)) {
+        call->state = KUBE__CALL_HOLD;
+        return;
+    }
     set_client_cert(c, call->easy);
     call->body_err = 0;
     call->retry_after_ms = -1;
     call->errbuf[0] = '\0';
+    call->port = 0;
     call->state = KUBE__CALL_RUNNING;
-    if (curl_multi_add_handle(c->multi, call->easy) == CURLM_OK)
+    if (curl_multi_add_handle(c->multi, call->easy) == CURLM_OK) {
+        c->running++;
         return;
+    }
+    if (c->opener == call)
+        c->opener = NULL;
 fail:
     call->state = KUBE__CALL_AUTH_WAIT;  /* not on the multi handle */
     call_complete(call, CORE_ENOMEM, "out of memory preparing a request");
@@ -591,6 +655,11 @@ on_retry_timer(uv_timer_t *t)
     next_marked(c, KUBE__CALL_RETRY_WAIT, now, 1);
     while ((call = next_marked(c, KUBE__CALL_RETRY_WAIT, now, 0)))
         call_send(call);
+    if (!c->opener) {
+        next_marked(c, KUBE__CALL_HOLD, 0, 1);
+        while ((call = next_marked(c, KUBE__CALL_HOLD, 0, 0)))
+            call_send(call);
+    }
     arm_retry_timer(c);
 }
 
@@ -603,9 +672,12 @@ arm_retry_timer(kube_client *c)
 
     if (c->closing)
         return;
-    for (call = c->calls; call; call = call->next)
+    for (call = c->calls; call; call = call->next) {
         if (call->state == KUBE__CALL_RETRY_WAIT && call->due < next)
             next = call->due;
+        if (call->state == KUBE__CALL_HOLD && !c->opener)
+            next = now;
+    }
     if (next == UINT64_MAX)
         uv_timer_stop(&c->retry_timer);
     else
@@ -683,6 +755,7 @@ kube_client_new(uv_loop_t *loop, const kcfg *cfg, kube_client **out, char *err, 
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    c->max_streams = 100;  /* libcurl's default cap, and the apiserver's default limit */
     uv_timer_init(loop, &c->timer);
     uv_timer_init(loop, &c->retry_timer);
     c->timer.data = c->retry_timer.data = c;
@@ -720,7 +793,8 @@ kube_client_connects(const kube_client *c)
 void
 kube_client_set_max_streams(kube_client *c, long n)
 {
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n);
+    if (n > 0 && curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n) == CURLM_OK)
+        c->max_streams = n;
 }
 
 
@@ -771,10 +845,7 @@ kube_client_close(kube_client *c)
         return;
     c->closing = 1;
     while ((call = c->calls)) {
-        if (call->state == KUBE__CALL_RUNNING) {
-            curl_multi_remove_handle(c->multi, call->easy);
-            call->state = KUBE__CALL_AUTH_WAIT;
-        }
+        call_detach(call);
         call_complete(call, CORE_ECANCELED, "cancelled: the client is closing");
     }
     /* With no transfers left, cleanup closes the cached connections (CURL_POLL_REMOVE). */

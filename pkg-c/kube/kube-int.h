@@ -55,6 +55,9 @@ struct kube_client {
     kube__auth        auth;
     kube_call        *calls;       /* every open call, doubly linked */
     long              connects;
+    long              max_streams; /* per connection, as libcurl is told (default 100) */
+    long              running;     /* calls on the multi handle */
+    kube_call        *opener;      /* the call opening a new connection, or NULL */
     int               closing;
     int               open_handles; /* client timers not yet closed */
     kube_observer_cb  observer;
@@ -64,7 +67,8 @@ struct kube_client {
 typedef enum {
     KUBE__CALL_RUNNING,    /* added to the multi handle */
     KUBE__CALL_AUTH_WAIT,  /* waiting for credentials */
-    KUBE__CALL_RETRY_WAIT  /* waiting out a Retry-After */
+    KUBE__CALL_RETRY_WAIT, /* waiting out a Retry-After */
+    KUBE__CALL_HOLD        /* waiting for a new connection to come up (see gate_open) */
 } kube__call_state;
 
 struct kube_call {
@@ -83,6 +87,7 @@ struct kube_call {
     int                retries;
     int                auth_retried;
     int                marked;       /* see next_marked() in client.c */
+    long               port;         /* local port of its connection, once answered */
     uint64_t           due;          /* loop time to restart, in RETRY_WAIT */
     kube__call_state   state;
     kube_call         *prev, *next;
