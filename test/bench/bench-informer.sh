@@ -193,7 +193,14 @@ cat >"$WORK/analysis.md" <<'ANALYSIS'
 
 ## Analysis (run of 2026-11-23 on this machine; the prototypes are patched copies of pkg-c built outside the tree and are not re-run by this script)
 
-### Connections: libcurl 7.88 opens one connection per request past the stream limit
+### Connections: libcurl 7.88 opened one connection per request past the stream limit (fixed)
+
+- Changed (2026-11-23, after the analysis below): pkg-c/kube/client.c gates new requests.
+  When every connection that has answered carries max_streams requests (100, or what
+  kube_client_set_max_streams set), one request opens the next connection and the others
+  wait until it answers. The watches table above is measured with the gate: 150 watches
+  take 2 connections, 250 take 3. test/integration/test-watches.sh asserts 100 -> 1 and
+  150 -> 2. The notes below describe libcurl's behaviour without the gate.
 
 - kube-apiserver v1.37 announces SETTINGS_MAX_CONCURRENT_STREAMS = 100 (its default since the
   2023 HTTP/2 rapid-reset fix; flag `--http2-max-streams-per-connection`), and libcurl's own
