@@ -250,14 +250,13 @@ refuse(recon *c, const char *reason, const char *fmt, const char *detail)
 
 /* The StatefulSet's claim template is immutable: keep the existing one, grow the claim. */
 static void
-keep_claims(recon *c, cJSON *desired, const cJSON *live)
+keep_claims(cJSON *desired, const cJSON *live)
 {
     const cJSON *old = kjson_path(live, "spec", "volumeClaimTemplates", NULL);
     cJSON       *spec = cJSON_GetObjectItemCaseSensitive(desired, "spec");
 
     if (old)
         cJSON_ReplaceItemInObjectCaseSensitive(spec, "volumeClaimTemplates", cJSON_Duplicate(old, 1));
-    (void)c;
 }
 
 
@@ -337,7 +336,7 @@ run_children(recon *c)
         cJSON_DeleteItemFromObjectCaseSensitive(ann, DBI_VERSION_AN);
         cJSON_AddStringToObject(ann, DBI_VERSION_AN, c->spec.version);
         if (sts_live)
-            keep_claims(c, desired, sts_live);
+            keep_claims(desired, sts_live);
     }
     apply_if_needed(c, &KRES_STATEFULSETS, c->d->sts, desired, "StatefulSet");
     grow_claim(c);

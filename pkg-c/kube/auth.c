@@ -29,40 +29,6 @@ wipe_free(char *p)
 }
 
 
-static char **
-strv_dup(char **v)
-{
-    size_t n = 0, i;
-    char **out;
-
-    while (v && v[n])
-        n++;
-    out = calloc(n + 1, sizeof *out);
-    if (!out)
-        return NULL;
-    for (i = 0; i < n; i++)
-        if (!(out[i] = strdup(v[i])))
-            goto fail;
-    return out;
-fail:
-    while (i)
-        free(out[--i]);
-    free(out);
-    return NULL;
-}
-
-
-static void
-strv_free(char **v)
-{
-    char **p;
-
-    for (p = v; p && *p; p++)
-        free(*p);
-    free(v);
-}
-
-
 int
 kube__auth_init(kube_client *c, const kcfg *cfg)
 {
@@ -72,11 +38,7 @@ kube__auth_init(kube_client *c, const kcfg *cfg)
     if (cfg->token && !(a->token = strdup(cfg->token)))
         return CORE_ENOMEM;
     if (cfg->exec) {
-        a->exec = calloc(1, sizeof *a->exec);
-        if (!a->exec || !(a->exec->command = strdup(cfg->exec->command)) ||
-            !(a->exec->api_version = strdup(cfg->exec->api_version)) ||
-            !(a->exec->args = strv_dup(cfg->exec->args)) ||
-            !(a->exec->env = strv_dup(cfg->exec->env)))
+        if (!(a->exec = kcfg_exec_dup(cfg->exec)))
             return CORE_ENOMEM;
         a->state = KUBE__AUTH_NEEDED;
     } else if (cfg->token_file) {
@@ -547,14 +509,8 @@ kube__auth_free(kube__auth *a)
     a->token = NULL;
     free(a->token_file);
     a->token_file = NULL;
-    if (a->exec) {
-        free(a->exec->command);
-        free(a->exec->api_version);
-        strv_free(a->exec->args);
-        strv_free(a->exec->env);
-        free(a->exec);
-        a->exec = NULL;
-    }
+    kcfg_exec_free(a->exec);
+    a->exec = NULL;
     free(a->cert);
     wipe_free((char *)a->key);
     a->cert = NULL;

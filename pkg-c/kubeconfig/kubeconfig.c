@@ -511,16 +511,58 @@ kcfg_in_cluster(kcfg *out, char *err, size_t errlen)
 }
 
 
+static char **
+strv_dup(char **v)
+{
+    size_t n = 0, i;
+    char **out;
+
+    while (v && v[n])
+        n++;
+    out = calloc(n + 1, sizeof *out);
+    if (!out)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (!(out[i] = strdup(v[i]))) {
+            free_strv(out);
+            return NULL;
+        }
+    return out;
+}
+
+
+kcfg_exec *
+kcfg_exec_dup(const kcfg_exec *e)
+{
+    kcfg_exec *d = calloc(1, sizeof *d);
+
+    if (!d || !(d->command = strdup(e->command)) ||
+        !(d->api_version = strdup(e->api_version)) || !(d->args = strv_dup(e->args)) ||
+        !(d->env = strv_dup(e->env))) {
+        kcfg_exec_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+
+void
+kcfg_exec_free(kcfg_exec *e)
+{
+    if (!e)
+        return;
+    free(e->command);
+    free(e->api_version);
+    free_strv(e->args);
+    free_strv(e->env);
+    free(e);
+}
+
+
 void
 kcfg_free(kcfg *c)
 {
-    if (c->exec) {
-        free(c->exec->command);
-        free(c->exec->api_version);
-        free_strv(c->exec->args);
-        free_strv(c->exec->env);
-        free(c->exec);
-    }
+    kcfg_exec_free(c->exec);
     free(c->token_file);
     free(c->context);
     free(c->server);

@@ -67,4 +67,8 @@ int kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, k
 
 void kcfg_free(kcfg *c);
 
+/* A deep copy of an exec plugin's settings (NULL when out of memory); free with kcfg_exec_free. */
+kcfg_exec *kcfg_exec_dup(const kcfg_exec *e);
+void       kcfg_exec_free(kcfg_exec *e);
+
 #endif
