@@ -45,3 +45,13 @@ dbi_field() { k -n "$NS" get dbinstance "$1" -o jsonpath="$2" 2>/dev/null; }
 dbi_ready() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
 dbi_reason() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].reason}')" = "$2" ]; }
 secret_key() { k -n "$NS" get secret "$1" -o jsonpath="{.data.$2}" | base64 -d; }
+
+# with_operator: the usual start of a DBInstance test: a scratch folder $tmp, the CRDs, and
+# the operator for $NS (killed at exit; its log printed when DEBUG is set).
+with_operator() {
+    tmp=$(mktemp -d)
+    OP_PID=
+    trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+    install_crds
+    start_operator "$tmp/op.log"
+}

@@ -2,11 +2,7 @@
 # a message naming the field, no children, no hot loop; recovery once the input is fixed.
 . "$ROOT/test/integration/lib.sh"
 
-tmp=$(mktemp -d)
-OP_PID=
-trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
-install_crds
-start_operator "$tmp/op.log"
+with_operator
 
 dbi() { # dbi NAME VERSION [EXTRA_SPEC_YAML]
     printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: %s}\nspec:\n  engine: postgresql\n  version: "%s"\n  database: app\n%s\n' "$1" "$2" "${3:-}"

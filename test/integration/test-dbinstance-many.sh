@@ -1,11 +1,7 @@
 # 100 DBInstances in one namespace all reach Ready.
 . "$ROOT/test/integration/lib.sh"
 
-tmp=$(mktemp -d)
-OP_PID=
-trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
-install_crds
-start_operator "$tmp/op.log"
+with_operator
 for i in $(seq 1 100); do
     printf -- '---\napiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: db-%03d}\nspec: {engine: postgresql, version: "16", database: app, storage: {size: 1Gi}}\n' "$i"
 done >"$tmp/many.yaml"

@@ -3,11 +3,7 @@
 # server from Debian's packages (test/db/uri-check.sh) as the user, in the database.
 . "$ROOT/test/integration/lib.sh"
 
-tmp=$(mktemp -d)
-OP_PID=
-trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
-install_crds
-start_operator "$tmp/op.log"
+with_operator
 k -n "$NS" create secret generic hard-password --from-literal=password='p@ss:w/rd?#%+ =' >/dev/null
 for e in postgresql:16 mariadb:11.4; do
     printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: u-%s}\nspec: {engine: %s, version: "%s", database: shop, username: shopper, credentialsSecretRef: {name: hard-password}}\n' \

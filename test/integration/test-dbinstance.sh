@@ -3,11 +3,7 @@
 # operator restart rewrites nothing; deletion honours the deletion policy.
 . "$ROOT/test/integration/lib.sh"
 
-tmp=$(mktemp -d)
-OP_PID=
-trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
-install_crds
-start_operator "$tmp/op.log"
+with_operator
 
 for f in postgresql mysql mariadb; do k -n "$NS" apply -f "$ROOT/examples/$f.yaml" >/dev/null; done
 names=$(k -n "$NS" get dbinstances -o jsonpath='{.items[*].metadata.name}')
