@@ -524,6 +524,13 @@ wq_len(const wq *q)
 
 
 size_t
+wq_ready(const wq *q)
+{
+    return q->nready;
+}
+
+
+size_t
 wq_in_flight(const wq *q)
 {
     return q->in_flight;

@@ -85,6 +85,9 @@ int wq_done(wq *q, const char *key, wq_result result, uint64_t requeue_after_ms)
 /* Keys waiting to run: ready ones plus delayed ones (each counted once). */
 size_t wq_len(const wq *q);
 
+/* Keys ready to run now (delayed ones not counted). */
+size_t wq_ready(const wq *q);
+
 /* Reconciles started and not yet done. */
 size_t wq_in_flight(const wq *q);
 

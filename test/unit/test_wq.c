@@ -371,7 +371,9 @@ TEST(wq_delayed_keys_run_in_due_order_and_not_early)
     ASSERT_EQ(wq_add_after(c.q, "ns/b", 40), CORE_OK);
     ASSERT_EQ(wq_add(c.q, "ns/now"), CORE_OK);
     ASSERT_EQ(wq_len(c.q), 4);
+    ASSERT_EQ(wq_ready(c.q), 1);
     ASSERT_EQ(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(wq_ready(c.q), 0);
     ASSERT_EQ(c.runs, 4);
     ASSERT_STR(c.key[0], "ns/now");
     ASSERT_STR(c.key[1], "ns/a");
