@@ -45,6 +45,7 @@ typedef struct {
     int            failed;       /* a write failed: retry with backoff */
     int            conflict;
     int            stage;
+    cJSON         *sts_written;  /* the server's answer to this run's StatefulSet write */
 } recon;
 
 enum { STAGE_CHILDREN, STAGE_STATUS, STAGE_DONE };
@@ -73,6 +74,7 @@ recon_end(recon *c, wq_result res)
 {
     rt_controller_done(c->ctl, c->key, res, 0);
     cJSON_Delete(c->obj);
+    cJSON_Delete(c->sts_written);
     memset(c->password, 0, sizeof c->password);
     memset(c->superuser, 0, sizeof c->superuser);
     free(c);
@@ -143,6 +145,22 @@ on_write(const kops_result *res, void *data)
 }
 
 
+/*
+ * The StatefulSet just written: its answer, not the cache (which has not seen the write
+ * yet), tells status whether the new template has rolled out. Without it a changed spec
+ * would be reported Ready for its new generation while the old pod still runs.
+ */
+static void
+on_sts_write(const kops_result *res, void *data)
+{
+    recon *c = data;
+
+    if (res->err == CORE_OK && res->obj && !c->sts_written)
+        c->sts_written = cJSON_Duplicate(res->obj, 1);
+    on_write(res, data);
+}
+
+
 static void
 sent(recon *c, int rc)
 {
@@ -165,7 +183,7 @@ apply_if_needed(recon *c, const kres *res, informer *inf, cJSON *desired, const 
     if (!kops_is_applied(desired, live)) {
         snprintf(msg, sizeof msg, "%s %s %s", live ? "updated" : "created", what, name);
         log_obj(LOG_INFO, DBI_CTL, c->key, msg, NULL);
-        sent(c, kops_apply(&t, desired, on_write, c));
+        sent(c, kops_apply(&t, desired, res == &KRES_STATEFULSETS ? on_sts_write : on_write, c));
     }
     cJSON_Delete(live);
     cJSON_Delete(desired);
@@ -203,7 +221,7 @@ run_status(recon *c)
     core_now_rfc3339(now, sizeof now);
     snprintf(sts_name, sizeof sts_name, "%s", name);
     snprintf(pvc_name, sizeof pvc_name, "data-%s-0", name);
-    sts = cached(c->d->sts, ns, sts_name);
+    sts = c->sts_written ? cJSON_Duplicate(c->sts_written, 1) : cached(c->d->sts, ns, sts_name);
     pvc = cached(c->d->pvcs, ns, pvc_name);
     memset(&in, 0, sizeof in);
     in.dbi = c->obj;

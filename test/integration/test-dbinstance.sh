@@ -73,9 +73,22 @@ wait_for 30 "Ready after going back" dbi_ready "$pg"
 # Parameters roll the pod through the checksum annotation.
 sum() { k -n "$NS" get statefulset "$pg" -o jsonpath='{.spec.template.metadata.annotations.dbaas\.dev/config-checksum}'; }
 old_sum=$(sum)
-k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"parameters":{"max_connections":"150"}}}' >/dev/null
-sum_changed() { [ "$(sum)" != "$old_sum" ]; }
-wait_for 30 "a new config checksum" sum_changed
+gen=$(k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"parameters":{"max_connections":"150"}}}' \
+    -o jsonpath='{.metadata.generation}')
+# Status may say the new generation is rolled out (phase Ready, Progressing False) only once
+# the pod with the new configuration is ready: polled closely, since a stale StatefulSet in
+# the cache would make it say so within milliseconds of the change.
+rolled_out() {
+    [ "$(dbi_field "$pg" '{.status.observedGeneration}/{.status.phase}/{.status.conditions[?(@.type=="Progressing")].status}')" = "$gen/Ready/False" ]
+}
+deadline=$((SECONDS + 30))
+until rolled_out; do
+    [ $SECONDS -lt $deadline ] || fail "timed out waiting for generation $gen to be rolled out"
+    sleep 0.05
+done
+expect_eq "$(k -n "$NS" get pod "$pg-0" -o jsonpath='{.metadata.annotations.dbaas\.dev/config-checksum}')" \
+    "$(sum)" "the pod's config checksum once status says generation $gen is rolled out"
+[ "$(sum)" != "$old_sum" ] || fail "the config checksum did not change"
 
 # Storage grows (the claim is patched); shrinking is refused by the server.
 size=$(dbi_field "$pg" '{.spec.storage.size}')
