@@ -3,8 +3,9 @@
  *   deletion (finalizer)  ->  finalizer  ->  spec  ->  credentials  ->  children  ->  status
  * Children are compared with the caches and applied (server-side apply) only when they
  * differ; status is written only when it differs. Passwords are read from the existing
- * Secret, never regenerated: when the cache has no Secret a live GET decides, and a new one
- * is created with POST, which fails rather than overwrite one that appeared meanwhile.
+ * Secret, never regenerated: when the cache has no Secret a new one is created with POST,
+ * which fails (409) rather than overwrite one the cache has not seen; then a live GET reads
+ * the passwords from the Secret that is there.
  */
 #include "dbi_controller.h"
 
@@ -388,14 +389,27 @@ secret_value(const cJSON *secret, const char *key, char *buf, size_t len)
 }
 
 
+static void on_live_secret(const kops_result *res, void *data);
+
+
 static void
 on_created_secret(const kops_result *res, void *data)
 {
     recon *c = data;
 
+    if (res->err == CORE_ECONFLICT) {
+        /* It exists (kept from a deleted DBInstance, or not cached yet): read it. */
+        char        name[300];
+        kops_target t;
+
+        dbi_child_name(&c->spec, "-credentials", name, sizeof name);
+        t = target(c, &KRES_SECRETS, name, NULL);
+        if (kops_get(&t, on_live_secret, c))
+            recon_end(c, WQ_ERROR);
+        return;
+    }
     if (res->err) {
-        /* 409: someone (a previous run) created it; the next run reads it. */
-        recon_end(c, res->err == CORE_ECONFLICT ? WQ_REQUEUE_AFTER : WQ_ERROR);
+        recon_end(c, WQ_ERROR);
         return;
     }
     event(c, "Normal", "CredentialsCreated", "created the credentials Secret");
@@ -478,7 +492,8 @@ on_live_secret(const kops_result *res, void *data)
     recon *c = data;
 
     if (res->err == CORE_ENOENT) {
-        new_credentials(c);
+        /* Gone again since the 409: the next run creates it. */
+        recon_end(c, WQ_REQUEUE_AFTER);
         return;
     }
     if (res->err || take_passwords(c, res->obj)) {
@@ -493,9 +508,8 @@ on_live_secret(const kops_result *res, void *data)
 static void
 run_credentials(recon *c)
 {
-    char        name[300];
-    cJSON      *secret;
-    kops_target t;
+    char   name[300];
+    cJSON *secret;
 
     dbi_child_name(&c->spec, "-credentials", name, sizeof name);
     secret = cached(c->d->secrets, c->spec.namespace, name);
@@ -506,11 +520,8 @@ run_credentials(recon *c)
         return;
     }
     cJSON_Delete(secret);
-    /* Not cached (new, or a Secret kept from a deleted DBInstance): ask the server. */
-    t = target(c, &KRES_SECRETS, name, NULL);
-    t.name = name;
-    if (kops_get(&t, on_live_secret, c))
-        recon_end(c, WQ_ERROR);
+    /* Not cached: create one; a 409 says one exists after all, and it is read instead. */
+    new_credentials(c);
 }
 
 
