@@ -95,7 +95,7 @@ cached(informer *inf, const char *ns, const char *name)
 static kops_target
 target(recon *c, const kres *res, const char *name, const char *sub)
 {
-    kops_target t = {rt_client(c->d->r), res, c->spec.namespace, name, sub};
+    kops_target t = {rt_client(c->d->r), res, c->spec.namespace, name, sub, 0};
 
     return t;
 }
@@ -181,6 +181,7 @@ apply_if_needed(recon *c, const kres *res, informer *inf, cJSON *desired, const 
     kops_target t = target(c, res, name, NULL);
     char        msg[300];
 
+    t.no_obj = res != &KRES_STATEFULSETS;   /* only the StatefulSet's answer is read */
     if (!kops_is_applied(desired, live)) {
         snprintf(msg, sizeof msg, "%s %s %s", live ? "updated" : "created", what, name);
         log_obj(LOG_INFO, DBI_CTL, c->key, msg, NULL);
@@ -217,7 +218,7 @@ run_status(recon *c)
     const cJSON  *old = cJSON_GetObjectItemCaseSensitive(c->obj, "status");
     const char   *ns = kjson_path_str(c->obj, "metadata", "namespace", NULL);
     const char   *name = kjson_path_str(c->obj, "metadata", "name", NULL);
-    kops_target   t = {rt_client(c->d->r), &KRES_DBINSTANCES, ns, name, "status"};
+    kops_target   t = {rt_client(c->d->r), &KRES_DBINSTANCES, ns, name, "status", 1};
 
     core_now_rfc3339(now, sizeof now);
     snprintf(sts_name, sizeof sts_name, "%s", name);
@@ -300,6 +301,7 @@ grow_claim(recon *c)
         cJSON_AddStringToObject(kjson_path(patch, "spec", "resources", "requests", NULL), "storage",
                                 c->spec.storage_size);
         t = target(c, &KRES_PVCS, name, NULL);
+        t.no_obj = 1;
         sent(c, kops_merge_patch(&t, patch, on_write, c));
         cJSON_Delete(patch);
         snprintf(msg, sizeof msg, "growing the volume from %s to %s", req, c->spec.storage_size);
@@ -423,6 +425,8 @@ create_secret(recon *c)
 {
     cJSON      *s = dbi_build_secret(&c->spec, c->obj, c->password, c->superuser);
     kops_target t = target(c, &KRES_SECRETS, NULL, NULL);
+
+    t.no_obj = 1;
     int         rc = s ? kops_create(&t, s, on_created_secret, c) : CORE_ENOMEM;
 
     cJSON_Delete(s);
@@ -541,7 +545,7 @@ remove_finalizer(recon *c)
 {
     const char *ns = kjson_path_str(c->obj, "metadata", "namespace", NULL);
     const char *name = kjson_path_str(c->obj, "metadata", "name", NULL);
-    kops_target t = {rt_client(c->d->r), &KRES_DBINSTANCES, ns, name, NULL};
+    kops_target t = {rt_client(c->d->r), &KRES_DBINSTANCES, ns, name, NULL, 1};
     cJSON      *patch = kops_finalizer_patch(c->obj, DBI_FINALIZER, 0);
 
     if (!patch || kops_merge_patch(&t, patch, on_finalizer_removed, c))
@@ -579,7 +583,7 @@ run_deletion(recon *c)
     const char *name = kjson_path_str(c->obj, "metadata", "name", NULL);
     const char *policy = kjson_path_str(c->obj, "spec", "deletionPolicy", NULL);
     char        pvc[320], secret[320];
-    kops_target t = {rt_client(c->d->r), &KRES_PVCS, ns, pvc, NULL};
+    kops_target t = {rt_client(c->d->r), &KRES_PVCS, ns, pvc, NULL, 0};
     int         rc;
 
     if (!kops_has_finalizer(c->obj, DBI_FINALIZER)) {
@@ -649,7 +653,7 @@ reconcile(rt_controller *ctl, const char *key, void *data)
 
         t = (kops_target){rt_client(d->r), &KRES_DBINSTANCES,
                           kjson_path_str(c->obj, "metadata", "namespace", NULL),
-                          kjson_path_str(c->obj, "metadata", "name", NULL), NULL};
+                          kjson_path_str(c->obj, "metadata", "name", NULL), NULL, 1};
         if (!patch || kops_merge_patch(&t, patch, on_finalizer_added, c))
             recon_end(c, WQ_ERROR);
         cJSON_Delete(patch);

@@ -9,6 +9,7 @@
 typedef struct {
     kops_cb cb;
     void   *data;
+    int     no_obj;
 } pending;
 
 
@@ -29,6 +30,8 @@ on_done(const kube_response *res, void *data)
         r.message = res->message;
         goto out;
     }
+    if (res->status >= 200 && res->status < 300 && p->no_obj)
+        goto out;
     body = res->body_len ? cJSON_ParseWithLength(res->body, res->body_len) : NULL;
     r.obj = body;
     if (res->status >= 200 && res->status < 300)
@@ -67,6 +70,7 @@ kops_send(const kops_target *t, const char *method, const char *query, const cha
         goto out;
     p->cb = cb;
     p->data = data;
+    p->no_obj = t->no_obj;
     req.method = method;
     req.path = path.data;
     req.content_type = content_type;

@@ -38,6 +38,8 @@ typedef struct {
     const char  *ns;       /* ignored for cluster-scoped resources */
     const char  *name;     /* NULL for create */
     const char  *sub;      /* subresource, e.g. "status", or NULL */
+    int          no_obj;   /* the callback ignores obj on success: a 2xx answer is not
+                              parsed (obj NULL); errors still carry their message */
 } kops_target;
 
 int kops_get(const kops_target *t, kops_cb cb, void *data);

@@ -119,7 +119,7 @@ reconcile(rt_controller *ctl, const char *key, void *data)
     const char     *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace"));
     char            copy[300], skey[600];
     pending        *p = NULL;
-    kops_target     t = {rt_client(r), &KRES_CONFIGMAPS, ns, name, NULL};
+    kops_target     t = {rt_client(r), &KRES_CONFIGMAPS, ns, name, NULL, 0};
     int             rc = CORE_OK;
 
     if (!cm) {  /* gone: the garbage collector removes the Secret */
