@@ -30,13 +30,20 @@ KUBECONFIG_FILE=$STATE/kubeconfig
 CLUSTER_ENV=$STATE/cluster.env # ports and binary folders of the running cluster
 
 NODE_NAME=kwok-node-0
-SERVICE_CIDR=10.0.0.0/24
+# Room for 65,000 ClusterIP Services: `make bench` makes one per DBInstance, two per Zalando cluster.
+SERVICE_CIDR=${CLUSTER_SERVICE_CIDR:-10.0.0.0/16}
 SERVICE_IP=10.0.0.1
 # Pod addresses are made up by kwok and nothing listens on them. Loopback by default so that
 # a test that dials a pod reaches only this machine; the price is that EndpointSlices for
 # such pods are rejected by validation (set e.g. 10.244.0.0/16 if a test needs endpoints).
 POD_CIDR=${CLUSTER_POD_CIDR:-127.244.0.0/16}
 PV_COUNT=${CLUSTER_PV_COUNT:-50}
+# The controller-manager's and scheduler's client rate limits (20 and 50 requests/s by
+# default). `make bench` raises them so the operator, not the control plane, is measured.
+CLIENT_QPS_FLAGS=()
+if [ -n "${CLUSTER_CLIENT_QPS:-}" ]; then
+    CLIENT_QPS_FLAGS=(--kube-api-qps="$CLUSTER_CLIENT_QPS" --kube-api-burst=$((CLUSTER_CLIENT_QPS * 2)))
+fi
 CONTEXT=dbaas-local
 # Stop order: dependents first, etcd last.
 COMPONENTS=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
@@ -273,9 +280,10 @@ metadata:
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
     node-role.kubernetes.io/agent: ""
+# Room for `BENCH_N=5000 make bench` (5000 pods) on the one fake node.
 status:
-  capacity: {cpu: "32", memory: 256Gi, pods: "1000"}
-  allocatable: {cpu: "32", memory: 256Gi, pods: "1000"}
+  capacity: {cpu: "1000", memory: 4Ti, pods: "10000"}
+  allocatable: {cpu: "1000", memory: 4Ti, pods: "10000"}
 ---
 # Immediate binding: the PV controller binds a claim as soon as it appears, the scheduler
 # then only checks that the bound volume fits the node (pool volumes fit any node).
@@ -464,11 +472,11 @@ cmd_up() {
         --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
         --use-service-account-credentials=true \
         --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
-        --profiling=false
+        "${CLIENT_QPS_FLAGS[@]}" --profiling=false
     start kube-scheduler "$KUBE_BIN/kube-scheduler" \
         --kubeconfig="$STATE/scheduler.kubeconfig" \
         --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --cert-dir="$STATE/scheduler" \
-        --leader-elect=false --profiling=false
+        "${CLIENT_QPS_FLAGS[@]}" --leader-elect=false --profiling=false
     # KWOK_WORKDIR keeps kwok from also loading a ~/.kwok/kwok.yaml of the user. Without a
     # KwokConfiguration kwok renews no node Lease unless told its duration, as a kubelet's.
     mkdir -p "$STATE/kwok"
@@ -480,7 +488,8 @@ cmd_up() {
         --node-ip=127.0.0.1 --cidr="$POD_CIDR" \
         --config="$here/cluster/node-stages.yaml" \
         --config="$here/cluster/pod-stages.yaml" \
-        --config="$here/cluster/volume-stages.yaml"
+        --config="$here/cluster/volume-stages.yaml" \
+        --config="$here/cluster/spilo-stages.yaml"
 
     bootstrap_objects | kc apply -f - >/dev/null || fail kube-apiserver "creating the node, StorageClass and volumes failed"
 
