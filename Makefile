@@ -126,3 +126,10 @@ build/bench/bench_wstream: test/bench/bench_wstream.c $(LIB)
 .PHONY: bench-informer
 bench-informer:
 	bash test/bench/bench-informer.sh
+
+# `make bench`: the operator at N = 100 and 1000 DBInstances (BENCH_N=5000 adds one more size)
+# against the lower bound and the Zalando postgres-operator, on a cluster of its own
+# (test/bench/bench.sh writes test/bench/RESULTS.md and test/bench/results.json).
+.PHONY: bench
+bench:
+	bash test/bench/bench.sh

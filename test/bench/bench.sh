@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR/../..
+# `make bench`: scale and footprint of the operator on the local control plane (issue 5).
+# For each N in BENCH_SIZES (default "100 1000"; BENCH_N adds one more, e.g. 5000):
+#   1. lower bound: no operator; bench-dbi creates N DBInstances and, with the operator's own
+#      builders, their children at the operator's concurrency; time until every pod is Ready;
+#   2. operator: N DBInstances created at once (32 requests in flight); time until all are
+#      Ready, peak RSS, CPU seconds, API requests by verb, reconciles;
+#   3. steady state: BENCH_STEADY_S (300) seconds with nothing changing: writes, CPU, RSS;
+#   4. restart: kill -9 and start again over the N objects: time to caches synced and to the
+#      first idle moment (from the operator's own log lines), writes issued;
+#   5. churn: spec.parameters of 10% of the objects changed; time until every change is
+#      Ready in status for its new generation;
+#   6. the peer: the Zalando postgres-operator (hack/zalando.sh) with N `postgresql` objects:
+#      peak RSS, CPU seconds, time until all its StatefulSets exist and their pods are Ready.
+# Steps 1 and 2 repeat BENCH_REPEAT times (default 3) while N <= 100 and report the median.
+# Also the idle operator (no objects) and (unless BENCH_PROFILE=0) a callgrind profile of the
+# operator creating 100 DBInstances. Writes test/bench/RESULTS.md and test/bench/results.json.
+#
+# Environment: BENCH_CLUSTER_DIR (default ~/.cache/dbaas-operator/cluster-bench),
+# BENCH_CONCURRENCY (4, the operator's default), BENCH_SKIP_PEER=1, BENCH_ONLY_PEER=1 (steps
+# 1-5 skipped), BENCH_RAW_MERGE=FILE (raw lines of an earlier run reported with this one's; a
+# failed run leaves its lines in /tmp/bench-raw-PID.jsonl), BENCH_KEEP_CLUSTER=1.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+export DBAAS_CLUSTER_DIR=${BENCH_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-bench}
+read -r -a SIZES <<<"${BENCH_SIZES:-100 1000} ${BENCH_N:-}"
+REPEAT=${BENCH_REPEAT:-3}
+STEADY_S=${BENCH_STEADY_S:-300}
+CONC=${BENCH_CONCURRENCY:-4}
+OUT_MD=${BENCH_OUT_MD:-test/bench/RESULTS.md}
+OUT_JSON=${BENCH_OUT_JSON:-test/bench/results.json}
+WORK=$(mktemp -d)
+RAW=$WORK/raw.jsonl
+OP_PID=
+export ZALANDO_STATE=$WORK/zalando
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+cleanup() {
+    local rc=$?
+    [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null
+    bash hack/zalando.sh stop >/dev/null 2>&1 || true
+    if [ "${BENCH_KEEP_CLUSTER:-0}" != 1 ]; then
+        bash hack/cluster.sh down >/dev/null 2>&1 || log "hack/cluster.sh down failed"
+    fi
+    if [ $rc -ne 0 ]; then
+        [ -f "$WORK/op.log" ] && tail -20 "$WORK/op.log" >&2
+        # What was measured before the failure is kept (BENCH_RAW_MERGE can take it).
+        [ -s "$RAW" ] && cp "$RAW" "/tmp/bench-raw-$$.jsonl" && log "raw numbers so far: /tmp/bench-raw-$$.jsonl"
+    fi
+    rm -rf "$WORK"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+max_n=0
+for n in "${SIZES[@]}"; do [ "$n" -gt "$max_n" ] && max_n=$n; done
+
+# ---------------------------------------------------------------------------- build, cluster
+log "building (make)"
+make -j2 bin/dbaas-operator bin/bench-dbi >"$WORK/build.log" 2>&1 ||
+    { tail -30 "$WORK/build.log" >&2; die "make failed"; }
+if [ "${BENCH_SKIP_PEER:-0}" != 1 ]; then
+    log "building the Zalando postgres-operator (hack/zalando.sh build)"
+    bash hack/zalando.sh build >/dev/null || die "hack/zalando.sh build failed"
+fi
+log "cluster in $DBAAS_CLUSTER_DIR with $((max_n + 200)) volumes"
+CLUSTER_PV_COUNT=$((max_n + 200)) CLUSTER_CLIENT_QPS=${BENCH_CLIENT_QPS:-500} bash hack/cluster.sh up
+eval "$(bash hack/cluster.sh env)"
+KUBECTL=$(bash hack/cluster.sh kubectl-path)
+k() { "$KUBECTL" "$@"; }
+k apply --server-side --force-conflicts -f crds/ >/dev/null
+k wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+
+# ---------------------------------------------------------------------------- helpers
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+proc_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+# Memory of a process as JSON fields: RSS and its peak, its private (anonymous) and
+# file-backed (shared library) parts, and PSS (shared pages divided among their sharers).
+mem_json() {
+    printf '"rss_kb":%s,"hwm_kb":%s,"anon_kb":%s,"file_kb":%s,"pss_kb":%s' \
+        "$(proc_kb "$1" VmRSS)" "$(proc_kb "$1" VmHWM)" "$(proc_kb "$1" RssAnon)" \
+        "$(proc_kb "$1" RssFile)" "$(awk '$1 == "Pss:" {print $2}' "/proc/$1/smaps_rollup")"
+}
+# CPU seconds (user + system) of a process.
+proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
+metrics() { curl -sf "http://127.0.0.1:$OP_PORT/metrics"; }
+# API requests by verb, as a JSON object.
+requests_json() {
+    metrics | awk '/^dbaas_api_requests_total/ { match($0, /verb="[A-Z]+"/); v = substr($0, RSTART + 6, RLENGTH - 7); n[v] += $NF }
+        END { printf "{"; s = ""; for (v in n) { printf "%s\"%s\":%d", s, v, n[v]; s = "," } printf "}\n" }'
+}
+writes() { metrics | awk '/^dbaas_api_requests_total/ && !/verb="GET"/ {n += $NF} END {print n + 0}'; }
+reconciles() { metrics | awk '/^dbaas_reconciles_total/ {n += $NF} END {print n + 0}'; }
+# The "seconds" field of the operator's first log line with message MSG.
+log_seconds() {
+    python3 - "$WORK/op.log" "$1" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    try:
+        d = json.loads(line)
+    except ValueError:
+        continue
+    if d.get("msg") == sys.argv[2] and "seconds" in d:
+        print(d["seconds"])
+        break
+EOF
+}
+wait_log() {
+    local deadline=$((SECONDS + $2))
+    until [ -n "$(log_seconds "$1")" ]; do
+        [ $SECONDS -lt $deadline ] || die "no \"$1\" in the operator's log after $2 s"
+        kill -0 "$OP_PID" 2>/dev/null || die "the operator exited"
+        sleep 0.2
+    done
+    log_seconds "$1"
+}
+start_op() {
+    OP_PORT=$(free_port)
+    : >"$WORK/op.log"
+    ${OP_WRAP:-} bin/dbaas-operator --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$OP_PORT" \
+        --concurrency "$CONC" >>"$WORK/op.log" 2>&1 &
+    OP_PID=$!
+}
+stop_op() {
+    [ -n "$OP_PID" ] || return 0
+    kill -"${1:-TERM}" "$OP_PID" 2>/dev/null || true
+    wait "$OP_PID" 2>/dev/null || true
+    OP_PID=
+}
+# Deletes a namespace and waits until it is gone and its volumes are back in the pool.
+drop_ns() {
+    k delete namespace "$1" --wait=false >/dev/null 2>&1 || true
+    local deadline=$((SECONDS + 600))
+    while k get namespace "$1" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || die "namespace $1 not gone after 600 s"
+        sleep 1
+    done
+    until [ "$(k get pv --no-headers 2>/dev/null | grep -c ' Available ')" -ge "$max_n" ]; do
+        [ $SECONDS -lt $deadline ] || die "volumes not back in the pool after 600 s"
+        sleep 1
+    done
+}
+record() { printf '%s\n' "$1" >>"$RAW"; }
+
+# ---------------------------------------------------------------------------- idle operator
+log "idle: the operator with no DBInstances"
+start_op
+wait_log "initial reconcile done" 60 >/dev/null
+sleep 5
+record "{\"phase\":\"idle\",$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID")}"
+stop_op
+
+for n in "${SIZES[@]}"; do
+  if [ "${BENCH_ONLY_PEER:-0}" != 1 ]; then
+    runs=1
+    [ "$n" -le 100 ] && runs=$REPEAT
+    for ((i = 1; i <= runs; i++)); do
+        # ------------------------------------------------------------ 1. lower bound
+        ns=bench-lb-$n-$i
+        k create namespace "$ns" >/dev/null
+        log "N=$n run $i: lower bound (children rendered by pkg-c/dbi, concurrency $CONC)"
+        out=$(bin/bench-dbi lower-bound "$KUBECONFIG" "$ns" "$n" "$CONC") || die "bench-dbi lower-bound failed"
+        record "{\"phase\":\"lower_bound\",\"n\":$n,\"run\":$i,\"result\":$out}"
+        drop_ns "$ns"
+
+        # ------------------------------------------------------------ 2. operator
+        ns=bench-op-$n-$i
+        k create namespace "$ns" >/dev/null
+        start_op
+        wait_log "initial reconcile done" 60 >/dev/null
+        cpu0=$(proc_cpu "$OP_PID")
+        log "N=$n run $i: operator creates"
+        out=$(bin/bench-dbi create "$KUBECONFIG" "$ns" "$n") || die "bench-dbi create failed"
+        sleep 2
+        record "{\"phase\":\"create\",\"n\":$n,\"run\":$i,\"result\":$out,$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"cpu0_s\":$cpu0,\"reconciles\":$(reconciles),\"requests\":$(requests_json)}"
+        if [ "$i" -lt "$runs" ]; then
+            drop_ns "$ns"
+            stop_op
+        fi
+    done
+
+    # ---------------------------------------------------------------- 3. steady state
+    log "N=$n: steady state for $STEADY_S s"
+    w0=$(writes) c0=$(proc_cpu "$OP_PID") r0=$(reconciles)
+    sleep "$STEADY_S"
+    record "{\"phase\":\"steady\",\"n\":$n,\"seconds\":$STEADY_S,\"writes\":$(($(writes) - w0)),\"reconciles\":$(($(reconciles) - r0)),\"cpu_s\":$(python3 -c "print(round($(proc_cpu "$OP_PID") - $c0, 2))"),$(mem_json "$OP_PID")}"
+
+    # ---------------------------------------------------------------- 4. restart
+    log "N=$n: kill -9 and restart over $n objects"
+    stop_op KILL
+    start_op
+    synced=$(wait_log "caches synced" 120)
+    idle=$(wait_log "initial reconcile done" 300)
+    sleep 5
+    record "{\"phase\":\"restart\",\"n\":$n,\"synced_s\":$synced,\"idle_s\":$idle,\"writes\":$(writes),\"reconciles\":$(reconciles),$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID")}"
+
+    # ---------------------------------------------------------------- 5. churn
+    log "N=$n: churn of 10%"
+    c0=$(proc_cpu "$OP_PID") r0=$(reconciles)
+    out=$(bin/bench-dbi churn "$KUBECONFIG" "$ns" "$n" 10) || die "bench-dbi churn failed"
+    record "{\"phase\":\"churn\",\"n\":$n,\"result\":$out,\"reconciles\":$(($(reconciles) - r0)),\"cpu_s\":$(python3 -c "print(round($(proc_cpu "$OP_PID") - $c0, 2))")}"
+    drop_ns "$ns"
+    stop_op
+  fi
+
+    # ---------------------------------------------------------------- 6. the peer
+    if [ "${BENCH_SKIP_PEER:-0}" != 1 ]; then
+        ns=bench-zo-$n
+        k create namespace "$ns" >/dev/null
+        # Its client limits raised like the control plane's (upstream 10/20 requests/s); ours has none.
+        zpid=$(ZALANDO_KUBE_QPS=${BENCH_CLIENT_QPS:-500} ZALANDO_KUBE_BURST=$((${BENCH_CLIENT_QPS:-500} * 2)) \
+            bash hack/zalando.sh start "$ns") || die "hack/zalando.sh start failed"
+        sleep 5
+        cpu0=$(proc_cpu "$zpid")
+        bash hack/zalando.sh manifest "$n" "$ns" >"$WORK/pg.yaml"
+        log "N=$n: the Zalando postgres-operator $(. hack/versions.env && echo "$ZALANDO_VERSION")"
+        t0=$(date +%s.%N)
+        k create -f "$WORK/pg.yaml" >/dev/null
+        t_created=$(date +%s.%N)
+        deadline=$((SECONDS + 1800))
+        t_sts= t_pods=
+        while [ -z "$t_pods" ]; do
+            [ $SECONDS -lt $deadline ] || die "the peer's StatefulSets not all there after 1800 s"
+            kill -0 "$zpid" 2>/dev/null || die "the Zalando operator exited"
+            if [ -z "$t_sts" ] && [ "$(k -n "$ns" get statefulsets --no-headers 2>/dev/null | wc -l)" -ge "$n" ]; then
+                t_sts=$(date +%s.%N)
+            fi
+            if [ -n "$t_sts" ] && [ "$(k -n "$ns" get statefulsets -o jsonpath='{range .items[*]}{.status.readyReplicas}{"\n"}{end}' | grep -c '^1$')" -ge "$n" ]; then
+                t_pods=$(date +%s.%N)
+            fi
+            sleep 0.5
+        done
+        sleep 5
+        record "{\"phase\":\"peer\",\"n\":$n,\"created_s\":$(python3 -c "print(round($t_created - $t0, 3))"),\"sts_s\":$(python3 -c "print(round($t_sts - $t0, 3))"),\"pods_ready_s\":$(python3 -c "print(round($t_pods - $t0, 3))"),$(mem_json "$zpid"),\"cpu_s\":$(proc_cpu "$zpid"),\"cpu0_s\":$cpu0}"
+        bash hack/zalando.sh stop >/dev/null
+        k delete namespace "$ns" --wait=false >/dev/null
+        # Its postgresql objects carry no finalizer: the namespace goes without the operator.
+        # The last size need not wait: the profile needs only 100 of the spare volumes.
+        [ "$n" = "${SIZES[-1]}" ] || drop_ns "$ns"
+    fi
+done
+
+# ---------------------------------------------------------------------------- profile
+if [ "${BENCH_PROFILE:-1}" = 1 ]; then
+    log "profile: callgrind over the operator creating 100 DBInstances"
+    ns=bench-prof
+    k create namespace "$ns" >/dev/null
+    OP_WRAP="valgrind --tool=callgrind --callgrind-out-file=$WORK/callgrind.out" start_op
+    wait_log "initial reconcile done" 120 >/dev/null
+    bin/bench-dbi create "$KUBECONFIG" "$ns" 100 >/dev/null || die "bench-dbi create (profile) failed"
+    sleep 2
+    stop_op TERM
+    # sed, not head: head's early exit would kill callgrind_annotate with SIGPIPE (pipefail).
+    callgrind_annotate --inclusive=no "$WORK/callgrind.out" 2>/dev/null | sed -n 1,60p >"$WORK/profile-self.txt"
+    callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null | sed -n 1,60p >"$WORK/profile-incl.txt"
+fi
+
+# ---------------------------------------------------------------------------- report
+# BENCH_RAW_MERGE: raw lines of an earlier run to report together with this one's.
+[ -z "${BENCH_RAW_MERGE:-}" ] || cat "$BENCH_RAW_MERGE" >>"$RAW"
+python3 test/bench/report.py "$RAW" "$OUT_MD" "$OUT_JSON" "$WORK" "$CONC" "$STEADY_S"
+log "wrote $OUT_MD and $OUT_JSON"
