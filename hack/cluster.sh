@@ -280,7 +280,7 @@ metadata:
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
     node-role.kubernetes.io/agent: ""
-# Room for `BENCH_N=5000 make bench` (5000 pods) on the one fake node.
+# Room for BENCH_N=5000 (5000 pods of make bench) on the one fake node.
 status:
   capacity: {cpu: "1000", memory: 4Ti, pods: "10000"}
   allocatable: {cpu: "1000", memory: 4Ti, pods: "10000"}
