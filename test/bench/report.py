@@ -116,10 +116,10 @@ def main():
     if idle:
         w("## Idle\n")
         w(f"The operator started with no DBInstances (caches synced, queue empty): "
-          f"**{mb(idle['rss_kb'])} MB RSS** (peak {mb(idle['hwm_kb'])} MB): "
-          f"{mb(idle.get('anon_kb', 0))} MB private (heap, stacks) and {mb(idle.get('file_kb', 0))} MB "
+          f"**{mb(idle['rss_kb'])} MiB RSS** (peak {mb(idle['hwm_kb'])} MiB): "
+          f"{mb(idle.get('anon_kb', 0))} MiB private (heap, stacks) and {mb(idle.get('file_kb', 0))} MiB "
           f"of mapped library pages (libcrypto, libc, libcurl and the libraries Debian's libcurl "
-          f"pulls in), which other processes share; PSS {mb(idle.get('pss_kb', 0))} MB.\n")
+          f"pulls in), which other processes share; PSS {mb(idle.get('pss_kb', 0))} MiB.\n")
 
     w("## Create N DBInstances at once\n")
     w("Time from the first create until every DBInstance says Ready (operator), against the lower "
@@ -131,7 +131,7 @@ def main():
         c = summary["sizes"][str(n)].get("create")
         if c:
             w(f"| {n} | {c['lower_bound_s']:.2f} s | {c['operator_s']:.2f} s | {c['ratio']}x | "
-              f"{c['peak_rss_mb']} MB | {c['rss_after_mb']} MB ({c['anon_after_mb']} MB) | {c['cpu_s']} | {c['reconciles']} | "
+              f"{c['peak_rss_mb']} MiB | {c['rss_after_mb']} MiB ({c['anon_after_mb']} MiB) | {c['cpu_s']} | {c['reconciles']} | "
               f"{c['cpu_s_per_1000_reconciles']} | {c['requests_per_dbinstance']} |")
     w("")
     for n in sizes:
@@ -149,9 +149,9 @@ def main():
         s = summary["sizes"][str(n)]
         st, rs, ch = s.get("steady", {}), s.get("restart", {}), s.get("churn", {})
         chr_ = ch.get("result", {})
-        w(f"| {n} | {st.get('writes', '-')} | {st.get('cpu_s', '-')} | {mb(st['rss_kb']) if st else '-'} MB | "
+        w(f"| {n} | {st.get('writes', '-')} | {st.get('cpu_s', '-')} | {mb(st['rss_kb']) if st else '-'} MiB | "
           f"{rs.get('synced_s', '-')} s | {rs.get('idle_s', '-')} s | {rs.get('writes', '-')} | "
-          f"{mb(rs['rss_kb']) if rs else '-'} MB | {chr_.get('changed', '-')} | {chr_.get('ready_s', '-')} s | "
+          f"{mb(rs['rss_kb']) if rs else '-'} MiB | {chr_.get('changed', '-')} | {chr_.get('ready_s', '-')} s | "
           f"{ch.get('reconciles', '-')} |")
     w("")
     w("Restart times are the operator's own log lines \"caches synced\" and \"initial reconcile done\" "
@@ -172,10 +172,10 @@ def main():
             s = summary["sizes"][str(n)]
             p, c = s["peer"], s.get("create")
             pcpu = round(p["cpu_s"] - p["cpu0_s"], 2)
-            w(f"| {n} | Zalando {v.get('ZALANDO_VERSION', '')} | {mb(p['hwm_kb'])} MB | "
+            w(f"| {n} | Zalando {v.get('ZALANDO_VERSION', '')} | {mb(p['hwm_kb'])} MiB | "
               f"{round(p['hwm_kb'] / n, 1)} KB | {pcpu} | {round(pcpu * 1000 / n, 2)} | {p['sts_s']} s | {p['pods_ready_s']} s |")
             if c:
-                w(f"| {n} | dbaas-operator | {c['peak_rss_mb']} MB | "
+                w(f"| {n} | dbaas-operator | {c['peak_rss_mb']} MiB | "
                   f"{round(c['peak_rss_mb'] * 1024 / n, 1)} KB | {c['cpu_s']} | "
                   f"{round(c['cpu_s'] * 1000 / n, 2)} | - | {c['operator_s']} s (Ready) |")
         w("")
