@@ -17,7 +17,8 @@ typedef struct {
     char            *key;      /* this entry's key in the map */
     char            *name;     /* the Event's metadata.name */
     char            *ns;
-    cJSON           *body;     /* what to create, kept for a re-create after a 404 */
+    char            *body;     /* what to create as compact JSON (a third of a cJSON
+                                  tree's memory), kept for a re-create after a 404 */
     unsigned         count;    /* occurrences so far */
     unsigned         written;  /* count the server has */
     unsigned         sending;  /* count carried by the write in flight */
@@ -80,7 +81,7 @@ tracked_free(tracked *t)
     free(t->key);
     free(t->name);
     free(t->ns);
-    cJSON_Delete(t->body);
+    cJSON_free(t->body);
     free(t);
 }
 
@@ -133,9 +134,15 @@ write_next(tracked *t)
         return;
     core_now_rfc3339(now, sizeof now);
     if (!t->exists) {
-        cJSON_ReplaceItemInObjectCaseSensitive(t->body, "count", cJSON_CreateNumber(t->count));
-        cJSON_ReplaceItemInObjectCaseSensitive(t->body, "lastTimestamp", cJSON_CreateString(now));
-        rc = kops_create(&target, t->body, on_written, t);
+        cJSON *body = cJSON_Parse(t->body);
+
+        rc = CORE_ENOMEM;
+        if (body &&
+            cJSON_ReplaceItemInObjectCaseSensitive(body, "count", cJSON_CreateNumber(t->count)) &&
+            cJSON_ReplaceItemInObjectCaseSensitive(body, "lastTimestamp", cJSON_CreateString(now))) {
+            rc = kops_create(&target, body, on_written, t);
+        }
+        cJSON_Delete(body);
     } else {
         patch = cJSON_CreateObject();
         if (!patch || !cJSON_AddNumberToObject(patch, "count", t->count) ||
@@ -194,6 +201,19 @@ event_body(events_recorder *r, const cJSON *obj, const char *name, const char *t
 fail:
     cJSON_Delete(e);
     return NULL;
+}
+
+
+/* event_body as compact JSON text; NULL when out of memory. */
+static char *
+event_text(events_recorder *r, const cJSON *obj, const char *name, const char *type,
+           const char *reason, const char *message)
+{
+    cJSON *body = event_body(r, obj, name, type, reason, message);
+    char  *text = body ? cJSON_PrintUnformatted(body) : NULL;
+
+    cJSON_Delete(body);
+    return text;
 }
 
 
@@ -267,7 +287,7 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
     rc = CORE_ENOMEM;
     t = calloc(1, sizeof *t);
     if (!t || !(t->key = core_buf_take(&key)) || !(t->name = strdup(name)) || !(t->ns = strdup(ns)) ||
-        !(t->body = event_body(r, obj, name, type, reason, msg)) || hmap_put(r->events, t->key, t, NULL))
+        !(t->body = event_text(r, obj, name, type, reason, msg)) || hmap_put(r->events, t->key, t, NULL))
         goto fail;
     t->rec = r;
     t->count = 1;
