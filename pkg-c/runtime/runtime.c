@@ -1,7 +1,6 @@
 #include "runtime.h"
 
 #include <cjson/cJSON.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +61,6 @@ struct rt {
     uv_signal_t       sigint, sigterm;
     uv_timer_t        timer;        /* version retries, then the shutdown deadline */
     uint64_t          t_start;      /* uv_hrtime() when rt_run began */
-    uv_timer_t        trim;         /* returns freed heap pages once a burst of work is over */
     unsigned          attempts;
     int               connected;
     int               shutting_down;
@@ -187,21 +185,6 @@ enqueue_primary(const char *key, const store_obj *o, void *data)
 {
     (void)o;
     wq_add(data, key);
-}
-
-
-/*
- * A burst of reconciles (creating 1000 DBInstances, a relist) leaves free memory spread over
- * the heap that glibc keeps; malloc_trim returns whole free pages to the kernel. It costs
- * a walk of the heap, so it runs once the queue has been idle for RT_TRIM_DELAY_MS.
- */
-#define RT_TRIM_DELAY_MS 2000
-
-static void
-on_trim(uv_timer_t *t)
-{
-    (void)t;
-    malloc_trim(0);
 }
 
 
@@ -356,9 +339,6 @@ rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
     wq_done(ctl->queue, key, result, requeue_after_ms);
     ctl->reconciles++;
     check_first_idle(ctl);
-    /* The queue ran dry: once it stays so, give the heap's free pages back to the kernel. */
-    if (!wq_ready(ctl->queue) && !wq_in_flight(ctl->queue) && !ctl->r->shutting_down)
-        uv_timer_start(&ctl->r->trim, on_trim, RT_TRIM_DELAY_MS, 0);
 }
 
 
@@ -638,8 +618,6 @@ close_rest(rt *r)
     r->events = NULL;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, NULL);
-    uv_timer_stop(&r->trim);
-    uv_close((uv_handle_t *)&r->trim, NULL);
     uv_close((uv_handle_t *)&r->sigint, NULL);
     uv_close((uv_handle_t *)&r->sigterm, NULL);
 }
@@ -848,7 +826,6 @@ rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t er
     r.loop = uv_default_loop();
     r.t_start = uv_hrtime();
     uv_timer_init(r.loop, &r.timer);
-    uv_timer_init(r.loop, &r.trim);
     uv_signal_init(r.loop, &r.sigint);
     uv_signal_init(r.loop, &r.sigterm);
     r.timer.data = r.sigint.data = r.sigterm.data = &r;
