@@ -1,6 +1,8 @@
 #include "runtime.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -618,8 +620,37 @@ close_rest(rt *r)
     r->events = NULL;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, NULL);
+    /*
+     * The signal handles stay installed until the loop ends (close_signals): closing
+     * them here would restore the default action, and a second SIGTERM (timeout(1)
+     * sends one to the process and one to its group) would kill a clean shutdown.
+     */
+    uv_unref((uv_handle_t *)&r->sigint);
+    uv_unref((uv_handle_t *)&r->sigterm);
+}
+
+
+/* Closes the signal handles and leaves SIGINT and SIGTERM ignored: the process is exiting. */
+static void
+close_signals(rt *r)
+{
+    sigset_t         set, old;
+    struct sigaction ign;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
     uv_close((uv_handle_t *)&r->sigint, NULL);
     uv_close((uv_handle_t *)&r->sigterm, NULL);
+    uv_run(r->loop, UV_RUN_DEFAULT);
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGINT, &ign, NULL);
+    sigaction(SIGTERM, &ign, NULL);
+    /* A signal that came meanwhile is pending; with SIG_IGN, unblocking discards it. */
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 
@@ -836,6 +867,7 @@ rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t er
         close_rest(&r);
     }
     uv_run(r.loop, UV_RUN_DEFAULT);
+    close_signals(&r);
     code = r.exit_code;
     if (r.cleanup)
         r.cleanup(r.cleanup_data);

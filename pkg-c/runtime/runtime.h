@@ -52,7 +52,8 @@ typedef int (*rt_setup_fn)(rt *r, void *data);
 /*
  * Runs until a signal or a lost lease. Returns the process exit code: 0 after a clean
  * shutdown, 1 when the configuration is unusable (err says why, one line), setup failed,
- * or the lease was lost. setup may be NULL.
+ * or the lease was lost. setup may be NULL. On return SIGINT and SIGTERM are ignored, so a
+ * late signal cannot turn a clean exit into death by signal.
  */
 int rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t errlen);
 
