@@ -41,6 +41,19 @@ op_writes() {
     curl -sf "http://127.0.0.1:$OP_PORT/metrics" |
         awk '/^dbaas_api_requests_total/ && !/verb="GET"/ {n += $NF} END {print n + 0}'
 }
+# settle_writes CMD: waits (up to 30 s) until CMD's count of writes stays the same for 2 s,
+# so that a window that follows measures the idle state, not the tail of the last change.
+settle_writes() {
+    local before after deadline=$((SECONDS + 30))
+    after=$("$1")
+    while [ $SECONDS -lt $deadline ]; do
+        before=$after
+        sleep 2
+        after=$("$1")
+        [ "$after" = "$before" ] && return 0
+    done
+    fail "the operator kept writing: $after writes so far"
+}
 dbi_field() { k -n "$NS" get dbinstance "$1" -o jsonpath="$2" 2>/dev/null; }
 dbi_ready() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
 dbi_reason() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].reason}')" = "$2" ]; }

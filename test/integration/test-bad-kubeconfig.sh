@@ -60,7 +60,8 @@ for try in $(seq 1 12); do
     "$ROOT/bin/dbaas-operator" --kubeconfig "$tmp/wrong-ca" --log-format text --metrics-addr "" \
         2>"$tmp/err" >/dev/null &
     pid=$!
-    sleep 0.2
+    # Logged once the handlers are installed; a signal before that is not what is tested.
+    wait_for 20 "the operator to start" grep -q 'dbaas-operator starting' "$tmp/err"
     deadline=$((SECONDS + 20))
     while kill -TERM "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do :; done
     set +e

@@ -32,7 +32,7 @@ row=$(k -n "$NS" get dbi "$pg" --no-headers)
 grep -q 'postgresql.*Ready.*True' <<<"$row" || fail "row: $row"
 
 # Nothing changes: no writes.
-sleep 3
+settle_writes op_writes
 before=$(op_writes)
 sleep 5
 expect_eq "$(op_writes)" "$before" "writes while nothing changes"

@@ -9,19 +9,21 @@ pid=
 trap '[ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 cluster() { DBAAS_CLUSTER_DIR=${DBAAS_CLUSTER_DIR:-} bash "$ROOT/hack/cluster.sh" "$@"; }
+dump_count() { grep -c '^DUMP END' "$tmp/out" || true; }
+# (wait_for re-runs a command: a "$(...)" in its arguments would be expanded only once.)
+dumps_more_than() { [ "$(dump_count)" -gt "$1" ]; }
 # dump RESOURCE: the informer's cache, and what kubectl sees, as sorted "key rv" lines.
 dump() {
     local n
-    n=$(grep -c '^DUMP END' "$tmp/out" || true)
+    n=$(dump_count)
     kill -USR1 "$pid"
-    wait_for 10 "a dump" test "$(grep -c '^DUMP END' "$tmp/out")" -gt "$n"
+    wait_for 10 "a dump" dumps_more_than "$n"
     awk '/^DUMP BEGIN/{d=""} /^OBJ /{d=d $2 " " $3 "\n"} /^DUMP END/{last=d} END{printf "%s", last}' "$tmp/out" | sort
 }
 truth() {
     k -n "$NS" get "$1" -o jsonpath='{range .items[*]}{.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion}{"\n"}{end}' | sort
 }
 converged() { [ "$(dump)" == "$(truth "$1")" ]; }
-dump_count() { grep -c '^DUMP END' "$tmp/out" || true; }
 
 # --- (1) apiserver restart, ConfigMaps (served from the watch cache) ---------------------
 k -n "$NS" create configmap before --from-literal=a=1 >/dev/null

@@ -9,6 +9,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 for i in $(seq 1 12); do
     printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pre-%s}\ndata: {i: "%s"}\n---\n' "$i" "$i"
 done | k -n "$NS" apply -f - >/dev/null
+# The controller-manager adds kube-root-ca.crt on its own schedule; count it in only once it is there.
+wait_for 60 "kube-root-ca.crt" k -n "$NS" get configmap kube-root-ca.crt
 
 # Pages of 5: three list requests before the watch starts.
 "$ROOT/bin/informer-watch" "$KUBECONFIG" "$NS" 5 >"$tmp/out" 2>&1 &
