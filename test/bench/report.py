@@ -140,6 +140,11 @@ def main():
             verbs = ", ".join(f"{k} {v}" for k, v in sorted(c["requests_by_verb"].items()))
             w(f"- N={n}: runs {c['operator_runs_s']} s (operator), {c['lower_bound_runs_s']} s "
               f"(lower bound); API requests by verb: {verbs}")
+    below = [str(n) for n in sizes if (summary["sizes"][str(n)].get("create") or {}).get("ratio", 1) < 1]
+    if below:
+        w(f"- A ratio under 1 (N={', '.join(below)}) is noise, not a speed-up: both runs wait on the "
+          "control plane (StatefulSet controller, volume binding, kwok), whose time varies between "
+          "runs by more than the operator adds.")
     w("")
 
     w(f"## Steady state ({steady_s} s, nothing changing), restart, churn\n")
