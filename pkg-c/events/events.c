@@ -17,8 +17,9 @@ typedef struct {
     char            *key;      /* this entry's key in the map */
     char            *name;     /* the Event's metadata.name */
     char            *ns;
-    char            *body;     /* what to create as compact JSON (a third of a cJSON
-                                  tree's memory), kept for a re-create after a 404 */
+    char            *body;     /* what to create, as compact JSON; kept only while a write
+                                  may still need it (a 404 on a count patch re-creates),
+                                  since most Events never repeat */
     unsigned         count;    /* occurrences so far */
     unsigned         written;  /* count the server has */
     unsigned         sending;  /* count carried by the write in flight */
@@ -115,8 +116,13 @@ on_written(const kops_result *res, void *data)
         t->rec->stats.patched++;
     t->exists = 1;
     t->written = t->sending;
-    if (t->written < t->count)
+    if (t->written < t->count) {
         write_next(t);
+    } else {
+        /* The server has it all; a repeat renders the body again from its object. */
+        cJSON_free(t->body);
+        t->body = NULL;
+    }
 }
 
 
@@ -134,7 +140,7 @@ write_next(tracked *t)
         return;
     core_now_rfc3339(now, sizeof now);
     if (!t->exists) {
-        cJSON *body = cJSON_Parse(t->body);
+        cJSON *body = t->body ? cJSON_Parse(t->body) : NULL;
 
         rc = CORE_ENOMEM;
         if (body &&
@@ -277,6 +283,9 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
     if (t) {
         core_buf_free(&key);
         t->count++;
+        /* Without a body a 404 cannot re-create: the write then counts as failed. */
+        if (!t->body)
+            t->body = event_text(r, obj, t->name, type, reason, msg);
         write_next(t);
         return CORE_OK;
     }

@@ -55,6 +55,14 @@ wait_for 10 "the Event count" event_counts_are "2 "
 # Drift: the Secret deleted by hand comes back.
 k -n "$NS" delete secret a-copy >/dev/null
 wait_for 30 "the Secret to come back" secret_is a 2
+wait_for 10 "the Event count after the drift" event_counts_are "3 "
+
+# An Event gone from the server (expired, or deleted as here) is created again with the
+# count so far when it repeats, not lost and not duplicated.
+k -n "$NS" delete events --field-selector "involvedObject.name=a,reason=Copied" >/dev/null
+k -n "$NS" patch configmap a -p '{"data":{"x":"3"}}' >/dev/null
+wait_for 30 "the Secret after the Event was deleted" secret_is a 3
+wait_for 10 "the Event created again" event_counts_are "4 "
 
 # Deletion: the controller lets go of its finalizer; the collector removes the Secret.
 k -n "$NS" delete configmap a --wait=false >/dev/null
