@@ -17,9 +17,9 @@ typedef struct {
     char            *key;      /* this entry's key in the map */
     char            *name;     /* the Event's metadata.name */
     char            *ns;
-    char            *body;     /* what to create, as compact JSON; kept only while a write
-                                  may still need it (a 404 on a count patch re-creates),
-                                  since most Events never repeat */
+    cJSON           *body;     /* what to create; held only while a write is in flight (a
+                                  404 on a count patch re-creates), since most Events
+                                  never repeat: a repeat renders it again */
     unsigned         count;    /* occurrences so far */
     unsigned         written;  /* count the server has */
     unsigned         sending;  /* count carried by the write in flight */
@@ -82,8 +82,17 @@ tracked_free(tracked *t)
     free(t->key);
     free(t->name);
     free(t->ns);
-    cJSON_free(t->body);
+    cJSON_Delete(t->body);
     free(t);
+}
+
+
+/* Nothing in flight needs the body any more. */
+static void
+drop_body(tracked *t)
+{
+    cJSON_Delete(t->body);
+    t->body = NULL;
 }
 
 
@@ -108,21 +117,17 @@ on_written(const kops_result *res, void *data)
     }
     if (res->err) {
         t->rec->stats.failed++;
-        return;
-    }
-    if (!t->exists)
-        t->rec->stats.created++;
-    else
-        t->rec->stats.patched++;
-    t->exists = 1;
-    t->written = t->sending;
-    if (t->written < t->count) {
-        write_next(t);
     } else {
-        /* The server has it all; a repeat renders the body again from its object. */
-        cJSON_free(t->body);
-        t->body = NULL;
+        t->rec->stats.created += !t->exists;
+        t->rec->stats.patched += t->exists;
+        t->exists = 1;
+        t->written = t->sending;
+        if (t->written < t->count) {
+            write_next(t);
+            return;
+        }
     }
+    drop_body(t);
 }
 
 
@@ -140,15 +145,11 @@ write_next(tracked *t)
         return;
     core_now_rfc3339(now, sizeof now);
     if (!t->exists) {
-        cJSON *body = t->body ? cJSON_Parse(t->body) : NULL;
-
         rc = CORE_ENOMEM;
-        if (body &&
-            cJSON_ReplaceItemInObjectCaseSensitive(body, "count", cJSON_CreateNumber(t->count)) &&
-            cJSON_ReplaceItemInObjectCaseSensitive(body, "lastTimestamp", cJSON_CreateString(now))) {
-            rc = kops_create(&target, body, on_written, t);
-        }
-        cJSON_Delete(body);
+        if (t->body &&
+            cJSON_ReplaceItemInObjectCaseSensitive(t->body, "count", cJSON_CreateNumber(t->count)) &&
+            cJSON_ReplaceItemInObjectCaseSensitive(t->body, "lastTimestamp", cJSON_CreateString(now)))
+            rc = kops_create(&target, t->body, on_written, t);
     } else {
         patch = cJSON_CreateObject();
         if (!patch || !cJSON_AddNumberToObject(patch, "count", t->count) ||
@@ -161,8 +162,10 @@ write_next(tracked *t)
     if (rc == CORE_OK) {
         t->busy = 1;
         t->sending = t->count;
-    } else
+    } else {
         r->stats.failed++;
+        drop_body(t);
+    }
 }
 
 
@@ -207,19 +210,6 @@ event_body(events_recorder *r, const cJSON *obj, const char *name, const char *t
 fail:
     cJSON_Delete(e);
     return NULL;
-}
-
-
-/* event_body as compact JSON text; NULL when out of memory. */
-static char *
-event_text(events_recorder *r, const cJSON *obj, const char *name, const char *type,
-           const char *reason, const char *message)
-{
-    cJSON *body = event_body(r, obj, name, type, reason, message);
-    char  *text = body ? cJSON_PrintUnformatted(body) : NULL;
-
-    cJSON_Delete(body);
-    return text;
 }
 
 
@@ -285,7 +275,7 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
         t->count++;
         /* Without a body a 404 cannot re-create: the write then counts as failed. */
         if (!t->body)
-            t->body = event_text(r, obj, t->name, type, reason, msg);
+            t->body = event_body(r, obj, t->name, type, reason, msg);
         write_next(t);
         return CORE_OK;
     }
@@ -296,7 +286,7 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
     rc = CORE_ENOMEM;
     t = calloc(1, sizeof *t);
     if (!t || !(t->key = core_buf_take(&key)) || !(t->name = strdup(name)) || !(t->ns = strdup(ns)) ||
-        !(t->body = event_text(r, obj, name, type, reason, msg)) || hmap_put(r->events, t->key, t, NULL))
+        !(t->body = event_body(r, obj, name, type, reason, msg)) || hmap_put(r->events, t->key, t, NULL))
         goto fail;
     t->rec = r;
     t->count = 1;
