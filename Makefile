@@ -133,3 +133,13 @@ bench-informer:
 .PHONY: bench
 bench:
 	bash test/bench/bench.sh
+
+# ---- builder tests as data (test/golden, test/tools/golden.c) ----
+# `make golden-check` compares what the real builders make with test/golden; `make golden`
+# rewrites the expected files after an intended change: read the diff before committing it.
+.PHONY: golden golden-check
+golden: $(BIN)/golden
+	$(BIN)/golden --update test/golden
+
+golden-check: $(BIN)/golden
+	$(BIN)/golden test/golden
