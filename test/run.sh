@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make test: installs what is missing, builds, runs the unit tests (plain, under ASan+UBSan,
-# and under valgrind), brings the local control plane up once, runs the integration tests
-# against it and brings it down again, even when a test fails. The last line is the total
-# "N passed, N failed".
+# and under valgrind) and the builders' golden files (test/golden), brings the local control
+# plane up once, runs the integration tests against it and brings it down again, even when a
+# test fails. The last line is the total "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -50,6 +50,9 @@ fi
 echo "== unit tests"
 bin/unit-tests | tee "$logs/unit.log"
 count "$logs/unit.log"
+echo "== golden files (the builders' output, test/golden)"
+bin/golden test/golden | tee "$logs/golden.log"
+count "$logs/golden.log"
 check clang-build make -j2 clang
 check asan-unit-tests make -j2 asan
 check valgrind-unit-tests make valgrind
