@@ -143,3 +143,13 @@ golden: $(BIN)/golden
 
 golden-check: $(BIN)/golden
 	$(BIN)/golden test/golden
+
+# `make health`: the Argo CD health scripts (deploy/health/<group>/<Kind>/health.lua) against their
+# health_test.yaml in Argo CD's argocd-cm sandbox, on Debian's lua5.1 (test/health/run.sh).
+# `make argocd-health` rewrites deploy/argocd-cm-health.yaml from those scripts.
+.PHONY: health argocd-health
+health:
+	bash test/health/run.sh
+
+argocd-health:
+	bash hack/gen-argocd-health.sh

@@ -58,6 +58,10 @@ check asan-unit-tests make -j2 asan
 check valgrind-unit-tests make valgrind
 check fuzz-smoke make fuzz FUZZ_SECONDS=10
 
+echo "== Argo CD health checks"
+bash test/health/run.sh | tee "$logs/health.log"
+count "$logs/health.log"
+
 echo "== real databases (PostgreSQL and MariaDB from Debian's packages)"
 bash test/db/run.sh | tee "$logs/db.log"
 count "$logs/db.log"

@@ -1,0 +1,3 @@
+-- io is not opened in argocd-cm scripts: this must fail.
+local f = io.open("/etc/hostname")
+return {status = "Healthy"}

@@ -1,0 +1,1 @@
+../../../../../deploy/health/dbaas.dev/DBInstance/health.lua
