@@ -25,7 +25,8 @@
  * primary objects again. List and watch failures are logged once per change of state with
  * the resource and the server's message, and when they recover ("resource not installed;
  * waiting for its CRD" at WARN, "resource installed" when it appears); every failed request
- * counts in dbaas_informer_errors_total{resource,op}.
+ * counts in dbaas_informer_errors_total{resource,op} (the lists that keep asking for a
+ * resource not served count once).
  *
  * SIGTERM/SIGINT: stop taking work, let reconciles in flight finish (within the grace
  * period), release the lease, close watches, free everything, exit 0. Losing the lease stops
