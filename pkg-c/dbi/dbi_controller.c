@@ -704,7 +704,8 @@ dbi_controller_setup(rt *r, const char *namespace)
     o.res = &KRES_PVCS;
     if ((rc = rt_controller_watch_by_label(ctl, &o, "app.kubernetes.io/instance", &d->pvcs)))
         goto fail;
-    rt_set_cleanup(r, free, d);
+    if ((rc = rt_on_cleanup(r, free, d)))
+        goto fail;
     return CORE_OK;
 fail:
     free(d);

@@ -6,12 +6,16 @@
 
 #include "core/core.h"
 #include "hmap/hmap.h"
+#include "informer-int.h"
 #include "wstream/wstream.h"
 
 #define INFORMER_PAGE_SIZE    500
 #define INFORMER_BACKOFF_BASE 800
 #define INFORMER_BACKOFF_MAX  30000
 #define INFORMER_KEY_MAX      512
+#define INFORMER_ABSENT_BASE  1000  /* retries of a list answered 404: 1 s doubling to 5 s */
+#define INFORMER_ABSENT_MAX   5000
+#define INFORMER_ERRMSG_MAX   256
 
 typedef enum {
     INF_IDLE,
@@ -27,6 +31,7 @@ struct informer {
     kres            res;
     char           *namespace;
     char           *label_selector;
+    char           *field_selector;
     informer_opts   opts;
     store          *store;
     inf_state       state;
@@ -40,6 +45,16 @@ struct informer {
     int             relist_next;   /* the watch ended in a way that needs a relist */
     int             watch_healthy; /* the current watch delivered something */
     unsigned        attempts;      /* consecutive failures, for backoff */
+    int             installed;     /* 0 while the resource is not served (list got 404) */
+    unsigned        absent_attempts; /* lists answered 404 in a row */
+    int             failing;       /* the last list or watch failed as fail_* says */
+    const char     *fail_op;
+    long            fail_status;
+    int             fail_err;
+    int             fail_not_installed;
+    char            fail_msg[INFORMER_ERRMSG_MAX];
+    informer__request_fn request;
+    void          (*cancel)(kube_call *call);
     informer_stats  stats;
     void          (*closed)(void *data);
     void           *closed_data;
@@ -97,15 +112,20 @@ informer_new(uv_loop_t *loop, kube_client *client, const informer_opts *opts, in
     inf->opts = *opts;
     inf->namespace = dup_or_null(opts->namespace);
     inf->label_selector = dup_or_null(opts->label_selector);
+    inf->field_selector = dup_or_null(opts->field_selector);
     if ((opts->namespace && !inf->namespace) || (opts->label_selector && !inf->label_selector) ||
-        store_new(&inf->store) ||
+        (opts->field_selector && !inf->field_selector) || store_new(&inf->store) ||
         (opts->index_label && store_index_label(inf->store, opts->index_label))) {
         store_free(inf->store);
         free(inf->namespace);
         free(inf->label_selector);
+        free(inf->field_selector);
         free(inf);
         return CORE_ENOMEM;
     }
+    inf->installed = 1;
+    inf->request = kube_request;
+    inf->cancel = kube_cancel;
     if (!inf->opts.transform)
         inf->opts.transform = informer_strip;
     if (!inf->opts.page_size)
@@ -131,6 +151,67 @@ set_rv(informer *inf, const char *rv)
 {
     if (rv && *rv && strlen(rv) < sizeof inf->rv)
         memcpy(inf->rv, rv, strlen(rv) + 1);
+}
+
+
+/* The Status.message of an error body, the transport's message, or the bare status. */
+static void
+failure_message(const kube_response *res, char *buf, size_t len)
+{
+    cJSON      *st;
+    const char *msg;
+
+    if (res->err) {
+        snprintf(buf, len, "%s", res->message && *res->message ? res->message
+                                                               : core_strerror(res->err));
+        return;
+    }
+    st = res->body_len ? cJSON_ParseWithLength(res->body, res->body_len) : NULL;
+    msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "message"));
+    if (msg && *msg)
+        snprintf(buf, len, "%s", msg);
+    else
+        snprintf(buf, len, "unexpected HTTP status %ld", res->status);
+    cJSON_Delete(st);
+}
+
+
+/* Tells on_error of a failure unless it is the same as the one before. */
+static void
+report_failure(informer *inf, const char *op, const kube_response *res, int not_installed)
+{
+    char           msg[INFORMER_ERRMSG_MAX];
+    informer_error e;
+
+    failure_message(res, msg, sizeof msg);
+    if (inf->failing && inf->fail_op == op && inf->fail_status == res->status &&
+        inf->fail_err == res->err && strcmp(inf->fail_msg, msg) == 0)
+        return;
+    inf->failing = 1;
+    inf->fail_op = op;
+    inf->fail_status = res->status;
+    inf->fail_err = res->err;
+    inf->fail_not_installed = not_installed;
+    memcpy(inf->fail_msg, msg, sizeof msg);
+    if (!inf->opts.on_error)
+        return;
+    e = (informer_error){op, res->status, res->err, inf->fail_msg, 0, not_installed};
+    inf->opts.on_error(inf, &e, inf->opts.data);
+}
+
+
+/* After failures, tells on_error once that op works again. */
+static void
+report_success(informer *inf, const char *op)
+{
+    informer_error e = {op, 0, CORE_OK, "", 1, 0};
+
+    if (!inf->failing)
+        return;
+    inf->failing = 0;
+    e.not_installed = inf->fail_not_installed;
+    if (inf->opts.on_error)
+        inf->opts.on_error(inf, &e, inf->opts.data);
 }
 
 
@@ -208,13 +289,14 @@ find_unseen(const char *key, const store_obj *o, void *data)
     unseen_ctx *u = data;
 
     (void)o;
-    if (!hmap_get(u->inf->seen, key))
+    if (!u->inf->seen || !hmap_get(u->inf->seen, key))
         hmap_put(u->gone, key, (void *)1, NULL);
 }
 
 
+/* Delivers as deletes the cached objects the list did not see (all of them without one). */
 static void
-list_finished(informer *inf)
+drop_unseen(informer *inf)
 {
     unseen_ctx  u = {inf, NULL};
     hmap_iter   it;
@@ -234,15 +316,71 @@ list_finished(informer *inf)
     }
     hmap_free(inf->seen, NULL);
     inf->seen = NULL;
+}
+
+
+/* Synced for the first time, or served again after a time without: tell on_synced. */
+static void
+mark_synced(informer *inf, int installed)
+{
+    int news = !inf->synced || (installed && !inf->installed);
+
+    inf->synced = 1;
+    inf->installed = installed;
+    if (news && inf->opts.on_synced)
+        inf->opts.on_synced(inf, inf->opts.data);
+}
+
+
+static void
+list_finished(informer *inf)
+{
+    drop_unseen(inf);
     inf->attempts = 0;
+    inf->absent_attempts = 0;
     inf->relist_next = 0;
-    if (!inf->synced) {
-        inf->synced = 1;
-        if (inf->opts.on_synced)
-            inf->opts.on_synced(inf, inf->opts.data);
-    }
+    report_success(inf, "list");
+    mark_synced(inf, 1);
     if (inf->state == INF_LISTING)
         start_watch(inf);
+}
+
+
+uint64_t
+informer__absent_backoff_ms(unsigned attempt)
+{
+    uint64_t d = INFORMER_ABSENT_BASE;
+
+    while (attempt-- > 1 && d < INFORMER_ABSENT_MAX)
+        d *= 2;
+    return d < INFORMER_ABSENT_MAX ? d : INFORMER_ABSENT_MAX;
+}
+
+
+/*
+ * The list was answered 404: the resource is not served (its CRD is not installed, or was
+ * deleted). The cache empties as a relist would empty it, the informer counts as synced,
+ * and one list a few seconds later asks again.
+ */
+static void
+not_served(informer *inf, const kube_response *res)
+{
+    if (inf->installed)
+        inf->stats.list_errors++;
+    report_failure(inf, "list", res, 1);
+    free(inf->cont);
+    inf->cont = NULL;
+    hmap_free(inf->seen, NULL);
+    inf->seen = NULL;
+    drop_unseen(inf);
+    inf->rv[0] = '\0';
+    mark_synced(inf, 0);
+    if (inf->state != INF_LISTING)
+        return; /* on_synced stopped us */
+    inf->attempts = 0;
+    inf->relist_next = 1;
+    inf->state = INF_WAITING;
+    uv_timer_start(&inf->timer, on_timer, informer__absent_backoff_ms(++inf->absent_attempts), 0);
 }
 
 
@@ -471,13 +609,30 @@ out:
 }
 
 
+/* A list or watch that failed other than by our own cancel: count and report it. */
+static void
+list_failed(informer *inf, const kube_response *res)
+{
+    if (res->err == CORE_ECANCELED)
+        return;
+    inf->stats.list_errors++;
+    report_failure(inf, "list", res, 0);
+}
+
+
 static void
 on_list(const kube_response *res, void *data)
 {
     informer *inf = data;
+    int       rc;
 
     inf->call = NULL;
+    if (res->err == CORE_OK && res->status == 404) {
+        not_served(inf, res);
+        return;
+    }
     if (res->err || res->status != 200) {
+        list_failed(inf, res);
         free(inf->cont);
         inf->cont = NULL;
         hmap_free(inf->seen, NULL);
@@ -485,7 +640,11 @@ on_list(const kube_response *res, void *data)
         backoff(inf, 1);
         return;
     }
-    if (list_page(inf, res->body, res->body_len)) {
+    if ((rc = list_page(inf, res->body, res->body_len))) {
+        kube_response bad = {.err = rc, .status = res->status,
+                             .message = "the list could not be parsed"};
+
+        list_failed(inf, &bad);
         hmap_free(inf->seen, NULL);
         inf->seen = NULL;
         backoff(inf, 1);
@@ -502,11 +661,13 @@ on_list(const kube_response *res, void *data)
 static int
 append_selector(informer *inf, core_buf *b)
 {
-    if (!inf->label_selector)
-        return CORE_OK;
-    return core_buf_printf(b, "&labelSelector=") || kres_escape(b, inf->label_selector)
-               ? CORE_ENOMEM
-               : CORE_OK;
+    if (inf->label_selector &&
+        (core_buf_printf(b, "&labelSelector=") || kres_escape(b, inf->label_selector)))
+        return CORE_ENOMEM;
+    if (inf->field_selector &&
+        (core_buf_printf(b, "&fieldSelector=") || kres_escape(b, inf->field_selector)))
+        return CORE_ENOMEM;
+    return CORE_OK;
 }
 
 
@@ -524,7 +685,7 @@ start_list(informer *inf)
             backoff(inf, 1);
             return;
         }
-        if (inf->synced)
+        if (inf->synced && inf->installed)
             inf->stats.relists++;
     }
     inf->state = INF_LISTING;
@@ -539,7 +700,7 @@ start_list(informer *inf)
     req.path = path.data;
     req.timeout_ms = 60000;
     if (!rc)
-        rc = kube_request(inf->client, &req, on_list, inf, &inf->call);
+        rc = inf->request(inf->client, &req, on_list, inf, &inf->call);
     core_buf_free(&path);
     inf->stats.lists++;
     if (rc)
@@ -560,6 +721,7 @@ on_event(ws_event *ev, void *data)
         set_rv(inf, ev->resource_version);
         inf->stats.bookmarks++;
         inf->watch_healthy = 1;
+        report_success(inf, "watch");
         return 0;
     case WS_ERROR:
         /* 410: our resourceVersion is too old; anything else: start over as well. */
@@ -574,6 +736,7 @@ on_event(ws_event *ev, void *data)
         set_rv(inf, ev->resource_version);
         inf->stats.events++;
         inf->watch_healthy = 1;
+        report_success(inf, "watch");
         return 0;
     }
     return CORE_EPROTO;
@@ -600,7 +763,8 @@ on_watch(const kube_response *res, void *data)
         perr = ws_finish(&inf->parser);
     if (inf->watch_healthy)
         inf->attempts = 0;
-    if (inf->relist_next || res->status == 410) {
+    /* 404: the resource is no longer served (its CRD deleted); the relist will tell. */
+    if (inf->relist_next || res->status == 410 || (res->err == CORE_OK && res->status == 404)) {
         /* Expired: relist at once the first time, with backoff if it keeps happening. */
         if (inf->attempts == 0) {
             inf->attempts++;
@@ -613,14 +777,23 @@ on_watch(const kube_response *res, void *data)
     if (res->err == CORE_ETOOBIG || res->err == CORE_EPROTO || res->err == CORE_ENOMEM) {
         /* The stream cannot be trusted: the parser rejected it. */
         inf->stats.watch_errors++;
+        report_failure(inf, "watch", res, 0);
         backoff(inf, 1);
         return;
     }
     if (res->err == CORE_OK && res->status == 200 && perr == CORE_OK) {
+        report_success(inf, "watch");
         start_watch(inf);  /* the server's timeout: carry on from where we are */
         return;
     }
     inf->stats.watch_errors++;
+    if (perr) {
+        kube_response cut = {.err = perr, .status = 200, .message = "the watch stream was cut short"};
+
+        report_failure(inf, "watch", &cut, 0);
+    } else if (res->err != CORE_ECANCELED) {
+        report_failure(inf, "watch", res, 0);
+    }
     backoff(inf, 0);
 }
 
@@ -653,7 +826,7 @@ start_watch(informer *inf)
     req.timeout_ms = (long)(timeout + 30) * 1000;
     req.on_data = on_watch_data;
     if (!rc)
-        rc = kube_request(inf->client, &req, on_watch, inf, &inf->call);
+        rc = inf->request(inf->client, &req, on_watch, inf, &inf->call);
     core_buf_free(&path);
     inf->stats.watches++;
     if (rc)
@@ -687,6 +860,39 @@ int
 informer_synced(const informer *inf)
 {
     return inf->synced;
+}
+
+
+int
+informer_installed(const informer *inf)
+{
+    return inf->installed;
+}
+
+
+uint64_t
+informer__retry_due_ms(const informer *inf)
+{
+    return inf->state == INF_WAITING ? uv_timer_get_due_in(&inf->timer) : 0;
+}
+
+
+void
+informer__retry_now(informer *inf)
+{
+    if (inf->state != INF_WAITING)
+        return;
+    uv_timer_stop(&inf->timer);
+    on_timer(&inf->timer);
+}
+
+
+void
+informer__set_transport(informer *inf, informer__request_fn request,
+                        void (*cancel)(kube_call *call))
+{
+    inf->request = request;
+    inf->cancel = cancel;
 }
 
 
@@ -724,6 +930,7 @@ on_closed(uv_handle_t *h)
     free(inf->cont);
     free(inf->namespace);
     free(inf->label_selector);
+    free(inf->field_selector);
     free(inf);
 }
 
@@ -736,7 +943,8 @@ informer_stop(informer *inf, void (*closed)(void *data), void *data)
     inf->state = INF_STOPPED;
     inf->closed = closed;
     inf->closed_data = data;
-    kube_cancel(inf->call);
+    if (inf->call)
+        inf->cancel(inf->call);
     inf->call = NULL;
     uv_timer_stop(&inf->timer);
     uv_close((uv_handle_t *)&inf->timer, on_closed);

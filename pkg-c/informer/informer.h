@@ -8,11 +8,21 @@
  *   jitter) and watch again from the last resourceVersion, bookmarks included; no relist.
  * - 410 Gone, an ERROR event with code 410 (Expired), or a stream that cannot be parsed:
  *   relist. Objects that vanished meanwhile are delivered as deletes.
+ * - A list answered 404: the resource is not served (its CRD is not installed, or was
+ *   deleted; a watch answered 404 relists to find out). The cached objects are delivered
+ *   as deletes, the informer counts as synced with an empty store, informer_installed
+ *   says 0, and one list request asks again after 1 s, doubling to 5 s, until the resource
+ *   is served; then the list fills the store and on_synced runs again.
  * Handlers run after the store has changed, so they see the new state.
+ *
+ * Errors: on_error hears of a failed list or watch when it differs from the failure before
+ * (op, status, transport error, message), so a failure repeated on every retry is told
+ * once; and once, with recovered set, when a list or watch succeeds after failures.
  *
  * Ownership: the informer owns its store and the objects handed to handlers (valid during
  * the call only). informer_stop cancels the watch and frees the informer from a libuv close
- * callback; keep running the loop. Handlers must not call informer_stop on their informer.
+ * callback; keep running the loop. Handlers (on_change, on_synced, on_error) must not call
+ * informer_stop on their informer.
  */
 #ifndef DBAAS_INFORMER_H
 #define DBAAS_INFORMER_H
@@ -36,6 +46,17 @@ typedef enum {
 typedef void (*informer_handler)(informer *inf, informer_change what, const char *key,
                                  const cJSON *obj, void *data);
 
+/* A failed list or watch, or (recovered) the first success after failures. */
+typedef struct {
+    const char *op;            /* "list" | "watch" */
+    long        status;        /* HTTP status; 0 without an answer */
+    int         err;           /* CORE_OK when an answer came, else the transport's error */
+    const char *message;       /* the Status.message of the answer, or the transport's */
+    int         recovered;     /* 1: op works again (status, err and message are empty) */
+    int         not_installed; /* the resource is not served (a list answered 404); with
+                                  recovered: the failure that ended was that one */
+} informer_error;
+
 /* Trims an object in place before it is cached (drop what controllers never read). */
 typedef void (*informer_transform)(cJSON *obj);
 
@@ -43,8 +64,14 @@ typedef struct {
     const kres        *res;
     const char        *namespace;      /* NULL: all namespaces */
     const char        *label_selector; /* NULL: everything */
+    const char        *field_selector; /* e.g. "metadata.name=orders-password"; NULL: none */
     informer_handler   on_change;      /* may be NULL */
-    void             (*on_synced)(informer *inf, void *data); /* after the first list */
+    /* After the first list (or the first answer that the resource is not served), and
+     * again each time the resource becomes served. May be NULL. */
+    void             (*on_synced)(informer *inf, void *data);
+    /* Failures, once per change of state, and the recovery after them. May be NULL;
+     * e and its strings are valid during the call only. */
+    void             (*on_error)(informer *inf, const informer_error *e, void *data);
     informer_transform transform;      /* NULL: informer_strip */
     void              *data;
     unsigned           page_size;      /* 0: 500 */
@@ -57,6 +84,7 @@ typedef struct {
     uint64_t relists;        /* full relists after the first */
     uint64_t watches;        /* watch requests started */
     uint64_t watch_errors;   /* watches that ended in an error (backed off) */
+    uint64_t list_errors;    /* lists that failed (a 404 repeated while not served: once) */
     uint64_t events;         /* watch events applied (bookmarks excluded) */
     uint64_t bookmarks;
 } informer_stats;
@@ -68,8 +96,12 @@ int informer_new(uv_loop_t *loop, kube_client *client, const informer_opts *opts
 /* Lists, then watches, forever (until informer_stop). */
 int informer_start(informer *inf);
 
-/* 1 once the first list has been applied. */
+/* 1 once the first list has been applied, or the resource was found not served. */
 int informer_synced(const informer *inf);
+
+/* 0 while the resource is not served (the last list was answered 404); 1 otherwise,
+ * including before the first list. */
+int informer_installed(const informer *inf);
 
 store *informer_store(informer *inf);
 

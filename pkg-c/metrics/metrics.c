@@ -894,6 +894,7 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
 {
     static const char *const verb_code[] = {"verb", "code"};
     static const char *const resource[] = {"resource"};
+    static const char *const resource_op[] = {"resource", "op"};
     static const char *const name[] = {"name"};
     static const char *const ctl_result[] = {"controller", "result"};
     static const char *const controller[] = {"controller"};
@@ -916,6 +917,11 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
                                  resource, 1, &m->watch_relists);
     if (rc)
         return rc;
+    rc = metrics_counter_vec_new(r, "dbaas_informer_errors_total",
+                                 "Failed lists and watches, by resource and op (list, watch).",
+                                 resource_op, 2, &m->informer_errors);
+    if (rc)
+        return rc;
     rc = metrics_gauge_vec_new(r, "dbaas_workqueue_depth", "Items waiting in a work queue.",
                                name, 1, &m->queue_depth);
     if (rc)
@@ -932,6 +938,21 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
     if (rc)
         return rc;
     return metrics_process_register(r);
+}
+
+
+int
+metrics_std_informer_errors(const metrics_std *m, const char *resource, const char *op,
+                            uint64_t n)
+{
+    metrics_counter *c = NULL;
+    int              rc;
+
+    rc = metrics_counter_with(m->informer_errors, (const char *const[]){resource, op}, &c);
+    if (rc)
+        return rc;
+    metrics_counter_add(c, n);
+    return CORE_OK;
 }
 
 

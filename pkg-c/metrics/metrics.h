@@ -132,6 +132,7 @@ int metrics_process_register(metrics_registry *r);
  *   dbaas_api_requests_total{verb,code}           Kubernetes API requests by verb and HTTP code
  *   dbaas_watch_restarts_total{resource}          watches re-opened
  *   dbaas_watch_relists_total{resource}           full relists (e.g. after 410 Gone)
+ *   dbaas_informer_errors_total{resource,op}      failed lists and watches (op: list, watch)
  *   dbaas_workqueue_depth{name}                   items waiting in a work queue
  *   dbaas_reconciles_total{controller,result}     reconciles by outcome
  *   dbaas_reconcile_duration_seconds{controller}  reconcile wall time
@@ -141,6 +142,7 @@ typedef struct {
     metrics_counter_vec   *api_requests;
     metrics_counter_vec   *watch_restarts;
     metrics_counter_vec   *watch_relists;
+    metrics_counter_vec   *informer_errors;
     metrics_gauge_vec     *queue_depth;
     metrics_counter_vec   *reconciles;
     metrics_histogram_vec *reconcile_duration;
@@ -150,6 +152,10 @@ int metrics_std_register(metrics_registry *r, metrics_std *m);
 
 /* Counts one API request; status 0 (no answer) is recorded as code "0". */
 int metrics_std_api_request(const metrics_std *m, const char *verb, long status);
+
+/* Adds n failed requests of op ("list" or "watch") for resource. */
+int metrics_std_informer_errors(const metrics_std *m, const char *resource, const char *op,
+                                uint64_t n);
 
 /* Counts one reconcile and observes its duration in seconds. */
 int metrics_std_reconcile(const metrics_std *m, const char *controller, const char *result,

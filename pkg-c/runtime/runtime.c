@@ -12,25 +12,53 @@
 #include "core/core.h"
 #include "hmap/hmap.h"
 #include "httpd/httpd.h"
+#include "informer/informer-int.h"
 #include "kubeconfig/kubeconfig.h"
 #include "leader/leader.h"
 #include "log/log.h"
 #include "metrics/metrics.h"
+#include "runtime-int.h"
 #include "store/store.h"
 
 #define RT_GRACE_MS        30000
 #define RT_MAX_CONTROLLERS 8
-#define RT_MAX_WATCHES     16
+#define RT_ID_MAX          1024
 
-typedef struct {
+/* How a subscription turns a changed object into a key of its controller's queue. */
+typedef enum {
+    RT_MAP_OWN,    /* the object's own key (the controller's primary objects) */
+    RT_MAP_OWNER,  /* the key of its controller owner of kind arg */
+    RT_MAP_LABEL,  /* "<namespace>/<value of label arg>" */
+    RT_MAP_KEY     /* always the key arg (a named watch) */
+} rt_map;
+
+typedef struct rt_sub {
+    struct rt_sub *next;
     rt_controller *ctl;
-    informer      *inf;
-    char          *owner_kind;     /* NULL: primary */
-    char          *label;          /* map by this label's value instead */
-    char           resource[64];
-    uint64_t       seen_restarts;  /* reported to metrics so far */
-    uint64_t       seen_relists;
-} rt_watch;
+    rt_map         map;
+    char          *arg;      /* owner kind, label key or key, as map says; NULL for RT_MAP_OWN */
+    unsigned       refs;     /* times subscribed (named watches count their unwatches) */
+} rt_sub;
+
+/* One informer, shared by every subscription to its (resource, namespace, selectors). */
+typedef struct rt_shared {
+    struct rt_shared *next;
+    rt               *r;
+    informer         *inf;
+    char             *id;
+    char             *index_label;
+    informer_transform transform;
+    char              resource[128]; /* "configmaps", "widgets.demo.dbaas.dev" */
+    rt_sub           *subs;
+    int               pinned;        /* asked for by rt_informer or a controller watch */
+    uint64_t          seen_restarts, seen_relists, seen_list_errors, seen_watch_errors;
+} rt_shared;
+
+typedef struct rt_cleanup {
+    struct rt_cleanup *next;
+    void             (*fn)(void *data);
+    void              *data;
+} rt_cleanup;
 
 struct rt_controller {
     rt             *r;
@@ -57,9 +85,10 @@ struct rt {
     leader           *lead;
     rt_controller    *controllers[RT_MAX_CONTROLLERS];
     int               ncontrollers;
-    rt_watch          watches[RT_MAX_WATCHES];
-    int               nwatches;
+    rt_shared        *shared;       /* the informers, newest first */
     int               informers_started;
+    informer__request_fn request;   /* NULL: kube_request (tests set a script) */
+    void            (*cancel)(kube_call *call);
     uv_signal_t       sigint, sigterm;
     uv_timer_t        timer;        /* version retries, then the shutdown deadline */
     uint64_t          t_start;      /* uv_hrtime() when rt_run began */
@@ -69,8 +98,7 @@ struct rt {
     int               after_drain_done;
     int               exit_code;
     char              identity[256];
-    void            (*cleanup)(void *data);
-    void             *cleanup_data;
+    rt_cleanup       *cleanups;     /* newest first: run in reverse order of registration */
 };
 
 
@@ -126,7 +154,7 @@ rt_controller_add(rt *r, const char *name, rt_reconcile_fn fn, void *data, rt_co
 
 /* A child's change concerns its controller owner of the right kind. */
 static void
-enqueue_owner(rt_watch *w, const char *key, const cJSON *obj)
+enqueue_owner(rt_sub *s, const char *key, const cJSON *obj)
 {
     const cJSON *refs = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences");
@@ -139,46 +167,57 @@ enqueue_owner(rt_watch *w, const char *key, const cJSON *obj)
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ref, "name"));
 
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) || !kind || !name ||
-            strcmp(kind, w->owner_kind) != 0)
+            strcmp(kind, s->arg) != 0)
             continue;
         snprintf(owner, sizeof owner, "%.*s/%s", slash ? (int)(slash - key) : 0, key, name);
-        wq_add(w->ctl->queue, slash ? owner : name);
+        wq_add(s->ctl->queue, slash ? owner : name);
     }
 }
 
 
 static void
-enqueue_labelled(rt_watch *w, const char *key, const cJSON *obj)
+enqueue_labelled(rt_sub *s, const char *key, const cJSON *obj)
 {
     const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
-        w->label));
+        s->arg));
     const char *slash = strchr(key, '/');
     char        owner[512];
 
     if (!v || !slash)
         return;
     snprintf(owner, sizeof owner, "%.*s/%s", (int)(slash - key), key, v);
-    wq_add(w->ctl->queue, owner);
+    wq_add(s->ctl->queue, owner);
 }
 
 
 static void
 on_change(informer *inf, informer_change what, const char *key, const cJSON *obj, void *data)
 {
-    rt_watch *w = data;
+    rt_shared *sh = data;
+    rt_sub    *s;
 
     (void)inf;
     (void)what;
-    /* Before every cache has synced a reconcile would see children as missing and write. */
-    if (!w->ctl->synced)
-        return;
-    if (w->label)
-        enqueue_labelled(w, key, obj);
-    else if (w->owner_kind)
-        enqueue_owner(w, key, obj);
-    else
-        wq_add(w->ctl->queue, key);
+    for (s = sh->subs; s; s = s->next) {
+        /* Before every cache has synced a reconcile would see children as missing and write. */
+        if (!s->ctl->synced)
+            continue;
+        switch (s->map) {
+        case RT_MAP_OWN:
+            wq_add(s->ctl->queue, key);
+            break;
+        case RT_MAP_OWNER:
+            enqueue_owner(s, key, obj);
+            break;
+        case RT_MAP_LABEL:
+            enqueue_labelled(s, key, obj);
+            break;
+        case RT_MAP_KEY:
+            wq_add(s->ctl->queue, s->arg);
+            break;
+        }
+    }
 }
 
 
@@ -187,6 +226,20 @@ enqueue_primary(const char *key, const store_obj *o, void *data)
 {
     (void)o;
     wq_add(data, key);
+}
+
+
+/* Queues every object of ctl's primary informers. */
+static void
+enqueue_primaries(rt_controller *ctl)
+{
+    rt_shared *sh;
+    rt_sub    *s;
+
+    for (sh = ctl->r->shared; sh; sh = sh->next)
+        for (s = sh->subs; s; s = s->next)
+            if (s->ctl == ctl && s->map == RT_MAP_OWN)
+                store_each(informer_store(sh->inf), enqueue_primary, ctl->queue);
 }
 
 
@@ -217,44 +270,307 @@ check_first_idle(rt_controller *ctl)
 }
 
 
+static int
+subscribes(const rt_shared *sh, const rt_controller *ctl)
+{
+    const rt_sub *s;
+
+    for (s = sh->subs; s; s = s->next)
+        if (s->ctl == ctl)
+            return 1;
+    return 0;
+}
+
+
 /* Once all of a controller's caches have listed, every primary object gets reconciled. */
 static void
-on_synced(informer *inf, void *data)
+check_synced(rt_controller *ctl)
 {
-    rt_watch      *w = data;
-    rt_controller *ctl = w->ctl;
-    rt            *r = ctl->r;
-    int            i;
+    rt_shared *sh;
+    char       secs[32];
 
-    (void)inf;
-    log_obj(LOG_INFO, ctl->name, NULL, "cache synced", "resource", w->resource, NULL);
-    for (i = 0; i < r->nwatches; i++)
-        if (r->watches[i].ctl == ctl && !informer_synced(r->watches[i].inf))
+    if (ctl->synced)
+        return;
+    for (sh = ctl->r->shared; sh; sh = sh->next)
+        if (subscribes(sh, ctl) && !informer_synced(sh->inf))
             return;
     ctl->synced = 1;
-    {
-        char secs[32];
-
-        since_start(r, secs, sizeof secs);
-        log_obj(LOG_INFO, ctl->name, NULL, "caches synced", "seconds", secs, NULL);
-    }
-    for (i = 0; i < r->nwatches; i++)
-        if (r->watches[i].ctl == ctl && !r->watches[i].owner_kind && !r->watches[i].label)
-            store_each(informer_store(r->watches[i].inf), enqueue_primary, ctl->queue);
+    since_start(ctl->r, secs, sizeof secs);
+    log_obj(LOG_INFO, ctl->name, NULL, "caches synced", "seconds", secs, NULL);
+    enqueue_primaries(ctl);
     check_first_idle(ctl);
 }
 
 
+/*
+ * The first list, or the resource served again after a time without: a controller still
+ * waiting may now be synced; one already synced reconciles what the cache concerns (all
+ * its primaries, or a named watch's key).
+ */
+static void
+on_synced(informer *inf, void *data)
+{
+    rt_shared *sh = data;
+    rt_sub    *s;
+
+    if (informer_installed(inf))
+        log_info("cache synced", "resource", sh->resource);
+    /* Controllers synced before this list first, so that one synced by it is not told twice. */
+    for (s = sh->subs; s; s = s->next) {
+        if (!s->ctl->synced)
+            continue;
+        if (s->map == RT_MAP_KEY)
+            wq_add(s->ctl->queue, s->arg);
+        else
+            enqueue_primaries(s->ctl);
+    }
+    for (s = sh->subs; s; s = s->next)
+        check_synced(s->ctl);
+}
+
+
+/* Like client-go's watch error handler: one line per change of state, and the recovery. */
+static void
+on_error(informer *inf, const informer_error *e, void *data)
+{
+    rt_shared *sh = data;
+    char       status[24];
+
+    (void)inf;
+    if (e->recovered && e->not_installed) {
+        log_info("resource installed", "resource", sh->resource);
+    } else if (e->recovered) {
+        log_info("list and watch work again", "resource", sh->resource, "op", e->op);
+    } else if (e->not_installed) {
+        log_warn("resource not installed; waiting for its CRD", "resource", sh->resource);
+    } else {
+        snprintf(status, sizeof status, "%ld", e->status);
+        log_warn(strcmp(e->op, "list") == 0 ? "failed to list" : "failed to watch", "resource",
+                 sh->resource, "status", status, "error", e->message);
+    }
+}
+
+
+/* --- shared informers ---------------------------------------------------------------- */
+
+/* The identity of a watched set: group/version/resource, namespace and both selectors. */
 static int
-add_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
-          const char *label, informer **out);
+shared_id(const informer_opts *o, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s/%s/%s\x1f%s\x1f%s\x1f%s", o->res->group, o->res->version,
+                     o->res->resource, o->namespace ? o->namespace : "",
+                     o->label_selector ? o->label_selector : "",
+                     o->field_selector ? o->field_selector : "");
+
+    return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
+}
+
+
+static rt_shared *
+shared_find(const rt *r, const informer_opts *o)
+{
+    char       id[RT_ID_MAX];
+    rt_shared *sh;
+
+    if (shared_id(o, id, sizeof id))
+        return NULL;
+    for (sh = r->shared; sh; sh = sh->next)
+        if (strcmp(sh->id, id) == 0)
+            return sh;
+    return NULL;
+}
+
+
+static void
+shared_free(rt_shared *sh)
+{
+    rt_sub *s, *next;
+
+    for (s = sh->subs; s; s = next) {
+        next = s->next;
+        free(s->arg);
+        free(s);
+    }
+    free(sh->id);
+    free(sh->index_label);
+    free(sh);
+}
+
+
+static int
+shared_new(rt *r, const informer_opts *opts, rt_shared **out)
+{
+    rt_shared    *sh = calloc(1, sizeof *sh);
+    informer_opts o = *opts;
+    char          id[RT_ID_MAX];
+    int           rc;
+
+    if (!sh)
+        return CORE_ENOMEM;
+    sh->r = r;
+    sh->transform = opts->transform;
+    snprintf(sh->resource, sizeof sh->resource, "%s%s%s", opts->res->resource,
+             *opts->res->group ? "." : "", opts->res->group);
+    if ((rc = shared_id(opts, id, sizeof id)))
+        goto fail;
+    rc = CORE_ENOMEM;
+    if (!(sh->id = strdup(id)) ||
+        (opts->index_label && !(sh->index_label = strdup(opts->index_label))))
+        goto fail;
+    o.on_change = on_change;
+    o.on_synced = on_synced;
+    o.on_error = on_error;
+    o.data = sh;
+    if ((rc = informer_new(r->loop, r->client, &o, &sh->inf)))
+        goto fail;
+    if (r->request)
+        informer__set_transport(sh->inf, r->request, r->cancel);
+    sh->next = r->shared;
+    r->shared = sh;
+    if (r->informers_started)
+        informer_start(sh->inf);
+    *out = sh;
+    return CORE_OK;
+fail:
+    shared_free(sh);
+    return rc;
+}
+
+
+/* The informer for opts' set, created on first use. A later caller may not ask for another
+ * transform or index than the first did. */
+static int
+shared_get(rt *r, const informer_opts *opts, rt_shared **out)
+{
+    rt_shared *sh;
+
+    *out = NULL;
+    if (!opts || !opts->res)
+        return CORE_EINVAL;
+    sh = shared_find(r, opts);
+    if (!sh)
+        return shared_new(r, opts, out);
+    if ((opts->transform && opts->transform != sh->transform) ||
+        (opts->index_label && (!sh->index_label || strcmp(opts->index_label, sh->index_label))))
+        return CORE_EINVAL;
+    *out = sh;
+    return CORE_OK;
+}
+
+
+static void sync_metrics_of(rt *r, rt_shared *sh);
+
+
+/* Stops and forgets an informer nobody needs any more. */
+static void
+shared_stop(rt_shared *sh)
+{
+    rt         *r = sh->r;
+    rt_shared **pp;
+
+    for (pp = &r->shared; *pp; pp = &(*pp)->next)
+        if (*pp == sh) {
+            *pp = sh->next;
+            break;
+        }
+    sync_metrics_of(r, sh);
+    informer_stop(sh->inf, NULL, NULL);
+    shared_free(sh);
+}
+
+
+int
+rt_informer(rt *r, const informer_opts *opts, informer **out)
+{
+    rt_shared *sh;
+    int        rc;
+
+    *out = NULL;
+    if ((rc = shared_get(r, opts, &sh)))
+        return rc;
+    sh->pinned = 1;
+    *out = sh->inf;
+    return CORE_OK;
+}
+
+
+int
+rt_informer_installed(informer *inf)
+{
+    return informer_installed(inf);
+}
+
+
+static rt_sub *
+sub_find(rt_shared *sh, const rt_controller *ctl, rt_map map, const char *arg)
+{
+    rt_sub *s;
+
+    for (s = sh->subs; s; s = s->next)
+        if (s->ctl == ctl && s->map == map &&
+            (s->arg == arg || (s->arg && arg && strcmp(s->arg, arg) == 0)))
+            return s;
+    return NULL;
+}
+
+
+/* Adds (or counts once more) ctl's subscription to sh. */
+static int
+subscribe(rt_shared *sh, rt_controller *ctl, rt_map map, const char *arg)
+{
+    rt_sub *s = sub_find(sh, ctl, map, arg);
+
+    if (s) {
+        s->refs++;
+        return CORE_OK;
+    }
+    if (!(s = calloc(1, sizeof *s)) || (arg && !(s->arg = strdup(arg)))) {
+        free(s);
+        return CORE_ENOMEM;
+    }
+    s->ctl = ctl;
+    s->map = map;
+    s->refs = 1;
+    s->next = sh->subs;
+    sh->subs = s;
+    /* Subscribed after the cache listed: catch up now, as on_synced would have. */
+    if (informer_synced(sh->inf) && sh->r->informers_started) {
+        if (!ctl->synced)
+            check_synced(ctl);
+        else if (map == RT_MAP_KEY)
+            wq_add(ctl->queue, arg);
+        else if (map == RT_MAP_OWN)
+            enqueue_primaries(ctl);
+    }
+    return CORE_OK;
+}
+
+
+static int
+watch_pinned(rt_controller *ctl, const informer_opts *opts, rt_map map, const char *arg,
+             informer **out)
+{
+    rt_shared *sh;
+    int        rc;
+
+    if (out)
+        *out = NULL;
+    if ((rc = shared_get(ctl->r, opts, &sh)))
+        return rc;
+    sh->pinned = 1;
+    if ((rc = subscribe(sh, ctl, map, arg)))
+        return rc;
+    if (out)
+        *out = sh->inf;
+    return CORE_OK;
+}
 
 
 int
 rt_controller_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
                     informer **out)
 {
-    return add_watch(ctl, opts, owner_kind, NULL, out);
+    return watch_pinned(ctl, opts, owner_kind ? RT_MAP_OWNER : RT_MAP_OWN, owner_kind, out);
 }
 
 
@@ -262,46 +578,90 @@ int
 rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts, const char *label,
                              informer **out)
 {
-    return label ? add_watch(ctl, opts, NULL, label, out) : CORE_EINVAL;
+    if (out)
+        *out = NULL;
+    return label ? watch_pinned(ctl, opts, RT_MAP_LABEL, label, out) : CORE_EINVAL;
 }
 
 
+/* The options of a named watch; field is the caller's buffer for the selector. */
 static int
-add_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
-          const char *label, informer **out)
+named_opts(const kres *res, const char *ns, const char *name, char *field, size_t len,
+           informer_opts *o)
 {
-    rt           *r = ctl->r;
-    rt_watch     *w;
-    informer_opts o = *opts;
+    int n;
+
+    if (!res || !name || !*name || (res->namespaced && (!ns || !*ns)))
+        return CORE_EINVAL;
+    n = snprintf(field, len, "metadata.name=%s", name);
+    if (n < 0 || (size_t)n >= len)
+        return CORE_ETOOBIG;
+    memset(o, 0, sizeof *o);
+    o->res = res;
+    o->namespace = res->namespaced ? ns : NULL;
+    o->field_selector = field;
+    return CORE_OK;
+}
+
+
+int
+rt_controller_watch_named(rt_controller *ctl, const kres *res, const char *ns, const char *name,
+                          const char *for_key)
+{
+    informer_opts o;
+    rt_shared    *sh;
+    char          field[320];
     int           rc;
 
-    if (out)
-        *out = NULL;
-    if (r->nwatches == RT_MAX_WATCHES)
-        return CORE_ETOOBIG;
-    w = &r->watches[r->nwatches];
-    memset(w, 0, sizeof *w);
-    w->ctl = ctl;
-    snprintf(w->resource, sizeof w->resource, "%s", opts->res->resource);
-    if ((owner_kind && !(w->owner_kind = strdup(owner_kind))) || (label && !(w->label = strdup(label)))) {
-        free(w->owner_kind);
-        return CORE_ENOMEM;
-    }
-    o.on_change = on_change;
-    o.on_synced = on_synced;
-    o.data = w;
-    rc = informer_new(r->loop, r->client, &o, &w->inf);
-    if (rc) {
-        free(w->owner_kind);
-        free(w->label);
+    if (!for_key || !*for_key)
+        return CORE_EINVAL;
+    if ((rc = named_opts(res, ns, name, field, sizeof field, &o)) ||
+        (rc = shared_get(ctl->r, &o, &sh)))
         return rc;
-    }
-    r->nwatches++;
-    if (r->informers_started)
-        informer_start(w->inf);
-    if (out)
-        *out = w->inf;
+    rc = subscribe(sh, ctl, RT_MAP_KEY, for_key);
+    if (rc && !sh->subs && !sh->pinned)
+        shared_stop(sh);
+    return rc;
+}
+
+
+int
+rt_controller_unwatch_named(rt_controller *ctl, const kres *res, const char *ns,
+                            const char *name, const char *for_key)
+{
+    informer_opts o;
+    rt_shared    *sh;
+    rt_sub       *s, **pp;
+    char          field[320];
+    int           rc;
+
+    if ((rc = named_opts(res, ns, name, field, sizeof field, &o)))
+        return rc;
+    if (!(sh = shared_find(ctl->r, &o)) || !(s = sub_find(sh, ctl, RT_MAP_KEY, for_key)))
+        return CORE_ENOENT;
+    if (--s->refs > 0)
+        return CORE_OK;
+    for (pp = &sh->subs; *pp != s; pp = &(*pp)->next)
+        ;
+    *pp = s->next;
+    free(s->arg);
+    free(s);
+    if (!sh->subs && !sh->pinned)
+        shared_stop(sh);
     return CORE_OK;
+}
+
+
+informer *
+rt_named_informer(rt *r, const kres *res, const char *ns, const char *name)
+{
+    informer_opts o;
+    rt_shared    *sh;
+    char          field[320];
+
+    if (named_opts(res, ns, name, field, sizeof field, &o) || !(sh = shared_find(r, &o)))
+        return NULL;
+    return sh->inf;
 }
 
 
@@ -372,11 +732,40 @@ rt_events(rt *r)
 }
 
 
+int
+rt_on_cleanup(rt *r, void (*fn)(void *data), void *data)
+{
+    rt_cleanup *c = calloc(1, sizeof *c);
+
+    if (!c)
+        return CORE_ENOMEM;
+    c->fn = fn;
+    c->data = data;
+    c->next = r->cleanups;
+    r->cleanups = c;
+    return CORE_OK;
+}
+
+
 void
 rt_set_cleanup(rt *r, void (*fn)(void *data), void *data)
 {
-    r->cleanup = fn;
-    r->cleanup_data = data;
+    if (rt_on_cleanup(r, fn, data))
+        log_error("out of memory registering a cleanup", NULL);
+}
+
+
+/* Runs the cleanups, newest first, and forgets them. */
+static void
+run_cleanups(rt *r)
+{
+    rt_cleanup *c;
+
+    while ((c = r->cleanups)) {
+        r->cleanups = c->next;
+        c->fn(c->data);
+        free(c);
+    }
 }
 
 
@@ -390,13 +779,13 @@ rt_loop(rt *r)
 static void
 start_informers(rt *r)
 {
-    int i;
+    rt_shared *sh;
 
     if (r->informers_started || r->shutting_down)
         return;
     r->informers_started = 1;
-    for (i = 0; i < r->nwatches; i++)
-        informer_start(r->watches[i].inf);
+    for (sh = r->shared; sh; sh = sh->next)
+        informer_start(sh->inf);
 }
 
 
@@ -411,30 +800,44 @@ on_api_request(const char *method, long status, void *data)
 }
 
 
+/* Adds to a resource's counter what the informer counted since the last time. */
+static void
+catch_up(metrics_counter_vec *vec, const char *const *labels, uint64_t now, uint64_t *seen)
+{
+    metrics_counter *c = NULL;
+
+    if (now > *seen && metrics_counter_with(vec, labels, &c) == CORE_OK) {
+        metrics_counter_add(c, now - *seen);
+        *seen = now;
+    }
+}
+
+
+static void
+sync_metrics_of(rt *r, rt_shared *sh)
+{
+    const informer_stats *st = informer_get_stats(sh->inf);
+    const char           *res[] = {sh->resource};
+    const char           *list[] = {sh->resource, "list"}, *watch[] = {sh->resource, "watch"};
+
+    if (!r->metrics)
+        return;
+    catch_up(r->std.watch_restarts, res, st->watches > 0 ? st->watches - 1 : 0,
+             &sh->seen_restarts);
+    catch_up(r->std.watch_relists, res, st->relists, &sh->seen_relists);
+    catch_up(r->std.informer_errors, list, st->list_errors, &sh->seen_list_errors);
+    catch_up(r->std.informer_errors, watch, st->watch_errors, &sh->seen_watch_errors);
+}
+
+
 /* Informers count for themselves; metrics catch up with them when scraped. */
 static void
 sync_watch_metrics(rt *r)
 {
-    int i;
+    rt_shared *sh;
 
-    for (i = 0; i < r->nwatches; i++) {
-        rt_watch             *w = &r->watches[i];
-        const informer_stats *st = informer_get_stats(w->inf);
-        const char           *labels[] = {w->resource};
-        uint64_t              restarts = st->watches > 0 ? st->watches - 1 : 0;
-        metrics_counter      *c = NULL;
-
-        if (restarts > w->seen_restarts &&
-            metrics_counter_with(r->std.watch_restarts, labels, &c) == CORE_OK) {
-            metrics_counter_add(c, restarts - w->seen_restarts);
-            w->seen_restarts = restarts;
-        }
-        if (st->relists > w->seen_relists &&
-            metrics_counter_with(r->std.watch_relists, labels, &c) == CORE_OK) {
-            metrics_counter_add(c, st->relists - w->seen_relists);
-            w->seen_relists = st->relists;
-        }
-    }
+    for (sh = r->shared; sh; sh = sh->next)
+        sync_metrics_of(r, sh);
 }
 
 
@@ -457,11 +860,13 @@ serve_metrics(void *data, core_buf *body, const char **content_type)
 }
 
 
+/* Named watches come and go with the objects that name them: they do not gate /readyz.
+ * A resource not served counts as synced. */
 static int
 ready(void *data, char *reason, size_t len)
 {
-    rt *r = data;
-    int i;
+    rt        *r = data;
+    rt_shared *sh;
 
     if (r->shutting_down) {
         snprintf(reason, len, "shutting down");
@@ -475,9 +880,9 @@ ready(void *data, char *reason, size_t len)
         snprintf(reason, len, "not the leader");
         return 0;
     }
-    for (i = 0; i < r->nwatches; i++)
-        if (!informer_synced(r->watches[i].inf)) {
-            snprintf(reason, len, "the %s cache has not synced", r->watches[i].resource);
+    for (sh = r->shared; sh; sh = sh->next)
+        if (sh->pinned && !informer_synced(sh->inf)) {
+            snprintf(reason, len, "the %s cache has not synced", sh->resource);
             return 0;
         }
     return 1;
@@ -591,18 +996,16 @@ connect_check(rt *r)
  * before its queue is freed.
  */
 static void
-close_rest(rt *r)
+close_controllers(rt *r)
 {
-    int i;
+    rt_shared *sh;
+    int        i;
 
-    kube_client_close(r->client);
-    r->client = NULL;
-    for (i = 0; i < r->nwatches; i++) {
-        informer_stop(r->watches[i].inf, NULL, NULL);
-        free(r->watches[i].owner_kind);
-        free(r->watches[i].label);
+    while ((sh = r->shared)) {
+        r->shared = sh->next;
+        informer_stop(sh->inf, NULL, NULL);
+        shared_free(sh);
     }
-    r->nwatches = 0;
     for (i = 0; i < r->ncontrollers; i++) {
         rt_controller *ctl = r->controllers[i];
 
@@ -612,6 +1015,15 @@ close_rest(rt *r)
         free(ctl);
     }
     r->ncontrollers = 0;
+}
+
+
+static void
+close_rest(rt *r)
+{
+    kube_client_close(r->client);
+    r->client = NULL;
+    close_controllers(r);
     if (r->http) {
         httpd_close(r->http, NULL, NULL);
         r->http = NULL;
@@ -869,11 +1281,110 @@ rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t er
     uv_run(r.loop, UV_RUN_DEFAULT);
     close_signals(&r);
     code = r.exit_code;
-    if (r.cleanup)
-        r.cleanup(r.cleanup_data);
+    run_cleanups(&r);
     metrics_registry_free(r.metrics);
     kcfg_free(&r.kc);
     if (uv_loop_close(r.loop) != 0 && code == 0)
         code = 1;
     return code;
+}
+
+
+/* --- the seam for unit tests (runtime-int.h) ----------------------------------------- */
+
+int
+rt__new(uv_loop_t *loop, kube_client *client, const rt_config *cfg, rt **out)
+{
+    rt *r = calloc(1, sizeof *r);
+
+    *out = NULL;
+    if (!r)
+        return CORE_ENOMEM;
+    if (cfg)
+        r->cfg = *cfg;
+    r->loop = loop;
+    r->client = client;
+    r->connected = 1;
+    r->t_start = uv_hrtime();
+    if (metrics_registry_new(&r->metrics) || metrics_std_register(r->metrics, &r->std)) {
+        metrics_registry_free(r->metrics);
+        free(r);
+        return CORE_ENOMEM;
+    }
+    *out = r;
+    return CORE_OK;
+}
+
+
+void
+rt__set_transport(rt *r, informer__request_fn request, void (*cancel)(kube_call *call))
+{
+    r->request = request;
+    r->cancel = cancel;
+}
+
+
+void
+rt__start_informers(rt *r)
+{
+    start_informers(r);
+}
+
+
+void
+rt__free(rt *r)
+{
+    close_controllers(r);
+    run_cleanups(r);
+    metrics_registry_free(r->metrics);
+    free(r);
+}
+
+
+size_t
+rt__informer_count(const rt *r)
+{
+    const rt_shared *sh;
+    size_t           n = 0;
+
+    for (sh = r->shared; sh; sh = sh->next)
+        n++;
+    return n;
+}
+
+
+size_t
+rt__subscription_count(const rt *r, const informer *inf)
+{
+    const rt_shared *sh;
+    const rt_sub    *s;
+    size_t           n = 0;
+
+    for (sh = r->shared; sh; sh = sh->next)
+        if (sh->inf == inf)
+            for (s = sh->subs; s; s = s->next)
+                n++;
+    return n;
+}
+
+
+int
+rt__controller_synced(const rt_controller *ctl)
+{
+    return ctl->synced;
+}
+
+
+int
+rt__ready(rt *r, char *reason, size_t len)
+{
+    return ready(r, reason, len);
+}
+
+
+int
+rt__render_metrics(rt *r, core_buf *out)
+{
+    sync_watch_metrics(r);
+    return metrics_render(r->metrics, out);
 }

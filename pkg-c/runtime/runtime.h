@@ -7,12 +7,34 @@
  * start once this process may work (at once, or when it becomes the leader), their changes
  * become keys in the controller's work queue, and each key is reconciled by the controller.
  *
+ * Informers are shared, as client-go's shared informer factory shares them: there is one
+ * informer (one list+watch) per distinct (group/version/resource, namespace, label selector,
+ * field selector), whatever the number of controllers that watch it. A controller watch is
+ * a subscription to one: the controller and how a changed object maps to keys of its queue
+ * (the object's own key, its controller owner of a kind, a label's value, or a fixed key for
+ * a named watch). The runtime owns every informer and frees it at shutdown (a named watch's
+ * informer earlier, with its last subscription); callers read their stores, never stop them.
+ * The informer of a set takes its transform, page size, line cap and index label from the
+ * first caller; a later caller asking for a different transform or index gets CORE_EINVAL.
+ *
+ * A controller is synced once every informer it subscribes to has synced; then every object
+ * of its primary informers (own-key subscriptions) is queued. Changes seen before that are
+ * not queued. A resource that is not served (its CRD is not installed) counts as synced with
+ * an empty cache, blocks neither its controller nor /readyz, and is asked for again every
+ * few seconds; when it becomes served, every controller subscribed to it queues all its
+ * primary objects again. List and watch failures are logged once per change of state with
+ * the resource and the server's message, and when they recover ("resource not installed;
+ * waiting for its CRD" at WARN, "resource installed" when it appears); every failed request
+ * counts in dbaas_informer_errors_total{resource,op} (the lists that keep asking for a
+ * resource not served count once).
+ *
  * SIGTERM/SIGINT: stop taking work, let reconciles in flight finish (within the grace
  * period), release the lease, close watches, free everything, exit 0. Losing the lease stops
  * all work at once, without writing, and exits 1.
  *
- * /readyz is ready once the server has answered, every informer has synced and, when
- * electing, this process leads.
+ * /readyz is ready once the server has answered, every informer has synced (named watches
+ * aside: they come and go with the objects that name them) and, when electing, this
+ * process leads.
  *
  * Everything here runs on the loop thread; controller callbacks may call any rt_ function.
  */
@@ -61,21 +83,58 @@ int rt_controller_add(rt *r, const char *name, rt_reconcile_fn fn, void *data,
                       rt_controller **out);
 
 /*
- * Adds an informer for ctl. With owner_kind NULL, a change to an object queues the object's
- * own key; otherwise it queues the key of its controller owner when that owner has
- * owner_kind (children such as StatefulSets and Secrets). opts->on_change, on_synced and
- * data are the runtime's. *out (may be NULL) gives access to the informer's store.
+ * The shared informer for opts' set (res, namespace, label_selector, field_selector),
+ * created on first use and started with the others (at once if they run already). It
+ * lives until shutdown. opts->on_change, on_synced, on_error and data are ignored: the
+ * runtime owns them; subscribe a controller (rt_controller_watch*) to hear of changes.
+ */
+int rt_informer(rt *r, const informer_opts *opts, informer **out);
+
+/* 0 while inf's resource is not served (its CRD is not installed): informer_installed. */
+int rt_informer_installed(informer *inf);
+
+/*
+ * Subscribes ctl to the shared informer of opts' set. With owner_kind NULL, a change to an
+ * object queues the object's own key (ctl's primary objects); otherwise it queues the key
+ * of its controller owner when that owner has owner_kind (children such as StatefulSets
+ * and Secrets). *out (may be NULL) gives access to the informer's store. Subscribing twice
+ * the same way is counted once for the queue.
  */
 int rt_controller_watch(rt_controller *ctl, const informer_opts *opts, const char *owner_kind,
                         informer **out);
 
 /*
- * Adds an informer whose changes queue "<namespace>/<value of label>" (for objects that
+ * Subscribes ctl so that changes queue "<namespace>/<value of label>" (for objects that
  * carry their owner's name in a label but have no owner reference, such as the claims a
  * StatefulSet makes from its volumeClaimTemplates).
  */
 int rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts,
                                  const char *label, informer **out);
+
+/*
+ * Watches one object by name (field selector metadata.name=NAME, in namespace ns; ns is
+ * ignored for a cluster-scoped res): its changes queue for_key ("namespace/name" of one of
+ * ctl's primaries), and so does the first list when ctl has synced already. For objects a
+ * spec names that carry none of our labels (a credentialsSecretRef), so the cache holds
+ * only those. Reference-counted by (ctl, res, ns, name, for_key): each call needs one
+ * rt_controller_unwatch_named with the same arguments; the informer stops when its last
+ * subscription goes (unless rt_informer or a controller watch asked for the same set).
+ * May be called from a reconcile. CORE_EINVAL without a name, a key, or ns for a
+ * namespaced res.
+ */
+int rt_controller_watch_named(rt_controller *ctl, const kres *res, const char *ns,
+                              const char *name, const char *for_key);
+
+/* Drops one rt_controller_watch_named; CORE_ENOENT when there is none to drop. */
+int rt_controller_unwatch_named(rt_controller *ctl, const kres *res, const char *ns,
+                                const char *name, const char *for_key);
+
+/*
+ * The informer of a named watch (its store holds that one object, when it exists), or
+ * NULL when nothing watches (res, ns, name). Valid until the watch's last unwatch: look it
+ * up again rather than keep it.
+ */
+informer *rt_named_informer(rt *r, const kres *res, const char *ns, const char *name);
 
 int  rt_controller_enqueue(rt_controller *ctl, const char *key);
 int  rt_controller_enqueue_after(rt_controller *ctl, const char *key, uint64_t ms);
@@ -84,7 +143,14 @@ int  rt_controller_enqueue_after(rt_controller *ctl, const char *key, uint64_t m
 void rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
                         uint64_t requeue_after_ms);
 
-/* fn(data) runs once the loop has ended, to free what setup allocated. */
+/*
+ * fn(data) runs once the loop has ended, after every controller and informer is gone, to
+ * free what setup allocated. Several may be registered: they run in reverse order of
+ * registration. CORE_ENOMEM when it could not be recorded.
+ */
+int rt_on_cleanup(rt *r, void (*fn)(void *data), void *data);
+
+/* The same, for callers that cannot fail (an allocation failure is logged). */
 void rt_set_cleanup(rt *r, void (*fn)(void *data), void *data);
 
 const char      *rt_controller_name(const rt_controller *ctl);

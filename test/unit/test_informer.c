@@ -1,4 +1,5 @@
 #include "core/core.h"
+#include "informer/informer-int.h"
 #include "informer/informer.h"
 #include "test.h"
 
@@ -236,4 +237,333 @@ TEST(informer_list_each_stops_on_callback_error_and_nesting_limit)
     a.stop_at = 0;
     ASSERT_EQ(walk(deep, n, &a, &meta), CORE_EPROTO);
     cJSON_Delete(a.items);
+}
+
+
+/* --- the list/watch state machine against a scripted peer (informer-int.h) ----------- */
+
+/* Stands in for the API server: holds the one request in flight and answers as told. */
+typedef struct {
+    int          pending;
+    kube_done_cb cb;
+    kube_data_cb on_data;
+    void        *data;
+    char         path[512];
+    int          requests;
+    int          overlapping;  /* a request sent while another was in flight */
+    int          cancels;
+} scripted_peer;
+
+static scripted_peer peer;
+
+
+static int
+peer_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data, kube_call **call)
+{
+    (void)c;
+    if (peer.pending)
+        peer.overlapping++;
+    peer.pending = 1;
+    peer.cb = cb;
+    peer.on_data = req->on_data;
+    peer.data = data;
+    snprintf(peer.path, sizeof peer.path, "%s", req->path);
+    peer.requests++;
+    *call = (kube_call *)&peer;
+    return CORE_OK;
+}
+
+
+static void
+peer_cancel(kube_call *call)
+{
+    ASSERT(call == (kube_call *)&peer);
+    peer.pending = 0;
+    peer.cancels++;
+}
+
+
+/* Answers the request in flight: status and body, or a transport error (err, message). */
+static void
+peer_answer(int err, long status, const char *body, const char *message)
+{
+    kube_response res = {.err = err, .status = status, .body = body ? body : "",
+                         .body_len = body ? strlen(body) : 0, .message = message ? message : ""};
+
+    ASSERT(peer.pending);
+    peer.pending = 0;
+    peer.cb(&res, peer.data);
+}
+
+
+static int
+peer_is_watch(void)
+{
+    return peer.pending && strstr(peer.path, "watch=1") != NULL;
+}
+
+
+static int
+peer_is_list(void)
+{
+    return peer.pending && strstr(peer.path, "limit=") != NULL && !strstr(peer.path, "watch=1");
+}
+
+
+typedef struct {
+    int  synced, adds, updates, deletes, errors;
+    char op[8], message[256];
+    long status;
+    int  err, recovered, not_installed;
+} heard;
+
+
+static void
+heard_change(informer *inf, informer_change what, const char *key, const cJSON *obj, void *data)
+{
+    heard *h = data;
+
+    (void)inf;
+    (void)key;
+    (void)obj;
+    if (what == INFORMER_ADD)
+        h->adds++;
+    else if (what == INFORMER_UPDATE)
+        h->updates++;
+    else
+        h->deletes++;
+}
+
+
+static void
+heard_synced(informer *inf, void *data)
+{
+    (void)inf;
+    ((heard *)data)->synced++;
+}
+
+
+static void
+heard_error(informer *inf, const informer_error *e, void *data)
+{
+    heard *h = data;
+
+    (void)inf;
+    h->errors++;
+    snprintf(h->op, sizeof h->op, "%s", e->op);
+    snprintf(h->message, sizeof h->message, "%s", e->message);
+    h->status = e->status;
+    h->err = e->err;
+    h->recovered = e->recovered;
+    h->not_installed = e->not_installed;
+}
+
+
+static const char status_404[] =
+    "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"the server "
+    "could not find the requested resource\",\"reason\":\"NotFound\",\"code\":404}";
+
+static const char two_widgets[] =
+    "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
+    "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"}},"
+    "{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"6\"}}]}";
+
+static const char empty_list[] = "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[]}";
+
+static const kres widgets = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1};
+
+
+static informer *
+scripted_informer(uv_loop_t *loop, heard *h, const char *field_selector)
+{
+    informer_opts o = {.res = &widgets, .namespace = "ns", .label_selector = "demo=1",
+                       .field_selector = field_selector, .on_change = heard_change,
+                       .on_synced = heard_synced, .on_error = heard_error, .data = h};
+    informer     *inf = NULL;
+
+    memset(&peer, 0, sizeof peer);
+    ASSERT_EQ(uv_loop_init(loop), 0);
+    ASSERT_EQ(informer_new(loop, NULL, &o, &inf), CORE_OK);
+    informer__set_transport(inf, peer_request, peer_cancel);
+    ASSERT_EQ(informer_start(inf), CORE_OK);
+    ASSERT(peer_is_list());
+    return inf;
+}
+
+
+static void
+scripted_close(uv_loop_t *loop, informer *inf)
+{
+    informer_stop(inf, NULL, NULL);
+    ASSERT(!peer.pending);
+    ASSERT_EQ(uv_run(loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(loop), 0);
+    ASSERT_EQ(peer.overlapping, 0);
+}
+
+
+TEST(informer_field_selector_goes_on_list_and_watch)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, "metadata.name=orders-password");
+
+    ASSERT_CONTAINS(peer.path, "&labelSelector=demo%3D1");
+    ASSERT_CONTAINS(peer.path, "&fieldSelector=metadata.name%3Dorders-password");
+    peer_answer(CORE_OK, 200, empty_list, NULL);
+    ASSERT(peer_is_watch());
+    ASSERT_CONTAINS(peer.path, "&fieldSelector=metadata.name%3Dorders-password");
+    ASSERT_CONTAINS(peer.path, "&resourceVersion=9");
+    ASSERT_EQ(h.synced, 1);
+    ASSERT_EQ(h.errors, 0);
+    scripted_close(&loop, inf);
+    ASSERT_EQ(peer.cancels, 1);
+}
+
+
+TEST(informer_absent_backoff_is_1s_doubling_to_5s)
+{
+    ASSERT_EQ(informer__absent_backoff_ms(1), 1000);
+    ASSERT_EQ(informer__absent_backoff_ms(2), 2000);
+    ASSERT_EQ(informer__absent_backoff_ms(3), 4000);
+    ASSERT_EQ(informer__absent_backoff_ms(4), 5000);
+    ASSERT_EQ(informer__absent_backoff_ms(4000000000u), 5000);
+}
+
+
+/* Answers the list in flight 404 and checks the one retry the informer then waits for. */
+static void
+answer_not_served(informer *inf, uint64_t due_min, uint64_t due_max)
+{
+    uint64_t due;
+
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 404, status_404, NULL);
+    ASSERT(!peer.pending);
+    due = informer__retry_due_ms(inf);
+    ASSERT(due > due_min && due <= due_max);
+    informer__retry_now(inf);
+}
+
+
+TEST(informer_not_installed_counts_synced_and_notices_the_crd)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+
+    ASSERT_EQ(informer_installed(inf), 1);
+    ASSERT_EQ(informer_synced(inf), 0);
+    answer_not_served(inf, 0, 1000);
+    ASSERT_EQ(informer_synced(inf), 1);
+    ASSERT_EQ(informer_installed(inf), 0);
+    ASSERT_EQ(h.synced, 1);
+    ASSERT_EQ(h.errors, 1);
+    ASSERT_STR(h.op, "list");
+    ASSERT_EQ(h.status, 404);
+    ASSERT_EQ(h.not_installed, 1);
+    ASSERT_STR(h.message, "the server could not find the requested resource");
+    answer_not_served(inf, 1000, 2000);
+    answer_not_served(inf, 2000, 4000);
+    answer_not_served(inf, 4000, 5000);
+    answer_not_served(inf, 4000, 5000);
+    ASSERT_EQ(h.errors, 1); /* the same failure on every retry is told once */
+    ASSERT_EQ(peer.requests, 6);
+    ASSERT_EQ(informer_get_stats(inf)->relists, 0);
+
+    /* The CRD is installed: the list fills the store and on_synced runs again. */
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT_EQ(informer_installed(inf), 1);
+    ASSERT_EQ(h.synced, 2);
+    ASSERT_EQ(h.adds, 2);
+    ASSERT_EQ(store_len(informer_store(inf)), 2);
+    ASSERT_EQ(h.errors, 2);
+    ASSERT_EQ(h.recovered, 1);
+    ASSERT_EQ(h.not_installed, 1);
+    ASSERT(peer_is_watch());
+    scripted_close(&loop, inf);
+}
+
+
+TEST(informer_crd_deleted_while_watching_empties_the_cache)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT_EQ(h.adds, 2);
+    ASSERT(peer_is_watch());
+    peer_answer(CORE_OK, 404, status_404, NULL);
+    ASSERT(peer_is_list()); /* at once: a relist finds out what the 404 means */
+    peer_answer(CORE_OK, 404, status_404, NULL);
+    ASSERT_EQ(h.deletes, 2);
+    ASSERT_EQ(store_len(informer_store(inf)), 0);
+    ASSERT_EQ(informer_installed(inf), 0);
+    ASSERT_EQ(informer_synced(inf), 1);
+    ASSERT_EQ(h.synced, 1);
+    ASSERT_EQ(h.errors, 1);
+    ASSERT_EQ(h.not_installed, 1);
+    ASSERT_EQ(informer_get_stats(inf)->list_errors, 1);
+
+    /* Back again: listed without a stale resourceVersion, and synced once more. */
+    informer__retry_now(inf);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT_EQ(h.adds, 4);
+    ASSERT_EQ(h.synced, 2);
+    scripted_close(&loop, inf);
+}
+
+
+TEST(informer_errors_told_once_per_change_then_recovery)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+
+    peer_answer(CORE_OK, 500, "{\"kind\":\"Status\",\"message\":\"etcd is down\",\"code\":500}", NULL);
+    ASSERT_EQ(h.errors, 1);
+    ASSERT_STR(h.message, "etcd is down");
+    ASSERT_EQ(h.status, 500);
+    ASSERT_EQ(h.not_installed, 0);
+    ASSERT_EQ(informer_synced(inf), 0);
+    informer__retry_now(inf);
+    peer_answer(CORE_OK, 500, "{\"kind\":\"Status\",\"message\":\"etcd is down\",\"code\":500}", NULL);
+    ASSERT_EQ(h.errors, 1);
+    informer__retry_now(inf);
+    peer_answer(CORE_OK, 500, "{\"kind\":\"Status\",\"message\":\"etcd is slow\",\"code\":500}", NULL);
+    ASSERT_EQ(h.errors, 2);
+    ASSERT_STR(h.message, "etcd is slow");
+    informer__retry_now(inf);
+    peer_answer(CORE_ECONN, 0, NULL, "connection refused");
+    ASSERT_EQ(h.errors, 3);
+    ASSERT_EQ(h.err, CORE_ECONN);
+    ASSERT_STR(h.message, "connection refused");
+    informer__retry_now(inf);
+    peer_answer(CORE_OK, 502, "<html>bad gateway</html>", NULL);
+    ASSERT_EQ(h.errors, 4);
+    ASSERT_STR(h.message, "unexpected HTTP status 502");
+    informer__retry_now(inf);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, empty_list, NULL);
+    ASSERT_EQ(h.errors, 5);
+    ASSERT_EQ(h.recovered, 1);
+    ASSERT_EQ(h.not_installed, 0);
+    ASSERT_EQ(h.synced, 1);
+    ASSERT_EQ(informer_get_stats(inf)->list_errors, 5);
+
+    /* A watch that fails is told; the watch is retried (no relist) and recovers. */
+    ASSERT(peer_is_watch());
+    peer_answer(CORE_ECONN, 0, NULL, "connection reset");
+    ASSERT_EQ(h.errors, 6);
+    ASSERT_STR(h.op, "watch");
+    informer__retry_now(inf);
+    ASSERT(peer_is_watch());
+    peer_answer(CORE_OK, 200, "", NULL);
+    ASSERT_EQ(h.errors, 7);
+    ASSERT_EQ(h.recovered, 1);
+    ASSERT(peer_is_watch());
+    scripted_close(&loop, inf);
 }

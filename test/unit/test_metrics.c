@@ -338,6 +338,8 @@ TEST(metrics_std_families_render_with_standard_names)
     ASSERT_EQ(metrics_gauge_with(m.queue_depth, (const char *const[]){"dbinstance"}, &g),
               CORE_OK);
     metrics_gauge_set(g, 5);
+    ASSERT_EQ(metrics_std_informer_errors(&m, "widgets.demo.dbaas.dev", "list", 2), CORE_OK);
+    ASSERT_EQ(metrics_std_informer_errors(&m, "widgets.demo.dbaas.dev", "list", 1), CORE_OK);
     core_buf_init(&out, 1 << 20);
     ASSERT_EQ(metrics_render(r, &out), CORE_OK);
     ASSERT_CONTAINS(out.data, "dbaas_api_requests_total{verb=\"GET\",code=\"200\"} 2\n");
@@ -354,6 +356,8 @@ TEST(metrics_std_families_render_with_standard_names)
                               "{controller=\"dbinstance\",le=\"+Inf\"} 2\n");
     ASSERT_CONTAINS(out.data, "dbaas_watch_relists_total{resource=\"pods\"} 1\n");
     ASSERT_CONTAINS(out.data, "dbaas_workqueue_depth{name=\"dbinstance\"} 5\n");
+    ASSERT_CONTAINS(out.data, "dbaas_informer_errors_total"
+                              "{resource=\"widgets.demo.dbaas.dev\",op=\"list\"} 3\n");
     ASSERT_CONTAINS(out.data, "# TYPE process_start_time_seconds gauge\n");
     ASSERT(strstr(out.data, "dbaas_watch_restarts_total") == NULL);  /* no series yet */
     core_buf_free(&out);
