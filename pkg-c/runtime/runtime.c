@@ -747,14 +747,6 @@ rt_on_cleanup(rt *r, void (*fn)(void *data), void *data)
 }
 
 
-void
-rt_set_cleanup(rt *r, void (*fn)(void *data), void *data)
-{
-    if (rt_on_cleanup(r, fn, data))
-        log_error("out of memory registering a cleanup", NULL);
-}
-
-
 /* Runs the cleanups, newest first, and forgets them. */
 static void
 run_cleanups(rt *r)

@@ -150,9 +150,6 @@ void rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
  */
 int rt_on_cleanup(rt *r, void (*fn)(void *data), void *data);
 
-/* The same, for callers that cannot fail (an allocation failure is logged). */
-void rt_set_cleanup(rt *r, void (*fn)(void *data), void *data);
-
 const char      *rt_controller_name(const rt_controller *ctl);
 rt              *rt_controller_runtime(rt_controller *ctl);
 kube_client     *rt_client(rt *r);

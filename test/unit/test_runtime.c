@@ -395,7 +395,7 @@ TEST(runtime_cleanups_all_run_newest_first)
 
     ASSERT_EQ(rt_on_cleanup(r, note_a, NULL), CORE_OK);
     ASSERT_EQ(rt_on_cleanup(r, note_b, NULL), CORE_OK);
-    rt_set_cleanup(r, note, order);
+    ASSERT_EQ(rt_on_cleanup(r, note, order), CORE_OK);
     close_all(&loop, r);
     ASSERT_STR(order, "0");
     ASSERT_STR(order_seen, "ba");
