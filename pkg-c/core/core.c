@@ -262,3 +262,25 @@ core_now_rfc3339(char *buf, size_t len)
     gmtime_r(&now, &tm);
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+
+int
+core_pct_encode(core_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int               rc = CORE_OK;
+
+    for (; *s && !rc; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            rc = core_buf_add(b, s, 1);
+        } else {
+            char enc[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+            rc = core_buf_add(b, enc, 3);
+        }
+    }
+    return rc;
+}

@@ -69,6 +69,14 @@ int core_b64_decode(const char *in, size_t n, unsigned char **out, size_t *outle
  */
 int core_read_file(const char *path, size_t max, char **out, size_t *outlen);
 
+/*
+ * Appends s percent-encoded (RFC 3986 section 2.1): the unreserved characters (ALPHA,
+ * DIGIT, "-", ".", "_", "~") as they are, every other byte as %XX with upper-case hex.
+ * Right for a URI's userinfo and path segments and for query values. Buffer rules as
+ * core_buf_add (CORE_ETOOBIG, CORE_ENOMEM free it).
+ */
+int core_pct_encode(core_buf *b, const char *s);
+
 /* The current UTC time as RFC 3339 seconds ("2026-11-23T09:45:00Z"), as metav1.Time wants. */
 void core_now_rfc3339(char *buf, size_t len);
 

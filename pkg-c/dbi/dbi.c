@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "core/core.h"
+#include "ctrl/ctrl_build.h"
 #include "kjson/kjson.h"
 
 #define DBI_DEFAULT_USER     "app"
@@ -572,15 +573,7 @@ dbi_child_name(const dbi_spec *s, const char *suffix, char *buf, size_t len)
 cJSON *
 dbi_labels(const dbi_spec *s)
 {
-    cJSON *l = cJSON_CreateObject();
-
-    if (!l || !cJSON_AddStringToObject(l, "app.kubernetes.io/name", s->engine->name) ||
-        !cJSON_AddStringToObject(l, "app.kubernetes.io/instance", s->name) ||
-        !cJSON_AddStringToObject(l, "app.kubernetes.io/managed-by", DBI_MANAGED_BY)) {
-        cJSON_Delete(l);
-        return NULL;
-    }
-    return l;
+    return ctrl_labels(s->engine->name, s->name);
 }
 
 
@@ -617,34 +610,4 @@ out:
     if (rc)
         OPENSSL_cleanse(buf, len);
     return rc;
-}
-
-
-int
-dbi_uri_escape(const char *s, char *buf, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t            o = 0;
-
-    if (!s || !buf || len == 0)
-        return CORE_EINVAL;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        int keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                   c == '-' || c == '.' || c == '_' || c == '~';
-
-        if (o + (keep ? 1 : 3) >= len) {
-            buf[0] = '\0';
-            return CORE_ETOOBIG;
-        }
-        if (keep) {
-            buf[o++] = (char)c;
-        } else {
-            buf[o++] = '%';
-            buf[o++] = hex[c >> 4];
-            buf[o++] = hex[c & 15];
-        }
-    }
-    buf[o] = '\0';
-    return CORE_OK;
 }

@@ -105,10 +105,6 @@ cJSON *dbi_labels(const dbi_spec *s);
  */
 int dbi_password(char *buf, size_t len, size_t n);
 
-/* s percent-encoded for a URI: RFC 3986 unreserved characters kept, every other byte %XX.
- * CORE_ETOOBIG (buf then "") when it does not fit; 3 * strlen(s) + 1 always does. */
-int dbi_uri_escape(const char *s, char *buf, size_t len);
-
 /*
  * Every builder below returns a complete object for server-side apply (apiVersion, kind,
  * metadata.name and namespace, the standard labels, a controller ownerReference to owner,

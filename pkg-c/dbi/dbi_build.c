@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "kjson/kjson.h"
+#include "ctrl/ctrl_build.h"
 #include "kops/kops.h"
 
 #define DBI_UID            999  /* postgres, mysql and mariadb run as 999 in the official images */
@@ -28,100 +29,6 @@
 #define DBI_NAME_MAX       320  /* a child name or a host; DBI_MAX_NAME keeps them far below */
 #define DBI_TEXT_MAX       (1024 * 1024)
 
-/* Accumulates allocation failures so that building reads straight; checked once at the end. */
-typedef struct {
-    int failed;
-} bld;
-
-
-/* Adds item to parent (an object when key is set, else an array), or records the failure. */
-static cJSON *
-put(bld *b, cJSON *parent, const char *key, cJSON *item)
-{
-    int ok;
-
-    if (!item || !parent) {
-        cJSON_Delete(item);
-        b->failed = 1;
-        return NULL;
-    }
-    ok = key ? cJSON_AddItemToObject(parent, key, item) : cJSON_AddItemToArray(parent, item);
-    if (!ok) {
-        cJSON_Delete(item);
-        b->failed = 1;
-        return NULL;
-    }
-    return item;
-}
-
-
-static cJSON *
-obj(bld *b, cJSON *parent, const char *key)
-{
-    return put(b, parent, key, cJSON_CreateObject());
-}
-
-
-static cJSON *
-arr(bld *b, cJSON *parent, const char *key)
-{
-    return put(b, parent, key, cJSON_CreateArray());
-}
-
-
-static void
-str(bld *b, cJSON *parent, const char *key, const char *v)
-{
-    put(b, parent, key, v ? cJSON_CreateString(v) : NULL);
-}
-
-
-static void
-num(bld *b, cJSON *parent, const char *key, int v)
-{
-    put(b, parent, key, cJSON_CreateNumber(v));
-}
-
-
-static void
-yes_no(bld *b, cJSON *parent, const char *key, int v)
-{
-    put(b, parent, key, cJSON_CreateBool(v));
-}
-
-
-/* The string array of a NULL-terminated list. */
-static void
-strs(bld *b, cJSON *parent, const char *key, const char *const *v)
-{
-    cJSON *a = arr(b, parent, key);
-
-    for (; a && *v; v++)
-        str(b, a, NULL, *v);
-}
-
-
-/* A copy of src under key, or nothing when src is NULL. */
-static void
-copy(bld *b, cJSON *parent, const char *key, const cJSON *src)
-{
-    if (src)
-        put(b, parent, key, cJSON_Duplicate(src, 1));
-}
-
-
-/* The object, or NULL when anything failed on the way. */
-static cJSON *
-done(bld *b, cJSON *o)
-{
-    if (b->failed) {
-        cJSON_Delete(o);
-        return NULL;
-    }
-    return o;
-}
-
-
 static int
 child_name(const dbi_spec *s, const char *suffix, char *buf)
 {
@@ -131,25 +38,17 @@ child_name(const dbi_spec *s, const char *suffix, char *buf)
 
 /* apiVersion, kind and metadata (name, namespace, labels, the controller ownerReference). */
 static cJSON *
-new_child(bld *b, const dbi_spec *s, const cJSON *owner, const char *api_version,
+new_child(ctrl_bld *b, const dbi_spec *s, const cJSON *owner, const char *api_version,
           const char *kind, const char *suffix)
 {
-    cJSON *o = cJSON_CreateObject(), *meta;
-    char   name[DBI_NAME_MAX];
+    char name[DBI_NAME_MAX];
 
-    if (!o || child_name(s, suffix, name)) {
+    if (child_name(s, suffix, name)) {
         b->failed = 1;
-        return o;
+        return NULL;
     }
-    str(b, o, "apiVersion", api_version);
-    str(b, o, "kind", kind);
-    meta = obj(b, o, "metadata");
-    str(b, meta, "name", name);
-    str(b, meta, "namespace", s->namespace);
-    put(b, meta, "labels", dbi_labels(s));
-    if (!b->failed && kops_set_controller(o, owner, DBI_API_VERSION, DBI_KIND) != CORE_OK)
-        b->failed = 1;
-    return o;
+    return ctrl_b_child(b, api_version, kind, name, owner, DBI_API_VERSION, DBI_KIND,
+                        s->engine->name);
 }
 
 
@@ -157,7 +56,7 @@ new_child(bld *b, const dbi_spec *s, const cJSON *owner, const char *api_version
 
 /* data[key] = base64(v). */
 static void
-b64(bld *b, cJSON *data, const char *key, const char *v)
+b64(ctrl_bld *b, cJSON *data, const char *key, const char *v)
 {
     size_t n = strlen(v);
     char  *out = malloc(4 * ((n + 2) / 3) + 1);
@@ -167,7 +66,7 @@ b64(bld *b, cJSON *data, const char *key, const char *v)
         return;
     }
     EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
-    str(b, data, key, out);
+    ctrl_b_str(b, data, key, out);
     OPENSSL_cleanse(out, strlen(out));
     free(out);
 }
@@ -177,14 +76,12 @@ b64(bld *b, cJSON *data, const char *key, const char *v)
 static char *
 escaped(const char *s)
 {
-    size_t len = strlen(s) * 3 + 1;
-    char  *buf = malloc(len);
+    core_buf b;
 
-    if (buf && dbi_uri_escape(s, buf, len) != CORE_OK) {
-        free(buf);
-        buf = NULL;
-    }
-    return buf;
+    core_buf_init(&b, DBI_TEXT_MAX);
+    if (core_pct_encode(&b, s) || core_buf_add(&b, "", 0))
+        return NULL;
+    return core_buf_take(&b);
 }
 
 
@@ -192,7 +89,7 @@ cJSON *
 dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
                  const char *superuser_password)
 {
-    bld      b = {0};
+    ctrl_bld      b = {0};
     cJSON   *o = NULL, *data;
     char    *user = NULL, *pass = NULL, *db = NULL;
     char     host[DBI_NAME_MAX], port[16];
@@ -212,8 +109,8 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
         core_buf_printf(&jdbc, "%s://%s:%s/%s", s->engine->jdbc, host, port, db))
         goto out;
     o = new_child(&b, s, owner, "v1", "Secret", "-credentials");
-    str(&b, o, "type", "Opaque");
-    data = obj(&b, o, "data");
+    ctrl_b_str(&b, o, "type", "Opaque");
+    data = ctrl_b_obj(&b, o, "data");
     if (data) {
         b64(&b, data, "username", s->username);
         b64(&b, data, "password", password);
@@ -224,7 +121,7 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
         b64(&b, data, "uri", uri.data);
         b64(&b, data, "jdbc-url", jdbc.data);
     }
-    o = done(&b, o);
+    o = ctrl_b_done(&b, o);
 out:
     if (pass)
         OPENSSL_cleanse(pass, strlen(pass));
@@ -343,40 +240,22 @@ render_config(const dbi_spec *s)
 }
 
 
-/* The first 16 hex digits of the SHA-256 of text. */
-static int
-checksum_of(const char *text, char *buf, size_t len)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int  mdlen = 0;
-    size_t        i;
-
-    if (len < 17)
-        return CORE_ETOOBIG;
-    if (EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen < 8)
-        return CORE_EINTERNAL;
-    for (i = 0; i < 8; i++)
-        snprintf(buf + 2 * i, 3, "%02x", md[i]);
-    return CORE_OK;
-}
-
-
 cJSON *
 dbi_build_configmap(const dbi_spec *s, const cJSON *owner, char *checksum, size_t len)
 {
-    bld    b = {0};
+    ctrl_bld    b = {0};
     cJSON *o = NULL, *data;
     char  *text = render_config(s);
 
     /* "" until it is known, so that a failure never leaves garbage for the StatefulSet. */
     if (checksum && len)
         checksum[0] = '\0';
-    if (!text || (checksum && checksum_of(text, checksum, len) != CORE_OK))
+    if (!text || (checksum && ctrl_checksum(text, strlen(text), checksum, len) != CORE_OK))
         goto out;
     o = new_child(&b, s, owner, "v1", "ConfigMap", "-config");
-    data = obj(&b, o, "data");
-    str(&b, data, s->engine->id == DBI_POSTGRESQL ? DBI_PG_CONF_KEY : DBI_MYSQL_CONF_KEY, text);
-    o = done(&b, o);
+    data = ctrl_b_obj(&b, o, "data");
+    ctrl_b_str(&b, data, s->engine->id == DBI_POSTGRESQL ? DBI_PG_CONF_KEY : DBI_MYSQL_CONF_KEY, text);
+    o = ctrl_b_done(&b, o);
 out:
     free(text);
     return o;
@@ -386,45 +265,45 @@ out:
 /* --- Services ------------------------------------------------------------------------ */
 
 static void
-service_ports(bld *b, cJSON *spec, const dbi_spec *s)
+service_ports(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
 {
-    cJSON *port = obj(b, arr(b, spec, "ports"), NULL);
+    cJSON *port = ctrl_b_obj(b, ctrl_b_arr(b, spec, "ports"), NULL);
 
-    str(b, port, "name", s->engine->scheme);
-    num(b, port, "port", s->engine->port);
-    str(b, port, "targetPort", s->engine->scheme);
-    str(b, port, "protocol", "TCP");
+    ctrl_b_str(b, port, "name", s->engine->scheme);
+    ctrl_b_int(b, port, "port", s->engine->port);
+    ctrl_b_str(b, port, "targetPort", s->engine->scheme);
+    ctrl_b_str(b, port, "protocol", "TCP");
 }
 
 
 cJSON *
 dbi_build_service(const dbi_spec *s, const cJSON *owner)
 {
-    bld    b = {0};
+    ctrl_bld    b = {0};
     cJSON *o = new_child(&b, s, owner, "v1", "Service", NULL);
-    cJSON *spec = obj(&b, o, "spec");
+    cJSON *spec = ctrl_b_obj(&b, o, "spec");
 
-    str(&b, spec, "type", s->service_type);
-    put(&b, spec, "selector", dbi_labels(s));
+    ctrl_b_str(&b, spec, "type", s->service_type);
+    ctrl_b_put(&b, spec, "selector", dbi_labels(s));
     service_ports(&b, spec, s);
-    return done(&b, o);
+    return ctrl_b_done(&b, o);
 }
 
 
 cJSON *
 dbi_build_headless_service(const dbi_spec *s, const cJSON *owner)
 {
-    bld    b = {0};
+    ctrl_bld    b = {0};
     cJSON *o = new_child(&b, s, owner, "v1", "Service", "-headless");
-    cJSON *spec = obj(&b, o, "spec");
+    cJSON *spec = ctrl_b_obj(&b, o, "spec");
 
-    str(&b, spec, "type", "ClusterIP");
-    str(&b, spec, "clusterIP", "None");
+    ctrl_b_str(&b, spec, "type", "ClusterIP");
+    ctrl_b_str(&b, spec, "clusterIP", "None");
     /* The StatefulSet's pod DNS name must resolve before the database is ready. */
-    yes_no(&b, spec, "publishNotReadyAddresses", 1);
-    put(&b, spec, "selector", dbi_labels(s));
+    ctrl_b_bool(&b, spec, "publishNotReadyAddresses", 1);
+    ctrl_b_put(&b, spec, "selector", dbi_labels(s));
     service_ports(&b, spec, s);
-    return done(&b, o);
+    return ctrl_b_done(&b, o);
 }
 
 
@@ -433,7 +312,7 @@ dbi_build_headless_service(const dbi_spec *s, const cJSON *owner)
 /* A quantity as the API server writes it back ("0.5" -> "500m", "1024Mi" -> "1Gi"), so that
  * what is applied compares equal to what is read. */
 static void
-put_quantity(bld *b, cJSON *parent, const char *key, const kjson_quantity *q)
+put_quantity(ctrl_bld *b, cJSON *parent, const char *key, const kjson_quantity *q)
 {
     char text[KJSON_QTY_STRLEN];
 
@@ -441,13 +320,13 @@ put_quantity(bld *b, cJSON *parent, const char *key, const kjson_quantity *q)
         b->failed = 1;
         return;
     }
-    str(b, parent, key, text);
+    ctrl_b_str(b, parent, key, text);
 }
 
 
 /* src[key], a string or a number, as put_quantity writes it. */
 static void
-quantity(bld *b, cJSON *parent, const char *key, const cJSON *src)
+quantity(ctrl_bld *b, cJSON *parent, const char *key, const cJSON *src)
 {
     kjson_quantity q;
 
@@ -460,14 +339,14 @@ quantity(bld *b, cJSON *parent, const char *key, const cJSON *src)
 
 
 static void
-resources(bld *b, cJSON *container, const cJSON *src)
+resources(ctrl_bld *b, cJSON *container, const cJSON *src)
 {
     const cJSON *it, *q;
     cJSON       *r;
 
     if (!src)
         return;
-    r = obj(b, container, "resources");
+    r = ctrl_b_obj(b, container, "resources");
     cJSON_ArrayForEach(it, src) {
         if (strcmp(it->string, "requests") == 0 || strcmp(it->string, "limits") == 0) {
             cJSON *m;
@@ -475,43 +354,43 @@ resources(bld *b, cJSON *container, const cJSON *src)
             /* The server drops an empty map: writing one would never compare equal. */
             if (cJSON_GetArraySize(it) == 0)
                 continue;
-            m = obj(b, r, it->string);
+            m = ctrl_b_obj(b, r, it->string);
             cJSON_ArrayForEach(q, it)
                 quantity(b, m, q->string, it);
         } else {
-            copy(b, r, it->string, it);
+            ctrl_b_copy(b, r, it->string, it);
         }
     }
 }
 
 
 static void
-env_secret(bld *b, cJSON *env, const char *name, const char *secret, const char *key)
+env_secret(ctrl_bld *b, cJSON *env, const char *name, const char *secret, const char *key)
 {
-    cJSON *e = obj(b, env, NULL), *ref;
+    cJSON *e = ctrl_b_obj(b, env, NULL), *ref;
 
-    str(b, e, "name", name);
-    ref = obj(b, obj(b, e, "valueFrom"), "secretKeyRef");
-    str(b, ref, "name", secret);
-    str(b, ref, "key", key);
+    ctrl_b_str(b, e, "name", name);
+    ref = ctrl_b_obj(b, ctrl_b_obj(b, e, "valueFrom"), "secretKeyRef");
+    ctrl_b_str(b, ref, "name", secret);
+    ctrl_b_str(b, ref, "key", key);
 }
 
 
 static void
-env_value(bld *b, cJSON *env, const char *name, const char *value)
+env_value(ctrl_bld *b, cJSON *env, const char *name, const char *value)
 {
-    cJSON *e = obj(b, env, NULL);
+    cJSON *e = ctrl_b_obj(b, env, NULL);
 
-    str(b, e, "name", name);
-    str(b, e, "value", value);
+    ctrl_b_str(b, e, "name", name);
+    ctrl_b_str(b, e, "value", value);
 }
 
 
 /* The official images' documented environment, every secret from the credentials Secret. */
 static void
-environment(bld *b, cJSON *container, const dbi_spec *s)
+environment(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 {
-    cJSON *env = arr(b, container, "env");
+    cJSON *env = ctrl_b_arr(b, container, "env");
     char   secret[DBI_NAME_MAX];
 
     if (child_name(s, "-credentials", secret)) {
@@ -547,14 +426,14 @@ environment(bld *b, cJSON *container, const dbi_spec *s)
 /* postgres, then "-c name=value" per parameter in name order: PostgreSQL has no conf.d that
  * the image reads, and -c overrides the postgresql.conf initdb wrote. */
 static void
-postgres_args(bld *b, cJSON *container, const dbi_spec *s)
+postgres_args(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 {
     const cJSON **params = NULL;
     size_t        n = 0, i;
-    cJSON        *args = arr(b, container, "args");
+    cJSON        *args = ctrl_b_arr(b, container, "args");
     core_buf      kv;
 
-    str(b, args, NULL, "postgres");
+    ctrl_b_str(b, args, NULL, "postgres");
     if (sorted_parameters(s, &params, &n)) {
         b->failed = 1;
         return;
@@ -565,8 +444,8 @@ postgres_args(bld *b, cJSON *container, const dbi_spec *s)
             b->failed = 1;
             break;
         }
-        str(b, args, NULL, "-c");
-        str(b, args, NULL, kv.data);
+        ctrl_b_str(b, args, NULL, "-c");
+        ctrl_b_str(b, args, NULL, kv.data);
         core_buf_free(&kv);
     }
     free(params);
@@ -575,20 +454,20 @@ postgres_args(bld *b, cJSON *container, const dbi_spec *s)
 
 /* An exec probe. Commands read passwords from the environment, never from the pod spec. */
 static void
-probe(bld *b, cJSON *container, const char *key, const char *const *command, int period,
+probe(ctrl_bld *b, cJSON *container, const char *key, const char *const *command, int period,
       int failures)
 {
-    cJSON *p = obj(b, container, key);
+    cJSON *p = ctrl_b_obj(b, container, key);
 
-    strs(b, obj(b, p, "exec"), "command", command);
-    num(b, p, "periodSeconds", period);
-    num(b, p, "timeoutSeconds", 5);
-    num(b, p, "failureThreshold", failures);
+    ctrl_b_strs(b, ctrl_b_obj(b, p, "exec"), "command", command);
+    ctrl_b_int(b, p, "periodSeconds", period);
+    ctrl_b_int(b, p, "timeoutSeconds", 5);
+    ctrl_b_int(b, p, "failureThreshold", failures);
 }
 
 
 static void
-probes(bld *b, cJSON *container, const dbi_spec *s)
+probes(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 {
     static const char *const pg[] = {
         "sh", "-c", "exec pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -h 127.0.0.1 -p 5432", NULL};
@@ -613,50 +492,50 @@ probes(bld *b, cJSON *container, const dbi_spec *s)
 
 
 static void
-container_security(bld *b, cJSON *container)
+container_security(ctrl_bld *b, cJSON *container)
 {
     static const char *const all[] = {"ALL", NULL};
-    cJSON                   *sc = obj(b, container, "securityContext");
+    cJSON                   *sc = ctrl_b_obj(b, container, "securityContext");
 
-    num(b, sc, "runAsUser", DBI_UID);
-    num(b, sc, "runAsGroup", DBI_UID);
-    yes_no(b, sc, "runAsNonRoot", 1);
-    yes_no(b, sc, "allowPrivilegeEscalation", 0);
-    strs(b, obj(b, sc, "capabilities"), "drop", all);
-    str(b, obj(b, sc, "seccompProfile"), "type", "RuntimeDefault");
+    ctrl_b_int(b, sc, "runAsUser", DBI_UID);
+    ctrl_b_int(b, sc, "runAsGroup", DBI_UID);
+    ctrl_b_bool(b, sc, "runAsNonRoot", 1);
+    ctrl_b_bool(b, sc, "allowPrivilegeEscalation", 0);
+    ctrl_b_strs(b, ctrl_b_obj(b, sc, "capabilities"), "drop", all);
+    ctrl_b_str(b, ctrl_b_obj(b, sc, "seccompProfile"), "type", "RuntimeDefault");
 }
 
 
 static void
-container(bld *b, cJSON *containers, const dbi_spec *s)
+container(ctrl_bld *b, cJSON *containers, const dbi_spec *s)
 {
-    cJSON *c = obj(b, containers, NULL), *port, *mounts, *m;
+    cJSON *c = ctrl_b_obj(b, containers, NULL), *port, *mounts, *m;
     char   image[1024];
 
     if (dbi_image(s, image, sizeof image)) {
         b->failed = 1;
         return;
     }
-    str(b, c, "name", s->engine->name);
-    str(b, c, "image", image);
+    ctrl_b_str(b, c, "name", s->engine->name);
+    ctrl_b_str(b, c, "image", image);
     if (s->engine->id == DBI_POSTGRESQL)
         postgres_args(b, c, s);
     environment(b, c, s);
-    port = obj(b, arr(b, c, "ports"), NULL);
-    str(b, port, "name", s->engine->scheme);
-    num(b, port, "containerPort", s->engine->port);
-    str(b, port, "protocol", "TCP");
-    mounts = arr(b, c, "volumeMounts");
-    m = obj(b, mounts, NULL);
-    str(b, m, "name", "data");
-    str(b, m, "mountPath", s->engine->data_dir);
+    port = ctrl_b_obj(b, ctrl_b_arr(b, c, "ports"), NULL);
+    ctrl_b_str(b, port, "name", s->engine->scheme);
+    ctrl_b_int(b, port, "containerPort", s->engine->port);
+    ctrl_b_str(b, port, "protocol", "TCP");
+    mounts = ctrl_b_arr(b, c, "volumeMounts");
+    m = ctrl_b_obj(b, mounts, NULL);
+    ctrl_b_str(b, m, "name", "data");
+    ctrl_b_str(b, m, "mountPath", s->engine->data_dir);
     if (s->engine->id != DBI_POSTGRESQL) {
         /* One file into conf.d, leaving the image's own files there in place. */
-        m = obj(b, mounts, NULL);
-        str(b, m, "name", "config");
-        str(b, m, "mountPath", DBI_MYSQL_CONF);
-        str(b, m, "subPath", DBI_MYSQL_CONF_KEY);
-        yes_no(b, m, "readOnly", 1);
+        m = ctrl_b_obj(b, mounts, NULL);
+        ctrl_b_str(b, m, "name", "config");
+        ctrl_b_str(b, m, "mountPath", DBI_MYSQL_CONF);
+        ctrl_b_str(b, m, "subPath", DBI_MYSQL_CONF_KEY);
+        ctrl_b_bool(b, m, "readOnly", 1);
     }
     probes(b, c, s);
     if (s->engine->id == DBI_POSTGRESQL) {
@@ -664,7 +543,7 @@ container(bld *b, cJSON *containers, const dbi_spec *s)
         static const char *const stop[] = {
             "sh", "-c", "pg_ctl stop -D \"$PGDATA\" -m fast -w -t 50 || true", NULL};
 
-        strs(b, obj(b, obj(b, obj(b, c, "lifecycle"), "preStop"), "exec"), "command", stop);
+        ctrl_b_strs(b, ctrl_b_obj(b, ctrl_b_obj(b, ctrl_b_obj(b, c, "lifecycle"), "preStop"), "exec"), "command", stop);
     }
     resources(b, c, s->resources);
     container_security(b, c);
@@ -672,56 +551,56 @@ container(bld *b, cJSON *containers, const dbi_spec *s)
 
 
 static void
-pod_spec(bld *b, cJSON *spec, const dbi_spec *s)
+pod_spec(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
 {
     cJSON *sc, *vol;
     char   config[DBI_NAME_MAX];
 
     /* A database needs no API access, and service links would put every Service of the
      * namespace into its environment (MYSQL_PORT …). */
-    yes_no(b, spec, "automountServiceAccountToken", 0);
-    yes_no(b, spec, "enableServiceLinks", 0);
-    num(b, spec, "terminationGracePeriodSeconds", 60);
-    sc = obj(b, spec, "securityContext");
-    num(b, sc, "fsGroup", DBI_UID);
-    str(b, sc, "fsGroupChangePolicy", "OnRootMismatch");
-    container(b, arr(b, spec, "containers"), s);
+    ctrl_b_bool(b, spec, "automountServiceAccountToken", 0);
+    ctrl_b_bool(b, spec, "enableServiceLinks", 0);
+    ctrl_b_int(b, spec, "terminationGracePeriodSeconds", 60);
+    sc = ctrl_b_obj(b, spec, "securityContext");
+    ctrl_b_int(b, sc, "fsGroup", DBI_UID);
+    ctrl_b_str(b, sc, "fsGroupChangePolicy", "OnRootMismatch");
+    container(b, ctrl_b_arr(b, spec, "containers"), s);
     if (s->engine->id == DBI_POSTGRESQL)
         return;
     if (child_name(s, "-config", config)) {
         b->failed = 1;
         return;
     }
-    vol = obj(b, arr(b, spec, "volumes"), NULL);
-    str(b, vol, "name", "config");
-    str(b, obj(b, vol, "configMap"), "name", config);
+    vol = ctrl_b_obj(b, ctrl_b_arr(b, spec, "volumes"), NULL);
+    ctrl_b_str(b, vol, "name", "config");
+    ctrl_b_str(b, ctrl_b_obj(b, vol, "configMap"), "name", config);
 }
 
 
 static void
-claim_template(bld *b, cJSON *spec, const dbi_spec *s)
+claim_template(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
 {
     static const char *const rwo[] = {"ReadWriteOnce", NULL};
-    cJSON                   *t = obj(b, arr(b, spec, "volumeClaimTemplates"), NULL);
-    cJSON                   *meta = obj(b, t, "metadata");
-    cJSON                   *cs = obj(b, t, "spec");
+    cJSON                   *t = ctrl_b_obj(b, ctrl_b_arr(b, spec, "volumeClaimTemplates"), NULL);
+    cJSON                   *meta = ctrl_b_obj(b, t, "metadata");
+    cJSON                   *cs = ctrl_b_obj(b, t, "spec");
     kjson_quantity           size;
 
-    str(b, meta, "name", "data");
-    put(b, meta, "labels", dbi_labels(s));
-    strs(b, cs, "accessModes", rwo);
+    ctrl_b_str(b, meta, "name", "data");
+    ctrl_b_put(b, meta, "labels", dbi_labels(s));
+    ctrl_b_strs(b, cs, "accessModes", rwo);
     if (s->storage_class)
-        str(b, cs, "storageClassName", s->storage_class);
+        ctrl_b_str(b, cs, "storageClassName", s->storage_class);
     if (kjson_quantity_parse(s->storage_size, &size) != CORE_OK)
         b->failed = 1;
     else
-        put_quantity(b, obj(b, obj(b, cs, "resources"), "requests"), "storage", &size);
+        put_quantity(b, ctrl_b_obj(b, ctrl_b_obj(b, cs, "resources"), "requests"), "storage", &size);
     if (s->restore_snapshot) {
-        cJSON *ds = obj(b, cs, "dataSource");
+        cJSON *ds = ctrl_b_obj(b, cs, "dataSource");
 
-        str(b, ds, "apiGroup", "snapshot.storage.k8s.io");
-        str(b, ds, "kind", "VolumeSnapshot");
-        str(b, ds, "name", s->restore_snapshot);
+        ctrl_b_str(b, ds, "apiGroup", "snapshot.storage.k8s.io");
+        ctrl_b_str(b, ds, "kind", "VolumeSnapshot");
+        ctrl_b_str(b, ds, "name", s->restore_snapshot);
     }
 }
 
@@ -729,26 +608,26 @@ claim_template(bld *b, cJSON *spec, const dbi_spec *s)
 cJSON *
 dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_checksum)
 {
-    bld    b = {0};
+    ctrl_bld    b = {0};
     cJSON *o = new_child(&b, s, owner, "apps/v1", "StatefulSet", NULL);
-    cJSON *spec = obj(&b, o, "spec"), *policy, *tmpl, *meta;
+    cJSON *spec = ctrl_b_obj(&b, o, "spec"), *policy, *tmpl, *meta;
     char   headless[DBI_NAME_MAX];
 
     if (child_name(s, "-headless", headless) || (config_checksum && !config_checksum[0]))
         b.failed = 1;
-    str(&b, spec, "serviceName", headless);
-    num(&b, spec, "replicas", 1);
-    put(&b, obj(&b, spec, "selector"), "matchLabels", dbi_labels(s));
+    ctrl_b_str(&b, spec, "serviceName", headless);
+    ctrl_b_int(&b, spec, "replicas", 1);
+    ctrl_b_put(&b, ctrl_b_obj(&b, spec, "selector"), "matchLabels", dbi_labels(s));
     /* The controller deletes claims itself, as deletionPolicy says. */
-    policy = obj(&b, spec, "persistentVolumeClaimRetentionPolicy");
-    str(&b, policy, "whenDeleted", "Retain");
-    str(&b, policy, "whenScaled", "Retain");
-    tmpl = obj(&b, spec, "template");
-    meta = obj(&b, tmpl, "metadata");
-    put(&b, meta, "labels", dbi_labels(s));
+    policy = ctrl_b_obj(&b, spec, "persistentVolumeClaimRetentionPolicy");
+    ctrl_b_str(&b, policy, "whenDeleted", "Retain");
+    ctrl_b_str(&b, policy, "whenScaled", "Retain");
+    tmpl = ctrl_b_obj(&b, spec, "template");
+    meta = ctrl_b_obj(&b, tmpl, "metadata");
+    ctrl_b_put(&b, meta, "labels", dbi_labels(s));
     if (config_checksum)
-        str(&b, obj(&b, meta, "annotations"), DBI_CONFIG_HASH, config_checksum);
-    pod_spec(&b, obj(&b, tmpl, "spec"), s);
+        ctrl_b_str(&b, ctrl_b_obj(&b, meta, "annotations"), DBI_CONFIG_HASH, config_checksum);
+    pod_spec(&b, ctrl_b_obj(&b, tmpl, "spec"), s);
     claim_template(&b, spec, s);
-    return done(&b, o);
+    return ctrl_b_done(&b, o);
 }

@@ -9,6 +9,8 @@
 #include "kres/kres.h"
 #include "runtime/runtime.h"
 
+#define DBI_CTL_NAME "dbinstance"
+
 extern const kres KRES_DBINSTANCES;
 
 /* namespace NULL: all namespaces. Call from the runtime's setup callback. */

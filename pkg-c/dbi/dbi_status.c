@@ -1,5 +1,6 @@
 #include "dbi_status.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,46 +8,28 @@
 #include "kjson/kjson.h"
 
 
-const cJSON *
-dbi_condition(const cJSON *status, const char *type)
-{
-    const cJSON *c;
-
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(status, "conditions")) {
-        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
-
-        if (t && strcmp(t, type) == 0)
-            return c;
-    }
-    return NULL;
-}
-
+static void
+set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
-add_condition(cJSON *list, const cJSON *old_status, const char *type, int status,
-              const char *reason, const char *message, double generation, const char *now)
+set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
 {
-    const cJSON *old = dbi_condition(old_status, type);
-    const char  *st = status ? "True" : "False";
-    const char  *old_st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old, "status"));
-    const char  *old_t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(old, "lastTransitionTime"));
-    cJSON       *c = cJSON_CreateObject();
+    va_list ap;
 
-    cJSON_AddStringToObject(c, "type", type);
-    cJSON_AddStringToObject(c, "status", st);
-    cJSON_AddStringToObject(c, "reason", reason);
-    cJSON_AddStringToObject(c, "message", message);
-    cJSON_AddStringToObject(c, "lastTransitionTime",
-                            old_st && old_t && strcmp(old_st, st) == 0 ? old_t : now);
-    cJSON_AddNumberToObject(c, "observedGeneration", generation);
-    cJSON_AddItemToArray(list, c);
+    c->cond[type].set = 1;
+    c->cond[type].status = status;
+    c->cond[type].reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(c->cond[type].message, sizeof c->cond[type].message, fmt, ap);
+    va_end(ap);
 }
 
 
 static int
 num(const cJSON *obj, const char *a, const char *b)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, a), b);
+    const cJSON *v = kjson_path(obj, a, b, NULL);
 
     return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
 }
@@ -64,105 +47,121 @@ sts_settled(const cJSON *sts)
 }
 
 
+/* Ready and Progressing from the StatefulSet and the claim. */
+static void
+eval_rollout(const dbi_status_in *in, ctrl_conds *c, const char *old_version, int ready_pods)
+{
+    const char    *capacity = kjson_path_str(in->pvc, "status", "capacity", "storage", NULL);
+    kjson_quantity want, have;
+    int            ready;
+
+    if (!in->sts || (ready_pods < 1 && !old_version)) {
+        set(c, CTRL_READY, 0, "Provisioning", "waiting for the %s pod to become ready",
+            in->spec->engine->name);
+        set(c, CTRL_PROGRESSING, 1, "Provisioning", "creating the database");
+        return;
+    }
+    if (!sts_settled(in->sts)) {
+        ready = ready_pods >= 1;
+        set(c, CTRL_READY, ready, ready ? "DatabaseReady" : "PodNotReady",
+            ready ? "the database accepts connections" : "the database pod is not ready");
+        set(c, CTRL_PROGRESSING, 1, "RollingUpdate", "rolling the pod to version %s",
+            in->spec->version);
+        return;
+    }
+    set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
+    set(c, CTRL_PROGRESSING, 0, "Reconciled", "the database matches its spec");
+    if (capacity && kjson_quantity_parse(in->spec->storage_size, &want) == CORE_OK &&
+        kjson_quantity_parse(capacity, &have) == CORE_OK && kjson_quantity_cmp(&have, &want) < 0)
+        set(c, CTRL_PROGRESSING, 1, "Resizing", "waiting for the volume to grow from %s to %s",
+            capacity, in->spec->storage_size);
+}
+
+
+static void
+eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version, int ready_pods)
+{
+    set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
+    if (in->deleting) {
+        c->deleting = 1;
+        set(c, CTRL_READY, 0, "Deleting", "the DBInstance is being deleted");
+        set(c, CTRL_PROGRESSING, 1, "Deleting", "removing what the deletion policy does not keep");
+        return;
+    }
+    if (c->refusal || !in->spec) {
+        /* ctrl lays the refusal over these; Ready keeps what the pod says when allowed. */
+        set(c, CTRL_READY, ready_pods >= 1, ready_pods >= 1 ? "DatabaseReady" : "PodNotReady",
+            ready_pods >= 1 ? "the database accepts connections" : "the database pod is not ready");
+        set(c, CTRL_PROGRESSING, 0, "Refused", "nothing is changed until the spec is fixed");
+        return;
+    }
+    eval_rollout(in, c, old_version, ready_pods);
+    if (strcmp(in->spec->deletion_policy, "Snapshot") == 0)
+        set(c, CTRL_DEGRADED, 1, "SnapshotPolicyUnsupported",
+            "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume and "
+            "credentials are retained as with Retain");
+}
+
+
+static void
+keep_old(cJSON *st, const cJSON *old, const char *key)
+{
+    const char *v = kjson_get_str(old, key);
+
+    if (v && !cJSON_GetObjectItemCaseSensitive(st, key))
+        cJSON_AddStringToObject(st, key, v);
+}
+
+
+cJSON *
+dbi_status_eval(const dbi_status_in *in, ctrl_conds *c)
+{
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(in->dbi, "status");
+    const char  *old_version = kjson_get_str(old, "currentVersion");
+    const char  *capacity = kjson_path_str(in->pvc, "status", "capacity", "storage", NULL);
+    int          ready_pods = in->sts ? num(in->sts, "status", "readyReplicas") : 0;
+    cJSON       *st = cJSON_CreateObject();
+    char         text[400];
+
+    if (!st)
+        return NULL;
+    if (in->reason && !c->refusal) {
+        c->refusal = in->reason;
+        snprintf(c->refusal_message, sizeof c->refusal_message, "%s", in->message ? in->message : "");
+    }
+    eval_conditions(in, c, old_version, ready_pods);
+    if (in->spec) {
+        snprintf(text, sizeof text, "%s.%s.svc.cluster.local:%d", in->spec->name,
+                 in->spec->namespace, in->spec->engine->port);
+        cJSON_AddStringToObject(st, "endpoint", text);
+        dbi_child_name(in->spec, "-credentials", text, sizeof text);
+        cJSON_AddStringToObject(st, "connectionSecret", text);
+    }
+    /* What was known stays while the spec is broken. */
+    keep_old(st, old, "endpoint");
+    keep_old(st, old, "connectionSecret");
+    cJSON_AddNumberToObject(st, "readyReplicas", ready_pods);
+    if (in->spec && !c->refusal && !in->deleting && in->sts && sts_settled(in->sts))
+        cJSON_AddStringToObject(st, "currentVersion", in->spec->version);
+    keep_old(st, old, "currentVersion");
+    if (capacity)
+        cJSON_AddStringToObject(st, "storageSize", capacity);
+    keep_old(st, old, "storageSize");
+    return st;
+}
+
+
 cJSON *
 dbi_status_build(const dbi_status_in *in)
 {
-    const cJSON *old = cJSON_GetObjectItemCaseSensitive(in->dbi, "status");
+    ctrl_conds   c;
     const cJSON *gen = kjson_path(in->dbi, "metadata", "generation", NULL);
-    double       generation = cJSON_IsNumber(gen) ? gen->valuedouble : 0;
-    const char  *old_version = kjson_get_str(old, "currentVersion");
-    const char  *capacity = kjson_path_str(in->pvc, "status", "capacity", "storage", NULL);
-    cJSON       *st = cJSON_CreateObject(), *conds;
-    const char  *phase, *ready_reason, *prog_reason, *deg_reason;
-    char         ready_msg[600], prog_msg[600], deg_msg[600], endpoint[400];
-    int          ready = 0, progressing = 0, degraded = 0, ready_pods;
+    cJSON       *fields;
 
-    ready_pods = in->sts ? num(in->sts, "status", "readyReplicas") : 0;
-    snprintf(deg_msg, sizeof deg_msg, "no problem found");
-    deg_reason = "Healthy";
-    if (in->deleting) {
-        phase = "Deleting";
-        ready_reason = prog_reason = "Deleting";
-        snprintf(ready_msg, sizeof ready_msg, "the DBInstance is being deleted");
-        snprintf(prog_msg, sizeof prog_msg, "removing what the deletion policy does not keep");
-        progressing = 1;
-    } else if (in->reason) {
-        phase = "Failed";
-        ready_reason = prog_reason = deg_reason = in->reason;
-        snprintf(ready_msg, sizeof ready_msg, "%s", in->message);
-        snprintf(prog_msg, sizeof prog_msg, "nothing is changed until the spec is fixed");
-        snprintf(deg_msg, sizeof deg_msg, "%s", in->message);
-        degraded = 1;
-    } else if (!in->sts || (ready_pods < 1 && !old_version)) {
-        phase = "Provisioning";
-        ready_reason = prog_reason = "Provisioning";
-        snprintf(ready_msg, sizeof ready_msg, "waiting for the %s pod to become ready",
-                 in->spec->engine->name);
-        snprintf(prog_msg, sizeof prog_msg, "creating the database");
-        progressing = 1;
-    } else if (!sts_settled(in->sts)) {
-        phase = "Updating";
-        ready = ready_pods >= 1;
-        ready_reason = ready ? "DatabaseReady" : "PodNotReady";
-        prog_reason = "RollingUpdate";
-        snprintf(ready_msg, sizeof ready_msg, ready ? "the database accepts connections"
-                                                    : "the database pod is not ready");
-        snprintf(prog_msg, sizeof prog_msg, "rolling the pod to version %s", in->spec->version);
-        progressing = 1;
-    } else {
-        kjson_quantity want, have;
-
-        ready = 1;
-        phase = "Ready";
-        ready_reason = "DatabaseReady";
-        snprintf(ready_msg, sizeof ready_msg, "the database accepts connections");
-        prog_reason = "Reconciled";
-        snprintf(prog_msg, sizeof prog_msg, "the database matches its spec");
-        if (capacity && kjson_quantity_parse(in->spec->storage_size, &want) == CORE_OK &&
-            kjson_quantity_parse(capacity, &have) == CORE_OK && kjson_quantity_cmp(&have, &want) < 0) {
-            phase = "Updating";
-            prog_reason = "Resizing";
-            snprintf(prog_msg, sizeof prog_msg, "waiting for the volume to grow from %s to %s",
-                     capacity, in->spec->storage_size);
-            progressing = 1;
-        }
-        if (strcmp(in->spec->deletion_policy, "Snapshot") == 0) {
-            degraded = 1;
-            deg_reason = "SnapshotPolicyUnsupported";
-            snprintf(deg_msg, sizeof deg_msg,
-                     "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume "
-                     "and credentials are retained as with Retain");
-        }
-    }
-    cJSON_AddStringToObject(st, "phase", phase);
-    conds = cJSON_AddArrayToObject(st, "conditions");
-    add_condition(conds, old, "Ready", ready, ready_reason, ready_msg, generation, in->now);
-    add_condition(conds, old, "Progressing", progressing, prog_reason, prog_msg, generation, in->now);
-    add_condition(conds, old, "Degraded", degraded, deg_reason, deg_msg, generation, in->now);
-    cJSON_AddNumberToObject(st, "observedGeneration", generation);
-    if (in->spec) {
-        char secret[300];
-
-        snprintf(endpoint, sizeof endpoint, "%s.%s.svc.cluster.local:%d", in->spec->name,
-                 in->spec->namespace, in->spec->engine->port);
-        cJSON_AddStringToObject(st, "endpoint", endpoint);
-        dbi_child_name(in->spec, "-credentials", secret, sizeof secret);
-        cJSON_AddStringToObject(st, "connectionSecret", secret);
-    } else {
-        /* Keep what was known while the spec is broken. */
-        if (kjson_get_str(old, "endpoint"))
-            cJSON_AddStringToObject(st, "endpoint", kjson_get_str(old, "endpoint"));
-        if (kjson_get_str(old, "connectionSecret"))
-            cJSON_AddStringToObject(st, "connectionSecret", kjson_get_str(old, "connectionSecret"));
-    }
-    cJSON_AddNumberToObject(st, "readyReplicas", ready_pods);
-    if (in->spec && !in->reason && !in->deleting && in->sts && sts_settled(in->sts))
-        cJSON_AddStringToObject(st, "currentVersion", in->spec->version);
-    else if (old_version)
-        cJSON_AddStringToObject(st, "currentVersion", old_version);
-    if (capacity)
-        cJSON_AddStringToObject(st, "storageSize", capacity);
-    else if (kjson_get_str(old, "storageSize"))
-        cJSON_AddStringToObject(st, "storageSize", kjson_get_str(old, "storageSize"));
-    return st;
+    memset(&c, 0, sizeof c);
+    if (!(fields = dbi_status_eval(in, &c)))
+        return NULL;
+    return ctrl_status_build(cJSON_GetObjectItemCaseSensitive(in->dbi, "status"),
+                             cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0, &c, fields,
+                             in->now);
 }

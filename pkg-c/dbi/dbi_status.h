@@ -1,12 +1,14 @@
 /*
- * The DBInstance status, computed without I/O from the object, its cached children and
- * what the controller found wrong. Part of the dbi module.
+ * The DBInstance status, computed without I/O from the object, its children and what the
+ * controller found wrong. Part of the dbi module; the conditions' shape and the status
+ * every kind shares come from ctrl_status.
  */
 #ifndef DBAAS_DBI_STATUS_H
 #define DBAAS_DBI_STATUS_H
 
 #include <cjson/cJSON.h>
 
+#include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 
 typedef struct {
@@ -14,16 +16,21 @@ typedef struct {
     const dbi_spec *spec;      /* parsed spec, or NULL when invalid */
     const char     *reason;    /* a refusal: "InvalidSpec", "UnsupportedUpgrade"; or NULL */
     const char     *message;   /* its message */
-    const cJSON    *sts;       /* cached StatefulSet, or NULL */
+    const cJSON    *sts;       /* the StatefulSet as written or cached, or NULL */
     const cJSON    *pvc;       /* cached data claim, or NULL */
     int             deleting;
     const char     *now;       /* RFC 3339, for conditions that change */
 } dbi_status_in;
 
-/* The status to have. Conditions keep their lastTransitionTime while their status holds. */
-cJSON *dbi_status_build(const dbi_status_in *in);
+/*
+ * Evaluates Ready, Progressing and Degraded into conds (a refusal in conds->refusal, or
+ * in->reason, keeps what was known) and returns the DBInstance's own status members
+ * (endpoint, connectionSecret, readyReplicas, currentVersion, storageSize): a new object,
+ * NULL out of memory. in->now is not used.
+ */
+cJSON *dbi_status_eval(const dbi_status_in *in, ctrl_conds *conds);
 
-/* The Ready condition of a status (or NULL). */
-const cJSON *dbi_condition(const cJSON *status, const char *type);
+/* The whole status to have (dbi_status_eval, then ctrl_status_build), for tests and tools. */
+cJSON *dbi_status_build(const dbi_status_in *in);
 
 #endif

@@ -136,7 +136,7 @@ static void
 write_next(tracked *t)
 {
     events_recorder *r = t->rec;
-    kops_target      target = {r->client, &KRES_EVENTS, t->ns, t->name, NULL, 1};
+    kops_target      target = {r->client, &KRES_EVENTS, t->ns, t->name, NULL, 1, 0};
     char             now[32];
     cJSON           *patch = NULL;
     int              rc;

@@ -147,8 +147,10 @@ int
 kops_apply(const kops_target *t, const cJSON *obj, kops_cb cb, void *data)
 {
     /* JSON is YAML, so the apply body needs no YAML encoder. */
-    return t->name ? kops_send(t, "PATCH", "fieldManager=" KOPS_FIELD_MANAGER "&force=true",
-                          "application/apply-patch+yaml", obj, cb, data)
+    const char *query = t->no_force ? "fieldManager=" KOPS_FIELD_MANAGER
+                                    : "fieldManager=" KOPS_FIELD_MANAGER "&force=true";
+
+    return t->name ? kops_send(t, "PATCH", query, "application/apply-patch+yaml", obj, cb, data)
                    : CORE_EINVAL;
 }
 

@@ -2,7 +2,7 @@
  * kops: object operations on the Kubernetes API, on top of the kube client.
  *
  * get, create, update (PUT), delete, JSON merge patch, server-side apply (fieldManager
- * dbaas-operator, force), each optionally on a subresource ("status"). Every call ends in one
+ * dbaas-operator, force unless the target says no_force), each optionally on a subresource ("status"). Every call ends in one
  * kops_cb with a verdict:
  *   CORE_OK         2xx; obj is the server's answer (the object, or a Status)
  *   CORE_ENOENT     404
@@ -40,6 +40,8 @@ typedef struct {
     const char  *sub;      /* subresource, e.g. "status", or NULL */
     int          no_obj;   /* the callback ignores obj on success: a 2xx answer is not
                               parsed (obj NULL); errors still carry their message */
+    int          no_force; /* kops_apply without force: a field another manager owns with
+                              another value gives a 409 instead of being taken over */
 } kops_target;
 
 int kops_get(const kops_target *t, kops_cb cb, void *data);

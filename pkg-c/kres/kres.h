@@ -39,7 +39,7 @@ int kres_api_version(const kres *r, char *buf, size_t len);
  */
 int kres_path(core_buf *b, const kres *r, const char *ns, const char *name, const char *sub);
 
-/* Appends s percent-encoded for a URL query value (RFC 3986 unreserved left as is). */
+/* Appends s percent-encoded for a URL query value: core_pct_encode, under the name paths use. */
 int kres_escape(core_buf *b, const char *s);
 
 #endif

@@ -115,7 +115,7 @@ leader_new(uv_loop_t *loop, kube_client *client, const leader_opts *opts, leader
 static kops_target
 lease_target(leader *l, int named)
 {
-    kops_target t = {l->client, &KRES_LEASES, l->namespace, named ? l->name : NULL, NULL, 0};
+    kops_target t = {l->client, &KRES_LEASES, l->namespace, named ? l->name : NULL, NULL, 0, 0};
 
     return t;
 }

@@ -213,7 +213,7 @@ render_and_send(bench *b, const cJSON *dbi)
     l->b = b;
     for (i = 0; i < BENCH_CHILDREN && !rc; i++) {
         const char *name = kjson_path_str(kids[i], "metadata", "name", NULL);
-        kops_target t = {b->client, res[i], spec.namespace, name, NULL, 1};
+        kops_target t = {b->client, res[i], spec.namespace, name, NULL, 1, 0};
 
         if (!name) {
             rc = CORE_ENOMEM;
@@ -340,7 +340,7 @@ send_creates(bench *b)
     char name[64];
 
     while (!b->failed && b->next < b->n && b->inflight < b->window) {
-        kops_target t = {b->client, &KRES_DBINSTANCES, b->ns, NULL, NULL, 0};
+        kops_target t = {b->client, &KRES_DBINSTANCES, b->ns, NULL, NULL, 0, 0};
         cJSON      *body;
         int         rc;
 

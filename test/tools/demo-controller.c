@@ -1,13 +1,17 @@
 /*
- * demo-controller: a small controller on the real runtime, for the integration tests of
+ * demo-controller: a small controller on the ctrl toolkit, for the integration tests of
  * everything a controller stands on (informers, queue, writes, finalizers, Events, metrics,
- * shutdown).
+ * shutdown), and the proof that a second kind needs only its builders and steps.
  *
  * For every ConfigMap labelled demo=1 it keeps a Secret "<name>-copy" holding the same data,
- * owned by the ConfigMap (server-side apply), holds a finalizer on the ConfigMap while it
- * exists and records an Event "Copied" each time it writes the Secret. Nothing is written
- * when the Secret already matches. Flags are the operator's (see --help of dbaas-operator);
- * the first argument may be --namespace NS to watch one namespace.
+ * owned by the ConfigMap, holds a finalizer on the ConfigMap while it exists and records an
+ * Event "Copied" each time it writes the Secret. Nothing is written when the Secret already
+ * matches. With --widgets it also keeps a Widget "<name>-widget" (widgets.demo.dbaas.dev,
+ * a CRD the tests install) with the same data, and while that CRD is not installed records
+ * a Warning Event "WidgetCRDMissing" and copies the Secret all the same.
+ *
+ * usage: demo-controller [--namespace NS] [--kubeconfig F] [--metrics-addr A]
+ *                        [--shutdown-grace S] [--widgets]
  */
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -16,172 +20,134 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "core/core.h"
-#include "kops/kops.h"
+#include "ctrl/ctrl.h"
+#include "ctrl/ctrl_build.h"
+#include "kjson/kjson.h"
 #include "log/log.h"
 #include "runtime/runtime.h"
 
-#define FINALIZER "dbaas.dev/demo"
+#define DEMO_FINALIZER "dbaas.dev/demo"
+#define DEMO_APP       "demo"
+#define DEMO_NAME_MAX  320
+
+static const kres KRES_WIDGETS = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1};
 
 typedef struct {
     const char *namespace;
-    informer   *maps, *secrets;
+    int         widgets;
+    informer   *secrets, *widget_cache;
 } demo;
 
-typedef struct {
-    rt_controller *ctl;
-    char           key[512];
-} pending;
 
-
-static void
-finish(const kops_result *res, void *data)
+/* The ConfigMap's data (strings only) as a new object, values base64 when encode is set. */
+static cJSON *
+data_of(ctrl_bld *b, const cJSON *cm, int encode)
 {
-    pending *p = data;
+    const cJSON *item;
+    cJSON       *out = cJSON_CreateObject();
+    char         buf[4096];
 
-    if (res->err && res->err != CORE_ECANCELED)
-        log_obj(LOG_WARN, "demo", p->key, "write failed", "error", res->message, NULL);
-    rt_controller_done(p->ctl, p->key, res->err == CORE_OK || res->err == CORE_ENOENT ? WQ_OK : WQ_ERROR, 0);
-    free(p);
-}
+    if (!out)
+        b->failed = 1;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(cm, "data")) {
+        const char *v = cJSON_GetStringValue(item);
 
-
-static pending *
-pending_new(rt_controller *ctl, const char *key)
-{
-    pending *p = calloc(1, sizeof *p);
-
-    if (p) {
-        p->ctl = ctl;
-        snprintf(p->key, sizeof p->key, "%s", key);
+        if (!v)
+            continue;
+        if (encode && strlen(v) <= 3 * (sizeof buf / 4) - 3) {
+            EVP_EncodeBlock((unsigned char *)buf, (const unsigned char *)v, (int)strlen(v));
+            v = buf;
+        } else if (encode) {
+            b->failed = 1;
+            continue;
+        }
+        ctrl_b_str(b, out, item->string, v);
     }
-    return p;
+    return out;
 }
 
 
-/* The Secret we want: the ConfigMap's data, base64 in data, owned by the ConfigMap. */
 static cJSON *
 desired_secret(const cJSON *cm, const char *name)
 {
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(cm, "metadata");
-    const cJSON *data = cJSON_GetObjectItemCaseSensitive(cm, "data"), *item;
-    cJSON       *s = cJSON_CreateObject(), *m, *sd;
+    ctrl_bld b = {0};
+    cJSON   *s = ctrl_b_child(&b, "v1", "Secret", name, cm, "v1", "ConfigMap", DEMO_APP);
 
-    cJSON_AddStringToObject(s, "apiVersion", "v1");
-    cJSON_AddStringToObject(s, "kind", "Secret");
-    m = cJSON_AddObjectToObject(s, "metadata");
-    cJSON_AddStringToObject(m, "name", name);
-    cJSON_AddStringToObject(m, "namespace",
-                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace")));
-    kops_set_controller(s, cm, "v1", "ConfigMap");
-    sd = cJSON_AddObjectToObject(s, "stringData");
-    cJSON_ArrayForEach(item, data) {
-        if (cJSON_IsString(item))
-            cJSON_AddStringToObject(sd, item->string, item->valuestring);
-    }
-    return s;
+    ctrl_b_str(&b, s, "type", "Opaque");
+    ctrl_b_put(&b, s, "data", data_of(&b, cm, 1));
+    return ctrl_b_done(&b, s);
 }
 
 
-/* Whether the cached Secret already has the ConfigMap's data (base64 in data). */
-static int
-secret_matches(const store_obj *cached, const cJSON *cm)
+static cJSON *
+desired_widget(const cJSON *cm, const char *name)
 {
-    cJSON       *sec = store_parse(cached);
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(cm, "data"), *item;
-    const cJSON *have = cJSON_GetObjectItemCaseSensitive(sec, "data");
-    int          same = sec != NULL && cJSON_GetArraySize(have) == cJSON_GetArraySize(want);
+    ctrl_bld b = {0};
+    cJSON   *w = ctrl_b_child(&b, "demo.dbaas.dev/v1", "Widget", name, cm, "v1", "ConfigMap", DEMO_APP);
 
-    cJSON_ArrayForEach(item, want) {
-        const char    *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(have, item->string));
-        unsigned char *raw = NULL;
-        size_t         n = 0;
-
-        if (!same || !b64 || !cJSON_IsString(item) || core_b64_decode(b64, strlen(b64), &raw, &n) ||
-            n != strlen(item->valuestring) || memcmp(raw, item->valuestring, n) != 0)
-            same = 0;
-        free(raw);
-    }
-    cJSON_Delete(sec);
-    return same;
+    ctrl_b_put(&b, ctrl_b_obj(&b, w, "spec"), "data", data_of(&b, cm, 0));
+    return ctrl_b_done(&b, w);
 }
 
 
 static void
-reconcile(rt_controller *ctl, const char *key, void *data)
+on_secret(ctrl_run *run, const cJSON *secret, int written)
 {
-    demo           *d = data;
-    rt             *r = rt_controller_runtime(ctl);
-    const store_obj *o = store_get(informer_store(d->maps), key);
-    cJSON          *cm = store_parse(o), *body = NULL;
-    const cJSON    *meta = cJSON_GetObjectItemCaseSensitive(cm, "metadata");
-    const char     *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "name"));
-    const char     *ns = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace"));
-    char            copy[300], skey[600];
-    pending        *p = NULL;
-    kops_target     t = {rt_client(r), &KRES_CONFIGMAPS, ns, name, NULL, 0};
-    int             rc = CORE_OK;
-
-    if (!cm) {  /* gone: the garbage collector removes the Secret */
-        rt_controller_done(ctl, key, WQ_OK, 0);
-        return;
-    }
-    if (!(p = pending_new(ctl, key))) {
-        rc = CORE_ENOMEM;
-        goto out;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(meta, "deletionTimestamp")) {
-        if (!kops_has_finalizer(cm, FINALIZER))
-            goto done;
-        body = kops_finalizer_patch(cm, FINALIZER, 0);
-        rc = body ? kops_merge_patch(&t, body, finish, p) : CORE_ENOMEM;
-        goto sent;
-    }
-    if (!kops_has_finalizer(cm, FINALIZER)) {
-        body = kops_finalizer_patch(cm, FINALIZER, 1);
-        rc = body ? kops_merge_patch(&t, body, finish, p) : CORE_ENOMEM;
-        goto sent;
-    }
-    snprintf(copy, sizeof copy, "%s-copy", name);
-    snprintf(skey, sizeof skey, "%s/%s", ns, copy);
-    if (secret_matches(store_get(informer_store(d->secrets), skey), cm))
-        goto done;  /* converged: no write */
-    body = desired_secret(cm, copy);
-    t.res = &KRES_SECRETS;
-    t.name = copy;
-    rc = kops_apply(&t, body, finish, p);
-    if (rc == CORE_OK)
-        events_record(rt_events(r), cm, "Normal", "Copied", "the data was copied to the Secret");
-sent:
-    if (rc == CORE_OK)
-        p = NULL;
-    goto out;
-done:
-    rt_controller_done(ctl, key, WQ_OK, 0);
-    free(p);
-    p = NULL;
-out:
-    if (p || rc) {
-        free(p);
-        rt_controller_done(ctl, key, WQ_ERROR, 0);
-    }
-    cJSON_Delete(body);
-    cJSON_Delete(cm);
+    if (secret && written)
+        ctrl_event(run, "Normal", "Copied", "the data was copied to the Secret");
 }
+
+
+static void
+status_step(ctrl_run *run)
+{
+    /* ConfigMaps have no status: a refusal shows in the log and the Events only. */
+    ctrl_end(run, ctrl_refused(run) ? WQ_ERROR : WQ_OK);
+}
+
+
+static void
+demo_sync(ctrl_run *run)
+{
+    demo *d = ctrl_data(run);
+    char  name[DEMO_NAME_MAX];
+
+    snprintf(name, sizeof name, "%s-copy", ctrl_name(run));
+    ctrl_apply(run, &KRES_SECRETS, d->secrets, desired_secret(ctrl_obj(run), name), on_secret);
+    if (d->widgets && !informer_installed(d->widget_cache)) {
+        ctrl_event(run, "Warning", "WidgetCRDMissing",
+                   "the Widget CRD (widgets.demo.dbaas.dev) is not installed; the Widget is made "
+                   "once it is");
+    } else if (d->widgets) {
+        snprintf(name, sizeof name, "%s-widget", ctrl_name(run));
+        ctrl_apply(run, &KRES_WIDGETS, d->widget_cache, desired_widget(ctrl_obj(run), name), NULL);
+    }
+    ctrl_then(run, status_step);
+}
+
+
+static const ctrl_kind demo_kind = {
+    .name = "demo",
+    .res = &KRES_CONFIGMAPS,
+    .finalizer = DEMO_FINALIZER,
+    .sync = demo_sync,
+};
 
 
 static int
 setup(rt *r, void *data)
 {
-    demo          *d = data;
-    rt_controller *ctl;
-    informer_opts  maps = {.res = &KRES_CONFIGMAPS, .namespace = d->namespace, .label_selector = "demo=1"};
-    informer_opts  secrets = {.res = &KRES_SECRETS, .namespace = d->namespace};
-    int            rc;
+    demo *d = data;
+    ctrl *c;
+    int   rc;
 
-    if ((rc = rt_controller_add(r, "demo", reconcile, d, &ctl)) ||
-        (rc = rt_controller_watch(ctl, &maps, NULL, &d->maps)) ||
-        (rc = rt_controller_watch(ctl, &secrets, "ConfigMap", &d->secrets)))
+    if ((rc = ctrl_new(r, &demo_kind, d->namespace, d, &c)) ||
+        (rc = ctrl_watch_children(c, &KRES_SECRETS, &d->secrets)))
+        return rc;
+    if (d->widgets && (rc = ctrl_watch_children(c, &KRES_WIDGETS, &d->widget_cache)))
         return rc;
     return CORE_OK;
 }
@@ -198,17 +164,22 @@ main(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg);
     memset(&d, 0, sizeof d);
     signal(SIGPIPE, SIG_IGN);
-    for (i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--namespace") == 0)
-            d.namespace = argv[i + 1];
-        else if (strcmp(argv[i], "--kubeconfig") == 0)
-            cfg.kubeconfig = argv[i + 1];
-        else if (strcmp(argv[i], "--metrics-addr") == 0)
-            cfg.metrics_addr = argv[i + 1];
-        else if (strcmp(argv[i], "--shutdown-grace") == 0)
-            cfg.shutdown_grace_ms = strtoull(argv[i + 1], NULL, 10) * 1000;
+    for (i = 1; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(argv[i], "--widgets") == 0)
+            d.widgets = 1;
+        else if (strcmp(argv[i], "--namespace") == 0 && v)
+            d.namespace = argv[++i];
+        else if (strcmp(argv[i], "--kubeconfig") == 0 && v)
+            cfg.kubeconfig = argv[++i];
+        else if (strcmp(argv[i], "--metrics-addr") == 0 && v)
+            cfg.metrics_addr = argv[++i];
+        else if (strcmp(argv[i], "--shutdown-grace") == 0 && v)
+            cfg.shutdown_grace_ms = strtoull(argv[++i], NULL, 10) * 1000;
         else {
-            fprintf(stderr, "usage: demo-controller [--namespace NS] [--kubeconfig F] [--metrics-addr A]\n");
+            fprintf(stderr, "usage: demo-controller [--namespace NS] [--kubeconfig F] "
+                            "[--metrics-addr A] [--shutdown-grace S] [--widgets]\n");
             return 2;
         }
     }

@@ -423,11 +423,13 @@ TEST(dbi_password_length_alphabet_and_uniqueness)
     ASSERT(strpbrk(DBI_PASSWORD_ALPHABET, "'\"\\$` &;") == NULL);
     /* Over many passwords, characters that need percent-encoding do show up. */
     for (run = 0; run < 20 && !needs_encoding; run++) {
-        char esc[200];
+        core_buf esc;
 
+        core_buf_init(&esc, 200);
         ASSERT_EQ(dbi_password(a, sizeof a, 32), CORE_OK);
-        ASSERT_EQ(dbi_uri_escape(a, esc, sizeof esc), CORE_OK);
-        needs_encoding = strchr(esc, '%') != NULL;
+        ASSERT_EQ(core_pct_encode(&esc, a), CORE_OK);
+        needs_encoding = strchr(esc.data, '%') != NULL;
+        core_buf_free(&esc);
     }
     ASSERT(needs_encoding);
 }
@@ -465,21 +467,26 @@ TEST(dbi_password_has_no_modulo_bias)
 }
 
 
-TEST(dbi_uri_escape_encodes_all_but_unreserved)
+TEST(core_pct_encode_encodes_all_but_unreserved)
 {
-    char buf[128], tiny[4];
+    core_buf b, tiny;
 
-    ASSERT_EQ(dbi_uri_escape(HARD_PASSWORD, buf, sizeof buf), CORE_OK);
-    ASSERT_STR(buf, HARD_ESCAPED);
-    ASSERT_EQ(dbi_uri_escape("aZ09-._~", buf, sizeof buf), CORE_OK);
-    ASSERT_STR(buf, "aZ09-._~");
-    ASSERT_EQ(dbi_uri_escape("+ =!*^/\xc3\xa9", buf, sizeof buf), CORE_OK);
-    ASSERT_STR(buf, "%2B%20%3D%21%2A%5E%2F%C3%A9");
-    ASSERT_EQ(dbi_uri_escape("", buf, sizeof buf), CORE_OK);
-    ASSERT_STR(buf, "");
-    ASSERT_EQ(dbi_uri_escape("ab@", tiny, sizeof tiny), CORE_ETOOBIG);
-    ASSERT_STR(tiny, "");
-    ASSERT_EQ(dbi_uri_escape("abc", tiny, sizeof tiny), CORE_OK);
+    core_buf_init(&b, 128);
+    ASSERT_EQ(core_pct_encode(&b, HARD_PASSWORD), CORE_OK);
+    ASSERT_STR(b.data, HARD_ESCAPED);
+    core_buf_reset(&b);
+    ASSERT_EQ(core_pct_encode(&b, "aZ09-._~"), CORE_OK);
+    ASSERT_STR(b.data, "aZ09-._~");
+    core_buf_reset(&b);
+    ASSERT_EQ(core_pct_encode(&b, "+ =!*^/\xc3\xa9"), CORE_OK);
+    ASSERT_STR(b.data, "%2B%20%3D%21%2A%5E%2F%C3%A9");
+    core_buf_free(&b);
+    core_buf_init(&tiny, 3);
+    ASSERT_EQ(core_pct_encode(&tiny, "ab@"), CORE_ETOOBIG);
+    ASSERT(tiny.data == NULL);
+    core_buf_init(&tiny, 3);
+    ASSERT_EQ(core_pct_encode(&tiny, "abc"), CORE_OK);
+    core_buf_free(&tiny);
 }
 
 

@@ -36,7 +36,7 @@ sts(int ready, const char *cur, const char *upd)
 static const char *
 cond(const cJSON *st, const char *type, const char *field)
 {
-    return kjson_get_str(dbi_condition(st, type), field);
+    return kjson_get_str(ctrl_condition_find(st, type), field);
 }
 
 
@@ -84,7 +84,7 @@ TEST(dbi_status_provisioning_then_ready)
     ASSERT_STR(kjson_get_str(st, "currentVersion"), "16");
     ASSERT_STR(kjson_get_str(st, "storageSize"), "2Gi");
     ASSERT_EQ(cJSON_GetObjectItem(st, "observedGeneration")->valuedouble, 3);
-    ASSERT_EQ(cJSON_GetObjectItem(dbi_condition(st, "Ready"), "observedGeneration")->valuedouble, 3);
+    ASSERT_EQ(cJSON_GetObjectItem(ctrl_condition_find(st, "Ready"), "observedGeneration")->valuedouble, 3);
     cJSON_Delete(st);
     cJSON_Delete(obj);
     cJSON_Delete(s);

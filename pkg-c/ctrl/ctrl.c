@@ -1,0 +1,761 @@
+/*
+ * ctrl: one reconcile of one object, in steps that each may wait for the API server.
+ * See ctrl.h for the contract; ctrl_status.c and ctrl_build.c hold the pure parts.
+ */
+#include "ctrl.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "ctrl/ctrl_build.h"
+#include "ctrl/ctrl_status.h"
+#include "events/events.h"
+#include "kjson/kjson.h"
+#include "kops/kops.h"
+#include "log/log.h"
+
+#define CTRL_KEY_MAX      512
+#define CTRL_CONFLICT_MS  500   /* a 409: the next run reads fresh state */
+
+struct ctrl {
+    rt              *r;
+    const ctrl_kind *kind;
+    rt_controller   *ctl;
+    informer        *primary;
+    char            *namespace;
+    char             api_version[128];
+    void            *data;
+};
+
+struct ctrl_run {
+    ctrl        *c;
+    char         key[CTRL_KEY_MAX];
+    cJSON       *obj;
+    const char  *ns, *name, *uid;
+    int64_t      generation;
+    void        *state;
+    int          pending;         /* writes in flight, plus one while a batch is filled */
+    int          conflict;        /* a write answered 409 */
+    int          failed;          /* a write failed in transport or with 5xx */
+    int          child_conflict;
+    uint64_t     requeue_ms;
+    void       (*next)(ctrl_run *run);
+    ctrl_conds   conds;
+};
+
+/* One write of the children step. */
+typedef struct {
+    ctrl_run      *run;
+    const kres    *res;
+    cJSON         *desired;       /* apply: what to write once the live object is known */
+    ctrl_answer_fn on_answer;
+    char           name[256];
+} ctrl_write;
+
+
+static void batch_answered(ctrl_run *run);
+
+
+/* --- the controller -------------------------------------------------------------------- */
+
+static void
+run_free(ctrl_run *run)
+{
+    if (run->c->kind->state_free && run->state)
+        run->c->kind->state_free(run);
+    free(run->state);
+    cJSON_Delete(run->obj);
+    free(run);
+}
+
+
+void
+ctrl_end(ctrl_run *run, wq_result result)
+{
+    uint64_t after = 0;
+
+    if (result == WQ_OK && run->requeue_ms) {
+        result = WQ_REQUEUE_AFTER;
+        after = run->requeue_ms;
+    } else if (result == WQ_REQUEUE_AFTER) {
+        after = run->requeue_ms ? run->requeue_ms : CTRL_CONFLICT_MS;
+    }
+    rt_controller_done(run->c->ctl, run->key, result, after);
+    run_free(run);
+}
+
+
+static void
+on_finalizer_added(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    /* The update comes back through the informer and runs the rest. */
+    ctrl_end(run, res->err == CORE_OK ? WQ_OK
+                  : res->err == CORE_ECONFLICT ? WQ_REQUEUE_AFTER
+                                               : WQ_ERROR);
+}
+
+
+static kops_target
+primary_target(ctrl_run *run, const char *sub)
+{
+    kops_target t = {rt_client(run->c->r), run->c->kind->res, run->ns, run->name, sub, 1, 0};
+
+    return t;
+}
+
+
+static void
+finalizer_patch(ctrl_run *run, int add, kops_cb cb)
+{
+    cJSON      *patch = kops_finalizer_patch(run->obj, run->c->kind->finalizer, add);
+    kops_target t = primary_target(run, NULL);
+
+    if (!patch || kops_merge_patch(&t, patch, cb, run))
+        ctrl_end(run, WQ_ERROR);
+    cJSON_Delete(patch);
+}
+
+
+static void
+on_reconcile(rt_controller *ctl, const char *key, void *data)
+{
+    ctrl            *c = data;
+    const ctrl_kind *k = c->kind;
+    ctrl_run        *run = calloc(1, sizeof *run);
+    const cJSON     *gen;
+
+    if (!run || (k->state_size && !(run->state = calloc(1, k->state_size)))) {
+        free(run);
+        rt_controller_done(ctl, key, WQ_ERROR, 0);
+        return;
+    }
+    run->c = c;
+    snprintf(run->key, sizeof run->key, "%s", key);
+    run->obj = store_parse(store_get(informer_store(c->primary), key));
+    if (!run->obj) {
+        ctrl_end(run, WQ_OK);  /* gone; the garbage collector takes the children */
+        return;
+    }
+    run->ns = kjson_path_str(run->obj, "metadata", "namespace", NULL);
+    run->name = kjson_path_str(run->obj, "metadata", "name", NULL);
+    run->uid = kjson_path_str(run->obj, "metadata", "uid", NULL);
+    gen = kjson_path(run->obj, "metadata", "generation", NULL);
+    run->generation = cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0;
+    if (kjson_path(run->obj, "metadata", "deletionTimestamp", NULL)) {
+        if (!k->finalizer || !kops_has_finalizer(run->obj, k->finalizer))
+            ctrl_end(run, WQ_OK);
+        else if (k->finalize)
+            k->finalize(run);
+        else
+            ctrl_finalized(run);
+        return;
+    }
+    if (k->finalizer && !kops_has_finalizer(run->obj, k->finalizer)) {
+        finalizer_patch(run, 1, on_finalizer_added);
+        return;
+    }
+    k->sync(run);
+}
+
+
+static void
+ctrl_free_cb(void *data)
+{
+    ctrl *c = data;
+
+    free(c->namespace);
+    free(c);
+}
+
+
+int
+ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl **out)
+{
+    ctrl         *c = calloc(1, sizeof *c);
+    informer_opts o;
+    int           rc = CORE_ENOMEM;
+
+    *out = NULL;
+    if (!c || (namespace && !(c->namespace = strdup(namespace))))
+        goto fail;
+    c->r = r;
+    c->kind = kind;
+    c->data = data;
+    if ((rc = kres_api_version(kind->res, c->api_version, sizeof c->api_version)))
+        goto fail;
+    if ((rc = rt_controller_add(r, kind->name, on_reconcile, c, &c->ctl)))
+        goto fail;
+    memset(&o, 0, sizeof o);
+    o.res = kind->res;
+    o.namespace = c->namespace;
+    if ((rc = rt_controller_watch(c->ctl, &o, NULL, &c->primary)))
+        goto fail;
+    if ((rc = rt_on_cleanup(r, ctrl_free_cb, c)))
+        goto fail;
+    *out = c;
+    return CORE_OK;
+fail:
+    if (c)
+        free(c->namespace);
+    free(c);
+    return rc;
+}
+
+
+int
+ctrl_watch_children(ctrl *c, const kres *res, informer **out)
+{
+    informer_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.res = res;
+    o.namespace = c->namespace;
+    o.label_selector = CTRL_LABEL_MANAGED "=" CTRL_MANAGED_BY;
+    return rt_controller_watch(c->ctl, &o, c->kind->res->kind, out);
+}
+
+
+int
+ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out)
+{
+    informer_opts o;
+
+    memset(&o, 0, sizeof o);
+    o.res = res;
+    o.namespace = c->namespace;
+    o.label_selector = CTRL_LABEL_MANAGED "=" CTRL_MANAGED_BY;
+    return rt_controller_watch_by_label(c->ctl, &o, label, out);
+}
+
+
+informer      *ctrl_primary(ctrl *c) { return c->primary; }
+rt_controller *ctrl_controller(ctrl *c) { return c->ctl; }
+const char    *ctrl_namespace(const ctrl *c) { return c->namespace; }
+const cJSON   *ctrl_obj(const ctrl_run *run) { return run->obj; }
+const char    *ctrl_key(const ctrl_run *run) { return run->key; }
+const char    *ctrl_ns(const ctrl_run *run) { return run->ns; }
+const char    *ctrl_name(const ctrl_run *run) { return run->name; }
+int64_t        ctrl_generation(const ctrl_run *run) { return run->generation; }
+void          *ctrl_state(ctrl_run *run) { return run->state; }
+void          *ctrl_data(ctrl_run *run) { return run->c->data; }
+rt            *ctrl_runtime(ctrl_run *run) { return run->c->r; }
+
+
+cJSON *
+ctrl_cached(const ctrl_run *run, informer *cache, const char *name)
+{
+    char key[CTRL_KEY_MAX];
+
+    if (!cache || !name || snprintf(key, sizeof key, "%s/%s", run->ns, name) >= (int)sizeof key)
+        return NULL;
+    return store_parse(store_get(informer_store(cache), key));
+}
+
+
+void
+ctrl_event(ctrl_run *run, const char *type, const char *reason, const char *message)
+{
+    events_record(rt_events(run->c->r), run->obj, type, reason, message);
+}
+
+
+/* --- conditions and refusals ---------------------------------------------------------- */
+
+void
+ctrl_cond(ctrl_run *run, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
+{
+    ctrl_condition *c;
+    va_list         ap;
+
+    if (type >= CTRL_NCOND)
+        return;
+    c = &run->conds.cond[type];
+    c->set = 1;
+    c->status = status;
+    c->reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(c->message, sizeof c->message, fmt, ap);
+    va_end(ap);
+}
+
+
+static void
+refuse_v(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, va_list ap)
+{
+    if (run->conds.refusal)
+        return;
+    run->conds.refusal = reason;
+    run->conds.keep_ready = keep_ready;
+    vsnprintf(run->conds.refusal_message, sizeof run->conds.refusal_message, fmt, ap);
+    log_obj(LOG_WARN, run->c->kind->name, run->key, "refused", "reason", reason, "message",
+            run->conds.refusal_message, NULL);
+}
+
+
+void
+ctrl_refuse(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    refuse_v(run, keep_ready, reason, fmt, ap);
+    va_end(ap);
+}
+
+
+static void
+refuse_f(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+refuse_f(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    refuse_v(run, keep_ready, reason, fmt, ap);
+    va_end(ap);
+}
+
+
+ctrl_conds *
+ctrl_run_conds(ctrl_run *run)
+{
+    return &run->conds;
+}
+
+
+const char *
+ctrl_refused(const ctrl_run *run)
+{
+    return run->conds.refusal;
+}
+
+
+void
+ctrl_requeue_after(ctrl_run *run, uint64_t ms)
+{
+    run->requeue_ms = ms;
+}
+
+
+/* --- ownership ------------------------------------------------------------------------- */
+
+static const cJSON *
+controller_ref(const cJSON *obj)
+{
+    const cJSON *ref;
+
+    cJSON_ArrayForEach(ref, kjson_path(obj, "metadata", "ownerReferences", NULL)) {
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")))
+            return ref;
+    }
+    return NULL;
+}
+
+
+int
+ctrl_may_write(ctrl_run *run, const cJSON *live)
+{
+    const cJSON *ref;
+    const char  *kind = kjson_get_str(live, "kind"), *name, *uid;
+
+    if (!live)
+        return 1;
+    name = kjson_path_str(live, "metadata", "name", NULL);
+    ref = controller_ref(live);
+    uid = kjson_get_str(ref, "uid");
+    if (ref && uid && run->uid && strcmp(uid, run->uid) == 0)
+        return 1;
+    if (!ref && run->c->kind->may_adopt && run->c->kind->may_adopt(run, live))
+        return 1;
+    run->child_conflict = 1;
+    if (ref)
+        refuse_f(run, 0, "ChildConflict",
+                 "%s %s already exists and is controlled by %s %s; it is not changed. Delete "
+                 "it or give this %s another name",
+                 kind ? kind : "object", name ? name : "?", kjson_get_str(ref, "kind") ?: "?",
+                 kjson_get_str(ref, "name") ?: "?", run->c->kind->res->kind);
+    else
+        refuse_f(run, 0, "ChildConflict",
+                 "%s %s already exists and was not created by this %s; it is not changed. "
+                 "Delete it or give this %s another name",
+                 kind ? kind : "object", name ? name : "?", run->c->kind->res->kind,
+                 run->c->kind->res->kind);
+    return 0;
+}
+
+
+/* --- the children step ----------------------------------------------------------------- */
+
+static ctrl_write *
+write_new(ctrl_run *run, const kres *res, const char *name, cJSON *desired, ctrl_answer_fn fn)
+{
+    ctrl_write *w = calloc(1, sizeof *w);
+
+    if (!w) {
+        cJSON_Delete(desired);
+        run->failed = 1;
+        return NULL;
+    }
+    w->run = run;
+    w->res = res;
+    w->desired = desired;
+    w->on_answer = fn;
+    snprintf(w->name, sizeof w->name, "%s", name ? name : "");
+    run->pending++;
+    return w;
+}
+
+
+/* A write has answered (or could not be sent): count it, and go on when it was the last. */
+static void
+write_end(ctrl_write *w)
+{
+    ctrl_run *run = w->run;
+
+    cJSON_Delete(w->desired);
+    free(w);
+    run->pending--;
+    batch_answered(run);
+}
+
+
+/* Sorts an answer into the run: conflict, refusal (a 4xx), or failure. 1 when it is good. */
+static int
+judge(ctrl_write *w, const kops_result *res)
+{
+    ctrl_run *run = w->run;
+
+    if (res->err == CORE_OK || res->err == CORE_ENOENT)
+        return res->err == CORE_OK;
+    if (res->err == CORE_ECONFLICT) {
+        run->conflict = 1;
+        return 0;
+    }
+    if (res->err == CORE_EHTTP && res->status >= 400 && res->status < 500 && res->status != 429) {
+        refuse_f(run, 1, "ApplyFailed", "%s %s was not written: %s", w->res->kind, w->name,
+                 res->message);
+        return 0;
+    }
+    run->failed = 1;
+    log_obj(LOG_WARN, run->c->kind->name, run->key, "write failed", "object", w->name, "error",
+            res->message, NULL);
+    return 0;
+}
+
+
+static void
+on_written(const kops_result *res, void *data)
+{
+    ctrl_write *w = data;
+
+    if (judge(w, res) && w->on_answer)
+        w->on_answer(w->run, res->obj, 1);
+    else if (w->on_answer)
+        w->on_answer(w->run, NULL, 0);
+    write_end(w);
+}
+
+
+static kops_target
+child_target(ctrl_write *w)
+{
+    kops_target t = {rt_client(w->run->c->r), w->res, w->run->ns, w->name, NULL, !w->on_answer, 0};
+
+    return t;
+}
+
+
+/*
+ * The live object is known (NULL: it does not exist): write desired when ours to write and
+ * different. An object that does not exist is created without force, so that one made
+ * meanwhile by someone else is not taken over.
+ */
+static void
+decide(ctrl_write *w, const cJSON *live)
+{
+    ctrl_run   *run = w->run;
+    kops_target t = child_target(w);
+
+    if (!ctrl_may_write(run, live)) {
+        if (w->on_answer)
+            w->on_answer(run, NULL, 0);
+        write_end(w);
+        return;
+    }
+    if (live && kops_is_applied(w->desired, live)) {
+        if (w->on_answer)
+            w->on_answer(run, live, 0);
+        write_end(w);
+        return;
+    }
+    log_obj(LOG_INFO, run->c->kind->name, run->key, live ? "updating" : "creating", "kind",
+            w->res->kind, "name", w->name, NULL);
+    t.no_force = !live;
+    if (kops_apply(&t, w->desired, on_written, w)) {
+        run->failed = 1;
+        if (w->on_answer)
+            w->on_answer(run, NULL, 0);
+        write_end(w);
+    }
+}
+
+
+static void
+on_live(const kops_result *res, void *data)
+{
+    ctrl_write *w = data;
+
+    if (res->err == CORE_OK || res->err == CORE_ENOENT) {
+        decide(w, res->err == CORE_OK ? res->obj : NULL);
+        return;
+    }
+    judge(w, res);
+    if (w->on_answer)
+        w->on_answer(w->run, NULL, 0);
+    write_end(w);
+}
+
+
+void
+ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl_answer_fn on_answer)
+{
+    const char *name = kjson_path_str(desired, "metadata", "name", NULL);
+    ctrl_write *w;
+    cJSON      *live;
+    kops_target t;
+
+    if (!desired || !name || ctrl_stamp(desired) != CORE_OK) {
+        cJSON_Delete(desired);
+        run->failed = 1;
+        if (on_answer)
+            on_answer(run, NULL, 0);
+        return;
+    }
+    if (!(w = write_new(run, res, name, desired, on_answer))) {
+        if (on_answer)
+            on_answer(run, NULL, 0);
+        return;
+    }
+    live = ctrl_cached(run, cache, name);
+    if (live) {
+        decide(w, live);
+        cJSON_Delete(live);
+        return;
+    }
+    /* The caches hold only objects with our labels: is there one without them? */
+    t = child_target(w);
+    t.no_obj = 0;
+    if (kops_get(&t, on_live, w)) {
+        run->failed = 1;
+        if (on_answer)
+            on_answer(run, NULL, 0);
+        write_end(w);
+    }
+}
+
+
+static void
+on_other_write(const kops_result *res, void *data)
+{
+    ctrl_write *w = data;
+
+    judge(w, res);
+    write_end(w);
+}
+
+
+void
+ctrl_patch(ctrl_run *run, const kres *res, const char *name, cJSON *patch)
+{
+    ctrl_write *w = write_new(run, res, name, NULL, NULL);
+    kops_target t;
+
+    if (!w) {
+        cJSON_Delete(patch);
+        return;
+    }
+    t = child_target(w);
+    if (!patch || kops_merge_patch(&t, patch, on_other_write, w)) {
+        run->failed = 1;
+        write_end(w);
+    }
+    cJSON_Delete(patch);
+}
+
+
+void
+ctrl_delete(ctrl_run *run, const kres *res, const char *name, const char *propagation)
+{
+    ctrl_write *w = write_new(run, res, name, NULL, NULL);
+    kops_target t;
+
+    if (!w)
+        return;
+    t = child_target(w);
+    if (kops_delete(&t, propagation, on_other_write, w)) {
+        run->failed = 1;
+        write_end(w);
+    }
+}
+
+
+static void
+batch_answered(ctrl_run *run)
+{
+    void (*next)(ctrl_run *run) = run->next;
+
+    if (run->pending > 0 || !next)
+        return;
+    run->next = NULL;
+    if (run->failed) {
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    if (run->conflict) {
+        ctrl_end(run, WQ_REQUEUE_AFTER);
+        return;
+    }
+    next(run);
+}
+
+
+void
+ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run))
+{
+    run->next = next;
+    batch_answered(run);
+}
+
+
+/* --- the status step ------------------------------------------------------------------- */
+
+static wq_result
+outcome(ctrl_run *run)
+{
+    if (run->child_conflict) {
+        /* The foreign object is not watched: look again soon, without backoff. */
+        run->requeue_ms = CTRL_CONFLICT_RETRY_MS;
+        return WQ_REQUEUE_AFTER;
+    }
+    return run->conds.refusal ? WQ_ERROR : WQ_OK;
+}
+
+
+static void
+on_status_written(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    if (res->err && res->err != CORE_ENOENT) {
+        log_obj(LOG_WARN, run->c->kind->name, run->key, "status write failed", "error",
+                res->message, NULL);
+        ctrl_end(run, res->err == CORE_ECONFLICT ? WQ_REQUEUE_AFTER : WQ_ERROR);
+        return;
+    }
+    ctrl_end(run, outcome(run));
+}
+
+
+static int
+same_condition(const cJSON *a, const cJSON *b)
+{
+    const char *as = kjson_get_str(a, "status"), *ar = kjson_get_str(a, "reason");
+    const char *bs = kjson_get_str(b, "status"), *br = kjson_get_str(b, "reason");
+
+    return as && bs && ar && br && strcmp(as, bs) == 0 && strcmp(ar, br) == 0;
+}
+
+
+/* Events tell of transitions: Ready's status or reason, or a new reason to be Stalled. */
+static void
+transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
+{
+    const cJSON *r_old = ctrl_condition_find(old, "Ready"), *r_new = ctrl_condition_find(now, "Ready");
+    const cJSON *s_old = ctrl_condition_find(old, "Stalled"), *s_new = ctrl_condition_find(now, "Stalled");
+    const char  *reason = kjson_get_str(r_new, "reason");
+    int          ready = reason && strcmp(kjson_get_str(r_new, "status"), "True") == 0;
+
+    if (reason && !same_condition(r_old, r_new))
+        ctrl_event(run, ready || !run->conds.refusal ? "Normal" : "Warning", reason,
+                   kjson_get_str(r_new, "message"));
+    if (run->conds.refusal && !same_condition(s_old, s_new) &&
+        !(reason && strcmp(reason, run->conds.refusal) == 0))
+        ctrl_event(run, "Warning", run->conds.refusal, run->conds.refusal_message);
+}
+
+
+/* A merge patch only sets what it names: members the new status lacks are set to null. */
+static cJSON *
+status_patch(const cJSON *old, cJSON *status)
+{
+    cJSON       *patch = cJSON_CreateObject();
+    const cJSON *m;
+
+    cJSON_ArrayForEach(m, old) {
+        if (m->string && !cJSON_GetObjectItemCaseSensitive(status, m->string))
+            cJSON_AddNullToObject(status, m->string);
+    }
+    if (!patch || !cJSON_AddItemToObject(patch, "status", status)) {
+        cJSON_Delete(patch);
+        cJSON_Delete(status);
+        return NULL;
+    }
+    return patch;
+}
+
+
+void
+ctrl_status(ctrl_run *run, cJSON *fields)
+{
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(run->obj, "status");
+    cJSON       *status, *patch;
+    char         now[32];
+    kops_target  t = primary_target(run, "status");
+
+    core_now_rfc3339(now, sizeof now);
+    status = ctrl_status_build(old, run->generation, &run->conds, fields, now);
+    if (!status) {
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    /* A condition that holds keeps its time, so an unchanged status compares equal. */
+    if (old && cJSON_Compare(status, old, 1)) {
+        cJSON_Delete(status);
+        ctrl_end(run, outcome(run));
+        return;
+    }
+    transition_events(run, old, status);
+    patch = status_patch(old, status);
+    if (!patch || kops_merge_patch(&t, patch, on_status_written, run))
+        ctrl_end(run, WQ_ERROR);
+    cJSON_Delete(patch);
+}
+
+
+static void
+on_finalizer_removed(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    ctrl_end(run, res->err == CORE_OK || res->err == CORE_ENOENT ? WQ_OK
+                  : res->err == CORE_ECONFLICT                   ? WQ_REQUEUE_AFTER
+                                                                 : WQ_ERROR);
+}
+
+
+void
+ctrl_finalized(ctrl_run *run)
+{
+    if (!run->c->kind->finalizer) {
+        ctrl_end(run, WQ_OK);
+        return;
+    }
+    finalizer_patch(run, 0, on_finalizer_removed);
+}

@@ -1,0 +1,197 @@
+/*
+ * ctrl: the reconcile toolkit every controller of dbaas-operator shares.
+ *
+ * A kind (DBInstance, HACluster, DBSnapshot, a test's mirror) describes itself in a
+ * ctrl_kind: its primary resource, its finalizer and two steps, sync and finalize. ctrl
+ * does the rest of every reconcile, the same way for every kind:
+ *
+ *   cached object -> gone: done | deleting: finalize, then the finalizer is removed
+ *                 -> no finalizer yet: add it (the update comes back through the informer)
+ *                 -> sync: the children step, then the status step
+ *
+ * The children step. ctrl_apply takes a desired child (from a pure builder) and writes it
+ * with server-side apply only when it differs: ctrl stamps the desired object with a
+ * checksum of itself (annotation CTRL_APPLIED_ANN) and applies when the live object's
+ * checksum differs (the builders' output changed, so fields the desired object no longer
+ * has are removed by the apply) or when a field of the desired object has another value
+ * in the live one (someone edited it: the drift is put back). An existing object is written
+ * only when this object controls it (a controller ownerReference with its uid) or when it
+ * is an orphan the kind may adopt; anything else is a ChildConflict, reported in status,
+ * never written. A child the cache does not hold is read once with a GET first, since the
+ * caches only hold objects with our labels. ctrl_then runs the next step once every write
+ * queued so far has answered.
+ *
+ * The status step. The kind sets Ready, Progressing and Degraded (ctrl_cond); ctrl adds
+ * kstatus' Reconciling (while Progressing) and Stalled (when a person must act: a refused
+ * spec, a write the API server refused, a child conflict), the phase derived from them,
+ * lastTransitionTime kept while a condition holds, observedGeneration (the generation
+ * evaluated; whether it was applied is what the conditions say), writes /status only when
+ * it changed, and records an Event when Ready changes. Conventions: Kubernetes API
+ * conventions, "Typical status properties" (conditions, observedGeneration), and kstatus
+ * (sigs.k8s.io/cli-utils/pkg/kstatus) for Reconciling and Stalled.
+ *
+ * Errors. A 409 on any write ends the run with a requeue (fresh state next time) and no
+ * status write. A write refused with another 4xx is ApplyFailed: Degraded and Stalled with
+ * the server's message, backoff. A transport failure or 5xx ends the run with backoff.
+ *
+ * Threading and ownership: everything runs on the runtime's loop. A ctrl lives as long as
+ * the process (freed by the runtime's cleanup). A ctrl_run lives from the reconcile until
+ * it ends (ctrl_status, ctrl_finalized or ctrl_end, exactly once); every pointer ctrl hands
+ * out about a run (the object, state, strings) is valid until then. Objects passed to
+ * ctrl_apply and ctrl_patch are taken (freed by ctrl).
+ */
+#ifndef DBAAS_CTRL_H
+#define DBAAS_CTRL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "informer/informer.h"
+#include "kres/kres.h"
+#include "runtime/runtime.h"
+#include "wq/wq.h"
+
+#define CTRL_MANAGED_BY     "dbaas-operator"
+#define CTRL_LABEL_NAME     "app.kubernetes.io/name"
+#define CTRL_LABEL_INSTANCE "app.kubernetes.io/instance"
+#define CTRL_LABEL_MANAGED  "app.kubernetes.io/managed-by"
+/* The checksum of what this manager last applied, on every child it applies. */
+#define CTRL_APPLIED_ANN    "dbaas.dev/applied-checksum"
+/* A condition or status message is cut to this many bytes. */
+#define CTRL_MSG_MAX        1024
+/* How soon a run in ChildConflict looks again (the foreign object is not watched). */
+#define CTRL_CONFLICT_RETRY_MS 5000
+
+typedef struct ctrl     ctrl;
+typedef struct ctrl_run ctrl_run;
+
+typedef struct {
+    const char *name;        /* the controller's name in logs and metrics: "dbinstance" */
+    const kres *res;         /* the primary resource; its kind names owners */
+    const char *finalizer;   /* held on every primary object while it exists; NULL: none */
+    size_t      state_size;  /* bytes of per-run state for the kind, zeroed (ctrl_state) */
+    /* The object exists, is not being deleted and holds the finalizer. Ends the run, now or
+     * later, with ctrl_status or ctrl_end. */
+    void (*sync)(ctrl_run *run);
+    /* The object is being deleted and holds the finalizer. Ends with ctrl_finalized once
+     * cleanup is complete, or ctrl_end to try again. NULL: ctrl_finalized at once. */
+    void (*finalize)(ctrl_run *run);
+    /* Whether child, which has no controller ownerReference, may be adopted by the run's
+     * object (a retained claim or Secret). NULL: never. */
+    int (*may_adopt)(ctrl_run *run, const cJSON *child);
+    /* Scrubs the kind's state at the end of a run (passwords). NULL: nothing to do. */
+    void (*state_free)(ctrl_run *run);
+} ctrl_kind;
+
+/* Condition types the kind sets; ctrl derives Reconciling and Stalled from them. */
+typedef enum { CTRL_READY, CTRL_PROGRESSING, CTRL_DEGRADED, CTRL_NCOND } ctrl_cond_type;
+
+/*
+ * Registers a controller for kind with the runtime and watches its primary resource in
+ * namespace (NULL: all). kind must outlive the process (a static). data is handed to the
+ * kind's steps (ctrl_data). Call from the runtime's setup callback. CORE_ENOMEM,
+ * CORE_ETOOBIG (the runtime's limits).
+ */
+int ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl **out);
+
+/* Watches a child resource: objects labelled managed-by=dbaas-operator whose controller
+ * is of this kind; a change queues the owner. *out (may be NULL) gives the cache. */
+int ctrl_watch_children(ctrl *c, const kres *res, informer **out);
+
+/* Watches objects that name their owner in label (claims a StatefulSet made). */
+int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out);
+
+informer      *ctrl_primary(ctrl *c);
+rt_controller *ctrl_controller(ctrl *c);
+const char    *ctrl_namespace(const ctrl *c);  /* the watched namespace, or NULL for all */
+
+/* --- a run ----------------------------------------------------------------------------- */
+
+const cJSON *ctrl_obj(const ctrl_run *run);     /* the primary object as cached */
+const char  *ctrl_key(const ctrl_run *run);     /* "namespace/name" */
+const char  *ctrl_ns(const ctrl_run *run);
+const char  *ctrl_name(const ctrl_run *run);
+int64_t      ctrl_generation(const ctrl_run *run);
+void        *ctrl_state(ctrl_run *run);         /* kind->state_size bytes, or NULL */
+void        *ctrl_data(ctrl_run *run);          /* the data given to ctrl_new */
+rt          *ctrl_runtime(ctrl_run *run);
+
+/* The cached object name in the run's namespace, parsed (the caller frees), or NULL. */
+cJSON *ctrl_cached(const ctrl_run *run, informer *cache, const char *name);
+
+/* An Event about the run's object (events_record); messages never hold secrets. */
+void ctrl_event(ctrl_run *run, const char *type, const char *reason, const char *message);
+
+/* --- the children step ---------------------------------------------------------------- */
+
+/* Called with the child as it now is: the server's answer when it was written (written 1),
+ * the live object when it already matched (written 0); NULL when it was not written
+ * (refused, conflict, failure). Valid during the call only. */
+typedef void (*ctrl_answer_fn)(ctrl_run *run, const cJSON *child, int written);
+
+/*
+ * Queues desired (taken; from a builder, with apiVersion, kind, metadata.name) for
+ * server-side apply to res when it differs from the live object in cache (see above).
+ * on_answer may be NULL. Never fails: trouble is recorded in the run and reaches status.
+ */
+void ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired,
+                ctrl_answer_fn on_answer);
+
+/* Queues a JSON merge patch (taken) of the object name of res in the run's namespace;
+ * a 404 counts as done. For objects ctrl_apply does not write (claims). */
+void ctrl_patch(ctrl_run *run, const kres *res, const char *name, cJSON *patch);
+
+/* Queues a delete (propagation "Background", "Foreground", "Orphan" or NULL); 404 is done. */
+void ctrl_delete(ctrl_run *run, const kres *res, const char *name, const char *propagation);
+
+/*
+ * Runs next once every write queued so far has answered (at once when none is pending).
+ * A conflict (409) or a transport failure ends the run instead (requeue, backoff); a refused
+ * write or a child conflict is recorded and next still runs, so that status tells.
+ */
+void ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run));
+
+/*
+ * Whether live (the child as read) may be written by the run's object: live is NULL,
+ * controlled by the object (controller ownerReference with its uid), or an orphan the
+ * kind may adopt. Otherwise records a ChildConflict (Ready False) naming live and its
+ * controller and returns 0.
+ */
+int ctrl_may_write(ctrl_run *run, const cJSON *live);
+
+/* --- the status step ------------------------------------------------------------------ */
+
+/* Sets a condition for this run; message is printf-formatted, cut to CTRL_MSG_MAX. */
+void ctrl_cond(ctrl_run *run, ctrl_cond_type type, int status, const char *reason,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Records that the spec or a child cannot be applied and a person must act: Degraded and
+ * Stalled become True with reason and message, Progressing False; Ready becomes False with
+ * them too unless keep_ready (the old pod still serves). The first refusal of a run wins.
+ * Ends in backoff (a ChildConflict: a retry every CTRL_CONFLICT_RETRY_MS).
+ */
+void ctrl_refuse(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Whether the run has recorded a refusal (its reason), or NULL. */
+const char *ctrl_refused(const ctrl_run *run);
+
+/* Asks that the object be reconciled again after ms when the run ends well. */
+void ctrl_requeue_after(ctrl_run *run, uint64_t ms);
+
+/*
+ * Ends the run with its status: fields (taken; the kind's own status members, may be NULL)
+ * plus the conditions, observedGeneration and phase, written to /status only when they
+ * differ from the cached status.
+ */
+void ctrl_status(ctrl_run *run, cJSON *fields);
+
+/* Ends the run without a status write. */
+void ctrl_end(ctrl_run *run, wq_result result);
+
+/* Cleanup is complete: removes the finalizer (resourceVersion as precondition) and ends. */
+void ctrl_finalized(ctrl_run *run);
+
+#endif

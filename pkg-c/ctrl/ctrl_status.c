@@ -1,0 +1,140 @@
+#include "ctrl_status.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "kjson/kjson.h"
+
+static const char *const cond_names[CTRL_NCOND] = {"Ready", "Progressing", "Degraded"};
+
+
+const cJSON *
+ctrl_condition_find(const cJSON *status, const char *type)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(status, "conditions")) {
+        const char *t = kjson_get_str(c, "type");
+
+        if (t && strcmp(t, type) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+
+/* The conditions as they will be written: the refusal laid over what the kind set. */
+static void
+effective(const ctrl_conds *in, ctrl_condition *out)
+{
+    int i;
+
+    for (i = 0; i < CTRL_NCOND; i++) {
+        out[i] = in->cond[i];
+        if (!out[i].set) {
+            out[i].status = 0;
+            out[i].reason = "Unknown";
+            snprintf(out[i].message, sizeof out[i].message, "not evaluated");
+        }
+    }
+    if (!in->refusal)
+        return;
+    out[CTRL_DEGRADED].status = 1;
+    out[CTRL_DEGRADED].reason = in->refusal;
+    snprintf(out[CTRL_DEGRADED].message, CTRL_MSG_MAX, "%s", in->refusal_message);
+    out[CTRL_PROGRESSING].status = 0;
+    out[CTRL_PROGRESSING].reason = in->refusal;
+    snprintf(out[CTRL_PROGRESSING].message, CTRL_MSG_MAX, "nothing more is changed until %s is resolved",
+             in->refusal);
+    if (!in->keep_ready) {
+        out[CTRL_READY].status = 0;
+        out[CTRL_READY].reason = in->refusal;
+        snprintf(out[CTRL_READY].message, CTRL_MSG_MAX, "%s", in->refusal_message);
+    }
+}
+
+
+const char *
+ctrl_phase(const ctrl_conds *c)
+{
+    ctrl_condition e[CTRL_NCOND];
+    int            ready, progressing, stalled;
+
+    effective(c, e);
+    ready = e[CTRL_READY].status;
+    progressing = e[CTRL_PROGRESSING].status;
+    stalled = c->refusal != NULL;
+    if (c->deleting)
+        return "Deleting";
+    if (stalled && !ready)
+        return "Failed";
+    if (ready)
+        return progressing || stalled ? "Updating" : "Ready";
+    return progressing ? "Provisioning" : "Pending";
+}
+
+
+static int
+add_condition(cJSON *list, const cJSON *old_status, const char *type, int status,
+              const char *reason, const char *message, int64_t generation, const char *now)
+{
+    const cJSON *old = ctrl_condition_find(old_status, type);
+    const char  *st = status ? "True" : "False";
+    const char  *old_st = kjson_get_str(old, "status");
+    const char  *old_t = kjson_get_str(old, "lastTransitionTime");
+    cJSON       *c = cJSON_CreateObject();
+
+    if (!c || !cJSON_AddItemToArray(list, c)) {
+        cJSON_Delete(c);
+        return CORE_ENOMEM;
+    }
+    if (!cJSON_AddStringToObject(c, "type", type) || !cJSON_AddStringToObject(c, "status", st) ||
+        !cJSON_AddStringToObject(c, "reason", reason) ||
+        !cJSON_AddStringToObject(c, "message", message) ||
+        !cJSON_AddStringToObject(c, "lastTransitionTime",
+                                 old_st && old_t && strcmp(old_st, st) == 0 ? old_t : now) ||
+        !cJSON_AddNumberToObject(c, "observedGeneration", (double)generation))
+        return CORE_ENOMEM;
+    return CORE_OK;
+}
+
+
+cJSON *
+ctrl_status_build(const cJSON *old, int64_t generation, const ctrl_conds *c, cJSON *fields,
+                  const char *now)
+{
+    ctrl_condition e[CTRL_NCOND];
+    cJSON         *st = cJSON_CreateObject(), *list, *f;
+    const char    *refusal = c->refusal;
+    int            i, rc = CORE_OK;
+
+    effective(c, e);
+    if (!st || !cJSON_AddStringToObject(st, "phase", ctrl_phase(c)) ||
+        !(list = cJSON_AddArrayToObject(st, "conditions")))
+        goto fail;
+    for (i = 0; i < CTRL_NCOND && !rc; i++)
+        rc = add_condition(list, old, cond_names[i], e[i].status, e[i].reason, e[i].message,
+                           generation, now);
+    if (!rc)
+        rc = add_condition(list, old, "Reconciling", e[CTRL_PROGRESSING].status,
+                           e[CTRL_PROGRESSING].reason, e[CTRL_PROGRESSING].message, generation,
+                           now);
+    if (!rc)
+        rc = add_condition(list, old, "Stalled", refusal != NULL, refusal ? refusal : "NotStalled",
+                           refusal ? c->refusal_message : "no action is needed", generation, now);
+    /* A double, as parsed objects hold it, so that an unchanged status compares equal. */
+    if (rc || !cJSON_AddNumberToObject(st, "observedGeneration", (double)generation))
+        goto fail;
+    while (fields && (f = fields->child)) {
+        cJSON_DetachItemViaPointer(fields, f);
+        cJSON_DeleteItemFromObjectCaseSensitive(st, f->string);
+        cJSON_AddItemToObject(st, f->string, f);
+    }
+    cJSON_Delete(fields);
+    return st;
+fail:
+    cJSON_Delete(fields);
+    cJSON_Delete(st);
+    return NULL;
+}

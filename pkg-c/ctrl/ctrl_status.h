@@ -1,0 +1,55 @@
+/*
+ * ctrl_status: the status every kind writes, computed without I/O (part of ctrl).
+ *
+ * The kind evaluates Ready, Progressing and Degraded; these functions add kstatus'
+ * Reconciling (True while Progressing is) and Stalled (True when a person must act), the
+ * phase derived from the conditions (never the reverse), each condition's
+ * observedGeneration and lastTransitionTime (kept while its status holds), and
+ * status.observedGeneration. Sources: Kubernetes API conventions ("Typical status
+ * properties"), kstatus (sigs.k8s.io/cli-utils/pkg/kstatus: Reconciling, Stalled).
+ */
+#ifndef DBAAS_CTRL_STATUS_H
+#define DBAAS_CTRL_STATUS_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "ctrl/ctrl.h"
+
+typedef struct {
+    int         set;        /* the kind set it; unset conditions are False, reason Unknown */
+    int         status;     /* 1: True, 0: False */
+    const char *reason;     /* CamelCase, static or valid for the call */
+    char        message[CTRL_MSG_MAX];
+} ctrl_condition;
+
+typedef struct {
+    ctrl_condition cond[CTRL_NCOND];   /* Ready, Progressing, Degraded */
+    int            deleting;
+    const char    *refusal;            /* a reason when a person must act, else NULL */
+    char           refusal_message[CTRL_MSG_MAX];
+    int            keep_ready;         /* the refusal leaves Ready as the kind set it */
+} ctrl_conds;
+
+/* The run's conditions, for a kind's pure status function to fill (ctrl_cond's state). */
+ctrl_conds *ctrl_run_conds(ctrl_run *run);
+
+/* The condition of type in status.conditions, or NULL. */
+const cJSON *ctrl_condition_find(const cJSON *status, const char *type);
+
+/*
+ * The phase for humans: Deleting; Failed (Stalled and not Ready); Ready (Ready, nothing in
+ * progress, nothing stalled); Updating (Ready and something in progress or stalled);
+ * Provisioning (not Ready, in progress); Pending otherwise. Static strings.
+ */
+const char *ctrl_phase(const ctrl_conds *c);
+
+/*
+ * The status to have: phase, conditions (Ready, Progressing, Degraded, Reconciling,
+ * Stalled), observedGeneration, then the members of fields (taken; may be NULL). old is the
+ * current status (may be NULL); now is RFC 3339. A new object, or NULL out of memory.
+ */
+cJSON *ctrl_status_build(const cJSON *old, int64_t generation, const ctrl_conds *c, cJSON *fields,
+                         const char *now);
+
+#endif
