@@ -45,8 +45,8 @@ effective(const ctrl_conds *in, ctrl_condition *out)
     snprintf(out[CTRL_DEGRADED].message, CTRL_MSG_MAX, "%s", in->refusal_message);
     out[CTRL_PROGRESSING].status = 0;
     out[CTRL_PROGRESSING].reason = in->refusal;
-    snprintf(out[CTRL_PROGRESSING].message, CTRL_MSG_MAX, "nothing more is changed until %s is resolved",
-             in->refusal);
+    snprintf(out[CTRL_PROGRESSING].message, CTRL_MSG_MAX,
+             "nothing is changed until what the Stalled condition says is resolved");
     if (!in->keep_ready) {
         out[CTRL_READY].status = 0;
         out[CTRL_READY].reason = in->refusal;

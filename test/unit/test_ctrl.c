@@ -1,0 +1,192 @@
+#include <stdarg.h>
+
+#include "core/core.h"
+#include "ctrl/ctrl.h"
+#include "ctrl/ctrl_build.h"
+#include "ctrl/ctrl_status.h"
+#include "kjson/kjson.h"
+#include "kops/kops.h"
+#include "test.h"
+
+
+static void
+set(ctrl_conds *c, ctrl_cond_type t, int status, const char *reason, const char *msg)
+{
+    c->cond[t].set = 1;
+    c->cond[t].status = status;
+    c->cond[t].reason = reason;
+    snprintf(c->cond[t].message, sizeof c->cond[t].message, "%s", msg);
+}
+
+
+static const char *
+cond(const cJSON *st, const char *type, const char *field)
+{
+    return kjson_get_str(ctrl_condition_find(st, type), field);
+}
+
+
+static void
+ready_conds(ctrl_conds *c)
+{
+    memset(c, 0, sizeof *c);
+    set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
+    set(c, CTRL_PROGRESSING, 0, "Reconciled", "the database matches its spec");
+    set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
+}
+
+
+TEST(ctrl_phase_follows_the_conditions)
+{
+    ctrl_conds c;
+
+    ready_conds(&c);
+    ASSERT_STR(ctrl_phase(&c), "Ready");
+    c.cond[CTRL_PROGRESSING].status = 1;
+    ASSERT_STR(ctrl_phase(&c), "Updating");
+    c.cond[CTRL_READY].status = 0;
+    ASSERT_STR(ctrl_phase(&c), "Provisioning");
+    c.cond[CTRL_PROGRESSING].status = 0;
+    ASSERT_STR(ctrl_phase(&c), "Pending");
+    c.refusal = "InvalidSpec";
+    ASSERT_STR(ctrl_phase(&c), "Failed");
+    /* A refusal that leaves the serving pod Ready: the database works, the spec waits. */
+    ready_conds(&c);
+    c.refusal = "ApplyFailed";
+    c.keep_ready = 1;
+    ASSERT_STR(ctrl_phase(&c), "Updating");
+    c.keep_ready = 0;
+    ASSERT_STR(ctrl_phase(&c), "Failed");
+    c.deleting = 1;
+    ASSERT_STR(ctrl_phase(&c), "Deleting");
+}
+
+
+TEST(ctrl_status_adds_reconciling_stalled_and_generation)
+{
+    ctrl_conds c;
+    cJSON     *fields = cJSON_Parse("{\"endpoint\":\"e:5432\"}"), *st;
+
+    ready_conds(&c);
+    c.cond[CTRL_READY].status = 0;
+    c.cond[CTRL_READY].reason = "Provisioning";
+    c.cond[CTRL_PROGRESSING].status = 1;
+    c.cond[CTRL_PROGRESSING].reason = "Provisioning";
+    st = ctrl_status_build(NULL, 4, &c, fields, "T1");
+    ASSERT(st);
+    ASSERT_STR(kjson_get_str(st, "endpoint"), "e:5432");
+    ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(st, "conditions")), 5);
+    ASSERT_STR(cond(st, "Reconciling", "status"), "True");
+    ASSERT_STR(cond(st, "Reconciling", "reason"), "Provisioning");
+    ASSERT_STR(cond(st, "Stalled", "status"), "False");
+    ASSERT_EQ(cJSON_GetObjectItem(st, "observedGeneration")->valuedouble, 4);
+    ASSERT_EQ(cJSON_GetObjectItem(ctrl_condition_find(st, "Stalled"), "observedGeneration")->valuedouble, 4);
+    ASSERT_STR(cond(st, "Ready", "lastTransitionTime"), "T1");
+    cJSON_Delete(st);
+}
+
+
+TEST(ctrl_status_refusal_overlays_and_keeps_times)
+{
+    ctrl_conds c;
+    cJSON     *old, *st;
+
+    ready_conds(&c);
+    old = ctrl_status_build(NULL, 1, &c, NULL, "T1");
+    c.refusal = "InvalidSpec";
+    snprintf(c.refusal_message, sizeof c.refusal_message, "spec.version: \"99\" is not supported");
+    st = ctrl_status_build(old, 2, &c, NULL, "T2");
+    ASSERT_STR(kjson_get_str(st, "phase"), "Failed");
+    ASSERT_STR(cond(st, "Ready", "status"), "False");
+    ASSERT_STR(cond(st, "Ready", "reason"), "InvalidSpec");
+    ASSERT_STR(cond(st, "Ready", "message"), "spec.version: \"99\" is not supported");
+    ASSERT_STR(cond(st, "Ready", "lastTransitionTime"), "T2");
+    ASSERT_STR(cond(st, "Degraded", "status"), "True");
+    ASSERT_STR(cond(st, "Stalled", "status"), "True");
+    ASSERT_STR(cond(st, "Stalled", "reason"), "InvalidSpec");
+    ASSERT_STR(cond(st, "Progressing", "status"), "False");
+    ASSERT_STR(cond(st, "Reconciling", "status"), "False");
+    /* Progressing was False before and is False now: its time holds. */
+    ASSERT_STR(cond(st, "Progressing", "lastTransitionTime"), "T1");
+    cJSON_Delete(st);
+    /* The same again: byte-identical, so no status write. */
+    ready_conds(&c);
+    st = ctrl_status_build(old, 1, &c, NULL, "T3");
+    ASSERT(cJSON_Compare(st, old, 1));
+    cJSON_Delete(st);
+    cJSON_Delete(old);
+}
+
+
+TEST(ctrl_status_keep_ready_leaves_ready_alone)
+{
+    ctrl_conds c;
+    cJSON     *st;
+
+    ready_conds(&c);
+    c.refusal = "ApplyFailed";
+    c.keep_ready = 1;
+    snprintf(c.refusal_message, sizeof c.refusal_message, "StatefulSet x was not written: HTTP 422");
+    st = ctrl_status_build(NULL, 3, &c, NULL, "T");
+    ASSERT_STR(cond(st, "Ready", "status"), "True");
+    ASSERT_STR(cond(st, "Degraded", "reason"), "ApplyFailed");
+    ASSERT_STR(cond(st, "Stalled", "message"), "StatefulSet x was not written: HTTP 422");
+    cJSON_Delete(st);
+}
+
+
+TEST(ctrl_stamp_changes_when_a_field_goes)
+{
+    cJSON      *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"cpu\":\"1\",\"mem\":\"2\"}}");
+    cJSON      *b = cJSON_Parse("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"cpu\":\"1\"}}");
+    cJSON      *a2 = cJSON_Duplicate(a, 1);
+    const char *sa, *sb;
+
+    ASSERT_EQ(ctrl_stamp(a), CORE_OK);
+    ASSERT_EQ(ctrl_stamp(a2), CORE_OK);
+    ASSERT_EQ(ctrl_stamp(b), CORE_OK);
+    sa = kjson_path_str(a, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    sb = kjson_path_str(b, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    ASSERT(sa && sb && strlen(sa) == 16);
+    ASSERT_STR(sa, kjson_path_str(a2, "metadata", "annotations", CTRL_APPLIED_ANN, NULL));
+    ASSERT(strcmp(sa, sb) != 0);
+    /* The live object applied from a still holds all of b: only the stamp tells them apart. */
+    ASSERT(!kops_is_applied(b, a));
+    ASSERT(kops_is_applied(a2, a));
+    ASSERT_EQ(ctrl_stamp(cJSON_GetObjectItem(a, "spec")), CORE_EINVAL);
+    cJSON_Delete(a);
+    cJSON_Delete(a2);
+    cJSON_Delete(b);
+}
+
+
+TEST(ctrl_child_skeleton_and_labels)
+{
+    ctrl_bld b = {0};
+    cJSON   *owner = cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"ns\",\"uid\":\"u1\"}}");
+    cJSON   *c = ctrl_b_child(&b, "v1", "Secret", "o-x", owner, "dbaas.dev/v1alpha1", "DBInstance", "postgresql");
+    char    *text;
+
+    c = ctrl_b_done(&b, c);
+    ASSERT(c);
+    text = cJSON_PrintUnformatted(c);
+    ASSERT(strcmp(text, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"o-x\","
+                     "\"namespace\":\"ns\",\"labels\":{\"app.kubernetes.io/name\":\"postgresql\","
+                     "\"app.kubernetes.io/instance\":\"o\",\"app.kubernetes.io/managed-by\":"
+                     "\"dbaas-operator\"},\"ownerReferences\":[{\"apiVersion\":\"dbaas.dev/v1alpha1\","
+                     "\"kind\":\"DBInstance\",\"name\":\"o\",\"uid\":\"u1\",\"controller\":true,"
+                     "\"blockOwnerDeletion\":true}]}}") == 0);
+    cJSON_free(text);
+    cJSON_Delete(c);
+    /* An owner without a uid cannot own: the builder fails rather than make an orphan. */
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(owner, "metadata"), "uid");
+    memset(&b, 0, sizeof b);
+    c = ctrl_b_done(&b, ctrl_b_child(&b, "v1", "Secret", "o-x", owner, "v1", "K", "a"));
+    ASSERT(c == NULL);
+    /* A NULL string value is a failure, not a silent omission. */
+    memset(&b, 0, sizeof b);
+    c = cJSON_CreateObject();
+    ctrl_b_str(&b, c, "k", NULL);
+    ASSERT(ctrl_b_done(&b, c) == NULL);
+    cJSON_Delete(owner);
+}
