@@ -92,7 +92,7 @@ module_dir() {
     local dir
     dir=$(cd / && GOFLAGS=-mod=mod go mod download -json "$MODULE@$ZALANDO_VERSION" 2>/dev/null |
         sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-    [ -n "$dir" ] && [ -d "$dir/manifests" ] || die "no $MODULE@$ZALANDO_VERSION in the Go module cache"
+    [[ -n $dir && -d $dir/manifests ]] || die "no $MODULE@$ZALANDO_VERSION in the Go module cache"
     echo "$dir"
 }
 
@@ -151,7 +151,7 @@ operator_started() { grep -q 'started working in background' "$LOG_FILE" 2>/dev/
 cmd_start() {
     local ns=${1:-}
     [ -n "$ns" ] || die "usage: $0 start NAMESPACE  (\"*\" watches all namespaces)"
-    [ -n "${KUBECONFIG:-}" ] && [ -r "${KUBECONFIG%%:*}" ] ||
+    [[ -n ${KUBECONFIG:-} && -r ${KUBECONFIG%%:*} ]] ||
         die "KUBECONFIG is not set or not readable (eval \"\$(hack/cluster.sh env)\")"
     local kubeconfig=${KUBECONFIG%%:*}
     mkdir -p "$STATE"
@@ -267,7 +267,7 @@ cmd_stats() {
 # must start with "<teamId>-". CPU request 10m so a thousand fit on the 32-CPU kwok node.
 cmd_manifest() {
     local n=${1:-} ns=${2:-} prefix=${3:-acid-bench} i
-    [[ $n =~ ^[0-9]+$ ]] && [ -n "$ns" ] || die "usage: $0 manifest N NAMESPACE [PREFIX]"
+    [[ $n =~ ^[0-9]+$ && -n $ns ]] || die "usage: $0 manifest N NAMESPACE [PREFIX]"
     [[ $prefix == acid-* ]] || die "PREFIX must start with the teamId \"acid-\" (got $prefix)"
     echo "apiVersion: v1"
     echo "kind: List"

@@ -224,7 +224,7 @@ for n in "${SIZES[@]}"; do
         k create -f "$WORK/pg.yaml" >/dev/null
         t_created=$(date +%s.%N)
         deadline=$((SECONDS + 1800))
-        t_sts= t_pods=
+        t_sts='' t_pods=''
         while [ -z "$t_pods" ]; do
             [ $SECONDS -lt $deadline ] || die "the peer's StatefulSets not all there after 1800 s"
             kill -0 "$zpid" 2>/dev/null || die "the Zalando operator exited"

@@ -45,13 +45,14 @@ mysql | mariadb)
     render configmap
     python3 -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["data"]["dbaas.cnf"])' \
         "$TMP/configmap.json" >"$TMP/dbaas.cnf"
-    want=$(for f in $(ls "$TMP/want" | sort); do printf -- '--%s=%s\n' "$f" "$(cat "$TMP/want/$f")"; done)
+    want=$(find "$TMP/want" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort |
+        while IFS= read -r f; do printf -- '--%s=%s\n' "$f" "$(cat "$TMP/want/$f")"; done)
     got=$(my_print_defaults --defaults-file="$TMP/dbaas.cnf" mysqld) || fail "my_print_defaults refused the file"
     [ "$got" = "$want" ] || fail "my_print_defaults read"$'\n'"$got"$'\n'"-- want --"$'\n'"$want"
     echo "ok   config $ENGINE: the ConfigMap's dbaas.cnf reads back as the parameters"
     ;;
 postgresql)
-    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     [ -x "$bin/postgres" ] || fail "no PostgreSQL server binaries under /usr/lib/postgresql (package postgresql)"
     run=()
     if [ "$(id -u)" -eq 0 ]; then
@@ -70,15 +71,17 @@ postgresql)
     "${run[@]}" "$bin/initdb" -D "$TMP/data" -U postgres --no-locale >"$TMP/initdb.log" 2>&1 ||
         fail "initdb: $(tail -n 3 "$TMP/initdb.log")"
     cp "$TMP/data/postgresql.conf" "$TMP/plain.conf"
-    for name in $(ls "$TMP/want"); do
-        want=$(cat "$TMP/want/$name")
+    for path in "$TMP"/want/*; do
+        name=${path##*/}
+        want=$(cat "$path")
         got=$("${run[@]}" "$bin/postgres" -D "$TMP/data" "${args[@]}" -C "$name" 2>&1) ||
             fail "postgres with the StatefulSet's arguments: $got"
         [ "$got" = "$want" ] || fail "$name from the arguments is '$got', want '$want'"
     done
     printf "include '%s'\n" "$TMP/dbaas.conf" >>"$TMP/data/postgresql.conf"
-    for name in $(ls "$TMP/want"); do
-        want=$(cat "$TMP/want/$name")
+    for path in "$TMP"/want/*; do
+        name=${path##*/}
+        want=$(cat "$path")
         got=$("${run[@]}" "$bin/postgres" -D "$TMP/data" -C "$name" 2>&1) ||
             fail "postgres with the ConfigMap's dbaas.conf: $got"
         [ "$got" = "$want" ] || fail "$name from dbaas.conf is '$got', want '$want'"

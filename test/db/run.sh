@@ -8,7 +8,7 @@
 # One "ok"/"FAIL" line per check, then "db: N passed, N failed".
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 make -s bin/dbi-render >/dev/null || { echo "db: 0 passed, 1 failed"; exit 1; }
 
 HARD='p@ss:w/rd?#%+ ='

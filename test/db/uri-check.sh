@@ -50,7 +50,7 @@ as_user() {
 }
 
 install_missing() {
-    local missing=() p sudo= guard=
+    local missing=() p sudo='' guard=''
     for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -73,6 +73,7 @@ install_missing() {
 # Splits URI into SCHEME, USERINFO, HOSTPORT and REST ("/database?...").
 split_uri() {
     [[ $URI =~ ^([a-z]+)://([^@/]*)@([^/]*)(/.*)$ ]] || fail "not a URI with credentials: $URI"
+    # shellcheck disable=SC2034 # HOSTPORT: every part is set as the comment says; no check reads it yet
     SCHEME=${BASH_REMATCH[1]} USERINFO=${BASH_REMATCH[2]} HOSTPORT=${BASH_REMATCH[3]} REST=${BASH_REMATCH[4]}
 }
 
@@ -91,7 +92,7 @@ wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.2 s
 check_postgresql() {
     local bin port uri bad got
     install_missing postgresql
-    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     [ -x "$bin/initdb" ] || fail "no PostgreSQL server binaries under /usr/lib/postgresql"
     [ "$SCHEME" = postgresql ] || fail "scheme $SCHEME, want postgresql"
     TMP=$(mktemp -d)

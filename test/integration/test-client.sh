@@ -11,7 +11,7 @@ expect_eq "$(sed -n 's/^http //p' <<<"$out")" "2" "HTTP version"
 expect_eq "$(sed -n 's/^connections //p' <<<"$out")" "1" "TLS connections for two concurrent requests"
 # The namespaces of earlier tests are still going away: compare again when the two lists
 # were read on either side of a deletion. A client that is wrong differs every time.
-for try in 1 2 3; do
+for _ in 1 2 3; do
     ours=$(sed -n 's/^namespace //p' <<<"$out" | sort)
     theirs=$(k get namespaces -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' | sort)
     [ "$ours" == "$theirs" ] && break

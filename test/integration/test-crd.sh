@@ -54,7 +54,7 @@ if missing:
 rendered=$(k kustomize "$ROOT/deploy") || fail "kubectl kustomize deploy/ failed"
 expect_eq "$(k create --dry-run=client -o name -f - <<<"$rendered" | grep customresourcedefinition | sort)" \
     "$(k create --dry-run=client -o name -f "$ROOT/crds/" | sort)" "CRDs in deploy/ against crds/"
-out=$(sed "s/dbaas-system/$NS/g" <<<"$rendered" | k apply --server-side --dry-run=server -f - 2>&1) ||
+out=$(k apply --server-side --dry-run=server -f - <<<"${rendered//dbaas-system/$NS}" 2>&1) ||
     fail "deploy/ failed a server dry run: $out"
 for kind in deployment.apps/dbaas-operator clusterrole.rbac.authorization.k8s.io/dbaas-operator \
     role.rbac.authorization.k8s.io/dbaas-operator-leader-election serviceaccount/dbaas-operator; do
