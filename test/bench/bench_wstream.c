@@ -175,7 +175,7 @@ main(int argc, char **argv)
 {
     core_buf      stream;
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
-    int           reps = argc > 2 ? atoi(argv[2]) : 7;
+    int           reps = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 7;
     double        med, med16, best, avg_kb, mb, t0, t;
     size_t        i;
     int           valid = 1, rc;

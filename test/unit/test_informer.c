@@ -228,12 +228,12 @@ TEST(informer_list_each_stops_on_callback_error_and_nesting_limit)
     ASSERT(meta == NULL);
     cJSON_Delete(a.items);
 
-    n += (size_t)sprintf(deep, "{\"items\":[");
+    n += (size_t)snprintf(deep, sizeof deep, "{\"items\":[");
     for (i = 0; i < 600; i++)
         deep[n++] = '[';
     for (i = 0; i < 600; i++)
         deep[n++] = ']';
-    n += (size_t)sprintf(deep + n, "]}");
+    n += (size_t)snprintf(deep + n, sizeof deep - n, "]}");
     a.stop_at = 0;
     ASSERT_EQ(walk(deep, n, &a, &meta), CORE_EPROTO);
     cJSON_Delete(a.items);

@@ -33,14 +33,18 @@ put(store *s, cJSON *o)
 }
 
 
+#define ACC_SIZE 256
+
+
+/* Appends "key;" to the ACC_SIZE buffer in data; a key that does not fit is cut short. */
 static void
 collect(const char *key, const store_obj *o, void *data)
 {
-    char *acc = data;
+    char  *acc = data;
+    size_t len = strlen(acc);
 
     (void)o;
-    strcat(acc, key);
-    strcat(acc, ";");
+    snprintf(acc + len, ACC_SIZE - len, "%s;", key);
 }
 
 
@@ -74,7 +78,7 @@ TEST(store_put_get_replace_delete)
 TEST(store_owner_index_follows_changes)
 {
     store *s;
-    char   acc[256] = "";
+    char   acc[ACC_SIZE] = "";
 
     ASSERT_EQ(store_new(&s), CORE_OK);
     put(s, obj("a", "db-svc", "1", "uid-db", NULL));
@@ -101,7 +105,7 @@ TEST(store_owner_index_follows_changes)
 TEST(store_label_index_follows_changes)
 {
     store *s;
-    char   acc[256] = "";
+    char   acc[ACC_SIZE] = "";
 
     ASSERT_EQ(store_new(&s), CORE_OK);
     ASSERT_EQ(store_index_label(s, "app.kubernetes.io/instance"), CORE_OK);

@@ -350,17 +350,18 @@ TEST(wstream_huge_numbers_are_kept)
 static char *
 nested_arrays(int depth)
 {
-    char *t = malloc((size_t)depth * 2 + 64);
-    int   n, i;
+    size_t cap = (size_t)depth * 2 + 64;
+    char  *t = malloc(cap);
+    int    n, i;
 
     if (!t)
         abort();
-    n = sprintf(t, "{\"type\":\"ADDED\",\"object\":{\"x\":");
+    n = snprintf(t, cap, "{\"type\":\"ADDED\",\"object\":{\"x\":");
     for (i = 0; i < depth; i++)
         t[n++] = '[';
     for (i = 0; i < depth; i++)
         t[n++] = ']';
-    sprintf(t + n, "}}\n");
+    snprintf(t + n, cap - (size_t)n, "}}\n");
     return t;
 }
 
