@@ -11,7 +11,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wno-format-nonliteral -Wvla -Wpointer-arith
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Ipkg-c $(PKG_CFLAGS) -MMD -MP
+# $(call cflags_with,OPT): the compiler flags of every object, with OPT in place of $(CFLAGS).
+cflags_with = -std=c11 -D_GNU_SOURCE $(WARN) $(1) $(EXTRA_CFLAGS) -Ipkg-c $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS = $(call cflags_with,$(CFLAGS))
 LDLIBS   = $(PKG_LIBS)
 
 LIB_SRC  := $(sort $(wildcard pkg-c/*/*.c))
@@ -86,7 +88,7 @@ cluster-down:
 	@bash hack/cluster.sh down
 
 format:
-	clang-format -i $(LIB_SRC) $(UNIT_SRC) $(TOOL_SRC) $(wildcard pkg-c/*/*.h cmd/*/*.c test/unit/*.h)
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
 
 clean:
 	rm -rf build bin
@@ -100,12 +102,13 @@ clean:
 FUZZ_SECONDS ?= 30
 FUZZ_DIR     := build/fuzz
 FUZZ_TARGETS := $(patsubst test/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard test/fuzz/fuzz_*.c))
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=all
 
 .PHONY: fuzz bench-stream
 
 fuzz:
-	$(MAKE) CC=clang BUILD=$(FUZZ_DIR) CFLAGS="-O1 -g -fno-omit-frame-pointer \
-	    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" $(FUZZ_TARGETS)
+	$(MAKE) CC=clang BUILD=$(FUZZ_DIR) CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_TARGETS)
 	bash test/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 # Keeps the kubeconfig target's file reads inside its own temporary folder.
@@ -153,3 +156,48 @@ health:
 
 argocd-health:
 	bash hack/gen-argocd-health.sh
+
+# ---- lint, format and the compilation database ----
+# `make lint`: (a) every C source and header is as clang-format 14 lays it out (.clang-format),
+# (b) no C file calls a banned function (hack/lint-banned.sh, STYLE.md), (c) shellcheck passes
+# on every shell script (.shellcheckrc). All three run; it fails if any fails.
+# `make format` rewrites the same C files in place.
+# `make compile_commands.json`: one entry per C source with the flags its rule compiles it with
+# (test/fuzz as `make fuzz` builds them), for clangd and other tools. No bear needed.
+CLANG_FORMAT ?= clang-format
+SHELLCHECK   ?= shellcheck
+FORMAT_SRC   := $(sort $(wildcard pkg-c/*/*.[ch] cmd/*/*.[ch] test/unit/*.[ch] test/tools/*.[ch] \
+                   test/fuzz/*.[ch] test/bench/*.[ch]))
+SHELL_SRC    := $(sort $(shell find hack test -name '*.sh')) .ci/run
+
+.PHONY: lint compile_commands.json
+
+lint:
+	@$(CLANG_FORMAT) --version | grep -q ' version 14\.' || \
+	    { echo "lint: needs clang-format 14 (Debian's clang-format-14; make deps)" >&2; exit 1; }
+	@rc=0; \
+	echo "lint: clang-format on $(words $(FORMAT_SRC)) C files"; \
+	$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRC) || { rc=1; echo "lint: not formatted; run make format" >&2; }; \
+	echo "lint: banned functions"; \
+	bash hack/lint-banned.sh $(FORMAT_SRC) || rc=1; \
+	echo "lint: shellcheck on $(words $(SHELL_SRC)) scripts"; \
+	$(SHELLCHECK) -x $(SHELL_SRC) || rc=1; \
+	if [ $$rc -eq 0 ]; then echo "lint: ok"; else echo "lint: FAILED" >&2; fi; \
+	exit $$rc
+
+comma    := ,
+json_str  = "$(subst ",\",$(subst \,\\,$(strip $(1))))"
+CC_DB_SRC = $(LIB_SRC) cmd/dbaas-operator/main.c $(UNIT_SRC) $(TOOL_SRC) $(wildcard test/bench/*.c) \
+            $(wildcard test/fuzz/fuzz_*.c)
+# $(call cc_cmd,FILE): the compiler command line of FILE's rule, as an object-only compile.
+cc_cmd    = $(if $(filter test/fuzz/%,$(1)), \
+                clang $(call cflags_with,$(FUZZ_CFLAGS)) -fsanitize=fuzzer -c $(1) -o $(FUZZ_DIR)/$(1:.c=.o), \
+                $(CC) $(ALL_CFLAGS) -c $(1) -o $(BUILD)/$(1:.c=.o))
+cc_entry  = {"directory": $(call json_str,$(CURDIR)), "file": $(call json_str,$(1)), "command": $(call json_str,$(call cc_cmd,$(1)))}
+
+compile_commands.json:
+	$(file >$@,[)
+	$(foreach f,$(filter-out $(lastword $(CC_DB_SRC)),$(CC_DB_SRC)),$(file >>$@,  $(call cc_entry,$(f))$(comma)))
+	$(file >>$@,  $(call cc_entry,$(lastword $(CC_DB_SRC))))
+	$(file >>$@,])
+	@echo "compile_commands.json: $(words $(CC_DB_SRC)) entries"

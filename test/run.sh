@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# make test: installs what is missing, builds, runs the unit tests (plain, under ASan+UBSan,
-# and under valgrind) and the builders' golden files (test/golden), brings the local control
-# plane up once, runs the integration tests against it and brings it down again, even when a
-# test fails. The last line is the total "N passed, N failed".
+# make test: installs what is missing, builds, lints (make lint), runs the unit tests (plain,
+# under ASan+UBSan, and under valgrind) and the builders' golden files (test/golden), the Argo
+# CD health checks, brings the local control plane up once, runs the integration tests against
+# it and brings it down again, even when a test fails. The last line is the total
+# "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 passed=0
 failed=0
@@ -46,6 +47,8 @@ if ! make -j2 all >"$logs/build.log" 2>&1; then
     echo "0 passed, 1 failed"
     exit 1
 fi
+
+check lint make lint
 
 echo "== unit tests"
 bin/unit-tests | tee "$logs/unit.log"

@@ -493,10 +493,13 @@ walk_items(const char *p, const char *end, int (*on_item)(const char *p, size_t 
 }
 
 
+/* clang-format 14 aligns `len` with the function-pointer parameter as if both were members. */
+/* clang-format off */
 int
 informer_list_each(const char *body, size_t len,
                    int (*on_item)(const char *p, size_t n, void *data), cJSON **meta_out,
                    void *data)
+/* clang-format on */
 {
     const char *p = body, *end = body + len, *k, *kend, *vend;
     cJSON      *meta = NULL;

@@ -121,9 +121,12 @@ int informer_start_from(informer *inf, const char *rv);
  * may be null or [] but must be present. Malformed or cut-short text: CORE_EPROTO, with
  * *meta_out NULL (items before the fault may already have been handed out, but none of an
  * items array whose brackets do not close). Never reads past len; one pass per level. */
+/* clang-format 14 aligns `len` with the function-pointer parameter as if both were members. */
+/* clang-format off */
 int informer_list_each(const char *body, size_t len,
                        int (*on_item)(const char *p, size_t n, void *data), cJSON **meta_out,
                        void *data);
+/* clang-format on */
 
 /* Stops and frees; closed (may be NULL) runs once memory is released. */
 void informer_stop(informer *inf, void (*closed)(void *data), void *data);
