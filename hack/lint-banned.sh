@@ -47,8 +47,9 @@ FNR == 1 { in_comment = 0 }
             out = out c; i++
         }
     }
-    if (match(out, re)) {
+    while (match(out, re)) {
         name = substr(out, RSTART, RLENGTH)
+        out = substr(out, RSTART + RLENGTH)
         sub(/^[^A-Za-z_]/, "", name)
         sub(/[ \t]*\($/, "", name)
         printf "%s:%d: %s() is banned (STYLE.md): %s\n", FILENAME, FNR, name, line
