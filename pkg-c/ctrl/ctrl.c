@@ -193,6 +193,7 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
     memset(&o, 0, sizeof o);
     o.res = kind->res;
     o.namespace = c->namespace;
+    o.label_selector = kind->selector;
     if ((rc = rt_controller_watch(c->ctl, &o, NULL, &c->primary)))
         goto fail;
     if ((rc = rt_on_cleanup(r, ctrl_free_cb, c)))

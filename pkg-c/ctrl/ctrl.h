@@ -69,6 +69,7 @@ typedef struct ctrl_run ctrl_run;
 typedef struct {
     const char *name;        /* the controller's name in logs and metrics: "dbinstance" */
     const kres *res;         /* the primary resource; its kind names owners */
+    const char *selector;    /* a label selector for the primary objects; NULL: all */
     const char *finalizer;   /* held on every primary object while it exists; NULL: none */
     size_t      state_size;  /* bytes of per-run state for the kind, zeroed (ctrl_state) */
     /* The object exists, is not being deleted and holds the finalizer. Ends the run, now or

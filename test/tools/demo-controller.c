@@ -132,6 +132,7 @@ demo_sync(ctrl_run *run)
 static const ctrl_kind demo_kind = {
     .name = "demo",
     .res = &KRES_CONFIGMAPS,
+    .selector = "demo=1",
     .finalizer = DEMO_FINALIZER,
     .sync = demo_sync,
 };
