@@ -13,6 +13,7 @@
 #include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_status.h"
 #include "events/events.h"
+#include "hmap/hmap.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
 #include "log/log.h"
@@ -20,8 +21,16 @@
 #define CTRL_KEY_MAX      512
 #define CTRL_CONFLICT_MS  500   /* a 409: the next run reads fresh state */
 
+/* The named objects one primary object depends on. */
+typedef struct {
+    int         n;
+    const kres *res[CTRL_MAX_DEPS];
+    char       *name[CTRL_MAX_DEPS];
+} ctrl_deps;
+
 struct ctrl {
     rt              *r;
+    hmap            *deps;        /* key -> ctrl_deps, as the last status-writing run said */
     const ctrl_kind *kind;
     rt_controller   *ctl;
     informer        *primary;
@@ -44,6 +53,7 @@ struct ctrl_run {
     uint64_t     requeue_ms;
     void       (*next)(ctrl_run *run);
     ctrl_conds   conds;
+    ctrl_deps    deps;            /* declared by this run */
 };
 
 /* One write of the children step. */
@@ -62,8 +72,82 @@ static void batch_answered(ctrl_run *run);
 /* --- the controller -------------------------------------------------------------------- */
 
 static void
+deps_clear(ctrl_deps *d)
+{
+    while (d->n > 0) {
+        d->n--;
+        free(d->name[d->n]);
+    }
+}
+
+
+static void
+deps_free(void *p)
+{
+    deps_clear(p);
+    free(p);
+}
+
+
+static int
+deps_has(const ctrl_deps *d, const kres *res, const char *name)
+{
+    int i;
+
+    for (i = 0; i < d->n; i++)
+        if (d->res[i] == res && strcmp(d->name[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+
+/* Makes the watches of key what want says (NULL: none), and remembers that. */
+static void
+deps_sync(ctrl *c, const char *key, ctrl_deps *want)
+{
+    ctrl_deps  *have = NULL;
+    const char *slash = strchr(key, '/');
+    char        ns[CTRL_KEY_MAX];
+    int         i;
+
+    snprintf(ns, sizeof ns, "%.*s", slash ? (int)(slash - key) : 0, key);
+    hmap_find(c->deps, key, (void **)&have);
+    for (i = 0; have && i < have->n; i++)
+        if (!want || !deps_has(want, have->res[i], have->name[i]))
+            rt_controller_unwatch_named(c->ctl, have->res[i], ns, have->name[i], key);
+    for (i = 0; want && i < want->n; i++)
+        if (!have || !deps_has(have, want->res[i], want->name[i]))
+            rt_controller_watch_named(c->ctl, want->res[i], ns, want->name[i], key);
+    if (have) {
+        hmap_del(c->deps, key, NULL);
+        deps_free(have);
+    }
+    if (want && want->n > 0 && (have = malloc(sizeof *have))) {
+        *have = *want;
+        want->n = 0;  /* the names move */
+        if (hmap_put(c->deps, key, have, NULL))
+            deps_free(have);
+    }
+}
+
+
+void
+ctrl_depend(ctrl_run *run, const kres *res, const char *name)
+{
+    char *copy;
+
+    if (!name || run->deps.n == CTRL_MAX_DEPS || deps_has(&run->deps, res, name) ||
+        !(copy = strdup(name)))
+        return;
+    run->deps.res[run->deps.n] = res;
+    run->deps.name[run->deps.n++] = copy;
+}
+
+
+static void
 run_free(ctrl_run *run)
 {
+    deps_clear(&run->deps);
     if (run->c->kind->state_free && run->state)
         run->c->kind->state_free(run);
     free(run->state);
@@ -138,6 +222,7 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     snprintf(run->key, sizeof run->key, "%s", key);
     run->obj = store_parse(store_get(informer_store(c->primary), key));
     if (!run->obj) {
+        deps_sync(c, key, NULL);
         ctrl_end(run, WQ_OK);  /* gone; the garbage collector takes the children */
         return;
     }
@@ -168,6 +253,7 @@ ctrl_free_cb(void *data)
 {
     ctrl *c = data;
 
+    hmap_free(c->deps, deps_free);
     free(c->namespace);
     free(c);
 }
@@ -181,7 +267,7 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
     int           rc = CORE_ENOMEM;
 
     *out = NULL;
-    if (!c || (namespace && !(c->namespace = strdup(namespace))))
+    if (!c || (namespace && !(c->namespace = strdup(namespace))) || hmap_new(0, &c->deps))
         goto fail;
     c->r = r;
     c->kind = kind;
@@ -201,8 +287,10 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
     *out = c;
     return CORE_OK;
 fail:
-    if (c)
+    if (c) {
+        hmap_free(c->deps, deps_free);
         free(c->namespace);
+    }
     free(c);
     return rc;
 }
@@ -720,6 +808,7 @@ ctrl_status(ctrl_run *run, cJSON *fields)
     char         now[32];
     kops_target  t = primary_target(run, "status");
 
+    deps_sync(run->c, run->key, &run->deps);
     core_now_rfc3339(now, sizeof now);
     status = ctrl_status_build(old, run->generation, &run->conds, fields, now);
     if (!status) {
@@ -754,6 +843,7 @@ on_finalizer_removed(const kops_result *res, void *data)
 void
 ctrl_finalized(ctrl_run *run)
 {
+    deps_sync(run->c, run->key, NULL);
     if (!run->c->kind->finalizer) {
         ctrl_end(run, WQ_OK);
         return;

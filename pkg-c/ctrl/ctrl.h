@@ -161,6 +161,16 @@ void ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run));
  */
 int ctrl_may_write(ctrl_run *run, const cJSON *live);
 
+/*
+ * The run's object depends on the object name of res in its namespace (a Secret its spec
+ * names, say): ctrl watches that one object by name (a field selector, so the cache holds
+ * nothing else) and reconciles the run's object when it appears, changes or goes. The set
+ * is what the last run that wrote its status declared (at most CTRL_MAX_DEPS); a run that
+ * ends otherwise leaves it as it was, and an object that is gone or finalized drops it.
+ */
+#define CTRL_MAX_DEPS 4
+void ctrl_depend(ctrl_run *run, const kres *res, const char *name);
+
 /* --- the status step ------------------------------------------------------------------ */
 
 /* Sets a condition for this run; message is printf-formatted, cut to CTRL_MSG_MAX. */

@@ -442,6 +442,8 @@ dbi_sync(ctrl_run *run)
         return;
     }
     s->spec_ok = 1;
+    /* A Secret the spec names may appear or change later: watch it, and only it. */
+    ctrl_depend(run, &KRES_SECRETS, s->spec.credentials_secret);
     secret_name(run, name, sizeof name);
     secret = ctrl_cached(run, caches(run)->secrets, name);
     if (secret)
