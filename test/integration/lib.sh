@@ -23,9 +23,10 @@ install_crds() {
 }
 
 # start_operator LOG: the operator for $NS in the background; sets OP_PID and OP_PORT.
+# OP_BIN, when set, names another build of it (test-upgrade.sh starts an older one).
 start_operator() {
     OP_PORT=$(free_port)
-    "$ROOT/bin/dbaas-operator" --kubeconfig "$KUBECONFIG" --namespace "$NS" --log-format text \
+    "${OP_BIN:-$ROOT/bin/dbaas-operator}" --kubeconfig "$KUBECONFIG" --namespace "$NS" --log-format text \
         --metrics-addr "127.0.0.1:$OP_PORT" >>"$1" 2>&1 &
     OP_PID=$!
     wait_for 60 "the operator to be ready" curl -sf "http://127.0.0.1:$OP_PORT/readyz"
