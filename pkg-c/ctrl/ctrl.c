@@ -376,13 +376,20 @@ ctrl_cond(ctrl_run *run, ctrl_cond_type type, int status, const char *reason, co
 static void
 refuse_v(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, va_list ap)
 {
+    const cJSON *stalled;
+
     if (run->conds.refusal)
         return;
     run->conds.refusal = reason;
     run->conds.keep_ready = keep_ready;
     vsnprintf(run->conds.refusal_message, sizeof run->conds.refusal_message, fmt, ap);
-    log_obj(LOG_WARN, run->c->kind->name, run->key, "refused", "reason", reason, "message",
-            run->conds.refusal_message, NULL);
+    /* Once per change: a refusal the status already shows is retried quietly. */
+    stalled = ctrl_condition_find(cJSON_GetObjectItemCaseSensitive(run->obj, "status"), "Stalled");
+    if (!stalled || !kjson_get_str(stalled, "reason") || !kjson_get_str(stalled, "message") ||
+        strcmp(kjson_get_str(stalled, "reason"), reason) != 0 ||
+        strcmp(kjson_get_str(stalled, "message"), run->conds.refusal_message) != 0)
+        log_obj(LOG_WARN, run->c->kind->name, run->key, "refused", "reason", reason, "message",
+                run->conds.refusal_message, NULL);
 }
 
 

@@ -90,8 +90,11 @@ eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version,
     }
     if (c->refusal || !in->spec) {
         /* ctrl lays the refusal over these; Ready keeps what the pod says when allowed. */
-        set(c, CTRL_READY, ready_pods >= 1, ready_pods >= 1 ? "DatabaseReady" : "PodNotReady",
-            ready_pods >= 1 ? "the database accepts connections" : "the database pod is not ready");
+        if (ready_pods >= 1)
+            set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
+        else
+            set(c, CTRL_READY, 0, c->refusal ? c->refusal : "InvalidSpec", "%s",
+                c->refusal ? c->refusal_message : "the spec cannot be applied");
         set(c, CTRL_PROGRESSING, 0, "Refused", "nothing is changed until the spec is fixed");
         return;
     }

@@ -2,7 +2,8 @@
 # - a field removed from the spec is removed from the children (the applied checksum), and
 #   an edit by someone else is still put back;
 # - kstatus' Reconciling and Stalled follow the conditions (Helm 4 and Flux read them);
-# - an existing object the DBInstance does not control is never written: ChildConflict.
+# - an existing object the DBInstance does not control is never written: ChildConflict;
+# - a write the API server refuses reaches status: ApplyFailed.
 . "$ROOT/test/integration/lib.sh"
 
 with_operator
@@ -96,4 +97,23 @@ k -n "$NS" delete service payments >/dev/null
 k -n "$NS" delete configmap payments-config >/dev/null
 wait_for 60 "payments to be Ready after the conflict went away" dbi_ready payments
 k -n "$NS" delete dbi payments --timeout=60s >/dev/null
+
+# A write the API server refuses reaches status with the server's message (ApplyFailed),
+# quietly retried with backoff; fixing the spec recovers.
+k -n "$NS" apply -f - >/dev/null <<'YAML'
+apiVersion: dbaas.dev/v1alpha1
+kind: DBInstance
+metadata: {name: disk}
+spec: {engine: postgresql, version: "16", database: app, resources: {requests: {disk: 1Gi}}}
+YAML
+stalled_reason() { [ "$(dbi_field disk '{.status.conditions[?(@.type=="Stalled")].reason}')" = "$1" ]; }
+wait_for 30 "ApplyFailed" stalled_reason ApplyFailed
+msg=$(dbi_field disk '{.status.conditions[?(@.type=="Stalled")].message}')
+[[ $msg == *"StatefulSet disk was not written: HTTP 422"* ]] || fail "the refusal lacks the server's answer: $msg"
+expect_eq "$(dbi_field disk '{.status.phase}')" Failed "phase of a DBInstance whose StatefulSet was refused"
+refusals() { grep -c 'refused.*key='"$NS"'/disk' "$tmp/op.log" || true; }
+sleep 3
+[ "$(refusals)" -le 2 ] || fail "the same refusal was logged $(refusals) times"
+k -n "$NS" patch dbi disk --type json -p '[{"op":"remove","path":"/spec/resources"}]' >/dev/null
+wait_for 60 "disk to be Ready once fixed" dbi_ready disk
 stop_operator
