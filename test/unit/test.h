@@ -55,8 +55,8 @@ void test_fail(const char *file, int line, const char *what);
     do {                                                                   \
         const char *a_ = (a), *b_ = (b);                                   \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                           \
-            char m_[512];                                                  \
-            snprintf(m_, sizeof m_, "%s == %s (\"%s\" != \"%s\")", #a, #b, \
+            char m_[1024];                                                 \
+            snprintf(m_, sizeof m_, "%.100s == %.100s (\"%.380s\" != \"%.380s\")", #a, #b, \
                      a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
             test_fail(__FILE__, __LINE__, m_);                             \
         }                                                                  \
