@@ -24,6 +24,8 @@ static int             nofork;
 static int             inproc_failed;
 static long            timeout_s = DEFAULT_TIMEOUT;
 static struct timespec started;
+static volatile pid_t  running;   /* the forked test's pid (and process group), or 0 */
+static const int       stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 
 void
@@ -112,6 +114,20 @@ on_alarm(int sig)
 
 
 /*
+ * The forked test is in a group of its own, so Ctrl-C or a kill of the runner would miss
+ * it: end its group too, then die of the same signal.
+ */
+static void
+on_stop(int sig)
+{
+    if (running > 0)
+        kill(-running, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+
+/*
  * Waits for the child until the time limit; past it, kills the child's process group (the
  * test's own children too) and reaps the child. SIGCHLD is blocked in this process, so
  * sigtimedwait wakes when the child ends. Returns 1 and sets *status when the child ended,
@@ -163,6 +179,7 @@ run_one(int i)
     sigset_t chld, old;
     pid_t    pid;
     int      status, ok;
+    size_t   k;
 
     current = tests[i].name;
     clock_gettime(CLOCK_MONOTONIC, &started);
@@ -186,13 +203,17 @@ run_one(int i)
     if (pid == 0) {
         /* A group of its own, so a timeout also kills whatever the test started. */
         setpgid(0, 0);
+        for (k = 0; k < sizeof stop_signals / sizeof stop_signals[0]; k++)
+            signal(stop_signals[k], SIG_DFL);
         sigprocmask(SIG_SETMASK, &old, NULL);
         tests[i].fn();
         fflush(stdout);
         exit(0);
     }
     setpgid(pid, pid);  /* both sides, so the group exists before the parent may kill it */
+    running = pid;
     ok = wait_child(pid, &status);
+    running = 0;
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (!ok)
         return 0;
@@ -240,6 +261,10 @@ main(int argc, char **argv)
     if (nofork) {
         sa.sa_handler = on_alarm;
         sigaction(SIGALRM, &sa, NULL);
+    } else {
+        sa.sa_handler = on_stop;
+        for (i = 0; i < (int)(sizeof stop_signals / sizeof stop_signals[0]); i++)
+            sigaction(stop_signals[i], &sa, NULL);
     }
     for (i = 0; i < ntests; i++) {
         if (!selected(i, argc, argv, show_hidden))

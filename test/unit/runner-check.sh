@@ -14,6 +14,11 @@ fail() {
     for f in "$tmp"/*.out; do [ -f "$f" ] && { echo "--- $f"; cat "$f"; }; done
     exit 1
 }
+# Whether process $1 runs (a zombie left for init to reap does not).
+alive() {
+    local stat
+    stat=$(ps -o stat= -p "$1" 2>/dev/null) && [ "${stat#Z}" = "$stat" ]
+}
 [ -x "$bin" ] || fail "$bin is not built"
 
 # A normal run does not list the hidden tests.
@@ -34,13 +39,41 @@ grep -qx 'unit: 1 passed, 1 failed' "$tmp/fork.out" || fail "wrong summary"
 [ -s "$tmp/child.pid" ] || fail "the hanging test did not start its child"
 child=$(cat "$tmp/child.pid")
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-    kill -0 "$child" 2>/dev/null || break
+    alive "$child" || break
     sleep 0.2
 done
-if kill -0 "$child" 2>/dev/null; then
+if alive "$child"; then
     kill -KILL "$child"
     fail "the hanging test's child $child outlived the timeout"
 fi
+
+# The runner killed from outside (Ctrl-C, timeout(1)) takes the test's group with it.
+rm -f "$tmp/child.pid"
+DBAAS_TEST_HIDDEN=1 DBAAS_TEST_HANG_PIDFILE="$tmp/child.pid" "$bin" runner_hangs >"$tmp/term.out" 2>&1 &
+runner=$!
+for _ in $(seq 50); do
+    [ -s "$tmp/child.pid" ] && break
+    sleep 0.1
+done
+[ -s "$tmp/child.pid" ] || { kill -KILL "$runner"; fail "the hanging test did not start"; }
+child=$(cat "$tmp/child.pid")
+test_pid=$(ps -o ppid= -p "$child" | tr -d ' ')
+kill -TERM "$runner"
+wait "$runner"
+rc=$?
+[ "$rc" -eq 143 ] || fail "the runner exited $rc after SIGTERM, want 143"
+for _ in $(seq 10); do
+    alive "$child" || alive "$test_pid" || break
+    sleep 0.2
+done
+left=""
+for p in "$test_pid" "$child"; do
+    if alive "$p"; then
+        kill -KILL "$p"
+        left="$left $p"
+    fi
+done
+[ -z "$left" ] || fail "process(es)$left of the hanging test outlived the runner"
 
 # In-process: SIGALRM names the test and the run ends non-zero.
 start=$(date +%s)

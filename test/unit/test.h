@@ -6,7 +6,8 @@
  *
  * Time limit: a test that runs past DBAAS_TEST_TIMEOUT seconds (default 60) fails with
  * "FAIL <name>: timed out after N s"; its process group (the test and whatever it started)
- * is killed with SIGKILL and the run goes on. DBAAS_TEST_NOFORK=1 runs tests in-process
+ * is killed with SIGKILL and the run goes on. A runner stopped by SIGINT, SIGTERM or SIGHUP
+ * kills the running test's group before it dies. DBAAS_TEST_NOFORK=1 runs tests in-process
  * (for valgrind); there SIGALRM names the test that hung and ends the run with status 1.
  *
  * TEST_HIDDEN(name) registers a test that runs only when DBAAS_TEST_HIDDEN is set: tests of
