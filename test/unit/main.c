@@ -197,6 +197,7 @@ run_one(int i)
     sigprocmask(SIG_BLOCK, &chld, &old);
     pid = fork();
     if (pid < 0) {
+        fprintf(stderr, "FAIL %s: fork: %s\n", current, strerror(errno));
         sigprocmask(SIG_SETMASK, &old, NULL);
         return 0;
     }
