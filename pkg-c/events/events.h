@@ -9,7 +9,9 @@
  * carry secrets: callers pass messages that name fields, never values.
  *
  * Ownership: the recorder copies what it needs; obj is read during the call only.
- * Writes are fire-and-forget: failures are counted, not reported.
+ * Writes are fire-and-forget: failures are counted, not reported. The Event names only the
+ * object (apiVersion, kind, name, namespace, uid, resourceVersion), never its data.
+ * Unit tests answer the writes through events-int.h.
  */
 #ifndef DBAAS_EVENTS_H
 #define DBAAS_EVENTS_H
@@ -35,8 +37,8 @@ int events_new(kube_client *c, const char *component, const char *instance,
 
 /*
  * Records an Event about obj (which needs apiVersion, kind and metadata name, namespace and
- * uid). type is "Normal" or "Warning". Returns CORE_EINVAL for a reason that is not
- * CamelCase or an object without identity.
+ * uid). type is "Normal" or "Warning". Returns CORE_EINVAL, and sends nothing, for a reason
+ * that is not CamelCase, another type, or an object missing one of those fields.
  */
 int events_record(events_recorder *r, const cJSON *obj, const char *type, const char *reason,
                   const char *message);

@@ -1,8 +1,17 @@
 /*
  * A small unit-test harness. Each TEST(name) registers itself before main runs; the runner
  * (main.c) runs each test in a child process of its own, so a crash fails one test, not the
- * run, and prints "N passed, N failed" last. DBAAS_TEST_NOFORK=1 runs tests in-process
- * (for valgrind). Arguments select tests whose names contain any of them.
+ * run, and prints "N passed, N failed" last. Arguments select tests whose names contain any
+ * of them.
+ *
+ * Time limit: a test that runs past DBAAS_TEST_TIMEOUT seconds (default 60) fails with
+ * "FAIL <name>: timed out after N s"; its process group (the test and whatever it started)
+ * is killed with SIGKILL and the run goes on. A runner stopped by SIGINT, SIGTERM or SIGHUP
+ * kills the running test's group before it dies. DBAAS_TEST_NOFORK=1 runs tests in-process
+ * (for valgrind); there SIGALRM names the test that hung and ends the run with status 1.
+ *
+ * TEST_HIDDEN(name) registers a test that runs only when DBAAS_TEST_HIDDEN is set: tests of
+ * the runner itself that must fail on purpose (test/unit/runner-check.sh runs them).
  */
 #ifndef DBAAS_TEST_H
 #define DBAAS_TEST_H
@@ -13,16 +22,19 @@
 
 typedef void (*test_fn)(void);
 
-void test_register(const char *name, test_fn fn);
+void test_register(const char *name, test_fn fn, int hidden);
 void test_fail(const char *file, int line, const char *what);
 
-#define TEST(name)                                                         \
+#define TEST_REGISTER(name, hidden)                                         \
     static void test_##name(void);                                         \
     __attribute__((constructor)) static void test_register_##name(void)    \
     {                                                                      \
-        test_register(#name, test_##name);                                 \
+        test_register(#name, test_##name, hidden);                         \
     }                                                                      \
     static void test_##name(void)
+
+#define TEST(name)        TEST_REGISTER(name, 0)
+#define TEST_HIDDEN(name) TEST_REGISTER(name, 1)
 
 #define ASSERT(expr)                                                       \
     do {                                                                   \
@@ -44,8 +56,8 @@ void test_fail(const char *file, int line, const char *what);
     do {                                                                   \
         const char *a_ = (a), *b_ = (b);                                   \
         if (!a_ || !b_ || strcmp(a_, b_) != 0) {                           \
-            char m_[512];                                                  \
-            snprintf(m_, sizeof m_, "%s == %s (\"%s\" != \"%s\")", #a, #b, \
+            char m_[1024];                                                 \
+            snprintf(m_, sizeof m_, "%.100s == %.100s (\"%.380s\" != \"%.380s\")", #a, #b, \
                      a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
             test_fail(__FILE__, __LINE__, m_);                             \
         }                                                                  \
