@@ -106,10 +106,22 @@ main(int argc, char **argv)
         case 'n': cfg.lease_namespace = optarg; break;
         case 'N': cfg.lease_name = optarg; break;
         case 'i': cfg.identity = optarg; break;
-        case 'D': ms = seconds_ms(optarg); cfg.lease_ms = (uint64_t)ms; break;
-        case 'R': ms = seconds_ms(optarg); cfg.renew_ms = (uint64_t)ms; break;
-        case 'P': ms = seconds_ms(optarg); cfg.retry_ms = (uint64_t)ms; break;
-        case 'G': ms = seconds_ms(optarg); cfg.shutdown_grace_ms = (uint64_t)ms; break;
+        case 'D':
+            ms = seconds_ms(optarg);
+            cfg.lease_ms = (uint64_t)ms;
+            break;
+        case 'R':
+            ms = seconds_ms(optarg);
+            cfg.renew_ms = (uint64_t)ms;
+            break;
+        case 'P':
+            ms = seconds_ms(optarg);
+            cfg.retry_ms = (uint64_t)ms;
+            break;
+        case 'G':
+            ms = seconds_ms(optarg);
+            cfg.shutdown_grace_ms = (uint64_t)ms;
+            break;
         case 'C':
             cfg.concurrency = (unsigned)strtoul(optarg, NULL, 10);
             if (cfg.concurrency == 0 || cfg.concurrency > 1024) {
@@ -134,7 +146,8 @@ main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
         if (ms < 0) {
-            fprintf(stderr, "dbaas-operator: %s takes a positive number of seconds\n", argv[optind - 1]);
+            fprintf(stderr, "dbaas-operator: %s takes a positive number of seconds\n",
+                    argv[optind - 1]);
             return 2;
         }
     }

@@ -13,20 +13,20 @@ const char *
 core_strerror(int err)
 {
     switch (err) {
-    case CORE_OK:        return "ok";
-    case CORE_ENOMEM:    return "out of memory";
-    case CORE_EINVAL:    return "invalid input";
-    case CORE_ETOOBIG:   return "too large";
-    case CORE_ENOENT:    return "not found";
-    case CORE_EIO:       return "i/o error";
-    case CORE_ETLS:      return "tls error";
-    case CORE_ECONN:     return "connection error";
+    case CORE_OK: return "ok";
+    case CORE_ENOMEM: return "out of memory";
+    case CORE_EINVAL: return "invalid input";
+    case CORE_ETOOBIG: return "too large";
+    case CORE_ENOENT: return "not found";
+    case CORE_EIO: return "i/o error";
+    case CORE_ETLS: return "tls error";
+    case CORE_ECONN: return "connection error";
     case CORE_ETIMEDOUT: return "timed out";
-    case CORE_EHTTP:     return "unexpected http status";
-    case CORE_EPROTO:    return "protocol error";
+    case CORE_EHTTP: return "unexpected http status";
+    case CORE_EPROTO: return "protocol error";
     case CORE_ECANCELED: return "cancelled";
     case CORE_EINTERNAL: return "internal error";
-    case CORE_EAUTH:     return "authentication failed";
+    case CORE_EAUTH: return "authentication failed";
     case CORE_ECONFLICT: return "conflict";
     }
     return "unknown error";
@@ -144,11 +144,16 @@ core_buf_take(core_buf *b)
 static int
 b64_value(unsigned char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
     return -1;
 }
 
@@ -181,7 +186,7 @@ core_b64_decode(const char *in, size_t n, unsigned char **out, size_t *outlen)
             continue;
         }
         if (pad)
-            goto out;  /* data after padding */
+            goto out; /* data after padding */
         v = b64_value(c);
         if (v < 0)
             goto out;

@@ -14,20 +14,20 @@
 #include <stddef.h>
 
 typedef enum {
-    CORE_OK        = 0,
-    CORE_ENOMEM    = -1,  /* allocation failed */
-    CORE_EINVAL    = -2,  /* bad argument or malformed input */
-    CORE_ETOOBIG   = -3,  /* a bounded buffer would exceed its cap */
-    CORE_ENOENT    = -4,  /* a named file, key or object does not exist */
-    CORE_EIO       = -5,  /* reading or writing a file failed */
-    CORE_ETLS      = -6,  /* TLS handshake or certificate verification failed */
-    CORE_ECONN     = -7,  /* could not connect, or the connection broke */
+    CORE_OK = 0,
+    CORE_ENOMEM = -1,     /* allocation failed */
+    CORE_EINVAL = -2,     /* bad argument or malformed input */
+    CORE_ETOOBIG = -3,    /* a bounded buffer would exceed its cap */
+    CORE_ENOENT = -4,     /* a named file, key or object does not exist */
+    CORE_EIO = -5,        /* reading or writing a file failed */
+    CORE_ETLS = -6,       /* TLS handshake or certificate verification failed */
+    CORE_ECONN = -7,      /* could not connect, or the connection broke */
     CORE_ETIMEDOUT = -8,  /* a request ran out of time */
-    CORE_EHTTP     = -9,  /* the server answered with an unexpected HTTP status */
-    CORE_EPROTO    = -10, /* the server's answer could not be understood */
+    CORE_EHTTP = -9,      /* the server answered with an unexpected HTTP status */
+    CORE_EPROTO = -10,    /* the server's answer could not be understood */
     CORE_ECANCELED = -11, /* the operation was cancelled before it finished */
     CORE_EINTERNAL = -12, /* a library we call failed in a way we do not expect */
-    CORE_EAUTH     = -13, /* credentials could not be obtained (token file, exec plugin) */
+    CORE_EAUTH = -13,     /* credentials could not be obtained (token file, exec plugin) */
     CORE_ECONFLICT = -14  /* 409: the object changed since it was read; requeue with fresh state */
 } core_err;
 
@@ -35,10 +35,10 @@ typedef enum {
 const char *core_strerror(int err);
 
 typedef struct {
-    char  *data;  /* NUL-terminated when non-NULL; owned by the buffer */
+    char  *data; /* NUL-terminated when non-NULL; owned by the buffer */
     size_t len;
-    size_t cap;   /* allocated bytes */
-    size_t max;   /* hard cap on len */
+    size_t cap; /* allocated bytes */
+    size_t max; /* hard cap on len */
 } core_buf;
 
 /* Sets up an empty buffer that may hold at most max bytes. Allocates nothing. */

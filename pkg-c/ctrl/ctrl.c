@@ -18,8 +18,8 @@
 #include "kops/kops.h"
 #include "log/log.h"
 
-#define CTRL_KEY_MAX      512
-#define CTRL_CONFLICT_MS  500   /* a 409: the next run reads fresh state */
+#define CTRL_KEY_MAX     512
+#define CTRL_CONFLICT_MS 500 /* a 409: the next run reads fresh state */
 
 /* The named objects one primary object depends on. */
 typedef struct {
@@ -30,37 +30,37 @@ typedef struct {
 
 struct ctrl {
     rt              *r;
-    hmap            *deps;        /* key -> ctrl_deps, as the last status-writing run said */
+    hmap            *deps; /* key -> ctrl_deps, as the last status-writing run said */
     const ctrl_kind *kind;
     rt_controller   *ctl;
     informer        *primary;
-    char            *namespace;
-    char             api_version[128];
-    void            *data;
+    char *namespace;
+    char  api_version[128];
+    void *data;
 };
 
 struct ctrl_run {
-    ctrl        *c;
-    char         key[CTRL_KEY_MAX];
-    cJSON       *obj;
-    const char  *ns, *name, *uid;
-    int64_t      generation;
-    void        *state;
-    int          pending;         /* writes in flight, plus one while a batch is filled */
-    int          conflict;        /* a write answered 409 */
-    int          failed;          /* a write failed in transport or with 5xx */
-    int          child_conflict;
-    uint64_t     requeue_ms;
-    void       (*next)(ctrl_run *run);
-    ctrl_conds   conds;
-    ctrl_deps    deps;            /* declared by this run */
+    ctrl       *c;
+    char        key[CTRL_KEY_MAX];
+    cJSON      *obj;
+    const char *ns, *name, *uid;
+    int64_t     generation;
+    void       *state;
+    int         pending;  /* writes in flight, plus one while a batch is filled */
+    int         conflict; /* a write answered 409 */
+    int         failed;   /* a write failed in transport or with 5xx */
+    int         child_conflict;
+    uint64_t    requeue_ms;
+    void (*next)(ctrl_run *run);
+    ctrl_conds conds;
+    ctrl_deps  deps; /* declared by this run */
 };
 
 /* One write of the children step. */
 typedef struct {
     ctrl_run      *run;
     const kres    *res;
-    cJSON         *desired;       /* apply: what to write once the live object is known */
+    cJSON         *desired; /* apply: what to write once the live object is known */
     ctrl_answer_fn on_answer;
     char           name[256];
 } ctrl_write;
@@ -124,7 +124,7 @@ deps_sync(ctrl *c, const char *key, ctrl_deps *want)
     }
     if (want && want->n > 0 && (have = malloc(sizeof *have))) {
         *have = *want;
-        want->n = 0;  /* the names move */
+        want->n = 0; /* the names move */
         if (hmap_put(c->deps, key, have, NULL))
             deps_free(have);
     }
@@ -178,7 +178,7 @@ on_finalizer_added(const kops_result *res, void *data)
     ctrl_run *run = data;
 
     /* The update comes back through the informer and runs the rest. */
-    ctrl_end(run, res->err == CORE_OK ? WQ_OK
+    ctrl_end(run, res->err == CORE_OK          ? WQ_OK
                   : res->err == CORE_ECONFLICT ? WQ_REQUEUE_AFTER
                                                : WQ_ERROR);
 }
@@ -223,7 +223,7 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     run->obj = store_parse(store_get(informer_store(c->primary), key));
     if (!run->obj) {
         deps_sync(c, key, NULL);
-        ctrl_end(run, WQ_OK);  /* gone; the garbage collector takes the children */
+        ctrl_end(run, WQ_OK); /* gone; the garbage collector takes the children */
         return;
     }
     run->ns = kjson_path_str(run->obj, "metadata", "namespace", NULL);
@@ -322,17 +322,61 @@ ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out)
 }
 
 
-informer      *ctrl_primary(ctrl *c) { return c->primary; }
-rt_controller *ctrl_controller(ctrl *c) { return c->ctl; }
-const char    *ctrl_namespace(const ctrl *c) { return c->namespace; }
-const cJSON   *ctrl_obj(const ctrl_run *run) { return run->obj; }
-const char    *ctrl_key(const ctrl_run *run) { return run->key; }
-const char    *ctrl_ns(const ctrl_run *run) { return run->ns; }
-const char    *ctrl_name(const ctrl_run *run) { return run->name; }
-int64_t        ctrl_generation(const ctrl_run *run) { return run->generation; }
-void          *ctrl_state(ctrl_run *run) { return run->state; }
-void          *ctrl_data(ctrl_run *run) { return run->c->data; }
-rt            *ctrl_runtime(ctrl_run *run) { return run->c->r; }
+informer *
+ctrl_primary(ctrl *c)
+{
+    return c->primary;
+}
+rt_controller *
+ctrl_controller(ctrl *c)
+{
+    return c->ctl;
+}
+const char *
+ctrl_namespace(const ctrl *c)
+{
+    return c->namespace;
+}
+const cJSON *
+ctrl_obj(const ctrl_run *run)
+{
+    return run->obj;
+}
+const char *
+ctrl_key(const ctrl_run *run)
+{
+    return run->key;
+}
+const char *
+ctrl_ns(const ctrl_run *run)
+{
+    return run->ns;
+}
+const char *
+ctrl_name(const ctrl_run *run)
+{
+    return run->name;
+}
+int64_t
+ctrl_generation(const ctrl_run *run)
+{
+    return run->generation;
+}
+void *
+ctrl_state(ctrl_run *run)
+{
+    return run->state;
+}
+void *
+ctrl_data(ctrl_run *run)
+{
+    return run->c->data;
+}
+rt *
+ctrl_runtime(ctrl_run *run)
+{
+    return run->c->r;
+}
 
 
 cJSON *
@@ -404,8 +448,7 @@ ctrl_refuse(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, 
 }
 
 
-static void
-refuse_f(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, ...)
+static void refuse_f(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -705,7 +748,7 @@ ctrl_delete(ctrl_run *run, const kres *res, const char *name, const char *propag
 static void
 batch_answered(ctrl_run *run)
 {
-    void (*next)(ctrl_run *run) = run->next;
+    void (*next)(ctrl_run * run) = run->next;
 
     if (run->pending > 0 || !next)
         return;
@@ -773,10 +816,12 @@ same_condition(const cJSON *a, const cJSON *b)
 static void
 transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
 {
-    const cJSON *r_old = ctrl_condition_find(old, "Ready"), *r_new = ctrl_condition_find(now, "Ready");
-    const cJSON *s_old = ctrl_condition_find(old, "Stalled"), *s_new = ctrl_condition_find(now, "Stalled");
-    const char  *reason = kjson_get_str(r_new, "reason");
-    int          ready = reason && strcmp(kjson_get_str(r_new, "status"), "True") == 0;
+    const cJSON *r_old = ctrl_condition_find(old, "Ready"),
+                *r_new = ctrl_condition_find(now, "Ready");
+    const cJSON *s_old = ctrl_condition_find(old, "Stalled"),
+                *s_new = ctrl_condition_find(now, "Stalled");
+    const char *reason = kjson_get_str(r_new, "reason");
+    int         ready = reason && strcmp(kjson_get_str(r_new, "status"), "True") == 0;
 
     if (reason && !same_condition(r_old, r_new))
         ctrl_event(run, ready || !run->conds.refusal ? "Normal" : "Warning", reason,

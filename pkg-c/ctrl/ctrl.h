@@ -52,14 +52,14 @@
 #include "runtime/runtime.h"
 #include "wq/wq.h"
 
-#define CTRL_MANAGED_BY     "dbaas-operator"
-#define CTRL_LABEL_NAME     "app.kubernetes.io/name"
-#define CTRL_LABEL_INSTANCE "app.kubernetes.io/instance"
-#define CTRL_LABEL_MANAGED  "app.kubernetes.io/managed-by"
+#define CTRL_MANAGED_BY        "dbaas-operator"
+#define CTRL_LABEL_NAME        "app.kubernetes.io/name"
+#define CTRL_LABEL_INSTANCE    "app.kubernetes.io/instance"
+#define CTRL_LABEL_MANAGED     "app.kubernetes.io/managed-by"
 /* The checksum of what this manager last applied, on every child it applies. */
-#define CTRL_APPLIED_ANN    "dbaas.dev/applied-checksum"
+#define CTRL_APPLIED_ANN       "dbaas.dev/applied-checksum"
 /* A condition or status message is cut to this many bytes. */
-#define CTRL_MSG_MAX        1024
+#define CTRL_MSG_MAX           1024
 /* How soon a run in ChildConflict looks again (the foreign object is not watched). */
 #define CTRL_CONFLICT_RETRY_MS 5000
 
@@ -67,11 +67,11 @@ typedef struct ctrl     ctrl;
 typedef struct ctrl_run ctrl_run;
 
 typedef struct {
-    const char *name;        /* the controller's name in logs and metrics: "dbinstance" */
-    const kres *res;         /* the primary resource; its kind names owners */
-    const char *selector;    /* a label selector for the primary objects; NULL: all */
-    const char *finalizer;   /* held on every primary object while it exists; NULL: none */
-    size_t      state_size;  /* bytes of per-run state for the kind, zeroed (ctrl_state) */
+    const char *name;       /* the controller's name in logs and metrics: "dbinstance" */
+    const kres *res;        /* the primary resource; its kind names owners */
+    const char *selector;   /* a label selector for the primary objects; NULL: all */
+    const char *finalizer;  /* held on every primary object while it exists; NULL: none */
+    size_t      state_size; /* bytes of per-run state for the kind, zeroed (ctrl_state) */
     /* The object exists, is not being deleted and holds the finalizer. Ends the run, now or
      * later, with ctrl_status or ctrl_end. */
     void (*sync)(ctrl_run *run);
@@ -86,7 +86,12 @@ typedef struct {
 } ctrl_kind;
 
 /* Condition types the kind sets; ctrl derives Reconciling and Stalled from them. */
-typedef enum { CTRL_READY, CTRL_PROGRESSING, CTRL_DEGRADED, CTRL_NCOND } ctrl_cond_type;
+typedef enum {
+    CTRL_READY,
+    CTRL_PROGRESSING,
+    CTRL_DEGRADED,
+    CTRL_NCOND
+} ctrl_cond_type;
 
 /*
  * Registers a controller for kind with the runtime and watches its primary resource in
@@ -105,17 +110,17 @@ int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **
 
 informer      *ctrl_primary(ctrl *c);
 rt_controller *ctrl_controller(ctrl *c);
-const char    *ctrl_namespace(const ctrl *c);  /* the watched namespace, or NULL for all */
+const char    *ctrl_namespace(const ctrl *c); /* the watched namespace, or NULL for all */
 
 /* --- a run ----------------------------------------------------------------------------- */
 
-const cJSON *ctrl_obj(const ctrl_run *run);     /* the primary object as cached */
-const char  *ctrl_key(const ctrl_run *run);     /* "namespace/name" */
+const cJSON *ctrl_obj(const ctrl_run *run); /* the primary object as cached */
+const char  *ctrl_key(const ctrl_run *run); /* "namespace/name" */
 const char  *ctrl_ns(const ctrl_run *run);
 const char  *ctrl_name(const ctrl_run *run);
 int64_t      ctrl_generation(const ctrl_run *run);
-void        *ctrl_state(ctrl_run *run);         /* kind->state_size bytes, or NULL */
-void        *ctrl_data(ctrl_run *run);          /* the data given to ctrl_new */
+void        *ctrl_state(ctrl_run *run); /* kind->state_size bytes, or NULL */
+void        *ctrl_data(ctrl_run *run);  /* the data given to ctrl_new */
 rt          *ctrl_runtime(ctrl_run *run);
 
 /* The cached object name in the run's namespace, parsed (the caller frees), or NULL. */
@@ -174,8 +179,8 @@ void ctrl_depend(ctrl_run *run, const kres *res, const char *name);
 /* --- the status step ------------------------------------------------------------------ */
 
 /* Sets a condition for this run; message is printf-formatted, cut to CTRL_MSG_MAX. */
-void ctrl_cond(ctrl_run *run, ctrl_cond_type type, int status, const char *reason,
-               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void ctrl_cond(ctrl_run *run, ctrl_cond_type type, int status, const char *reason, const char *fmt,
+               ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * Records that the spec or a child cannot be applied and a person must act: Degraded and

@@ -118,8 +118,7 @@ ctrl_status_build(const cJSON *old, int64_t generation, const ctrl_conds *c, cJS
                            generation, now);
     if (!rc)
         rc = add_condition(list, old, "Reconciling", e[CTRL_PROGRESSING].status,
-                           e[CTRL_PROGRESSING].reason, e[CTRL_PROGRESSING].message, generation,
-                           now);
+                           e[CTRL_PROGRESSING].reason, e[CTRL_PROGRESSING].message, generation, now);
     if (!rc)
         rc = add_condition(list, old, "Stalled", refusal != NULL, refusal ? refusal : "NotStalled",
                            refusal ? c->refusal_message : "no action is needed", generation, now);

@@ -17,18 +17,18 @@
 #include "ctrl/ctrl.h"
 
 typedef struct {
-    int         set;        /* the kind set it; unset conditions are False, reason Unknown */
-    int         status;     /* 1: True, 0: False */
-    const char *reason;     /* CamelCase, static or valid for the call */
+    int         set;    /* the kind set it; unset conditions are False, reason Unknown */
+    int         status; /* 1: True, 0: False */
+    const char *reason; /* CamelCase, static or valid for the call */
     char        message[CTRL_MSG_MAX];
 } ctrl_condition;
 
 typedef struct {
-    ctrl_condition cond[CTRL_NCOND];   /* Ready, Progressing, Degraded */
+    ctrl_condition cond[CTRL_NCOND]; /* Ready, Progressing, Degraded */
     int            deleting;
-    const char    *refusal;            /* a reason when a person must act, else NULL */
+    const char    *refusal; /* a reason when a person must act, else NULL */
     char           refusal_message[CTRL_MSG_MAX];
-    int            keep_ready;         /* the refusal leaves Ready as the kind set it */
+    int            keep_ready; /* the refusal leaves Ready as the kind set it */
 } ctrl_conds;
 
 /* The run's conditions, for a kind's pure status function to fill (ctrl_cond's state). */

@@ -18,11 +18,11 @@
 
 #define DBI_DEFAULT_USER     "app"
 #define DBI_DEFAULT_STORAGE  "1Gi"
-#define DBI_MAX_IDENT        63   /* PostgreSQL's NAMEDATALEN - 1; MySQL allows 64 */
+#define DBI_MAX_IDENT        63 /* PostgreSQL's NAMEDATALEN - 1; MySQL allows 64 */
 #define DBI_MAX_MYSQL_USER   32
 #define DBI_MAX_PARAM_NAME   128
 #define DBI_MAX_PARAM_VALUE  4096
-#define DBI_MAX_VERSION_PART 5    /* digits in one part of a version */
+#define DBI_MAX_VERSION_PART 5 /* digits in one part of a version */
 
 static const dbi_engine engines[] = {
     {DBI_POSTGRESQL, "postgresql", "postgres", 5432, "postgresql", "jdbc:postgresql",
@@ -150,8 +150,7 @@ version_supported(const dbi_engine *e, const char *version)
     int      n = version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
 
     switch (e->id) {
-    case DBI_POSTGRESQL:
-        return n >= 1 && part[0] >= 13 && part[0] <= 17;
+    case DBI_POSTGRESQL: return n >= 1 && part[0] >= 13 && part[0] <= 17;
     case DBI_MYSQL:
         return n >= 2 && ((part[0] == 8 && (part[1] == 0 || part[1] == 4)) || part[0] == 9);
     case DBI_MARIADB:
@@ -361,10 +360,10 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
         return rc;
     if (!out->username)
         out->username = DBI_DEFAULT_USER;
-    if ((rc = e->id == DBI_MYSQL ? check_identifier("spec.username", out->username, DBI_MAX_MYSQL_USER,
-                                                     ", the mysql limit", err, errlen)
-                                  : check_identifier("spec.username", out->username, DBI_MAX_IDENT, "",
-                                                     err, errlen)))
+    if ((rc = e->id == DBI_MYSQL
+                ? check_identifier("spec.username", out->username, DBI_MAX_MYSQL_USER,
+                                   ", the mysql limit", err, errlen)
+                : check_identifier("spec.username", out->username, DBI_MAX_IDENT, "", err, errlen)))
         return rc;
     /* The superuser accounts: the images refuse them as the application user, or would make it one. */
     if (e->id == DBI_POSTGRESQL ? strcmp(out->username, "postgres") == 0
@@ -393,8 +392,9 @@ check_quantities(const cJSON *resources, const char *key, char *err, size_t errl
         return rc;
     cJSON_ArrayForEach(it, map) {
         if (kjson_get_quantity(map, it->string, &q) != CORE_OK)
-            return fail(err, errlen, "spec.resources.%s.%s: \"%s\" is not a quantity (like 500m or 1Gi)",
-                        key, shown(it->string, show, sizeof show),
+            return fail(err, errlen,
+                        "spec.resources.%s.%s: \"%s\" is not a quantity (like 500m or 1Gi)", key,
+                        shown(it->string, show, sizeof show),
                         cJSON_IsString(it) ? shown(it->valuestring, value, sizeof value)
                                            : "(not a string)");
         if (q.nano < 0)
@@ -483,17 +483,18 @@ parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
                         "spec.parameters: \"%s\" is not a parameter name (letters, digits, '_', '.', '-')",
                         shown(it->string, show, sizeof show));
         if (is_managed_parameter(out->engine, it->string))
-            return fail(err, errlen, "spec.parameters.%s: set by the operator; it cannot be changed",
-                        it->string);
+            return fail(err, errlen,
+                        "spec.parameters.%s: set by the operator; it cannot be changed", it->string);
         if (!cJSON_IsString(it))
-            return fail(err, errlen, "spec.parameters.%s: must be a string (quote numbers: \"200\")",
-                        it->string);
+            return fail(err, errlen,
+                        "spec.parameters.%s: must be a string (quote numbers: \"200\")", it->string);
         if (strlen(it->valuestring) > DBI_MAX_PARAM_VALUE)
             return fail(err, errlen, "spec.parameters.%s: longer than %d characters", it->string,
                         DBI_MAX_PARAM_VALUE);
         for (p = it->valuestring; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return fail(err, errlen, "spec.parameters.%s: must be one line without control characters",
+                return fail(err, errlen,
+                            "spec.parameters.%s: must be one line without control characters",
                             it->string);
     }
     return CORE_OK;

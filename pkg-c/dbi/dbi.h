@@ -27,38 +27,43 @@
 /* Generated passwords: at least this long, drawn uniformly from this alphabet. It holds
  * characters a URI must percent-encode on purpose, and none that trips the images'
  * entrypoints or shell quoting (no quotes, backslash, $, `, space, &, ;). */
-#define DBI_PASSWORD_MIN      24
-#define DBI_PASSWORD_ALPHABET "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!*@#%^+=:/?"
+#define DBI_PASSWORD_MIN 24
+#define DBI_PASSWORD_ALPHABET \
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!*@#%^+=:/?"
 
-typedef enum { DBI_POSTGRESQL, DBI_MYSQL, DBI_MARIADB } dbi_engine_id;
+typedef enum {
+    DBI_POSTGRESQL,
+    DBI_MYSQL,
+    DBI_MARIADB
+} dbi_engine_id;
 
 typedef struct {
     dbi_engine_id id;
-    const char   *name;        /* "postgresql" */
-    const char   *image;       /* "postgres" */
-    int           port;        /* 5432 */
-    const char   *scheme;      /* "postgresql" | "mysql" (for the uri) */
-    const char   *jdbc;        /* "jdbc:postgresql" | "jdbc:mysql" | "jdbc:mariadb" */
-    const char   *data_dir;    /* where the volume is mounted */
+    const char   *name;     /* "postgresql" */
+    const char   *image;    /* "postgres" */
+    int           port;     /* 5432 */
+    const char   *scheme;   /* "postgresql" | "mysql" (for the uri) */
+    const char   *jdbc;     /* "jdbc:postgresql" | "jdbc:mysql" | "jdbc:mariadb" */
+    const char   *data_dir; /* where the volume is mounted */
 } dbi_engine;
 
 typedef struct {
     const char *name;
     const char *namespace;
-    const char *uid;              /* NULL when absent (then the builders cannot own children) */
+    const char       *uid; /* NULL when absent (then the builders cannot own children) */
     const dbi_engine *engine;
-    const char *version;          /* e.g. "16", "16.4", "8.4", "11.4" */
-    const char *image;            /* full override or NULL */
-    const char *database;
-    const char *username;         /* default "app" */
-    const char *credentials_secret; /* credentialsSecretRef.name or NULL */
-    const char *storage_size;     /* e.g. "2Gi" */
-    const char *storage_class;    /* NULL: the cluster default */
-    const cJSON *resources;       /* spec.resources or NULL */
-    const cJSON *parameters;      /* spec.parameters (object of strings) or NULL */
-    const char *service_type;     /* ClusterIP | NodePort | LoadBalancer */
-    const char *restore_snapshot; /* NULL unless restoring */
-    const char *deletion_policy;  /* Delete | Retain | Snapshot */
+    const char       *version; /* e.g. "16", "16.4", "8.4", "11.4" */
+    const char       *image;   /* full override or NULL */
+    const char       *database;
+    const char       *username;           /* default "app" */
+    const char       *credentials_secret; /* credentialsSecretRef.name or NULL */
+    const char       *storage_size;       /* e.g. "2Gi" */
+    const char       *storage_class;      /* NULL: the cluster default */
+    const cJSON      *resources;          /* spec.resources or NULL */
+    const cJSON      *parameters;         /* spec.parameters (object of strings) or NULL */
+    const char       *service_type;       /* ClusterIP | NodePort | LoadBalancer */
+    const char       *restore_snapshot;   /* NULL unless restoring */
+    const char       *deletion_policy;    /* Delete | Retain | Snapshot */
 } dbi_spec;
 
 /* The engine named s, or NULL. */

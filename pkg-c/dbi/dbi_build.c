@@ -21,12 +21,12 @@
 #include "ctrl/ctrl_build.h"
 #include "kops/kops.h"
 
-#define DBI_UID            999  /* postgres, mysql and mariadb run as 999 in the official images */
+#define DBI_UID            999 /* postgres, mysql and mariadb run as 999 in the official images */
 #define DBI_PGDATA         "/var/lib/postgresql/data/pgdata"
 #define DBI_PG_CONF_KEY    "dbaas.conf"
 #define DBI_MYSQL_CONF_KEY "dbaas.cnf"
 #define DBI_MYSQL_CONF     "/etc/mysql/conf.d/" DBI_MYSQL_CONF_KEY
-#define DBI_NAME_MAX       320  /* a child name or a host; DBI_MAX_NAME keeps them far below */
+#define DBI_NAME_MAX       320 /* a child name or a host; DBI_MAX_NAME keeps them far below */
 #define DBI_TEXT_MAX       (1024 * 1024)
 
 static int
@@ -47,8 +47,7 @@ new_child(ctrl_bld *b, const dbi_spec *s, const cJSON *owner, const char *api_ve
         b->failed = 1;
         return NULL;
     }
-    return ctrl_b_child(b, api_version, kind, name, owner, DBI_API_VERSION, DBI_KIND,
-                        s->engine->name);
+    return ctrl_b_child(b, api_version, kind, name, owner, DBI_API_VERSION, DBI_KIND, s->engine->name);
 }
 
 
@@ -89,7 +88,7 @@ cJSON *
 dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
                  const char *superuser_password)
 {
-    ctrl_bld      b = {0};
+    ctrl_bld b = {0};
     cJSON   *o = NULL, *data;
     char    *user = NULL, *pass = NULL, *db = NULL;
     char     host[DBI_NAME_MAX], port[16];
@@ -104,7 +103,8 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
     db = escaped(s->database);
     snprintf(port, sizeof port, "%d", s->engine->port);
     if (!user || !pass || !db ||
-        snprintf(host, sizeof host, "%s.%s.svc.cluster.local", s->name, s->namespace) >= (int)sizeof host ||
+        snprintf(host, sizeof host, "%s.%s.svc.cluster.local", s->name, s->namespace) >=
+            (int)sizeof host ||
         core_buf_printf(&uri, "%s://%s:%s@%s:%s/%s", s->engine->scheme, user, pass, host, port, db) ||
         core_buf_printf(&jdbc, "%s://%s:%s/%s", s->engine->jdbc, host, port, db))
         goto out;
@@ -221,8 +221,10 @@ render_config(const dbi_spec *s)
     core_buf_init(&t, DBI_TEXT_MAX);
     rc = sorted_parameters(s, &params, &n);
     if (!rc)
-        rc = core_buf_printf(&t, "# Rendered by %s from spec.parameters of DBInstance %s; "
-                             "edits are overwritten.\n", DBI_MANAGED_BY, s->name);
+        rc = core_buf_printf(&t,
+                             "# Rendered by %s from spec.parameters of DBInstance %s; "
+                             "edits are overwritten.\n",
+                             DBI_MANAGED_BY, s->name);
     if (!rc && pg)
         rc = core_buf_printf(&t, "# The server gets these as -c arguments; this file shows them.\n");
     if (!rc && !pg)
@@ -243,9 +245,9 @@ render_config(const dbi_spec *s)
 cJSON *
 dbi_build_configmap(const dbi_spec *s, const cJSON *owner, char *checksum, size_t len)
 {
-    ctrl_bld    b = {0};
-    cJSON *o = NULL, *data;
-    char  *text = render_config(s);
+    ctrl_bld b = {0};
+    cJSON   *o = NULL, *data;
+    char    *text = render_config(s);
 
     /* "" until it is known, so that a failure never leaves garbage for the StatefulSet. */
     if (checksum && len)
@@ -279,9 +281,9 @@ service_ports(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
 cJSON *
 dbi_build_service(const dbi_spec *s, const cJSON *owner)
 {
-    ctrl_bld    b = {0};
-    cJSON *o = new_child(&b, s, owner, "v1", "Service", NULL);
-    cJSON *spec = ctrl_b_obj(&b, o, "spec");
+    ctrl_bld b = {0};
+    cJSON   *o = new_child(&b, s, owner, "v1", "Service", NULL);
+    cJSON   *spec = ctrl_b_obj(&b, o, "spec");
 
     ctrl_b_str(&b, spec, "type", s->service_type);
     ctrl_b_put(&b, spec, "selector", dbi_labels(s));
@@ -293,9 +295,9 @@ dbi_build_service(const dbi_spec *s, const cJSON *owner)
 cJSON *
 dbi_build_headless_service(const dbi_spec *s, const cJSON *owner)
 {
-    ctrl_bld    b = {0};
-    cJSON *o = new_child(&b, s, owner, "v1", "Service", "-headless");
-    cJSON *spec = ctrl_b_obj(&b, o, "spec");
+    ctrl_bld b = {0};
+    cJSON   *o = new_child(&b, s, owner, "v1", "Service", "-headless");
+    cJSON   *spec = ctrl_b_obj(&b, o, "spec");
 
     ctrl_b_str(&b, spec, "type", "ClusterIP");
     ctrl_b_str(&b, spec, "clusterIP", "None");
@@ -470,14 +472,16 @@ static void
 probes(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 {
     static const char *const pg[] = {
-        "sh", "-c", "exec pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -h 127.0.0.1 -p 5432", NULL};
+        "sh", "-c",
+        "exec pg_isready -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\" -h 127.0.0.1 -p 5432", NULL};
     static const char *const my_ready[] = {
         "sh", "-c",
         "exec mysql --protocol=TCP -h 127.0.0.1 -P 3306 -uroot -p\"$MYSQL_ROOT_PASSWORD\" -e 'SELECT 1'",
         NULL};
     static const char *const my_live[] = {
         "sh", "-c",
-        "exec mysqladmin ping --protocol=TCP -h 127.0.0.1 -P 3306 -uroot -p\"$MYSQL_ROOT_PASSWORD\"", NULL};
+        "exec mysqladmin ping --protocol=TCP -h 127.0.0.1 -P 3306 -uroot -p\"$MYSQL_ROOT_PASSWORD\"",
+        NULL};
     static const char *const maria[] = {"healthcheck.sh", "--connect", "--innodb_initialized", NULL};
     const char *const       *ready = s->engine->id == DBI_POSTGRESQL ? pg
                                    : s->engine->id == DBI_MYSQL      ? my_ready
@@ -543,7 +547,8 @@ container(ctrl_bld *b, cJSON *containers, const dbi_spec *s)
         static const char *const stop[] = {
             "sh", "-c", "pg_ctl stop -D \"$PGDATA\" -m fast -w -t 50 || true", NULL};
 
-        ctrl_b_strs(b, ctrl_b_obj(b, ctrl_b_obj(b, ctrl_b_obj(b, c, "lifecycle"), "preStop"), "exec"), "command", stop);
+        ctrl_b_strs(b, ctrl_b_obj(b, ctrl_b_obj(b, ctrl_b_obj(b, c, "lifecycle"), "preStop"), "exec"),
+                    "command", stop);
     }
     resources(b, c, s->resources);
     container_security(b, c);
@@ -608,10 +613,10 @@ claim_template(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
 cJSON *
 dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_checksum)
 {
-    ctrl_bld    b = {0};
-    cJSON *o = new_child(&b, s, owner, "apps/v1", "StatefulSet", NULL);
-    cJSON *spec = ctrl_b_obj(&b, o, "spec"), *policy, *tmpl, *meta;
-    char   headless[DBI_NAME_MAX];
+    ctrl_bld b = {0};
+    cJSON   *o = new_child(&b, s, owner, "apps/v1", "StatefulSet", NULL);
+    cJSON   *spec = ctrl_b_obj(&b, o, "spec"), *policy, *tmpl, *meta;
+    char     headless[DBI_NAME_MAX];
 
     if (child_name(s, "-headless", headless) || (config_checksum && !config_checksum[0]))
         b.failed = 1;

@@ -40,8 +40,8 @@ typedef struct {
     dbi_spec spec;
     int      spec_ok;
     char     password[128], superuser[128];
-    char     checksum[32];   /* of the rendered configuration, for the pod template */
-    cJSON   *sts;            /* the StatefulSet as written in this run, or as cached */
+    char     checksum[32]; /* of the rendered configuration, for the pod template */
+    cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
 } dbi_run;
 
 
@@ -390,8 +390,9 @@ on_user_secret(const kops_result *res, void *data)
     if (res->err == CORE_ENOENT ||
         (res->err == CORE_OK && secret_value(res->obj, "password", s->password, sizeof s->password))) {
         ctrl_refuse(run, 0, "InvalidSpec",
-                    res->err ? "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace"
-                             : "spec.credentialsSecretRef.name: Secret \"%s\" has no usable key \"password\"",
+                    res->err
+                        ? "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace"
+                        : "spec.credentialsSecretRef.name: Secret \"%s\" has no usable key \"password\"",
                     s->spec.credentials_secret);
         run_status(run);
         return;
@@ -409,8 +410,13 @@ static void
 new_credentials(ctrl_run *run)
 {
     dbi_run    *s = st(run);
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run),
-                     s->spec.credentials_secret, NULL, 0, 0};
+    kops_target t = {rt_client(ctrl_runtime(run)),
+                     &KRES_SECRETS,
+                     ctrl_ns(run),
+                     s->spec.credentials_secret,
+                     NULL,
+                     0,
+                     0};
 
     if (dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN)) {
         ctrl_end(run, WQ_ERROR);
@@ -449,7 +455,7 @@ dbi_sync(ctrl_run *run)
     if (secret)
         use_secret(run, secret);
     else
-        new_credentials(run);  /* a 409 says one exists after all, and it is read instead */
+        new_credentials(run); /* a 409 says one exists after all, and it is read instead */
     cJSON_Delete(secret);
 }
 
@@ -460,7 +466,7 @@ static void
 after_cleanup(ctrl_run *run)
 {
     if (ctrl_refused(run)) {
-        ctrl_end(run, WQ_ERROR);  /* a cleanup write was refused: keep the finalizer */
+        ctrl_end(run, WQ_ERROR); /* a cleanup write was refused: keep the finalizer */
         return;
     }
     ctrl_finalized(run);
@@ -479,17 +485,18 @@ finalize(ctrl_run *run)
     char        name[DBI_NAME_LEN];
 
     if (!policy || strcmp(policy, "Delete") == 0) {
-        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), "deleting the volume (deletionPolicy Delete)",
-                NULL);
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
+                "deleting the volume (deletionPolicy Delete)", NULL);
         snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
         ctrl_delete(run, &KRES_PVCS, name, "Background");
     } else {
         secret_name(run, name, sizeof name);
         ctrl_patch(run, &KRES_SECRETS, name, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
-        ctrl_event(run, "Normal", "Retained",
-                   strcmp(policy, "Retain") == 0
-                       ? "the volume and the credentials Secret are kept for a DBInstance of the same name"
-                       : "deletionPolicy Snapshot is not supported yet: the volume and credentials are kept");
+        ctrl_event(
+            run, "Normal", "Retained",
+            strcmp(policy, "Retain") == 0
+                ? "the volume and the credentials Secret are kept for a DBInstance of the same name"
+                : "deletionPolicy Snapshot is not supported yet: the volume and credentials are kept");
     }
     ctrl_then(run, after_cleanup);
 }

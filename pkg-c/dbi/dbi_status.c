@@ -8,9 +8,8 @@
 #include "kjson/kjson.h"
 
 
-static void
-set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+static void set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
 
 static void
 set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
@@ -165,6 +164,5 @@ dbi_status_build(const dbi_status_in *in)
     if (!(fields = dbi_status_eval(in, &c)))
         return NULL;
     return ctrl_status_build(cJSON_GetObjectItemCaseSensitive(in->dbi, "status"),
-                             cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0, &c, fields,
-                             in->now);
+                             cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0, &c, fields, in->now);
 }

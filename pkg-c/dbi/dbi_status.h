@@ -12,14 +12,14 @@
 #include "dbi/dbi.h"
 
 typedef struct {
-    const cJSON    *dbi;       /* the DBInstance as cached (generation, current status) */
-    const dbi_spec *spec;      /* parsed spec, or NULL when invalid */
-    const char     *reason;    /* a refusal: "InvalidSpec", "UnsupportedUpgrade"; or NULL */
-    const char     *message;   /* its message */
-    const cJSON    *sts;       /* the StatefulSet as written or cached, or NULL */
-    const cJSON    *pvc;       /* cached data claim, or NULL */
+    const cJSON    *dbi;     /* the DBInstance as cached (generation, current status) */
+    const dbi_spec *spec;    /* parsed spec, or NULL when invalid */
+    const char     *reason;  /* a refusal: "InvalidSpec", "UnsupportedUpgrade"; or NULL */
+    const char     *message; /* its message */
+    const cJSON    *sts;     /* the StatefulSet as written or cached, or NULL */
+    const cJSON    *pvc;     /* cached data claim, or NULL */
     int             deleting;
-    const char     *now;       /* RFC 3339, for conditions that change */
+    const char     *now; /* RFC 3339, for conditions that change */
 } dbi_status_in;
 
 /*

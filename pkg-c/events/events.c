@@ -14,28 +14,28 @@
 
 /* One aggregated Event: its name on the server and how far its count got. */
 typedef struct {
-    events_recorder *rec;      /* NULL once the recorder is freed */
-    char            *key;      /* this entry's key in the map */
-    char            *name;     /* the Event's metadata.name */
+    events_recorder *rec;  /* NULL once the recorder is freed */
+    char            *key;  /* this entry's key in the map */
+    char            *name; /* the Event's metadata.name */
     char            *ns;
-    cJSON           *body;     /* what to create; held only while a write is in flight (a
+    cJSON           *body;    /* what to create; held only while a write is in flight (a
                                   404 on a count patch re-creates), since most Events
                                   never repeat: a repeat renders it again */
-    unsigned         count;    /* occurrences so far */
-    unsigned         written;  /* count the server has */
-    unsigned         sending;  /* count carried by the write in flight */
-    int              busy;     /* a write is in flight */
-    int              exists;   /* created on the server */
+    unsigned         count;   /* occurrences so far */
+    unsigned         written; /* count the server has */
+    unsigned         sending; /* count carried by the write in flight */
+    int              busy;    /* a write is in flight */
+    int              exists;  /* created on the server */
 } tracked;
 
 struct events_recorder {
-    kube_client     *client;
-    char            *component;
-    char            *instance;
-    hmap            *events;   /* key -> tracked */
-    unsigned         seq;
-    events_stats     stats;
-    events__send_fn  send;     /* send_kops; tests answer writes themselves */
+    kube_client    *client;
+    char           *component;
+    char           *instance;
+    hmap           *events; /* key -> tracked */
+    unsigned        seq;
+    events_stats    stats;
+    events__send_fn send; /* send_kops; tests answer writes themselves */
 };
 
 
@@ -121,7 +121,7 @@ on_written(const kops_result *res, void *data)
         return;
     }
     if (res->err == CORE_ENOENT && t->exists) {
-        t->exists = 0;  /* expired on the server: create it again */
+        t->exists = 0; /* expired on the server: create it again */
         write_next(t);
         return;
     }
@@ -191,14 +191,16 @@ event_body(events_recorder *r, const cJSON *obj, const char *name, const char *t
 
     core_now_rfc3339(now, sizeof now);
     if (!e || !cJSON_AddStringToObject(e, "apiVersion", "v1") ||
-        !cJSON_AddStringToObject(e, "kind", "Event") || !(m = cJSON_AddObjectToObject(e, "metadata")) ||
-        !cJSON_AddStringToObject(m, "name", name) ||
+        !cJSON_AddStringToObject(e, "kind", "Event") ||
+        !(m = cJSON_AddObjectToObject(e, "metadata")) || !cJSON_AddStringToObject(m, "name", name) ||
         !cJSON_AddStringToObject(m, "namespace",
-                                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "namespace"))) ||
+                                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta,
+                                                                                       "namespace"))) ||
         !(inv = cJSON_AddObjectToObject(e, "involvedObject")))
         goto fail;
-    if (!cJSON_AddStringToObject(inv, "apiVersion",
-                                 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "apiVersion"))) ||
+    if (!cJSON_AddStringToObject(
+            inv, "apiVersion",
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "apiVersion"))) ||
         !cJSON_AddStringToObject(inv, "kind",
                                  cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "kind"))))
         goto fail;
@@ -208,7 +210,8 @@ event_body(events_recorder *r, const cJSON *obj, const char *name, const char *t
         if (v && !cJSON_AddStringToObject(inv, fields[i], v))
             goto fail;
     }
-    if (!cJSON_AddStringToObject(e, "reason", reason) || !cJSON_AddStringToObject(e, "message", message) ||
+    if (!cJSON_AddStringToObject(e, "reason", reason) ||
+        !cJSON_AddStringToObject(e, "message", message) ||
         !cJSON_AddStringToObject(e, "type", type) || !(src = cJSON_AddObjectToObject(e, "source")) ||
         !cJSON_AddStringToObject(src, "component", r->component) ||
         !cJSON_AddStringToObject(e, "reportingComponent", r->component) ||
@@ -291,13 +294,14 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
         return CORE_OK;
     }
     if (hmap_len(r->events) >= EVENTS_MAX_TRACKED)
-        forget_all(r);  /* bounded: a repeat of a forgotten Event starts a new one */
+        forget_all(r); /* bounded: a repeat of a forgotten Event starts a new one */
     snprintf(name, sizeof name, "%.240s.%llx%04x", oname, (unsigned long long)time(NULL),
              r->seq++ & 0xffff);
     rc = CORE_ENOMEM;
     t = calloc(1, sizeof *t);
-    if (!t || !(t->key = core_buf_take(&key)) || !(t->name = strdup(name)) || !(t->ns = strdup(ns)) ||
-        !(t->body = event_body(r, obj, name, type, reason, msg)) || hmap_put(r->events, t->key, t, NULL))
+    if (!t || !(t->key = core_buf_take(&key)) || !(t->name = strdup(name)) ||
+        !(t->ns = strdup(ns)) || !(t->body = event_body(r, obj, name, type, reason, msg)) ||
+        hmap_put(r->events, t->key, t, NULL))
         goto fail;
     t->rec = r;
     t->count = 1;

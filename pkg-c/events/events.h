@@ -26,14 +26,13 @@
 typedef struct events_recorder events_recorder;
 
 typedef struct {
-    uint64_t created;   /* Events created */
-    uint64_t patched;   /* repeats written as count updates */
-    uint64_t failed;    /* writes that failed */
+    uint64_t created; /* Events created */
+    uint64_t patched; /* repeats written as count updates */
+    uint64_t failed;  /* writes that failed */
 } events_stats;
 
 /* component: source.component and reportingComponent; instance: reportingInstance. */
-int events_new(kube_client *c, const char *component, const char *instance,
-               events_recorder **out);
+int events_new(kube_client *c, const char *component, const char *instance, events_recorder **out);
 
 /*
  * Records an Event about obj (which needs apiVersion, kind and metadata name, namespace and

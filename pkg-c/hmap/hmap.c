@@ -5,11 +5,11 @@
 
 #include "core/core.h"
 
-#define HMAP_MIN_CAP  8u
+#define HMAP_MIN_CAP 8u
 /* Slots are indexed by a 32-bit hash; stay well inside that. */
-#define HMAP_MAX_CAP  ((size_t)1 << 31)
-#define HMAP_SEED     0x9e3779b97f4a7c15ull
-#define HMAP_MUL      0xbf58476d1ce4e5b9ull
+#define HMAP_MAX_CAP ((size_t)1 << 31)
+#define HMAP_SEED    0x9e3779b97f4a7c15ull
+#define HMAP_MUL     0xbf58476d1ce4e5b9ull
 
 
 /* One allocation per entry: the key lives inline after the header. */
@@ -21,7 +21,7 @@ typedef struct {
 
 struct hmap {
     hmap_entry **slots;
-    size_t       cap;   /* power of two */
+    size_t       cap; /* power of two */
     size_t       mask;
     size_t       len;
 };
@@ -313,7 +313,7 @@ hmap_iter_init(const hmap *m, hmap_iter *it)
     if (m->len == 0)
         return;
     while (m->slots[e])
-        e++;  /* the load factor guarantees an empty slot */
+        e++; /* the load factor guarantees an empty slot */
     it->pos = e;
     it->left = m->cap - 1;
 }

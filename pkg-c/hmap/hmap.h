@@ -33,9 +33,9 @@ typedef struct hmap hmap;
  * iteration may resize the map; after that the cursor must not be used.
  */
 typedef struct {
-    size_t pos;   /* slot of the entry last returned */
-    size_t left;  /* slots still to visit */
-    int    cur;   /* pos holds the entry last returned (not yet deleted) */
+    size_t pos;  /* slot of the entry last returned */
+    size_t left; /* slots still to visit */
+    int    cur;  /* pos holds the entry last returned (not yet deleted) */
 } hmap_iter;
 
 /* A 64-bit hash of n bytes (non-cryptographic, fast on short keys). */

@@ -31,7 +31,7 @@ struct httpd {
     unsigned         max_conns;
     uint64_t         timeout_ms;
     int              port;
-    unsigned         nconns;    /* allocated connections, closing ones included */
+    unsigned         nconns; /* allocated connections, closing ones included */
     conn_t          *conns;
     int              listening; /* the listener handle is not yet closed */
     int              closing;
@@ -43,10 +43,10 @@ struct conn_s {
     httpd        *server;
     conn_t       *prev, *next;
     uv_tcp_t      tcp;
-    uv_timer_t    timer;      /* the connection's whole lifetime, not reset by traffic */
+    uv_timer_t    timer; /* the connection's whole lifetime, not reset by traffic */
     uv_write_t    write_req;
     uv_shutdown_t shutdown_req;
-    int           handles;    /* open libuv handles; freed when it drops to 0 */
+    int           handles; /* open libuv handles; freed when it drops to 0 */
     int           closing;
     int           peer_eof;
     conn_state    state;
@@ -183,8 +183,7 @@ send_response(conn_t *c, int status, const char *content_type)
     bufs[0] = uv_buf_init(c->head, (unsigned)n);
     bufs[1] = uv_buf_init(c->body.data ? c->body.data : c->head, (unsigned)c->body.len);
     c->write_req.data = c;
-    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, c->body.len ? 2 : 1,
-                 on_write) != 0)
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, c->body.len ? 2 : 1, on_write) != 0)
         conn_close(c);
 }
 
@@ -215,7 +214,7 @@ serve_metrics(conn_t *c)
     core_buf_init(&c->body, HTTPD_MAX_BODY);
     rc = s->metrics(s->metrics_data, &c->body, &type);
     if (c->closing)
-        return;  /* the callback closed the server */
+        return; /* the callback closed the server */
     if (rc != CORE_OK) {
         core_buf_free(&c->body);
         send_text(c, 500, "internal error\n");
@@ -437,8 +436,7 @@ httpd_start(uv_loop_t *loop, const httpd_config *cfg, httpd **out, char *err, si
     if (fd < 0)
         goto sys_error;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    alen = addr.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                     : sizeof(struct sockaddr_in6);
+    alen = addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     /* Bound and listening before libuv sees it, so a failure leaves no handle to close. */
     if (bind(fd, (struct sockaddr *)&addr, alen) != 0 || listen(fd, HTTPD_BACKLOG) != 0)
         goto sys_error;
@@ -464,7 +462,7 @@ httpd_start(uv_loop_t *loop, const httpd_config *cfg, httpd **out, char *err, si
     s->listener.data = s;
     rc = uv_tcp_open(&s->listener, fd);
     if (rc == 0)
-        fd = -1;  /* the handle owns it now */
+        fd = -1; /* the handle owns it now */
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, HTTPD_BACKLOG, on_connection);
     if (rc != 0) {
@@ -530,7 +528,7 @@ httpd_split_addr(const char *addr, char *host, size_t hostlen, int *port)
         h = addr;
         colon = strrchr(addr, ':');
         if (!colon || memchr(addr, ':', (size_t)(colon - addr)))
-            return CORE_EINVAL;  /* a bare IPv6 address needs brackets */
+            return CORE_EINVAL; /* a bare IPv6 address needs brackets */
         hlen = (size_t)(colon - h);
     }
     p = colon + 1;

@@ -30,11 +30,11 @@
 
 #include "core/core.h"
 
-#define HTTPD_MAX_HEADER       8192                /* request line and headers */
-#define HTTPD_MAX_BODY         (16u * 1024 * 1024) /* a response body */
-#define HTTPD_DEFAULT_CONNS    64
-#define HTTPD_DEFAULT_TIMEOUT  10000               /* ms */
-#define HTTPD_MAX_REASON       256                 /* bytes of a /readyz reason */
+#define HTTPD_MAX_HEADER      8192                /* request line and headers */
+#define HTTPD_MAX_BODY        (16u * 1024 * 1024) /* a response body */
+#define HTTPD_DEFAULT_CONNS   64
+#define HTTPD_DEFAULT_TIMEOUT 10000 /* ms */
+#define HTTPD_MAX_REASON      256   /* bytes of a /readyz reason */
 
 typedef struct httpd httpd;
 
@@ -55,8 +55,8 @@ typedef int (*httpd_ready_fn)(void *data, char *reason, size_t len);
 typedef void (*httpd_close_cb)(void *data);
 
 typedef struct {
-    const char      *host;            /* "127.0.0.1", "0.0.0.0", "::1", "::"; NULL: 0.0.0.0 */
-    int              port;            /* 0: an ephemeral port, see httpd_port */
+    const char      *host; /* "127.0.0.1", "0.0.0.0", "::1", "::"; NULL: 0.0.0.0 */
+    int              port; /* 0: an ephemeral port, see httpd_port */
     httpd_metrics_fn metrics;
     void            *metrics_data;
     httpd_ready_fn   ready;
@@ -72,8 +72,7 @@ typedef struct {
  * nothing to free. CORE_EINVAL for a bad address, CORE_EIO when the socket cannot be
  * bound or listened on, CORE_ENOMEM.
  */
-int httpd_start(uv_loop_t *loop, const httpd_config *cfg, httpd **out, char *err,
-                size_t errlen);
+int httpd_start(uv_loop_t *loop, const httpd_config *cfg, httpd **out, char *err, size_t errlen);
 
 /* The port actually bound (useful with port 0). */
 int httpd_port(const httpd *s);

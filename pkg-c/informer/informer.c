@@ -13,7 +13,7 @@
 #define INFORMER_BACKOFF_BASE 800
 #define INFORMER_BACKOFF_MAX  30000
 #define INFORMER_KEY_MAX      512
-#define INFORMER_ABSENT_BASE  1000  /* retries of a list answered 404: 1 s doubling to 5 s */
+#define INFORMER_ABSENT_BASE  1000 /* retries of a list answered 404: 1 s doubling to 5 s */
 #define INFORMER_ABSENT_MAX   5000
 #define INFORMER_ERRMSG_MAX   256
 
@@ -21,43 +21,43 @@ typedef enum {
     INF_IDLE,
     INF_LISTING,
     INF_WATCHING,
-    INF_WAITING,   /* backing off before the next list or watch */
+    INF_WAITING, /* backing off before the next list or watch */
     INF_STOPPED
 } inf_state;
 
 struct informer {
-    uv_loop_t      *loop;
-    kube_client    *client;
-    kres            res;
-    char           *namespace;
-    char           *label_selector;
-    char           *field_selector;
-    informer_opts   opts;
-    store          *store;
-    inf_state       state;
-    kube_call      *call;
-    uv_timer_t      timer;
-    ws_parser       parser;
-    char            rv[128];       /* last resourceVersion seen */
-    char           *cont;          /* list continue token */
-    hmap           *seen;          /* keys seen by the list in progress */
-    int             synced;
-    int             relist_next;   /* the watch ended in a way that needs a relist */
-    int             watch_healthy; /* the current watch delivered something */
-    unsigned        attempts;      /* consecutive failures, for backoff */
-    int             installed;     /* 0 while the resource is not served (list got 404) */
-    unsigned        absent_attempts; /* lists answered 404 in a row */
-    int             failing;       /* the last list or watch failed as fail_* says */
-    const char     *fail_op;
-    long            fail_status;
-    int             fail_err;
-    int             fail_not_installed;
-    char            fail_msg[INFORMER_ERRMSG_MAX];
+    uv_loop_t   *loop;
+    kube_client *client;
+    kres         res;
+    char *namespace;
+    char                *label_selector;
+    char                *field_selector;
+    informer_opts        opts;
+    store               *store;
+    inf_state            state;
+    kube_call           *call;
+    uv_timer_t           timer;
+    ws_parser            parser;
+    char                 rv[128]; /* last resourceVersion seen */
+    char                *cont;    /* list continue token */
+    hmap                *seen;    /* keys seen by the list in progress */
+    int                  synced;
+    int                  relist_next;     /* the watch ended in a way that needs a relist */
+    int                  watch_healthy;   /* the current watch delivered something */
+    unsigned             attempts;        /* consecutive failures, for backoff */
+    int                  installed;       /* 0 while the resource is not served (list got 404) */
+    unsigned             absent_attempts; /* lists answered 404 in a row */
+    int                  failing;         /* the last list or watch failed as fail_* says */
+    const char          *fail_op;
+    long                 fail_status;
+    int                  fail_err;
+    int                  fail_not_installed;
+    char                 fail_msg[INFORMER_ERRMSG_MAX];
     informer__request_fn request;
-    void          (*cancel)(kube_call *call);
-    informer_stats  stats;
-    void          (*closed)(void *data);
-    void           *closed_data;
+    void (*cancel)(kube_call *call);
+    informer_stats stats;
+    void (*closed)(void *data);
+    void *closed_data;
 };
 
 
@@ -162,8 +162,8 @@ failure_message(const kube_response *res, char *buf, size_t len)
     const char *msg;
 
     if (res->err) {
-        snprintf(buf, len, "%s", res->message && *res->message ? res->message
-                                                               : core_strerror(res->err));
+        snprintf(buf, len, "%s",
+                 res->message && *res->message ? res->message : core_strerror(res->err));
         return;
     }
     st = res->body_len ? cJSON_ParseWithLength(res->body, res->body_len) : NULL;
@@ -386,7 +386,7 @@ not_served(informer *inf, const kube_response *res)
 
 /* --- list text walker ------------------------------------------------------------- */
 
-#define LIST_DEPTH_MAX 512  /* nesting deeper than this is refused (cJSON allows 1000) */
+#define LIST_DEPTH_MAX 512 /* nesting deeper than this is refused (cJSON allows 1000) */
 
 
 static const char *
@@ -416,8 +416,8 @@ skip_string(const char *p, const char *end)
 static int
 is_scalar_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '+' ||
-           c == '.' || c == 'E';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+           c == 'E';
 }
 
 
@@ -448,8 +448,8 @@ skip_value(const char *p, const char *end)
         } else if (is_scalar_char(*p)) {
             while (p < end && is_scalar_char(*p))
                 p++;
-        } else if (depth > 0 && (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' ||
-                                 *p == '\r' || *p == '\t')) {
+        } else if (depth > 0 &&
+                   (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
             p++;
         } else {
             return NULL;
@@ -644,7 +644,8 @@ on_list(const kube_response *res, void *data)
         return;
     }
     if ((rc = list_page(inf, res->body, res->body_len))) {
-        kube_response bad = {.err = rc, .status = res->status,
+        kube_response bad = {.err = rc,
+                             .status = res->status,
                              .message = "the list could not be parsed"};
 
         list_failed(inf, &bad);
@@ -786,7 +787,7 @@ on_watch(const kube_response *res, void *data)
     }
     if (res->err == CORE_OK && res->status == 200 && perr == CORE_OK) {
         report_success(inf, "watch");
-        start_watch(inf);  /* the server's timeout: carry on from where we are */
+        start_watch(inf); /* the server's timeout: carry on from where we are */
         return;
     }
     inf->stats.watch_errors++;
@@ -819,8 +820,7 @@ start_watch(informer *inf)
     core_buf_init(&path, 16384);
     rc = kres_path(&path, &inf->res, inf->namespace, NULL, NULL);
     if (!rc)
-        rc = core_buf_printf(&path, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=%u",
-                             timeout);
+        rc = core_buf_printf(&path, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=%u", timeout);
     if (!rc && inf->rv[0])
         rc = core_buf_printf(&path, "&resourceVersion=") || kres_escape(&path, inf->rv);
     if (!rc)
@@ -891,8 +891,7 @@ informer__retry_now(informer *inf)
 
 
 void
-informer__set_transport(informer *inf, informer__request_fn request,
-                        void (*cancel)(kube_call *call))
+informer__set_transport(informer *inf, informer__request_fn request, void (*cancel)(kube_call *call))
 {
     inf->request = request;
     inf->cancel = cancel;

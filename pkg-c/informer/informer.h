@@ -61,37 +61,36 @@ typedef struct {
 typedef void (*informer_transform)(cJSON *obj);
 
 typedef struct {
-    const kres        *res;
-    const char        *namespace;      /* NULL: all namespaces */
-    const char        *label_selector; /* NULL: everything */
-    const char        *field_selector; /* e.g. "metadata.name=orders-password"; NULL: none */
-    informer_handler   on_change;      /* may be NULL */
+    const kres *res;
+    const char *namespace;           /* NULL: all namespaces */
+    const char      *label_selector; /* NULL: everything */
+    const char      *field_selector; /* e.g. "metadata.name=orders-password"; NULL: none */
+    informer_handler on_change;      /* may be NULL */
     /* After the first list (or the first answer that the resource is not served), and
      * again each time the resource becomes served. May be NULL. */
-    void             (*on_synced)(informer *inf, void *data);
+    void (*on_synced)(informer *inf, void *data);
     /* Failures, once per change of state, and the recovery after them. May be NULL;
      * e and its strings are valid during the call only. */
-    void             (*on_error)(informer *inf, const informer_error *e, void *data);
-    informer_transform transform;      /* NULL: informer_strip */
+    void (*on_error)(informer *inf, const informer_error *e, void *data);
+    informer_transform transform; /* NULL: informer_strip */
     void              *data;
-    unsigned           page_size;      /* 0: 500 */
-    size_t             max_line;       /* 0: the watch parser's default */
-    const char        *index_label;    /* a label key for store_by_label, or NULL */
+    unsigned           page_size;   /* 0: 500 */
+    size_t             max_line;    /* 0: the watch parser's default */
+    const char        *index_label; /* a label key for store_by_label, or NULL */
 } informer_opts;
 
 typedef struct {
-    uint64_t lists;          /* list requests (pages) sent */
-    uint64_t relists;        /* full relists after the first */
-    uint64_t watches;        /* watch requests started */
-    uint64_t watch_errors;   /* watches that ended in an error (backed off) */
-    uint64_t list_errors;    /* lists that failed (a 404 repeated while not served: once) */
-    uint64_t events;         /* watch events applied (bookmarks excluded) */
+    uint64_t lists;        /* list requests (pages) sent */
+    uint64_t relists;      /* full relists after the first */
+    uint64_t watches;      /* watch requests started */
+    uint64_t watch_errors; /* watches that ended in an error (backed off) */
+    uint64_t list_errors;  /* lists that failed (a 404 repeated while not served: once) */
+    uint64_t events;       /* watch events applied (bookmarks excluded) */
     uint64_t bookmarks;
 } informer_stats;
 
 /* Copies what it needs from opts. Starts nothing. */
-int informer_new(uv_loop_t *loop, kube_client *client, const informer_opts *opts,
-                 informer **out);
+int informer_new(uv_loop_t *loop, kube_client *client, const informer_opts *opts, informer **out);
 
 /* Lists, then watches, forever (until informer_stop). */
 int informer_start(informer *inf);

@@ -15,8 +15,8 @@
 #define KJSON_INT64_CHARS 24
 
 /* Exponents beyond this cannot matter: 10^29 units is the cap, 10^-9 the resolution. */
-#define QTY_EXP_CLAMP     100000L
-#define QTY_NANO_PER_UNIT 1000000000u
+#define QTY_EXP_CLAMP      100000L
+#define QTY_NANO_PER_UNIT  1000000000u
 #define QTY_NANO_PER_MILLI 1000000u
 
 __extension__ typedef unsigned __int128 kjson_u128;
@@ -63,8 +63,7 @@ kjson_get_int64(const cJSON *obj, const char *key, int64_t *out)
     if (!item)
         return CORE_ENOENT;
     if (cJSON_IsRaw(item))
-        return item->valuestring ? kjson_parse_int64_text(item->valuestring, out)
-                                 : CORE_EINVAL;
+        return item->valuestring ? kjson_parse_int64_text(item->valuestring, out) : CORE_EINVAL;
     if (!cJSON_IsNumber(item))
         return CORE_EINVAL;
     d = item->valuedouble;
@@ -144,7 +143,7 @@ static cJSON *
 kjson_vpath(const cJSON *obj, va_list ap)
 {
     const char *key;
-    cJSON      *cur = (cJSON *)obj;  /* like strchr: the tree is the caller's */
+    cJSON      *cur = (cJSON *)obj; /* like strchr: the tree is the caller's */
 
     while (cur && (key = va_arg(ap, const char *)) != NULL) {
         if (!cJSON_IsObject(cur))
@@ -244,7 +243,7 @@ qty_suffix(const char *s, long *exp10, int *bin, kjson_qty_format *fmt)
         case 'T': *exp10 = 12; return CORE_OK;
         case 'P': *exp10 = 15; return CORE_OK;
         case 'E': *exp10 = 18; return CORE_OK;
-        default:  return CORE_EINVAL;
+        default: return CORE_EINVAL;
         }
     }
     if (s[0] != 'e' && s[0] != 'E')
@@ -308,7 +307,7 @@ kjson_quantity_parse(const char *s, kjson_quantity *q)
 
     /* Locate the significant digits in int part followed by fraction part. */
     total = ilen + flen;
-#define QTY_DIGIT(j) ((j) < ilen ? ip[(j)] : fp[(j) - ilen])
+#define QTY_DIGIT(j) ((j) < ilen ? ip[(j)] : fp[(j)-ilen])
     for (first = 0; first < total && QTY_DIGIT(first) == '0'; first++)
         ;
     if (first == total) {

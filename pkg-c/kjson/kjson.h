@@ -87,9 +87,9 @@ const char *kjson_resource_version(const cJSON *obj);
  * (like resource.Quantity's Format).
  */
 typedef enum {
-    KJSON_QTY_DECIMAL_SI  = 0, /* "", n u m k M G T P E */
-    KJSON_QTY_BINARY_SI   = 1, /* Ki Mi Gi Ti Pi Ei */
-    KJSON_QTY_DECIMAL_EXP = 2  /* 1e3, 5E-2 */
+    KJSON_QTY_DECIMAL_SI = 0, /* "", n u m k M G T P E */
+    KJSON_QTY_BINARY_SI = 1,  /* Ki Mi Gi Ti Pi Ei */
+    KJSON_QTY_DECIMAL_EXP = 2 /* 1e3, 5E-2 */
 } kjson_qty_format;
 
 __extension__ typedef __int128 kjson_i128;

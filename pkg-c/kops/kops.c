@@ -49,7 +49,7 @@ out:
 
 static int
 kops_send(const kops_target *t, const char *method, const char *query, const char *content_type,
-     const cJSON *body, kops_cb cb, void *data)
+          const cJSON *body, kops_cb cb, void *data)
 {
     core_buf path;
     kube_req req = {0};
@@ -138,7 +138,7 @@ int
 kops_merge_patch(const kops_target *t, const cJSON *patch, kops_cb cb, void *data)
 {
     return t->name ? kops_send(t, "PATCH", "fieldManager=" KOPS_FIELD_MANAGER,
-                          "application/merge-patch+json", patch, cb, data)
+                               "application/merge-patch+json", patch, cb, data)
                    : CORE_EINVAL;
 }
 
@@ -223,7 +223,7 @@ cJSON *
 kops_finalizer_patch(const cJSON *obj, const char *name, int add)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const char  *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
+    const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
     const cJSON *f;
     cJSON       *patch = cJSON_CreateObject(), *pmeta, *list;
 

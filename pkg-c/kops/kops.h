@@ -25,9 +25,9 @@
 
 typedef struct {
     int          err;
-    long         status;   /* HTTP status, 0 without an answer */
+    long         status; /* HTTP status, 0 without an answer */
     const cJSON *obj;
-    const char  *message;  /* one line; "" on success */
+    const char  *message; /* one line; "" on success */
 } kops_result;
 
 typedef void (*kops_cb)(const kops_result *r, void *data);
@@ -56,8 +56,7 @@ int kops_apply(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
  * Adds (or replaces) child's controller ownerReference to owner, with controller and
  * blockOwnerDeletion true. owner needs metadata.name and metadata.uid.
  */
-int kops_set_controller(cJSON *child, const cJSON *owner, const char *api_version,
-                        const char *kind);
+int kops_set_controller(cJSON *child, const cJSON *owner, const char *api_version, const char *kind);
 
 /* Whether obj's metadata.finalizers holds name. */
 int kops_has_finalizer(const cJSON *obj, const char *name);

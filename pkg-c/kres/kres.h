@@ -11,9 +11,9 @@
 #include "core/core.h"
 
 typedef struct {
-    const char *group;     /* "" for the core group */
+    const char *group; /* "" for the core group */
     const char *version;
-    const char *resource;  /* lower-case plural, as in the URL */
+    const char *resource; /* lower-case plural, as in the URL */
     const char *kind;
     int         namespaced;
 } kres;

@@ -86,13 +86,9 @@ kube__auth_ready(kube_client *c)
         a->state = KUBE__AUTH_NEEDED;
     switch (a->state) {
     case KUBE__AUTH_STATIC:
-    case KUBE__AUTH_READY:
-        return 1;
-    case KUBE__AUTH_NEEDED:
-        kube__auth_refresh(c);
-        return 0;
-    case KUBE__AUTH_REFRESHING:
-        return 0;
+    case KUBE__AUTH_READY: return 1;
+    case KUBE__AUTH_NEEDED: kube__auth_refresh(c); return 0;
+    case KUBE__AUTH_REFRESHING: return 0;
     }
     return 0;
 }
@@ -153,12 +149,14 @@ on_file_read(uv_fs_t *req)
     if (c->closing || n <= 0 || (size_t)n >= sizeof a->readbuf) {
         if (!c->closing)
             snprintf(a->error, sizeof a->error, "token file %s: %s", a->token_file,
-                     n < 0 ? uv_strerror((int)n) : n == 0 ? "empty" : "too large");
+                     n < 0    ? uv_strerror((int)n)
+                     : n == 0 ? "empty"
+                              : "too large");
         file_finish(c, 1);
         return;
     }
-    while (n > 0 && (a->readbuf[n - 1] == '\n' || a->readbuf[n - 1] == '\r' ||
-                     a->readbuf[n - 1] == ' '))
+    while (n > 0 &&
+           (a->readbuf[n - 1] == '\n' || a->readbuf[n - 1] == '\r' || a->readbuf[n - 1] == ' '))
         n--;
     tok = malloc((size_t)n + 1);
     if (!tok) {
@@ -184,8 +182,7 @@ on_file_open(uv_fs_t *req)
 
     uv_fs_req_cleanup(req);
     if (fd < 0) {
-        snprintf(a->error, sizeof a->error, "token file %s: %s", a->token_file,
-                 uv_strerror((int)fd));
+        snprintf(a->error, sizeof a->error, "token file %s: %s", a->token_file, uv_strerror((int)fd));
         if (c->closing) {
             kube__release(c);
             return;
@@ -205,7 +202,7 @@ file_refresh(kube_client *c)
     kube__auth *a = &c->auth;
 
     a->fs.data = c;
-    c->open_handles++;  /* an fs request counts as open until it ends */
+    c->open_handles++; /* an fs request counts as open until it ends */
     if (uv_fs_open(c->loop, &a->fs, a->token_file, O_RDONLY | O_CLOEXEC, 0, on_file_open)) {
         c->open_handles--;
         snprintf(a->error, sizeof a->error, "token file %s: cannot open", a->token_file);
@@ -240,10 +237,10 @@ expiry_to_loop_time(kube_client *c, const char *ts)
 static int
 exec_parse(kube_client *c)
 {
-    kube__auth  *a = &c->auth;
-    cJSON       *root = NULL, *status;
-    const char  *token, *cert, *key;
-    int          rc = CORE_EAUTH;
+    kube__auth *a = &c->auth;
+    cJSON      *root = NULL, *status;
+    const char *token, *cert, *key;
+    int         rc = CORE_EAUTH;
 
     root = cJSON_ParseWithLength(a->out.data ? a->out.data : "", a->out.len);
     status = cJSON_GetObjectItemCaseSensitive(root, "status");
@@ -395,12 +392,12 @@ exec_environment(kube__auth *a)
 static void
 exec_refresh(kube_client *c)
 {
-    kube__auth           *a = &c->auth;
-    uv_process_options_t  opts;
-    uv_stdio_container_t  stdio[3];
-    char                **argv = NULL, **env = NULL;
-    size_t                nargs = 0, i;
-    int                   rc;
+    kube__auth          *a = &c->auth;
+    uv_process_options_t opts;
+    uv_stdio_container_t stdio[3];
+    char               **argv = NULL, **env = NULL;
+    size_t               nargs = 0, i;
+    int                  rc;
 
     while (a->exec->args && a->exec->args[nargs])
         nargs++;
@@ -457,7 +454,7 @@ out:
 
         while (env[k])
             k++;
-        free(env[k - 1]);  /* the KUBERNETES_EXEC_INFO string; the rest is borrowed */
+        free(env[k - 1]); /* the KUBERNETES_EXEC_INFO string; the rest is borrowed */
         free(env);
     }
 }

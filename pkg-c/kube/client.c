@@ -141,7 +141,7 @@ on_body(char *p, size_t size, size_t n, void *userp)
         rc = core_buf_add(&call->body, p, len);
     if (rc) {
         call->body_err = rc;
-        return 0;  /* ends the transfer */
+        return 0; /* ends the transfer */
     }
     return len;
 }
@@ -183,18 +183,15 @@ static int
 map_curl_error(CURLcode cc)
 {
     switch (cc) {
-    case CURLE_OK:
-        return CORE_OK;
+    case CURLE_OK: return CORE_OK;
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-        return CORE_ETLS;
-    case CURLE_OPERATION_TIMEDOUT:
-        return CORE_ETIMEDOUT;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: return CORE_ETLS;
+    case CURLE_OPERATION_TIMEDOUT: return CORE_ETIMEDOUT;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_SEND_ERROR:
@@ -202,12 +199,9 @@ map_curl_error(CURLcode cc)
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-    case CURLE_PARTIAL_FILE:
-        return CORE_ECONN;
-    case CURLE_OUT_OF_MEMORY:
-        return CORE_ENOMEM;
-    default:
-        return CORE_EINTERNAL;
+    case CURLE_PARTIAL_FILE: return CORE_ECONN;
+    case CURLE_OUT_OF_MEMORY: return CORE_ENOMEM;
+    default: return CORE_EINTERNAL;
     }
 }
 
@@ -314,8 +308,7 @@ call_finished(kube_call *call, CURLcode cc)
     if (status >= 400 && !call->body_err &&
         (cc == CURLE_PARTIAL_FILE || cc == CURLE_HTTP2_STREAM || cc == CURLE_HTTP2))
         cc = CURLE_OK;
-    if (cc == CURLE_OK && status == 401 && !call->auth_retried &&
-        c->auth.state != KUBE__AUTH_STATIC) {
+    if (cc == CURLE_OK && status == 401 && !call->auth_retried && c->auth.state != KUBE__AUTH_STATIC) {
         /* The token may have rotated: fetch it again and resend once. */
         call->auth_retried = 1;
         call_park(call, KUBE__CALL_AUTH_WAIT);
@@ -335,8 +328,8 @@ call_finished(kube_call *call, CURLcode cc)
     }
     err = call->body_err ? call->body_err : map_curl_error(cc);
     if (call->body_err == CORE_ETOOBIG)
-        snprintf(msg, sizeof msg, "%s %s: response body over %zu bytes", call->method,
-                 c->server, call->body.max);
+        snprintf(msg, sizeof msg, "%s %s: response body over %zu bytes", call->method, c->server,
+                 call->body.max);
     else if (call->body_err)
         snprintf(msg, sizeof msg, "%s %s: ended by the receiver: %s", call->method, c->server,
                  core_strerror(call->body_err));
@@ -479,8 +472,7 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
     }
     if (strcmp(call->method, "GET") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, call->method);
-    return call_headers(call, req->body ? (req->content_type ? req->content_type
-                                                             : "application/json")
+    return call_headers(call, req->body ? (req->content_type ? req->content_type : "application/json")
                                         : NULL);
 }
 
@@ -519,9 +511,9 @@ gate_open(kube_client *c, kube_call *call)
 static void
 call_send(kube_call *call)
 {
-    kube_client *c = call->client;
+    kube_client       *c = call->client;
     struct curl_slist *ct;
-    const char *content_type = NULL;
+    const char        *content_type = NULL;
 
     if (!kube__auth_ready(c)) {
         call->state = KUBE__CALL_AUTH_WAIT;
@@ -557,14 +549,13 @@ call_send(kube_call *call)
     if (c->opener == call)
         c->opener = NULL;
 fail:
-    call->state = KUBE__CALL_AUTH_WAIT;  /* not on the multi handle */
+    call->state = KUBE__CALL_AUTH_WAIT; /* not on the multi handle */
     call_complete(call, CORE_ENOMEM, "out of memory preparing a request");
 }
 
 
 int
-kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data,
-             kube_call **out)
+kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data, kube_call **out)
 {
     kube_call *call;
     int        rc;
@@ -584,8 +575,9 @@ kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data,
     call->data = data;
     call->state = KUBE__CALL_AUTH_WAIT;
     call->retry_after_ms = -1;
-    core_buf_init(&call->body, req->max_body ? req->max_body
-                               : req->on_data ? KUBE_MAX_ERROR_BODY : KUBE_MAX_BODY);
+    core_buf_init(&call->body, req->max_body  ? req->max_body
+                               : req->on_data ? KUBE_MAX_ERROR_BODY
+                                              : KUBE_MAX_BODY);
     call->method = strdup(req->method ? req->method : "GET");
     call->easy = curl_easy_init();
     if (!call->method || !call->easy) {
@@ -755,7 +747,7 @@ kube_client_new(uv_loop_t *loop, const kcfg *cfg, kube_client **out, char *err, 
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    c->max_streams = 100;  /* libcurl's default cap, and the apiserver's default limit */
+    c->max_streams = 100; /* libcurl's default cap, and the apiserver's default limit */
     uv_timer_init(loop, &c->timer);
     uv_timer_init(loop, &c->retry_timer);
     c->timer.data = c->retry_timer.data = c;

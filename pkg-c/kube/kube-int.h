@@ -16,19 +16,19 @@
 #define KUBE__MAX_RETRY_AFTER_MS   30000
 
 typedef enum {
-    KUBE__AUTH_STATIC,     /* token (or none) never changes */
-    KUBE__AUTH_READY,      /* a refreshable token is current */
-    KUBE__AUTH_NEEDED,     /* no token yet, or it expired: refresh before sending */
-    KUBE__AUTH_REFRESHING  /* a refresh is running; requests wait */
+    KUBE__AUTH_STATIC,    /* token (or none) never changes */
+    KUBE__AUTH_READY,     /* a refreshable token is current */
+    KUBE__AUTH_NEEDED,    /* no token yet, or it expired: refresh before sending */
+    KUBE__AUTH_REFRESHING /* a refresh is running; requests wait */
 } kube__auth_state;
 
 typedef struct {
     kube__auth_state state;
-    char            *token;        /* current bearer token or NULL */
+    char            *token; /* current bearer token or NULL */
     char            *token_file;
-    kcfg_exec       *exec;         /* owned copy */
-    uint64_t         expires_at;   /* loop time (ms) the exec token expires; 0: never */
-    uv_timer_t       timer;        /* periodic token file re-read */
+    kcfg_exec       *exec;       /* owned copy */
+    uint64_t         expires_at; /* loop time (ms) the exec token expires; 0: never */
+    uv_timer_t       timer;      /* periodic token file re-read */
     int              timer_live;
     uv_fs_t          fs;
     uv_file          fd;
@@ -38,30 +38,30 @@ typedef struct {
     core_buf         out, errout;
     int              open_handles; /* exec handles not yet closed */
     int64_t          exit_status;
-    char             error[512];   /* why the last refresh failed */
-    unsigned char   *cert, *key;   /* from an exec plugin, replacing the kubeconfig's */
+    char             error[512]; /* why the last refresh failed */
+    unsigned char   *cert, *key; /* from an exec plugin, replacing the kubeconfig's */
     size_t           cert_len, key_len;
 } kube__auth;
 
 struct kube_client {
-    uv_loop_t        *loop;
-    CURLM            *multi;
-    uv_timer_t        timer;       /* drives curl's timeouts */
-    uv_timer_t        retry_timer; /* restarts requests that wait out a Retry-After */
-    char             *server;
-    struct curl_blob  ca, cert, key;
-    unsigned char    *ca_data, *cert_data, *key_data;
-    size_t            key_len;
-    kube__auth        auth;
-    kube_call        *calls;       /* every open call, doubly linked */
-    long              connects;
-    long              max_streams; /* per connection, as libcurl is told (default 100) */
-    long              running;     /* calls on the multi handle */
-    kube_call        *opener;      /* the call opening a new connection, or NULL */
-    int               closing;
-    int               open_handles; /* client timers not yet closed */
-    kube_observer_cb  observer;
-    void             *observer_data;
+    uv_loop_t       *loop;
+    CURLM           *multi;
+    uv_timer_t       timer;       /* drives curl's timeouts */
+    uv_timer_t       retry_timer; /* restarts requests that wait out a Retry-After */
+    char            *server;
+    struct curl_blob ca, cert, key;
+    unsigned char   *ca_data, *cert_data, *key_data;
+    size_t           key_len;
+    kube__auth       auth;
+    kube_call       *calls; /* every open call, doubly linked */
+    long             connects;
+    long             max_streams; /* per connection, as libcurl is told (default 100) */
+    long             running;     /* calls on the multi handle */
+    kube_call       *opener;      /* the call opening a new connection, or NULL */
+    int              closing;
+    int              open_handles; /* client timers not yet closed */
+    kube_observer_cb observer;
+    void            *observer_data;
 };
 
 typedef enum {
@@ -82,13 +82,13 @@ struct kube_call {
     core_buf           body;
     char              *req_body;
     char               errbuf[CURL_ERROR_SIZE];
-    int                body_err;     /* set when the body callback ended the transfer */
+    int                body_err;       /* set when the body callback ended the transfer */
     long               retry_after_ms; /* from the answer's Retry-After, -1 when absent */
     int                retries;
     int                auth_retried;
-    int                marked;       /* see next_marked() in client.c */
-    long               port;         /* local port of its connection, once answered */
-    uint64_t           due;          /* loop time to restart, in RETRY_WAIT */
+    int                marked; /* see next_marked() in client.c */
+    long               port;   /* local port of its connection, once answered */
+    uint64_t           due;    /* loop time to restart, in RETRY_WAIT */
     kube__call_state   state;
     kube_call         *prev, *next;
 };

@@ -36,11 +36,11 @@ typedef struct kube_client kube_client;
 typedef struct kube_call   kube_call;
 
 typedef struct {
-    int         err;      /* CORE_OK when an HTTP answer arrived, whatever its status */
-    long        status;   /* HTTP status, 0 without an answer */
-    const char *body;     /* NUL-terminated; valid only during the callback; "" when streamed */
+    int         err;    /* CORE_OK when an HTTP answer arrived, whatever its status */
+    long        status; /* HTTP status, 0 without an answer */
+    const char *body;   /* NUL-terminated; valid only during the callback; "" when streamed */
     size_t      body_len;
-    const char *message;  /* one line describing err; "" when err is CORE_OK */
+    const char *message;      /* one line describing err; "" when err is CORE_OK */
     int         http_version; /* 2 for HTTP/2, 1 for HTTP/1.x, 0 unknown */
 } kube_response;
 
@@ -58,9 +58,9 @@ typedef struct {
     const char  *content_type; /* for a body; "application/json" when NULL */
     const char  *body;         /* copied; may be NULL */
     size_t       body_len;
-    long         timeout_ms;   /* 0: the client's default (30 s); -1: none (watches) */
-    size_t       max_body;     /* 0: KUBE_MAX_BODY */
-    kube_data_cb on_data;      /* stream a 2xx body here instead of buffering it */
+    long         timeout_ms; /* 0: the client's default (30 s); -1: none (watches) */
+    size_t       max_body;   /* 0: KUBE_MAX_BODY */
+    kube_data_cb on_data;    /* stream a 2xx body here instead of buffering it */
 } kube_req;
 
 /* Told of every answer (or failure, status 0): for request metrics. */
@@ -69,16 +69,14 @@ typedef void (*kube_observer_cb)(const char *method, long status, void *data);
 /*
  * Creates a client for cfg on loop. On failure *out is NULL and err holds one line.
  */
-int kube_client_new(uv_loop_t *loop, const kcfg *cfg, kube_client **out, char *err,
-                    size_t errlen);
+int kube_client_new(uv_loop_t *loop, const kcfg *cfg, kube_client **out, char *err, size_t errlen);
 
 /*
  * Starts a request. cb runs exactly once when it ends, unless this returns an error or the
  * call is cancelled. *call (when call is not NULL) identifies it for kube_cancel and is
  * valid until cb starts.
  */
-int kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data,
-                 kube_call **call);
+int kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data, kube_call **call);
 
 /*
  * Stops a request; its callback is not called. The call handle is invalid afterwards.

@@ -11,15 +11,14 @@
 
 typedef struct {
     yaml_document_t *doc;
-    const char      *name;     /* for messages */
+    const char      *name; /* for messages */
     const char      *base_dir;
     char            *err;
     size_t           errlen;
 } parse_ctx;
 
 
-static int
-fail(parse_ctx *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(parse_ctx *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 fail(parse_ctx *p, int rc, const char *fmt, ...)
@@ -113,8 +112,8 @@ dup_str(const char *s, char **out)
  * inline data as kubectl does. Neither present leaves *out NULL.
  */
 static int
-load_pem(parse_ctx *p, yaml_node_t *map, const char *what, const char *field,
-         unsigned char **out, size_t *outlen)
+load_pem(parse_ctx *p, yaml_node_t *map, const char *what, const char *field, unsigned char **out,
+         size_t *outlen)
 {
     char        key[64];
     const char *data, *path;
@@ -293,10 +292,10 @@ load_token_file(parse_ctx *p, const char *what, const char *path, kcfg *out)
 static int
 load_user(parse_ctx *p, yaml_node_t *user, const char *name, kcfg *out)
 {
-    char        what[300];
-    const char *token, *token_file;
+    char         what[300];
+    const char  *token, *token_file;
     yaml_node_t *exec;
-    int         rc;
+    int          rc;
 
     snprintf(what, sizeof what, "user \"%s\"", name);
     if (map_get(p->doc, user, "auth-provider"))
@@ -409,9 +408,9 @@ out:
 int
 kcfg_load(const char *path, const char *context, kcfg *out, char *err, size_t errlen)
 {
-    char       *text = NULL, *dir = NULL, *slash;
-    size_t      len = 0;
-    int         rc;
+    char  *text = NULL, *dir = NULL, *slash;
+    size_t len = 0;
+    int    rc;
 
     memset(out, 0, sizeof *out);
     rc = core_read_file(path, KCFG_MAX_FILE, &text, &len);
@@ -428,7 +427,7 @@ kcfg_load(const char *path, const char *context, kcfg *out, char *err, size_t er
     }
     slash = strrchr(dir, '/');
     if (slash == dir)
-        slash[1] = '\0';  /* a file in the root folder */
+        slash[1] = '\0'; /* a file in the root folder */
     else if (slash)
         *slash = '\0';
     rc = kcfg_parse(text, len, path, slash ? dir : NULL, context, out, err, errlen);
@@ -452,8 +451,8 @@ free_secret(void *p, size_t n)
 
 
 int
-kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, kcfg *out,
-                   char *err, size_t errlen)
+kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, kcfg *out, char *err,
+                   size_t errlen)
 {
     parse_ctx p = {NULL, "in-cluster", NULL, err, errlen};
     char      path[4096];
@@ -536,9 +535,8 @@ kcfg_exec_dup(const kcfg_exec *e)
 {
     kcfg_exec *d = calloc(1, sizeof *d);
 
-    if (!d || !(d->command = strdup(e->command)) ||
-        !(d->api_version = strdup(e->api_version)) || !(d->args = strv_dup(e->args)) ||
-        !(d->env = strv_dup(e->env))) {
+    if (!d || !(d->command = strdup(e->command)) || !(d->api_version = strdup(e->api_version)) ||
+        !(d->args = strv_dup(e->args)) || !(d->env = strv_dup(e->env))) {
         kcfg_exec_free(d);
         return NULL;
     }

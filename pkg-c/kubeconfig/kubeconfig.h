@@ -25,18 +25,18 @@ typedef struct {
 } kcfg_exec;
 
 typedef struct {
-    char          *context;   /* name of the context in use */
-    char          *server;    /* https://host:port, without a trailing slash */
-    char          *namespace; /* the context's namespace, "default" when unset */
-    unsigned char *ca;        /* PEM CA bundle; NULL means the system's CAs */
+    char *context;     /* name of the context in use */
+    char *server;      /* https://host:port, without a trailing slash */
+    char *namespace;   /* the context's namespace, "default" when unset */
+    unsigned char *ca; /* PEM CA bundle; NULL means the system's CAs */
     size_t         ca_len;
-    unsigned char *cert;      /* PEM client certificate, or NULL */
+    unsigned char *cert; /* PEM client certificate, or NULL */
     size_t         cert_len;
-    unsigned char *key;       /* PEM client key, or NULL */
+    unsigned char *key; /* PEM client key, or NULL */
     size_t         key_len;
-    char          *token;     /* bearer token, or NULL; never to be logged */
-    char          *token_file; /* where the token came from, re-read as it rotates; or NULL */
-    kcfg_exec     *exec;      /* credential plugin to run, or NULL */
+    char          *token;           /* bearer token, or NULL; never to be logged */
+    char          *token_file;      /* where the token came from, re-read as it rotates; or NULL */
+    kcfg_exec     *exec;            /* credential plugin to run, or NULL */
     char          *tls_server_name; /* overrides the name checked in the server cert */
 } kcfg;
 
@@ -62,8 +62,8 @@ int kcfg_parse(const char *text, size_t len, const char *name, const char *base_
 int kcfg_in_cluster(kcfg *out, char *err, size_t errlen);
 
 /* The same with the folder and the environment's values given, for tests. */
-int kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, kcfg *out,
-                       char *err, size_t errlen);
+int kcfg_in_cluster_at(const char *sa_dir, const char *host, const char *port, kcfg *out, char *err,
+                       size_t errlen);
 
 void kcfg_free(kcfg *c);
 

@@ -22,16 +22,16 @@ struct leader {
     uv_loop_t   *loop;
     kube_client *client;
     leader_opts  opts;
-    char        *namespace, *name, *identity;
+    char *namespace, *name, *identity;
     uv_timer_t   timer;
     leader_state state;
     int          leading;
-    int          busy;            /* a read or write is in flight */
-    uint64_t     last_renew;      /* loop time of our last successful renew */
-    char        *observed;        /* holder|renewTime of the record last seen */
-    uint64_t     observed_at;     /* loop time it was first seen */
-    void       (*done)(void *data);
-    void        *done_data;
+    int          busy;        /* a read or write is in flight */
+    uint64_t     last_renew;  /* loop time of our last successful renew */
+    char        *observed;    /* holder|renewTime of the record last seen */
+    uint64_t     observed_at; /* loop time it was first seen */
+    void (*done)(void *data);
+    void *done_data;
 };
 
 
@@ -50,12 +50,14 @@ leader_validate(const leader_opts *o, char *err, size_t errlen)
         return CORE_EINVAL;
     }
     if (lease <= renew) {
-        snprintf(err, errlen, "lease duration (%llu ms) must be greater than the renew deadline (%llu ms)",
+        snprintf(err, errlen,
+                 "lease duration (%llu ms) must be greater than the renew deadline (%llu ms)",
                  (unsigned long long)lease, (unsigned long long)renew);
         return CORE_EINVAL;
     }
     if ((double)renew <= 1.2 * (double)retry) {
-        snprintf(err, errlen, "renew deadline (%llu ms) must be greater than 1.2 x the retry period (%llu ms)",
+        snprintf(err, errlen,
+                 "renew deadline (%llu ms) must be greater than 1.2 x the retry period (%llu ms)",
                  (unsigned long long)renew, (unsigned long long)retry);
         return CORE_EINVAL;
     }
@@ -149,11 +151,12 @@ static cJSON *
 lease_body(leader *l, const cJSON *current, int release)
 {
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(current, "spec");
-    const char  *holder = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "holderIdentity"));
+    const char  *holder =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "holderIdentity"));
     const cJSON *acquire = cJSON_GetObjectItemCaseSensitive(spec, "acquireTime");
     const cJSON *trans = cJSON_GetObjectItemCaseSensitive(spec, "leaseTransitions");
     const char  *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(current, "metadata"), "resourceVersion"));
+         cJSON_GetObjectItemCaseSensitive(current, "metadata"), "resourceVersion"));
     int          transitions = cJSON_IsNumber(trans) ? trans->valueint : 0;
     int          same = holder && strcmp(holder, l->identity) == 0;
     char         now[40];
@@ -180,7 +183,8 @@ lease_body(leader *l, const cJSON *current, int release)
     if (!cJSON_AddStringToObject(s, "holderIdentity", l->identity) ||
         !cJSON_AddNumberToObject(s, "leaseDurationSeconds", (double)(l->opts.lease_ms / 1000)) ||
         !cJSON_AddStringToObject(s, "renewTime", now) ||
-        !cJSON_AddNumberToObject(s, "leaseTransitions", same || !current ? transitions : transitions + 1))
+        !cJSON_AddNumberToObject(s, "leaseTransitions",
+                                 same || !current ? transitions : transitions + 1))
         goto fail;
     if (same && cJSON_IsString(acquire)) {
         if (!cJSON_AddStringToObject(s, "acquireTime", acquire->valuestring))
@@ -240,11 +244,12 @@ static int
 expired(leader *l, const cJSON *lease)
 {
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(lease, "spec");
-    const char  *holder = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "holderIdentity"));
+    const char  *holder =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "holderIdentity"));
     const char  *renew = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "renewTime"));
     const cJSON *dur = cJSON_GetObjectItemCaseSensitive(spec, "leaseDurationSeconds");
-    uint64_t     duration = cJSON_IsNumber(dur) ? (uint64_t)dur->valuedouble * 1000 : l->opts.lease_ms;
-    char         seen[512];
+    uint64_t duration = cJSON_IsNumber(dur) ? (uint64_t)dur->valuedouble * 1000 : l->opts.lease_ms;
+    char     seen[512];
 
     if (!holder || !*holder)
         return 1;
@@ -283,7 +288,7 @@ on_read(const kops_result *r, void *data)
     holder = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r->obj, "spec"), "holderIdentity"));
     if (!(holder && strcmp(holder, l->identity) == 0) && !expired(l, r->obj)) {
-        lose(l);  /* someone else holds it (we may have lost it to a faster candidate) */
+        lose(l); /* someone else holds it (we may have lost it to a faster candidate) */
         schedule(l);
         return;
     }
@@ -376,7 +381,7 @@ on_released_read(const kops_result *r, void *data)
     holder = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(r->obj, "spec"), "holderIdentity"));
     if (r->err || !holder || strcmp(holder, l->identity) != 0) {
-        finish(l);  /* not ours (any more): nothing to give up */
+        finish(l); /* not ours (any more): nothing to give up */
         return;
     }
     body = lease_body(l, r->obj, 1);

@@ -23,21 +23,21 @@ typedef struct leader leader;
 typedef struct {
     const char *namespace;
     const char *name;
-    const char *identity;       /* unique per process, e.g. hostname_pid */
-    uint64_t    lease_ms;       /* 0: 15 s */
-    uint64_t    renew_ms;       /* 0: 10 s (renew deadline) */
-    uint64_t    retry_ms;       /* 0: 2 s */
-    void      (*on_started)(leader *l, void *data);
-    void      (*on_lost)(leader *l, void *data);
-    void       *data;
+    const char *identity; /* unique per process, e.g. hostname_pid */
+    uint64_t    lease_ms; /* 0: 15 s */
+    uint64_t    renew_ms; /* 0: 10 s (renew deadline) */
+    uint64_t    retry_ms; /* 0: 2 s */
+    void (*on_started)(leader *l, void *data);
+    void (*on_lost)(leader *l, void *data);
+    void *data;
 } leader_opts;
 
 /* Checks lease > renew > 1.2 × retry (after defaults); err gets one line. */
 int leader_validate(const leader_opts *opts, char *err, size_t errlen);
 
-int  leader_new(uv_loop_t *loop, kube_client *client, const leader_opts *opts, leader **out);
-int  leader_start(leader *l);
-int  leader_is_leader(const leader *l);
+int leader_new(uv_loop_t *loop, kube_client *client, const leader_opts *opts, leader **out);
+int leader_start(leader *l);
+int leader_is_leader(const leader *l);
 
 /*
  * Stops campaigning; when leading, clears the holder first. done runs once that write has

@@ -13,9 +13,9 @@
 #include "core/core.h"
 
 /* Room kept after the limit for a closing quote, ,"truncated":true, } and \n. */
-#define LOG_RESERVE      32
-#define LOG_WRITE_TRIES  10
-#define LOG_POLL_MS      10
+#define LOG_RESERVE     32
+#define LOG_WRITE_TRIES 10
+#define LOG_POLL_MS     10
 
 /* How a string is escaped: inside JSON quotes, inside text quotes, or bare in a text line. */
 typedef enum {
@@ -27,9 +27,9 @@ typedef enum {
 typedef struct {
     char   buf[LOG_LINE_MAX];
     size_t len;
-    size_t limit;  /* content stops here; the reserve is for closing the line */
-    int    full;   /* the limit was hit: nothing more is added */
-    int    cut;    /* something was shortened or left out: say so on the line */
+    size_t limit; /* content stops here; the reserve is for closing the line */
+    int    full;  /* the limit was hit: nothing more is added */
+    int    cut;   /* something was shortened or left out: say so on the line */
 } line_t;
 
 static struct {
@@ -40,16 +40,14 @@ static struct {
 
 static unsigned long log_ndropped;
 
-static const char *const reserved[] = {
-    "ts", "level", "msg", "controller", "key", "truncated", NULL
-};
+static const char *const reserved[] = {"ts",  "level",     "msg", "controller",
+                                       "key", "truncated", NULL};
 
 
 int
 log_init(log_format format, log_level level, int fd)
 {
-    if ((format != LOG_JSON && format != LOG_TEXT) || level < LOG_DEBUG ||
-        level > LOG_ERROR || fd < 0)
+    if ((format != LOG_JSON && format != LOG_TEXT) || level < LOG_DEBUG || level > LOG_ERROR || fd < 0)
         return CORE_EINVAL;
     log_cfg.format = format;
     log_cfg.level = level;
@@ -97,8 +95,8 @@ log_level_name(log_level level)
 {
     switch (level) {
     case LOG_DEBUG: return "debug";
-    case LOG_INFO:  return "info";
-    case LOG_WARN:  return "warn";
+    case LOG_INFO: return "info";
+    case LOG_WARN: return "warn";
     case LOG_ERROR: return "error";
     }
     return "unknown";
@@ -209,9 +207,18 @@ escape_one(const unsigned char *s, size_t n, esc_mode mode, char *out, size_t *o
         return 1;
     }
     switch (c) {
-    case '\n': memcpy(out, "\\n", 2);  *outlen = 2; return 1;
-    case '\r': memcpy(out, "\\r", 2);  *outlen = 2; return 1;
-    case '\t': memcpy(out, "\\t", 2);  *outlen = 2; return 1;
+    case '\n':
+        memcpy(out, "\\n", 2);
+        *outlen = 2;
+        return 1;
+    case '\r':
+        memcpy(out, "\\r", 2);
+        *outlen = 2;
+        return 1;
+    case '\t':
+        memcpy(out, "\\t", 2);
+        *outlen = 2;
+        return 1;
     }
     if (c < 0x20 || c == 0x7F) {
         if (mode == ESC_JSON) {
@@ -229,7 +236,7 @@ escape_one(const unsigned char *s, size_t n, esc_mode mode, char *out, size_t *o
     }
     len = utf8_len(s, n);
     if (len == 0) {
-        memcpy(out, "\xEF\xBF\xBD", 3);  /* U+FFFD REPLACEMENT CHARACTER */
+        memcpy(out, "\xEF\xBF\xBD", 3); /* U+FFFD REPLACEMENT CHARACTER */
         *outlen = 3;
         return 1;
     }
@@ -393,8 +400,8 @@ text_level(log_level level)
 {
     switch (level) {
     case LOG_DEBUG: return "DEBUG";
-    case LOG_INFO:  return "INFO ";
-    case LOG_WARN:  return "WARN ";
+    case LOG_INFO: return "INFO ";
+    case LOG_WARN: return "WARN ";
     case LOG_ERROR: return "ERROR";
     }
     return "?????";
@@ -402,8 +409,8 @@ text_level(log_level level)
 
 
 static void
-format_json(line_t *l, const char *ts, log_level level, const char *controller,
-            const char *key, const char *msg, const log_field *fields, size_t nfields)
+format_json(line_t *l, const char *ts, log_level level, const char *controller, const char *key,
+            const char *msg, const log_field *fields, size_t nfields)
 {
     size_t i;
 
@@ -431,8 +438,8 @@ format_json(line_t *l, const char *ts, log_level level, const char *controller,
 
 
 static void
-format_text(line_t *l, const char *ts, log_level level, const char *controller,
-            const char *key, const char *msg, const log_field *fields, size_t nfields)
+format_text(line_t *l, const char *ts, log_level level, const char *controller, const char *key,
+            const char *msg, const log_field *fields, size_t nfields)
 {
     size_t i;
 
@@ -511,7 +518,7 @@ log_fields(log_level level, const char *controller, const char *key, const char 
     else
         format_json(&l, ts, level, controller, key, msg, fields, nfields);
     write_line(log_cfg.fd, l.buf, l.len);
-    errno = saved_errno;  /* callers often log and then report errno */
+    errno = saved_errno; /* callers often log and then report errno */
 }
 
 

@@ -36,8 +36,8 @@
 
 typedef enum {
     LOG_DEBUG = 0,
-    LOG_INFO  = 1,
-    LOG_WARN  = 2,
+    LOG_INFO = 1,
+    LOG_WARN = 2,
     LOG_ERROR = 3
 } log_level;
 

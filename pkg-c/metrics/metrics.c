@@ -52,7 +52,7 @@ struct family_s {
     double           buckets[METRICS_MAX_BUCKETS];
     series_t        *series, *last;
     size_t           nseries;
-    metrics_value_fn fn;       /* computed family: no series, fn gives the value */
+    metrics_value_fn fn; /* computed family: no series, fn gives the value */
     void            *fn_data;
 };
 
@@ -71,8 +71,8 @@ struct metrics_histogram_vec {
 
 struct metrics_registry {
     family_t *families, *last;
-    double    start_time;  /* process start, read once by metrics_process_register */
-    int       process;     /* process metrics registered */
+    double    start_time; /* process start, read once by metrics_process_register */
+    int       process;    /* process metrics registered */
 };
 
 
@@ -125,8 +125,8 @@ valid_name(const char *s, int colons)
     if (!s || !*s || (*s >= '0' && *s <= '9'))
         return 0;
     for (p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '_' || (colons && *p == ':')))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || (colons && *p == ':')))
             return 0;
     return 1;
 }
@@ -182,8 +182,8 @@ find_family(const metrics_registry *r, const char *name)
 /* Validates and links a new family; labels and buckets are copied. */
 static int
 family_add(metrics_registry *r, metrics_type type, const char *name, const char *help,
-           const char *const *labels, size_t nlabels, const double *buckets,
-           size_t nbuckets, family_t **out)
+           const char *const *labels, size_t nlabels, const double *buckets, size_t nbuckets,
+           family_t **out)
 {
     family_t *f = NULL;
     size_t    i;
@@ -352,8 +352,7 @@ metrics_gauge_with(metrics_gauge_vec *v, const char *const *values, metrics_gaug
 
 
 int
-metrics_histogram_with(metrics_histogram_vec *v, const char *const *values,
-                       metrics_histogram **out)
+metrics_histogram_with(metrics_histogram_vec *v, const char *const *values, metrics_histogram **out)
 {
     series_t *s = NULL;
     int       rc;
@@ -370,8 +369,7 @@ metrics_histogram_with(metrics_histogram_vec *v, const char *const *values,
 
 
 int
-metrics_counter_new(metrics_registry *r, const char *name, const char *help,
-                    metrics_counter **out)
+metrics_counter_new(metrics_registry *r, const char *name, const char *help, metrics_counter **out)
 {
     metrics_counter_vec *v = NULL;
     int                  rc;
@@ -637,8 +635,8 @@ static const char *
 type_name(metrics_type t)
 {
     switch (t) {
-    case METRICS_COUNTER:   return "counter";
-    case METRICS_GAUGE:     return "gauge";
+    case METRICS_COUNTER: return "counter";
+    case METRICS_GAUGE: return "gauge";
     case METRICS_HISTOGRAM: return "histogram";
     }
     return "untyped";
@@ -677,9 +675,7 @@ render_family(core_buf *out, const family_t *f)
             format_value(value, sizeof value, s->u.g.value);
             rc = render_sample(out, f, s, "", NULL, value);
             break;
-        case METRICS_HISTOGRAM:
-            rc = render_histogram(out, f, s);
-            break;
+        case METRICS_HISTOGRAM: rc = render_histogram(out, f, s); break;
         }
         if (rc)
             return rc;
@@ -799,7 +795,7 @@ proc_open_fds(void *data)
         if (e->d_name[0] != '.')
             n++;
     closedir(d);
-    return (double)(n - 1);  /* not counting the descriptor that reads the directory */
+    return (double)(n - 1); /* not counting the descriptor that reads the directory */
 }
 
 
@@ -859,8 +855,8 @@ metrics_process_register(metrics_registry *r)
         return CORE_OK;
     r->start_time = read_start_time();
     rc = metrics_func_new(r, "process_cpu_seconds_total",
-                          "Total user and system CPU time spent in seconds.",
-                          METRICS_COUNTER, proc_cpu_seconds, NULL);
+                          "Total user and system CPU time spent in seconds.", METRICS_COUNTER,
+                          proc_cpu_seconds, NULL);
     if (rc)
         return rc;
     rc = metrics_func_new(r, "process_resident_memory_bytes", "Resident memory size in bytes.",
@@ -872,12 +868,12 @@ metrics_process_register(metrics_registry *r)
     if (rc)
         return rc;
     rc = metrics_func_new(r, "process_start_time_seconds",
-                          "Start time of the process since unix epoch in seconds.",
-                          METRICS_GAUGE, proc_start_time, r);
+                          "Start time of the process since unix epoch in seconds.", METRICS_GAUGE,
+                          proc_start_time, r);
     if (rc)
         return rc;
-    rc = metrics_func_new(r, "process_open_fds", "Number of open file descriptors.",
-                          METRICS_GAUGE, proc_open_fds, NULL);
+    rc = metrics_func_new(r, "process_open_fds", "Number of open file descriptors.", METRICS_GAUGE,
+                          proc_open_fds, NULL);
     if (rc)
         return rc;
     rc = metrics_func_new(r, "process_max_fds", "Maximum number of open file descriptors.",
@@ -903,18 +899,18 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
 
     memset(m, 0, sizeof *m);
     rc = metrics_counter_vec_new(r, "dbaas_api_requests_total",
-                                 "Kubernetes API requests by verb and HTTP status code.",
-                                 verb_code, 2, &m->api_requests);
+                                 "Kubernetes API requests by verb and HTTP status code.", verb_code,
+                                 2, &m->api_requests);
     if (rc)
         return rc;
     rc = metrics_counter_vec_new(r, "dbaas_watch_restarts_total",
-                                 "Watches re-opened after they ended, by resource.",
-                                 resource, 1, &m->watch_restarts);
+                                 "Watches re-opened after they ended, by resource.", resource, 1,
+                                 &m->watch_restarts);
     if (rc)
         return rc;
     rc = metrics_counter_vec_new(r, "dbaas_watch_relists_total",
-                                 "Full relists of a resource (e.g. after 410 Gone).",
-                                 resource, 1, &m->watch_relists);
+                                 "Full relists of a resource (e.g. after 410 Gone).", resource, 1,
+                                 &m->watch_relists);
     if (rc)
         return rc;
     rc = metrics_counter_vec_new(r, "dbaas_informer_errors_total",
@@ -922,19 +918,17 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
                                  resource_op, 2, &m->informer_errors);
     if (rc)
         return rc;
-    rc = metrics_gauge_vec_new(r, "dbaas_workqueue_depth", "Items waiting in a work queue.",
-                               name, 1, &m->queue_depth);
+    rc = metrics_gauge_vec_new(r, "dbaas_workqueue_depth", "Items waiting in a work queue.", name,
+                               1, &m->queue_depth);
     if (rc)
         return rc;
-    rc = metrics_counter_vec_new(r, "dbaas_reconciles_total",
-                                 "Reconciles by controller and result.", ctl_result, 2,
-                                 &m->reconciles);
+    rc = metrics_counter_vec_new(r, "dbaas_reconciles_total", "Reconciles by controller and result.",
+                                 ctl_result, 2, &m->reconciles);
     if (rc)
         return rc;
     rc = metrics_histogram_vec_new(r, "dbaas_reconcile_duration_seconds",
-                                   "Time spent in one reconcile, in seconds.", controller, 1,
-                                   buckets, sizeof buckets / sizeof buckets[0],
-                                   &m->reconcile_duration);
+                                   "Time spent in one reconcile, in seconds.", controller, 1, buckets,
+                                   sizeof buckets / sizeof buckets[0], &m->reconcile_duration);
     if (rc)
         return rc;
     return metrics_process_register(r);
@@ -942,8 +936,7 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
 
 
 int
-metrics_std_informer_errors(const metrics_std *m, const char *resource, const char *op,
-                            uint64_t n)
+metrics_std_informer_errors(const metrics_std *m, const char *resource, const char *op, uint64_t n)
 {
     metrics_counter *c = NULL;
     int              rc;
@@ -973,8 +966,7 @@ metrics_std_api_request(const metrics_std *m, const char *verb, long status)
 
 
 int
-metrics_std_reconcile(const metrics_std *m, const char *controller, const char *result,
-                      double seconds)
+metrics_std_reconcile(const metrics_std *m, const char *controller, const char *result, double seconds)
 {
     metrics_counter   *c = NULL;
     metrics_histogram *h = NULL;

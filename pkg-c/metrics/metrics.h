@@ -34,8 +34,8 @@
 #define METRICS_MAX_VALUE    256 /* bytes in one label value */
 
 typedef enum {
-    METRICS_COUNTER   = 0,
-    METRICS_GAUGE     = 1,
+    METRICS_COUNTER = 0,
+    METRICS_GAUGE = 1,
     METRICS_HISTOGRAM = 2
 } metrics_type;
 
@@ -50,7 +50,7 @@ typedef struct metrics_histogram     metrics_histogram;
 /* A value computed at render time (e.g. memory in use). Runs on the rendering thread. */
 typedef double (*metrics_value_fn)(void *data);
 
-int  metrics_registry_new(metrics_registry **out);
+int metrics_registry_new(metrics_registry **out);
 
 /* Frees the registry, its families and every handle obtained from it. NULL is a no-op. */
 void metrics_registry_free(metrics_registry *r);
@@ -62,24 +62,21 @@ void metrics_registry_free(metrics_registry *r);
  * name, CORE_ENOMEM. The family belongs to the registry.
  */
 int metrics_counter_vec_new(metrics_registry *r, const char *name, const char *help,
-                            const char *const *labels, size_t nlabels,
-                            metrics_counter_vec **out);
+                            const char *const *labels, size_t nlabels, metrics_counter_vec **out);
 int metrics_gauge_vec_new(metrics_registry *r, const char *name, const char *help,
                           const char *const *labels, size_t nlabels, metrics_gauge_vec **out);
 
 /* Bucket upper bounds must be finite and strictly increasing; +Inf is implied. */
 int metrics_histogram_vec_new(metrics_registry *r, const char *name, const char *help,
-                              const char *const *labels, size_t nlabels,
-                              const double *buckets, size_t nbuckets,
-                              metrics_histogram_vec **out);
+                              const char *const *labels, size_t nlabels, const double *buckets,
+                              size_t nbuckets, metrics_histogram_vec **out);
 
 /*
  * The series for these label values (one per label name, in order; NULL reads as ""),
  * created at zero on first use. CORE_ETOOBIG when the family is full or a value is over
  * METRICS_MAX_VALUE, CORE_ENOMEM.
  */
-int metrics_counter_with(metrics_counter_vec *v, const char *const *values,
-                         metrics_counter **out);
+int metrics_counter_with(metrics_counter_vec *v, const char *const *values, metrics_counter **out);
 int metrics_gauge_with(metrics_gauge_vec *v, const char *const *values, metrics_gauge **out);
 int metrics_histogram_with(metrics_histogram_vec *v, const char *const *values,
                            metrics_histogram **out);
@@ -87,14 +84,13 @@ int metrics_histogram_with(metrics_histogram_vec *v, const char *const *values,
 /* A family without labels and its one series, in one call. */
 int metrics_counter_new(metrics_registry *r, const char *name, const char *help,
                         metrics_counter **out);
-int metrics_gauge_new(metrics_registry *r, const char *name, const char *help,
-                      metrics_gauge **out);
+int metrics_gauge_new(metrics_registry *r, const char *name, const char *help, metrics_gauge **out);
 int metrics_histogram_new(metrics_registry *r, const char *name, const char *help,
                           const double *buckets, size_t nbuckets, metrics_histogram **out);
 
 /* A counter or gauge without labels whose value fn computes at render time. */
-int metrics_func_new(metrics_registry *r, const char *name, const char *help,
-                     metrics_type type, metrics_value_fn fn, void *data);
+int metrics_func_new(metrics_registry *r, const char *name, const char *help, metrics_type type,
+                     metrics_value_fn fn, void *data);
 
 /* The hot path: no lookups, no allocation. */
 void     metrics_counter_add(metrics_counter *c, uint64_t n);
@@ -125,7 +121,9 @@ int metrics_process_register(metrics_registry *r);
 
 /* Seconds, for reconcile durations: 1 ms .. 10 s. */
 #define METRICS_DURATION_BUCKETS \
-    {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+    { \
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 \
+    }
 
 /*
  * The operator's standard metrics, registered together so names stay consistent:

@@ -26,38 +26,38 @@
 
 /* How a subscription turns a changed object into a key of its controller's queue. */
 typedef enum {
-    RT_MAP_OWN,    /* the object's own key (the controller's primary objects) */
-    RT_MAP_OWNER,  /* the key of its controller owner of kind arg */
-    RT_MAP_LABEL,  /* "<namespace>/<value of label arg>" */
-    RT_MAP_KEY     /* always the key arg (a named watch) */
+    RT_MAP_OWN,   /* the object's own key (the controller's primary objects) */
+    RT_MAP_OWNER, /* the key of its controller owner of kind arg */
+    RT_MAP_LABEL, /* "<namespace>/<value of label arg>" */
+    RT_MAP_KEY    /* always the key arg (a named watch) */
 } rt_map;
 
 typedef struct rt_sub {
     struct rt_sub *next;
     rt_controller *ctl;
     rt_map         map;
-    char          *arg;      /* owner kind, label key or key, as map says; NULL for RT_MAP_OWN */
-    unsigned       refs;     /* times subscribed (named watches count their unwatches) */
+    char          *arg;  /* owner kind, label key or key, as map says; NULL for RT_MAP_OWN */
+    unsigned       refs; /* times subscribed (named watches count their unwatches) */
 } rt_sub;
 
 /* One informer, shared by every subscription to its (resource, namespace, selectors). */
 typedef struct rt_shared {
-    struct rt_shared *next;
-    rt               *r;
-    informer         *inf;
-    char             *id;
-    char             *index_label;
+    struct rt_shared  *next;
+    rt                *r;
+    informer          *inf;
+    char              *id;
+    char              *index_label;
     informer_transform transform;
-    char              resource[128]; /* "configmaps", "widgets.demo.dbaas.dev" */
-    rt_sub           *subs;
-    int               pinned;        /* asked for by rt_informer or a controller watch */
-    uint64_t          seen_restarts, seen_relists, seen_list_errors, seen_watch_errors;
+    char               resource[128]; /* "configmaps", "widgets.demo.dbaas.dev" */
+    rt_sub            *subs;
+    int                pinned; /* asked for by rt_informer or a controller watch */
+    uint64_t           seen_restarts, seen_relists, seen_list_errors, seen_watch_errors;
 } rt_shared;
 
 typedef struct rt_cleanup {
     struct rt_cleanup *next;
-    void             (*fn)(void *data);
-    void              *data;
+    void (*fn)(void *data);
+    void *data;
 } rt_cleanup;
 
 struct rt_controller {
@@ -66,39 +66,39 @@ struct rt_controller {
     rt_reconcile_fn fn;
     void           *data;
     wq             *queue;
-    hmap           *started;       /* key -> start time (ns, boxed) of reconciles in flight */
+    hmap           *started; /* key -> start time (ns, boxed) of reconciles in flight */
     int             drained;
-    int             synced;        /* every informer of the controller has listed */
-    int             idle_seen;     /* the first idle moment after the sync was logged */
-    uint64_t        reconciles;    /* reconciles done, for the first-idle log line */
+    int             synced;     /* every informer of the controller has listed */
+    int             idle_seen;  /* the first idle moment after the sync was logged */
+    uint64_t        reconciles; /* reconciles done, for the first-idle log line */
 };
 
 struct rt {
-    uv_loop_t        *loop;
-    rt_config         cfg;
-    kcfg              kc;
-    kube_client      *client;
-    events_recorder  *events;
-    metrics_registry *metrics;
-    metrics_std       std;
-    httpd            *http;
-    leader           *lead;
-    rt_controller    *controllers[RT_MAX_CONTROLLERS];
-    int               ncontrollers;
-    rt_shared        *shared;       /* the informers, newest first */
-    int               informers_started;
-    informer__request_fn request;   /* NULL: kube_request (tests set a script) */
-    void            (*cancel)(kube_call *call);
-    uv_signal_t       sigint, sigterm;
-    uv_timer_t        timer;        /* version retries, then the shutdown deadline */
-    uint64_t          t_start;      /* uv_hrtime() when rt_run began */
-    unsigned          attempts;
-    int               connected;
-    int               shutting_down;
-    int               after_drain_done;
-    int               exit_code;
-    char              identity[256];
-    rt_cleanup       *cleanups;     /* newest first: run in reverse order of registration */
+    uv_loop_t           *loop;
+    rt_config            cfg;
+    kcfg                 kc;
+    kube_client         *client;
+    events_recorder     *events;
+    metrics_registry    *metrics;
+    metrics_std          std;
+    httpd               *http;
+    leader              *lead;
+    rt_controller       *controllers[RT_MAX_CONTROLLERS];
+    int                  ncontrollers;
+    rt_shared           *shared; /* the informers, newest first */
+    int                  informers_started;
+    informer__request_fn request; /* NULL: kube_request (tests set a script) */
+    void (*cancel)(kube_call *call);
+    uv_signal_t sigint, sigterm;
+    uv_timer_t  timer;   /* version retries, then the shutdown deadline */
+    uint64_t    t_start; /* uv_hrtime() when rt_run began */
+    unsigned    attempts;
+    int         connected;
+    int         shutting_down;
+    int         after_drain_done;
+    int         exit_code;
+    char        identity[256];
+    rt_cleanup *cleanups; /* newest first: run in reverse order of registration */
 };
 
 
@@ -156,8 +156,9 @@ rt_controller_add(rt *r, const char *name, rt_reconcile_fn fn, void *data, rt_co
 static void
 enqueue_owner(rt_sub *s, const char *key, const cJSON *obj)
 {
-    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences");
+    const cJSON *refs =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                         "ownerReferences");
     const cJSON *ref;
     char         owner[512];
     const char  *slash = strchr(key, '/');
@@ -204,18 +205,10 @@ on_change(informer *inf, informer_change what, const char *key, const cJSON *obj
         if (!s->ctl->synced)
             continue;
         switch (s->map) {
-        case RT_MAP_OWN:
-            wq_add(s->ctl->queue, key);
-            break;
-        case RT_MAP_OWNER:
-            enqueue_owner(s, key, obj);
-            break;
-        case RT_MAP_LABEL:
-            enqueue_labelled(s, key, obj);
-            break;
-        case RT_MAP_KEY:
-            wq_add(s->ctl->queue, s->arg);
-            break;
+        case RT_MAP_OWN: wq_add(s->ctl->queue, key); break;
+        case RT_MAP_OWNER: enqueue_owner(s, key, obj); break;
+        case RT_MAP_LABEL: enqueue_labelled(s, key, obj); break;
+        case RT_MAP_KEY: wq_add(s->ctl->queue, s->arg); break;
         }
     }
 }
@@ -265,8 +258,8 @@ check_first_idle(rt_controller *ctl)
     ctl->idle_seen = 1;
     since_start(ctl->r, secs, sizeof secs);
     snprintf(count, sizeof count, "%llu", (unsigned long long)ctl->reconciles);
-    log_obj(LOG_INFO, ctl->name, NULL, "initial reconcile done", "reconciles", count,
-            "seconds", secs, NULL);
+    log_obj(LOG_INFO, ctl->name, NULL, "initial reconcile done", "reconciles", count, "seconds",
+            secs, NULL);
 }
 
 
@@ -626,8 +619,8 @@ rt_controller_watch_named(rt_controller *ctl, const kres *res, const char *ns, c
 
 
 int
-rt_controller_unwatch_named(rt_controller *ctl, const kres *res, const char *ns,
-                            const char *name, const char *for_key)
+rt_controller_unwatch_named(rt_controller *ctl, const kres *res, const char *ns, const char *name,
+                            const char *for_key)
 {
     informer_opts o;
     rt_shared    *sh;
@@ -680,8 +673,7 @@ rt_controller_enqueue_after(rt_controller *ctl, const char *key, uint64_t ms)
 
 
 void
-rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
-                   uint64_t requeue_after_ms)
+rt_controller_done(rt_controller *ctl, const char *key, wq_result result, uint64_t requeue_after_ms)
 {
     static const char *const names[] = {"success", "error", "requeue"};
     void                    *t0 = NULL;
@@ -696,7 +688,8 @@ rt_controller_done(rt_controller *ctl, const char *key, wq_result result,
         char took[32];
 
         snprintf(took, sizeof took, "%.6f", secs);
-        log_obj(LOG_DEBUG, ctl->name, key, "reconciled", "result", names[result], "seconds", took, NULL);
+        log_obj(LOG_DEBUG, ctl->name, key, "reconciled", "result", names[result], "seconds", took,
+                NULL);
     }
     wq_done(ctl->queue, key, result, requeue_after_ms);
     ctl->reconciles++;
@@ -814,8 +807,7 @@ sync_metrics_of(rt *r, rt_shared *sh)
 
     if (!r->metrics)
         return;
-    catch_up(r->std.watch_restarts, res, st->watches > 0 ? st->watches - 1 : 0,
-             &sh->seen_restarts);
+    catch_up(r->std.watch_restarts, res, st->watches > 0 ? st->watches - 1 : 0, &sh->seen_restarts);
     catch_up(r->std.watch_relists, res, st->relists, &sh->seen_relists);
     catch_up(r->std.informer_errors, list, st->list_errors, &sh->seen_list_errors);
     catch_up(r->std.informer_errors, watch, st->watch_errors, &sh->seen_watch_errors);
@@ -836,8 +828,8 @@ sync_watch_metrics(rt *r)
 static int
 serve_metrics(void *data, core_buf *body, const char **content_type)
 {
-    rt  *r = data;
-    int  i;
+    rt *r = data;
+    int i;
 
     (void)content_type;
     sync_watch_metrics(r);
@@ -1129,7 +1121,9 @@ shutdown_begin(rt *r, int exit_code, const char *why)
     uv_timer_stop(&r->timer);
     /* A lost lease allows no more work at all: skip the drain. */
     uv_timer_start(&r->timer, on_grace_over,
-                   exit_code ? 0 : r->cfg.shutdown_grace_ms ? r->cfg.shutdown_grace_ms : RT_GRACE_MS,
+                   exit_code                  ? 0
+                   : r->cfg.shutdown_grace_ms ? r->cfg.shutdown_grace_ms
+                                              : RT_GRACE_MS,
                    0);
     if (r->ncontrollers == 0) {
         after_drain(r);
@@ -1220,9 +1214,12 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
         r->cfg.lease_name = "dbaas-operator";
     set_identity(r);
     if (r->cfg.leader_elect) {
-        leader_opts lo = {.namespace = r->cfg.lease_namespace, .name = r->cfg.lease_name,
-                          .identity = r->identity, .lease_ms = r->cfg.lease_ms,
-                          .renew_ms = r->cfg.renew_ms, .retry_ms = r->cfg.retry_ms};
+        leader_opts lo = {.namespace = r->cfg.lease_namespace,
+                          .name = r->cfg.lease_name,
+                          .identity = r->identity,
+                          .lease_ms = r->cfg.lease_ms,
+                          .renew_ms = r->cfg.renew_ms,
+                          .retry_ms = r->cfg.retry_ms};
 
         if ((rc = leader_validate(&lo, err, errlen)))
             return rc;

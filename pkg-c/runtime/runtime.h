@@ -50,16 +50,16 @@
 #include "wq/wq.h"
 
 typedef struct {
-    const char *kubeconfig;        /* NULL: $KUBECONFIG, ~/.kube/config, then in-cluster */
-    const char *context;           /* NULL: the current context */
-    const char *metrics_addr;      /* "host:port" (":8080" for all addresses); NULL: none */
+    const char *kubeconfig;   /* NULL: $KUBECONFIG, ~/.kube/config, then in-cluster */
+    const char *context;      /* NULL: the current context */
+    const char *metrics_addr; /* "host:port" (":8080" for all addresses); NULL: none */
     int         leader_elect;
-    const char *lease_namespace;   /* NULL: the kubeconfig's namespace */
-    const char *lease_name;        /* NULL: "dbaas-operator" */
-    const char *identity;          /* NULL: hostname_pid */
+    const char *lease_namespace;              /* NULL: the kubeconfig's namespace */
+    const char *lease_name;                   /* NULL: "dbaas-operator" */
+    const char *identity;                     /* NULL: hostname_pid */
     uint64_t    lease_ms, renew_ms, retry_ms; /* 0: 15 s, 10 s, 2 s */
-    unsigned    concurrency;       /* reconciles in flight per controller; 0: 4 */
-    uint64_t    shutdown_grace_ms; /* 0: 30 s */
+    unsigned    concurrency;                  /* reconciles in flight per controller; 0: 4 */
+    uint64_t    shutdown_grace_ms;            /* 0: 30 s */
 } rt_config;
 
 typedef struct rt            rt;
@@ -79,8 +79,7 @@ typedef int (*rt_setup_fn)(rt *r, void *data);
  */
 int rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t errlen);
 
-int rt_controller_add(rt *r, const char *name, rt_reconcile_fn fn, void *data,
-                      rt_controller **out);
+int rt_controller_add(rt *r, const char *name, rt_reconcile_fn fn, void *data, rt_controller **out);
 
 /*
  * The shared informer for opts' set (res, namespace, label_selector, field_selector),
@@ -108,8 +107,8 @@ int rt_controller_watch(rt_controller *ctl, const informer_opts *opts, const cha
  * carry their owner's name in a label but have no owner reference, such as the claims a
  * StatefulSet makes from its volumeClaimTemplates).
  */
-int rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts,
-                                 const char *label, informer **out);
+int rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts, const char *label,
+                                 informer **out);
 
 /*
  * Watches one object by name (field selector metadata.name=NAME, in namespace ns; ns is
@@ -122,8 +121,8 @@ int rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts,
  * May be called from a reconcile. CORE_EINVAL without a name, a key, or ns for a
  * namespaced res.
  */
-int rt_controller_watch_named(rt_controller *ctl, const kres *res, const char *ns,
-                              const char *name, const char *for_key);
+int rt_controller_watch_named(rt_controller *ctl, const kres *res, const char *ns, const char *name,
+                              const char *for_key);
 
 /* Drops one rt_controller_watch_named; CORE_ENOENT when there is none to drop. */
 int rt_controller_unwatch_named(rt_controller *ctl, const kres *res, const char *ns,
@@ -136,8 +135,8 @@ int rt_controller_unwatch_named(rt_controller *ctl, const kres *res, const char 
  */
 informer *rt_named_informer(rt *r, const kres *res, const char *ns, const char *name);
 
-int  rt_controller_enqueue(rt_controller *ctl, const char *key);
-int  rt_controller_enqueue_after(rt_controller *ctl, const char *key, uint64_t ms);
+int rt_controller_enqueue(rt_controller *ctl, const char *key);
+int rt_controller_enqueue_after(rt_controller *ctl, const char *key, uint64_t ms);
 
 /* Ends a reconcile: counts it by result, observes its duration, requeues as asked. */
 void rt_controller_done(rt_controller *ctl, const char *key, wq_result result,

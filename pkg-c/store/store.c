@@ -11,12 +11,12 @@
 /* The keys of the objects under one index value; small (an owner's children). */
 typedef struct {
     size_t       n, cap;
-    const char **keys;     /* the main map's own key copies */
+    const char **keys; /* the main map's own key copies */
 } key_set;
 
 typedef struct {
-    const char *label;     /* owned */
-    hmap       *sets;      /* value -> key_set */
+    const char *label; /* owned */
+    hmap       *sets;  /* value -> key_set */
 } label_index;
 
 /* What the main map holds per key: the object and the index values it was filed under. */
@@ -26,8 +26,8 @@ typedef struct {
 } entry;
 
 struct store {
-    hmap       *objects;   /* key -> entry */
-    hmap       *owners;    /* owner uid -> key_set */
+    hmap       *objects; /* key -> entry */
+    hmap       *owners;  /* owner uid -> key_set */
     label_index labels[STORE_MAX_LABEL_INDEXES];
     int         nlabels;
     size_t      bytes;
@@ -132,8 +132,9 @@ store_key(const cJSON *obj, char *buf, size_t len)
 static const char *
 controller_uid(const cJSON *obj)
 {
-    const cJSON *refs = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "ownerReferences");
+    const cJSON *refs =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                         "ownerReferences");
     const cJSON *ref;
 
     cJSON_ArrayForEach(ref, refs) {
@@ -208,12 +209,12 @@ static store_obj *
 obj_new(const cJSON *obj)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    const char  *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
-    const char  *owner = controller_uid(obj);
-    char        *json = cJSON_PrintUnformatted(obj);
-    size_t       len, rvlen, olen;
-    store_obj   *o = NULL;
-    char        *tail;
+    const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
+    const char *owner = controller_uid(obj);
+    char       *json = cJSON_PrintUnformatted(obj);
+    size_t      len, rvlen, olen;
+    store_obj  *o = NULL;
+    char       *tail;
 
     if (!json)
         return NULL;
@@ -243,8 +244,7 @@ obj_new(const cJSON *obj)
 static size_t
 obj_size(const store_obj *o)
 {
-    return sizeof *o + o->len + 1 + strlen(o->rv) + 1 +
-           (o->owner_uid ? strlen(o->owner_uid) + 1 : 0);
+    return sizeof *o + o->len + 1 + strlen(o->rv) + 1 + (o->owner_uid ? strlen(o->owner_uid) + 1 : 0);
 }
 
 
@@ -259,11 +259,11 @@ store_put(store *s, const char *key, const cJSON *obj)
     e = calloc(1, sizeof *e);
     if (!e || !(e->obj = obj_new(obj)))
         goto fail;
-    labels = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-                                              "labels");
+    labels =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
     for (i = 0; i < s->nlabels; i++) {
-        const char *v = cJSON_GetStringValue(
-            cJSON_GetObjectItemCaseSensitive(labels, s->labels[i].label));
+        const char *v =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, s->labels[i].label));
 
         if (v && !(e->label_values[i] = strdup(v)))
             goto fail;
@@ -385,8 +385,7 @@ store_by_owner(const store *s, const char *uid, store_visit_cb fn, void *data)
 
 
 void
-store_by_label(const store *s, const char *label, const char *value, store_visit_cb fn,
-               void *data)
+store_by_label(const store *s, const char *label, const char *value, store_visit_cb fn, void *data)
 {
     int i;
 

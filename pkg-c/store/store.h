@@ -21,10 +21,10 @@
 typedef struct store store;
 
 typedef struct {
-    const char *rv;         /* metadata.resourceVersion, "" when absent */
-    const char *owner_uid;  /* UID of the controller ownerReference, or NULL */
-    size_t      len;        /* of json */
-    char        json[];     /* compact JSON of the object, NUL-terminated */
+    const char *rv;        /* metadata.resourceVersion, "" when absent */
+    const char *owner_uid; /* UID of the controller ownerReference, or NULL */
+    size_t      len;       /* of json */
+    char        json[];    /* compact JSON of the object, NUL-terminated */
 } store_obj;
 
 typedef void (*store_visit_cb)(const char *key, const store_obj *obj, void *data);

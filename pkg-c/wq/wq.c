@@ -7,13 +7,12 @@
 #include "core/core.h"
 #include "hmap/hmap.h"
 
-#define WQ_DEFAULT_QPS    10.0
-#define WQ_DEFAULT_BURST  100u
-#define WQ_NOT_IN_HEAP    SIZE_MAX
-#define WQ_MIN_HEAP_CAP   16u
+#define WQ_DEFAULT_QPS   10.0
+#define WQ_DEFAULT_BURST 100u
+#define WQ_NOT_IN_HEAP   SIZE_MAX
+#define WQ_MIN_HEAP_CAP  16u
 
-#define wq_container_of(ptr, type, field) \
-    ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
+#define wq_container_of(ptr, type, field) ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
 
 
 /*
@@ -23,10 +22,10 @@
 typedef struct wq_item wq_item;
 
 struct wq_item {
-    wq_item *next;      /* ready FIFO link */
-    uint64_t due;       /* loop time (ms) when delayed */
-    uint64_t seq;       /* tie-break for equal due times: first scheduled runs first */
-    size_t   heap_idx;  /* WQ_NOT_IN_HEAP unless delayed */
+    wq_item *next;     /* ready FIFO link */
+    uint64_t due;      /* loop time (ms) when delayed */
+    uint64_t seq;      /* tie-break for equal due times: first scheduled runs first */
+    size_t   heap_idx; /* WQ_NOT_IN_HEAP unless delayed */
     unsigned failures;
     unsigned ready   : 1;
     unsigned running : 1;
@@ -36,19 +35,19 @@ struct wq_item {
 
 struct wq {
     uv_loop_t      *loop;
-    uv_timer_t      timer;      /* fires at the earliest due time in the heap */
-    uv_idle_t       idle;       /* starts ready keys, and reports the drain */
-    hmap           *items;      /* key -> wq_item */
+    uv_timer_t      timer; /* fires at the earliest due time in the heap */
+    uv_idle_t       idle;  /* starts ready keys, and reports the drain */
+    hmap           *items; /* key -> wq_item */
     wq_item        *head, *tail;
     size_t          nready;
-    wq_item       **heap;       /* min-heap on (due, seq) */
+    wq_item       **heap; /* min-heap on (due, seq) */
     size_t          nheap, heap_cap;
     uint64_t        seq;
     uint64_t        armed_due;
     int             armed;
     size_t          in_flight, max_in_flight;
     double          tokens, qps, burst;
-    uint64_t        bucket_ms;  /* loop time of the last refill */
+    uint64_t        bucket_ms; /* loop time of the last refill */
     wq_reconcile_cb reconcile;
     void           *data;
     wq_drained_cb   drained_cb;
@@ -56,7 +55,7 @@ struct wq {
     int             shut;
     int             drain_pending;
     int             open_handles;
-    int             closing;    /* wq_free was called: touch no handle */
+    int             closing; /* wq_free was called: touch no handle */
 };
 
 
@@ -369,13 +368,13 @@ wq_on_idle(uv_idle_t *h)
         q->in_flight++;
         q->reconcile(q, it->key, q->data);
         if (q->closing)
-            return;  /* freed from the callback with nothing in flight */
+            return; /* freed from the callback with nothing in flight */
     }
     if (q->shut && q->drain_pending && q->in_flight == 0) {
         q->drain_pending = 0;
         uv_idle_stop(&q->idle);
         if (q->drained_cb)
-            q->drained_cb(q, q->drained_data);  /* may free q: touch nothing after */
+            q->drained_cb(q, q->drained_data); /* may free q: touch nothing after */
         return;
     }
     wq_kick(q);
@@ -386,8 +385,7 @@ wq_on_idle(uv_idle_t *h)
 
 
 int
-wq_new(uv_loop_t *loop, const wq_opts *opts, wq_reconcile_cb reconcile, void *data,
-       wq **out)
+wq_new(uv_loop_t *loop, const wq_opts *opts, wq_reconcile_cb reconcile, void *data, wq **out)
 {
     wq *q = NULL;
 
@@ -395,7 +393,7 @@ wq_new(uv_loop_t *loop, const wq_opts *opts, wq_reconcile_cb reconcile, void *da
     if (!loop || !reconcile)
         return CORE_EINVAL;
     if (opts && !(opts->retry_qps >= 0))
-        return CORE_EINVAL;  /* negative or NaN */
+        return CORE_EINVAL; /* negative or NaN */
     q = calloc(1, sizeof *q);
     if (!q)
         return CORE_ENOMEM;
@@ -436,7 +434,7 @@ wq_add(wq *q, const char *key)
         return rc;
     if (it->running) {
         it->dirty = 1;
-        wq_heap_remove(q, it);  /* the dirty re-run comes first */
+        wq_heap_remove(q, it); /* the dirty re-run comes first */
         wq_arm(q);
         return CORE_OK;
     }

@@ -31,15 +31,15 @@
 #include <stdint.h>
 #include <uv.h>
 
-#define WQ_BASE_DELAY_MS 5u           /* first retry after a failure */
-#define WQ_MAX_DELAY_MS  1000000u     /* retry backoff cap: 1000 s */
+#define WQ_BASE_DELAY_MS 5u       /* first retry after a failure */
+#define WQ_MAX_DELAY_MS  1000000u /* retry backoff cap: 1000 s */
 
 typedef struct wq wq;
 
 typedef enum {
-    WQ_OK            = 0, /* done: forget the key's failures */
-    WQ_ERROR         = 1, /* failed: retry with backoff and the retry rate limit */
-    WQ_REQUEUE_AFTER = 2  /* done for now: run again after requeue_after_ms, failures reset */
+    WQ_OK = 0,           /* done: forget the key's failures */
+    WQ_ERROR = 1,        /* failed: retry with backoff and the retry rate limit */
+    WQ_REQUEUE_AFTER = 2 /* done for now: run again after requeue_after_ms, failures reset */
 } wq_result;
 
 /* Called from the loop for each key to reconcile; must lead to exactly one wq_done(key). */
@@ -58,8 +58,7 @@ typedef struct {
  * Creates a queue on loop (opts may be NULL for the defaults). reconcile and data are fixed
  * for the queue's life. Returns CORE_OK, CORE_EINVAL or CORE_ENOMEM; *out NULL on failure.
  */
-int wq_new(uv_loop_t *loop, const wq_opts *opts, wq_reconcile_cb reconcile, void *data,
-           wq **out);
+int wq_new(uv_loop_t *loop, const wq_opts *opts, wq_reconcile_cb reconcile, void *data, wq **out);
 
 /*
  * Queues key to run as soon as a slot is free. A key already waiting (even with a delay)

@@ -11,11 +11,8 @@ static const struct {
     const char *name;
     ws_type     type;
 } ws_types[] = {
-    { "ADDED",    WS_ADDED },
-    { "MODIFIED", WS_MODIFIED },
-    { "DELETED",  WS_DELETED },
-    { "BOOKMARK", WS_BOOKMARK },
-    { "ERROR",    WS_ERROR },
+    {"ADDED", WS_ADDED},       {"MODIFIED", WS_MODIFIED}, {"DELETED", WS_DELETED},
+    {"BOOKMARK", WS_BOOKMARK}, {"ERROR", WS_ERROR},
 };
 
 

@@ -61,7 +61,7 @@ typedef enum {
 
 typedef struct {
     ws_type     type;
-    cJSON      *object;           /* the "object" member; always a JSON object */
+    cJSON      *object; /* the "object" member; always a JSON object */
     /*
      * The fields below point into object: they stay valid while object lives, that is
      * until the callback returns, or for as long as the callback keeps it (WS_TAKE).
@@ -82,15 +82,15 @@ typedef struct {
 typedef int (*ws_event_cb)(ws_event *ev, void *data);
 
 typedef struct {
-    core_buf       line;      /* the partial line carried from one chunk to the next */
-    size_t         max_line;
-    ws_event_cb    on_event;
-    void          *data;      /* for the callback; the parser never touches it */
-    unsigned long  lineno;    /* lines completed in this stream, for messages */
-    unsigned long  events;    /* events delivered in this stream */
-    int            err;       /* sticky error, CORE_OK while healthy */
-    int            in_callback;
-    char           errmsg[160];
+    core_buf      line; /* the partial line carried from one chunk to the next */
+    size_t        max_line;
+    ws_event_cb   on_event;
+    void         *data;   /* for the callback; the parser never touches it */
+    unsigned long lineno; /* lines completed in this stream, for messages */
+    unsigned long events; /* events delivered in this stream */
+    int           err;    /* sticky error, CORE_OK while healthy */
+    int           in_callback;
+    char          errmsg[160];
 } ws_parser;
 
 /* Sets up p. Allocates nothing; max_line 0 means WS_DEFAULT_MAX_LINE. */

@@ -50,9 +50,10 @@ now(void)
 static int
 append_event(core_buf *b, unsigned i)
 {
-    static const char *types[] = { "ADDED", "MODIFIED", "MODIFIED", "MODIFIED", "DELETED" };
+    static const char *types[] = {"ADDED", "MODIFIED", "MODIFIED", "MODIFIED", "DELETED"};
 
-    return core_buf_printf(b,
+    return core_buf_printf(
+        b,
         "{\"type\":\"%s\",\"object\":{\"apiVersion\":\"dbaas.dev/v1alpha1\",\"kind\":\"DBInstance\","
         "\"metadata\":{\"name\":\"orders-%u\",\"namespace\":\"team-%u\","
         "\"uid\":\"5f0c%04x-1c2d-4e5f-8a9b-%012x\",\"resourceVersion\":\"%u\",\"generation\":%u,"
@@ -101,7 +102,7 @@ static double
 one_pass(const core_buf *stream, size_t chunk, unsigned seed, unsigned long want)
 {
     ws_parser p;
-    sink      s = { 0, 0 };
+    sink      s = {0, 0};
     size_t    off, step;
     double    t0, t1;
     int       rc = CORE_OK;
@@ -123,8 +124,8 @@ one_pass(const core_buf *stream, size_t chunk, unsigned seed, unsigned long want
         rc = ws_finish(&p);
     t1 = now();
     if (rc || s.events != want) {
-        fprintf(stderr, "bench_wstream: rc %d (%s), %lu of %lu events: %s\n", rc,
-                core_strerror(rc), s.events, want, ws_errmsg(&p));
+        fprintf(stderr, "bench_wstream: rc %d (%s), %lu of %lu events: %s\n", rc, core_strerror(rc),
+                s.events, want, ws_errmsg(&p));
         exit(1);
     }
     ws_free(&p);
@@ -205,8 +206,8 @@ main(int argc, char **argv)
            "(best %.0f events/s)\n",
            (double)n / med, avg_kb, mb / med, (double)n / best);
     med = median_pass(&stream, stream.len, n, reps, &best);
-    printf("wstream: %.0f events/s (%.1f KB each, one chunk), %.1f MB/s\n", (double)n / med,
-           avg_kb, mb / med);
+    printf("wstream: %.0f events/s (%.1f KB each, one chunk), %.1f MB/s\n", (double)n / med, avg_kb,
+           mb / med);
 
     /* Finding the lines and checking their UTF-8 alone, to show that share of the cost. */
     t0 = now();

@@ -110,8 +110,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = run(s, n, 0, chunk, &c, mc, sizeof mc);
     if (ra != rb || ra != rc || a.events != b.events || a.events != c.events ||
         a.digest != b.digest || a.digest != c.digest || strcmp(ma, mb) || strcmp(ma, mc)) {
-        fprintf(stderr, "chunking changed the outcome: %d/%d/%d, %lu/%lu/%lu events,\n"
-                        "  '%s'\n  '%s'\n  '%s'\n",
+        fprintf(stderr,
+                "chunking changed the outcome: %d/%d/%d, %lu/%lu/%lu events,\n"
+                "  '%s'\n  '%s'\n  '%s'\n",
                 ra, rb, rc, a.events, b.events, c.events, ma, mb, mc);
         abort();
     }

@@ -38,11 +38,11 @@
 #include "kube/kube.h"
 #include "kubeconfig/kubeconfig.h"
 
-#define BENCH_DEADLINE_MS  180000
-#define BENCH_SETTLE_MS    2000
-#define BENCH_TICK_MS      50
-#define BENCH_WINDOW       32      /* create requests in flight */
-#define BENCH_MAX_SOCKETS  4096
+#define BENCH_DEADLINE_MS 180000
+#define BENCH_SETTLE_MS   2000
+#define BENCH_TICK_MS     50
+#define BENCH_WINDOW      32 /* create requests in flight */
+#define BENCH_MAX_SOCKETS 4096
 
 static const kres WIDGETS = {"bench.dbaas.dev", "v1", "widgets", "Widget", 1};
 
@@ -51,7 +51,7 @@ typedef struct bench bench;
 typedef struct {
     bench    *b;
     informer *inf;
-    int       seen;      /* its ConfigMap arrived through the watch */
+    int       seen; /* its ConfigMap arrived through the watch */
 } slot;
 
 typedef struct {
@@ -59,33 +59,33 @@ typedef struct {
 } proc_mem;
 
 struct bench {
-    uv_loop_t    loop;
-    uv_timer_t   tick;
-    kcfg         cfg;
-    kube_client *client;     /* the one measured */
-    kube_client *writer;     /* creates objects; kept apart so its connection is not counted */
-    const char  *ns;
-    int          failed;
-    int          done;
-    uint64_t     t0;
+    uv_loop_t        loop;
+    uv_timer_t       tick;
+    kcfg             cfg;
+    kube_client     *client; /* the one measured */
+    kube_client     *writer; /* creates objects; kept apart so its connection is not counted */
+    const char      *ns;
+    int              failed;
+    int              done;
+    uint64_t         t0;
     /* watches */
-    slot        *slots;
-    unsigned     n, next, inflight, seen;
-    int          phase;
-    uint64_t     t_watching, settle_until;
-    long         connects_watching;
-    int          open_watching;
-    long         max_streams;
+    slot            *slots;
+    unsigned         n, next, inflight, seen;
+    int              phase;
+    uint64_t         t_watching, settle_until;
+    long             connects_watching;
+    int              open_watching;
+    long             max_streams;
     /* create */
-    unsigned     count, created, existed;
-    size_t       size;
+    unsigned         count, created, existed;
+    size_t           size;
     /* cache */
-    informer    *inf;
-    unsigned     page_size;
-    int          trim;
-    proc_mem     before;
+    informer        *inf;
+    unsigned         page_size;
+    int              trim;
+    proc_mem         before;
     struct mallinfo2 mi_before;
-    uint64_t     t_list, t_synced;
+    uint64_t         t_list, t_synced;
 };
 
 
@@ -159,8 +159,7 @@ open_connections(unsigned port)
             if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%*x %*[0-9A-Fa-f]:%x %x %*s %*s %*s %*s %*s %lu",
                        &rport, &st, &inode) != 3)
                 continue;
-            if (rport == port && st == 1 &&
-                bsearch(&inode, inodes, n, sizeof inodes[0], inode_cmp))
+            if (rport == port && st == 1 && bsearch(&inode, inodes, n, sizeof inodes[0], inode_cmp))
                 count++;
         }
         fclose(f);
@@ -224,8 +223,7 @@ finish(bench *b)
 /* --- watches ------------------------------------------------------------------------ */
 
 static void
-on_watch_change(informer *inf, informer_change what, const char *key, const cJSON *obj,
-                void *data)
+on_watch_change(informer *inf, informer_change what, const char *key, const cJSON *obj, void *data)
 {
     slot *s = data;
 
@@ -334,8 +332,9 @@ on_watch_tick(uv_timer_t *t)
         goto out;
     uv_update_time(&b->loop);
     if (uv_now(&b->loop) - b->t0 > BENCH_DEADLINE_MS) {
-        fail(b, "%s", b->phase < 2 ? "timed out waiting for the watches"
-                                   : "timed out waiting for the watch events");
+        fail(b, "%s",
+             b->phase < 2 ? "timed out waiting for the watches"
+                          : "timed out waiting for the watch events");
         goto out;
     }
     if (b->phase == 0 && all_watching(b)) {
@@ -390,8 +389,9 @@ run_watches(bench *b, unsigned n)
         if (informer_start(b->slots[i].inf))
             return CORE_EINTERNAL;
     }
-    return uv_timer_start(&b->tick, on_watch_tick, BENCH_TICK_MS, BENCH_TICK_MS) ? CORE_EINTERNAL
-                                                                                 : CORE_OK;
+    return uv_timer_start(&b->tick, on_watch_tick, BENCH_TICK_MS, BENCH_TICK_MS)
+             ? CORE_EINTERNAL
+             : CORE_OK;
 }
 
 
@@ -583,8 +583,8 @@ on_cache_tick(uv_timer_t *t)
            "\"heap_free_held\":%zu,\"heap_mmapped\":%zu,\"heap_arena\":%zu,"
            "\"trimmed\":%d,\"rss_after_trim_kb\":%ld,\"lists\":%llu}\n",
            b->page_size, n, bytes, n ? (double)bytes / (double)n : 0,
-           (double)(b->t_synced - b->t_list) / 1000.0,
-           b->before.rss_kb, synced.rss_kb, synced.hwm_kb, b->before.anon_kb, synced.anon_kb, per,
+           (double)(b->t_synced - b->t_list) / 1000.0, b->before.rss_kb, synced.rss_kb,
+           synced.hwm_kb, b->before.anon_kb, synced.anon_kb, per,
            b->mi_before.uordblks + b->mi_before.hblkhd, mi.uordblks + mi.hblkhd,
            n ? (double)(mi.uordblks + mi.hblkhd - b->mi_before.uordblks - b->mi_before.hblkhd) /
                    (double)n

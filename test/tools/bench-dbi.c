@@ -42,7 +42,11 @@
 #define BENCH_TICK_MS     20
 #define BENCH_CHILDREN    5
 
-typedef enum { MODE_CREATE, MODE_LOWER_BOUND, MODE_CHURN } bench_mode;
+typedef enum {
+    MODE_CREATE,
+    MODE_LOWER_BOUND,
+    MODE_CHURN
+} bench_mode;
 
 typedef struct bench bench;
 
@@ -61,11 +65,11 @@ struct bench {
     const char  *ns;
     bench_mode   mode;
     unsigned     n, window, conc, percent;
-    unsigned     next, inflight, created;      /* DBInstance creates (or churn patches) */
-    cJSON       *todo;                         /* lower bound: created DBInstances to render */
+    unsigned     next, inflight, created; /* DBInstance creates (or churn patches) */
+    cJSON       *todo;                    /* lower bound: created DBInstances to render */
     unsigned     lanes_busy, children_done;
-    hmap        *want;                         /* key -> boxed generation to wait for (churn) */
-    hmap        *done_keys;                    /* keys that reached the goal */
+    hmap        *want;      /* key -> boxed generation to wait for (churn) */
+    hmap        *done_keys; /* keys that reached the goal */
     uint64_t     t0, t_created, t_ready;
     uint64_t     requests, conflicts;
     int          failed, finished;
@@ -219,7 +223,7 @@ render_and_send(bench *b, const cJSON *dbi)
             rc = CORE_ENOMEM;
             break;
         }
-        if (i == 0) {           /* the Secret is created, as the operator does */
+        if (i == 0) { /* the Secret is created, as the operator does */
             t.name = NULL;
             rc = kops_create(&t, kids[i], on_child, l);
         } else {
@@ -268,17 +272,15 @@ on_created(const kops_result *r, void *data)
     if (r->err == CORE_ECONFLICT) {
         b->conflicts++;
     } else if (r->err) {
-        fail(b, b->mode == MODE_CHURN ? "patching a DBInstance" : "creating a DBInstance",
-             r->message);
+        fail(b, b->mode == MODE_CHURN ? "patching a DBInstance" : "creating a DBInstance", r->message);
         return;
     }
     if (b->mode == MODE_CHURN && !r->err) {
-        double     *gen = malloc(sizeof *gen);
+        double      *gen = malloc(sizeof *gen);
         const cJSON *g = kjson_path(r->obj, "metadata", "generation", NULL);
         char         key[300];
 
-        snprintf(key, sizeof key, "%s/%s", b->ns,
-                 kjson_path_str(r->obj, "metadata", "name", NULL));
+        snprintf(key, sizeof key, "%s/%s", b->ns, kjson_path_str(r->obj, "metadata", "name", NULL));
         if (!gen || !cJSON_IsNumber(g) || hmap_put(b->want, key, gen, NULL)) {
             free(gen);
             fail(b, "bookkeeping", "no generation in the answer, or out of memory");

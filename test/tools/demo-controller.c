@@ -37,8 +37,8 @@ static const kres KRES_WIDGETS = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1
 
 typedef struct {
     const char *namespace;
-    int         widgets;
-    informer   *secrets, *widget_cache;
+    int       widgets;
+    informer *secrets, *widget_cache;
 } demo;
 
 
@@ -86,7 +86,7 @@ static cJSON *
 desired_widget(const cJSON *cm, const char *name)
 {
     ctrl_bld b = {0};
-    cJSON   *w = ctrl_b_child(&b, "demo.dbaas.dev/v1", "Widget", name, cm, "v1", "ConfigMap", DEMO_APP);
+    cJSON *w = ctrl_b_child(&b, "demo.dbaas.dev/v1", "Widget", name, cm, "v1", "ConfigMap", DEMO_APP);
 
     ctrl_b_put(&b, ctrl_b_obj(&b, w, "spec"), "data", data_of(&b, cm, 0));
     return ctrl_b_done(&b, w);

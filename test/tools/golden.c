@@ -232,7 +232,8 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
         return files_add_text(out, GOLDEN_ERROR, core_buf_take(&b));
     }
     if ((rc = add_with_data(out, "secret-data.txt", "secret.json",
-                            dbi_build_secret(&spec, input, GOLDEN_PASSWORD, GOLDEN_SUPERUSER_PASSWORD), 1))) {
+                            dbi_build_secret(&spec, input, GOLDEN_PASSWORD, GOLDEN_SUPERUSER_PASSWORD),
+                            1))) {
         snprintf(err, errlen, "dbi_build_secret or its data failed");
         return rc;
     }
@@ -266,7 +267,7 @@ static const golden_kind kinds[] = {
 
 typedef struct {
     int update;
-    int passed;  /* cases whose files match (updating: whose files are now written) */
+    int passed; /* cases whose files match (updating: whose files are now written) */
     int failed;
     int changed; /* updating: files written or removed */
 } golden_run;
@@ -580,8 +581,8 @@ main(int argc, char **argv)
     }
     free_list(list, n);
     if (run.update) {
-        printf("golden: %d cases up to date, %d files changed, %d failed\n", run.passed, run.changed,
-               run.failed);
+        printf("golden: %d cases up to date, %d files changed, %d failed\n", run.passed,
+               run.changed, run.failed);
     } else {
         if (run.passed + run.failed == 0)
             run.failed++;

@@ -108,7 +108,8 @@ main(int argc, char **argv)
     informer_opts opts;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: informer-watch KUBECONFIG NAMESPACE [PAGE_SIZE [FROM_RV [RESOURCE]]]\n");
+        fprintf(stderr,
+                "usage: informer-watch KUBECONFIG NAMESPACE [PAGE_SIZE [FROM_RV [RESOURCE]]]\n");
         return 2;
     }
     memset(&t, 0, sizeof t);
@@ -123,7 +124,8 @@ main(int argc, char **argv)
         return 1;
     }
     kcfg_free(&cfg);
-    opts.res = argc > 5 && strcmp(argv[5], "podtemplates") == 0 ? &KRES_PODTEMPLATES : &KRES_CONFIGMAPS;
+    opts.res =
+        argc > 5 && strcmp(argv[5], "podtemplates") == 0 ? &KRES_PODTEMPLATES : &KRES_CONFIGMAPS;
     opts.namespace = argv[2];
     opts.on_change = on_change;
     opts.on_synced = on_synced;
@@ -133,7 +135,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (argc > 4 && strcmp(argv[4], "-") != 0 ? informer_start_from(t.inf, argv[4])
-                                               : informer_start(t.inf)) {
+                                              : informer_start(t.inf)) {
         fprintf(stderr, "informer start failed\n");
         return 1;
     }

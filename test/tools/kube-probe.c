@@ -103,8 +103,7 @@ on_review(const kube_response *res, void *data)
     } else {
         r = cJSON_ParseWithLength(res->body, res->body_len);
         user = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "status"),
-                                             "userInfo"),
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "status"), "userInfo"),
             "username"));
         printf("user %s\n", user ? user : "(none)");
     }
@@ -123,11 +122,11 @@ whoami_next(uv_timer_t *t)
 {
     static const char body[] = "{\"apiVersion\":\"authentication.k8s.io/v1\","
                                "\"kind\":\"SelfSubjectReview\"}";
-    whoami  *w = t->data;
-    kube_req req = {.method = "POST",
-                    .path = "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-                    .body = body,
-                    .body_len = sizeof body - 1};
+    whoami           *w = t->data;
+    kube_req          req = {.method = "POST",
+                             .path = "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                             .body = body,
+                             .body_len = sizeof body - 1};
 
     if (w->to_send == 0)
         return;
@@ -208,7 +207,8 @@ main(int argc, char **argv)
         p.pending++;
     while (p.pending && uv_run(&loop, UV_RUN_ONCE))
         ;
-    if (!p.failed && p.version && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p.namespaces, "items"))) {
+    if (!p.failed && p.version &&
+        cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p.namespaces, "items"))) {
         printf("version %s\n", p.version);
         printf("http %d\n", p.http_version);
         printf("connections %ld\n", kube_client_connects(p.client));

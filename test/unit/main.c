@@ -10,7 +10,7 @@
 #include "test.h"
 
 #define MAX_TESTS       1024
-#define DEFAULT_TIMEOUT 60   /* seconds; generous, since ASan and valgrind runs are slow */
+#define DEFAULT_TIMEOUT 60 /* seconds; generous, since ASan and valgrind runs are slow */
 #define MAX_TIMEOUT     86400
 
 static struct {
@@ -24,7 +24,7 @@ static int             nofork;
 static int             inproc_failed;
 static long            timeout_s = DEFAULT_TIMEOUT;
 static struct timespec started;
-static volatile pid_t  running;   /* the forked test's pid (and process group), or 0 */
+static volatile pid_t  running; /* the forked test's pid (and process group), or 0 */
 static const int       stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 
@@ -160,7 +160,7 @@ wait_child(pid_t pid, int *status)
         }
         if (left.tv_sec < 0)
             break;
-        if (left.tv_sec > 0) {  /* wake now and then in case a SIGCHLD was merged */
+        if (left.tv_sec > 0) { /* wake now and then in case a SIGCHLD was merged */
             left.tv_sec = 1;
             left.tv_nsec = 0;
         }
@@ -211,7 +211,7 @@ run_one(int i)
         fflush(stdout);
         exit(0);
     }
-    setpgid(pid, pid);  /* both sides, so the group exists before the parent may kill it */
+    setpgid(pid, pid); /* both sides, so the group exists before the parent may kill it */
     running = pid;
     ok = wait_child(pid, &status);
     running = 0;
@@ -257,7 +257,7 @@ main(int argc, char **argv)
     show_hidden = getenv("DBAAS_TEST_HIDDEN") != NULL;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
-    sa.sa_handler = SIG_DFL;  /* an inherited SIG_IGN would leave no child to wait for */
+    sa.sa_handler = SIG_DFL; /* an inherited SIG_IGN would leave no child to wait for */
     sigaction(SIGCHLD, &sa, NULL);
     if (nofork) {
         sa.sa_handler = on_alarm;

@@ -25,52 +25,52 @@ typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn, int hidden);
 void test_fail(const char *file, int line, const char *what);
 
-#define TEST_REGISTER(name, hidden)                                         \
-    static void test_##name(void);                                         \
-    __attribute__((constructor)) static void test_register_##name(void)    \
-    {                                                                      \
-        test_register(#name, test_##name, hidden);                         \
-    }                                                                      \
+#define TEST_REGISTER(name, hidden) \
+    static void                              test_##name(void); \
+    __attribute__((constructor)) static void test_register_##name(void) \
+    { \
+        test_register(#name, test_##name, hidden); \
+    } \
     static void test_##name(void)
 
 #define TEST(name)        TEST_REGISTER(name, 0)
 #define TEST_HIDDEN(name) TEST_REGISTER(name, 1)
 
-#define ASSERT(expr)                                                       \
-    do {                                                                   \
-        if (!(expr))                                                       \
-            test_fail(__FILE__, __LINE__, #expr);                          \
+#define ASSERT(expr) \
+    do { \
+        if (!(expr)) \
+            test_fail(__FILE__, __LINE__, #expr); \
     } while (0)
 
-#define ASSERT_EQ(a, b)                                                    \
-    do {                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                \
-        if (a_ != b_) {                                                    \
-            char m_[1024];                                                  \
+#define ASSERT_EQ(a, b) \
+    do { \
+        long long a_ = (long long)(a), b_ = (long long)(b); \
+        if (a_ != b_) { \
+            char m_[1024]; \
             snprintf(m_, sizeof m_, "%.400s == %.400s (%lld != %lld)", #a, #b, a_, b_); \
-            test_fail(__FILE__, __LINE__, m_);                             \
-        }                                                                  \
+            test_fail(__FILE__, __LINE__, m_); \
+        } \
     } while (0)
 
-#define ASSERT_STR(a, b)                                                   \
-    do {                                                                   \
-        const char *a_ = (a), *b_ = (b);                                   \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                           \
-            char m_[1024];                                                 \
+#define ASSERT_STR(a, b) \
+    do { \
+        const char *a_ = (a), *b_ = (b); \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) { \
+            char m_[1024]; \
             snprintf(m_, sizeof m_, "%.100s == %.100s (\"%.380s\" != \"%.380s\")", #a, #b, \
-                     a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
-            test_fail(__FILE__, __LINE__, m_);                             \
-        }                                                                  \
+                     a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+            test_fail(__FILE__, __LINE__, m_); \
+        } \
     } while (0)
 
-#define ASSERT_CONTAINS(hay, needle)                                       \
-    do {                                                                   \
-        const char *h_ = (hay), *n_ = (needle);                            \
-        if (!h_ || !strstr(h_, n_)) {                                      \
-            char m_[768];                                                  \
+#define ASSERT_CONTAINS(hay, needle) \
+    do { \
+        const char *h_ = (hay), *n_ = (needle); \
+        if (!h_ || !strstr(h_, n_)) { \
+            char m_[768]; \
             snprintf(m_, sizeof m_, "\"%s\" contains \"%s\"", h_ ? h_ : "(null)", n_); \
-            test_fail(__FILE__, __LINE__, m_);                             \
-        }                                                                  \
+            test_fail(__FILE__, __LINE__, m_); \
+        } \
     } while (0)
 
 #endif

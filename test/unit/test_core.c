@@ -28,7 +28,7 @@ TEST(b64_decodes_all_padding_forms)
     b64("Zg==", CORE_OK, "f");
     b64("Zm8=", CORE_OK, "fo");
     b64("Zm9v", CORE_OK, "foo");
-    b64("Zm9vYg", CORE_OK, "foob");     /* padding omitted */
+    b64("Zm9vYg", CORE_OK, "foob"); /* padding omitted */
     b64("Zm9v\nYmFy\r\n", CORE_OK, "foobar");
     b64("+/+/", CORE_OK, "\xfb\xff\xbf");
 }
@@ -42,7 +42,7 @@ TEST(b64_rejects_malformed_input)
     b64("Zg===", CORE_EINVAL, NULL);    /* too much padding */
     b64("Zg==Zg==", CORE_EINVAL, NULL); /* data after padding */
     b64("=Zg", CORE_EINVAL, NULL);
-    b64("Zm9v_-", CORE_EINVAL, NULL);   /* URL alphabet is not standard base64 */
+    b64("Zm9v_-", CORE_EINVAL, NULL); /* URL alphabet is not standard base64 */
 }
 
 
@@ -84,8 +84,8 @@ TEST(buf_rejects_size_overflow)
 
 TEST(read_file_reports_missing_and_oversized)
 {
-    char   *s = NULL;
-    size_t  n = 0;
+    char  *s = NULL;
+    size_t n = 0;
 
     ASSERT_EQ(core_read_file("/nonexistent/dbaas-test", 100, &s, &n), CORE_ENOENT);
     ASSERT(s == NULL);

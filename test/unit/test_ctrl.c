@@ -80,7 +80,8 @@ TEST(ctrl_status_adds_reconciling_stalled_and_generation)
     ASSERT_STR(cond(st, "Reconciling", "reason"), "Provisioning");
     ASSERT_STR(cond(st, "Stalled", "status"), "False");
     ASSERT_EQ(cJSON_GetObjectItem(st, "observedGeneration")->valuedouble, 4);
-    ASSERT_EQ(cJSON_GetObjectItem(ctrl_condition_find(st, "Stalled"), "observedGeneration")->valuedouble, 4);
+    ASSERT_EQ(cJSON_GetObjectItem(ctrl_condition_find(st, "Stalled"), "observedGeneration")->valuedouble,
+              4);
     ASSERT_STR(cond(st, "Ready", "lastTransitionTime"), "T1");
     cJSON_Delete(st);
 }
@@ -137,7 +138,7 @@ TEST(ctrl_status_keep_ready_leaves_ready_alone)
 
 TEST(ctrl_stamp_changes_when_a_field_goes)
 {
-    cJSON      *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"cpu\":\"1\",\"mem\":\"2\"}}");
+    cJSON *a = cJSON_Parse("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"cpu\":\"1\",\"mem\":\"2\"}}");
     cJSON      *b = cJSON_Parse("{\"metadata\":{\"name\":\"x\"},\"spec\":{\"cpu\":\"1\"}}");
     cJSON      *a2 = cJSON_Duplicate(a, 1);
     const char *sa, *sb;
@@ -163,19 +164,21 @@ TEST(ctrl_stamp_changes_when_a_field_goes)
 TEST(ctrl_child_skeleton_and_labels)
 {
     ctrl_bld b = {0};
-    cJSON   *owner = cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"ns\",\"uid\":\"u1\"}}");
-    cJSON   *c = ctrl_b_child(&b, "v1", "Secret", "o-x", owner, "dbaas.dev/v1alpha1", "DBInstance", "postgresql");
-    char    *text;
+    cJSON *owner = cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"ns\",\"uid\":\"u1\"}}");
+    cJSON *c = ctrl_b_child(&b, "v1", "Secret", "o-x", owner, "dbaas.dev/v1alpha1", "DBInstance",
+                            "postgresql");
+    char  *text;
 
     c = ctrl_b_done(&b, c);
     ASSERT(c);
     text = cJSON_PrintUnformatted(c);
-    ASSERT(strcmp(text, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"o-x\","
-                     "\"namespace\":\"ns\",\"labels\":{\"app.kubernetes.io/name\":\"postgresql\","
-                     "\"app.kubernetes.io/instance\":\"o\",\"app.kubernetes.io/managed-by\":"
-                     "\"dbaas-operator\"},\"ownerReferences\":[{\"apiVersion\":\"dbaas.dev/v1alpha1\","
-                     "\"kind\":\"DBInstance\",\"name\":\"o\",\"uid\":\"u1\",\"controller\":true,"
-                     "\"blockOwnerDeletion\":true}]}}") == 0);
+    ASSERT(strcmp(text,
+                  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"o-x\","
+                  "\"namespace\":\"ns\",\"labels\":{\"app.kubernetes.io/name\":\"postgresql\","
+                  "\"app.kubernetes.io/instance\":\"o\",\"app.kubernetes.io/managed-by\":"
+                  "\"dbaas-operator\"},\"ownerReferences\":[{\"apiVersion\":\"dbaas.dev/v1alpha1\","
+                  "\"kind\":\"DBInstance\",\"name\":\"o\",\"uid\":\"u1\",\"controller\":true,"
+                  "\"blockOwnerDeletion\":true}]}}") == 0);
     cJSON_free(text);
     cJSON_Delete(c);
     /* An owner without a uid cannot own: the builder fails rather than make an orphan. */

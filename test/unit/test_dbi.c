@@ -123,8 +123,7 @@ has_standard_metadata(const cJSON *o, const char *api_version, const char *kind,
     ASSERT_STR(PS(o, "metadata", "name"), name);
     ASSERT_STR(PS(o, "metadata", "namespace"), "team-a");
     ASSERT_STR(PS(o, "metadata", "labels", "app.kubernetes.io/instance"), "orders");
-    ASSERT_STR(PS(o, "metadata", "labels", "app.kubernetes.io/managed-by"),
-               "dbaas-operator");
+    ASSERT_STR(PS(o, "metadata", "labels", "app.kubernetes.io/managed-by"), "dbaas-operator");
     ASSERT(PS(o, "metadata", "labels", "app.kubernetes.io/name") != NULL);
     ASSERT_EQ(cJSON_GetArraySize(P(o, "metadata", "ownerReferences")), 1);
     ASSERT_STR(kjson_get_str(ref, "apiVersion"), "dbaas.dev/v1alpha1");
@@ -159,17 +158,18 @@ TEST(dbi_spec_defaults_for_a_minimal_postgresql)
 TEST(dbi_spec_reads_every_field_for_mysql_and_mariadb)
 {
     dbi_spec s;
-    cJSON   *o = parsed("\"engine\":\"mysql\",\"version\":\"8.4.3\","
-                        "\"image\":\"registry.local/mysql:8.4.3\","
-                        "\"database\":\"shop\",\"username\":\"shop_app\","
-                        "\"credentialsSecretRef\":{\"name\":\"shop-pw\"},"
-                        "\"storage\":{\"size\":\"20Gi\",\"storageClassName\":\"fast\"},"
-                        "\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"256Mi\"}},"
-                        "\"parameters\":{\"max_connections\":\"200\"},"
-                        "\"service\":{\"type\":\"LoadBalancer\"},"
-                        "\"restoreFrom\":{\"snapshot\":\"nightly\"},\"deletionPolicy\":\"Retain\","
-                        "\"backup\":{\"schedule\":\"0 3 * * *\",\"keep\":7}",
-                        &s);
+    cJSON   *o =
+        parsed("\"engine\":\"mysql\",\"version\":\"8.4.3\","
+               "\"image\":\"registry.local/mysql:8.4.3\","
+               "\"database\":\"shop\",\"username\":\"shop_app\","
+               "\"credentialsSecretRef\":{\"name\":\"shop-pw\"},"
+               "\"storage\":{\"size\":\"20Gi\",\"storageClassName\":\"fast\"},"
+               "\"resources\":{\"requests\":{\"cpu\":\"250m\",\"memory\":\"256Mi\"}},"
+               "\"parameters\":{\"max_connections\":\"200\"},"
+               "\"service\":{\"type\":\"LoadBalancer\"},"
+               "\"restoreFrom\":{\"snapshot\":\"nightly\"},\"deletionPolicy\":\"Retain\","
+               "\"backup\":{\"schedule\":\"0 3 * * *\",\"keep\":7}",
+               &s);
 
     ASSERT_EQ(s.engine->id, DBI_MYSQL);
     ASSERT_EQ(s.engine->port, 3306);
@@ -322,15 +322,15 @@ TEST(dbi_versions_majors_and_images)
         const char *engine, *version, *major;
         int         supported;
     } cases[] = {
-        {"postgresql", "13", "13", 1},       {"postgresql", "16.4", "16", 1},
-        {"postgresql", "17", "17", 1},       {"postgresql", "18", "18", 0},
-        {"postgresql", "16.4.1", NULL, 0},   {"postgresql", "016", NULL, 0},
-        {"mysql", "8.0", "8.0", 1},          {"mysql", "8.4.3", "8.4", 1},
-        {"mysql", "9.1", "9.1", 1},          {"mysql", "8.1", "8.1", 0},
-        {"mysql", "8.4.3.1", NULL, 0},       {"mysql", "8.4-oracle", NULL, 0},
-        {"mariadb", "10.11", "10.11", 1},    {"mariadb", "11.4.2", "11.4", 1},
-        {"mariadb", "11.8", "11.8", 1},      {"mariadb", "10.6.21", "10.6", 1},
-        {"mariadb", "11.5", "11.5", 0},      {"mariadb", "11", NULL, 0},
+        {"postgresql", "13", "13", 1},     {"postgresql", "16.4", "16", 1},
+        {"postgresql", "17", "17", 1},     {"postgresql", "18", "18", 0},
+        {"postgresql", "16.4.1", NULL, 0}, {"postgresql", "016", NULL, 0},
+        {"mysql", "8.0", "8.0", 1},        {"mysql", "8.4.3", "8.4", 1},
+        {"mysql", "9.1", "9.1", 1},        {"mysql", "8.1", "8.1", 0},
+        {"mysql", "8.4.3.1", NULL, 0},     {"mysql", "8.4-oracle", NULL, 0},
+        {"mariadb", "10.11", "10.11", 1},  {"mariadb", "11.4.2", "11.4", 1},
+        {"mariadb", "11.8", "11.8", 1},    {"mariadb", "10.6.21", "10.6", 1},
+        {"mariadb", "11.5", "11.5", 0},    {"mariadb", "11", NULL, 0},
     };
     size_t i;
 
@@ -381,7 +381,7 @@ TEST(dbi_image_override_and_child_names)
     dbi_spec s;
     char     buf[64], tiny[8];
     cJSON   *o = parsed("\"engine\":\"mariadb\",\"version\":\"11.4\",\"database\":\"d\","
-                        "\"image\":\"quay.io/mariadb/mariadb:11.4-ubi\"",
+                          "\"image\":\"quay.io/mariadb/mariadb:11.4-ubi\"",
                         &s);
     cJSON   *labels;
 
@@ -459,8 +459,8 @@ TEST(dbi_password_has_no_modulo_bias)
         if (c < expected * 0.92 || c > expected * 1.08) {
             char m[128];
 
-            snprintf(m, sizeof m, "'%c' drawn %.0f times, expected about %.0f", DBI_PASSWORD_ALPHABET[i],
-                     c, expected);
+            snprintf(m, sizeof m, "'%c' drawn %.0f times, expected about %.0f",
+                     DBI_PASSWORD_ALPHABET[i], c, expected);
             test_fail(__FILE__, __LINE__, m);
         }
     }
@@ -524,7 +524,8 @@ TEST(dbi_secret_holds_every_key_with_an_encoded_uri)
         ASSERT_STR(secret_value(sec, "password", v, sizeof v), HARD_PASSWORD);
         ASSERT_STR(secret_value(sec, "superuser-password", v, sizeof v), "root-pw");
         ASSERT_STR(secret_value(sec, "host", v, sizeof v), "orders.team-a.svc.cluster.local");
-        ASSERT_STR(secret_value(sec, "port", v, sizeof v), cases[i].engine[0] == 'p' ? "5432" : "3306");
+        ASSERT_STR(secret_value(sec, "port", v, sizeof v),
+                   cases[i].engine[0] == 'p' ? "5432" : "3306");
         ASSERT_STR(secret_value(sec, "database", v, sizeof v), "orders");
         ASSERT_STR(secret_value(sec, "uri", v, sizeof v), cases[i].uri);
         ASSERT_STR(secret_value(sec, "jdbc-url", v, sizeof v), cases[i].jdbc);
@@ -541,7 +542,7 @@ TEST(dbi_secret_base64_of_every_length)
     static const char *const b64[] = {"YQ==", "YWI=", "YWJj", "YWJjZA==", "YWJjZGU="};
     dbi_spec                 s;
     cJSON *o = parsed("\"engine\":\"postgresql\",\"version\":\"15\",\"database\":\"d\"", &s);
-    size_t                   i;
+    size_t i;
 
     for (i = 0; i < 5; i++) {
         cJSON *sec = dbi_build_secret(&s, o, pw[i], "x");
@@ -568,10 +569,11 @@ configmap_of(const char *spec, char *checksum, size_t len)
 TEST(dbi_configmap_renders_sorted_quoted_parameters)
 {
     char   sum[17];
-    cJSON *cm = configmap_of("\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"d\","
-                             "\"parameters\":{\"work_mem\":\"8MB\",\"log_line_prefix\":\"%m it's \\\\ ok\","
-                             "\"max_connections\":\"200\"}",
-                             sum, sizeof sum);
+    cJSON *cm =
+        configmap_of("\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"d\","
+                     "\"parameters\":{\"work_mem\":\"8MB\",\"log_line_prefix\":\"%m it's \\\\ ok\","
+                     "\"max_connections\":\"200\"}",
+                     sum, sizeof sum);
     const char *conf = PS(cm, "data", "dbaas.conf");
 
     has_standard_metadata(cm, "v1", "ConfigMap", "orders-config");
@@ -591,7 +593,8 @@ TEST(dbi_configmap_renders_sorted_quoted_parameters)
     ASSERT(P(cm, "data", "dbaas.conf") == NULL);
     cJSON_Delete(cm);
     /* No parameters: still a file, with only its header. */
-    cm = configmap_of("\"engine\":\"mariadb\",\"version\":\"10.11\",\"database\":\"d\"", sum, sizeof sum);
+    cm = configmap_of("\"engine\":\"mariadb\",\"version\":\"10.11\",\"database\":\"d\"", sum,
+                      sizeof sum);
     conf = PS(cm, "data", "dbaas.cnf");
     ASSERT(conf != NULL && strstr(conf, " = ") == NULL);
     ASSERT_CONTAINS(conf, "[mysqld]\n");
@@ -610,7 +613,8 @@ TEST(dbi_checksum_follows_parameters_only)
     cJSON *cm;
 
 #define SPEC(params, extra) \
-    "\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"d\",\"parameters\":{" params "}" extra
+    "\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"d\",\"parameters\":{" params \
+    "}" extra
     cm = configmap_of(SPEC("\"a\":\"1\",\"b\":\"2\"", ""), base, sizeof base);
     cJSON_Delete(cm);
     cm = configmap_of(SPEC("\"a\":\"1\",\"b\":\"2\"",
@@ -635,7 +639,7 @@ TEST(dbi_services_client_and_headless)
 {
     dbi_spec     s;
     cJSON       *o = parsed("\"engine\":\"mariadb\",\"version\":\"11.4\",\"database\":\"d\","
-                            "\"service\":{\"type\":\"NodePort\"}",
+                                  "\"service\":{\"type\":\"NodePort\"}",
                             &s);
     cJSON       *svc = dbi_build_service(&s, o);
     cJSON       *hl = dbi_build_headless_service(&s, o);
@@ -689,12 +693,12 @@ env_from_secret(const cJSON *c, const char *name, const char *key)
 
 TEST(dbi_statefulset_postgresql)
 {
-    cJSON       *sts = sts_of("\"engine\":\"postgresql\",\"version\":\"16.4\",\"database\":\"orders\","
-                              "\"parameters\":{\"shared_buffers\":\"128MB\",\"max_connections\":\"200\"}",
-                              "0123456789abcdef");
+    cJSON *sts = sts_of("\"engine\":\"postgresql\",\"version\":\"16.4\",\"database\":\"orders\","
+                        "\"parameters\":{\"shared_buffers\":\"128MB\",\"max_connections\":\"200\"}",
+                        "0123456789abcdef");
     const cJSON *c = container_of(sts), *args;
-    const char  *want_args[] = {"postgres", "-c", "max_connections=200", "-c", "shared_buffers=128MB"};
-    size_t       i;
+    const char *want_args[] = {"postgres", "-c", "max_connections=200", "-c", "shared_buffers=128MB"};
+    size_t      i;
 
     has_standard_metadata(sts, "apps/v1", "StatefulSet", "orders");
     ASSERT_STR(PS(sts, "spec", "serviceName"), "orders-headless");
@@ -716,7 +720,8 @@ TEST(dbi_statefulset_postgresql)
     env_from_secret(c, "POSTGRES_PASSWORD", "password");
     env_from_secret(c, "POSTGRES_DB", "database");
     ASSERT_STR(kjson_get_str(env_of(c, "PGDATA"), "value"), "/var/lib/postgresql/data/pgdata");
-    ASSERT_STR(kjson_get_str(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "volumeMounts"), 0), "mountPath"),
+    ASSERT_STR(kjson_get_str(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "volumeMounts"), 0),
+                             "mountPath"),
                "/var/lib/postgresql/data");
     ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(c, "volumeMounts")), 1);
     ASSERT_CONTAINS(str_at(P(c, "readinessProbe", "exec", "command"), 2),
@@ -740,8 +745,8 @@ TEST(dbi_statefulset_postgresql)
 TEST(dbi_statefulset_mysql_and_mariadb)
 {
     cJSON       *sts = sts_of("\"engine\":\"mysql\",\"version\":\"8.4\",\"database\":\"shop\","
-                              "\"resources\":{\"requests\":{\"cpu\":\"0.25\",\"memory\":\"1024Mi\"},"
-                              "\"limits\":{\"memory\":1073741824}}",
+                                    "\"resources\":{\"requests\":{\"cpu\":\"0.25\",\"memory\":\"1024Mi\"},"
+                                    "\"limits\":{\"memory\":1073741824}}",
                               "aaaa");
     const cJSON *c = container_of(sts), *m;
     char        *probes;
@@ -758,7 +763,8 @@ TEST(dbi_statefulset_mysql_and_mariadb)
     ASSERT_STR(kjson_get_str(m, "name"), "config");
     ASSERT_STR(kjson_get_str(m, "mountPath"), "/etc/mysql/conf.d/dbaas.cnf");
     ASSERT_STR(kjson_get_str(m, "subPath"), "dbaas.cnf");
-    ASSERT_STR(kjson_get_str(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "volumeMounts"), 0), "mountPath"),
+    ASSERT_STR(kjson_get_str(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "volumeMounts"), 0),
+                             "mountPath"),
                "/var/lib/mysql");
     ASSERT_STR(kjson_path_str(cJSON_GetArrayItem(P(sts, "spec", "template", "spec", "volumes"), 0),
                               "configMap", "name", NULL),
@@ -790,8 +796,7 @@ TEST(dbi_statefulset_mysql_and_mariadb)
     env_from_secret(c, "MARIADB_PASSWORD", "password");
     env_from_secret(c, "MARIADB_DATABASE", "database");
     ASSERT(env_of(c, "MYSQL_USER") == NULL);
-    ASSERT_STR(str_at(P(c, "readinessProbe", "exec", "command"), 0),
-               "healthcheck.sh");
+    ASSERT_STR(str_at(P(c, "readinessProbe", "exec", "command"), 0), "healthcheck.sh");
     ASSERT_STR(kjson_path_str(cJSON_GetArrayItem(P(c, "ports"), 0), "name", NULL), "mysql");
     cJSON_Delete(sts);
 }
@@ -799,14 +804,13 @@ TEST(dbi_statefulset_mysql_and_mariadb)
 
 TEST(dbi_statefulset_claim_template)
 {
-    cJSON       *sts = sts_of("\"engine\":\"postgresql\",\"version\":\"17\",\"database\":\"d\"", NULL);
+    cJSON *sts = sts_of("\"engine\":\"postgresql\",\"version\":\"17\",\"database\":\"d\"", NULL);
     const cJSON *t = cJSON_GetArrayItem(P(sts, "spec", "volumeClaimTemplates"), 0);
 
     ASSERT_EQ(cJSON_GetArraySize(P(sts, "spec", "volumeClaimTemplates")), 1);
     ASSERT_STR(PS(t, "metadata", "name"), "data");
     ASSERT_STR(PS(t, "metadata", "labels", "app.kubernetes.io/instance"), "orders");
-    ASSERT_STR(str_at(P(t, "spec", "accessModes"), 0),
-               "ReadWriteOnce");
+    ASSERT_STR(str_at(P(t, "spec", "accessModes"), 0), "ReadWriteOnce");
     ASSERT_STR(PS(t, "spec", "resources", "requests", "storage"), "1Gi");
     ASSERT(P(t, "spec", "storageClassName") == NULL);
     ASSERT(P(t, "spec", "dataSource") == NULL);

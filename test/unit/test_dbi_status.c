@@ -84,7 +84,8 @@ TEST(dbi_status_provisioning_then_ready)
     ASSERT_STR(kjson_get_str(st, "currentVersion"), "16");
     ASSERT_STR(kjson_get_str(st, "storageSize"), "2Gi");
     ASSERT_EQ(cJSON_GetObjectItem(st, "observedGeneration")->valuedouble, 3);
-    ASSERT_EQ(cJSON_GetObjectItem(ctrl_condition_find(st, "Ready"), "observedGeneration")->valuedouble, 3);
+    ASSERT_EQ(cJSON_GetObjectItem(ctrl_condition_find(st, "Ready"), "observedGeneration")->valuedouble,
+              3);
     cJSON_Delete(st);
     cJSON_Delete(obj);
     cJSON_Delete(s);

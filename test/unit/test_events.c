@@ -230,8 +230,7 @@ TEST(events_first_occurrence_creates_an_event)
     const cJSON     *b, *inv;
     const char      *name;
 
-    ASSERT_EQ(events_record(r, o, "Warning", "ProvisioningFailed", "storage class missing"),
-              CORE_OK);
+    ASSERT_EQ(events_record(r, o, "Warning", "ProvisioningFailed", "storage class missing"), CORE_OK);
     ASSERT_EQ(wire.n, 1);
     ASSERT_STR(wire.w[0].method, "POST");
     ASSERT_STR(wire.w[0].path, "/api/v1/namespaces/shop/events");

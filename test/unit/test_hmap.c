@@ -88,7 +88,7 @@ TEST(hmap_key_is_copied_and_stable_across_growth)
     ASSERT_EQ(hmap_put(m, key, NULL, NULL), CORE_OK);
     stored = hmap_key(m, "default/first");
     ASSERT(stored != NULL && stored != key);
-    memset(key, 'x', sizeof key - 1);  /* the caller's buffer is not referenced */
+    memset(key, 'x', sizeof key - 1); /* the caller's buffer is not referenced */
     for (i = 0; i < 5000; i++) {
         key_of(buf, sizeof buf, i);
         ASSERT_EQ(hmap_put(m, buf, NULL, NULL), CORE_OK);
@@ -137,7 +137,10 @@ TEST(hmap_many_entries_grow_and_delete)
 /* Random operations against a plain array as the reference. */
 TEST(hmap_matches_reference_under_random_churn)
 {
-    enum { KEYS = 600, OPS = 60000 };
+    enum {
+        KEYS = 600,
+        OPS = 60000
+    };
     hmap    *m = NULL;
     int      ref[KEYS];
     uint64_t seed = 0x1234567;
@@ -175,7 +178,9 @@ TEST(hmap_matches_reference_under_random_churn)
 
 TEST(hmap_iterates_each_entry_once)
 {
-    enum { N = 3000 };
+    enum {
+        N = 3000
+    };
     hmap       *m = NULL;
     hmap_iter   it;
     static char seen[N];
@@ -214,7 +219,9 @@ TEST(hmap_iterates_each_entry_once)
  */
 TEST(hmap_iteration_tolerates_deleting_current)
 {
-    enum { MAXN = 700 };
+    enum {
+        MAXN = 700
+    };
     static char seen[MAXN];
     hmap       *m = NULL;
     hmap_iter   it;
@@ -248,7 +255,7 @@ TEST(hmap_iteration_tolerates_deleting_current)
                 ASSERT_EQ(hmap_iter_del(m, &it, NULL), CORE_ENOENT);
                 break;
             case 1:
-                snprintf(buf, sizeof buf, "%s", key);  /* key dies with the entry */
+                snprintf(buf, sizeof buf, "%s", key); /* key dies with the entry */
                 ASSERT_EQ(hmap_del(m, buf, NULL), CORE_OK);
                 break;
             default:
@@ -327,14 +334,17 @@ TEST(hmap_free_calls_value_free_for_each_value)
 
 TEST(hmap_hash_is_stable_and_spreads)
 {
-    enum { N = 65536, BUCKETS = 256 };
+    enum {
+        N = 65536,
+        BUCKETS = 256
+    };
     static unsigned hist[BUCKETS];
     char            buf[64];
     unsigned        i, max = 0;
 
     ASSERT(hmap_hash_str("team-a/orders") == hmap_hash("team-a/orders", 13));
     ASSERT(hmap_hash_str("team-a/orders") != hmap_hash_str("team-a/orderz"));
-    ASSERT(hmap_hash("", 0) != hmap_hash("\0", 1));  /* length counts */
+    ASSERT(hmap_hash("", 0) != hmap_hash("\0", 1)); /* length counts */
     ASSERT(hmap_hash("abcdefgh", 8) != hmap_hash("abcdefgh\0", 9));
     /* Sequential names must spread evenly over the low bits the table uses. */
     memset(hist, 0, sizeof hist);

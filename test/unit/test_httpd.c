@@ -22,8 +22,8 @@ typedef struct {
     char         resp[65536];
     size_t       len;
     int          connected;
-    int          end;     /* 1 for EOF, a negative libuv error otherwise, 0 while open */
-    int          closed;  /* handles closed; 2 when the client is done */
+    int          end;    /* 1 for EOF, a negative libuv error otherwise, 0 while open */
+    int          closed; /* handles closed; 2 when the client is done */
 } client_t;
 
 typedef struct {
@@ -143,8 +143,7 @@ client_start(client_t *c, uv_loop_t *loop, int port, const char *chunk1, uint64_
     c->timer.data = c;
     c->connect_req.data = c;
     ASSERT_EQ(uv_ip4_addr("127.0.0.1", port, &addr), 0);
-    ASSERT_EQ(uv_tcp_connect(&c->connect_req, &c->tcp, (struct sockaddr *)&addr,
-                             client_connected), 0);
+    ASSERT_EQ(uv_tcp_connect(&c->connect_req, &c->tcp, (struct sockaddr *)&addr, client_connected), 0);
 }
 
 
@@ -233,7 +232,7 @@ finish(uv_loop_t *loop, httpd *s)
     int closed = 0;
 
     httpd_close(s, on_server_closed, &closed);
-    ASSERT_EQ(closed, 0);  /* freed from close callbacks, not inside httpd_close */
+    ASSERT_EQ(closed, 0); /* freed from close callbacks, not inside httpd_close */
     ASSERT_EQ(uv_run(loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(closed, 1);
     ASSERT_EQ(uv_loop_close(loop), 0);
@@ -271,7 +270,7 @@ start(uv_loop_t *loop, httpd_config *cfg, httpd **s)
     char err[256];
 
     signal(SIGPIPE, SIG_IGN);
-    alarm(20);  /* a hang fails the test instead of the whole run */
+    alarm(20); /* a hang fails the test instead of the whole run */
     ASSERT_EQ(uv_loop_init(loop), 0);
     cfg->host = "127.0.0.1";
     ASSERT_EQ(httpd_start(loop, cfg, s, err, sizeof err), CORE_OK);
@@ -286,8 +285,10 @@ TEST(httpd_serves_healthz_metrics_and_readyz)
     client_t     c;
     int          fail = 0;
     ready_state  st = {0, 0};
-    httpd_config cfg = {.metrics = render_metrics, .metrics_data = &fail,
-                        .ready = check_ready, .ready_data = &st};
+    httpd_config cfg = {.metrics = render_metrics,
+                        .metrics_data = &fail,
+                        .ready = check_ready,
+                        .ready_data = &st};
 
     start(&loop, &cfg, &s);
 
@@ -333,9 +334,9 @@ TEST(httpd_unknown_path_method_and_garbage)
     request(&loop, httpd_port(s), "GET /healthzz HTTP/1.1\r\n\r\n", &c);
     ASSERT_EQ(status_of(&c), 404);
     request(&loop, httpd_port(s), "GET /metrics HTTP/1.1\r\n\r\n", &c);
-    ASSERT_EQ(status_of(&c), 404);  /* no metrics callback configured */
+    ASSERT_EQ(status_of(&c), 404); /* no metrics callback configured */
     request(&loop, httpd_port(s), "GET /readyz HTTP/1.1\r\n\r\n", &c);
-    ASSERT_EQ(status_of(&c), 200);  /* no ready callback: ready */
+    ASSERT_EQ(status_of(&c), 200); /* no ready callback: ready */
     request(&loop, httpd_port(s), "POST /metrics HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", &c);
     ASSERT_EQ(status_of(&c), 405);
     ASSERT(has_header(&c, "Allow: GET"));
@@ -347,7 +348,7 @@ TEST(httpd_unknown_path_method_and_garbage)
     ASSERT_EQ(status_of(&c), 400);
     request(&loop, httpd_port(s), "GET /healthz\n\n", &c);
     ASSERT_EQ(status_of(&c), 400);
-    request(&loop, httpd_port(s), "GET /healthz HTTP/1.1\n\n", &c);  /* bare LF is accepted */
+    request(&loop, httpd_port(s), "GET /healthz HTTP/1.1\n\n", &c); /* bare LF is accepted */
     ASSERT_EQ(status_of(&c), 200);
     finish(&loop, s);
 }
@@ -369,7 +370,7 @@ TEST(httpd_request_split_across_reads)
     ASSERT_EQ(c.end, 1);
     ASSERT_EQ(status_of(&c), 200);
     ASSERT_STR(body_of(&c), "ok");
-    ASSERT(uv_now(&loop) - t0 >= 45);  /* answered only after the second part */
+    ASSERT(uv_now(&loop) - t0 >= 45); /* answered only after the second part */
     /* Split inside the blank line that ends the head. */
     client_start(&c, &loop, httpd_port(s), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r", 0, "\n", 30);
     client_wait(&c);
@@ -458,7 +459,7 @@ TEST(httpd_connection_limit_closes_extra_connections)
     client_wait(&b);
     ASSERT_EQ(b.len, 0);
     ASSERT(b.end != 0);
-    ASSERT_EQ(a.end, 0);  /* still open */
+    ASSERT_EQ(a.end, 0); /* still open */
     client_wait(&a);
     ASSERT_EQ(status_of(&a), 200);
     /* The slot is free again once the server has seen a's FIN. */
@@ -479,7 +480,7 @@ TEST(httpd_close_drops_open_connections)
 
     start(&loop, &cfg, &s);
     client_start(&c, &loop, httpd_port(s), "GET /heal", 0, NULL, 0);
-    run_for(&loop, 30);  /* connected, and the server holds a partial request */
+    run_for(&loop, 30); /* connected, and the server holds a partial request */
     ASSERT_EQ(c.sent, 1);
     ASSERT_EQ(c.end, 0);
     httpd_close(s, on_server_closed, &closed);
@@ -520,7 +521,7 @@ TEST(httpd_close_from_a_callback)
 
     start(&loop, &cfg, &cl.server);
     request(&loop, httpd_port(cl.server), "GET /readyz HTTP/1.1\r\n\r\n", &c);
-    ASSERT_EQ(c.len, 0);  /* the server went away instead of answering */
+    ASSERT_EQ(c.len, 0); /* the server went away instead of answering */
     ASSERT(c.end != 0);
     ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(cl.closed, 1);
@@ -560,7 +561,7 @@ TEST(httpd_ipv6_loopback)
 
     ASSERT_EQ(uv_loop_init(&loop), 0);
     rc = httpd_start(&loop, &cfg, &s, err, sizeof err);
-    if (rc == CORE_EIO) {  /* no IPv6 on this host: nothing else to check */
+    if (rc == CORE_EIO) { /* no IPv6 on this host: nothing else to check */
         ASSERT_EQ(uv_loop_close(&loop), 0);
         return;
     }

@@ -35,9 +35,9 @@ TEST(informer_strip_drops_managed_fields_and_last_applied)
 /* --- informer_list_each ------------------------------------------------------------- */
 
 typedef struct {
-    cJSON *items;    /* each element's text parsed back */
-    int    bad;      /* an element's text that cJSON refused */
-    int    stop_at;  /* >0: fail the call with this 1-based index */
+    cJSON *items;   /* each element's text parsed back */
+    int    bad;     /* an element's text that cJSON refused */
+    int    stop_at; /* >0: fail the call with this 1-based index */
 } list_acc;
 
 
@@ -94,8 +94,7 @@ TEST(informer_list_each_hands_out_items_as_cjson_parses_them)
     ASSERT_EQ(cJSON_GetArraySize(a.items), 3);
     ASSERT(cJSON_Compare(a.items, cJSON_GetObjectItemCaseSensitive(whole, "items"), 1));
     ASSERT(cJSON_Compare(meta, cJSON_GetObjectItemCaseSensitive(whole, "metadata"), 1));
-    ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "continue")),
-               "tok\"en");
+    ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "continue")), "tok\"en");
     cJSON_Delete(meta);
     cJSON_Delete(a.items);
     cJSON_Delete(whole);
@@ -132,7 +131,9 @@ TEST(informer_list_each_any_member_order)
 TEST(informer_list_each_null_empty_and_no_metadata)
 {
     static const char *docs[] = {
-        "{\"items\":null,\"metadata\":{}}", "{\"items\":[]}", "{ \"items\" : [ \n ] }",
+        "{\"items\":null,\"metadata\":{}}",
+        "{\"items\":[]}",
+        "{ \"items\" : [ \n ] }",
         "{\"metadata\":{\"continue\":\"\"},\"items\":null}",
     };
     size_t i;
@@ -153,15 +154,38 @@ TEST(informer_list_each_null_empty_and_no_metadata)
 TEST(informer_list_each_rejects_malformed)
 {
     static const char *docs[] = {
-        "", " ", "[]", "null", "{}", "{\"metadata\":{}}", "{\"items\":{}}",
-        "{\"items\":\"[]\"}", "{\"items\":nul}", "{\"items\":nullx}", "{\"items\":[1,]}",
-        "{\"items\":[,1]}", "{\"items\":[1 2]}", "{\"items\":[{]}", "{\"items\":[{\"a\":[}]}",
-        "{\"items\":[]]}", "{\"items\":[]} x", "{\"items\":[]}}", "{\"items\":[],}",
-        "{,\"items\":[]}", "{\"items\" []}", "{\"items\":[] \"metadata\":{}}",
-        "{items:[]}", "{\"items\":[],\"metadata\":{\"a\":}}", "{\"items\":[],\"metadata\":{}",
-        "{\"items\":[],\"items\":[]}", "{\"items\":[],\"metadata\":{},\"metadata\":{}}",
-        "{\"items\":[\"a\\\"]}", "{\"items\":[\"a\\", "{\"items\":[\"a\\\\\"\\]}",
-        "{\"x\":@,\"items\":[]}", "{\"items\":[}",
+        "",
+        " ",
+        "[]",
+        "null",
+        "{}",
+        "{\"metadata\":{}}",
+        "{\"items\":{}}",
+        "{\"items\":\"[]\"}",
+        "{\"items\":nul}",
+        "{\"items\":nullx}",
+        "{\"items\":[1,]}",
+        "{\"items\":[,1]}",
+        "{\"items\":[1 2]}",
+        "{\"items\":[{]}",
+        "{\"items\":[{\"a\":[}]}",
+        "{\"items\":[]]}",
+        "{\"items\":[]} x",
+        "{\"items\":[]}}",
+        "{\"items\":[],}",
+        "{,\"items\":[]}",
+        "{\"items\" []}",
+        "{\"items\":[] \"metadata\":{}}",
+        "{items:[]}",
+        "{\"items\":[],\"metadata\":{\"a\":}}",
+        "{\"items\":[],\"metadata\":{}",
+        "{\"items\":[],\"items\":[]}",
+        "{\"items\":[],\"metadata\":{},\"metadata\":{}}",
+        "{\"items\":[\"a\\\"]}",
+        "{\"items\":[\"a\\",
+        "{\"items\":[\"a\\\\\"\\]}",
+        "{\"x\":@,\"items\":[]}",
+        "{\"items\":[}",
     };
     size_t i;
 
@@ -181,7 +205,8 @@ TEST(informer_list_each_rejects_malformed)
 
 TEST(informer_list_each_every_prefix_fails_or_is_partial)
 {
-    cJSON *whole = cJSON_Parse(tricky_list), *items = cJSON_GetObjectItemCaseSensitive(whole, "items");
+    cJSON *whole = cJSON_Parse(tricky_list),
+          *items = cJSON_GetObjectItemCaseSensitive(whole, "items");
     size_t full = strlen(tricky_list), len;
 
     while (full > 0 && tricky_list[full - 1] != '}')
@@ -250,7 +275,7 @@ typedef struct {
     void        *data;
     char         path[512];
     int          requests;
-    int          overlapping;  /* a request sent while another was in flight */
+    int          overlapping; /* a request sent while another was in flight */
     int          cancels;
 } scripted_peer;
 
@@ -287,8 +312,11 @@ peer_cancel(kube_call *call)
 static void
 peer_answer(int err, long status, const char *body, const char *message)
 {
-    kube_response res = {.err = err, .status = status, .body = body ? body : "",
-                         .body_len = body ? strlen(body) : 0, .message = message ? message : ""};
+    kube_response res = {.err = err,
+                         .status = status,
+                         .body = body ? body : "",
+                         .body_len = body ? strlen(body) : 0,
+                         .message = message ? message : ""};
 
     ASSERT(peer.pending);
     peer.pending = 0;
@@ -368,7 +396,8 @@ static const char two_widgets[] =
     "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"}},"
     "{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"6\"}}]}";
 
-static const char empty_list[] = "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[]}";
+static const char empty_list[] =
+    "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"9\"},\"items\":[]}";
 
 static const kres widgets = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1};
 
@@ -376,9 +405,14 @@ static const kres widgets = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1};
 static informer *
 scripted_informer(uv_loop_t *loop, heard *h, const char *field_selector)
 {
-    informer_opts o = {.res = &widgets, .namespace = "ns", .label_selector = "demo=1",
-                       .field_selector = field_selector, .on_change = heard_change,
-                       .on_synced = heard_synced, .on_error = heard_error, .data = h};
+    informer_opts o = {.res = &widgets,
+                       .namespace = "ns",
+                       .label_selector = "demo=1",
+                       .field_selector = field_selector,
+                       .on_change = heard_change,
+                       .on_synced = heard_synced,
+                       .on_error = heard_error,
+                       .data = h};
     informer     *inf = NULL;
 
     memset(&peer, 0, sizeof peer);

@@ -26,7 +26,7 @@ int64_is(const cJSON *obj, const char *key, int want_rc, int64_t want)
     if (want_rc == CORE_OK)
         ASSERT_EQ(v, want);
     else
-        ASSERT_EQ(v, 42);  /* untouched on error */
+        ASSERT_EQ(v, 42); /* untouched on error */
 }
 
 
@@ -70,13 +70,29 @@ TEST(kjson_get_int64_accepts_exact_integers_only)
 TEST(kjson_add_int64_writes_exact_digits)
 {
     static const int64_t vals[] = {
-        0, 5, -1, INT_MAX, INT_MIN, (int64_t)INT_MAX + 1, (int64_t)INT_MIN - 1,
-        1000000000000000LL, 9007199254740993LL, INT64_MAX, INT64_MIN,
+        0,
+        5,
+        -1,
+        INT_MAX,
+        INT_MIN,
+        (int64_t)INT_MAX + 1,
+        (int64_t)INT_MIN - 1,
+        1000000000000000LL,
+        9007199254740993LL,
+        INT64_MAX,
+        INT64_MIN,
     };
     static const char *const text[] = {
-        "\"v0\":0", "\"v1\":5", "\"v2\":-1", "\"v3\":2147483647", "\"v4\":-2147483648",
-        "\"v5\":2147483648", "\"v6\":-2147483649", "\"v7\":1000000000000000",
-        "\"v8\":9007199254740993", "\"v9\":9223372036854775807",
+        "\"v0\":0",
+        "\"v1\":5",
+        "\"v2\":-1",
+        "\"v3\":2147483647",
+        "\"v4\":-2147483648",
+        "\"v5\":2147483648",
+        "\"v6\":-2147483649",
+        "\"v7\":1000000000000000",
+        "\"v8\":9007199254740993",
+        "\"v9\":9223372036854775807",
         "\"v10\":-9223372036854775808",
     };
     cJSON *obj = cJSON_CreateObject();
@@ -166,8 +182,8 @@ TEST(kjson_strings_paths_and_bools)
     ASSERT(kjson_path(j, NULL) == j);
     ASSERT(kjson_path(j, "metadata", "labels", NULL) != NULL);
     ASSERT(kjson_path(j, "metadata", "nope", "app", NULL) == NULL);
-    ASSERT(kjson_path(j, "metadata", "name", "x", NULL) == NULL);  /* through a string */
-    ASSERT(kjson_path(j, "Metadata", NULL) == NULL);               /* case-sensitive */
+    ASSERT(kjson_path(j, "metadata", "name", "x", NULL) == NULL); /* through a string */
+    ASSERT(kjson_path(j, "Metadata", NULL) == NULL);              /* case-sensitive */
     ASSERT(kjson_path(NULL, "metadata", NULL) == NULL);
     ASSERT(kjson_path_str(j, "metadata", "generation", NULL) == NULL);
 
@@ -197,7 +213,7 @@ TEST(kjson_resource_version_is_opaque_text)
     /* Verbatim: leading zeros and more digits than any integer type are kept. */
     ASSERT_STR(kjson_resource_version(a), "000123");
     ASSERT_STR(kjson_resource_version(b), "123456789012345678901234567890");
-    ASSERT(kjson_resource_version(c) == NULL);  /* a number is not a resourceVersion */
+    ASSERT(kjson_resource_version(c) == NULL); /* a number is not a resourceVersion */
     ASSERT(kjson_resource_version(d) == NULL);
     ASSERT(kjson_resource_version(NULL) == NULL);
     cJSON_Delete(a);
@@ -274,11 +290,10 @@ rejects(const char *s, int want_rc)
     if (kjson_quantity_parse(s, &q) != want_rc) {
         char m[160];
 
-        snprintf(m, sizeof m, "parse \"%s\" gives %s", s ? s : "(null)",
-                 core_strerror(want_rc));
+        snprintf(m, sizeof m, "parse \"%s\" gives %s", s ? s : "(null)", core_strerror(want_rc));
         test_fail(__FILE__, __LINE__, m);
     }
-    ASSERT(q.nano == 12345 && q.format == KJSON_QTY_BINARY_SI);  /* not written */
+    ASSERT(q.nano == 12345 && q.format == KJSON_QTY_BINARY_SI); /* not written */
 }
 
 
@@ -354,8 +369,7 @@ TEST(kjson_quantity_exact_beyond_double_precision)
     same("123456789012345678901234567.123456789", "123456789012345678901234567123456789n");
     same("9007199254740993", "9007199254740993000000000n");
     ASSERT(cmp("9007199254740993", "9007199254740992") == 1);
-    ASSERT(nano("99999999999999999999999999999.999999999") ==
-           KJSON_QTY_MAX_NANO - 1);
+    ASSERT(nano("99999999999999999999999999999.999999999") == KJSON_QTY_MAX_NANO - 1);
     bytes_are("9007199254740993", CORE_OK, 9007199254740993LL);
 }
 
@@ -363,9 +377,9 @@ TEST(kjson_quantity_exact_beyond_double_precision)
 TEST(kjson_quantity_rejects_malformed)
 {
     static const char *const bad[] = {
-        "", "2 Gi", " 2Gi", "2Gi ", "Gi", "1.2.3", "1Gb", ".", "+", "-", "1e", "1e+",
-        "1E+", "1ki", "1K", "1Ki1", "1e1.5", "0x10", "1_000", "--1", "+-1", "1i", "e3",
-        "1 ", "1,5", "1GiB", "1mm", "Infinity", "NaN", "1e3e3", "1.5.", "1/2", "１",
+        "",    "2 Gi", " 2Gi", "2Gi ", "Gi",   "1.2.3",    "1Gb",  ".",     "+",    "-",   "1e",
+        "1e+", "1E+",  "1ki",  "1K",   "1Ki1", "1e1.5",    "0x10", "1_000", "--1",  "+-1", "1i",
+        "e3",  "1 ",   "1,5",  "1GiB", "1mm",  "Infinity", "NaN",  "1e3e3", "1.5.", "1/2", "１",
     };
     size_t i;
 
@@ -394,7 +408,7 @@ TEST(kjson_quantity_rejects_overflow)
         digits[i] = '1';
     digits[i] = '\0';
     rejects(digits, CORE_ETOOBIG);
-    digits[i - 1] = '\0';  /* exactly the cap */
+    digits[i - 1] = '\0'; /* exactly the cap */
     ASSERT(nano(digits) == 111111112);
 }
 
@@ -462,11 +476,11 @@ TEST(kjson_quantity_format_canonical)
     formats_as("1024Ki", "1Mi");
     formats_as("1000Ki", "1000Ki");
     formats_as("0.5Ki", "512");
-    formats_as("1.1Ki", "1126400m");   /* not whole bytes: decimal */
+    formats_as("1.1Ki", "1126400m"); /* not whole bytes: decimal */
     formats_as("-2Gi", "-2Gi");
     formats_as("8Ei", "8Ei");
     formats_as("1024Ei", "1024Ei");
-    formats_as("1073741824", "1073741824");  /* written in decimal: stays decimal */
+    formats_as("1073741824", "1073741824"); /* written in decimal: stays decimal */
     formats_as("1.5G", "1500M");
     formats_as("0.5", "500m");
     formats_as("1500m", "1500m");
@@ -483,17 +497,30 @@ TEST(kjson_quantity_format_canonical)
     formats_as("15e2", "1500");
     formats_as("1.5e-3", "1500e-6");
     formats_as("1e21", "1e21");
-    formats_as("99999999999999999999999999999.999999999",
-               "99999999999999999999999999999999999999n");
+    formats_as("99999999999999999999999999999.999999999", "99999999999999999999999999999999999999n");
 }
 
 
 TEST(kjson_quantity_format_round_trips_and_bounds)
 {
     static const char *const in[] = {
-        "2Gi", "500m", "1.5G", "1e3", "0.5", "100Ki", "1E", "2Ei", "+1", "-1", "1.5Mi",
-        "3.14159", "-7.5e-7", "123456789012345678901234567.123456789", "0.0000000001Ki",
-        "-99999999999999999999999999999", "12345678901Ei",
+        "2Gi",
+        "500m",
+        "1.5G",
+        "1e3",
+        "0.5",
+        "100Ki",
+        "1E",
+        "2Ei",
+        "+1",
+        "-1",
+        "1.5Mi",
+        "3.14159",
+        "-7.5e-7",
+        "123456789012345678901234567.123456789",
+        "0.0000000001Ki",
+        "-99999999999999999999999999999",
+        "12345678901Ei",
     };
     kjson_quantity q, back;
     char           buf[KJSON_QTY_STRLEN], small[4];
@@ -510,7 +537,7 @@ TEST(kjson_quantity_format_round_trips_and_bounds)
     ASSERT_STR(small, "");
     ASSERT_EQ(kjson_quantity_format(&q, small, 0), CORE_ETOOBIG);
     ASSERT_EQ(kjson_quantity_parse("1Gi", &q), CORE_OK);
-    ASSERT_EQ(kjson_quantity_format(&q, small, sizeof small), CORE_OK);  /* fits exactly */
+    ASSERT_EQ(kjson_quantity_format(&q, small, sizeof small), CORE_OK); /* fits exactly */
     ASSERT_STR(small, "1Gi");
 }
 
@@ -518,7 +545,7 @@ TEST(kjson_quantity_format_round_trips_and_bounds)
 TEST(kjson_get_quantity_from_string_or_number)
 {
     cJSON         *j = parse("{\"a\": \"2Gi\", \"b\": 1024, \"c\": 0.5, \"d\": true,"
-                             " \"e\": \"2 Gi\", \"f\": 0.1, \"g\": -3}");
+                                     " \"e\": \"2 Gi\", \"f\": 0.1, \"g\": -3}");
     kjson_quantity q;
 
     ASSERT_EQ(kjson_get_quantity(j, "a", &q), CORE_OK);
@@ -528,7 +555,7 @@ TEST(kjson_get_quantity_from_string_or_number)
     ASSERT_EQ(kjson_get_quantity(j, "c", &q), CORE_OK);
     ASSERT(q.nano == 500000000);
     ASSERT_EQ(kjson_get_quantity(j, "f", &q), CORE_OK);
-    ASSERT(q.nano == 100000000);  /* the decimal that was written, not the double */
+    ASSERT(q.nano == 100000000); /* the decimal that was written, not the double */
     ASSERT_EQ(kjson_get_quantity(j, "g", &q), CORE_OK);
     ASSERT(q.nano == -3000000000LL);
     ASSERT_EQ(kjson_get_quantity(j, "d", &q), CORE_EINVAL);

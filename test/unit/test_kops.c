@@ -19,14 +19,16 @@ TEST(kops_controller_reference_replaces_the_old_controller)
                                "{\"uid\":\"keep\"},{\"uid\":\"old\",\"controller\":true}]}}");
 
     ASSERT_EQ(kops_set_controller(child, owner, "dbaas.dev/v1alpha1", "DBInstance"), CORE_OK);
-    json_is(child, "{\"metadata\":{\"name\":\"orders-svc\",\"ownerReferences\":[{\"uid\":\"keep\"},"
-                   "{\"apiVersion\":\"dbaas.dev/v1alpha1\",\"kind\":\"DBInstance\",\"name\":\"orders\","
-                   "\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}]}}");
+    json_is(child,
+            "{\"metadata\":{\"name\":\"orders-svc\",\"ownerReferences\":[{\"uid\":\"keep\"},"
+            "{\"apiVersion\":\"dbaas.dev/v1alpha1\",\"kind\":\"DBInstance\",\"name\":\"orders\","
+            "\"uid\":\"u-1\",\"controller\":true,\"blockOwnerDeletion\":true}]}}");
     cJSON_Delete(child);
     child = cJSON_CreateObject();
     ASSERT_EQ(kops_set_controller(child, owner, "v1", "X"), CORE_OK);
     ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(child, "metadata"),
-                                                     "ownerReferences")), 1);
+                                                     "ownerReferences")),
+              1);
     cJSON_Delete(child);
     cJSON_Delete(owner);
     owner = cJSON_Parse("{\"metadata\":{\"name\":\"no-uid\"}}");
@@ -44,17 +46,20 @@ TEST(kops_finalizer_patch_adds_removes_with_precondition)
 
     ASSERT(!kops_has_finalizer(o, "dbaas.dev/cleanup"));
     p = kops_finalizer_patch(o, "dbaas.dev/cleanup", 1);
-    json_is(p, "{\"metadata\":{\"finalizers\":[\"other\",\"dbaas.dev/cleanup\"],\"resourceVersion\":\"42\"}}");
+    json_is(p,
+            "{\"metadata\":{\"finalizers\":[\"other\",\"dbaas.dev/cleanup\"],\"resourceVersion\":\"42\"}}");
     cJSON_Delete(p);
     cJSON_Delete(o);
-    o = cJSON_Parse("{\"metadata\":{\"resourceVersion\":\"43\",\"finalizers\":[\"dbaas.dev/cleanup\",\"other\"]}}");
+    o = cJSON_Parse(
+        "{\"metadata\":{\"resourceVersion\":\"43\",\"finalizers\":[\"dbaas.dev/cleanup\",\"other\"]}}");
     ASSERT(kops_has_finalizer(o, "dbaas.dev/cleanup"));
     p = kops_finalizer_patch(o, "dbaas.dev/cleanup", 0);
     json_is(p, "{\"metadata\":{\"finalizers\":[\"other\"],\"resourceVersion\":\"43\"}}");
     cJSON_Delete(p);
     /* Adding twice keeps one. */
     p = kops_finalizer_patch(o, "dbaas.dev/cleanup", 1);
-    json_is(p, "{\"metadata\":{\"finalizers\":[\"other\",\"dbaas.dev/cleanup\"],\"resourceVersion\":\"43\"}}");
+    json_is(p,
+            "{\"metadata\":{\"finalizers\":[\"other\",\"dbaas.dev/cleanup\"],\"resourceVersion\":\"43\"}}");
     cJSON_Delete(p);
     cJSON_Delete(o);
 }
@@ -69,11 +74,12 @@ TEST(kops_is_applied_ignores_server_fields_but_not_changes)
                               "\"labels\":{\"a\":\"b\",\"x\":\"y\"},\"flag\":true},\"status\":{}}");
     cJSON *changed = cJSON_Parse("{\"spec\":{\"replicas\":1,\"ports\":[{\"name\":\"pg\",\"port\":5433}],"
                                  "\"labels\":{\"a\":\"b\"},\"flag\":true}}");
-    cJSON *extra = cJSON_Parse("{\"spec\":{\"ports\":[{\"name\":\"pg\",\"port\":5432},{\"name\":\"x\"}]}}");
+    cJSON *extra =
+        cJSON_Parse("{\"spec\":{\"ports\":[{\"name\":\"pg\",\"port\":5432},{\"name\":\"x\"}]}}");
 
     ASSERT(kops_is_applied(want, live));
     ASSERT(!kops_is_applied(changed, live));
-    ASSERT(!kops_is_applied(extra, live));   /* a list element more is a change */
+    ASSERT(!kops_is_applied(extra, live)); /* a list element more is a change */
     ASSERT(!kops_is_applied(want, NULL));
     cJSON_ReplaceItemInObject(cJSON_GetObjectItem(live, "spec"), "flag", cJSON_CreateFalse());
     ASSERT(!kops_is_applied(want, live));

@@ -19,7 +19,8 @@ TEST(kres_paths_for_core_and_named_groups)
     path_is(&KRES_CONFIGMAPS, "team-a", NULL, NULL, "/api/v1/namespaces/team-a/configmaps");
     path_is(&KRES_CONFIGMAPS, NULL, NULL, NULL, "/api/v1/configmaps");
     path_is(&KRES_SECRETS, "a", "db-credentials", NULL, "/api/v1/namespaces/a/secrets/db-credentials");
-    path_is(&KRES_STATEFULSETS, "a", "db", "status", "/apis/apps/v1/namespaces/a/statefulsets/db/status");
+    path_is(&KRES_STATEFULSETS, "a", "db", "status",
+            "/apis/apps/v1/namespaces/a/statefulsets/db/status");
     path_is(&KRES_NAMESPACES, "ignored", "kube-system", NULL, "/api/v1/namespaces/kube-system");
     path_is(&KRES_LEASES, "ops", "leader", NULL,
             "/apis/coordination.k8s.io/v1/namespaces/ops/leases/leader");

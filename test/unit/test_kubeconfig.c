@@ -106,7 +106,8 @@ TEST(kubeconfig_broken_base64_names_the_field)
                  CORE_EINVAL, "cluster \"c\": certificate-authority-data is not valid base64");
     expect_error("current-context: x\n"
                  "clusters: [{name: c, cluster: {server: 'https://h:1'}}]\n"
-                 "users: [{name: u, user: {client-certificate-data: " CERT_B64 ", client-key-data: '!!'}}]\n"
+                 "users: [{name: u, user: {client-certificate-data: " CERT_B64
+                 ", client-key-data: '!!'}}]\n"
                  "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
                  CORE_EINVAL, "user \"u\": client-key-data is not valid base64");
 }
@@ -187,7 +188,8 @@ TEST(kubeconfig_file_paths_resolve_next_to_the_kubeconfig)
                  "current-context: x\n"
                  "clusters: [{name: c, cluster: {server: 'https://h:1', certificate-authority: ca.crt}}]\n"
                  "users: [{name: u, user: {tokenFile: %s/tok}}]\n"
-                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n", tmpl);
+                 "contexts: [{name: x, context: {cluster: c, user: u}}]\n",
+                 tmpl);
         write_file(path, text);
     }
     ASSERT_EQ(kcfg_load(path, NULL, &c, err, sizeof err), CORE_OK);

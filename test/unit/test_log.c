@@ -64,8 +64,8 @@ check_ts(const char *ts)
     memset(&tm, 0, sizeof tm);
     rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm);
     ASSERT(rest != NULL);
-    ASSERT(rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' &&
-           rest[2] <= '9' && rest[3] >= '0' && rest[3] <= '9' && rest[4] == 'Z');
+    ASSERT(rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' && rest[2] >= '0' && rest[2] <= '9' &&
+           rest[3] >= '0' && rest[3] <= '9' && rest[4] == 'Z');
     t = timegm(&tm);
     ASSERT(labs((long)(t - time(NULL))) <= 60);
 }
@@ -86,8 +86,8 @@ TEST(log_json_line_has_all_fields)
     char  *out;
 
     cap_start(LOG_JSON, LOG_INFO);
-    log_obj(LOG_INFO, "dbinstance", "team-a/orders", "created secret", "kind", "Secret",
-            "name", "orders-credentials", NULL);
+    log_obj(LOG_INFO, "dbinstance", "team-a/orders", "created secret", "kind", "Secret", "name",
+            "orders-credentials", NULL);
     out = cap_end();
     ASSERT_EQ(count_lines(out), 1);
     ASSERT(out[strlen(out) - 1] == '\n');
@@ -132,7 +132,7 @@ TEST(log_json_escapes_quotes_newlines_and_control_chars)
     cap_start(LOG_JSON, LOG_INFO);
     log_kv(LOG_WARN, msg, "body", val, "quo\"te", "k", NULL);
     out = cap_end();
-    ASSERT_EQ(count_lines(out), 1);  /* the embedded newlines were escaped */
+    ASSERT_EQ(count_lines(out), 1); /* the embedded newlines were escaped */
     ASSERT_CONTAINS(out, "\\u0001");
     ASSERT_CONTAINS(out, "\\u007f");
     ASSERT_CONTAINS(out, "\\n");
@@ -149,7 +149,12 @@ TEST(log_json_escapes_quotes_newlines_and_control_chars)
 TEST(log_json_replaces_invalid_utf8)
 {
     /* A lone continuation, an overlong '/', a surrogate, a cut 3-byte sequence; valid ü and 😀. */
-    const char *msg = "a\x80" "b\xC0\xAF" "c\xED\xA0\x80" "d\xE2\x82" "\xC3\xBC\xF0\x9F\x98\x80";
+    const char *msg =
+        "a\x80"
+        "b\xC0\xAF"
+        "c\xED\xA0\x80"
+        "d\xE2\x82"
+        "\xC3\xBC\xF0\x9F\x98\x80";
     cJSON      *j = NULL;
     const char *got;
 
@@ -158,9 +163,11 @@ TEST(log_json_replaces_invalid_utf8)
     j = cJSON_Parse(cap_end());
     ASSERT(j != NULL);
     got = json_str(j, "msg");
-    ASSERT_STR(got, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD"
+    ASSERT_STR(got, "a\xEF\xBF\xBD"
+                    "b\xEF\xBF\xBD\xEF\xBF\xBD"
                     "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
-                    "d\xEF\xBF\xBD\xEF\xBF\xBD" "\xC3\xBC\xF0\x9F\x98\x80");
+                    "d\xEF\xBF\xBD\xEF\xBF\xBD"
+                    "\xC3\xBC\xF0\x9F\x98\x80");
     cJSON_Delete(j);
 }
 
@@ -219,8 +226,8 @@ TEST(log_text_format)
     char *out;
 
     cap_start(LOG_TEXT, LOG_DEBUG);
-    log_obj(LOG_INFO, "dbinstance", "team-a/orders", "created secret", "kind", "Secret",
-            "note", "two words", "empty", "", "q", "a\"b", NULL);
+    log_obj(LOG_INFO, "dbinstance", "team-a/orders", "created secret", "kind", "Secret", "note",
+            "two words", "empty", "", "q", "a\"b", NULL);
     log_error("apply failed\nretrying", "code", "409");
     log_debug("x", "k v", "1");
     log_warn("say \"hi\" to C:\\tmp\x01", "bad", "\xff\t");
@@ -262,7 +269,7 @@ TEST(log_null_value_ends_the_list)
     cap_start(LOG_JSON, LOG_INFO);
     log_kv(LOG_INFO, "m", "a", "1", "b", NULL);
     log_fields(LOG_INFO, NULL, NULL, NULL, (const log_field[]){{"x", NULL}}, 1);
-    j = cJSON_Parse(cap_end());  /* the first line */
+    j = cJSON_Parse(cap_end()); /* the first line */
     ASSERT(j != NULL);
     ASSERT_STR(json_str(j, "a"), "1");
     ASSERT(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(j, "b")));
@@ -277,9 +284,9 @@ TEST(log_null_value_ends_the_list)
 
 TEST(log_long_value_is_cut_but_line_stays_valid)
 {
-    char   *big = NULL;
-    cJSON  *j = NULL;
-    char   *out;
+    char       *big = NULL;
+    cJSON      *j = NULL;
+    char       *out;
     const char *msg;
 
     big = malloc(20000);
@@ -297,7 +304,7 @@ TEST(log_long_value_is_cut_but_line_stays_valid)
     ASSERT(msg != NULL);
     ASSERT_EQ(strlen(msg), LOG_VALUE_MAX + 3);
     ASSERT_STR(msg + LOG_VALUE_MAX, "...");
-    ASSERT_STR(json_str(j, "key"), "ns/name");  /* one long value does not push the key out */
+    ASSERT_STR(json_str(j, "key"), "ns/name"); /* one long value does not push the key out */
     ASSERT_STR(json_str(j, "after"), "kept");
     ASSERT(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "truncated")));
     cJSON_Delete(j);

@@ -53,18 +53,19 @@ TEST(metrics_render_small_registry_exactly)
     core_buf                 out;
 
     ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
-    ASSERT_EQ(metrics_counter_vec_new(r, "dbaas_api_requests_total", "API requests.",
-                                      verb_code, 2, &req), CORE_OK);
-    ASSERT_EQ(metrics_counter_vec_new(r, "dbaas_unused_total", "Never used.", ctl, 1,
-                                      &unused), CORE_OK);
-    ASSERT_EQ(metrics_gauge_new(r, "dbaas_workqueue_depth", "Queue depth.", &depth), CORE_OK);
-    ASSERT_EQ(metrics_histogram_vec_new(r, "dbaas_reconcile_duration_seconds",
-                                        "Reconcile time.", ctl, 1, buckets, 2, &dur), CORE_OK);
-    ASSERT_EQ(metrics_counter_with(req, (const char *const[]){"GET", "200"}, &get200), CORE_OK);
-    ASSERT_EQ(metrics_counter_with(req, (const char *const[]){"LIST", "500"}, &list500),
+    ASSERT_EQ(metrics_counter_vec_new(r, "dbaas_api_requests_total", "API requests.", verb_code, 2,
+                                      &req),
               CORE_OK);
+    ASSERT_EQ(metrics_counter_vec_new(r, "dbaas_unused_total", "Never used.", ctl, 1, &unused),
+              CORE_OK);
+    ASSERT_EQ(metrics_gauge_new(r, "dbaas_workqueue_depth", "Queue depth.", &depth), CORE_OK);
+    ASSERT_EQ(metrics_histogram_vec_new(r, "dbaas_reconcile_duration_seconds", "Reconcile time.",
+                                        ctl, 1, buckets, 2, &dur),
+              CORE_OK);
+    ASSERT_EQ(metrics_counter_with(req, (const char *const[]){"GET", "200"}, &get200), CORE_OK);
+    ASSERT_EQ(metrics_counter_with(req, (const char *const[]){"LIST", "500"}, &list500), CORE_OK);
     ASSERT_EQ(metrics_counter_with(req, (const char *const[]){"GET", "200"}, &again), CORE_OK);
-    ASSERT(again == get200);  /* one series per label set */
+    ASSERT(again == get200); /* one series per label set */
     metrics_counter_add(get200, 2);
     metrics_counter_inc(again);
     metrics_counter_inc(list500);
@@ -78,20 +79,20 @@ TEST(metrics_render_small_registry_exactly)
     core_buf_init(&out, 1 << 20);
     ASSERT_EQ(metrics_render(r, &out), CORE_OK);
     expect_text(out.data,
-               "# HELP dbaas_api_requests_total API requests.\n"
-               "# TYPE dbaas_api_requests_total counter\n"
-               "dbaas_api_requests_total{verb=\"GET\",code=\"200\"} 3\n"
-               "dbaas_api_requests_total{verb=\"LIST\",code=\"500\"} 1\n"
-               "# HELP dbaas_workqueue_depth Queue depth.\n"
-               "# TYPE dbaas_workqueue_depth gauge\n"
-               "dbaas_workqueue_depth 7\n"
-               "# HELP dbaas_reconcile_duration_seconds Reconcile time.\n"
-               "# TYPE dbaas_reconcile_duration_seconds histogram\n"
-               "dbaas_reconcile_duration_seconds_bucket{controller=\"dbinstance\",le=\"0.1\"} 1\n"
-               "dbaas_reconcile_duration_seconds_bucket{controller=\"dbinstance\",le=\"1\"} 2\n"
-               "dbaas_reconcile_duration_seconds_bucket{controller=\"dbinstance\",le=\"+Inf\"} 3\n"
-               "dbaas_reconcile_duration_seconds_sum{controller=\"dbinstance\"} 2.5625\n"
-               "dbaas_reconcile_duration_seconds_count{controller=\"dbinstance\"} 3\n");
+                "# HELP dbaas_api_requests_total API requests.\n"
+                "# TYPE dbaas_api_requests_total counter\n"
+                "dbaas_api_requests_total{verb=\"GET\",code=\"200\"} 3\n"
+                "dbaas_api_requests_total{verb=\"LIST\",code=\"500\"} 1\n"
+                "# HELP dbaas_workqueue_depth Queue depth.\n"
+                "# TYPE dbaas_workqueue_depth gauge\n"
+                "dbaas_workqueue_depth 7\n"
+                "# HELP dbaas_reconcile_duration_seconds Reconcile time.\n"
+                "# TYPE dbaas_reconcile_duration_seconds histogram\n"
+                "dbaas_reconcile_duration_seconds_bucket{controller=\"dbinstance\",le=\"0.1\"} 1\n"
+                "dbaas_reconcile_duration_seconds_bucket{controller=\"dbinstance\",le=\"1\"} 2\n"
+                "dbaas_reconcile_duration_seconds_bucket{controller=\"dbinstance\",le=\"+Inf\"} 3\n"
+                "dbaas_reconcile_duration_seconds_sum{controller=\"dbinstance\"} 2.5625\n"
+                "dbaas_reconcile_duration_seconds_count{controller=\"dbinstance\"} 3\n");
     core_buf_free(&out);
     metrics_registry_free(r);
 }
@@ -106,8 +107,7 @@ TEST(metrics_label_values_and_help_are_escaped)
     core_buf                 out;
 
     ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
-    ASSERT_EQ(metrics_gauge_vec_new(r, "x", "C:\\dir\nsecond \"line\"", labels, 1, &v),
-              CORE_OK);
+    ASSERT_EQ(metrics_gauge_vec_new(r, "x", "C:\\dir\nsecond \"line\"", labels, 1, &v), CORE_OK);
     ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"a\"b\\c\nd"}, &g), CORE_OK);
     metrics_gauge_set(g, 0.1);
     ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){NULL}, &g), CORE_OK);
@@ -175,10 +175,10 @@ TEST(metrics_process_metrics_are_present_and_plausible)
     clock_t           until = clock() + CLOCKS_PER_SEC / 50;
 
     while (clock() < until)
-        ;  /* burn 20 ms of CPU, so there is some to report */
+        ; /* burn 20 ms of CPU, so there is some to report */
     ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
     ASSERT_EQ(metrics_process_register(r), CORE_OK);
-    ASSERT_EQ(metrics_process_register(r), CORE_OK);  /* a second call adds nothing */
+    ASSERT_EQ(metrics_process_register(r), CORE_OK); /* a second call adds nothing */
     core_buf_init(&out, 1 << 16);
     ASSERT_EQ(metrics_render(r, &out), CORE_OK);
     ASSERT_CONTAINS(out.data, "# TYPE process_cpu_seconds_total counter\n");
@@ -193,7 +193,7 @@ TEST(metrics_process_metrics_are_present_and_plausible)
     ASSERT(vsz >= rss);
     ASSERT(cpu >= 0.019 && cpu < 3600);
     ASSERT(start > now - 3600 && start <= now + 1);
-    ASSERT(fds >= 3 && fds < 10000);  /* stdin, stdout, stderr at least */
+    ASSERT(fds >= 3 && fds < 10000); /* stdin, stdout, stderr at least */
     ASSERT(maxfds >= fds);
     ASSERT_EQ(occurrences(out.data, "# TYPE process_"), 6);
     core_buf_free(&out);
@@ -226,7 +226,7 @@ TEST(metrics_reject_bad_names_labels_and_buckets)
     ASSERT_EQ(metrics_histogram_vec_new(r, "h", "", NULL, 0, inf, 2, &h), CORE_EINVAL);
     ASSERT(c == NULL && h == NULL);
     ASSERT_EQ(metrics_counter_vec_new(r, "ns:ok_total", "", le, 1, &c), CORE_OK);
-    ASSERT_EQ(metrics_counter_new(r, "ns:ok_total", "", &one), CORE_EINVAL);  /* duplicate */
+    ASSERT_EQ(metrics_counter_new(r, "ns:ok_total", "", &one), CORE_EINVAL); /* duplicate */
     ASSERT_EQ(metrics_func_new(r, "f", "", METRICS_HISTOGRAM, NULL, NULL), CORE_EINVAL);
     metrics_registry_free(r);
 }
@@ -252,7 +252,7 @@ TEST(metrics_series_are_bounded)
     }
     ASSERT_EQ(metrics_counter_with(v, (const char *const[]){"one more"}, &c), CORE_ETOOBIG);
     ASSERT(c == NULL);
-    ASSERT_EQ(metrics_counter_with(v, (const char *const[]){"7"}, &c), CORE_OK);  /* old ones work */
+    ASSERT_EQ(metrics_counter_with(v, (const char *const[]){"7"}, &c), CORE_OK); /* old ones work */
     metrics_registry_free(r);
 }
 
@@ -301,8 +301,7 @@ TEST(metrics_func_values_are_read_at_render_time)
     double            v = 1;
 
     ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
-    ASSERT_EQ(metrics_func_new(r, "live_items", "Items.", METRICS_GAUGE, fixed_value, &v),
-              CORE_OK);
+    ASSERT_EQ(metrics_func_new(r, "live_items", "Items.", METRICS_GAUGE, fixed_value, &v), CORE_OK);
     v = 42.25;
     core_buf_init(&out, 1024);
     ASSERT_EQ(metrics_render(r, &out), CORE_OK);
@@ -332,11 +331,9 @@ TEST(metrics_std_families_render_with_standard_names)
     ASSERT_EQ(metrics_std_api_request(&m, "PATCH", 0), CORE_OK);
     ASSERT_EQ(metrics_std_reconcile(&m, "dbinstance", "success", 0.03), CORE_OK);
     ASSERT_EQ(metrics_std_reconcile(&m, "dbinstance", "error", 12), CORE_OK);
-    ASSERT_EQ(metrics_counter_with(m.watch_relists, (const char *const[]){"pods"}, &c),
-              CORE_OK);
+    ASSERT_EQ(metrics_counter_with(m.watch_relists, (const char *const[]){"pods"}, &c), CORE_OK);
     metrics_counter_inc(c);
-    ASSERT_EQ(metrics_gauge_with(m.queue_depth, (const char *const[]){"dbinstance"}, &g),
-              CORE_OK);
+    ASSERT_EQ(metrics_gauge_with(m.queue_depth, (const char *const[]){"dbinstance"}, &g), CORE_OK);
     metrics_gauge_set(g, 5);
     ASSERT_EQ(metrics_std_informer_errors(&m, "widgets.demo.dbaas.dev", "list", 2), CORE_OK);
     ASSERT_EQ(metrics_std_informer_errors(&m, "widgets.demo.dbaas.dev", "list", 1), CORE_OK);
@@ -359,7 +356,7 @@ TEST(metrics_std_families_render_with_standard_names)
     ASSERT_CONTAINS(out.data, "dbaas_informer_errors_total"
                               "{resource=\"widgets.demo.dbaas.dev\",op=\"list\"} 3\n");
     ASSERT_CONTAINS(out.data, "# TYPE process_start_time_seconds gauge\n");
-    ASSERT(strstr(out.data, "dbaas_watch_restarts_total") == NULL);  /* no series yet */
+    ASSERT(strstr(out.data, "dbaas_watch_restarts_total") == NULL); /* no series yet */
     core_buf_free(&out);
     metrics_registry_free(r);
 }

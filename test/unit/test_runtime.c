@@ -254,7 +254,7 @@ TEST(runtime_named_watch_on_a_pinned_set_keeps_it)
     rt_controller *ctl = NULL;
     tally          t = {0};
     informer      *pinned = NULL;
-    informer_opts  o = {.res = &KRES_SECRETS, .namespace = "ns", .field_selector = "metadata.name=pw"};
+    informer_opts o = {.res = &KRES_SECRETS, .namespace = "ns", .field_selector = "metadata.name=pw"};
 
     ASSERT_EQ(rt_controller_add(r, "dbi", count_reconcile, &t, &ctl), CORE_OK);
     ASSERT_EQ(rt_informer(r, &o, &pinned), CORE_OK);
@@ -367,7 +367,7 @@ note(void *data)
 }
 
 
-static int order_pos;
+static int  order_pos;
 static char order_seen[8];
 
 

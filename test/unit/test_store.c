@@ -14,8 +14,8 @@ obj(const char *ns, const char *name, const char *rv, const char *owner, const c
              "\"labels\":{%s%s%s},\"ownerReferences\":[%s%s%s]},\"data\":{\"k\":\"v\"}}",
              name, ns, rv, instance ? "\"app.kubernetes.io/instance\":\"" : "",
              instance ? instance : "", instance ? "\"" : "",
-             owner ? "{\"uid\":\"other\"},{\"controller\":true,\"uid\":\"" : "",
-             owner ? owner : "", owner ? "\"}" : "");
+             owner ? "{\"uid\":\"other\"},{\"controller\":true,\"uid\":\"" : "", owner ? owner : "",
+             owner ? "\"}" : "");
     o = cJSON_Parse(text);
     ASSERT(o != NULL);
     return o;

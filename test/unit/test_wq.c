@@ -18,14 +18,14 @@ struct ctx {
     wq       *q;
     uint64_t  t0;
     int       runs;
-    char      key[MAX_RUNS][32];   /* key of each run, in order */
-    uint64_t  at[MAX_RUNS];        /* loop time of each run, from t0 */
-    unsigned  retries[MAX_RUNS];   /* wq_retries when the run started */
+    char      key[MAX_RUNS][32]; /* key of each run, in order */
+    uint64_t  at[MAX_RUNS];      /* loop time of each run, from t0 */
+    unsigned  retries[MAX_RUNS]; /* wq_retries when the run started */
     int       running, max_running, depth;
     int       drained;
     int       dones;
-    uint64_t  done_ms;             /* how long async reconciles take */
-    void    (*behave)(ctx *c, const char *key, int run);
+    uint64_t  done_ms; /* how long async reconciles take */
+    void (*behave)(ctx *c, const char *key, int run);
 };
 
 
@@ -37,7 +37,7 @@ on_reconcile(wq *q, const char *key, void *data)
 
     ASSERT(q == c->q);
     ASSERT(run < MAX_RUNS);
-    ASSERT_EQ(c->depth, 0);  /* never called from inside another reconcile */
+    ASSERT_EQ(c->depth, 0); /* never called from inside another reconcile */
     c->depth++;
     snprintf(c->key[run], sizeof c->key[run], "%s", key);
     c->at[run] = uv_now(&c->loop) - c->t0;
@@ -193,7 +193,7 @@ TEST(wq_dedups_and_runs_fifo)
     ASSERT_EQ(wq_add(c.q, "ns/b"), CORE_OK);
     ASSERT_EQ(wq_add(c.q, "ns/a"), CORE_OK);
     ASSERT_EQ(wq_len(c.q), 3);
-    ASSERT_EQ(c.runs, 0);  /* nothing runs inside wq_add */
+    ASSERT_EQ(c.runs, 0); /* nothing runs inside wq_add */
     ASSERT_EQ(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(c.runs, 3);
     ASSERT_STR(c.key[0], "ns/a");
@@ -229,8 +229,8 @@ TEST(wq_never_runs_a_key_twice_at_once_and_reruns_dirty)
     ASSERT_EQ(wq_add(c.q, "ns/a"), CORE_OK);
     ASSERT_EQ(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(c.runs, 2);
-    ASSERT_EQ(c.max_running, 1);  /* despite four free slots */
-    ASSERT(c.at[1] >= c.at[0] + 20);  /* the re-run waited for the first to finish */
+    ASSERT_EQ(c.max_running, 1);     /* despite four free slots */
+    ASSERT(c.at[1] >= c.at[0] + 20); /* the re-run waited for the first to finish */
     stop(&c);
 }
 
@@ -254,7 +254,7 @@ TEST(wq_respects_concurrency_limit)
     for (i = 0; i < 10; i++) {
         snprintf(key, sizeof key, "ns/k%d", i);
         ASSERT_EQ(count_runs(&c, key), 1);
-        ASSERT_STR(c.key[i], key);  /* FIFO */
+        ASSERT_STR(c.key[i], key); /* FIFO */
     }
     /* Batches of three: the fourth key started only after one of the first finished. */
     ASSERT(c.at[3] >= 10);
@@ -324,10 +324,10 @@ TEST(wq_backoff_grows_per_failure_and_resets_on_success)
         ASSERT_EQ(c.retries[i], (unsigned)i);
     for (i = 1; i <= 5; i++)
         ASSERT(c.at[i] - c.at[i - 1] >= wq_backoff_ms((unsigned)i));
-    ASSERT_EQ(c.retries[6], 0);  /* after the success */
+    ASSERT_EQ(c.retries[6], 0); /* after the success */
     ASSERT_EQ(c.retries[7], 1);
     ASSERT(c.at[7] - c.at[6] >= 5);
-    ASSERT(c.at[7] - c.at[6] < 100);  /* a remembered count would wait 160 ms */
+    ASSERT(c.at[7] - c.at[6] < 100); /* a remembered count would wait 160 ms */
     ASSERT_EQ(wq_retries(c.q, "ns/db"), 0);
     stop(&c);
 }
@@ -411,7 +411,7 @@ TEST(wq_earlier_due_time_wins)
     ASSERT(r >= 0 && c.at[r] >= 30 && c.at[r] < 400);
     r = nth_run(&c, "ns/b", 0);
     ASSERT(r >= 0 && c.at[r] >= 30 && c.at[r] < 400);
-    ASSERT(end < 400);  /* no timer left behind for the superseded due times */
+    ASSERT(end < 400); /* no timer left behind for the superseded due times */
     stop(&c);
 }
 
@@ -423,7 +423,9 @@ TEST(wq_earlier_due_time_wins)
  */
 TEST(wq_many_delayed_keys_keep_due_order)
 {
-    enum { N = 200 };
+    enum {
+        N = 200
+    };
     static uint64_t due[N];
     static char     seen[N];
     ctx             c;
@@ -444,7 +446,7 @@ TEST(wq_many_delayed_keys_keep_due_order)
         snprintf(key, sizeof key, "k%d", i);
         due[i] = due[i] / 2 + 1;
         ASSERT_EQ(wq_add_after(c.q, key, due[i]), CORE_OK);
-        ASSERT_EQ(wq_add_after(c.q, key, due[i] + 30), CORE_OK);  /* ignored: later */
+        ASSERT_EQ(wq_add_after(c.q, key, due[i] + 30), CORE_OK); /* ignored: later */
     }
     for (i = 1; i < N; i += 7) {
         snprintf(key, sizeof key, "k%d", i);
@@ -459,7 +461,7 @@ TEST(wq_many_delayed_keys_keep_due_order)
         ASSERT(k >= 0 && k < N && !seen[k]);
         seen[k] = 1;
         ASSERT(c.at[r] >= due[k]);
-        ASSERT(due[k] >= last);  /* immediate ones first, then by due time */
+        ASSERT(due[k] >= last); /* immediate ones first, then by due time */
         last = due[k];
     }
     stop(&c);
@@ -535,7 +537,7 @@ TEST(wq_retry_bucket_limits_retries_not_fresh_adds)
         r = nth_run(&c, key, 1);
         ASSERT(r >= 0);
         retry_at[i] = c.at[r] - t_fail;
-        ASSERT(retry_at[i] >= 5);  /* never before the per-key backoff */
+        ASSERT(retry_at[i] >= 5); /* never before the per-key backoff */
         early += retry_at[i] < 100;
     }
     /* Five tokens of burst, then one token per 100 ms. */
@@ -593,8 +595,8 @@ TEST(wq_default_bucket_allows_burst_of_100_retries)
     for (i = 130; i < c.runs; i++)
         retried_early += c.at[i] - c.at[0] < 100;
     ASSERT_EQ(retried_early, 100);
-    ASSERT(c.runs <= 130 + 101);  /* the 101st retry is due at 100 ms, the next at 200 */
-    ASSERT_EQ(wq_len(c.q), 0);    /* the rest were dropped by the shutdown */
+    ASSERT(c.runs <= 130 + 101); /* the 101st retry is due at 100 ms, the next at 200 */
+    ASSERT_EQ(wq_len(c.q), 0);   /* the rest were dropped by the shutdown */
     stop(&c);
 }
 
@@ -606,10 +608,10 @@ on_drained(wq *q, void *data)
 
     ASSERT(q == c->q);
     ASSERT_EQ(wq_in_flight(q), 0);
-    ASSERT_EQ(wq_len(q), 0);  /* nothing was requeued by the late wq_done calls */
+    ASSERT_EQ(wq_len(q), 0); /* nothing was requeued by the late wq_done calls */
     ASSERT_EQ(c->dones, 2);  /* only after both in-flight reconciles reported */
     c->drained++;
-    wq_free(q);  /* allowed from here */
+    wq_free(q); /* allowed from here */
 }
 
 
@@ -641,9 +643,9 @@ TEST(wq_shutdown_drains_in_flight_and_refuses_work)
     ASSERT_EQ(wq_add_after(c.q, "ns/d", 5), CORE_OK);
     ASSERT_EQ(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(c.drained, 1);
-    ASSERT_EQ(c.runs, 2);  /* a and b; c and d were dropped; nothing was requeued */
+    ASSERT_EQ(c.runs, 2); /* a and b; c and d were dropped; nothing was requeued */
     ASSERT_EQ(c.dones, 2);
-    ASSERT_EQ(uv_loop_close(&c.loop), 0);  /* wq_free ran in on_drained */
+    ASSERT_EQ(uv_loop_close(&c.loop), 0); /* wq_free ran in on_drained */
 }
 
 
@@ -664,11 +666,11 @@ TEST(wq_shutdown_when_idle_reports_from_the_loop)
     start(&c, NULL, behave_ok);
     ASSERT_EQ(wq_add_after(c.q, "ns/a", 1000), CORE_OK);
     ASSERT_EQ(wq_shutdown(c.q, on_drained_count, &c), CORE_OK);
-    ASSERT_EQ(c.drained, 0);  /* never from inside wq_shutdown */
+    ASSERT_EQ(c.drained, 0); /* never from inside wq_shutdown */
     ASSERT_EQ(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(c.drained, 1);
     ASSERT_EQ(c.runs, 0);
-    ASSERT(uv_now(&c.loop) - c.t0 < 1000);  /* the delayed key's timer went with it */
+    ASSERT(uv_now(&c.loop) - c.t0 < 1000); /* the delayed key's timer went with it */
     stop(&c);
 }
 
@@ -679,12 +681,12 @@ behave_check_done_errors(ctx *c, const char *key, int run)
     char copy[32];
 
     (void)run;
-    snprintf(copy, sizeof copy, "%s", key);  /* key dies with wq_done */
-    ASSERT_EQ(wq_done(c->q, "ns/other", WQ_OK, 0), CORE_ENOENT);  /* waiting, not running */
+    snprintf(copy, sizeof copy, "%s", key);                      /* key dies with wq_done */
+    ASSERT_EQ(wq_done(c->q, "ns/other", WQ_OK, 0), CORE_ENOENT); /* waiting, not running */
     ASSERT_EQ(wq_done(c->q, key, (wq_result)7, 0), CORE_EINVAL);
     ASSERT_EQ(wq_in_flight(c->q), 1);
     finish(c, key, WQ_OK, 0);
-    ASSERT_EQ(wq_done(c->q, copy, WQ_OK, 0), CORE_ENOENT);      /* twice */
+    ASSERT_EQ(wq_done(c->q, copy, WQ_OK, 0), CORE_ENOENT); /* twice */
 }
 
 
@@ -696,7 +698,7 @@ TEST(wq_done_rejects_keys_not_in_flight)
     ASSERT_EQ(wq_done(c.q, "ns/nobody", WQ_OK, 0), CORE_ENOENT);
     ASSERT_EQ(wq_add(c.q, "ns/a"), CORE_OK);
     ASSERT_EQ(wq_add_after(c.q, "ns/other", 10000), CORE_OK);
-    ASSERT(uv_run(&c.loop, UV_RUN_ONCE) != 0);  /* ns/other's timer is still pending */
+    ASSERT(uv_run(&c.loop, UV_RUN_ONCE) != 0); /* ns/other's timer is still pending */
     ASSERT_EQ(c.runs, 1);
     ASSERT_EQ(wq_add(c.q, NULL), CORE_EINVAL);
     ASSERT_EQ(wq_shutdown(c.q, NULL, NULL), CORE_OK);
@@ -709,7 +711,7 @@ behave_free_from_callback(ctx *c, const char *key, int run)
 {
     (void)run;
     finish(c, key, WQ_OK, 0);
-    wq_free(c->q);  /* nothing in flight any more: allowed */
+    wq_free(c->q); /* nothing in flight any more: allowed */
 }
 
 
@@ -722,7 +724,7 @@ TEST(wq_free_from_reconcile_callback)
     ASSERT_EQ(wq_add(c.q, "ns/b"), CORE_OK);
     ASSERT_EQ(wq_add_after(c.q, "ns/c", 5000), CORE_OK);
     ASSERT_EQ(uv_run(&c.loop, UV_RUN_DEFAULT), 0);
-    ASSERT_EQ(c.runs, 1);  /* ns/b was waiting in the same batch and is dropped */
+    ASSERT_EQ(c.runs, 1); /* ns/b was waiting in the same batch and is dropped */
     ASSERT(uv_now(&c.loop) - c.t0 < 5000);
     ASSERT_EQ(uv_loop_close(&c.loop), 0);
 }

@@ -8,18 +8,18 @@
 
 /* What the callback saw, copied out so that the tests can look after the feed. */
 typedef struct {
-    int    n;
-    int    type[MAX_SEEN];
-    char   name[MAX_SEEN][64];
-    char   rv[MAX_SEEN][32];
-    int    code[MAX_SEEN];
-    char   reason[MAX_SEEN][32];
-    char   message[MAX_SEEN][96];
-    int    take;                /* return WS_TAKE and keep the objects */
-    cJSON *kept[MAX_SEEN];
-    int    stop_at;             /* return CORE_ECANCELED at this event (1-based); 0: never */
-    int    reenter_rc;          /* what ws_feed / ws_finish said when called from the callback */
-    int    reenter;
+    int        n;
+    int        type[MAX_SEEN];
+    char       name[MAX_SEEN][64];
+    char       rv[MAX_SEEN][32];
+    int        code[MAX_SEEN];
+    char       reason[MAX_SEEN][32];
+    char       message[MAX_SEEN][96];
+    int        take; /* return WS_TAKE and keep the objects */
+    cJSON     *kept[MAX_SEEN];
+    int        stop_at;    /* return CORE_ECANCELED at this event (1-based); 0: never */
+    int        reenter_rc; /* what ws_feed / ws_finish said when called from the callback */
+    int        reenter;
     ws_parser *self;
 } seen;
 
@@ -92,8 +92,8 @@ run(const char *text, size_t max_line, seen *s)
 }
 
 
-#define EV(type, name, rv)                                                  \
-    "{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":"     \
+#define EV(type, name, rv) \
+    "{\"type\":\"" type "\",\"object\":{\"kind\":\"Pod\",\"metadata\":" \
     "{\"name\":\"" name "\",\"namespace\":\"team-a\",\"resourceVersion\":\"" rv "\"}," \
     "\"spec\":{\"x\":[1,2.5,true,null,\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"]}}}"
 
@@ -151,8 +151,9 @@ TEST(wstream_split_at_every_offset)
 /* Every pair of split points (three chunks) on a short two-event stream. */
 TEST(wstream_split_into_three_chunks)
 {
-    static const char two[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"\xe4\xb8\xad\"}}}\r\n"
-                              "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"7\"}}}\n";
+    static const char two[] =
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"\xe4\xb8\xad\"}}}\r\n"
+        "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"7\"}}}\n";
     size_t    len = strlen(two), i, j;
     ws_parser p;
     seen      s;
@@ -208,8 +209,9 @@ TEST(wstream_random_chunks)
 
     core_buf_init(&b, 1u << 20);
     for (i = 0; i < 40; i++)
-        ASSERT_EQ(core_buf_printf(&b, "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":"
-                                      "{\"name\":\"n%u\",\"resourceVersion\":\"%u\"}}}\n",
+        ASSERT_EQ(core_buf_printf(&b,
+                                  "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":"
+                                  "{\"name\":\"n%u\",\"resourceVersion\":\"%u\"}}}\n",
                                   i, 1000 + i),
                   CORE_OK);
     for (round = 0; round < 50; round++) {
@@ -244,8 +246,10 @@ TEST(wstream_many_events_in_one_chunk)
 
     core_buf_init(&b, 1u << 20);
     for (i = 0; i < 50; i++)
-        ASSERT_EQ(core_buf_printf(&b, "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
-                                      "{\"name\":\"p%u\"}}}\n", i),
+        ASSERT_EQ(core_buf_printf(&b,
+                                  "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
+                                  "{\"name\":\"p%u\"}}}\n",
+                                  i),
                   CORE_OK);
     cut = b.len - 10; /* inside the last event */
     memset(&s, 0, sizeof s);
@@ -404,8 +408,8 @@ TEST(wstream_deep_objects_are_an_error)
 TEST(wstream_invalid_lines_are_protocol_errors)
 {
     static const char *bad[] = {
-        "{\"type\":\"ADDED\",\"object\":{}\n",                      /* truncated */
-        "{\"type\":\"ADDED\",\"object\":{}} x\n",                   /* trailing data */
+        "{\"type\":\"ADDED\",\"object\":{}\n",    /* truncated */
+        "{\"type\":\"ADDED\",\"object\":{}} x\n", /* trailing data */
         "{\"type\":\"ADDED\",\"object\":{}}{\"type\":\"ADDED\",\"object\":{}}\n",
         "not json\n",
         "[1,2]\n",
@@ -413,22 +417,22 @@ TEST(wstream_invalid_lines_are_protocol_errors)
         "42\n",
         "null\n",
         "{}\n",
-        "{\"type\":\"ADDED\"}\n",                                   /* no object */
-        "{\"object\":{}}\n",                                        /* no type */
-        "{\"type\":\"CREATED\",\"object\":{}}\n",                   /* unknown type */
-        "{\"type\":\"added\",\"object\":{}}\n",                     /* types are exact */
+        "{\"type\":\"ADDED\"}\n",                 /* no object */
+        "{\"object\":{}}\n",                      /* no type */
+        "{\"type\":\"CREATED\",\"object\":{}}\n", /* unknown type */
+        "{\"type\":\"added\",\"object\":{}}\n",   /* types are exact */
         "{\"type\":1,\"object\":{}}\n",
         "{\"type\":\"ADDED\",\"object\":[]}\n",
         "{\"type\":\"ADDED\",\"object\":null}\n",
         "{\"type\":\"ADDED\",\"object\":\"x\"}\n",
-        "{\"type\":\"ADDED\",\"object\":{\"a\":\"\x01\"}}\n",       /* raw control byte */
+        "{\"type\":\"ADDED\",\"object\":{\"a\":\"\x01\"}}\n", /* raw control byte */
         "{\"type\":\"ADDED\",\"object\":{\"a\":1,}}\n",
-        "{\"type\":\"ADDED\",\"object\":{\"a\":\"\\ud800\"}}\n",     /* escaped lone surrogate */
+        "{\"type\":\"ADDED\",\"object\":{\"a\":\"\\ud800\"}}\n", /* escaped lone surrogate */
     };
     static const char good[] = "{\"type\":\"ADDED\",\"object\":{}}\n";
-    ws_parser p;
-    seen      s;
-    size_t    i;
+    ws_parser         p;
+    seen              s;
+    size_t            i;
 
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&s, 0, sizeof s);
@@ -468,17 +472,17 @@ TEST(wstream_invalid_utf8_is_a_protocol_error)
         "\xf8\x88\x80\x80\x80",
         "\xfe",
         "\xff",
-        "\x80",             /* lone continuation */
+        "\x80", /* lone continuation */
         "\xbf",
-        "\xc3",             /* truncated 2-byte, then a quote */
-        "\xe4\xb8",         /* truncated 3-byte */
-        "\xf0\x9f\x98",     /* truncated 4-byte */
-        "\xe4\x41\x80",     /* bad continuation */
+        "\xc3",         /* truncated 2-byte, then a quote */
+        "\xe4\xb8",     /* truncated 3-byte */
+        "\xf0\x9f\x98", /* truncated 4-byte */
+        "\xe4\x41\x80", /* bad continuation */
         "\xf0\x9f\x41\x80",
     };
-    char      line[128];
-    seen      s;
-    size_t    i;
+    char   line[128];
+    seen   s;
+    size_t i;
 
     for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(line, sizeof line, "{\"type\":\"ADDED\",\"object\":{\"a\":\"x%sy\"}}\n", bad[i]);
@@ -536,10 +540,10 @@ TEST(wstream_valid_multibyte_utf8)
 /* Exercises the eight-byte fast path: a bad byte at any position and alignment is found. */
 TEST(wstream_text_valid_finds_every_position)
 {
-    static const unsigned char bad[] = { 0x00, 0x01, 0x0a, 0x1f, 0x80, 0xbf, 0xc0, 0xff };
-    static const unsigned char good[] = { 0x20, 0x7e, 0x7f, '\t', '\r', 'A' };
-    char   t[41];
-    size_t pos, i, at;
+    static const unsigned char bad[] = {0x00, 0x01, 0x0a, 0x1f, 0x80, 0xbf, 0xc0, 0xff};
+    static const unsigned char good[] = {0x20, 0x7e, 0x7f, '\t', '\r', 'A'};
+    char                       t[41];
+    size_t                     pos, i, at;
 
     for (pos = 0; pos < sizeof t; pos++) {
         for (i = 0; i < sizeof bad; i++) {
@@ -556,7 +560,10 @@ TEST(wstream_text_valid_finds_every_position)
         }
     }
     ASSERT_EQ(ws_text_valid("", 0, NULL), 1);
-    ASSERT_EQ(ws_text_valid("abcdefgh\xe4\xb8\xad" "abcdefgh", 19, NULL), 1);
+    ASSERT_EQ(ws_text_valid("abcdefgh\xe4\xb8\xad"
+                            "abcdefgh",
+                            19, NULL),
+              1);
     ASSERT_EQ(ws_text_valid("abcdefgh\xe4\xb8", 10, &at), 0);
     ASSERT_EQ(at, 8);
 }
@@ -565,10 +572,10 @@ TEST(wstream_text_valid_finds_every_position)
 TEST(wstream_line_over_cap_then_reset)
 {
     static const char good[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"ok\"}}}\n";
-    char      big[200];
-    ws_parser p;
-    seen      s;
-    size_t    cap = strlen(good) - 1; /* exactly the good line, without '\n' */
+    char              big[200];
+    ws_parser         p;
+    seen              s;
+    size_t            cap = strlen(good) - 1; /* exactly the good line, without '\n' */
 
     memset(big, ' ', sizeof big);
     memset(&s, 0, sizeof s);
@@ -608,8 +615,7 @@ TEST(wstream_empty_lines_are_skipped)
 {
     seen s;
 
-    ASSERT_EQ(run("\n\n   \n\t\r\n\r\n" EV("ADDED", "a", "1") "\n\n\n" EV("DELETED", "a", "2")
-                  "\n \n",
+    ASSERT_EQ(run("\n\n   \n\t\r\n\r\n" EV("ADDED", "a", "1") "\n\n\n" EV("DELETED", "a", "2") "\n \n",
                   0, &s),
               CORE_OK);
     ASSERT_EQ(s.n, 2);
@@ -642,8 +648,8 @@ TEST(wstream_crlf_line_ends)
 TEST(wstream_finish_with_a_last_line_without_newline)
 {
     static const char last[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"z\"}}}";
-    ws_parser p;
-    seen      s;
+    ws_parser         p;
+    seen              s;
 
     /* Complete: delivered by ws_finish, not before. */
     memset(&s, 0, sizeof s);
@@ -682,8 +688,8 @@ TEST(wstream_callback_takes_ownership)
     ASSERT_EQ(s.n, 3);
     ASSERT(s.kept[2] != NULL);
     if (s.kept[2]) {
-        ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
-                       cJSON_GetObjectItem(s.kept[2], "metadata"), "name")),
+        ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(s.kept[2], "metadata"),
+                                                            "name")),
                    "c");
         /* Detached: no longer tied to the {"type":..,"object":..} envelope. */
         ASSERT(s.kept[2]->next == NULL && s.kept[2]->prev == NULL);
