@@ -46,7 +46,7 @@ struct ctrl_run {
     const char *ns, *name, *uid;
     int64_t     generation;
     void       *state;
-    int         pending;  /* writes in flight, plus one while a batch is filled */
+    int         pending;  /* writes in flight */
     int         conflict; /* a write answered 409 */
     int         failed;   /* a write failed in transport or with 5xx */
     int         child_conflict;
