@@ -18,8 +18,9 @@
 #include "kops/kops.h"
 #include "log/log.h"
 
-#define CTRL_KEY_MAX     512
-#define CTRL_CONFLICT_MS 500 /* a 409: the next run reads fresh state */
+#define CTRL_KEY_MAX        512
+#define CTRL_CONFLICT_MS    500  /* a requeue without a delay of its own */
+#define CTRL_STALE_RETRY_MS 1000 /* the cache has not seen our status write yet */
 
 /* The named objects one primary object depends on. */
 typedef struct {
@@ -30,7 +31,8 @@ typedef struct {
 
 struct ctrl {
     rt              *r;
-    hmap            *deps; /* key -> ctrl_deps, as the last status-writing run said */
+    hmap            *deps;    /* key -> ctrl_deps, as the last status-writing run said */
+    hmap            *written; /* key -> resourceVersion its status was last written from */
     const ctrl_kind *kind;
     rt_controller   *ctl;
     informer        *primary;
@@ -54,6 +56,12 @@ struct ctrl_run {
     void (*next)(ctrl_run *run);
     ctrl_conds conds;
     ctrl_deps  deps; /* declared by this run */
+    struct {
+        const char *type;
+        char        reason[128];
+        char        message[CTRL_MSG_MAX];
+    } ev[2]; /* Events told once the status that shows them is written */
+    int nev;
 };
 
 /* One write of the children step. */
@@ -178,9 +186,7 @@ on_finalizer_added(const kops_result *res, void *data)
     ctrl_run *run = data;
 
     /* The update comes back through the informer and runs the rest. */
-    ctrl_end(run, res->err == CORE_OK          ? WQ_OK
-                  : res->err == CORE_ECONFLICT ? WQ_REQUEUE_AFTER
-                                               : WQ_ERROR);
+    ctrl_end(run, res->err == CORE_OK ? WQ_OK : WQ_ERROR);
 }
 
 
@@ -205,13 +211,87 @@ finalizer_patch(ctrl_run *run, int add, kops_cb cb)
 }
 
 
+static void identify(ctrl_run *run);
+static void dispatch(ctrl_run *run);
+static void on_finalizer_removed(const kops_result *res, void *data);
+
+
+/* The status of key was last written from the object at this resourceVersion. */
+static void
+remember_status(ctrl *c, const char *key, const char *rv)
+{
+    char *copy = rv ? strdup(rv) : NULL;
+    void *old = NULL;
+
+    if (!copy)
+        return;
+    if (hmap_put(c->written, key, copy, &old))
+        free(copy);
+    free(old);
+}
+
+
+static void
+forget_status(ctrl *c, const char *key)
+{
+    void *old = NULL;
+
+    if (hmap_del(c->written, key, &old) == CORE_OK)
+        free(old);
+}
+
+
+static void
+on_let_go(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    if (res->err == CORE_ENOENT) {
+        ctrl_end(run, WQ_OK); /* gone indeed */
+        return;
+    }
+    if (res->err || !res->obj) {
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    if (!(run->obj = cJSON_Duplicate(res->obj, 1))) {
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    identify(run);
+    if (!kops_has_finalizer(run->obj, run->c->kind->finalizer)) {
+        ctrl_end(run, WQ_OK);
+        return;
+    }
+    /* No longer selected: this controller lets go of it, finalizer and all. */
+    finalizer_patch(run, 0, on_finalizer_removed);
+}
+
+
+/*
+ * An object that left the cache of a selected primary may still exist, holding our
+ * finalizer: without this, deleting it later would hang for ever. One GET tells.
+ */
+static void
+let_go(ctrl_run *run)
+{
+    const char *slash = strchr(run->key, '/');
+    char        ns[CTRL_KEY_MAX];
+    kops_target t = {
+        rt_client(run->c->r), run->c->kind->res, ns, slash ? slash + 1 : run->key, NULL, 0, 0};
+
+    snprintf(ns, sizeof ns, "%.*s", slash ? (int)(slash - run->key) : 0, run->key);
+    if (kops_get(&t, on_let_go, run))
+        ctrl_end(run, WQ_ERROR);
+}
+
+
 static void
 on_reconcile(rt_controller *ctl, const char *key, void *data)
 {
     ctrl            *c = data;
     const ctrl_kind *k = c->kind;
     ctrl_run        *run = calloc(1, sizeof *run);
-    const cJSON     *gen;
 
     if (!run || (k->state_size && !(run->state = calloc(1, k->state_size)))) {
         free(run);
@@ -223,14 +303,39 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     run->obj = store_parse(store_get(informer_store(c->primary), key));
     if (!run->obj) {
         deps_sync(c, key, NULL);
+        forget_status(c, key);
+        if (k->selector && k->finalizer) {
+            let_go(run); /* it may only have stopped matching the selector */
+            return;
+        }
         ctrl_end(run, WQ_OK); /* gone; the garbage collector takes the children */
         return;
     }
+    identify(run);
+    dispatch(run);
+}
+
+
+/* ns, name, uid and generation of run->obj. */
+static void
+identify(ctrl_run *run)
+{
+    const cJSON *gen;
+
     run->ns = kjson_path_str(run->obj, "metadata", "namespace", NULL);
     run->name = kjson_path_str(run->obj, "metadata", "name", NULL);
     run->uid = kjson_path_str(run->obj, "metadata", "uid", NULL);
     gen = kjson_path(run->obj, "metadata", "generation", NULL);
     run->generation = cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0;
+}
+
+
+/* The steps of a run whose object exists: deletion, the finalizer, or sync. */
+static void
+dispatch(ctrl_run *run)
+{
+    const ctrl_kind *k = run->c->kind;
+
     if (kjson_path(run->obj, "metadata", "deletionTimestamp", NULL)) {
         if (!k->finalizer || !kops_has_finalizer(run->obj, k->finalizer))
             ctrl_end(run, WQ_OK);
@@ -254,6 +359,7 @@ ctrl_free_cb(void *data)
     ctrl *c = data;
 
     hmap_free(c->deps, deps_free);
+    hmap_free(c->written, free);
     free(c->namespace);
     free(c);
 }
@@ -267,7 +373,8 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
     int           rc = CORE_ENOMEM;
 
     *out = NULL;
-    if (!c || (namespace && !(c->namespace = strdup(namespace))) || hmap_new(0, &c->deps))
+    if (!c || (namespace && !(c->namespace = strdup(namespace))) || hmap_new(0, &c->deps) ||
+        hmap_new(0, &c->written))
         goto fail;
     c->r = r;
     c->kind = kind;
@@ -289,6 +396,7 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
 fail:
     if (c) {
         hmap_free(c->deps, deps_free);
+        hmap_free(c->written, free);
         free(c->namespace);
     }
     free(c);
@@ -671,8 +779,12 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
     kops_target t;
 
     if (!desired || !name || ctrl_stamp(desired) != CORE_OK) {
+        /* A builder gives NULL out of memory or for input it cannot render: say so. */
+        ctrl_refuse(run, 1, "BuildFailed",
+                    "the %s could not be built from the spec (a value it cannot render, or out "
+                    "of memory)",
+                    res->kind);
         cJSON_Delete(desired);
-        run->failed = 1;
         if (on_answer)
             on_answer(run, NULL, 0);
         return;
@@ -711,17 +823,33 @@ on_other_write(const kops_result *res, void *data)
 
 
 void
-ctrl_patch(ctrl_run *run, const kres *res, const char *name, cJSON *patch)
+ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
 {
-    ctrl_write *w = write_new(run, res, name, NULL, NULL);
+    const char *name = kjson_path_str(live, "metadata", "name", NULL);
+    const char *rv = kjson_resource_version(live);
+    cJSON      *meta = cJSON_GetObjectItemCaseSensitive(patch, "metadata");
+    ctrl_write *w;
     kops_target t;
 
-    if (!w) {
+    if (!name || !patch || !ctrl_may_write(run, live)) {
+        cJSON_Delete(patch);
+        return;
+    }
+    /* The object as read, or a 409: what was judged ours is what gets changed. */
+    if (!meta)
+        meta = cJSON_AddObjectToObject(patch, "metadata");
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+    if (!rv || !meta || !cJSON_AddStringToObject(meta, "resourceVersion", rv)) {
+        cJSON_Delete(patch);
+        run->failed = 1;
+        return;
+    }
+    if (!(w = write_new(run, res, name, NULL, NULL))) {
         cJSON_Delete(patch);
         return;
     }
     t = child_target(w);
-    if (!patch || kops_merge_patch(&t, patch, on_other_write, w)) {
+    if (kops_merge_patch(&t, patch, on_other_write, w)) {
         run->failed = 1;
         write_end(w);
     }
@@ -730,15 +858,17 @@ ctrl_patch(ctrl_run *run, const kres *res, const char *name, cJSON *patch)
 
 
 void
-ctrl_delete(ctrl_run *run, const kres *res, const char *name, const char *propagation)
+ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
 {
-    ctrl_write *w = write_new(run, res, name, NULL, NULL);
+    const char *name = kjson_path_str(live, "metadata", "name", NULL);
+    const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
+    ctrl_write *w;
     kops_target t;
 
-    if (!w)
+    if (!name || !uid || !ctrl_may_write(run, live) || !(w = write_new(run, res, name, NULL, NULL)))
         return;
     t = child_target(w);
-    if (kops_delete(&t, propagation, on_other_write, w)) {
+    if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
         run->failed = 1;
         write_end(w);
     }
@@ -758,7 +888,8 @@ batch_answered(ctrl_run *run)
         return;
     }
     if (run->conflict) {
-        ctrl_end(run, WQ_REQUEUE_AFTER);
+        /* Fresh state comes with the next run; backoff in case the cache stays behind. */
+        ctrl_end(run, WQ_ERROR);
         return;
     }
     next(run);
@@ -791,13 +922,17 @@ static void
 on_status_written(const kops_result *res, void *data)
 {
     ctrl_run *run = data;
+    int       i;
 
     if (res->err && res->err != CORE_ENOENT) {
         log_obj(LOG_WARN, run->c->kind->name, run->key, "status write failed", "error",
                 res->message, NULL);
-        ctrl_end(run, res->err == CORE_ECONFLICT ? WQ_REQUEUE_AFTER : WQ_ERROR);
+        ctrl_end(run, WQ_ERROR);
         return;
     }
+    remember_status(run->c, run->key, kjson_resource_version(run->obj));
+    for (i = 0; i < run->nev; i++)
+        ctrl_event(run, run->ev[i].type, run->ev[i].reason, run->ev[i].message);
     ctrl_end(run, outcome(run));
 }
 
@@ -812,7 +947,21 @@ same_condition(const cJSON *a, const cJSON *b)
 }
 
 
-/* Events tell of transitions: Ready's status or reason, or a new reason to be Stalled. */
+static void
+queue_event(ctrl_run *run, const char *type, const char *reason, const char *message)
+{
+    if (run->nev == 2 || !reason)
+        return;
+    run->ev[run->nev].type = type;
+    snprintf(run->ev[run->nev].reason, sizeof run->ev[0].reason, "%s", reason);
+    snprintf(run->ev[run->nev].message, sizeof run->ev[0].message, "%s", message ? message : "");
+    run->nev++;
+}
+
+
+/* Events tell of transitions: Ready's status or reason, or a new reason to be Stalled.
+ * They are recorded once the status that shows them is written, so a retried write
+ * does not tell them twice. */
 static void
 transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
 {
@@ -821,14 +970,15 @@ transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
     const cJSON *s_old = ctrl_condition_find(old, "Stalled"),
                 *s_new = ctrl_condition_find(now, "Stalled");
     const char *reason = kjson_get_str(r_new, "reason");
-    int         ready = reason && strcmp(kjson_get_str(r_new, "status"), "True") == 0;
+    const char *status = kjson_get_str(r_new, "status");
+    int         ready = status && strcmp(status, "True") == 0;
 
     if (reason && !same_condition(r_old, r_new))
-        ctrl_event(run, ready || !run->conds.refusal ? "Normal" : "Warning", reason,
-                   kjson_get_str(r_new, "message"));
+        queue_event(run, ready || !run->conds.refusal ? "Normal" : "Warning", reason,
+                    kjson_get_str(r_new, "message"));
     if (run->conds.refusal && !same_condition(s_old, s_new) &&
         !(reason && strcmp(reason, run->conds.refusal) == 0))
-        ctrl_event(run, "Warning", run->conds.refusal, run->conds.refusal_message);
+        queue_event(run, "Warning", run->conds.refusal, run->conds.refusal_message);
 }
 
 
@@ -853,6 +1003,14 @@ status_patch(const cJSON *old, cJSON *status)
 
 
 void
+ctrl_done(ctrl_run *run)
+{
+    deps_sync(run->c, run->key, &run->deps);
+    ctrl_end(run, outcome(run));
+}
+
+
+void
 ctrl_status(ctrl_run *run, cJSON *fields)
 {
     const cJSON *old = cJSON_GetObjectItemCaseSensitive(run->obj, "status");
@@ -860,7 +1018,19 @@ ctrl_status(ctrl_run *run, cJSON *fields)
     char         now[32];
     kops_target  t = primary_target(run, "status");
 
+    const char *from = hmap_get(run->c->written, run->key);
+    const char *rv = kjson_resource_version(run->obj);
+
     deps_sync(run->c, run->key, &run->deps);
+    if (from && rv && strcmp(from, rv) == 0) {
+        /* This object's status was written from this very version, and the cache has not
+         * seen the write yet: its watch event brings a fresh run. Comparing with the stale
+         * cache would write again with new times and tell the same Events twice. */
+        cJSON_Delete(fields);
+        run->requeue_ms = CTRL_STALE_RETRY_MS;
+        ctrl_end(run, outcome(run));
+        return;
+    }
     core_now_rfc3339(now, sizeof now);
     status = ctrl_status_build(old, run->generation, &run->conds, fields, now);
     if (!status) {
@@ -886,9 +1056,7 @@ on_finalizer_removed(const kops_result *res, void *data)
 {
     ctrl_run *run = data;
 
-    ctrl_end(run, res->err == CORE_OK || res->err == CORE_ENOENT ? WQ_OK
-                  : res->err == CORE_ECONFLICT                   ? WQ_REQUEUE_AFTER
-                                                                 : WQ_ERROR);
+    ctrl_end(run, res->err == CORE_OK || res->err == CORE_ENOENT ? WQ_OK : WQ_ERROR);
 }
 
 

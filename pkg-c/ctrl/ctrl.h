@@ -18,7 +18,10 @@
  * only when this object controls it (a controller ownerReference with its uid) or when it
  * is an orphan the kind may adopt; anything else is a ChildConflict, reported in status,
  * never written. A child the cache does not hold is read once with a GET first, since the
- * caches only hold objects with our labels. ctrl_then runs the next step once every write
+ * caches only hold objects with our labels; one that does not exist is created without
+ * force (a conflicting field someone set meanwhile gives a 409, not a takeover).
+ * ctrl_patch and ctrl_delete follow the same ownership rule, with the object's
+ * resourceVersion or uid as a precondition. ctrl_then runs the next step once every write
  * queued so far has answered.
  *
  * The status step. The kind sets Ready, Progressing and Degraded (ctrl_cond); ctrl adds
@@ -30,15 +33,23 @@
  * conventions, "Typical status properties" (conditions, observedGeneration), and kstatus
  * (sigs.k8s.io/cli-utils/pkg/kstatus) for Reconciling and Stalled.
  *
- * Errors. A 409 on any write ends the run with a requeue (fresh state next time) and no
- * status write. A write refused with another 4xx is ApplyFailed: Degraded and Stalled with
- * the server's message, backoff. A transport failure or 5xx ends the run with backoff.
+ * Errors. A 409 on any write ends the run, with backoff and no status write: the next run
+ * reads fresh state. A write refused with another 4xx is ApplyFailed: Degraded and Stalled
+ * with the server's message, backoff. A transport failure or 5xx ends the run with backoff.
+ * A builder that returns NULL is BuildFailed. A status write is skipped while the cache has
+ * not seen the previous one (the run is retried a second later), and its Events are
+ * recorded only once that write has succeeded.
  *
  * Threading and ownership: everything runs on the runtime's loop. A ctrl lives as long as
- * the process (freed by the runtime's cleanup). A ctrl_run lives from the reconcile until
- * it ends (ctrl_status, ctrl_finalized or ctrl_end, exactly once); every pointer ctrl hands
- * out about a run (the object, state, strings) is valid until then. Objects passed to
- * ctrl_apply and ctrl_patch are taken (freed by ctrl).
+ * the process (freed by the runtime's cleanup; the kind's data is the kind's to free, with
+ * rt_on_cleanup). A ctrl_run lives from the reconcile until it ends (ctrl_status, ctrl_done,
+ * ctrl_finalized or ctrl_end, exactly once, and only with no write pending: end it from the
+ * step ctrl_then runs); every pointer ctrl hands out about a run (the object, state,
+ * strings) is valid until then, and the run itself may be gone as soon as a call that can
+ * end it returns (ctrl_then, ctrl_status, ...). An answer callback may run inside
+ * ctrl_apply (the child was cached and needed no write) and must not end the run. Objects
+ * passed to ctrl_apply and ctrl_patch are taken (freed by ctrl). Reasons are CamelCase
+ * strings that outlive the run (literals); messages are copied.
  */
 #ifndef DBAAS_CTRL_H
 #define DBAAS_CTRL_H
@@ -144,16 +155,22 @@ typedef void (*ctrl_answer_fn)(ctrl_run *run, const cJSON *child, int written);
 void ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired,
                 ctrl_answer_fn on_answer);
 
-/* Queues a JSON merge patch (taken) of the object name of res in the run's namespace;
- * a 404 counts as done. For objects ctrl_apply does not write (claims). */
-void ctrl_patch(ctrl_run *run, const kres *res, const char *name, cJSON *patch);
+/*
+ * Queues a JSON merge patch (taken) of live, an object of res in the run's namespace as
+ * read (a cached claim, say), when ctrl_may_write allows it (else a ChildConflict, no
+ * write). live's resourceVersion goes with it as a precondition: a change since it was
+ * read gives a 409 and the run is retried on fresh state. A 404 counts as done. For
+ * objects ctrl_apply does not write (claims made by a StatefulSet, a retained Secret).
+ */
+void ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch);
 
-/* Queues a delete (propagation "Background", "Foreground", "Orphan" or NULL); 404 is done. */
-void ctrl_delete(ctrl_run *run, const kres *res, const char *name, const char *propagation);
+/* Queues a delete of live (propagation "Background", "Foreground", "Orphan" or NULL) under
+ * the same ownership rule, with live's uid as a precondition; a 404 counts as done. */
+void ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation);
 
 /*
  * Runs next once every write queued so far has answered (at once when none is pending).
- * A conflict (409) or a transport failure ends the run instead (requeue, backoff); a refused
+ * A conflict (409) or a transport failure ends the run instead (backoff); a refused
  * write or a child conflict is recorded and next still runs, so that status tells.
  */
 void ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run));
@@ -170,8 +187,9 @@ int ctrl_may_write(ctrl_run *run, const cJSON *live);
  * The run's object depends on the object name of res in its namespace (a Secret its spec
  * names, say): ctrl watches that one object by name (a field selector, so the cache holds
  * nothing else) and reconciles the run's object when it appears, changes or goes. The set
- * is what the last run that wrote its status declared (at most CTRL_MAX_DEPS); a run that
- * ends otherwise leaves it as it was, and an object that is gone or finalized drops it.
+ * is what the last run that reached ctrl_status or ctrl_done declared (at most
+ * CTRL_MAX_DEPS; more are dropped); a run that ends otherwise leaves it as it was, and an
+ * object that is gone or finalized drops it.
  */
 #define CTRL_MAX_DEPS 4
 void ctrl_depend(ctrl_run *run, const kres *res, const char *name);
@@ -204,7 +222,13 @@ void ctrl_requeue_after(ctrl_run *run, uint64_t ms);
  */
 void ctrl_status(ctrl_run *run, cJSON *fields);
 
-/* Ends the run without a status write. */
+/* Ends the run without a status write, for kinds whose objects have no status: the
+ * dependencies are kept as declared, a refusal backs off, a ChildConflict looks again
+ * every CTRL_CONFLICT_RETRY_MS, as with ctrl_status. */
+void ctrl_done(ctrl_run *run);
+
+/* Ends the run as result says (WQ_REQUEUE_AFTER: after ctrl_requeue_after's delay, else
+ * half a second), touching neither status nor dependencies. */
 void ctrl_end(ctrl_run *run, wq_result result);
 
 /* Cleanup is complete: removes the finalizer (resourceVersion as precondition) and ends. */

@@ -93,10 +93,10 @@ may_adopt(ctrl_run *run, const cJSON *child)
     const char  *managed = kjson_get_str(labels, CTRL_LABEL_MANAGED);
     const char  *inst = kjson_get_str(labels, CTRL_LABEL_INSTANCE);
     const char  *app = kjson_get_str(labels, CTRL_LABEL_NAME);
-    dbi_run     *s = st(run);
+    const char  *engine = kjson_path_str(ctrl_obj(run), "spec", "engine", NULL);
 
-    return s->spec_ok && managed && inst && app && strcmp(managed, CTRL_MANAGED_BY) == 0 &&
-           strcmp(inst, ctrl_name(run)) == 0 && strcmp(app, s->spec.engine->name) == 0;
+    return managed && inst && app && engine && strcmp(managed, CTRL_MANAGED_BY) == 0 &&
+           strcmp(inst, ctrl_name(run)) == 0 && strcmp(app, engine) == 0;
 }
 
 
@@ -118,6 +118,7 @@ run_status(ctrl_run *run)
     in.spec = s->spec_ok ? &s->spec : NULL;
     in.sts = s->sts ? s->sts : sts;
     in.pvc = claim;
+    in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     cJSON_Delete(sts);
     cJSON_Delete(claim);
@@ -192,7 +193,7 @@ grow_claim(ctrl_run *run)
         patch = cJSON_Parse("{\"spec\":{\"resources\":{\"requests\":{}}}}");
         cJSON_AddStringToObject(kjson_path(patch, "spec", "resources", "requests", NULL), "storage",
                                 s->spec.storage_size);
-        ctrl_patch(run, &KRES_PVCS, name, patch);
+        ctrl_patch(run, &KRES_PVCS, pvc, patch);
         snprintf(msg, sizeof msg, "growing the volume from %s to %s", req, s->spec.storage_size);
         ctrl_event(run, "Normal", "Resizing", msg);
     }
@@ -466,7 +467,7 @@ static void
 after_cleanup(ctrl_run *run)
 {
     if (ctrl_refused(run)) {
-        ctrl_end(run, WQ_ERROR); /* a cleanup write was refused: keep the finalizer */
+        run_status(run); /* say why; the finalizer stays until cleanup is done */
         return;
     }
     ctrl_finalized(run);
@@ -477,27 +478,38 @@ after_cleanup(ctrl_run *run)
  * Delete: remove the claim too (children owned by the DBInstance are collected).
  * Retain (and Snapshot, until snapshots exist): keep the claim and the credentials Secret,
  * cut loose so the collector leaves them and a new DBInstance of the same name adopts them.
+ * Only what is ours is touched: the claim and Secret come from the caches, which hold only
+ * objects with our labels, and ctrl_delete and ctrl_patch check whose they are.
  */
 static void
 finalize(ctrl_run *run)
 {
     const char *policy = kjson_path_str(ctrl_obj(run), "spec", "deletionPolicy", NULL);
     char        name[DBI_NAME_LEN];
+    cJSON      *live;
 
     if (!policy || strcmp(policy, "Delete") == 0) {
-        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
-                "deleting the volume (deletionPolicy Delete)", NULL);
         snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-        ctrl_delete(run, &KRES_PVCS, name, "Background");
+        live = ctrl_cached(run, caches(run)->pvcs, name);
+        if (live) {
+            log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
+                    "deleting the volume (deletionPolicy Delete)", NULL);
+            ctrl_delete(run, &KRES_PVCS, live, "Background");
+        }
     } else {
         secret_name(run, name, sizeof name);
-        ctrl_patch(run, &KRES_SECRETS, name, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
-        ctrl_event(
-            run, "Normal", "Retained",
-            strcmp(policy, "Retain") == 0
-                ? "the volume and the credentials Secret are kept for a DBInstance of the same name"
-                : "deletionPolicy Snapshot is not supported yet: the volume and credentials are kept");
+        live = ctrl_cached(run, caches(run)->secrets, name);
+        if (live)
+            ctrl_patch(run, &KRES_SECRETS, live,
+                       cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
+        ctrl_event(run, "Normal", "Retained",
+                   strcmp(policy, "Retain") == 0
+                       ? "the volume and the credentials Secret are kept for a DBInstance of the "
+                         "same name"
+                       : "deletionPolicy Snapshot is not supported yet: the volume and credentials "
+                         "are kept");
     }
+    cJSON_Delete(live);
     ctrl_then(run, after_cleanup);
 }
 

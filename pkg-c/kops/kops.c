@@ -116,19 +116,29 @@ kops_update(const kops_target *t, const cJSON *obj, kops_cb cb, void *data)
 int
 kops_delete(const kops_target *t, const char *propagation, kops_cb cb, void *data)
 {
-    cJSON *opts = NULL;
-    int    rc;
+    return kops_delete_uid(t, propagation, NULL, cb, data);
+}
+
+
+int
+kops_delete_uid(const kops_target *t, const char *propagation, const char *uid, kops_cb cb, void *data)
+{
+    cJSON *opts = NULL, *pre;
+    int    rc = CORE_ENOMEM;
 
     if (!t->name)
         return CORE_EINVAL;
-    if (propagation) {
-        opts = cJSON_CreateObject();
-        if (!opts || !cJSON_AddStringToObject(opts, "propagationPolicy", propagation)) {
-            cJSON_Delete(opts);
-            return CORE_ENOMEM;
-        }
+    if (propagation || uid) {
+        if (!(opts = cJSON_CreateObject()))
+            goto out;
+        if (propagation && !cJSON_AddStringToObject(opts, "propagationPolicy", propagation))
+            goto out;
+        if (uid && (!(pre = cJSON_AddObjectToObject(opts, "preconditions")) ||
+                    !cJSON_AddStringToObject(pre, "uid", uid)))
+            goto out;
     }
     rc = kops_send(t, "DELETE", NULL, NULL, opts, cb, data);
+out:
     cJSON_Delete(opts);
     return rc;
 }

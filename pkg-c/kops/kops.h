@@ -49,6 +49,10 @@ int kops_create(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
 int kops_update(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
 /* propagation: "Foreground", "Background", "Orphan", or NULL for the server's default. */
 int kops_delete(const kops_target *t, const char *propagation, kops_cb cb, void *data);
+/* The same, refused by the server (409) unless the object still has this uid (NULL: any):
+ * DeleteOptions.preconditions, so a newer object of the same name is never deleted. */
+int kops_delete_uid(const kops_target *t, const char *propagation, const char *uid, kops_cb cb,
+                    void *data);
 int kops_merge_patch(const kops_target *t, const cJSON *patch, kops_cb cb, void *data);
 int kops_apply(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
 

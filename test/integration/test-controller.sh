@@ -47,6 +47,18 @@ sleep 3
 expect_eq "$(writes)" "$before" "write requests for unchanged objects"
 gone secret unlabelled-copy || fail "an unlabelled ConfigMap was copied"
 
+# A ConfigMap that stops matching the selector is let go: its finalizer is removed, so that
+# deleting it later does not hang.
+k -n "$NS" create configmap c --from-literal=x=1 >/dev/null
+k -n "$NS" label configmap c demo=1 >/dev/null
+finalizers_of() { k -n "$NS" get configmap "$1" -o jsonpath='{.metadata.finalizers}'; }
+has_finalizer() { [ "$(finalizers_of "$1")" = '["dbaas.dev/demo"]' ]; }
+no_finalizer() { [ -z "$(finalizers_of "$1")" ]; }
+wait_for 30 "the finalizer on c" has_finalizer c
+k -n "$NS" label configmap c demo- >/dev/null
+wait_for 30 "c's finalizer to be removed once unlabelled" no_finalizer c
+k -n "$NS" delete configmap c --timeout=30s >/dev/null
+
 # A change is copied, and the repeated Event is counted, not duplicated.
 k -n "$NS" patch configmap a -p '{"data":{"x":"2"}}' >/dev/null
 wait_for 30 "the changed Secret" secret_is a 2

@@ -98,6 +98,24 @@ k -n "$NS" delete configmap payments-config >/dev/null
 wait_for 60 "payments to be Ready after the conflict went away" dbi_ready payments
 k -n "$NS" delete dbi payments --timeout=60s >/dev/null
 
+# Deleting a DBInstance (deletionPolicy Delete) removes only claims that are its own: an
+# application's claim that happens to be called data-<name>-0 stays.
+k -n "$NS" create service clusterip web --tcp=80:8080 >/dev/null
+k -n "$NS" apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-web-0}
+spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: dbaas.dev/v1alpha1
+kind: DBInstance
+metadata: {name: web}
+spec: {engine: mysql, version: "8.4", database: web, deletionPolicy: Delete}
+YAML
+wait_for 30 "web's ChildConflict" dbi_reason web ChildConflict
+k -n "$NS" delete dbi web --timeout=60s >/dev/null
+k -n "$NS" get pvc data-web-0 >/dev/null 2>&1 || fail "deleting DBInstance web deleted the application's claim data-web-0"
+
 # A write the API server refuses reaches status with the server's message (ApplyFailed),
 # quietly retried with backoff; fixing the spec recovers.
 k -n "$NS" apply -f - >/dev/null <<'YAML'
