@@ -84,10 +84,11 @@ typedef struct {
     const char *finalizer;  /* held on every primary object while it exists; NULL: none */
     size_t      state_size; /* bytes of per-run state for the kind, zeroed (ctrl_state) */
     /* The object exists, is not being deleted and holds the finalizer. Ends the run, now or
-     * later, with ctrl_status or ctrl_end. */
+     * later, with ctrl_status, ctrl_done or ctrl_end. */
     void (*sync)(ctrl_run *run);
     /* The object is being deleted and holds the finalizer. Ends with ctrl_finalized once
-     * cleanup is complete, or ctrl_end to try again. NULL: ctrl_finalized at once. */
+     * cleanup is complete, or with ctrl_status (say why not, keeping the finalizer) or
+     * ctrl_end to try again. NULL: ctrl_finalized at once. */
     void (*finalize)(ctrl_run *run);
     /* Whether child, which has no controller ownerReference, may be adopted by the run's
      * object (a retained claim or Secret). NULL: never. */
