@@ -1,6 +1,9 @@
 #include <errno.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -280,4 +283,22 @@ main(int argc, char **argv)
     }
     printf("unit: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
+}
+
+
+int
+test_closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t          len = sizeof a;
+    int                fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    ASSERT(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
 }

@@ -25,6 +25,9 @@ typedef void (*test_fn)(void);
 void test_register(const char *name, test_fn fn, int hidden);
 void test_fail(const char *file, int line, const char *what);
 
+/* A loopback TCP port with nothing listening (bound, read, closed), for refused connects. */
+int test_closed_port(void);
+
 #define TEST_REGISTER(name, hidden) \
     static void                              test_##name(void); \
     __attribute__((constructor)) static void test_register_##name(void) \

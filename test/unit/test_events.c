@@ -550,25 +550,6 @@ TEST(events_names_fit_kubernetes_and_differ)
 }
 
 
-/* A loopback port with nothing listening: bind, read the port, close. */
-static int
-closed_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t          len = sizeof a;
-    int                fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    ASSERT(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-
 /* The recorder's own send goes through kops and the client: a refused write is counted. */
 TEST(events_write_through_the_client_counts_a_failure)
 {
@@ -580,7 +561,7 @@ TEST(events_write_through_the_client_counts_a_failure)
     cJSON           *o = object("u-1");
 
     memset(&cfg, 0, sizeof cfg);
-    snprintf(server, sizeof server, "https://127.0.0.1:%d", closed_port());
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", test_closed_port());
     cfg.server = server;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);

@@ -27,25 +27,6 @@ record(const kube_response *res, void *data)
 }
 
 
-/* A loopback port with nothing listening: bind, read the port, close. */
-static int
-closed_port(void)
-{
-    struct sockaddr_in a;
-    socklen_t          len = sizeof a;
-    int                fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-    memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-    ASSERT(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
-    port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-
 TEST(kube_refused_connection_reports_and_loop_closes)
 {
     uv_loop_t    loop;
@@ -56,7 +37,7 @@ TEST(kube_refused_connection_reports_and_loop_closes)
     kube_req     req = {.path = "/version", .timeout_ms = 5000};
 
     memset(&cfg, 0, sizeof cfg);
-    snprintf(server, sizeof server, "https://127.0.0.1:%d", closed_port());
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", test_closed_port());
     cfg.server = server;
     ASSERT_EQ(uv_loop_init(&loop), 0);
     ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
