@@ -125,7 +125,9 @@ deps_sync(ctrl *c, const char *key, ctrl_deps *want)
             rt_controller_unwatch_named(c->ctl, have->res[i], ns, have->name[i], key);
     for (i = 0; want && i < want->n; i++)
         if (!have || !deps_has(have, want->res[i], want->name[i]))
-            rt_controller_watch_named(c->ctl, want->res[i], ns, want->name[i], key);
+            if (rt_controller_watch_named(c->ctl, want->res[i], ns, want->name[i], key))
+                log_obj(LOG_WARN, c->kind->name, key, "cannot watch an object the spec names",
+                        "name", want->name[i], NULL);
     if (have) {
         hmap_del(c->deps, key, NULL);
         deps_free(have);
