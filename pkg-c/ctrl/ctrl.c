@@ -70,6 +70,7 @@ typedef struct {
     const kres    *res;
     cJSON         *desired; /* apply: what to write once the live object is known */
     ctrl_answer_fn on_answer;
+    int            existed; /* the live object existed when the write was sent */
     char           name[256];
 } ctrl_write;
 
@@ -623,6 +624,14 @@ ctrl_may_write(ctrl_run *run, const cJSON *live)
         return 1;
     if (!ref && run->c->kind->may_adopt && run->c->kind->may_adopt(run, live))
         return 1;
+    if (run->child_conflict) {
+        /* The first conflict is the message; the others are named after it. */
+        size_t n = strlen(run->conds.refusal_message);
+
+        snprintf(run->conds.refusal_message + n, sizeof run->conds.refusal_message - n,
+                 "; also %s %s", kind ? kind : "object", name ? name : "?");
+        return 0;
+    }
     run->child_conflict = 1;
     if (ref)
         refuse_f(run, 0, "ChildConflict",
@@ -703,11 +712,14 @@ static void
 on_written(const kops_result *res, void *data)
 {
     ctrl_write *w = data;
+    int         good = judge(w, res);
 
-    if (judge(w, res) && w->on_answer)
-        w->on_answer(w->run, res->obj, 1);
-    else if (w->on_answer)
-        w->on_answer(w->run, NULL, 0);
+    /* Told once it happened: a refused write is told once, by the refusal. */
+    if (good)
+        log_obj(LOG_INFO, w->run->c->kind->name, w->run->key, w->existed ? "updated" : "created",
+                "kind", w->res->kind, "name", w->name, NULL);
+    if (w->on_answer)
+        w->on_answer(w->run, good ? res->obj : NULL, good);
     write_end(w);
 }
 
@@ -744,8 +756,7 @@ decide(ctrl_write *w, const cJSON *live)
         write_end(w);
         return;
     }
-    log_obj(LOG_INFO, run->c->kind->name, run->key, live ? "updating" : "creating", "kind",
-            w->res->kind, "name", w->name, NULL);
+    w->existed = live != NULL;
     t.no_force = !live;
     if (kops_apply(&t, w->desired, on_written, w)) {
         run->failed = 1;
@@ -780,7 +791,9 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
     cJSON      *live;
     kops_target t;
 
-    if (!desired || !name || ctrl_stamp(desired) != CORE_OK) {
+    if (!desired || !name ||
+        (!kjson_path_str(desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL) &&
+         ctrl_stamp(desired) != CORE_OK)) {
         /* A builder gives NULL out of memory or for input it cannot render: say so. */
         ctrl_refuse(run, 1, "BuildFailed",
                     "the %s could not be built from the spec (a value it cannot render, or out "

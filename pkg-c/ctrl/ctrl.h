@@ -151,6 +151,9 @@ typedef void (*ctrl_answer_fn)(ctrl_run *run, const cJSON *child, int written);
 /*
  * Queues desired (taken; from a builder, with apiVersion, kind, metadata.name) for
  * server-side apply to res when it differs from the live object in cache (see above).
+ * desired is stamped here unless the kind stamped it already (ctrl_stamp), which it does
+ * when it adds what it copies from the live object after building (an immutable field
+ * kept as the server holds it): the copy then does not change the stamp.
  * on_answer may be NULL. Never fails: trouble is recorded in the run and reaches status.
  */
 void ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired,

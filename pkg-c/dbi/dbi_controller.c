@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_status.h"
@@ -168,6 +169,12 @@ desired_sts(ctrl_run *run, const char *checksum, const cJSON *live)
         ann = cJSON_AddObjectToObject(meta, "annotations");
     cJSON_DeleteItemFromObjectCaseSensitive(ann, DBI_VERSION_AN);
     cJSON_AddStringToObject(ann, DBI_VERSION_AN, s->spec.version);
+    /* Stamped as built, before the claim template is taken from the live object (with the
+     * server's defaults in it), so that the next run, copying the same, sees no change. */
+    if (ctrl_stamp(desired) != CORE_OK) {
+        cJSON_Delete(desired);
+        return NULL;
+    }
     if (live)
         keep_claims(desired, live);
     return desired;
@@ -392,7 +399,8 @@ on_user_secret(const kops_result *res, void *data)
         (res->err == CORE_OK && secret_value(res->obj, "password", s->password, sizeof s->password))) {
         ctrl_refuse(run, 0, "InvalidSpec",
                     res->err
-                        ? "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace"
+                        ? "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
+                          "(it is watched: creating it is enough)"
                         : "spec.credentialsSecretRef.name: Secret \"%s\" has no usable key \"password\"",
                     s->spec.credentials_secret);
         run_status(run);

@@ -64,8 +64,8 @@ eval_rollout(const dbi_status_in *in, ctrl_conds *c, const char *old_version, in
         ready = ready_pods >= 1;
         set(c, CTRL_READY, ready, ready ? "DatabaseReady" : "PodNotReady",
             ready ? "the database accepts connections" : "the database pod is not ready");
-        set(c, CTRL_PROGRESSING, 1, "RollingUpdate", "rolling the pod to version %s",
-            in->spec->version);
+        set(c, CTRL_PROGRESSING, 1, "RollingUpdate",
+            "rolling the pod to its new template (version %s)", in->spec->version);
         return;
     }
     set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
