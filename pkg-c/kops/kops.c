@@ -257,6 +257,50 @@ fail:
 }
 
 
+static const char *
+name_of(const cJSON *e)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name"));
+}
+
+
+/* The list's merge key when every element is an object with a distinct string "name" (the
+ * key of containers, env, volumes, volumeMounts and named ports in the Kubernetes API). */
+static int
+keyed_by_name(const cJSON *list)
+{
+    const cJSON *e, *f;
+
+    if (!list->child)
+        return 0;
+    cJSON_ArrayForEach(e, list) {
+        const char *n = name_of(e);
+
+        if (!cJSON_IsObject(e) || !n)
+            return 0;
+        for (f = list->child; f != e; f = f->next)
+            if (strcmp(name_of(f), n) == 0)
+                return 0;
+    }
+    return 1;
+}
+
+
+static const cJSON *
+find_named(const cJSON *list, const char *name)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, list) {
+        const char *n = name_of(e);
+
+        if (n && strcmp(n, name) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+
 int
 kops_is_applied(const cJSON *desired, const cJSON *live)
 {
@@ -276,7 +320,16 @@ kops_is_applied(const cJSON *desired, const cJSON *live)
         return 1;
     }
     if (cJSON_IsArray(desired)) {
-        if (!cJSON_IsArray(live) || cJSON_GetArraySize(desired) != cJSON_GetArraySize(live))
+        if (!cJSON_IsArray(live))
+            return 0;
+        if (keyed_by_name(desired)) {
+            cJSON_ArrayForEach(d, desired) {
+                if (!kops_is_applied(d, find_named(live, name_of(d))))
+                    return 0;
+            }
+            return 1;
+        }
+        if (cJSON_GetArraySize(desired) != cJSON_GetArraySize(live))
             return 0;
         for (d = desired->child, l = live->child; d && l; d = d->next, l = l->next)
             if (!kops_is_applied(d, l))

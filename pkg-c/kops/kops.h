@@ -74,10 +74,15 @@ cJSON *kops_finalizer_patch(const cJSON *obj, const char *name, int add);
 
 /*
  * Whether live already holds everything desired says: every field of desired is in live
- * with an equal value (objects compared field by field, recursively; arrays element by
- * element and of the same length; numbers by value). Fields only in live (defaults,
- * status, other managers' fields) do not matter. Reconcilers apply desired only when this
- * is false, so an unchanged object costs no write.
+ * with an equal value (objects compared field by field, recursively; numbers by value).
+ * A list whose elements are all objects with distinct "name"s (containers, env, volumes,
+ * volumeMounts: listType map keyed by name in the Kubernetes API) is compared by that key:
+ * each desired element must be in live under its name, in any order, and live elements of
+ * other names (a webhook's sidecar or env) do not matter, as server-side apply would keep
+ * them anyway. Other lists are compared element by element and must have the same length.
+ * Fields only in live (defaults, status, other managers' fields) do not matter. Reconcilers
+ * apply desired only when this is false, so an unchanged object costs no write; an element
+ * the desired object dropped is found by ctrl's applied-checksum stamp, not here.
  */
 int kops_is_applied(const cJSON *desired, const cJSON *live);
 

@@ -88,3 +88,34 @@ TEST(kops_is_applied_ignores_server_fields_but_not_changes)
     cJSON_Delete(changed);
     cJSON_Delete(extra);
 }
+
+
+TEST(kops_is_applied_matches_named_lists_by_name)
+{
+    cJSON *want = cJSON_Parse("{\"env\":[{\"name\":\"A\",\"value\":\"1\"},"
+                              "{\"name\":\"B\",\"value\":\"2\"}],\"args\":[\"-c\",\"x\"]}");
+    /* A webhook added env C and the server keeps the list in another order. */
+    cJSON *live = cJSON_Parse("{\"env\":[{\"name\":\"C\",\"value\":\"3\"},"
+                              "{\"name\":\"B\",\"value\":\"2\"},{\"name\":\"A\",\"value\":\"1\"}],"
+                              "\"args\":[\"-c\",\"x\"]}");
+    cJSON *missing = cJSON_Parse("{\"env\":[{\"name\":\"C\",\"value\":\"3\"},"
+                                 "{\"name\":\"A\",\"value\":\"1\"}],\"args\":[\"-c\",\"x\"]}");
+    cJSON *changed = cJSON_Parse("{\"env\":[{\"name\":\"B\",\"value\":\"9\"},"
+                                 "{\"name\":\"A\",\"value\":\"1\"}],\"args\":[\"-c\",\"x\"]}");
+    cJSON *longer = cJSON_Parse("{\"env\":[{\"name\":\"A\",\"value\":\"1\"},"
+                                "{\"name\":\"B\",\"value\":\"2\"}],\"args\":[\"-c\",\"x\",\"y\"]}");
+    cJSON *dup =
+        cJSON_Parse("{\"env\":[{\"name\":\"A\",\"value\":\"1\"},{\"name\":\"A\",\"value\":\"1\"}]}");
+
+    ASSERT(kops_is_applied(want, live));
+    ASSERT(!kops_is_applied(want, missing)); /* B is gone from live */
+    ASSERT(!kops_is_applied(want, changed));
+    ASSERT(!kops_is_applied(longer, live)); /* unkeyed lists keep their length and order */
+    ASSERT(!kops_is_applied(dup, live));    /* duplicate names: compared by position */
+    cJSON_Delete(want);
+    cJSON_Delete(live);
+    cJSON_Delete(missing);
+    cJSON_Delete(changed);
+    cJSON_Delete(longer);
+    cJSON_Delete(dup);
+}
