@@ -111,6 +111,39 @@ cJSON *dbi_labels(const dbi_spec *s);
 int dbi_password(char *buf, size_t len, size_t n);
 
 /*
+ * Passwords taken from a Secret (ours after a hand edit, or the one credentialsSecretRef
+ * names) hold at most DBI_PASSWORD_MAX bytes: 1024 fits every engine we run, and a uri
+ * percent-encodes it to at most three times that.
+ */
+#define DBI_PASSWORD_MAX 1024
+
+/*
+ * Whether the n bytes at p can be the password under key ("password",
+ * "superuser-password"); CORE_EINVAL with a one-line reason in err that names the key and
+ * the length or byte, never the value:
+ *   empty; longer than DBI_PASSWORD_MAX ("password is 1500 bytes; at most 1024");
+ *   ending in a newline: the trap of `kubectl create secret --from-file`, which keeps the
+ *   newline editors and echo put at the end of a file, so the database would get one
+ *   password and a person typing it another;
+ *   any other ASCII control character (0x00-0x1f, 0x7f), because the images receive the
+ *   password in an environment variable (POSTGRES_PASSWORD, MYSQL_PASSWORD, ...), which
+ *   cannot hold NUL; the postgres image hands it to initdb in a password file read up to
+ *   the first line end, so CR or LF inside would cut it silently; and the rest (tab,
+ *   escape, ...) are invisible, never typed on purpose, and read differently by clients
+ *   that take a password from a line of a file (.pgpass, my.cnf).
+ * Bytes 0x80-0xff (UTF-8) and every printable ASCII character are accepted: the uri
+ * percent-encodes them and the probes pass the variable quoted.
+ */
+int dbi_password_check(const char *key, const unsigned char *p, size_t n, char *err, size_t errlen);
+
+/*
+ * Whether uri (as dbi_build_secret writes it: "<scheme>://<user>:<password>@...", user and
+ * password percent-encoded) was built with password. 0 when it was not, or when uri is not
+ * of that form: a password edited by hand in the Secret no longer matches its uri.
+ */
+int dbi_uri_has_password(const char *uri, const char *password);
+
+/*
  * Every builder below returns a complete object for server-side apply (apiVersion, kind,
  * metadata.name and namespace, the standard labels, a controller ownerReference to owner,
  * which needs metadata.name and metadata.uid), deterministic (same input, byte-identical

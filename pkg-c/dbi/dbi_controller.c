@@ -4,9 +4,10 @@
  *   the volume deleted, or the volume and Secret cut loose (finalize)
  * ctrl compares, applies, judges ownership and writes status; this file decides what the
  * children are. Passwords are read from the existing Secret, never regenerated: when the
- * cache has no Secret a new one is created with POST, which fails (409) rather than
- * overwrite one the cache has not seen; then a live GET reads the passwords from the
- * Secret that is there, if it is ours to use.
+ * cache has no Secret and the data claim has never served a Ready pod, a new one is
+ * created with POST, which fails (409) rather than overwrite one the cache has not seen;
+ * then a live GET reads the passwords from the Secret that is there, if it is ours to use.
+ * On data that has served, a missing Secret is CredentialsLost (see the credentials step).
  */
 #include "dbi_controller.h"
 
@@ -22,13 +23,16 @@
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_status.h"
+#include "informer/informer.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
 #include "log/log.h"
 
-#define DBI_VERSION_AN   "dbaas.dev/version"
-#define DBI_PASSWORD_LEN 32
-#define DBI_NAME_LEN     320
+#define DBI_VERSION_AN     "dbaas.dev/version"
+/* On the data claim once a pod has been Ready on it: its data holds the Secret's passwords. */
+#define DBI_INITIALISED_AN "dbaas.dev/initialized"
+#define DBI_PASSWORD_LEN   32
+#define DBI_NAME_LEN       320
 
 const kres KRES_DBINSTANCES = {DBI_GROUP, DBI_VERSION, "dbinstances", DBI_KIND, 1};
 
@@ -36,11 +40,18 @@ typedef struct {
     informer *sts, *secrets, *configmaps, *services, *pvcs;
 } dbi_ctl;
 
+typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
+
 /* What one run of a DBInstance keeps between its steps. */
 typedef struct {
     dbi_spec spec;
     int      spec_ok;
-    char     password[128], superuser[128];
+    /* credentials: the passwords to write, one read to compare, why ours is unusable */
+    char     password[DBI_PASSWORD_MAX + 1], superuser[DBI_PASSWORD_MAX + 1];
+    char     other[DBI_PASSWORD_MAX + 1];
+    char     why[300];
+    int      have_secret, have_superuser;
+    ref_fn   after_ref;    /* what read_ref goes on with after a GET */
     char     checksum[32]; /* of the rendered configuration, for the pod template */
     cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
 } dbi_run;
@@ -48,6 +59,8 @@ typedef struct {
 
 static void run_children(ctrl_run *run);
 static void run_status(ctrl_run *run);
+static void use_secret(ctrl_run *run, const cJSON *secret);
+static int  claim_initialised(ctrl_run *run);
 
 
 static dbi_run *
@@ -71,6 +84,7 @@ scrub(ctrl_run *run)
 
     OPENSSL_cleanse(s->password, sizeof s->password);
     OPENSSL_cleanse(s->superuser, sizeof s->superuser);
+    OPENSSL_cleanse(s->other, sizeof s->other);
     cJSON_Delete(s->sts);
 }
 
@@ -181,8 +195,9 @@ desired_sts(ctrl_run *run, const char *checksum, const cJSON *live)
 }
 
 
-/* Claims are made by the StatefulSet controller from the template: grow ours in place. */
-static void
+/* Claims are made by the StatefulSet controller from the template: grow ours in place.
+ * Whether a patch was queued. */
+static int
 grow_claim(ctrl_run *run)
 {
     dbi_run       *s = st(run);
@@ -203,6 +218,35 @@ grow_claim(ctrl_run *run)
         ctrl_patch(run, &KRES_PVCS, pvc, patch);
         snprintf(msg, sizeof msg, "growing the volume from %s to %s", req, s->spec.storage_size);
         ctrl_event(run, "Normal", "Resizing", msg);
+        cJSON_Delete(pvc);
+        return 1;
+    }
+    cJSON_Delete(pvc);
+    return 0;
+}
+
+
+/*
+ * Marks the data claim initialised once a pod has been Ready on it, so that a lost Secret
+ * is never replaced by a new password (see the credentials step). The signal: the cached
+ * StatefulSet (one replica) reports readyReplicas >= 1 while the claim exists and is not
+ * being deleted; pod 0 mounts data-<name>-0, and a claim in use cannot be removed
+ * (kubernetes.io/pvc-protection), so the pod that is Ready uses this very claim.
+ */
+static void
+mark_initialised(ctrl_run *run, const cJSON *sts_live)
+{
+    const cJSON *ready = kjson_path(sts_live, "status", "readyReplicas", NULL);
+    char         name[DBI_NAME_LEN];
+    cJSON       *pvc, *patch;
+
+    if (!cJSON_IsNumber(ready) || ready->valuedouble < 1 || claim_initialised(run))
+        return;
+    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
+    pvc = ctrl_cached(run, caches(run)->pvcs, name);
+    if (pvc && !kjson_path(pvc, "metadata", "deletionTimestamp", NULL)) {
+        patch = cJSON_Parse("{\"metadata\":{\"annotations\":{\"" DBI_INITIALISED_AN "\":\"true\"}}}");
+        ctrl_patch(run, &KRES_PVCS, pvc, patch);
     }
     cJSON_Delete(pvc);
 }
@@ -245,7 +289,8 @@ run_pod(ctrl_run *run)
     sts_live = ctrl_cached(run, caches(run)->sts, ctrl_name(run));
     ctrl_apply(run, &KRES_STATEFULSETS, caches(run)->sts, desired_sts(run, s->checksum, sts_live),
                on_sts);
-    grow_claim(run);
+    if (!grow_claim(run)) /* one patch of the claim per run: the next marks it */
+        mark_initialised(run, sts_live);
     cJSON_Delete(sts_live);
     ctrl_then(run, run_status);
 }
@@ -277,19 +322,38 @@ run_children(ctrl_run *run)
 
 /* --- credentials ------------------------------------------------------------------- */
 
+/*
+ * The password is generated only for data no pod has used: when the Secret is missing and
+ * the data claim is marked initialised (DBI_INITIALISED_AN), the data holds the old
+ * password and inventing another would lock every client out. Then the password comes
+ * from credentialsSecretRef, or the instance is CredentialsLost until the Secret is back
+ * (its name is watched meanwhile, so a restore is seen at once). A password in our Secret
+ * that its uri was not built with was changed by hand: the user rotated it in the
+ * database, and it is taken as it is. With credentialsSecretRef, that Secret's password
+ * is taken into ours whenever it differs (its superuser-password only when ours is made).
+ */
+
+/* The key's value, checked (dbi_password_check), NUL-terminated in buf (len above
+ * DBI_PASSWORD_MAX). CORE_ENOENT when absent, CORE_EINVAL: the reason is in why. */
 static int
-secret_value(const cJSON *secret, const char *key, char *buf, size_t len)
+secret_value(const cJSON *secret, const char *key, char *buf, size_t len, char *why, size_t wlen)
 {
     const char    *b64 = kjson_path_str(secret, "data", key, NULL);
     unsigned char *raw = NULL;
     size_t         n = 0;
     int            rc;
 
-    if (!b64)
+    if (!b64) {
+        snprintf(why, wlen, "it has no key %s", key);
         return CORE_ENOENT;
+    }
     rc = core_b64_decode(b64, strlen(b64), &raw, &n);
-    if (rc == CORE_OK && (n == 0 || n >= len || memchr(raw, '\0', n)))
-        rc = CORE_EINVAL;
+    if (rc)
+        snprintf(why, wlen, "%s is not base64", key);
+    else
+        rc = dbi_password_check(key, raw, n, why, wlen);
+    if (rc == CORE_OK && n >= len)
+        rc = CORE_ETOOBIG;
     if (rc == CORE_OK)
         memcpy(buf, raw, n + 1);
     if (raw)
@@ -299,36 +363,77 @@ secret_value(const cJSON *secret, const char *key, char *buf, size_t len)
 }
 
 
+/* Whether the data claim has been marked initialised (see mark_initialised). */
 static int
-take_passwords(ctrl_run *run, const cJSON *secret)
+claim_initialised(ctrl_run *run)
 {
-    dbi_run *s = st(run);
+    char        name[DBI_NAME_LEN];
+    cJSON      *claim;
+    const char *mark;
+    int         yes;
 
-    return secret_value(secret, "password", s->password, sizeof s->password) ||
-           secret_value(secret, "superuser-password", s->superuser, sizeof s->superuser);
+    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
+    claim = ctrl_cached(run, caches(run)->pvcs, name);
+    mark = kjson_path_str(claim, "metadata", "annotations", DBI_INITIALISED_AN, NULL);
+    yes = mark && strcmp(mark, "true") == 0;
+    cJSON_Delete(claim);
+    return yes;
 }
 
 
-/* The Secret that exists: use its passwords when it is ours; never invent new ones. */
+/* Our Secret is gone or unusable and nothing replaces it: say so, invent nothing. Its
+ * name is watched until then, so a restored Secret (with or without our labels) is seen. */
 static void
-use_secret(ctrl_run *run, const cJSON *secret)
+credentials_lost(ctrl_run *run, const char *why)
 {
     char name[DBI_NAME_LEN];
 
-    if (!ctrl_may_write(run, secret)) {
-        run_status(run);
+    secret_name(run, name, sizeof name);
+    ctrl_depend(run, &KRES_SECRETS, name);
+    ctrl_refuse(run, 1, "CredentialsLost",
+                "Secret %s: %s; no new password is made, since the data may hold the old one: "
+                "restore the Secret (e.g. kubectl apply of a saved copy), or set "
+                "spec.credentialsSecretRef to a Secret whose key password holds the current "
+                "password",
+                name, why);
+    run_status(run);
+}
+
+
+static void
+on_ref_get(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    if (res->err && res->err != CORE_ENOENT) {
+        ctrl_end(run, WQ_ERROR);
         return;
     }
-    if (take_passwords(run, secret)) {
-        secret_name(run, name, sizeof name);
-        ctrl_refuse(run, 1, "CredentialsLost",
-                    "Secret %s has no usable password or superuser-password; restore it, or set "
-                    "spec.credentialsSecretRef to a Secret with the current password",
-                    name);
-        run_status(run);
+    st(run)->after_ref(run, res->err ? NULL : res->obj);
+}
+
+
+/* The Secret credentialsSecretRef names (NULL: none) to next: from the named watch
+ * ctrl_depend keeps of it once that has listed, so a change is seen within seconds
+ * without caching any other Secret; else (the first run) read once. */
+static void
+read_ref(ctrl_run *run, ref_fn next)
+{
+    dbi_run    *s = st(run);
+    const char *name = s->spec.credentials_secret;
+    informer   *inf = rt_named_informer(ctrl_runtime(run), &KRES_SECRETS, ctrl_ns(run), name);
+    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
+    cJSON      *ref;
+
+    if (inf && informer_synced(inf)) {
+        ref = ctrl_cached(run, inf, name);
+        next(run, ref);
+        cJSON_Delete(ref);
         return;
     }
-    run_children(run);
+    s->after_ref = next;
+    if (kops_get(&t, on_ref_get, run))
+        ctrl_end(run, WQ_ERROR);
 }
 
 
@@ -389,54 +494,236 @@ create_secret(ctrl_run *run)
 }
 
 
+/* The superuser password of a new or recovered Secret: the ref's, else the one we hold,
+ * else a new one where nothing reads it from the data (postgresql, or new data). */
+static int
+pick_superuser(ctrl_run *run, const cJSON *ref, int data_exists, char *why, size_t wlen)
+{
+    dbi_run *s = st(run);
+    char     skip[300];
+
+    if (ref && secret_value(ref, "superuser-password", s->other, sizeof s->other, skip,
+                            sizeof skip) == CORE_OK) {
+        memcpy(s->superuser, s->other, sizeof s->superuser);
+        return CORE_OK;
+    }
+    if (s->have_superuser)
+        return CORE_OK;
+    if (data_exists && s->spec.engine->id != DBI_POSTGRESQL) {
+        snprintf(why, wlen,
+                 "the data's %s root password is lost too: the Secret \"%s\" needs a "
+                 "key superuser-password holding it",
+                 s->spec.engine->name, s->spec.credentials_secret);
+        return CORE_EINVAL;
+    }
+    return dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN);
+}
+
+
+/* Ours is gone or unusable on initialised data: the password of credentialsSecretRef. */
 static void
-on_user_secret(const kops_result *res, void *data)
+recover_from_ref(ctrl_run *run, const cJSON *ref)
+{
+    dbi_run *s = st(run);
+    char     why[300], msg[CTRL_MSG_MAX];
+
+    if (!ref) {
+        snprintf(msg, sizeof msg, "%s, and Secret \"%s\" (spec.credentialsSecretRef) is not found",
+                 s->why, s->spec.credentials_secret);
+        credentials_lost(run, msg);
+        return;
+    }
+    if (secret_value(ref, "password", s->password, sizeof s->password, why, sizeof why) ||
+        pick_superuser(run, ref, 1, why, sizeof why)) {
+        snprintf(msg, sizeof msg, "%s, and Secret \"%s\" (spec.credentialsSecretRef): %s", s->why,
+                 s->spec.credentials_secret, why);
+        credentials_lost(run, msg);
+        return;
+    }
+    snprintf(msg, sizeof msg, "took the password of Secret \"%s\" (spec.credentialsSecretRef)",
+             s->spec.credentials_secret);
+    ctrl_event(run, "Normal", "CredentialsRestored", msg);
+    if (s->have_secret)
+        run_children(run);
+    else
+        create_secret(run);
+}
+
+
+/* Ours is usable: a password changed in credentialsSecretRef is taken into it. */
+static void
+take_ref_changes(ctrl_run *run, const cJSON *ref)
+{
+    dbi_run *s = st(run);
+    char     why[300], msg[CTRL_MSG_MAX], name[DBI_NAME_LEN];
+
+    if (!ref) {
+        run_children(run); /* ours holds the current password */
+        return;
+    }
+    if (secret_value(ref, "password", s->other, sizeof s->other, why, sizeof why)) {
+        ctrl_refuse(run, 1, "InvalidSpec", "spec.credentialsSecretRef.name: Secret \"%s\": %s",
+                    s->spec.credentials_secret, why);
+        run_status(run);
+        return;
+    }
+    if (strcmp(s->other, s->password) != 0) {
+        memcpy(s->password, s->other, sizeof s->password);
+        secret_name(run, name, sizeof name);
+        snprintf(msg, sizeof msg,
+                 "took the changed password of Secret \"%s\" (spec.credentialsSecretRef) into "
+                 "Secret %s: uri and jdbc-url rebuilt, nothing restarted",
+                 s->spec.credentials_secret, name);
+        ctrl_event(run, "Normal", "PasswordChanged", msg);
+    }
+    run_children(run);
+}
+
+
+/* Whether the password in our Secret is not the one its uri was built with: edited by
+ * hand. A Secret without a uri is only repaired. */
+static int
+hand_edited(ctrl_run *run, const cJSON *secret)
+{
+    const char    *b64 = kjson_path_str(secret, "data", "uri", NULL);
+    unsigned char *uri = NULL;
+    size_t         n = 0;
+    int            edited;
+
+    if (!b64 || core_b64_decode(b64, strlen(b64), &uri, &n))
+        return 0;
+    edited = !dbi_uri_has_password((const char *)uri, st(run)->password);
+    OPENSSL_cleanse(uri, n);
+    free(uri);
+    return edited;
+}
+
+
+/* The Secret that exists: use its passwords when it is ours; never invent new ones. */
+static void
+use_secret(ctrl_run *run, const cJSON *secret)
+{
+    dbi_run *s = st(run);
+    char     name[DBI_NAME_LEN], msg[CTRL_MSG_MAX], skip[300];
+    int      rc;
+
+    if (!ctrl_may_write(run, secret)) {
+        run_status(run);
+        return;
+    }
+    s->have_secret = 1;
+    s->have_superuser = secret_value(secret, "superuser-password", s->superuser,
+                                     sizeof s->superuser, skip, sizeof skip) == CORE_OK;
+    rc = secret_value(secret, "password", s->password, sizeof s->password, s->why, sizeof s->why);
+    if (rc == CORE_OK && !s->have_superuser) {
+        snprintf(s->why, sizeof s->why, "%s", skip);
+        rc = CORE_EINVAL;
+    }
+    if (rc) {
+        if (s->spec.credentials_secret)
+            read_ref(run, recover_from_ref);
+        else
+            credentials_lost(run, s->why);
+        return;
+    }
+    if (s->spec.credentials_secret) {
+        read_ref(run, take_ref_changes);
+        return;
+    }
+    if (hand_edited(run, secret)) {
+        secret_name(run, name, sizeof name);
+        snprintf(msg, sizeof msg,
+                 "the password in Secret %s was changed by hand: taken as the database's current "
+                 "password; uri and jdbc-url rebuilt, nothing restarted",
+                 name);
+        ctrl_event(run, "Normal", "PasswordChanged", msg);
+    }
+    run_children(run);
+}
+
+
+static void
+on_gone_secret(const kops_result *res, void *data)
 {
     ctrl_run *run = data;
-    dbi_run  *s = st(run);
+    char      why[300];
 
-    if (res->err == CORE_ENOENT ||
-        (res->err == CORE_OK && secret_value(res->obj, "password", s->password, sizeof s->password))) {
-        ctrl_refuse(run, 0, "InvalidSpec",
-                    res->err
-                        ? "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
-                          "(it is watched: creating it is enough)"
-                        : "spec.credentialsSecretRef.name: Secret \"%s\" has no usable key \"password\"",
-                    s->spec.credentials_secret);
-        run_status(run);
+    if (res->err == CORE_ENOENT) {
+        snprintf(why, sizeof why,
+                 "not found, and the volume data-%s-0 holds data initialised "
+                 "with its password",
+                 ctrl_name(run));
+        credentials_lost(run, why);
         return;
     }
     if (res->err) {
         ctrl_end(run, WQ_ERROR);
         return;
     }
+    use_secret(run, res->obj);
+}
+
+
+/* No Secret in the cache, on initialised data: one without our labels, the ref, or lost. */
+static void
+secret_gone(ctrl_run *run)
+{
+    dbi_run    *s = st(run);
+    char        name[DBI_NAME_LEN];
+    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
+
+    if (s->spec.credentials_secret) {
+        snprintf(s->why, sizeof s->why,
+                 "not found, and the volume data-%s-0 holds data "
+                 "initialised with its password",
+                 ctrl_name(run));
+        read_ref(run, recover_from_ref); /* a 409 on create reads the one that is there */
+        return;
+    }
+    secret_name(run, name, sizeof name);
+    if (kops_get(&t, on_gone_secret, run))
+        ctrl_end(run, WQ_ERROR);
+}
+
+
+/* New data: the password of credentialsSecretRef, which must exist. */
+static void
+new_from_ref(ctrl_run *run, const cJSON *ref)
+{
+    dbi_run *s = st(run);
+    char     why[300];
+
+    if (!ref) {
+        ctrl_refuse(run, 0, "InvalidSpec",
+                    "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
+                    "(it is watched: creating it is enough)",
+                    s->spec.credentials_secret);
+        run_status(run);
+        return;
+    }
+    if (secret_value(ref, "password", s->password, sizeof s->password, why, sizeof why) ||
+        pick_superuser(run, ref, 0, why, sizeof why)) {
+        ctrl_refuse(run, 0, "InvalidSpec", "spec.credentialsSecretRef.name: Secret \"%s\": %s",
+                    s->spec.credentials_secret, why);
+        run_status(run);
+        return;
+    }
     create_secret(run);
 }
 
 
-/* No Secret yet: take the password from the user's Secret, or make one. */
+/* No Secret yet and no data: take the password from the user's Secret, or make one. */
 static void
 new_credentials(ctrl_run *run)
 {
-    dbi_run    *s = st(run);
-    kops_target t = {rt_client(ctrl_runtime(run)),
-                     &KRES_SECRETS,
-                     ctrl_ns(run),
-                     s->spec.credentials_secret,
-                     NULL,
-                     0,
-                     0};
+    dbi_run *s = st(run);
 
-    if (dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN)) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
     if (s->spec.credentials_secret) {
-        if (kops_get(&t, on_user_secret, run))
-            ctrl_end(run, WQ_ERROR);
+        read_ref(run, new_from_ref);
         return;
     }
-    if (dbi_password(s->password, sizeof s->password, DBI_PASSWORD_LEN)) {
+    if (dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN) ||
+        dbi_password(s->password, sizeof s->password, DBI_PASSWORD_LEN)) {
         ctrl_end(run, WQ_ERROR);
         return;
     }
@@ -463,6 +750,8 @@ dbi_sync(ctrl_run *run)
     secret = ctrl_cached(run, caches(run)->secrets, name);
     if (secret)
         use_secret(run, secret);
+    else if (claim_initialised(run))
+        secret_gone(run);
     else
         new_credentials(run); /* a 409 says one exists after all, and it is read instead */
     cJSON_Delete(secret);
