@@ -60,7 +60,7 @@ struct ctrl_run {
         const char *type;
         char        reason[128];
         char        message[CTRL_MSG_MAX];
-    } ev[2]; /* Events told once the status that shows them is written */
+    } ev[CTRL_STATUS_EVENTS]; /* Events told once the status that shows them is written */
     int nev;
 };
 
@@ -965,12 +965,19 @@ same_condition(const cJSON *a, const cJSON *b)
 static void
 queue_event(ctrl_run *run, const char *type, const char *reason, const char *message)
 {
-    if (run->nev == 2 || !reason)
+    if (run->nev == CTRL_STATUS_EVENTS || !reason)
         return;
     run->ev[run->nev].type = type;
     snprintf(run->ev[run->nev].reason, sizeof run->ev[0].reason, "%s", reason);
     snprintf(run->ev[run->nev].message, sizeof run->ev[0].message, "%s", message ? message : "");
     run->nev++;
+}
+
+
+void
+ctrl_event_on_status(ctrl_run *run, const char *type, const char *reason, const char *message)
+{
+    queue_event(run, type, reason, message);
 }
 
 

@@ -141,6 +141,12 @@ cJSON *ctrl_cached(const ctrl_run *run, informer *cache, const char *name);
 /* An Event about the run's object (events_record); messages never hold secrets. */
 void ctrl_event(ctrl_run *run, const char *type, const char *reason, const char *message);
 
+/* An Event told once the status this run writes is written: for something the status
+ * shows from now on (say it only when the cached status does not yet). Dropped when the
+ * status needs no write or its write fails; at most CTRL_STATUS_EVENTS a run. */
+#define CTRL_STATUS_EVENTS 4
+void ctrl_event_on_status(ctrl_run *run, const char *type, const char *reason, const char *message);
+
 /* --- the children step ---------------------------------------------------------------- */
 
 /* Called with the child as it now is: the server's answer when it was written (written 1),

@@ -14,28 +14,21 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
+#include "dbi/dbi_version.h"
 #include "kjson/kjson.h"
 
-#define DBI_DEFAULT_USER     "app"
-#define DBI_DEFAULT_STORAGE  "1Gi"
-#define DBI_MAX_IDENT        63 /* PostgreSQL's NAMEDATALEN - 1; MySQL allows 64 */
-#define DBI_MAX_MYSQL_USER   32
-#define DBI_MAX_PARAM_NAME   128
-#define DBI_MAX_PARAM_VALUE  4096
-#define DBI_MAX_VERSION_PART 5 /* digits in one part of a version */
+#define DBI_DEFAULT_USER    "app"
+#define DBI_DEFAULT_STORAGE "1Gi"
+#define DBI_MAX_IDENT       63 /* PostgreSQL's NAMEDATALEN - 1; MySQL allows 64 */
+#define DBI_MAX_MYSQL_USER  32
+#define DBI_MAX_PARAM_NAME  128
+#define DBI_MAX_PARAM_VALUE 4096
 
 static const dbi_engine engines[] = {
     {DBI_POSTGRESQL, "postgresql", "postgres", 5432, "postgresql", "jdbc:postgresql",
      "/var/lib/postgresql/data"},
     {DBI_MYSQL, "mysql", "mysql", 3306, "mysql", "jdbc:mysql", "/var/lib/mysql"},
     {DBI_MARIADB, "mariadb", "mariadb", 3306, "mysql", "jdbc:mariadb", "/var/lib/mysql"},
-};
-
-/* What the version message lists, by engine id. */
-static const char *const supported_versions[] = {
-    "13-17",
-    "8.0, 8.4, 9.x",
-    "10.6, 10.11, 11.4, 11.8",
 };
 
 /* Parameters the operator sets itself, or that would cut it off (probes, Service, volume). */
@@ -96,34 +89,6 @@ shown(const char *v, char *buf, size_t len)
 }
 
 
-/* Splits "8.4.3" into at most max numbers; the count, or -1 unless digits and dots. */
-static int
-version_parts(const char *v, unsigned *part, int max)
-{
-    int    n = 0;
-    size_t digits;
-
-    if (!v)
-        return -1;
-    for (;;) {
-        if (n == max)
-            return -1;
-        part[n] = 0;
-        for (digits = 0; v[digits] >= '0' && v[digits] <= '9'; digits++)
-            part[n] = part[n] * 10 + (unsigned)(v[digits] - '0');
-        /* No empty parts, no leading zeros ("8.04"), nothing that could overflow. */
-        if (digits == 0 || digits > DBI_MAX_VERSION_PART || (digits > 1 && v[0] == '0'))
-            return -1;
-        n++;
-        v += digits;
-        if (*v == '\0')
-            return n;
-        if (*v++ != '.')
-            return -1;
-    }
-}
-
-
 int
 dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len)
 {
@@ -132,7 +97,7 @@ dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len)
 
     if (!e || !buf || len == 0)
         return CORE_EINVAL;
-    n = version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
+    n = dbi_version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
     if (n < 1 || (e->id != DBI_POSTGRESQL && n < 2))
         return CORE_EINVAL;
     if (e->id == DBI_POSTGRESQL)
@@ -140,24 +105,6 @@ dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len)
     else
         w = snprintf(buf, len, "%u.%u", part[0], part[1]);
     return w < 0 || (size_t)w >= len ? CORE_ETOOBIG : CORE_OK;
-}
-
-
-static int
-version_supported(const dbi_engine *e, const char *version)
-{
-    unsigned part[3];
-    int      n = version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
-
-    switch (e->id) {
-    case DBI_POSTGRESQL: return n >= 1 && part[0] >= 13 && part[0] <= 17;
-    case DBI_MYSQL:
-        return n >= 2 && ((part[0] == 8 && (part[1] == 0 || part[1] == 4)) || part[0] == 9);
-    case DBI_MARIADB:
-        return n >= 2 && ((part[0] == 10 && (part[1] == 6 || part[1] == 11)) ||
-                          (part[0] == 11 && (part[1] == 4 || part[1] == 8)));
-    }
-    return 0;
 }
 
 
@@ -292,6 +239,24 @@ parse_metadata(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
 }
 
 
+/* A version of the engine's form (dbi_version.h) in a series the operator runs. */
+static int
+check_version(const dbi_engine *e, const char *version, char *err, size_t errlen)
+{
+    char show[80];
+
+    switch (dbi_version_support(e, version, NULL, NULL)) {
+    case DBI_VERSION_MALFORMED:
+        return fail(err, errlen, "spec.version: \"%s\" is not a %s version: use %s",
+                    shown(version, show, sizeof show), e->name, dbi_version_form(e));
+    case DBI_VERSION_UNKNOWN:
+        return fail(err, errlen, "spec.version: \"%s\" is not a supported %s version (%s)",
+                    shown(version, show, sizeof show), e->name, dbi_version_list(e));
+    default: return CORE_OK;
+    }
+}
+
+
 static int
 parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 {
@@ -311,13 +276,17 @@ parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
         return rc;
     if (!version)
         return fail(err, errlen, "spec.version: required (a %s version: %s)", out->engine->name,
-                    supported_versions[out->engine->id]);
-    if (!version_supported(out->engine, version))
-        return fail(err, errlen, "spec.version: \"%s\" is not a supported %s version (%s)",
-                    shown(version, show, sizeof show), out->engine->name,
-                    supported_versions[out->engine->id]);
+                    dbi_version_list(out->engine));
+    if ((rc = check_version(out->engine, version, err, errlen)))
+        return rc;
     out->version = version;
-    return opt_str(spec, "spec", "image", &out->image, err, errlen);
+    if ((rc = opt_str(spec, "spec", "image", &out->image, err, errlen)))
+        return rc;
+    if (dbi_version_image(out->engine, version, out->image, err, errlen) == DBI_IMAGE_MISMATCH)
+        return CORE_EINVAL;
+    if (err && errlen)
+        err[0] = '\0'; /* an unchecked image is said in status, not here */
+    return CORE_OK;
 }
 
 
@@ -354,7 +323,8 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
         return rc;
     for (i = 0; system_databases[e->id][i]; i++)
         if (strcasecmp(out->database, system_databases[e->id][i]) == 0)
-            return fail(err, errlen, "spec.database: \"%s\" is a system database of %s",
+            return fail(err, errlen,
+                        "spec.database: \"%s\" is a system database of %s; choose another name",
                         out->database, e->name);
     if ((rc = opt_str(spec, "spec", "username", &out->username, err, errlen)))
         return rc;
@@ -374,7 +344,8 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
                     out->username, e->name);
     if (e->id == DBI_POSTGRESQL && strncmp(out->username, "pg_", 3) == 0)
         return fail(err, errlen,
-                    "spec.username: \"%s\": names starting with pg_ are reserved by postgresql",
+                    "spec.username: \"%s\" starts with pg_, which postgresql reserves for its own "
+                    "roles",
                     out->username);
     return CORE_OK;
 }

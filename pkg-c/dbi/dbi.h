@@ -71,13 +71,15 @@ const dbi_engine *dbi_engine_find(const char *s);
 
 /*
  * Reads and checks a DBInstance. On a problem returns CORE_EINVAL with a one-line message
- * naming the field ("spec.version: \"99\" is not a supported postgresql version (13-17)");
+ * naming the field ("spec.version: \"99\" is not a supported postgresql version (13-18)");
  * *out is then incomplete and must not be used. Fills in the defaults: username "app",
  * storage size "1Gi", service type ClusterIP, deletionPolicy Delete; "" counts as unset
  * (image, storageClassName, credentialsSecretRef.name, restoreFrom.snapshot are then NULL).
  * Checked beyond the schema: metadata.name (a DNS-1035 label of at most DBI_MAX_NAME), the
- * engine, a supported version (postgresql 13-17 as "16" or "16.4"; mysql 8.0, 8.4, 9.x and
- * mariadb 10.6, 10.11, 11.4, 11.8 as "8.4" or "8.4.3"), database and username identifiers
+ * engine, a supported version (dbi_version.h: postgresql 13-18 as "16" or "16.4"; mysql 8.0,
+ * 8.4, 9.x and mariadb 10.6, 10.11, 11.4, 11.8 as "8.4" or "8.4.3"; a malformed one such as
+ * "16.04" gets a message saying the form), an image override whose tag names another engine
+ * or major version (dbi_version_image), database and username identifiers
  * (^[A-Za-z_][A-Za-z0-9_]{0,62}$, mysql users at most 32; not the superuser, not a system
  * database), quantities in storage.size and resources, parameters (names of letters,
  * digits, '_', '.', '-', not one the operator sets such as port or datadir; one-line string

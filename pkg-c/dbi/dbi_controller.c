@@ -23,6 +23,7 @@
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_status.h"
+#include "dbi/dbi_version.h"
 #include "informer/informer.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
@@ -117,6 +118,31 @@ may_adopt(ctrl_run *run, const cJSON *child)
 
 /* --- status ------------------------------------------------------------------------ */
 
+/* status.versionCheck; a series past its end of life is told in a Warning Event once, when
+ * the status first says so. */
+static void
+version_status(ctrl_run *run, cJSON *fields)
+{
+    const char *was = kjson_path_str(ctrl_obj(run), "status", "versionCheck", "support", NULL);
+    const char *was_major = kjson_path_str(ctrl_obj(run), "status", "versionCheck", "major", NULL);
+    const char *major;
+    char        today[32];
+    int         eol = 0;
+    cJSON      *vc;
+
+    core_now_rfc3339(today, sizeof today);
+    today[10] = '\0'; /* the day: dbi_version compares ISO days */
+    vc = dbi_version_status(&st(run)->spec, today, &eol);
+    if (!vc)
+        return;
+    major = kjson_get_str(vc, "major");
+    if (eol && (!was || strcmp(was, "EndOfLife") != 0 || !was_major || !major ||
+                strcmp(was_major, major) != 0))
+        ctrl_event_on_status(run, "Warning", "EndOfLife", kjson_get_str(vc, "message"));
+    cJSON_AddItemToObject(fields, "versionCheck", vc);
+}
+
+
 static void
 run_status(ctrl_run *run)
 {
@@ -135,6 +161,8 @@ run_status(ctrl_run *run)
     in.pvc = claim;
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
+    if (fields && s->spec_ok)
+        version_status(run, fields);
     cJSON_Delete(sts);
     cJSON_Delete(claim);
     ctrl_status(run, fields);
@@ -252,24 +280,23 @@ mark_initialised(ctrl_run *run, const cJSON *sts_live)
 }
 
 
-/* A major version change needs a dump and restore: refused, nothing changed. */
+/* A version change the engine cannot make on its data (dbi_version_refusal): refused, nothing
+ * changed, the old pod serves on. Judged against what runs, never by a CEL transition rule,
+ * so that setting a refused version back is always accepted. */
 static int
-major_change(ctrl_run *run, const cJSON *sts_live)
+version_refused(ctrl_run *run, const cJSON *sts_live)
 {
     dbi_run    *s = st(run);
     const char *prev = kjson_path_str(ctrl_obj(run), "status", "currentVersion", NULL);
-    char        prev_major[32], want_major[32];
+    const char *reason;
+    char        msg[400];
 
     if (!prev)
         prev = kjson_path_str(sts_live, "metadata", "annotations", DBI_VERSION_AN, NULL);
-    if (!prev || dbi_major(s->spec.engine, prev, prev_major, sizeof prev_major) != CORE_OK ||
-        dbi_major(s->spec.engine, s->spec.version, want_major, sizeof want_major) != CORE_OK ||
-        strcmp(prev_major, want_major) == 0)
+    if (!prev ||
+        !(reason = dbi_version_refusal(s->spec.engine, prev, s->spec.version, msg, sizeof msg)))
         return 0;
-    ctrl_refuse(run, 0, "UnsupportedUpgrade",
-                "spec.version: changing the major version (%s to %s) needs a dump and restore; "
-                "set it back to the running major version or create a new DBInstance",
-                prev, s->spec.version);
+    ctrl_refuse(run, 1, reason, "%s", msg);
     return 1;
 }
 
@@ -303,7 +330,7 @@ run_children(ctrl_run *run)
     dbi_ctl     *d = caches(run);
     const cJSON *owner = ctrl_obj(run);
     cJSON       *sts_live = ctrl_cached(run, d->sts, ctrl_name(run));
-    int          refused = major_change(run, sts_live);
+    int          refused = version_refused(run, sts_live);
 
     cJSON_Delete(sts_live);
     if (refused) {

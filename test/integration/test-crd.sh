@@ -167,7 +167,7 @@ rejected "an unknown service type" 'spec.service.type: Unsupported value: "Exter
     create_dbi badsvc postgresql 16 "  service: {type: ExternalName}"
 rejected "an unknown deletionPolicy" 'spec.deletionPolicy: Unsupported value: "Orphan"' \
     create_dbi badpolicy postgresql 16 "  deletionPolicy: Orphan"
-rejected "user root on mysql" 'spec.username: Invalid value: username "root" is reserved for the mysql superuser' \
+rejected "user root on mysql" 'spec.username: Invalid value: username "root" is the mysql superuser; choose another name for the application user' \
     create_dbi rootuser mysql 8.4 "  username: root"
 rejected "requests above limits" 'each resources.requests value must be at most the resources.limits value' \
     create_dbi greedy postgresql 16 "  resources: {requests: {memory: 1Gi}, limits: {memory: 512Mi}}"

@@ -248,15 +248,16 @@ TEST(dbi_spec_refuses_bad_spec_fields_with_the_field)
             "spec.engine: \"oracle\" is not supported (postgresql, mysql or mariadb)");
     refused("\"engine\":7", "spec.engine: must be a string");
     refused("\"engine\":\"postgresql\",\"version\":\"99\",\"database\":\"d\"",
-            "spec.version: \"99\" is not a supported postgresql version (13-17)");
+            "spec.version: \"99\" is not a supported postgresql version (13-18)");
     refused("\"engine\":\"postgresql\",\"version\":\"12\",\"database\":\"d\"",
-            "spec.version: \"12\" is not a supported postgresql version (13-17)");
+            "spec.version: \"12\" is not a supported postgresql version (13-18)");
     refused("\"engine\":\"postgresql\",\"version\":\"latest\",\"database\":\"d\"",
-            "spec.version: \"latest\" is not a supported postgresql version");
+            "spec.version: \"latest\" is not a postgresql version: use a major version such as "
+            "\"16\"");
     refused("\"engine\":\"mysql\",\"version\":\"5.7\",\"database\":\"d\"",
             "spec.version: \"5.7\" is not a supported mysql version (8.0, 8.4, 9.x)");
     refused("\"engine\":\"mysql\",\"version\":\"8\",\"database\":\"d\"",
-            "spec.version: \"8\" is not a supported mysql");
+            "spec.version: \"8\" is not a mysql version: use major.minor such as \"8.4\"");
     refused("\"engine\":\"mariadb\",\"version\":\"10.5\",\"database\":\"d\"",
             "spec.version: \"10.5\" is not a supported mariadb version (10.6, 10.11, 11.4, 11.8)");
     refused(PG "\"image\":5,\"database\":\"d\"", "spec.image: must be a string");
@@ -276,7 +277,7 @@ TEST(dbi_spec_refuses_bad_spec_fields_with_the_field)
     refused(PG "\"database\":\"d\",\"username\":\"postgres\"",
             "spec.username: \"postgres\" is the postgresql superuser");
     refused(PG "\"database\":\"d\",\"username\":\"pg_monitor\"",
-            "spec.username: \"pg_monitor\": names starting with pg_");
+            "spec.username: \"pg_monitor\" starts with pg_, which postgresql reserves");
     refused(MY "\"database\":\"d\",\"username\":\"root\"",
             "spec.username: \"root\" is the mysql superuser");
     refused("\"engine\":\"mariadb\",\"version\":\"11.8\",\"database\":\"d\",\"username\":\"root\"",
@@ -323,7 +324,7 @@ TEST(dbi_versions_majors_and_images)
         int         supported;
     } cases[] = {
         {"postgresql", "13", "13", 1},     {"postgresql", "16.4", "16", 1},
-        {"postgresql", "17", "17", 1},     {"postgresql", "18", "18", 0},
+        {"postgresql", "17", "17", 1},     {"postgresql", "18", "18", 1},
         {"postgresql", "16.4.1", NULL, 0}, {"postgresql", "016", NULL, 0},
         {"mysql", "8.0", "8.0", 1},        {"mysql", "8.4.3", "8.4", 1},
         {"mysql", "9.1", "9.1", 1},        {"mysql", "8.1", "8.1", 0},

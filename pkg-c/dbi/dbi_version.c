@@ -1,0 +1,379 @@
+/*
+ * dbi_version: supported versions and their end of life, version changes, image overrides.
+ * The dates come from each engine's published policy (the source of each row); the README's
+ * table "Supported versions" shows the same rows.
+ */
+#include "dbi_version.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define VERSION_PART_DIGITS 5
+#define VERSION_MAX_PARTS   4
+
+#define SRC_POSTGRESQL "https://www.postgresql.org/support/versioning/"
+#define SRC_MYSQL      "https://www.oracle.com/us/support/library/lifetime-support-technology-069183.pdf"
+#define SRC_MYSQL_REL  "https://dev.mysql.com/doc/refman/8.4/en/mysql-releases.html"
+#define SRC_MARIADB    "https://mariadb.org/about/#maintenance-policy"
+
+/* A row: the series a.b for b in [lo, hi] (PostgreSQL: a alone, lo = hi = 0). */
+typedef struct {
+    dbi_release rel;
+    unsigned    a, lo, hi;
+} series;
+
+static const series table[] = {
+    {{DBI_POSTGRESQL, "13", "2025-11-13", SRC_POSTGRESQL}, 13, 0, 0},
+    {{DBI_POSTGRESQL, "14", "2026-11-12", SRC_POSTGRESQL}, 14, 0, 0},
+    {{DBI_POSTGRESQL, "15", "2027-11-11", SRC_POSTGRESQL}, 15, 0, 0},
+    {{DBI_POSTGRESQL, "16", "2028-11-09", SRC_POSTGRESQL}, 16, 0, 0},
+    {{DBI_POSTGRESQL, "17", "2029-11-08", SRC_POSTGRESQL}, 17, 0, 0},
+    {{DBI_POSTGRESQL, "18", "2030-11-14", SRC_POSTGRESQL}, 18, 0, 0},
+    {{DBI_MYSQL, "8.0", "2026-04-30", SRC_MYSQL}, 8, 0, 0},
+    {{DBI_MYSQL, "8.4", "2032-04-30", SRC_MYSQL}, 8, 4, 4},
+    /* Innovation releases are supported until the next one; 9.7 LTS ended the run. */
+    {{DBI_MYSQL, "9.0-9.6", "2026-04-21", SRC_MYSQL_REL}, 9, 0, 6},
+    {{DBI_MYSQL, "9.7", "2034-04-30", SRC_MYSQL_REL}, 9, 7, 7},
+    {{DBI_MYSQL, "9.8+", NULL, SRC_MYSQL_REL}, 9, 8, 99999},
+    {{DBI_MARIADB, "10.6", "2026-07-06", SRC_MARIADB}, 10, 6, 6},
+    {{DBI_MARIADB, "10.11", "2028-02-16", SRC_MARIADB}, 10, 11, 11},
+    {{DBI_MARIADB, "11.4", "2029-05-29", SRC_MARIADB}, 11, 4, 4},
+    {{DBI_MARIADB, "11.8", "2028-06-04", SRC_MARIADB}, 11, 8, 8},
+};
+
+static const char *const lists[] = {
+    "13-18",
+    "8.0, 8.4, 9.x",
+    "10.6, 10.11, 11.4, 11.8",
+};
+
+static const char *const forms[] = {
+    "a major version such as \"16\" or major.minor such as \"16.4\", numbers without leading "
+    "zeros",
+    "major.minor such as \"8.4\" or major.minor.patch such as \"8.4.3\", numbers without "
+    "leading zeros",
+    "major.minor such as \"11.4\" or major.minor.patch such as \"11.4.4\", numbers without "
+    "leading zeros",
+};
+
+
+int
+dbi_version_parts(const char *v, unsigned *part, int max)
+{
+    int    n = 0;
+    size_t digits;
+
+    if (!v)
+        return -1;
+    for (;;) {
+        if (n == max)
+            return -1;
+        part[n] = 0;
+        for (digits = 0; v[digits] >= '0' && v[digits] <= '9'; digits++)
+            part[n] = part[n] * 10 + (unsigned)(v[digits] - '0');
+        /* No empty parts, no leading zeros ("8.04"), nothing that could overflow. */
+        if (digits == 0 || digits > VERSION_PART_DIGITS || (digits > 1 && v[0] == '0'))
+            return -1;
+        n++;
+        v += digits;
+        if (*v == '\0')
+            return n;
+        if (*v++ != '.')
+            return -1;
+    }
+}
+
+
+const char *
+dbi_version_form(const dbi_engine *e)
+{
+    return forms[e->id];
+}
+
+
+const char *
+dbi_version_list(const dbi_engine *e)
+{
+    return lists[e->id];
+}
+
+
+const dbi_release *
+dbi_version_row(size_t i)
+{
+    return i < sizeof table / sizeof table[0] ? &table[i].rel : NULL;
+}
+
+
+/* Parts in a major version: PostgreSQL's first number, MySQL's and MariaDB's first two. */
+static int
+major_len(const dbi_engine *e)
+{
+    return e->id == DBI_POSTGRESQL ? 1 : 2;
+}
+
+
+/* v as the engine writes it: the count of parts, or -1. */
+static int
+engine_parts(const dbi_engine *e, const char *v, unsigned part[3])
+{
+    int n = dbi_version_parts(v, part, e->id == DBI_POSTGRESQL ? 2 : 3);
+
+    return n >= major_len(e) ? n : -1;
+}
+
+
+static const series *
+find_series(const dbi_engine *e, const unsigned *part)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const series *s = &table[i];
+
+        if (s->rel.engine != e->id || s->a != part[0])
+            continue;
+        if (e->id == DBI_POSTGRESQL || (part[1] >= s->lo && part[1] <= s->hi))
+            return s;
+    }
+    return NULL;
+}
+
+
+dbi_support
+dbi_version_support(const dbi_engine *e, const char *version, const char *today,
+                    const dbi_release **rel)
+{
+    unsigned      part[3];
+    const series *s;
+
+    if (rel)
+        *rel = NULL;
+    if (engine_parts(e, version, part) < 0)
+        return DBI_VERSION_MALFORMED;
+    if (!(s = find_series(e, part)))
+        return DBI_VERSION_UNKNOWN;
+    if (rel)
+        *rel = &s->rel;
+    return today && s->rel.eol && strcmp(today, s->rel.eol) > 0
+             ? DBI_VERSION_EOL
+             : DBI_VERSION_SUPPORTED;
+}
+
+
+/* The upgrades engines do in place at start, from one major to the next. */
+static int
+in_place(const dbi_engine *e, const unsigned *from, const unsigned *to)
+{
+    if (e->id == DBI_MYSQL)
+        return from[0] == 8 && from[1] == 0 && to[0] == 8 && to[1] == 4;
+    if (e->id == DBI_MARIADB)
+        return from[0] == 11 && from[1] == 4 && to[0] == 11 && to[1] == 8;
+    return 0;
+}
+
+
+dbi_change
+dbi_version_change(const dbi_engine *e, const char *from, const char *to)
+{
+    unsigned f[3], t[3];
+    int      nf = engine_parts(e, from, f), nt = engine_parts(e, to, t);
+    int      m = major_len(e), n, i;
+
+    if (nf < 0 || nt < 0)
+        return DBI_CHANGE_INVALID;
+    for (i = 0; i < m; i++) {
+        if (t[i] < f[i])
+            return DBI_CHANGE_DOWNGRADE;
+        if (t[i] > f[i])
+            return in_place(e, f, t) ? DBI_CHANGE_IN_PLACE : DBI_CHANGE_UPGRADE;
+    }
+    n = nf < nt ? nf : nt;
+    for (i = m; i < n; i++) {
+        if (t[i] < f[i])
+            return DBI_CHANGE_DOWNGRADE;
+        if (t[i] > f[i])
+            return DBI_CHANGE_MINOR;
+    }
+    return DBI_CHANGE_NONE;
+}
+
+
+const char *
+dbi_version_refusal(const dbi_engine *e, const char *from, const char *to, char *msg, size_t len)
+{
+    switch (dbi_version_change(e, from, to)) {
+    case DBI_CHANGE_UPGRADE:
+        snprintf(msg, len,
+                 "spec.version: changing the major version of %s (%s to %s) needs a dump and "
+                 "restore; set it back to the running major version or create a new DBInstance%s",
+                 e->name, from, to,
+                 e->id == DBI_MYSQL     ? " (in place, mysql upgrades only 8.0 to 8.4)"
+                 : e->id == DBI_MARIADB ? " (in place, mariadb upgrades only 11.4 to 11.8)"
+                                        : "");
+        return "UnsupportedUpgrade";
+    case DBI_CHANGE_DOWNGRADE:
+        snprintf(msg, len,
+                 "spec.version: %s is older than the running %s %s (status.currentVersion); %s "
+                 "cannot open its data files with an older server: set spec.version back to %s "
+                 "or newer, or restore a dump into a new DBInstance",
+                 to, e->name, from, e->name, from);
+        return "UnsupportedDowngrade";
+    default: return NULL;
+    }
+}
+
+
+/* The engine an image's repository names (its last path element), or NULL. */
+static const dbi_engine *
+image_family(const char *repo, size_t n)
+{
+    static const struct {
+        const char *name;
+        const char *engine;
+    } names[] = {{"postgres", "postgresql"},
+                 {"postgresql", "postgresql"},
+                 {"mysql", "mysql"},
+                 {"mariadb", "mariadb"}};
+    size_t i;
+
+    for (i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strlen(names[i].name) == n && memcmp(names[i].name, repo, n) == 0)
+            return dbi_engine_find(names[i].engine);
+    return NULL;
+}
+
+
+/* The version at the start of a tag ("17.2", "11.4.3-noble"): its parts, or -1. */
+static int
+tag_version(const char *tag, size_t n, unsigned *part)
+{
+    char   v[64];
+    size_t i;
+
+    for (i = 0; i < n && ((tag[i] >= '0' && tag[i] <= '9') || tag[i] == '.'); i++)
+        ;
+    if (i == 0 || i >= sizeof v || (i < n && tag[i] != '-'))
+        return -1;
+    memcpy(v, tag, i);
+    v[i] = '\0';
+    return dbi_version_parts(v, part, VERSION_MAX_PARTS);
+}
+
+
+static dbi_image_check say(dbi_image_check r, char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static dbi_image_check
+say(dbi_image_check r, char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (msg && len) {
+        va_start(ap, fmt);
+        vsnprintf(msg, len, fmt, ap);
+        va_end(ap);
+    }
+    return r;
+}
+
+
+dbi_image_check
+dbi_version_image(const dbi_engine *e, const char *version, const char *image, char *msg, size_t len)
+{
+    const char       *at, *slash, *colon, *repo, *tag = NULL;
+    const dbi_engine *family;
+    size_t            name_len, repo_len, tag_len = 0;
+    unsigned          want[3], have[VERSION_MAX_PARTS];
+    int               nt, m = major_len(e), i;
+
+    if (msg && len)
+        msg[0] = '\0';
+    if (!image)
+        return DBI_IMAGE_OFFICIAL;
+    at = strchr(image, '@');
+    name_len = at ? (size_t)(at - image) : strlen(image);
+    slash = memrchr(image, '/', name_len);
+    repo = slash ? slash + 1 : image;
+    colon = memchr(repo, ':', name_len - (size_t)(repo - image));
+    repo_len = colon ? (size_t)(colon - repo) : name_len - (size_t)(repo - image);
+    if (colon) {
+        tag = colon + 1;
+        tag_len = name_len - (size_t)(tag - image);
+    }
+    family = image_family(repo, repo_len);
+    if (family && family != e)
+        return say(DBI_IMAGE_MISMATCH, msg, len,
+                   "spec.image: \"%.200s\" is a %s image (repository %.*s), but spec.engine is %s",
+                   image, family->name, (int)repo_len, repo, e->name);
+    nt = tag ? tag_version(tag, tag_len, have) : -1;
+    if (!family || nt < 0)
+        return say(DBI_IMAGE_UNCHECKED, msg, len,
+                   "spec.image \"%.200s\" %s: the operator could not check that it runs %s %s", image,
+                   !family ? "has a repository name that is not postgres, mysql or mariadb"
+                           : "names no version (a digest or a custom tag)",
+                   e->name, version);
+    if (engine_parts(e, version, want) < 0)
+        return say(DBI_IMAGE_MISMATCH, msg, len, "spec.version: \"%.40s\" is not a %s version",
+                   version, e->name);
+    for (i = 0; i < m && i < nt; i++)
+        if (have[i] != want[i])
+            return say(DBI_IMAGE_MISMATCH, msg, len,
+                       "spec.image: tag %.*s of \"%.200s\" is another major version than "
+                       "spec.version %s; set both to the same %s major version",
+                       (int)tag_len, tag, image, version, e->name);
+    if (nt < m)
+        return say(DBI_IMAGE_UNCHECKED, msg, len,
+                   "spec.image \"%.200s\": its tag names no minor version, so the operator could "
+                   "not check that it runs %s %s",
+                   image, e->name, version);
+    return DBI_IMAGE_MATCHES;
+}
+
+
+static const char *const support_names[] = {"Supported", "EndOfLife", "Unknown", "Unknown"};
+static const char *const image_names[] = {"Official", "Matches", "Unchecked", "Mismatch"};
+
+
+cJSON *
+dbi_version_status(const dbi_spec *s, const char *today, int *eol)
+{
+    const dbi_release *rel = NULL;
+    dbi_support        sup = dbi_version_support(s->engine, s->version, today, &rel);
+    dbi_image_check    img;
+    char               major[32], text[600], note[400];
+    size_t             used;
+    cJSON             *vc = cJSON_CreateObject();
+
+    if (eol)
+        *eol = sup == DBI_VERSION_EOL;
+    if (!vc)
+        return NULL;
+    img = dbi_version_image(s->engine, s->version, s->image, note, sizeof note);
+    if (dbi_major(s->engine, s->version, major, sizeof major) == CORE_OK)
+        cJSON_AddStringToObject(vc, "major", major);
+    cJSON_AddStringToObject(vc, "support", support_names[sup]);
+    if (rel && rel->eol)
+        cJSON_AddStringToObject(vc, "endOfLife", rel->eol);
+    if (rel)
+        cJSON_AddStringToObject(vc, "source", rel->source);
+    cJSON_AddStringToObject(vc, "image", image_names[img]);
+    if (sup == DBI_VERSION_EOL)
+        used = (size_t)snprintf(text, sizeof text,
+                                "%s %s reached its end of life on %s (%s): it gets no more fixes, "
+                                "security fixes included; plan an upgrade",
+                                s->engine->name, major, rel->eol, rel->source);
+    else if (rel && rel->eol)
+        used = (size_t)snprintf(text, sizeof text, "%s %s is supported until %s", s->engine->name,
+                                major, rel->eol);
+    else
+        used = (size_t)snprintf(text, sizeof text, "%s %s has no announced end of life",
+                                s->engine->name, s->version);
+    if (img == DBI_IMAGE_UNCHECKED && used < sizeof text)
+        snprintf(text + used, sizeof text - used, "; %s", note);
+    cJSON_AddStringToObject(vc, "message", text);
+    return vc;
+}
