@@ -333,6 +333,79 @@ identify(ctrl_run *run)
 }
 
 
+/* --- deletion while the kind's CRD is being deleted ------------------------------------ */
+
+static const kres KRES_CRDS = {"apiextensions.k8s.io", "v1", "customresourcedefinitions",
+                               "CustomResourceDefinition", 0};
+
+
+/* The object goes because its CRD goes: keep the data, and let the CRD deletion complete. */
+static void
+uninstall(ctrl_run *run, const char *crd, const char *why)
+{
+    const ctrl_kind *k = run->c->kind;
+    char             msg[CTRL_MSG_MAX];
+
+    snprintf(msg, sizeof msg,
+             "CustomResourceDefinition %s %s: the data is kept whatever spec.deletionPolicy "
+             "says, and the finalizer is removed so that the CRD deletion completes",
+             crd, why);
+    log_obj(LOG_WARN, k->name, run->key,
+            "deleted with its CRD: keeping the data whatever the deletion policy", "crd", crd,
+            "why", why, NULL);
+    ctrl_event(run, "Warning", "Retained", msg);
+    if (k->retain)
+        k->retain(run);
+    else
+        ctrl_finalized(run);
+}
+
+
+static void
+on_crd(const kops_result *res, void *data)
+{
+    ctrl_run        *run = data;
+    const ctrl_kind *k = run->c->kind;
+    char             crd[CTRL_KEY_MAX], why[CTRL_MSG_MAX / 2];
+
+    snprintf(crd, sizeof crd, "%s.%s", k->res->resource, k->res->group);
+    if (res->err == CORE_ENOENT ||
+        (res->err == CORE_OK && !kjson_path(res->obj, "metadata", "deletionTimestamp", NULL))) {
+        k->finalize(run); /* not a CRD (a built-in kind), or one that stays */
+        return;
+    }
+    if (res->err == CORE_OK) {
+        uninstall(run, crd, "is being deleted");
+        return;
+    }
+    if (res->err == CORE_EHTTP && res->status >= 400 && res->status < 500 && res->status != 429) {
+        /* Refused (RBAC): whether it is being deleted cannot be told; data is not gambled. */
+        snprintf(why, sizeof why, "could not be read (%s)", res->message);
+        uninstall(run, crd, why);
+        return;
+    }
+    ctrl_end(run, WQ_ERROR);
+}
+
+
+/* Before a finalize step: is the kind's own CRD being deleted? */
+static void
+check_crd(ctrl_run *run)
+{
+    const kres *res = run->c->kind->res;
+    char        crd[CTRL_KEY_MAX];
+    kops_target t = {rt_client(run->c->r), &KRES_CRDS, NULL, crd, NULL, 0, 0};
+
+    if (!res->group[0]) {
+        run->c->kind->finalize(run); /* the core group has no CRDs */
+        return;
+    }
+    snprintf(crd, sizeof crd, "%s.%s", res->resource, res->group);
+    if (kops_get(&t, on_crd, run))
+        ctrl_end(run, WQ_ERROR);
+}
+
+
 /* The steps of a run whose object exists: deletion, the finalizer, or sync. */
 static void
 dispatch(ctrl_run *run)
@@ -343,7 +416,7 @@ dispatch(ctrl_run *run)
         if (!k->finalizer || !kops_has_finalizer(run->obj, k->finalizer))
             ctrl_end(run, WQ_OK);
         else if (k->finalize)
-            k->finalize(run);
+            check_crd(run);
         else
             ctrl_finalized(run);
         return;

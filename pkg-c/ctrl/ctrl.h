@@ -9,6 +9,15 @@
  *                 -> no finalizer yet: add it (the update comes back through the informer)
  *                 -> sync: the children step, then the status step
  *
+ * Uninstalling. `kubectl delete crd` (and `kubectl delete -k deploy/`, which holds the CRDs)
+ * deletes every object of the kind; nobody asked for their data to go. So before a finalize
+ * step runs, ctrl reads the kind's own CRD (<plural>.<group>) with one GET, live, since a
+ * watch of it could lag behind the deletions it causes: while the CRD has a
+ * deletionTimestamp (or cannot be read for a 4xx other than 404), finalize is not run;
+ * ctrl logs it, records a Warning Event "Retained" on the object, runs the kind's retain
+ * step and removes the finalizer as usual, so that the CRD deletion completes. A 404 means
+ * the resource is not a CRD (a built-in kind) and finalize runs.
+ *
  * The children step. ctrl_apply takes a desired child (from a pure builder) and writes it
  * with server-side apply only when it differs: ctrl stamps the desired object with a
  * checksum of itself (annotation CTRL_APPLIED_ANN) and applies when the live object's
@@ -90,6 +99,10 @@ typedef struct {
      * cleanup is complete, or with ctrl_status (say why not, keeping the finalizer) or
      * ctrl_end to try again. NULL: ctrl_finalized at once. */
     void (*finalize)(ctrl_run *run);
+    /* The object is being deleted because its CRD is (see Uninstalling): keep whatever
+     * finalize would delete and cut loose what the garbage collector would take, then end
+     * as finalize does. NULL: ctrl_finalized at once. Never deletes data. */
+    void (*retain)(ctrl_run *run);
     /* Whether child, which has no controller ownerReference, may be adopted by the run's
      * object (a retained claim or Secret). NULL: never. */
     int (*may_adopt)(ctrl_run *run, const cJSON *child);

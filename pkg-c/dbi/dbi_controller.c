@@ -24,6 +24,7 @@
 #include "dbi/dbi.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_version.h"
+#include "dbi/dbi_volume.h"
 #include "informer/informer.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
@@ -798,10 +799,28 @@ after_cleanup(ctrl_run *run)
 }
 
 
+/* Retain: keep the claim and the credentials Secret, cut loose so the collector leaves them
+ * and a new DBInstance of the same name adopts them. event NULL: the caller told already. */
+static void
+keep_data(ctrl_run *run, const char *event)
+{
+    char   name[DBI_NAME_LEN];
+    cJSON *live;
+
+    secret_name(run, name, sizeof name);
+    live = ctrl_cached(run, caches(run)->secrets, name);
+    if (live)
+        ctrl_patch(run, &KRES_SECRETS, live, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
+    cJSON_Delete(live);
+    if (event)
+        ctrl_event(run, "Normal", "Retained", event);
+    ctrl_then(run, after_cleanup);
+}
+
+
 /*
  * Delete: remove the claim too (children owned by the DBInstance are collected).
- * Retain (and Snapshot, until snapshots exist): keep the claim and the credentials Secret,
- * cut loose so the collector leaves them and a new DBInstance of the same name adopts them.
+ * Retain (and Snapshot, until snapshots exist): keep_data.
  * Only what is ours is touched: the claim and Secret come from the caches, which hold only
  * objects with our labels, and ctrl_delete and ctrl_patch check whose they are.
  */
@@ -812,29 +831,82 @@ finalize(ctrl_run *run)
     char        name[DBI_NAME_LEN];
     cJSON      *live;
 
-    if (!policy || strcmp(policy, "Delete") == 0) {
-        snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-        live = ctrl_cached(run, caches(run)->pvcs, name);
-        if (live) {
-            log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
-                    "deleting the volume (deletionPolicy Delete)", NULL);
-            ctrl_delete(run, &KRES_PVCS, live, "Background");
-        }
-    } else {
-        secret_name(run, name, sizeof name);
-        live = ctrl_cached(run, caches(run)->secrets, name);
-        if (live)
-            ctrl_patch(run, &KRES_SECRETS, live,
-                       cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
-        ctrl_event(run, "Normal", "Retained",
-                   strcmp(policy, "Retain") == 0
-                       ? "the volume and the credentials Secret are kept for a DBInstance of the "
-                         "same name"
-                       : "deletionPolicy Snapshot is not supported yet: the volume and credentials "
-                         "are kept");
+    if (policy && strcmp(policy, "Delete") != 0) {
+        keep_data(run, strcmp(policy, "Retain") == 0
+                           ? "the volume and the credentials Secret are kept for a DBInstance of "
+                             "the same name"
+                           : "deletionPolicy Snapshot is not supported yet: the volume and "
+                             "credentials are kept");
+        return;
+    }
+    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
+    live = ctrl_cached(run, caches(run)->pvcs, name);
+    if (live) {
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
+                "deleting the volume (deletionPolicy Delete)", NULL);
+        ctrl_delete(run, &KRES_PVCS, live, "Background");
     }
     cJSON_Delete(live);
     ctrl_then(run, after_cleanup);
+}
+
+
+/* --- the volume outlives its claim (dbi_volume.h) ------------------------------------ */
+
+static int
+retains(ctrl_run *run)
+{
+    const char *policy = kjson_path_str(ctrl_obj(run), "spec", "deletionPolicy", NULL);
+
+    return policy && strcmp(policy, "Delete") != 0;
+}
+
+
+/* Does mode to the bound PV of the instance's claim, then next. */
+static void
+with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
+{
+    char   name[DBI_NAME_LEN];
+    cJSON *claim;
+
+    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
+    claim = ctrl_cached(run, caches(run)->pvcs, name);
+    dbi_volume_keep(run, claim, mode, next); /* next(run) at once without a bound claim */
+    cJSON_Delete(claim);
+}
+
+
+/* Retain is set on the PV as soon as the claim is bound: a namespace deletion asks no one. */
+static void
+sync_volume(ctrl_run *run)
+{
+    if (retains(run))
+        with_volume(run, DBI_VOLUME_RETAIN, dbi_sync);
+    else
+        dbi_sync(run);
+}
+
+
+/* Retain: the PV keeps Retain. Delete: the PV gets back the reclaim policy we changed. */
+static void
+finalize_volume(ctrl_run *run)
+{
+    with_volume(run, retains(run) ? DBI_VOLUME_RETAIN : DBI_VOLUME_RESTORE, finalize);
+}
+
+
+static void
+retain_all(ctrl_run *run)
+{
+    keep_data(run, NULL);
+}
+
+
+/* Deleted with the CRD: everything is kept as for Retain, the PV included. */
+static void
+retain_volume(ctrl_run *run)
+{
+    with_volume(run, DBI_VOLUME_RETAIN, retain_all);
 }
 
 
@@ -845,8 +917,9 @@ static const ctrl_kind dbi_kind = {
     .res = &KRES_DBINSTANCES,
     .finalizer = DBI_FINALIZER,
     .state_size = sizeof(dbi_run),
-    .sync = dbi_sync,
-    .finalize = finalize,
+    .sync = sync_volume,
+    .finalize = finalize_volume,
+    .retain = retain_volume,
     .may_adopt = may_adopt,
     .state_free = scrub,
 };
