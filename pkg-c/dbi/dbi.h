@@ -64,6 +64,11 @@ typedef struct {
     const char       *service_type;       /* ClusterIP | NodePort | LoadBalancer */
     const char       *restore_snapshot;   /* NULL unless restoring */
     const char       *deletion_policy;    /* Delete | Retain | Snapshot */
+    /* Passed through to the children (dbi_pass.h): */
+    const cJSON      *labels;       /* metadata.labels or NULL */
+    const cJSON      *annotations;  /* metadata.annotations or NULL */
+    const cJSON      *pod_template; /* spec.podTemplate or NULL */
+    int               stopped;      /* spec.stopped: the StatefulSet at zero replicas */
 } dbi_spec;
 
 /* The engine named s, or NULL. */
@@ -83,7 +88,8 @@ const dbi_engine *dbi_engine_find(const char *s);
  * (^[A-Za-z_][A-Za-z0-9_]{0,62}$, mysql users at most 32; not the superuser, not a system
  * database), quantities in storage.size and resources, parameters (names of letters,
  * digits, '_', '.', '-', not one the operator sets such as port or datadir; one-line string
- * values), service type and deletionPolicy enums.
+ * values), service type and deletionPolicy enums, and what dbi_pass_parse checks
+ * (spec.stopped, spec.podTemplate).
  */
 int dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen);
 
@@ -178,7 +184,7 @@ cJSON *dbi_build_service(const dbi_spec *s, const cJSON *owner);
 cJSON *dbi_build_headless_service(const dbi_spec *s, const cJSON *owner);
 
 /*
- * The StatefulSet: one replica, the image, env from the credentials Secret, PGDATA in a
+ * The StatefulSet: one replica (none when spec.stopped), the image, env from the credentials Secret, PGDATA in a
  * subdirectory, probes, resources, security context, the config mounted, the checksum on
  * the pod template, volumeClaimTemplate "data" (with a dataSource when restoring).
  * Quantities (resources, storage) are written in the API server's canonical form, so that

@@ -19,6 +19,7 @@
 #include "core/core.h"
 #include "kjson/kjson.h"
 #include "ctrl/ctrl_build.h"
+#include "dbi/dbi_pass.h"
 #include "kops/kops.h"
 
 #define DBI_UID            999 /* postgres, mysql and mariadb run as 999 in the official images */
@@ -41,13 +42,17 @@ static cJSON *
 new_child(ctrl_bld *b, const dbi_spec *s, const cJSON *owner, const char *api_version,
           const char *kind, const char *suffix)
 {
-    char name[DBI_NAME_MAX];
+    char   name[DBI_NAME_MAX];
+    cJSON *o;
 
     if (child_name(s, suffix, name)) {
         b->failed = 1;
         return NULL;
     }
-    return ctrl_b_child(b, api_version, kind, name, owner, DBI_API_VERSION, DBI_KIND, s->engine->name);
+    o = ctrl_b_child(b, api_version, kind, name, owner, DBI_API_VERSION, DBI_KIND, s->engine->name);
+    if (!b->failed)
+        dbi_pass_metadata(b, o, s);
+    return o;
 }
 
 
@@ -621,7 +626,8 @@ dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_
     if (child_name(s, "-headless", headless) || (config_checksum && !config_checksum[0]))
         b.failed = 1;
     ctrl_b_str(&b, spec, "serviceName", headless);
-    ctrl_b_int(&b, spec, "replicas", 1);
+    /* Zero keeps the claim and the Secret: spec.stopped false brings the same data back. */
+    ctrl_b_int(&b, spec, "replicas", s->stopped ? 0 : 1);
     ctrl_b_put(&b, ctrl_b_obj(&b, spec, "selector"), "matchLabels", dbi_labels(s));
     /* The controller deletes claims itself, as deletionPolicy says. */
     policy = ctrl_b_obj(&b, spec, "persistentVolumeClaimRetentionPolicy");
@@ -633,6 +639,7 @@ dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_
     if (config_checksum)
         ctrl_b_str(&b, ctrl_b_obj(&b, meta, "annotations"), DBI_CONFIG_HASH, config_checksum);
     pod_spec(&b, ctrl_b_obj(&b, tmpl, "spec"), s);
+    dbi_pass_pod(&b, meta, cJSON_GetObjectItemCaseSensitive(tmpl, "spec"), s);
     claim_template(&b, spec, s);
     return ctrl_b_done(&b, o);
 }

@@ -29,6 +29,7 @@
 #include "kjson/kjson.h"
 #include "kops/kops.h"
 #include "log/log.h"
+#include "store/store.h"
 
 #define DBI_VERSION_AN     "dbaas.dev/version"
 /* On the data claim once a pod has been Ready on it: its data holds the Secret's passwords. */
@@ -117,6 +118,16 @@ may_adopt(ctrl_run *run, const cJSON *child)
 }
 
 
+/* obj.a.b as an int (0 when absent). */
+static int
+num_at(const cJSON *obj, const char *a, const char *b)
+{
+    const cJSON *v = kjson_path(obj, a, b, NULL);
+
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+}
+
+
 /* --- status ------------------------------------------------------------------------ */
 
 /* status.versionCheck; a series past its end of life is told in a Warning Event once, when
@@ -151,21 +162,24 @@ run_status(ctrl_run *run)
     dbi_status_in in;
     char          pvc[DBI_NAME_LEN];
     cJSON        *sts = s->sts ? NULL : ctrl_cached(run, caches(run)->sts, ctrl_name(run));
-    cJSON        *claim, *fields;
+    cJSON        *claim, *fields, *svc;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
     claim = ctrl_cached(run, caches(run)->pvcs, pvc);
+    svc = ctrl_cached(run, caches(run)->services, ctrl_name(run));
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
     in.sts = s->sts ? s->sts : sts;
     in.pvc = claim;
+    in.svc = svc;
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     if (fields && s->spec_ok)
         version_status(run, fields);
     cJSON_Delete(sts);
     cJSON_Delete(claim);
+    cJSON_Delete(svc);
     ctrl_status(run, fields);
 }
 
@@ -281,6 +295,77 @@ mark_initialised(ctrl_run *run, const cJSON *sts_live)
 }
 
 
+/* Claims data-<name>-<n> (n >= 1) of this instance, found in the claim cache. */
+typedef struct {
+    const char *prefix; /* "<namespace>/data-<name>-" */
+    const char *name;
+    const char *engine;
+    cJSON      *found; /* an array of parsed claims */
+} stray_scan;
+
+
+static void
+stray_visit(const char *key, const store_obj *obj, void *data)
+{
+    stray_scan  *sc = data;
+    size_t       n = strlen(sc->prefix);
+    const char  *ord;
+    const cJSON *labels;
+    cJSON       *claim;
+
+    if (strncmp(key, sc->prefix, n) != 0)
+        return;
+    ord = key + n;
+    if (ord[0] < '1' || ord[0] > '9' || strspn(ord, "0123456789") != strlen(ord) ||
+        !(claim = store_parse(obj)))
+        return;
+    labels = kjson_path(claim, "metadata", "labels", NULL);
+    if (kjson_path(claim, "metadata", "deletionTimestamp", NULL) ||
+        !kjson_get_str(labels, CTRL_LABEL_INSTANCE) ||
+        strcmp(kjson_get_str(labels, CTRL_LABEL_INSTANCE), sc->name) != 0 ||
+        !kjson_get_str(labels, CTRL_LABEL_NAME) ||
+        strcmp(kjson_get_str(labels, CTRL_LABEL_NAME), sc->engine) != 0 ||
+        !cJSON_AddItemToArray(sc->found, claim))
+        cJSON_Delete(claim);
+}
+
+
+/*
+ * A StatefulSet scaled up by hand (and put back to one replica by the apply) leaves the
+ * claims of the extra pods, which keep a second, empty database's files: once the
+ * StatefulSet runs at most one pod again, they are deleted. Only claims of this instance
+ * (name data-<name>-<n>, n >= 1, and our instance and engine labels), through ctrl_delete,
+ * which checks whose they are; data-<name>-0 is never touched here.
+ */
+static void
+drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
+{
+    stray_scan sc;
+    char       prefix[DBI_NAME_LEN], msg[DBI_NAME_LEN + 120];
+    cJSON     *claim;
+
+    if (!sts_live || num_at(sts_live, "spec", "replicas") > 1 ||
+        num_at(sts_live, "status", "replicas") > 1 ||
+        snprintf(prefix, sizeof prefix, "%s/data-%s-", ctrl_ns(run), ctrl_name(run)) >=
+            (int)sizeof prefix)
+        return;
+    sc.prefix = prefix;
+    sc.name = ctrl_name(run);
+    sc.engine = st(run)->spec.engine->name;
+    if (!(sc.found = cJSON_CreateArray()))
+        return;
+    store_each(informer_store(caches(run)->pvcs), stray_visit, &sc);
+    cJSON_ArrayForEach(claim, sc.found) {
+        snprintf(msg, sizeof msg, "deleting claim %s, left by a scale-up beyond one replica",
+                 kjson_path_str(claim, "metadata", "name", NULL));
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), msg, NULL);
+        ctrl_event(run, "Normal", "StrayClaimDeleted", msg);
+        ctrl_delete(run, &KRES_PVCS, claim, "Background");
+    }
+    cJSON_Delete(sc.found);
+}
+
+
 /* A version change the engine cannot make on its data (dbi_version_refusal): refused, nothing
  * changed, the old pod serves on. Judged against what runs, never by a CEL transition rule,
  * so that setting a refused version back is always accepted. */
@@ -319,6 +404,7 @@ run_pod(ctrl_run *run)
                on_sts);
     if (!grow_claim(run)) /* one patch of the claim per run: the next marks it */
         mark_initialised(run, sts_live);
+    drop_stray_claims(run, sts_live);
     cJSON_Delete(sts_live);
     ctrl_then(run, run_status);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "dbi/dbi_pass.h"
 #include "kjson/kjson.h"
 
 
@@ -77,6 +78,25 @@ eval_rollout(const dbi_status_in *in, ctrl_conds *c, const char *old_version, in
 }
 
 
+/* spec.stopped: Ready False (reason Stopped) at once; Progressing until no pod is left. */
+static void
+eval_stopped(const dbi_status_in *in, ctrl_conds *c)
+{
+    int gone =
+        !in->sts ||
+        (num(in->sts, "status", "observedGeneration") >= num(in->sts, "metadata", "generation") &&
+         num(in->sts, "status", "replicas") == 0);
+
+    set(c, CTRL_READY, 0, "Stopped",
+        "the database is stopped (spec.stopped); its volume and "
+        "credentials are kept");
+    if (gone)
+        set(c, CTRL_PROGRESSING, 0, "Stopped", "the database is stopped");
+    else
+        set(c, CTRL_PROGRESSING, 1, "Stopping", "scaling the database to zero");
+}
+
+
 static void
 eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version, int ready_pods)
 {
@@ -97,7 +117,10 @@ eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version,
         set(c, CTRL_PROGRESSING, 0, "Refused", "nothing is changed until the spec is fixed");
         return;
     }
-    eval_rollout(in, c, old_version, ready_pods);
+    if (in->spec->stopped)
+        eval_stopped(in, c);
+    else
+        eval_rollout(in, c, old_version, ready_pods);
     if (strcmp(in->spec->deletion_policy, "Snapshot") == 0)
         set(c, CTRL_DEGRADED, 1, "SnapshotPolicyUnsupported",
             "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume and "
@@ -139,6 +162,12 @@ dbi_status_eval(const dbi_status_in *in, ctrl_conds *c)
         dbi_child_name(in->spec, "-credentials", text, sizeof text);
         cJSON_AddStringToObject(st, "connectionSecret", text);
     }
+    if (in->spec && dbi_external_endpoint(in->svc, text, sizeof text) == CORE_OK)
+        cJSON_AddStringToObject(st, "externalEndpoint", text);
+    if (!in->spec)
+        keep_old(st, old, "externalEndpoint");
+    if (in->spec && in->spec->stopped && !c->refusal && !in->deleting)
+        cJSON_AddStringToObject(st, "phase", "Stopped");
     /* What was known stays while the spec is broken. */
     keep_old(st, old, "endpoint");
     keep_old(st, old, "connectionSecret");

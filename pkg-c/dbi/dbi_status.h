@@ -18,6 +18,7 @@ typedef struct {
     const char     *message; /* its message */
     const cJSON    *sts;     /* the StatefulSet as written or cached, or NULL */
     const cJSON    *pvc;     /* cached data claim, or NULL */
+    const cJSON    *svc;     /* cached client Service (for externalEndpoint), or NULL */
     int             deleting;
     const char     *now; /* RFC 3339, for conditions that change */
 } dbi_status_in;
@@ -25,8 +26,9 @@ typedef struct {
 /*
  * Evaluates Ready, Progressing and Degraded into conds (a refusal in conds->refusal, or
  * in->reason, keeps what was known) and returns the DBInstance's own status members
- * (endpoint, connectionSecret, readyReplicas, currentVersion, storageSize): a new object,
- * NULL out of memory. in->now is not used.
+ * (endpoint, externalEndpoint, connectionSecret, readyReplicas, currentVersion,
+ * storageSize; phase Stopped, which replaces the derived one, for a spec.stopped instance
+ * with nothing refused): a new object, NULL out of memory. in->now is not used.
  */
 cJSON *dbi_status_eval(const dbi_status_in *in, ctrl_conds *conds);
 

@@ -60,7 +60,12 @@ OP_BIN=$cache/dbaas-operator start_operator "$tmp/old.log"
 k -n "$NS" apply -f - >/dev/null <<'EOF'
 apiVersion: dbaas.dev/v1alpha1
 kind: DBInstance
-metadata: {name: orders}
+metadata:
+  name: orders
+  # Labels and annotations reach the children's metadata under the new operator, never the
+  # pod template: the takeover must leave the pod alone (checked below).
+  labels: {team: payments, app.kubernetes.io/part-of: shop}
+  annotations: {example.com/owner: payments@example.com}
 spec:
   engine: postgresql
   version: "16.4"
@@ -186,6 +191,9 @@ if [ "${#problems[@]}" -gt 0 ]; then
     printf '%s\n' "${problems[@]}" >&2
     fail "upgrading from ${from:0:12}: ${#problems[@]} problem(s); a pod template change that is meant must be listed in test/upgrade/expected-template-changes and README.md's upgrade notes"
 fi
+# The labelled instance's labels reached its children (so the check above covered them).
+[ "$(sts_field orders '{.metadata.labels.team}')" = payments ] ||
+    fail "orders: the StatefulSet lacks the DBInstance's label team under the new operator"
 # The new operator also finishes what the old one started: deletion through its finalizer.
 for n in $names; do k -n "$NS" delete dbinstance "$n" --timeout=60s >/dev/null; done
 gone() { ! k -n "$NS" get "$@" >/dev/null 2>&1; }
