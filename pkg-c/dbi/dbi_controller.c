@@ -33,7 +33,7 @@
 const kres KRES_DBINSTANCES = {DBI_GROUP, DBI_VERSION, "dbinstances", DBI_KIND, 1};
 
 typedef struct {
-    informer *sts, *secrets, *configmaps, *services, *pvcs;
+    informer *sts, *secrets, *configmaps, *services, *pvcs, *pods;
 } dbi_ctl;
 
 /* What one run of a DBInstance keeps between its steps. */
@@ -108,21 +108,25 @@ run_status(ctrl_run *run)
 {
     dbi_run      *s = st(run);
     dbi_status_in in;
-    char          pvc[DBI_NAME_LEN];
+    char          pvc[DBI_NAME_LEN], pod_name[DBI_NAME_LEN];
     cJSON        *sts = s->sts ? NULL : ctrl_cached(run, caches(run)->sts, ctrl_name(run));
-    cJSON        *claim, *fields;
+    cJSON        *claim, *pod, *fields;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
+    snprintf(pod_name, sizeof pod_name, "%s-0", ctrl_name(run));
     claim = ctrl_cached(run, caches(run)->pvcs, pvc);
+    pod = ctrl_cached(run, caches(run)->pods, pod_name);
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
     in.sts = s->sts ? s->sts : sts;
     in.pvc = claim;
+    in.pod = pod;
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     cJSON_Delete(sts);
     cJSON_Delete(claim);
+    cJSON_Delete(pod);
     ctrl_status(run, fields);
 }
 
@@ -208,7 +212,9 @@ grow_claim(ctrl_run *run)
 }
 
 
-/* A major version change needs a dump and restore: refused, nothing changed. */
+/* A major version change needs a dump and restore: refused, nothing changed. Like every
+ * spec refusal here it keeps Ready (ctrl_refuse's keep_ready): the old pod still serves, and
+ * Ready says whether the database accepts connections; Degraded and Stalled say why. */
 static int
 major_change(ctrl_run *run, const cJSON *sts_live)
 {
@@ -222,7 +228,7 @@ major_change(ctrl_run *run, const cJSON *sts_live)
         dbi_major(s->spec.engine, s->spec.version, want_major, sizeof want_major) != CORE_OK ||
         strcmp(prev_major, want_major) == 0)
         return 0;
-    ctrl_refuse(run, 0, "UnsupportedUpgrade",
+    ctrl_refuse(run, 1, "UnsupportedUpgrade",
                 "spec.version: changing the major version (%s to %s) needs a dump and restore; "
                 "set it back to the running major version or create a new DBInstance",
                 prev, s->spec.version);
@@ -397,7 +403,7 @@ on_user_secret(const kops_result *res, void *data)
 
     if (res->err == CORE_ENOENT ||
         (res->err == CORE_OK && secret_value(res->obj, "password", s->password, sizeof s->password))) {
-        ctrl_refuse(run, 0, "InvalidSpec",
+        ctrl_refuse(run, 1, "InvalidSpec",
                     res->err
                         ? "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
                           "(it is watched: creating it is enough)"
@@ -452,7 +458,7 @@ dbi_sync(ctrl_run *run)
     cJSON   *secret;
 
     if (dbi_spec_parse(ctrl_obj(run), &s->spec, err, sizeof err) != CORE_OK) {
-        ctrl_refuse(run, 0, "InvalidSpec", "%s", err);
+        ctrl_refuse(run, 1, "InvalidSpec", "%s", err);
         run_status(run);
         return;
     }
@@ -554,7 +560,8 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_SECRETS, &d->secrets)) ||
         (rc = ctrl_watch_children(c, &KRES_CONFIGMAPS, &d->configmaps)) ||
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
-        (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)))
+        (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
+        (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)))
         return rc;
     return CORE_OK;
 }

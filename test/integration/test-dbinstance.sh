@@ -61,11 +61,13 @@ wait_for 60 "the new image" image_is postgres:16.4
 wait_for 60 "currentVersion 16.4" version_is 16.4
 wait_for 60 "Ready after the roll" dbi_ready "$pg"
 
-# Major version: refused, nothing touched.
+# Major version: refused, nothing touched; the old pod still serves, so Ready stays True.
+degraded_reason() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Degraded")].reason}')" = "$2" ]; }
 k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"17"}}' >/dev/null
-wait_for 30 "UnsupportedUpgrade" dbi_reason "$pg" UnsupportedUpgrade
+wait_for 30 "UnsupportedUpgrade" degraded_reason "$pg" UnsupportedUpgrade
 image_is postgres:16.4 || fail "the StatefulSet changed on a refused major upgrade"
-msg=$(dbi_field "$pg" '{.status.conditions[?(@.type=="Ready")].message}')
+dbi_ready "$pg" || fail "Ready is not True while the old pod serves"
+msg=$(dbi_field "$pg" '{.status.conditions[?(@.type=="Degraded")].message}')
 [[ $msg == *spec.version* ]] || fail "the refusal does not name spec.version: $msg"
 k -n "$NS" patch dbinstance "$pg" --type=merge -p '{"spec":{"version":"16.4"}}' >/dev/null
 wait_for 30 "Ready after going back" dbi_ready "$pg"
