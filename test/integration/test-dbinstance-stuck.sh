@@ -30,6 +30,25 @@ dbi disk 16 "  resources: {requests: {cpu: 500m}}" | k -n "$NS" apply -f - >/dev
 wait_for 120 "disk to recover" dbi_ready disk
 has_cond disk Stalled False NotStalled || fail "disk: still Stalled after the fix"
 
+# 256 parameters of 4096 characters would render a ConfigMap over the API server's 1 MiB:
+# the CRD refuses them at apply; 256 of 1024 (the most it allows) are written and run.
+params() { # params NAME LENGTH: a DBInstance with 256 parameters of LENGTH characters, as JSON
+    python3 -c 'import json, sys
+n, size = sys.argv[1], int(sys.argv[2])
+print(json.dumps({"apiVersion": "dbaas.dev/v1alpha1", "kind": "DBInstance", "metadata": {"name": n},
+    "spec": {"engine": "postgresql", "version": "16", "database": "app",
+             "parameters": {"custom.p%03d" % i: "x" * size for i in range(256)}}}))' "$1" "$2"
+}
+params huge 4096 >"$tmp/huge.json"
+if out=$(k -n "$NS" create -f "$tmp/huge.json" 2>&1); then
+    fail "256 parameters of 4096 characters were accepted"
+fi
+grep -q 'spec.parameters.custom.p[0-9]*: Too long: may not be more than 1024' <<<"$out" ||
+    fail "the refusal does not name the parameter and its limit: ${out:0:300}"
+params most 1024 >"$tmp/most.json"
+k -n "$NS" create -f "$tmp/most.json" >/dev/null
+wait_for 120 "most: Ready with 256 parameters of 1024 characters" dbi_ready most
+
 # An image that cannot be pulled.
 dbi pull 16 "  image: registry.invalid/dbaas-test/pull-fails:1" | k -n "$NS" apply -f - >/dev/null
 wait_for 90 "pull: Degraded ImagePullBackOff" has_cond pull Degraded True ImagePullBackOff
