@@ -473,6 +473,27 @@ parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 }
 
 
+/* The rendered configuration must fit its ConfigMap; the CRD's limits keep it well under,
+ * but an object stored under older, looser limits is told exactly what is wrong. */
+static int
+check_config_size(const dbi_spec *s, char *err, size_t errlen)
+{
+    size_t n;
+
+    if (!s->parameters || !s->parameters->child)
+        return CORE_OK;
+    if (!(n = dbi_config_len(s)))
+        return CORE_ENOMEM;
+    /* 16 bytes for the data key ("dbaas.conf"). */
+    if (n + 16 > DBI_CONFIGMAP_MAX)
+        return fail(err, errlen,
+                    "spec.parameters: the configuration they render is %zu bytes, more than a "
+                    "ConfigMap holds (%d bytes); shorten or remove parameters",
+                    n, DBI_CONFIGMAP_MAX - 16);
+    return CORE_OK;
+}
+
+
 static int
 parse_choices(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 {
@@ -515,7 +536,8 @@ dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
     if ((rc = parse_engine(spec, out, err, errlen)) || (rc = parse_names(spec, out, err, errlen)) ||
         (rc = parse_storage(spec, out, err, errlen)) || (rc = parse_refs(spec, out, err, errlen)) ||
         (rc = parse_parameters(spec, out, err, errlen)) ||
-        (rc = parse_choices(spec, out, err, errlen)) || (rc = dbi_pass_parse(obj, out, err, errlen)))
+        (rc = parse_choices(spec, out, err, errlen)) ||
+        (rc = dbi_pass_parse(obj, out, err, errlen)) || (rc = check_config_size(out, err, errlen)))
         return rc;
     return CORE_OK;
 }

@@ -179,6 +179,14 @@ cJSON *dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *passw
  */
 cJSON *dbi_build_configmap(const dbi_spec *s, const cJSON *owner, char *checksum, size_t len);
 
+/* The API server's limit on a ConfigMap's data (keys and values), which dbi_spec_parse
+ * checks the rendered configuration against. */
+#define DBI_CONFIGMAP_MAX (1024 * 1024)
+
+/* The length in bytes of the configuration dbi_build_configmap renders from s, or 0 out of
+ * memory. Pure; any size the API server could have stored is measured. */
+size_t dbi_config_len(const dbi_spec *s);
+
 /* The client Service and the headless governing Service. */
 cJSON *dbi_build_service(const dbi_spec *s, const cJSON *owner);
 cJSON *dbi_build_headless_service(const dbi_spec *s, const cJSON *owner);

@@ -213,9 +213,9 @@ add_pg_value(core_buf *t, const char *v)
 }
 
 
-/* The configuration file text from spec.parameters; the caller frees. */
+/* The configuration file text from spec.parameters, at most max bytes; the caller frees. */
 static char *
-render_config(const dbi_spec *s)
+render_config_max(const dbi_spec *s, size_t max)
 {
     const cJSON **params = NULL;
     size_t        n = 0, i;
@@ -223,7 +223,7 @@ render_config(const dbi_spec *s)
     int           pg = s->engine->id == DBI_POSTGRESQL;
     int           rc;
 
-    core_buf_init(&t, DBI_TEXT_MAX);
+    core_buf_init(&t, max);
     rc = sorted_parameters(s, &params, &n);
     if (!rc)
         rc = core_buf_printf(&t,
@@ -244,6 +244,25 @@ render_config(const dbi_spec *s)
     }
     free(params);
     return rc ? NULL : core_buf_take(&t);
+}
+
+
+static char *
+render_config(const dbi_spec *s)
+{
+    return render_config_max(s, DBI_TEXT_MAX);
+}
+
+
+size_t
+dbi_config_len(const dbi_spec *s)
+{
+    /* Escaping at most doubles a value, and a request body is at most 3 MiB. */
+    char  *text = render_config_max(s, 16 * DBI_TEXT_MAX);
+    size_t n = text ? strlen(text) : 0;
+
+    free(text);
+    return n;
 }
 
 

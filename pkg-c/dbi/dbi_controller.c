@@ -40,7 +40,7 @@
 const kres KRES_DBINSTANCES = {DBI_GROUP, DBI_VERSION, "dbinstances", DBI_KIND, 1};
 
 typedef struct {
-    informer *sts, *secrets, *configmaps, *services, *pvcs;
+    informer *sts, *secrets, *configmaps, *services, *pvcs, *pods;
 } dbi_ctl;
 
 typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
@@ -160,19 +160,22 @@ run_status(ctrl_run *run)
 {
     dbi_run      *s = st(run);
     dbi_status_in in;
-    char          pvc[DBI_NAME_LEN];
+    char          pvc[DBI_NAME_LEN], pod_name[DBI_NAME_LEN];
     cJSON        *sts = s->sts ? NULL : ctrl_cached(run, caches(run)->sts, ctrl_name(run));
-    cJSON        *claim, *fields, *svc;
+    cJSON        *claim, *pod, *fields, *svc;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
+    snprintf(pod_name, sizeof pod_name, "%s-0", ctrl_name(run));
     claim = ctrl_cached(run, caches(run)->pvcs, pvc);
     svc = ctrl_cached(run, caches(run)->services, ctrl_name(run));
+    pod = ctrl_cached(run, caches(run)->pods, pod_name);
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
     in.sts = s->sts ? s->sts : sts;
     in.pvc = claim;
     in.svc = svc;
+    in.pod = pod;
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     if (fields && s->spec_ok)
@@ -180,6 +183,7 @@ run_status(ctrl_run *run)
     cJSON_Delete(sts);
     cJSON_Delete(claim);
     cJSON_Delete(svc);
+    cJSON_Delete(pod);
     ctrl_status(run, fields);
 }
 
@@ -808,7 +812,7 @@ new_from_ref(ctrl_run *run, const cJSON *ref)
     char     why[300];
 
     if (!ref) {
-        ctrl_refuse(run, 0, "InvalidSpec",
+        ctrl_refuse(run, 1, "InvalidSpec",
                     "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
                     "(it is watched: creating it is enough)",
                     s->spec.credentials_secret);
@@ -817,7 +821,7 @@ new_from_ref(ctrl_run *run, const cJSON *ref)
     }
     if (secret_value(ref, "password", s->password, sizeof s->password, why, sizeof why) ||
         pick_superuser(run, ref, 0, why, sizeof why)) {
-        ctrl_refuse(run, 0, "InvalidSpec", "spec.credentialsSecretRef.name: Secret \"%s\": %s",
+        ctrl_refuse(run, 1, "InvalidSpec", "spec.credentialsSecretRef.name: Secret \"%s\": %s",
                     s->spec.credentials_secret, why);
         run_status(run);
         return;
@@ -853,7 +857,7 @@ dbi_sync(ctrl_run *run)
     cJSON   *secret;
 
     if (dbi_spec_parse(ctrl_obj(run), &s->spec, err, sizeof err) != CORE_OK) {
-        ctrl_refuse(run, 0, "InvalidSpec", "%s", err);
+        ctrl_refuse(run, 1, "InvalidSpec", "%s", err);
         run_status(run);
         return;
     }
@@ -1029,7 +1033,8 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_SECRETS, &d->secrets)) ||
         (rc = ctrl_watch_children(c, &KRES_CONFIGMAPS, &d->configmaps)) ||
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
-        (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)))
+        (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
+        (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)))
         return rc;
     return CORE_OK;
 }

@@ -6,6 +6,7 @@
 
 #include "core/core.h"
 #include "dbi/dbi_pass.h"
+#include "dbi/dbi_stuck.h"
 #include "kjson/kjson.h"
 
 
@@ -97,6 +98,20 @@ eval_stopped(const dbi_status_in *in, ctrl_conds *c)
 }
 
 
+/* What the pod and the claim say when they are stuck: the words of the kubelet, the
+ * scheduler or the volume controllers, under a reason of their own. */
+static void
+eval_stuck(const dbi_status_in *in, ctrl_conds *c)
+{
+    dbi_stuck s;
+
+    if (dbi_stuck_claim(in->pvc, in->pod, &s))
+        set(c, s.degraded ? CTRL_DEGRADED : CTRL_PROGRESSING, 1, s.reason, "%s", s.message);
+    if (dbi_stuck_pod(in->pod, &s))
+        set(c, CTRL_DEGRADED, 1, s.reason, "%s", s.message);
+}
+
+
 static void
 eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version, int ready_pods)
 {
@@ -125,6 +140,7 @@ eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version,
         set(c, CTRL_DEGRADED, 1, "SnapshotPolicyUnsupported",
             "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume and "
             "credentials are retained as with Retain");
+    eval_stuck(in, c);
 }
 
 
@@ -151,7 +167,9 @@ dbi_status_eval(const dbi_status_in *in, ctrl_conds *c)
     if (!st)
         return NULL;
     if (in->reason && !c->refusal) {
+        /* A spec refusal leaves Ready to the pod: the old one may still serve. */
         c->refusal = in->reason;
+        c->keep_ready = 1;
         snprintf(c->refusal_message, sizeof c->refusal_message, "%s", in->message ? in->message : "");
     }
     eval_conditions(in, c, old_version, ready_pods);

@@ -12,19 +12,21 @@
 #include "dbi/dbi.h"
 
 typedef struct {
-    const cJSON    *dbi;     /* the DBInstance as cached (generation, current status) */
-    const dbi_spec *spec;    /* parsed spec, or NULL when invalid */
-    const char     *reason;  /* a refusal: "InvalidSpec", "UnsupportedUpgrade"; or NULL */
-    const char     *message; /* its message */
-    const cJSON    *sts;     /* the StatefulSet as written or cached, or NULL */
-    const cJSON    *pvc;     /* cached data claim, or NULL */
-    const cJSON    *svc;     /* cached client Service (for externalEndpoint), or NULL */
-    int             deleting;
-    const char     *now; /* RFC 3339, for conditions that change */
+    const cJSON    *dbi;  /* the DBInstance as cached (generation, current status) */
+    const dbi_spec *spec; /* parsed spec, or NULL when invalid */
+    const char  *reason;  /* a refusal (Ready kept): "InvalidSpec", "UnsupportedUpgrade"; or NULL */
+    const char  *message; /* its message */
+    const cJSON *sts;     /* the StatefulSet as written or cached, or NULL */
+    const cJSON *pvc;     /* cached data claim, or NULL */
+    const cJSON *pod;     /* cached pod <name>-0, or NULL */
+    const cJSON *svc;     /* cached client Service (for externalEndpoint), or NULL */
+    int          deleting;
+    const char  *now; /* RFC 3339, for conditions that change */
 } dbi_status_in;
 
 /*
- * Evaluates Ready, Progressing and Degraded into conds (a refusal in conds->refusal, or
+ * Evaluates Ready, Progressing and Degraded into conds (a stuck pod or claim, dbi_stuck, is
+ * Degraded or Progressing with its reason and the kubelet's or scheduler's message) (a refusal in conds->refusal, or
  * in->reason, keeps what was known) and returns the DBInstance's own status members
  * (endpoint, externalEndpoint, connectionSecret, readyReplicas, currentVersion,
  * storageSize; phase Stopped, which replaces the derived one, for a spec.stopped instance

@@ -66,7 +66,7 @@ expect_eq "$(op_writes)" "$before" "writes at rest after the changes"
 expect_eq "$(k -n "$NS" get service orders -o jsonpath='{.metadata.annotations.team\.example\.com/owner}')" \
     payments "someone else's annotation"
 
-# A refused spec: Stalled True (kstatus Failed), Reconciling False, phase Failed.
+# A refused spec: Stalled True (kstatus Failed), Reconciling False.
 k -n "$NS" patch dbi orders --type merge -p '{"spec":{"version":"17"}}' >/dev/null
 wait_for 30 "Stalled" cond_is orders Stalled True
 expect_eq "$(cond orders Reconciling)" False "Reconciling on a refused spec"

@@ -946,3 +946,33 @@ TEST(dbi_builders_need_an_owner_with_a_uid)
     cJSON_Delete(anon);
     cJSON_Delete(o);
 }
+
+
+/* Parameters stored under older, looser CRD limits whose configuration cannot fit its
+ * ConfigMap: refused with the size, before anything is written. */
+TEST(dbi_parameters_that_no_configmap_holds_are_refused)
+{
+    cJSON *o = dbi_with("\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"d\"");
+    cJSON *params = cJSON_AddObjectToObject(cJSON_GetObjectItemCaseSensitive(o, "spec"), "parameters");
+    char     name[32], value[4097], err[256] = "";
+    dbi_spec s;
+    int      i;
+
+    memset(value, 'x', sizeof value - 1);
+    value[sizeof value - 1] = '\0';
+    for (i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "custom.p%03d", i);
+        cJSON_AddStringToObject(params, name, value);
+    }
+    /* 200 x 4 KiB fits. */
+    ASSERT_EQ(dbi_spec_parse(o, &s, err, sizeof err), CORE_OK);
+    ASSERT(dbi_config_len(&s) > 200 * 4096);
+    for (; i < 256; i++) {
+        snprintf(name, sizeof name, "custom.p%03d", i);
+        cJSON_AddStringToObject(params, name, value);
+    }
+    ASSERT_EQ(dbi_spec_parse(o, &s, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "spec.parameters: the configuration they render is ");
+    ASSERT_CONTAINS(err, "bytes, more than a ConfigMap holds (1048560 bytes)");
+    cJSON_Delete(o);
+}

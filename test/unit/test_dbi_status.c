@@ -108,13 +108,17 @@ TEST(dbi_status_keeps_transition_time_while_status_holds)
     ASSERT_STR(cond(second, "Ready", "lastTransitionTime"), "T1");
     ASSERT(cJSON_Compare(first, second, 1)); /* unchanged: nothing to write */
     cJSON_Delete(second);
-    /* Ready flips: its time moves; Degraded holds: its time stays. */
+    /* A refused spec while the pod serves: Ready holds (and keeps its time), Degraded flips. */
     second = build(obj, 1, "InvalidSpec", s, NULL, "T3");
-    ASSERT_STR(cond(second, "Ready", "lastTransitionTime"), "T3");
-    ASSERT_STR(cond(second, "Ready", "reason"), "InvalidSpec");
-    ASSERT_STR(cond(second, "Ready", "message"), "spec.version: bad");
+    ASSERT_STR(cond(second, "Ready", "lastTransitionTime"), "T1");
+    ASSERT_STR(cond(second, "Ready", "status"), "True");
+    ASSERT_STR(cond(second, "Ready", "reason"), "DatabaseReady");
     ASSERT_STR(cond(second, "Degraded", "status"), "True");
-    ASSERT_STR(kjson_get_str(second, "phase"), "Failed");
+    ASSERT_STR(cond(second, "Degraded", "reason"), "InvalidSpec");
+    ASSERT_STR(cond(second, "Degraded", "message"), "spec.version: bad");
+    ASSERT_STR(cond(second, "Degraded", "lastTransitionTime"), "T3");
+    ASSERT_STR(cond(second, "Stalled", "status"), "True");
+    ASSERT(strcmp(kjson_get_str(second, "phase"), "Failed") != 0);
     ASSERT_STR(kjson_get_str(second, "currentVersion"), "16"); /* what runs is still known */
     cJSON_Delete(second);
     cJSON_Delete(first);

@@ -2,7 +2,11 @@
 --   no status, or no conditions                  -> Progressing, waiting for a first status
 --   status.observedGeneration (else Ready's observedGeneration) < metadata.generation
 --                                                -> Progressing, waiting for that generation
---   Stalled=True                                 -> Degraded, Stalled's message
+--   Stalled=True                                 -> Degraded, Stalled's message (a refused
+--                                                   spec or write, even while Ready=True)
+--   Degraded=True                                -> Degraded, Degraded's message (a pod that
+--                                                   cannot pull, crash-loops or cannot be
+--                                                   scheduled; a refused resize)
 --   no Ready condition                           -> Progressing, waiting for a first status
 --   no Stalled condition (an older operator) and Ready=False with reason InvalidSpec or
 --   UnsupportedUpgrade                           -> Degraded, Ready's message
@@ -40,6 +44,7 @@ end
 local ready = condition(st.conditions, "Ready")
 local progressing = condition(st.conditions, "Progressing")
 local stalled = condition(st.conditions, "Stalled")
+local degraded = condition(st.conditions, "Degraded")
 
 local gen = nil
 if obj.metadata ~= nil then
@@ -57,6 +62,11 @@ end
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
   hs.message = text(stalled)
+  return hs
+end
+if degraded ~= nil and degraded.status == "True" then
+  hs.status = "Degraded"
+  hs.message = text(degraded)
   return hs
 end
 if ready == nil then

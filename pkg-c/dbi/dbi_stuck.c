@@ -1,0 +1,147 @@
+#include "dbi_stuck.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kjson/kjson.h"
+
+/* Waiting reasons of the kubelet that need a person; ContainerCreating and PodInitializing
+ * are the normal way to start and are not here. */
+static const char *const stuck_waiting[] = {
+    "ImagePullBackOff",           "ErrImagePull",         "InvalidImageName",  "CrashLoopBackOff",
+    "CreateContainerConfigError", "CreateContainerError", "RunContainerError", NULL,
+};
+
+
+static int say(dbi_stuck *out, const char *reason, int degraded, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+say(dbi_stuck *out, const char *reason, int degraded, const char *fmt, ...)
+{
+    va_list ap;
+
+    out->reason = reason;
+    out->degraded = degraded;
+    va_start(ap, fmt);
+    vsnprintf(out->message, sizeof out->message, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+
+static const char *
+or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+
+/* The condition of type in obj's status.conditions with that status (any when NULL), or NULL. */
+static const cJSON *
+condition(const cJSON *obj, const char *type, const char *status)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, kjson_path(obj, "status", "conditions", NULL)) {
+        const char *t = kjson_get_str(c, "type"), *s = kjson_get_str(c, "status");
+
+        if (t && s && strcmp(t, type) == 0 && (!status || strcmp(s, status) == 0))
+            return c;
+    }
+    return NULL;
+}
+
+
+static const char *
+stuck_reason(const char *waiting)
+{
+    int i;
+
+    for (i = 0; waiting && stuck_waiting[i]; i++)
+        if (strcmp(waiting, stuck_waiting[i]) == 0)
+            return stuck_waiting[i];
+    return NULL;
+}
+
+
+static int
+container_stuck(const cJSON *cs, dbi_stuck *out)
+{
+    const char  *name = or_empty(kjson_get_str(cs, "name"));
+    const char  *reason = stuck_reason(kjson_path_str(cs, "state", "waiting", "reason", NULL));
+    const char  *msg = or_empty(kjson_path_str(cs, "state", "waiting", "message", NULL));
+    const cJSON *last = kjson_path(cs, "lastState", "terminated", NULL);
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(last, "exitCode");
+    const cJSON *restarts = cJSON_GetObjectItemCaseSensitive(cs, "restartCount");
+
+    if (!reason)
+        return 0;
+    if (strcmp(reason, "CrashLoopBackOff") == 0 || cJSON_IsNumber(code))
+        return say(out, reason, 1, "container %s: %s after %d restarts; last exit code %d (%s)%s%s",
+                   name, reason, cJSON_IsNumber(restarts) ? (int)restarts->valuedouble : 0,
+                   cJSON_IsNumber(code) ? (int)code->valuedouble : -1,
+                   kjson_get_str(last, "reason") ? kjson_get_str(last, "reason") : "no reason given",
+                   *msg ? ": " : "", msg);
+    return say(out, reason, 1, "container %s: %s%s%s", name, reason, *msg ? ": " : "", msg);
+}
+
+
+int
+dbi_stuck_pod(const cJSON *pod, dbi_stuck *out)
+{
+    const cJSON *sched = condition(pod, "PodScheduled", "False");
+    const char  *lists[] = {"initContainerStatuses", "containerStatuses"};
+    const cJSON *cs;
+    size_t       i;
+
+    if (!pod)
+        return 0;
+    if (sched && kjson_get_str(sched, "reason") &&
+        strcmp(kjson_get_str(sched, "reason"), "Unschedulable") == 0)
+        return say(out, "Unschedulable", 1, "the pod cannot be scheduled: %s",
+                   or_empty(kjson_get_str(sched, "message")));
+    for (i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        cJSON_ArrayForEach(cs, kjson_path(pod, "status", lists[i], NULL)) {
+            if (container_stuck(cs, out))
+                return 1;
+        }
+    return 0;
+}
+
+
+int
+dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out)
+{
+    const char *name = or_empty(kjson_path_str(pvc, "metadata", "name", NULL));
+    const char *phase = kjson_path_str(pvc, "status", "phase", NULL);
+    const char *alloc = kjson_path_str(pvc, "status", "allocatedResourceStatuses", "storage", NULL);
+    const cJSON *sched = condition(pod, "PodScheduled", "False");
+    const cJSON *c;
+
+    if (!pvc)
+        return 0;
+    if ((c = condition(pvc, "ControllerResizeError", "True")) ||
+        (c = condition(pvc, "NodeResizeError", "True")))
+        return say(out, "StorageResizeRefused", 1, "volume claim %s: %s: %s", name,
+                   kjson_get_str(c, "type"), or_empty(kjson_get_str(c, "message")));
+    if (alloc && strstr(alloc, "Infeasible"))
+        return say(out, "StorageResizeRefused", 1,
+                   "volume claim %s: the resize cannot be done (%s); set spec.storage.size back "
+                   "to the current size",
+                   name, alloc);
+    if (phase && strcmp(phase, "Pending") == 0)
+        return say(out, "ClaimPending", 0, "volume claim %s is not bound yet%s%s", name,
+                   sched ? ": " : "", sched ? or_empty(kjson_get_str(sched, "message")) : "");
+    if ((c = condition(pvc, "FileSystemResizePending", "True")))
+        return say(out, "FileSystemResizePending", 0,
+                   "volume claim %s: waiting for the node to grow the file system%s%s", name,
+                   kjson_get_str(c, "message") ? ": " : "", or_empty(kjson_get_str(c, "message")));
+    if ((c = condition(pvc, "Resizing", "True")) || (alloc && strstr(alloc, "InProgress")) ||
+        (alloc && strstr(alloc, "Pending")))
+        return say(out, "Resizing", 0, "volume claim %s is being resized%s%s", name,
+                   c && kjson_get_str(c, "message") ? ": " : "",
+                   c ? or_empty(kjson_get_str(c, "message")) : "");
+    return 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * What the instance's pod and data claim say when they are stuck, read without I/O from
+ * the objects as cached (part of the dbi module, used by dbi_status). The words are the
+ * kubelet's, the scheduler's and the volume controllers', kept in the message; the reason
+ * is one of a fixed set of static strings, so it outlives the objects.
+ */
+#ifndef DBAAS_DBI_STUCK_H
+#define DBAAS_DBI_STUCK_H
+
+#include <cjson/cJSON.h>
+
+#include "ctrl/ctrl.h"
+
+typedef struct {
+    const char *reason;   /* CamelCase, static */
+    int         degraded; /* 1: something is wrong (Degraded); 0: in progress (Progressing) */
+    char        message[CTRL_MSG_MAX];
+} dbi_stuck;
+
+/*
+ * The pod (may be NULL) cannot run: Unschedulable (the scheduler's message), a container
+ * waiting in ImagePullBackOff, ErrImagePull, InvalidImageName, CrashLoopBackOff (with the
+ * restart count and last exit code and reason), CreateContainerConfigError,
+ * CreateContainerError or RunContainerError. 1 and out filled (always degraded), or 0.
+ */
+int dbi_stuck_pod(const cJSON *pod, dbi_stuck *out);
+
+/*
+ * The claim (may be NULL) is not bound (ClaimPending, in progress; the pod's scheduling
+ * message added when there is one), or a resize is in progress (Resizing,
+ * FileSystemResizePending) or refused (StorageResizeRefused: a ControllerResizeError or
+ * NodeResizeError condition, or an Infeasible status.allocatedResourceStatuses.storage).
+ * 1 and out filled, or 0.
+ */
+int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out);
+
+#endif

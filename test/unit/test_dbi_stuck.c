@@ -1,0 +1,210 @@
+#include "core/core.h"
+#include "dbi/dbi.h"
+#include "dbi/dbi_status.h"
+#include "dbi/dbi_stuck.h"
+#include "kjson/kjson.h"
+#include "test.h"
+
+/* Pods and claims as the kubelet, the scheduler and the volume controllers leave them. */
+#define POD_PULL \
+    "{\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}]," \
+    "\"containerStatuses\":[{\"name\":\"postgresql\",\"restartCount\":0,\"state\":{\"waiting\":" \
+    "{\"reason\":\"ImagePullBackOff\",\"message\":\"Back-off pulling image \\\"r.invalid/pg:1\\\"\"}}}]}}"
+#define POD_CRASH \
+    "{\"status\":{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"postgresql\"," \
+    "\"restartCount\":5,\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\",\"message\":" \
+    "\"back-off 2m40s\"}},\"lastState\":{\"terminated\":{\"exitCode\":137,\"reason\":\"OOMKilled\"}}}]}}"
+#define POD_UNSCHEDULABLE \
+    "{\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\"," \
+    "\"reason\":\"Unschedulable\",\"message\":\"0/1 nodes are available: 1 Insufficient cpu.\"}]}}"
+#define POD_STARTING \
+    "{\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"name\":\"postgresql\",\"state\":" \
+    "{\"waiting\":{\"reason\":\"ContainerCreating\"}}}]}}"
+#define POD_READY \
+    "{\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"}," \
+    "{\"type\":\"Ready\",\"status\":\"True\"}],\"containerStatuses\":[{\"name\":\"postgresql\"," \
+    "\"restartCount\":2,\"state\":{\"running\":{}},\"lastState\":{\"terminated\":{\"exitCode\":1}}}]}}"
+
+
+static int
+stuck_pod(const char *text, dbi_stuck *out)
+{
+    cJSON *pod = cJSON_Parse(text);
+    int    r;
+
+    ASSERT(pod != NULL);
+    memset(out, 0, sizeof *out);
+    r = dbi_stuck_pod(pod, out);
+    cJSON_Delete(pod);
+    return r;
+}
+
+
+static int
+stuck_claim(const char *text, const char *pod_text, dbi_stuck *out)
+{
+    cJSON *pvc = cJSON_Parse(text), *pod = pod_text ? cJSON_Parse(pod_text) : NULL;
+    int    r;
+
+    ASSERT(pvc != NULL);
+    memset(out, 0, sizeof *out);
+    r = dbi_stuck_claim(pvc, pod, out);
+    cJSON_Delete(pvc);
+    cJSON_Delete(pod);
+    return r;
+}
+
+
+TEST(dbi_stuck_pod_reasons_and_the_kubelets_words)
+{
+    dbi_stuck s;
+
+    ASSERT_EQ(stuck_pod(POD_PULL, &s), 1);
+    ASSERT_STR(s.reason, "ImagePullBackOff");
+    ASSERT_EQ(s.degraded, 1);
+    ASSERT_STR(s.message,
+               "container postgresql: ImagePullBackOff: Back-off pulling image \"r.invalid/pg:1\"");
+
+    ASSERT_EQ(stuck_pod(POD_CRASH, &s), 1);
+    ASSERT_STR(s.reason, "CrashLoopBackOff");
+    ASSERT_STR(s.message, "container postgresql: CrashLoopBackOff after 5 restarts; last exit code "
+                          "137 (OOMKilled): back-off 2m40s");
+
+    ASSERT_EQ(stuck_pod(POD_UNSCHEDULABLE, &s), 1);
+    ASSERT_STR(s.reason, "Unschedulable");
+    ASSERT_STR(s.message, "the pod cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.");
+
+    /* Starting, and running after earlier restarts, are not stuck. */
+    ASSERT_EQ(stuck_pod(POD_STARTING, &s), 0);
+    ASSERT_EQ(stuck_pod(POD_READY, &s), 0);
+    ASSERT_EQ(dbi_stuck_pod(NULL, &s), 0);
+}
+
+
+TEST(dbi_stuck_claim_binding_and_resizing)
+{
+    dbi_stuck s;
+
+    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Pending\"}}",
+                          "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
+                          "\"reason\":\"Unschedulable\",\"message\":\"pod has unbound immediate "
+                          "PersistentVolumeClaims\"}]}}",
+                          &s),
+              1);
+    ASSERT_STR(s.reason, "ClaimPending");
+    ASSERT_EQ(s.degraded, 0);
+    ASSERT_STR(s.message,
+               "volume claim data-o-0 is not bound yet: pod has unbound immediate PersistentVolumeClaims");
+
+    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Bound\","
+                          "\"conditions\":[{\"type\":\"ControllerResizeError\",\"status\":\"True\","
+                          "\"message\":\"resize volume failed: quota exceeded\"}]}}",
+                          NULL, &s),
+              1);
+    ASSERT_STR(s.reason, "StorageResizeRefused");
+    ASSERT_EQ(s.degraded, 1);
+    ASSERT_STR(s.message,
+               "volume claim data-o-0: ControllerResizeError: resize volume failed: quota exceeded");
+
+    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Bound\","
+                          "\"allocatedResourceStatuses\":{\"storage\":\"NodeResizeInfeasible\"}}}",
+                          NULL, &s),
+              1);
+    ASSERT_STR(s.reason, "StorageResizeRefused");
+    ASSERT(strstr(s.message, "NodeResizeInfeasible") != NULL);
+
+    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Bound\","
+                          "\"conditions\":[{\"type\":\"FileSystemResizePending\",\"status\":\"True\"}]}}",
+                          NULL, &s),
+              1);
+    ASSERT_STR(s.reason, "FileSystemResizePending");
+    ASSERT_EQ(s.degraded, 0);
+
+    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Bound\","
+                          "\"allocatedResourceStatuses\":{\"storage\":\"ControllerResizeInProgress\"}}}",
+                          NULL, &s),
+              1);
+    ASSERT_STR(s.reason, "Resizing");
+
+    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Bound\"}}",
+                          NULL, &s),
+              0);
+}
+
+
+static cJSON *
+status_with(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, const cJSON *pod)
+{
+    dbi_spec      spec;
+    dbi_status_in in;
+    char          err[256];
+
+    memset(&in, 0, sizeof in);
+    ASSERT_EQ(dbi_spec_parse(obj, &spec, err, sizeof err), CORE_OK);
+    in.dbi = obj;
+    in.spec = &spec;
+    in.reason = reason;
+    in.message = reason ? "spec.version: changing the major version" : NULL;
+    in.sts = sts;
+    in.pvc = pvc;
+    in.pod = pod;
+    in.now = "T1";
+    return dbi_status_build(&in);
+}
+
+
+static const char *
+cond(const cJSON *st, const char *type, const char *field)
+{
+    return kjson_get_str(ctrl_condition_find(st, type), field);
+}
+
+
+TEST(dbi_status_tells_a_stuck_pod_and_keeps_ready_for_a_refused_spec)
+{
+    cJSON *obj =
+        cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"n\",\"generation\":2},"
+                    "\"spec\":{\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"o\"}}");
+    cJSON *down = cJSON_Parse("{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+                              "\"readyReplicas\":0}}");
+    cJSON *up = cJSON_Parse("{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+                            "\"readyReplicas\":1}}");
+    cJSON *pull = cJSON_Parse(POD_PULL), *ready = cJSON_Parse(POD_READY), *st;
+
+    st = status_with(obj, NULL, down, NULL, pull);
+    ASSERT_STR(cond(st, "Degraded", "status"), "True");
+    ASSERT_STR(cond(st, "Degraded", "reason"), "ImagePullBackOff");
+    ASSERT_CONTAINS(cond(st, "Degraded", "message"), "r.invalid/pg:1");
+    ASSERT_STR(cond(st, "Ready", "status"), "False");
+    ASSERT_STR(cond(st, "Stalled", "status"), "False"); /* it may heal by itself */
+    cJSON_Delete(st);
+
+    st = status_with(obj, NULL, up, NULL, ready);
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    ASSERT_STR(kjson_get_str(st, "phase"), "Ready");
+    cJSON_Delete(st);
+
+    /* A major upgrade refused while the old pod serves: Ready, Degraded, Stalled, not Failed;
+     * no condition claims the generation was applied. */
+    st = status_with(obj, "UnsupportedUpgrade", up, NULL, ready);
+    ASSERT_STR(cond(st, "Ready", "status"), "True");
+    ASSERT_STR(cond(st, "Degraded", "reason"), "UnsupportedUpgrade");
+    ASSERT_STR(cond(st, "Stalled", "status"), "True");
+    ASSERT_STR(cond(st, "Progressing", "reason"), "UnsupportedUpgrade");
+    ASSERT(strcmp(kjson_get_str(st, "phase"), "Failed") != 0);
+    ASSERT(kjson_get_str(st, "currentVersion") == NULL);
+    cJSON_Delete(st);
+
+    /* The same with no pod serving is Failed. */
+    st = status_with(obj, "UnsupportedUpgrade", down, NULL, NULL);
+    ASSERT_STR(cond(st, "Ready", "status"), "False");
+    ASSERT_STR(cond(st, "Ready", "reason"), "UnsupportedUpgrade");
+    ASSERT_STR(kjson_get_str(st, "phase"), "Failed");
+    cJSON_Delete(st);
+
+    cJSON_Delete(obj);
+    cJSON_Delete(down);
+    cJSON_Delete(up);
+    cJSON_Delete(pull);
+    cJSON_Delete(ready);
+}
