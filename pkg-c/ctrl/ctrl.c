@@ -682,19 +682,44 @@ controller_ref(const cJSON *obj)
 }
 
 
+/*
+ * Whether live bears a mark of having been written by the run's object: our managed-by and
+ * instance labels, or the checksum annotation ctrl_apply stamps. An ownerReference alone
+ * can be copied (Zalando's operator copies its owner's onto what it creates); these marks
+ * are not copied by accident. Either suffices, so that someone relabelling our own child
+ * gets the label put back rather than a conflict.
+ */
+static int
+bears_our_marks(ctrl_run *run, const cJSON *live)
+{
+    const cJSON *labels = kjson_path(live, "metadata", "labels", NULL);
+    const char  *managed = kjson_get_str(labels, CTRL_LABEL_MANAGED);
+    const char  *inst = kjson_get_str(labels, CTRL_LABEL_INSTANCE);
+
+    if (managed && inst && run->name && strcmp(managed, CTRL_MANAGED_BY) == 0 &&
+        strcmp(inst, run->name) == 0)
+        return 1;
+    return kjson_path_str(live, "metadata", "annotations", CTRL_APPLIED_ANN, NULL) != NULL;
+}
+
+
 int
 ctrl_may_write(ctrl_run *run, const cJSON *live)
 {
     const cJSON *ref;
     const char  *kind = kjson_get_str(live, "kind"), *name, *uid;
+    int          copied = 0;
 
     if (!live)
         return 1;
     name = kjson_path_str(live, "metadata", "name", NULL);
     ref = controller_ref(live);
     uid = kjson_get_str(ref, "uid");
-    if (ref && uid && run->uid && strcmp(uid, run->uid) == 0)
-        return 1;
+    if (ref && uid && run->uid && strcmp(uid, run->uid) == 0) {
+        if (bears_our_marks(run, live))
+            return 1;
+        copied = 1;
+    }
     if (!ref && run->c->kind->may_adopt && run->c->kind->may_adopt(run, live))
         return 1;
     if (run->child_conflict) {
@@ -706,7 +731,14 @@ ctrl_may_write(ctrl_run *run, const cJSON *live)
         return 0;
     }
     run->child_conflict = 1;
-    if (ref)
+    if (copied)
+        refuse_f(run, 0, "ChildConflict",
+                 "%s %s already exists with an ownerReference to this %s but none of its "
+                 "labels: it was not created by it and is not changed. Delete it or give this "
+                 "%s another name",
+                 kind ? kind : "object", name ? name : "?", run->c->kind->res->kind,
+                 run->c->kind->res->kind);
+    else if (ref)
         refuse_f(run, 0, "ChildConflict",
                  "%s %s already exists and is controlled by %s %s; it is not changed. Delete "
                  "it or give this %s another name",
@@ -714,8 +746,8 @@ ctrl_may_write(ctrl_run *run, const cJSON *live)
                  kjson_get_str(ref, "name") ?: "?", run->c->kind->res->kind);
     else
         refuse_f(run, 0, "ChildConflict",
-                 "%s %s already exists and was not created by this %s; it is not changed. "
-                 "Delete it or give this %s another name",
+                 "%s %s already exists, has no controller and was not created by this %s; "
+                 "it is not changed. Delete it or give this %s another name",
                  kind ? kind : "object", name ? name : "?", run->c->kind->res->kind,
                  run->c->kind->res->kind);
     return 0;
@@ -895,6 +927,48 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
         run->failed = 1;
         if (on_answer)
             on_answer(run, NULL, 0);
+        write_end(w);
+    }
+}
+
+
+static void
+on_checked(const kops_result *res, void *data)
+{
+    ctrl_write  *w = data;
+    const cJSON *live = NULL;
+
+    if (res->err == CORE_OK && ctrl_may_write(w->run, res->obj))
+        live = res->obj;
+    else if (res->err != CORE_OK && res->err != CORE_ENOENT)
+        judge(w, res);
+    if (w->on_answer)
+        w->on_answer(w->run, live, 0);
+    write_end(w);
+}
+
+
+void
+ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
+{
+    ctrl_write *w;
+    cJSON      *live = ctrl_cached(run, cache, name);
+    kops_target t;
+
+    if (live) {
+        if (on_answer)
+            on_answer(run, ctrl_may_write(run, live) ? live : NULL, 0);
+        else
+            ctrl_may_write(run, live);
+        cJSON_Delete(live);
+        return;
+    }
+    if (!name || !(w = write_new(run, res, name, NULL, on_answer)))
+        return;
+    t = child_target(w);
+    t.no_obj = 0;
+    if (kops_get(&t, on_checked, w)) {
+        run->failed = 1;
         write_end(w);
     }
 }

@@ -24,11 +24,13 @@
  * checksum differs (the builders' output changed, so fields the desired object no longer
  * has are removed by the apply) or when a field of the desired object has another value
  * in the live one (someone edited it: the drift is put back). An existing object is written
- * only when this object controls it (a controller ownerReference with its uid) or when it
- * is an orphan the kind may adopt; anything else is a ChildConflict, reported in status,
+ * only when this object controls it (a controller ownerReference with its uid, and our
+ * labels or checksum: see ctrl_may_write) or when it is an orphan the kind may adopt; anything else is a ChildConflict, reported in status,
  * never written. A child the cache does not hold is read once with a GET first, since the
  * caches only hold objects with our labels; one that does not exist is created without
- * force (a conflicting field someone set meanwhile gives a 409, not a takeover).
+ * force (a conflicting field someone set meanwhile gives a 409, not a takeover). ctrl_check
+ * judges a child the same way without writing, so a kind can check all its children
+ * before it writes any.
  * ctrl_patch and ctrl_delete follow the same ownership rule, with the object's
  * resourceVersion or uid as a precondition. ctrl_then runs the next step once every write
  * queued so far has answered.
@@ -200,11 +202,26 @@ void ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run));
 
 /*
  * Whether live (the child as read) may be written by the run's object: live is NULL,
- * controlled by the object (controller ownerReference with its uid), or an orphan the
- * kind may adopt. Otherwise records a ChildConflict (Ready False) naming live and its
- * controller and returns 0.
+ * controlled by the object, or an orphan the kind may adopt. Controlled means a controller
+ * ownerReference with the object's uid and a mark that this object wrote it: the labels
+ * managed-by=dbaas-operator and instance=<its name>, or CTRL_APPLIED_ANN. An ownerReference
+ * alone is not enough, since others copy one (Zalando's operator copies its owner's onto
+ * what it makes); either mark is, so that a person editing our labels has them put back.
+ * Otherwise records a ChildConflict (Ready False) naming live and its controller and
+ * returns 0.
  */
 int ctrl_may_write(ctrl_run *run, const cJSON *live);
+
+/*
+ * Queues a check that the child name of res is ours to write (ctrl_may_write), from cache
+ * or, when the cache does not hold it, with one GET; nothing is written. Check every child
+ * first and write after ctrl_then, when ctrl_refused says there is no conflict: then nothing
+ * is written while one exists. on_answer (may be NULL, may run inside ctrl_check) gets the
+ * live object when it exists and is ours to write, else NULL (absent, in conflict, or the
+ * GET failed: a failure ends the run as ctrl_then says).
+ */
+void ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name,
+                ctrl_answer_fn on_answer);
 
 /*
  * The run's object depends on the object name of res in its namespace (a Secret its spec

@@ -33,7 +33,13 @@ ctrl_b_put(ctrl_bld *b, cJSON *parent, const char *key, cJSON *item)
 cJSON *
 ctrl_b_obj(ctrl_bld *b, cJSON *parent, const char *key)
 {
-    return ctrl_b_put(b, parent, key, cJSON_CreateObject());
+    cJSON *have = key && parent ? cJSON_GetObjectItemCaseSensitive(parent, key) : NULL;
+
+    if (have && !cJSON_IsObject(have)) {
+        b->failed = 1;
+        return NULL;
+    }
+    return have ? have : ctrl_b_put(b, parent, key, cJSON_CreateObject());
 }
 
 

@@ -19,6 +19,10 @@ typedef struct {
 
 /* Takes item (freed on failure). */
 cJSON *ctrl_b_put(ctrl_bld *b, cJSON *parent, const char *key, cJSON *item);
+/* parent[key] as an object: the one already there (so two builders can fill the same
+ * "annotations" without writing the key twice, which JSON parsers resolve differently), else
+ * a new one. NULL (and b->failed) when parent is NULL, parent[key] is not an object, or out of
+ * memory. */
 cJSON *ctrl_b_obj(ctrl_bld *b, cJSON *parent, const char *key);
 cJSON *ctrl_b_arr(ctrl_bld *b, cJSON *parent, const char *key);
 /* v NULL is a failure: callers pass only values they have. */

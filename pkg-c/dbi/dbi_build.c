@@ -19,6 +19,7 @@
 #include "core/core.h"
 #include "kjson/kjson.h"
 #include "ctrl/ctrl_build.h"
+#include "dbi/dbi_adopt.h"
 #include "dbi/dbi_pass.h"
 #include "kops/kops.h"
 
@@ -57,6 +58,17 @@ new_child(ctrl_bld *b, const dbi_spec *s, const cJSON *owner, const char *api_ve
 
 
 /* --- Secret ------------------------------------------------------------------------ */
+
+/* What the Secret holds, so that a DBInstance adopting it after Retain can be judged. */
+static void
+held_annotations(ctrl_bld *b, cJSON *o, const dbi_spec *s)
+{
+    cJSON *ann = ctrl_b_obj(b, cJSON_GetObjectItemCaseSensitive(o, "metadata"), "annotations");
+
+    if (ann && dbi_held_put(s, ann) != CORE_OK)
+        b->failed = 1;
+}
+
 
 /* data[key] = base64(v). */
 static void
@@ -114,6 +126,7 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
         core_buf_printf(&jdbc, "%s://%s:%s/%s", s->engine->jdbc, host, port, db))
         goto out;
     o = new_child(&b, s, owner, "v1", "Secret", "-credentials");
+    held_annotations(&b, o, s);
     ctrl_b_str(&b, o, "type", "Opaque");
     data = ctrl_b_obj(&b, o, "data");
     if (data) {

@@ -22,6 +22,7 @@
 #include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_adopt.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_version.h"
 #include "dbi/dbi_volume.h"
@@ -370,6 +371,33 @@ drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
 }
 
 
+/* The data claim says what it holds (dbi_adopt.h), once the StatefulSet has made it. Returns
+ * whether it patched the claim. */
+static int
+annotate_claim(ctrl_run *run)
+{
+    dbi_run *s = st(run);
+    char     name[DBI_NAME_LEN];
+    cJSON   *pvc, *patch = NULL, *ann;
+    int      patched = 0;
+
+    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
+    pvc = ctrl_cached(run, caches(run)->pvcs, name);
+    if (pvc && !dbi_held_current(&s->spec, pvc)) {
+        patch = cJSON_Parse("{\"metadata\":{\"annotations\":{}}}");
+        ann = kjson_path(patch, "metadata", "annotations", NULL);
+        if (ann && dbi_held_put(&s->spec, ann) == CORE_OK) {
+            ctrl_patch(run, &KRES_PVCS, pvc, patch);
+            patched = 1;
+        } else {
+            cJSON_Delete(patch);
+        }
+    }
+    cJSON_Delete(pvc);
+    return patched;
+}
+
+
 /* A version change the engine cannot make on its data (dbi_version_refusal): refused, nothing
  * changed, the old pod serves on. Judged against what runs, never by a CEL transition rule,
  * so that setting a refused version back is always accepted. */
@@ -406,7 +434,9 @@ run_pod(ctrl_run *run)
     sts_live = ctrl_cached(run, caches(run)->sts, ctrl_name(run));
     ctrl_apply(run, &KRES_STATEFULSETS, caches(run)->sts, desired_sts(run, s->checksum, sts_live),
                on_sts);
-    if (!grow_claim(run)) /* one patch of the claim per run: the next marks it */
+    /* One patch of the claim per run (each carries its resourceVersion): the next run makes
+     * the next one. */
+    if (!grow_claim(run) && !annotate_claim(run))
         mark_initialised(run, sts_live);
     drop_stray_claims(run, sts_live);
     cJSON_Delete(sts_live);
@@ -435,6 +465,50 @@ run_children(ctrl_run *run)
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_service(&s->spec, owner), NULL);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_headless_service(&s->spec, owner), NULL);
     ctrl_then(run, run_pod);
+}
+
+
+/* --- ownership: every child checked before any is written ------------------------ */
+
+/* A retained claim or Secret that exists and is ours by labels: adopted only when it holds
+ * what the spec asks for (dbi_adopt.h). */
+static void
+on_held_checked(ctrl_run *run, const cJSON *live, int written)
+{
+    dbi_run *s = st(run);
+    char     msg[CTRL_MSG_MAX];
+
+    (void)written;
+    if (live && dbi_adopt_check(&s->spec, live, msg, sizeof msg) != CORE_OK)
+        ctrl_refuse(run, 0, "InvalidSpec", "%s", msg);
+}
+
+
+/*
+ * Checks every child (ctrl_check: the caches, and a GET for a name they do not hold) and
+ * runs next once all have answered, so that nothing is written while any is someone
+ * else's. The data claim is checked too: the StatefulSet controller would mount a claim
+ * data-<name>-0 that exists whoever made it.
+ */
+static void
+check_children(ctrl_run *run, void (*next)(ctrl_run *run))
+{
+    dbi_run *s = st(run);
+    dbi_ctl *d = caches(run);
+    char     name[DBI_NAME_LEN];
+
+    /* The data first: a mismatch of the retained claim is what status names. */
+    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
+    ctrl_check(run, &KRES_PVCS, d->pvcs, name, on_held_checked);
+    secret_name(run, name, sizeof name);
+    ctrl_check(run, &KRES_SECRETS, d->secrets, name, on_held_checked);
+    if (dbi_child_name(&s->spec, "-config", name, sizeof name) == CORE_OK)
+        ctrl_check(run, &KRES_CONFIGMAPS, d->configmaps, name, NULL);
+    ctrl_check(run, &KRES_SERVICES, d->services, ctrl_name(run), NULL);
+    if (dbi_child_name(&s->spec, "-headless", name, sizeof name) == CORE_OK)
+        ctrl_check(run, &KRES_SERVICES, d->services, name, NULL);
+    ctrl_check(run, &KRES_STATEFULSETS, d->sts, ctrl_name(run), NULL);
+    ctrl_then(run, next);
 }
 
 
@@ -849,12 +923,14 @@ new_credentials(ctrl_run *run)
 }
 
 
+static void after_checks(ctrl_run *run);
+
+
 static void
 dbi_sync(ctrl_run *run)
 {
     dbi_run *s = st(run);
-    char     err[600], name[DBI_NAME_LEN];
-    cJSON   *secret;
+    char     err[600];
 
     if (dbi_spec_parse(ctrl_obj(run), &s->spec, err, sizeof err) != CORE_OK) {
         ctrl_refuse(run, 1, "InvalidSpec", "%s", err);
@@ -864,6 +940,21 @@ dbi_sync(ctrl_run *run)
     s->spec_ok = 1;
     /* A Secret the spec names may appear or change later: watch it, and only it. */
     ctrl_depend(run, &KRES_SECRETS, s->spec.credentials_secret);
+    check_children(run, after_checks);
+}
+
+
+/* Every child is ours to write: on to the credentials, then the children. */
+static void
+after_checks(ctrl_run *run)
+{
+    char   name[DBI_NAME_LEN];
+    cJSON *secret;
+
+    if (ctrl_refused(run)) {
+        run_status(run);
+        return;
+    }
     secret_name(run, name, sizeof name);
     secret = ctrl_cached(run, caches(run)->secrets, name);
     if (secret)
@@ -889,6 +980,37 @@ after_cleanup(ctrl_run *run)
 }
 
 
+/* A claim this DBInstance holds: labelled for it (may_adopt), and it says it holds it, or says
+ * nothing (made before the annotations, or not annotated yet). Any other claim is left
+ * alone, without a conflict that would keep the finalizer for ever. */
+static int
+holds_claim(ctrl_run *run, const cJSON *claim)
+{
+    const char *uid = kjson_path_str(claim, "metadata", "annotations", DBI_HELD_UID, NULL);
+    const char *own = kjson_path_str(ctrl_obj(run), "metadata", "uid", NULL);
+
+    return may_adopt(run, claim) && (!uid || (own && strcmp(uid, own) == 0));
+}
+
+
+/* The Secret carries this DBInstance's controller ownerReference: ours to cut loose. */
+static int
+controls_secret(ctrl_run *run, const cJSON *secret)
+{
+    const cJSON *ref;
+    const char  *own = kjson_path_str(ctrl_obj(run), "metadata", "uid", NULL);
+    const char  *uid;
+
+    cJSON_ArrayForEach(ref, kjson_path(secret, "metadata", "ownerReferences", NULL)) {
+        uid = kjson_get_str(ref, "uid");
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) && uid && own &&
+            strcmp(uid, own) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+
 /* Retain: keep the claim and the credentials Secret, cut loose so the collector leaves them
  * and a new DBInstance of the same name adopts them. event NULL: the caller told already. */
 static void
@@ -899,7 +1021,7 @@ keep_data(ctrl_run *run, const char *event)
 
     secret_name(run, name, sizeof name);
     live = ctrl_cached(run, caches(run)->secrets, name);
-    if (live)
+    if (live && controls_secret(run, live))
         ctrl_patch(run, &KRES_SECRETS, live, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
     cJSON_Delete(live);
     if (event)
@@ -909,8 +1031,8 @@ keep_data(ctrl_run *run, const char *event)
 
 
 /*
- * Delete: remove the claim too (children owned by the DBInstance are collected).
- * Retain (and Snapshot, until snapshots exist): keep_data.
+ * Delete: remove the claim too (children owned by the DBInstance are collected), when this
+ * DBInstance holds it (holds_claim). Retain (and Snapshot, until snapshots exist): keep_data.
  * Only what is ours is touched: the claim and Secret come from the caches, which hold only
  * objects with our labels, and ctrl_delete and ctrl_patch check whose they are.
  */
@@ -931,7 +1053,11 @@ finalize(ctrl_run *run)
     }
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
     live = ctrl_cached(run, caches(run)->pvcs, name);
-    if (live) {
+    if (live && !holds_claim(run, live)) {
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
+                "the volume was retained by another DBInstance and never adopted: kept", "claim",
+                name, NULL);
+    } else if (live) {
         log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
                 "deleting the volume (deletionPolicy Delete)", NULL);
         ctrl_delete(run, &KRES_PVCS, live, "Background");

@@ -193,3 +193,22 @@ TEST(ctrl_child_skeleton_and_labels)
     ASSERT(ctrl_b_done(&b, c) == NULL);
     cJSON_Delete(owner);
 }
+
+
+TEST(ctrl_b_obj_fills_the_object_already_there)
+{
+    ctrl_bld b = {0};
+    cJSON   *meta = cJSON_CreateObject();
+    char    *out;
+
+    ctrl_b_str(&b, ctrl_b_obj(&b, meta, "annotations"), "a", "1");
+    ctrl_b_str(&b, ctrl_b_obj(&b, meta, "annotations"), "b", "2");
+    ASSERT(!b.failed);
+    out = cJSON_PrintUnformatted(meta);
+    ASSERT_STR(out, "{\"annotations\":{\"a\":\"1\",\"b\":\"2\"}}");
+    free(out);
+    ctrl_b_str(&b, meta, "name", "x");
+    ASSERT(ctrl_b_obj(&b, meta, "name") == NULL); /* not an object: refused, not replaced */
+    ASSERT(b.failed);
+    cJSON_Delete(meta);
+}
