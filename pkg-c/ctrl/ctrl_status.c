@@ -59,18 +59,21 @@ const char *
 ctrl_phase(const ctrl_conds *c)
 {
     ctrl_condition e[CTRL_NCOND];
-    int            ready, progressing, stalled;
+    int            ready, progressing, stalled, degraded;
 
     effective(c, e);
     ready = e[CTRL_READY].status;
     progressing = e[CTRL_PROGRESSING].status;
     stalled = c->refusal != NULL;
+    degraded = e[CTRL_DEGRADED].status;
     if (c->deleting)
         return "Deleting";
     if (stalled && !ready)
         return "Failed";
+    if (ready && (stalled || degraded))
+        return "Degraded";
     if (ready)
-        return progressing || stalled ? "Updating" : "Ready";
+        return progressing ? "Updating" : "Ready";
     return progressing ? "Provisioning" : "Pending";
 }
 

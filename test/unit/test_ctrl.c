@@ -54,11 +54,15 @@ TEST(ctrl_phase_follows_the_conditions)
     ready_conds(&c);
     c.refusal = "ApplyFailed";
     c.keep_ready = 1;
-    ASSERT_STR(ctrl_phase(&c), "Updating");
+    ASSERT_STR(ctrl_phase(&c), "Degraded");
     c.keep_ready = 0;
     ASSERT_STR(ctrl_phase(&c), "Failed");
     c.deleting = 1;
     ASSERT_STR(ctrl_phase(&c), "Deleting");
+    /* Degraded without a refusal (a volume resize the driver refused) while it serves. */
+    ready_conds(&c);
+    c.cond[CTRL_DEGRADED].status = 1;
+    ASSERT_STR(ctrl_phase(&c), "Degraded");
 }
 
 
