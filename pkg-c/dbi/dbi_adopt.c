@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "dbi/dbi_version.h"
 #include "kjson/kjson.h"
 
 #define DBI_MAJOR_MAX 32
@@ -93,7 +94,9 @@ dbi_adopt_check(const dbi_spec *s, const cJSON *obj, char *msg, size_t len)
     core_buf_init(&b, 1024);
     if (engine && !same(engine, s->engine->name))
         mismatch(&b, &n, "engine", engine, "spec.engine", s->engine->name);
-    if (major && !same(major, want_major))
+    /* The in-place upgrades the engine does at start (dbi_version.h) adopt like any start. */
+    if (major && !same(major, want_major) &&
+        dbi_version_change(s->engine, major, s->version) != DBI_CHANGE_IN_PLACE)
         mismatch(&b, &n, "major version", major, "spec.version", s->version);
     if (db && !same(db, s->database))
         mismatch(&b, &n, "database", db, "spec.database", s->database);
@@ -102,8 +105,8 @@ dbi_adopt_check(const dbi_spec *s, const cJSON *obj, char *msg, size_t len)
     if (n && msg && len)
         snprintf(msg, len,
                  "%s %s was retained from an earlier DBInstance and holds %s; it is adopted only "
-                 "when engine, major version, database and username match (a major upgrade is "
-                 "not done by adoption). Set the spec to match it, or delete the retained %s %s "
+                 "when engine, major version, database and username match (a major upgrade "
+                 "other than the engine's own in-place ones is not done by adoption). Set the spec to match it, or delete the retained %s %s "
                  "(its data is lost) to start anew",
                  kind ? kind : "object", name ? name : "?", b.data ? b.data : "other data",
                  kind ? kind : "object", name ? name : "?");

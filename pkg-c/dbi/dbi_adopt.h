@@ -8,8 +8,9 @@
  * Secret builder writes them on the Secret. A DBInstance of the same name adopts a retained
  * claim or Secret only when engine, major version, database and username all match: a
  * volume initialised as database "ledger" for user "keeper" by PostgreSQL 15 cannot serve
- * another database, user, or major version (a major change goes through the upgrade rules,
- * never through adoption). A claim or Secret retained by an operator older than these
+ * another database, user, or major version; a major change goes through the upgrade rules
+ * (dbi_version.h): only the upgrades the engine makes in place at start (mysql 8.0 -> 8.4,
+ * mariadb 11.4 -> 11.8) are adopted across majors. A claim or Secret retained by an operator older than these
  * annotations carries none of them: it is adopted as before (our labels for this instance
  * and engine are the rule, ctrl's may_adopt) and annotated once adopted. One that carries
  * only some is judged on those it carries.

@@ -66,6 +66,13 @@ static const struct {
     {HELD_15,
      "\"engine\":\"mysql\",\"version\":\"8.4\",\"database\":\"ledger\",\"username\":\"keeper\"",
      {"engine \"postgresql\" (spec.engine is \"mysql\")", NULL}},
+    /* an in-place upgrade the engine makes at start is allowed; a downgrade is not */
+    {"{\"dbaas.dev/engine\":\"mysql\",\"dbaas.dev/major-version\":\"8.0\"}",
+     "\"engine\":\"mysql\",\"version\":\"8.4\",\"database\":\"d\"",
+     {NULL}},
+    {"{\"dbaas.dev/engine\":\"mysql\",\"dbaas.dev/major-version\":\"8.4\"}",
+     "\"engine\":\"mysql\",\"version\":\"8.0\",\"database\":\"d\"",
+     {"major version \"8.4\" (spec.version is \"8.0\")", NULL}},
     /* kept by an operator before these annotations: adopted as before */
     {"{}", PG("17", "other", "someone"), {NULL}},
     /* only some: judged on those */
