@@ -41,6 +41,8 @@ struct ctrl {
     void *data;
 };
 
+#define CTRL_ABSENT_MAX 8
+
 struct ctrl_run {
     ctrl       *c;
     char        key[CTRL_KEY_MAX];
@@ -62,10 +64,16 @@ struct ctrl_run {
         char        message[CTRL_MSG_MAX];
     } ev[CTRL_STATUS_EVENTS]; /* Events told once the status that shows them is written */
     int nev;
+    /* Children ctrl_check found absent in this run (resource, name): ctrl_apply creates
+     * them without another GET (create without force still refuses one made meanwhile). */
+    struct {
+        const kres *res;
+        char        name[256];
+    } absent[CTRL_ABSENT_MAX];
+    int nabsent;
 };
 
-/* One write of the children step. */
-typedef struct {
+/* One write of the children step. */ typedef struct {
     ctrl_run      *run;
     const kres    *res;
     cJSON         *desired; /* apply: what to write once the live object is known */
@@ -829,6 +837,27 @@ on_written(const kops_result *res, void *data)
 }
 
 
+static void
+note_absent(ctrl_run *run, const kres *res, const char *name)
+{
+    if (run->nabsent >= CTRL_ABSENT_MAX || strlen(name) >= sizeof run->absent[0].name)
+        return;
+    run->absent[run->nabsent].res = res;
+    memcpy(run->absent[run->nabsent].name, name, strlen(name) + 1);
+    run->nabsent++;
+}
+
+
+static int
+was_absent(const ctrl_run *run, const kres *res, const char *name)
+{
+    for (int i = 0; i < run->nabsent; i++)
+        if (run->absent[i].res == res && strcmp(run->absent[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+
 static kops_target
 child_target(ctrl_write *w)
 {
@@ -915,7 +944,7 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
         return;
     }
     live = ctrl_cached(run, cache, name);
-    if (live) {
+    if (live || was_absent(run, res, name)) {
         decide(w, live);
         cJSON_Delete(live);
         return;
@@ -940,7 +969,9 @@ on_checked(const kops_result *res, void *data)
 
     if (res->err == CORE_OK && ctrl_may_write(w->run, res->obj))
         live = res->obj;
-    else if (res->err != CORE_OK && res->err != CORE_ENOENT)
+    else if (res->err == CORE_ENOENT)
+        note_absent(w->run, w->res, w->name);
+    else if (res->err != CORE_OK)
         judge(w, res);
     if (w->on_answer)
         w->on_answer(w->run, live, 0);

@@ -218,7 +218,9 @@ int ctrl_may_write(ctrl_run *run, const cJSON *live);
  * first and write after ctrl_then, when ctrl_refused says there is no conflict: then nothing
  * is written while one exists. on_answer (may be NULL, may run inside ctrl_check) gets the
  * live object when it exists and is ours to write, else NULL (absent, in conflict, or the
- * GET failed: a failure ends the run as ctrl_then says).
+ * GET failed: a failure ends the run as ctrl_then says). A child found absent is
+ * remembered for the run (up to 8), and ctrl_apply of it in the same run creates it without
+ * a second GET.
  */
 void ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name,
                 ctrl_answer_fn on_answer);
