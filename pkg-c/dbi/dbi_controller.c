@@ -1078,7 +1078,9 @@ retains(ctrl_run *run)
 }
 
 
-/* Does mode to the bound PV of the instance's claim, then next. */
+/* Does mode to the bound PV of the instance's claim, then next. Only a claim this
+ * DBInstance holds (holds_claim): the PV of a claim retained by an earlier DBInstance and
+ * never adopted keeps what that one set (a Delete here must not give its PV back Delete). */
 static void
 with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 {
@@ -1087,6 +1089,10 @@ with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
     claim = ctrl_cached(run, caches(run)->pvcs, name);
+    if (claim && !holds_claim(run, claim)) {
+        cJSON_Delete(claim);
+        claim = NULL;
+    }
     dbi_volume_keep(run, claim, mode, next); /* next(run) at once without a bound claim */
     cJSON_Delete(claim);
 }
