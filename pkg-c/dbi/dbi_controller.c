@@ -280,23 +280,27 @@ grow_claim(ctrl_run *run)
  * StatefulSet (one replica) reports readyReplicas >= 1 while the claim exists and is not
  * being deleted; pod 0 mounts data-<name>-0, and a claim in use cannot be removed
  * (kubernetes.io/pvc-protection), so the pod that is Ready uses this very claim.
+ * Whether a patch was queued.
  */
-static void
+static int
 mark_initialised(ctrl_run *run, const cJSON *sts_live)
 {
     const cJSON *ready = kjson_path(sts_live, "status", "readyReplicas", NULL);
     char         name[DBI_NAME_LEN];
     cJSON       *pvc, *patch;
+    int          patched = 0;
 
     if (!cJSON_IsNumber(ready) || ready->valuedouble < 1 || claim_initialised(run))
-        return;
+        return 0;
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
     pvc = ctrl_cached(run, caches(run)->pvcs, name);
     if (pvc && !kjson_path(pvc, "metadata", "deletionTimestamp", NULL)) {
         patch = cJSON_Parse("{\"metadata\":{\"annotations\":{\"" DBI_INITIALISED_AN "\":\"true\"}}}");
         ctrl_patch(run, &KRES_PVCS, pvc, patch);
+        patched = 1;
     }
     cJSON_Delete(pvc);
+    return patched;
 }
 
 
@@ -435,9 +439,10 @@ run_pod(ctrl_run *run)
     ctrl_apply(run, &KRES_STATEFULSETS, caches(run)->sts, desired_sts(run, s->checksum, sts_live),
                on_sts);
     /* One patch of the claim per run (each carries its resourceVersion): the next run makes
-     * the next one. */
-    if (!grow_claim(run) && !annotate_claim(run))
-        mark_initialised(run, sts_live);
+     * the next one. The mark that keeps a password from being made over the data comes
+     * first: a resize the server refuses on every run must not keep it off. */
+    if (!mark_initialised(run, sts_live) && !annotate_claim(run))
+        grow_claim(run);
     drop_stray_claims(run, sts_live);
     cJSON_Delete(sts_live);
     ctrl_then(run, run_status);
@@ -1078,7 +1083,9 @@ retains(ctrl_run *run)
 }
 
 
-/* Does mode to the bound PV of the instance's claim, then next. */
+/* Does mode to the bound PV of the instance's claim, then next. Only a claim this
+ * DBInstance holds (holds_claim): the PV of a claim retained by an earlier DBInstance and
+ * never adopted keeps what that one set (a Delete here must not give its PV back Delete). */
 static void
 with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 {
@@ -1087,6 +1094,10 @@ with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
     claim = ctrl_cached(run, caches(run)->pvcs, name);
+    if (claim && !holds_claim(run, claim)) {
+        cJSON_Delete(claim);
+        claim = NULL;
+    }
     dbi_volume_keep(run, claim, mode, next); /* next(run) at once without a bound claim */
     cJSON_Delete(claim);
 }

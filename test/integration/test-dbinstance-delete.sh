@@ -2,16 +2,18 @@
 # - retain:  deletionPolicy Retain sets the bound PV's reclaim policy to Retain and records on
 #            it what it holds; back to Delete, deleting the DBInstance gives the PV back the
 #            policy it had;
+# - foreign: a retained volume that a new DBInstance of the same name never adopted (another
+#            database) keeps its PV Retain when that DBInstance (policy Delete) is deleted;
 # - protect: spec.deletionProtection makes the API server refuse the delete (the
 #            ValidatingAdmissionPolicy of deploy/), with a message saying how to turn it off,
 #            and a namespace deletion waits (Terminating, saying why) until it is turned off;
 # - crd:     `kubectl delete crd dbinstances.dbaas.dev` with a Delete-policy instance keeps
 #            its claim, Secret and PV, says so in an Event, and the CRD deletion completes.
 #            The CRD is installed again at the end, whatever happens (tests share a cluster).
-# DELETE_TEST_PARTS (default "retain protect crd") picks parts.
+# DELETE_TEST_PARTS (default "retain foreign protect crd") picks parts.
 . "$ROOT/test/integration/lib.sh"
 
-parts=${DELETE_TEST_PARTS:-retain protect crd}
+parts=${DELETE_TEST_PARTS:-retain foreign protect crd}
 CRD=dbinstances.dbaas.dev
 pvs=()
 crd_deleted=
@@ -59,7 +61,7 @@ spec:
 EOF
     PV=$pv
 }
-dbi() { # dbi NAME POLICY [PROTECTED]
+dbi() { # dbi NAME POLICY [PROTECTED [DATABASE]]
     k -n "$NS" apply -f - >/dev/null <<EOF
 apiVersion: dbaas.dev/v1alpha1
 kind: DBInstance
@@ -68,7 +70,7 @@ metadata:
 spec:
   engine: postgresql
   version: "16"
-  database: shop
+  database: ${4:-shop}
   username: clerk
   deletionPolicy: $2
   deletionProtection: ${3:-false}
@@ -101,6 +103,25 @@ if [[ " $parts " == *" retain "* ]]; then
     wait_for 30 "the claim of keep to go" gone -n "$NS" pvc data-keep-0
     restored() { gone pv "$PV" || { pv_policy_is "$PV" Delete && [ -z "$(ann "$PV" original-reclaim-policy)" ]; }; }
     wait_for 30 "the PV to get its reclaim policy Delete back" restored
+fi
+
+if [[ " $parts " == *" foreign "* ]]; then
+    # Retained by one DBInstance; the next of that name asks for another database, so it
+    # never adopts the claim (InvalidSpec); deleting it must leave the volume as it was.
+    delete_pv_for kept
+    dbi kept Retain
+    wait_for 90 "kept to be Ready" dbi_ready kept
+    wait_for 30 "the PV of kept to be Retain" pv_policy_is "$PV" Retain
+    k -n "$NS" delete dbinstance kept --timeout=60s >/dev/null
+    dbi kept Delete false other
+    invalid() { [ "$(dbi_field kept '{.status.conditions[?(@.type=="Degraded")].reason}')" = InvalidSpec ]; }
+    wait_for 30 "the new kept to refuse the retained claim" invalid
+    k -n "$NS" delete dbinstance kept --timeout=60s >/dev/null
+    k -n "$NS" get pvc data-kept-0 >/dev/null || fail "the claim retained by another DBInstance was deleted"
+    sleep 2
+    pv_policy_is "$PV" Retain ||
+        fail "deleting a DBInstance that never adopted the retained claim set its PV to $(pv_field "$PV" '{.spec.persistentVolumeReclaimPolicy}')"
+    k -n "$NS" delete pvc data-kept-0 --wait=false >/dev/null
 fi
 
 if [[ " $parts " == *" protect "* ]]; then
