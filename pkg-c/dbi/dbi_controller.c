@@ -58,13 +58,17 @@ typedef struct {
     ref_fn   after_ref;    /* what read_ref goes on with after a GET */
     char     checksum[32]; /* of the rendered configuration, for the pod template */
     cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
+    int      volume_done;  /* the PV step of a Retain instance ran in this run */
 } dbi_run;
 
 
 static void run_children(ctrl_run *run);
 static void run_status(ctrl_run *run);
+static void write_status(ctrl_run *run);
 static void use_secret(ctrl_run *run, const cJSON *secret);
 static int  claim_initialised(ctrl_run *run);
+static int  retains(ctrl_run *run);
+static void with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run));
 
 
 static dbi_run *
@@ -156,8 +160,26 @@ version_status(ctrl_run *run, cJSON *fields)
 }
 
 
+/*
+ * Every sync ends here. For Retain the bound PV is set to Retain first, as soon as the claim
+ * is bound (a namespace deletion asks no one); last, so that a PV the operator may not patch
+ * (VolumeNotRetained in status) does not hold back the children of this run.
+ */
 static void
 run_status(ctrl_run *run)
+{
+    if (!st(run)->volume_done && retains(run) &&
+        !kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL)) {
+        st(run)->volume_done = 1;
+        with_volume(run, DBI_VOLUME_RETAIN, run_status);
+        return;
+    }
+    write_status(run);
+}
+
+
+static void
+write_status(ctrl_run *run)
 {
     dbi_run      *s = st(run);
     dbi_status_in in;
@@ -1103,17 +1125,6 @@ with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 }
 
 
-/* Retain is set on the PV as soon as the claim is bound: a namespace deletion asks no one. */
-static void
-sync_volume(ctrl_run *run)
-{
-    if (retains(run))
-        with_volume(run, DBI_VOLUME_RETAIN, dbi_sync);
-    else
-        dbi_sync(run);
-}
-
-
 /* Retain: the PV keeps Retain. Delete: the PV gets back the reclaim policy we changed. */
 static void
 finalize_volume(ctrl_run *run)
@@ -1144,7 +1155,7 @@ static const ctrl_kind dbi_kind = {
     .res = &KRES_DBINSTANCES,
     .finalizer = DBI_FINALIZER,
     .state_size = sizeof(dbi_run),
-    .sync = sync_volume,
+    .sync = dbi_sync,
     .finalize = finalize_volume,
     .retain = retain_volume,
     .may_adopt = may_adopt,

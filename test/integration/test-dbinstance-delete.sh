@@ -4,16 +4,19 @@
 #            policy it had;
 # - foreign: a retained volume that a new DBInstance of the same name never adopted (another
 #            database) keeps its PV Retain when that DBInstance (policy Delete) is deleted;
+# - refused: a PV the operator may not patch (here a ValidatingAdmissionPolicy refuses it, as
+#            missing RBAC would) gives Degraded VolumeNotRetained, and spec changes still
+#            reach the children;
 # - protect: spec.deletionProtection makes the API server refuse the delete (the
 #            ValidatingAdmissionPolicy of deploy/), with a message saying how to turn it off,
 #            and a namespace deletion waits (Terminating, saying why) until it is turned off;
 # - crd:     `kubectl delete crd dbinstances.dbaas.dev` with a Delete-policy instance keeps
 #            its claim, Secret and PV, says so in an Event, and the CRD deletion completes.
 #            The CRD is installed again at the end, whatever happens (tests share a cluster).
-# DELETE_TEST_PARTS (default "retain foreign protect crd") picks parts.
+# DELETE_TEST_PARTS (default "retain foreign refused protect crd") picks parts.
 . "$ROOT/test/integration/lib.sh"
 
-parts=${DELETE_TEST_PARTS:-retain foreign protect crd}
+parts=${DELETE_TEST_PARTS:-retain foreign refused protect crd}
 CRD=dbinstances.dbaas.dev
 pvs=()
 crd_deleted=
@@ -33,6 +36,7 @@ cleanup() {
         k -n "$ns" patch dbinstance guarded --type=merge -p '{"spec":{"deletionProtection":false}}' >/dev/null 2>&1
     done
     k delete namespace "$NS-ns" --ignore-not-found --wait=false >/dev/null 2>&1
+    k delete validatingadmissionpolicybinding,validatingadmissionpolicy "refuse-pv-$NS" --ignore-not-found >/dev/null 2>&1
     for pv in "${pvs[@]}"; do k delete pv "$pv" --wait=false >/dev/null 2>&1; done
     rm -rf "$tmp"
     exit "$rc"
@@ -122,6 +126,46 @@ if [[ " $parts " == *" foreign "* ]]; then
     pv_policy_is "$PV" Retain ||
         fail "deleting a DBInstance that never adopted the retained claim set its PV to $(pv_field "$PV" '{.spec.persistentVolumeReclaimPolicy}')"
     k -n "$NS" delete pvc data-kept-0 --wait=false >/dev/null
+fi
+
+if [[ " $parts " == *" refused "* ]]; then
+    delete_pv_for locked
+    k apply -f - >/dev/null <<EOF
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: refuse-pv-$NS}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [UPDATE], resources: [persistentvolumes]}
+  validations:
+  - expression: >-
+      object.metadata.name != '$PV' ||
+      object.spec.persistentVolumeReclaimPolicy == oldObject.spec.persistentVolumeReclaimPolicy
+    message: "this test refuses changes to the reclaim policy of $PV"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: refuse-pv-$NS}
+spec:
+  policyName: refuse-pv-$NS
+  validationActions: [Deny]
+EOF
+    refused_pv() { ! k patch pv "$PV" -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}' --dry-run=server >/dev/null 2>&1; }
+    wait_for 30 "the policy to refuse changes to the PV" refused_pv
+    dbi locked Retain
+    not_retained() { [ "$(dbi_field locked '{.status.conditions[?(@.type=="Degraded")].reason}')" = VolumeNotRetained ]; }
+    wait_for 90 "locked: Degraded VolumeNotRetained" not_retained
+    [[ $(dbi_field locked '{.status.conditions[?(@.type=="Degraded")].message}') == *"refuses changes"* ]] ||
+        fail "locked: the message does not carry the API server's: $(dbi_field locked '{.status.conditions}')"
+    k -n "$NS" patch dbinstance locked --type=merge -p '{"spec":{"parameters":{"work_mem":"8MB"}}}' >/dev/null
+    has_work_mem() { [[ $(k -n "$NS" get configmap locked-config -o jsonpath='{.data.dbaas\.conf}') == *work_mem* ]]; }
+    wait_for 60 "a spec change to reach the ConfigMap while the PV cannot be patched" has_work_mem
+    k delete validatingadmissionpolicybinding,validatingadmissionpolicy "refuse-pv-$NS" >/dev/null
+    wait_for 60 "the PV to be Retain once it may be patched" pv_policy_is "$PV" Retain
+    healthy() { [ "$(dbi_field locked '{.status.conditions[?(@.type=="Degraded")].status}')" = False ]; }
+    wait_for 60 "locked: Degraded False again" healthy
 fi
 
 if [[ " $parts " == *" protect "* ]]; then
