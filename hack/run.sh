@@ -22,6 +22,10 @@ if [ "${#crds[@]}" -gt 0 ]; then
     "$kubectl" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
     echo "run: CRDs installed: ${crds[*]}"
 fi
+# The admission policy behind spec.deletionProtection (built into the API server, no webhook):
+# without it the field would be accepted and protect nothing.
+"$kubectl" apply --server-side --force-conflicts -f deploy/deletion-protection.yaml >/dev/null
+echo "run: deletion protection installed: deploy/deletion-protection.yaml"
 
 cat <<EOM
 run: starting the operator (Ctrl-C stops it). Next, in another terminal:
