@@ -12,14 +12,19 @@ dbi() { # dbi NAME VERSION [EXTRA_SPEC_YAML]
 cond() { dbi_field "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
 has_cond() { [ "$(cond "$1" "$2" status)" = "$3" ] && [ "$(cond "$1" "$2" reason)" = "$4" ]; }
 
-# A resource the API server refuses in a Pod (422): ApplyFailed with the server's words,
+# A resource name no Pod takes is refused by the CRD at apply time, naming it.
+out=$(dbi disk 16 "  resources: {requests: {disk: 1Gi}}" | k -n "$NS" apply -f - 2>&1) &&
+    fail "disk: a request of 'disk' was accepted"
+[[ $out == *"not disk"* ]] || fail "disk: the refusal does not name the resource: $out"
+# One the CRD cannot judge, an extended resource requested without its limit, is refused by
+# the API server when the StatefulSet is written (422): ApplyFailed with the server's words,
 # Stalled, a Warning Event; no condition says this generation was applied.
-dbi disk 16 "  resources: {requests: {disk: 1Gi}}" | k -n "$NS" apply -f - >/dev/null
+dbi disk 16 "  resources: {requests: {example.com/widget: 1}}" | k -n "$NS" apply -f - >/dev/null
 wait_for 60 "disk: Degraded ApplyFailed" has_cond disk Degraded True ApplyFailed
 has_cond disk Stalled True ApplyFailed || fail "disk: Stalled is not ApplyFailed: $(dbi_field disk '{.status}')"
 msg=$(cond disk Degraded message)
 grep -q 'StatefulSet disk was not written' <<<"$msg" || fail "disk: message does not name the StatefulSet: $msg"
-grep -qi 'disk' <<<"${msg#StatefulSet disk}" || fail "disk: message lacks the server's reason: $msg"
+grep -q 'Limit must be set' <<<"$msg" || fail "disk: message lacks the server's reason: $msg"
 [ "$(cond disk Ready status)" = False ] || fail "disk: Ready without a pod"
 [ "$(cond disk Progressing reason)" != Reconciled ] || fail "disk: Progressing says Reconciled"
 [ -z "$(dbi_field disk '{.status.currentVersion}')" ] || fail "disk: currentVersion set without a pod"
@@ -55,6 +60,7 @@ wait_for 90 "pull: Degraded ImagePullBackOff" has_cond pull Degraded True ImageP
 msg=$(cond pull Degraded message)
 grep -q 'registry.invalid/dbaas-test/pull-fails:1' <<<"$msg" || fail "pull: message does not name the image: $msg"
 [ "$(cond pull Ready status)" = False ] || fail "pull: Ready with an image that cannot be pulled"
+expect_eq "$(dbi_field pull '{.status.phase}')" Degraded "pull: phase of a pod that cannot pull its image"
 
 # A crash loop: the last exit code and reason.
 dbi crash 16 "  image: registry.invalid/dbaas-test/crashloop:1" | k -n "$NS" apply -f - >/dev/null

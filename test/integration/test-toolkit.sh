@@ -122,7 +122,7 @@ k -n "$NS" apply -f - >/dev/null <<'YAML'
 apiVersion: dbaas.dev/v1alpha1
 kind: DBInstance
 metadata: {name: disk}
-spec: {engine: postgresql, version: "16", database: app, resources: {requests: {disk: 1Gi}}}
+spec: {engine: postgresql, version: "16", database: app, resources: {requests: {example.com/widget: 1}}}
 YAML
 stalled_reason() { [ "$(dbi_field disk '{.status.conditions[?(@.type=="Stalled")].reason}')" = "$1" ]; }
 wait_for 30 "ApplyFailed" stalled_reason ApplyFailed
