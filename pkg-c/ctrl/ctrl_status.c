@@ -70,7 +70,7 @@ ctrl_phase(const ctrl_conds *c)
         return "Deleting";
     if (stalled && !ready)
         return "Failed";
-    if (ready && (stalled || degraded))
+    if (degraded || (ready && stalled))
         return "Degraded";
     if (ready)
         return progressing ? "Updating" : "Ready";

@@ -38,11 +38,11 @@ ctrl_conds *ctrl_run_conds(ctrl_run *run);
 const cJSON *ctrl_condition_find(const cJSON *status, const char *type);
 
 /*
- * The phase for humans: Deleting; Failed (Stalled and not Ready); Degraded (Ready, but
- * Stalled or Degraded: it serves, and something is wrong that waiting will not fix or that
- * needs a look); Updating (Ready and something in progress); Ready (Ready, nothing in
- * progress, nothing wrong); Provisioning (not Ready, in progress); Pending otherwise.
- * Static strings.
+ * The phase for humans: Deleting; Failed (Stalled and not Ready); Degraded (Degraded, or
+ * Ready and Stalled: something needs a look, such as a pod that cannot be scheduled or a
+ * spec refused while the old pod serves); Updating (Ready and something in progress);
+ * Ready (Ready, nothing in progress, nothing wrong); Provisioning (not Ready, in progress);
+ * Pending otherwise. Static strings.
  */
 const char *ctrl_phase(const ctrl_conds *c);
 

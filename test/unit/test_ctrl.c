@@ -63,6 +63,10 @@ TEST(ctrl_phase_follows_the_conditions)
     ready_conds(&c);
     c.cond[CTRL_DEGRADED].status = 1;
     ASSERT_STR(ctrl_phase(&c), "Degraded");
+    /* ... and a pod that cannot be scheduled, not Ready: Degraded, not Provisioning. */
+    c.cond[CTRL_READY].status = 0;
+    c.cond[CTRL_PROGRESSING].status = 1;
+    ASSERT_STR(ctrl_phase(&c), "Degraded");
 }
 
 
