@@ -288,7 +288,7 @@ dbi_version_image(const dbi_engine *e, const char *version, const char *image, c
     const dbi_engine *family;
     size_t            name_len, repo_len, tag_len = 0;
     unsigned          want[3], have[VERSION_MAX_PARTS];
-    int               nt, m = major_len(e), i;
+    int               nt, nw, m = major_len(e), i;
 
     if (msg && len)
         msg[0] = '\0';
@@ -316,7 +316,7 @@ dbi_version_image(const dbi_engine *e, const char *version, const char *image, c
                    !family ? "has a repository name that is not postgres, mysql or mariadb"
                            : "names no version (a digest or a custom tag)",
                    e->name, version);
-    if (engine_parts(e, version, want) < 0)
+    if ((nw = engine_parts(e, version, want)) < 0)
         return say(DBI_IMAGE_MISMATCH, msg, len, "spec.version: \"%.40s\" is not a %s version",
                    version, e->name);
     for (i = 0; i < m && i < nt; i++)
@@ -325,6 +325,15 @@ dbi_version_image(const dbi_engine *e, const char *version, const char *image, c
                        "spec.image: tag %.*s of \"%.200s\" is another major version than "
                        "spec.version %s; set both to the same %s major version",
                        (int)tag_len, tag, image, version, e->name);
+    /* The minor too, where both name it: spec.version is what the upgrade and downgrade
+     * rules judge, so it must be what runs (16.4 with postgres:16.2 would downgrade). */
+    for (; i < nw && i < nt; i++)
+        if (have[i] != want[i])
+            return say(DBI_IMAGE_MISMATCH, msg, len,
+                       "spec.image: tag %.*s of \"%.200s\" is another version than spec.version "
+                       "%s; set spec.version to the version the image runs (the upgrade and "
+                       "downgrade rules judge spec.version)",
+                       (int)tag_len, tag, image, version);
     if (nt < m)
         return say(DBI_IMAGE_UNCHECKED, msg, len,
                    "spec.image \"%.200s\": its tag names no minor version, so the operator could "

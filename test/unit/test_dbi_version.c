@@ -196,7 +196,13 @@ TEST(dbi_version_image_table)
         {"postgresql", "16", NULL, "official", ""},
         {"postgresql", "16", "postgres:16", "matches", ""},
         {"postgresql", "16", "registry.example.com/postgres:16.4", "matches", ""},
-        {"postgresql", "16.2", "postgres:16.4-alpine3.20", "matches", ""},
+        {"postgresql", "16.4", "postgres:16.4-alpine3.20", "matches", ""},
+        /* A minor both name must agree: 16.4 running postgres:16.2 would be a downgrade. */
+        {"postgresql", "16.4", "postgres:16.2", "mismatch",
+         "spec.image: tag 16.2 of \"postgres:16.2\" is another version than spec.version 16.4"},
+        {"postgresql", "16.2", "postgres:16.4-alpine3.20", "mismatch", "another version than"},
+        {"mysql", "8.4.3", "mysql:8.4.2", "mismatch", "another version than"},
+        {"mysql", "8.4", "mysql:8.4.2", "matches", ""},
         {"postgresql", "16", "registry.example.com/postgres:17.2", "mismatch",
          "spec.image: tag 17.2 of \"registry.example.com/postgres:17.2\" is another "
          "major version than spec.version 16"},
