@@ -59,6 +59,7 @@ typedef struct {
     char     checksum[32]; /* of the rendered configuration, for the pod template */
     cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
     int      volume_done;  /* the PV step of a Retain instance ran in this run */
+    int      svc_ok;       /* the client Service was written or found ours in this run */
 } dbi_run;
 
 
@@ -198,6 +199,8 @@ write_status(ctrl_run *run)
     in.sts = s->sts ? s->sts : sts;
     in.pvc = claim;
     in.svc = svc;
+    in.svc_ours = s->svc_ok || svc;
+    in.secret_ours = s->have_secret;
     in.pod = pod;
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
@@ -471,6 +474,25 @@ run_pod(ctrl_run *run)
 }
 
 
+/* The client Service and the Secret exist and are ours: status may name them. */
+static void
+on_service(ctrl_run *run, const cJSON *svc, int written)
+{
+    (void)written;
+    if (svc)
+        st(run)->svc_ok = 1;
+}
+
+
+static void
+on_secret(ctrl_run *run, const cJSON *secret, int written)
+{
+    (void)written;
+    if (secret)
+        st(run)->have_secret = 1;
+}
+
+
 static void
 run_children(ctrl_run *run)
 {
@@ -486,10 +508,10 @@ run_children(ctrl_run *run)
         return;
     }
     ctrl_apply(run, &KRES_SECRETS, d->secrets,
-               dbi_build_secret(&s->spec, owner, s->password, s->superuser), NULL);
+               dbi_build_secret(&s->spec, owner, s->password, s->superuser), on_secret);
     ctrl_apply(run, &KRES_CONFIGMAPS, d->configmaps,
                dbi_build_configmap(&s->spec, owner, s->checksum, sizeof s->checksum), NULL);
-    ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_service(&s->spec, owner), NULL);
+    ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_service(&s->spec, owner), on_service);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_headless_service(&s->spec, owner), NULL);
     ctrl_then(run, run_pod);
 }

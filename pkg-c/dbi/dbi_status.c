@@ -173,10 +173,14 @@ dbi_status_eval(const dbi_status_in *in, ctrl_conds *c)
         snprintf(c->refusal_message, sizeof c->refusal_message, "%s", in->message ? in->message : "");
     }
     eval_conditions(in, c, old_version, ready_pods);
-    if (in->spec) {
+    /* Named only once they are ours: a Service or Secret of the same name that belongs to
+     * someone else (ChildConflict) is not where this database is reached. */
+    if (in->spec && in->svc_ours) {
         snprintf(text, sizeof text, "%s.%s.svc.cluster.local:%d", in->spec->name,
                  in->spec->namespace, in->spec->engine->port);
         cJSON_AddStringToObject(st, "endpoint", text);
+    }
+    if (in->spec && in->secret_ours) {
         dbi_child_name(in->spec, "-credentials", text, sizeof text);
         cJSON_AddStringToObject(st, "connectionSecret", text);
     }

@@ -19,7 +19,9 @@ typedef struct {
     const cJSON *sts;     /* the StatefulSet as written or cached, or NULL */
     const cJSON *pvc;     /* cached data claim, or NULL */
     const cJSON *pod;     /* cached pod <name>-0, or NULL */
-    const cJSON *svc;     /* cached client Service (for externalEndpoint), or NULL */
+    const cJSON *svc;     /* cached client Service (ours), or NULL */
+    int          svc_ours, secret_ours; /* the client Service and credentials Secret exist
+                                         * and are ours: status may name them */
     int          deleting;
     const char  *now; /* RFC 3339, for conditions that change */
 } dbi_status_in;

@@ -59,6 +59,9 @@ msg=$(ready_msg payments)
 [[ $msg == *"ConfigMap payments-config"* ]] || fail "the conflict does not name ConfigMap payments-config: $msg"
 [[ $msg == *"not created by this DBInstance"* || $msg == *"controlled by"* ]] || fail "the conflict does not say who controls it: $msg"
 wait_for 30 "a Warning Event ChildConflict" warning_event payments ChildConflict
+# Status names no endpoint or Secret while they are someone else's (their Service is port 80).
+expect_eq "$(dbi_field payments '{.status.endpoint}/{.status.connectionSecret}')" "/" \
+    "endpoint/connectionSecret of payments while in conflict"
 sleep 6 # a retry or two
 expect_eq "$(rv service payments)" "$svc_rv" "resourceVersion of the application's Service"
 expect_eq "$(rv configmap payments-config)" "$cm_rv" "resourceVersion of the application's ConfigMap"

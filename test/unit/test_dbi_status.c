@@ -56,6 +56,7 @@ build(cJSON *obj, int valid, const char *reason, const cJSON *s, const cJSON *pv
     in.sts = s;
     in.pvc = pvc;
     in.now = now;
+    in.svc_ours = in.secret_ours = 1;
     return dbi_status_build(&in);
 }
 
@@ -153,4 +154,30 @@ TEST(dbi_status_rolling_and_resizing_are_updating)
     cJSON_Delete(down);
     cJSON_Delete(done);
     cJSON_Delete(small);
+}
+
+
+TEST(dbi_status_names_only_children_that_are_ours)
+{
+    cJSON        *obj = dbi_obj(NULL), *st;
+    dbi_spec      spec;
+    dbi_status_in in;
+    char          err[256];
+
+    memset(&in, 0, sizeof in);
+    ASSERT_EQ(dbi_spec_parse(obj, &spec, err, sizeof err), CORE_OK);
+    in.dbi = obj;
+    in.spec = &spec;
+    in.now = "T";
+    /* Another's Service and Secret of those names (ChildConflict): neither is named. */
+    st = dbi_status_build(&in);
+    ASSERT(kjson_get_str(st, "endpoint") == NULL);
+    ASSERT(kjson_get_str(st, "connectionSecret") == NULL);
+    cJSON_Delete(st);
+    in.secret_ours = 1;
+    st = dbi_status_build(&in);
+    ASSERT(kjson_get_str(st, "endpoint") == NULL);
+    ASSERT_STR(kjson_get_str(st, "connectionSecret"), "orders-credentials");
+    cJSON_Delete(st);
+    cJSON_Delete(obj);
 }
