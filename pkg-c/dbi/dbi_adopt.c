@@ -106,8 +106,10 @@ dbi_adopt_check(const dbi_spec *s, const cJSON *obj, char *msg, size_t len)
         snprintf(msg, len,
                  "%s %s was retained from an earlier DBInstance and holds %s; it is adopted only "
                  "when engine, major version, database and username match (a major upgrade "
-                 "other than the engine's own in-place ones is not done by adoption). Set the spec to match it, or delete the retained %s %s "
-                 "(its data is lost) to start anew",
+                 "other than the engine's own in-place ones is not done by adoption). Make the spec "
+                 "match: spec.version can be changed in place; engine, database and username "
+                 "only by creating this DBInstance again. Or delete the retained %s %s (its "
+                 "data is lost) to start anew",
                  kind ? kind : "object", name ? name : "?", b.data ? b.data : "other data",
                  kind ? kind : "object", name ? name : "?");
     core_buf_free(&b);
