@@ -799,7 +799,13 @@ take_ref_changes(ctrl_run *run, const cJSON *ref)
     char     why[300], msg[CTRL_MSG_MAX], name[DBI_NAME_LEN];
 
     if (!ref) {
-        run_children(run); /* ours holds the current password */
+        /* Ours still holds the current password, and the pod serves on; the spec waits. */
+        secret_name(run, name, sizeof name);
+        ctrl_refuse(run, 1, "InvalidSpec",
+                    "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
+                    "(it is watched: creating it is enough); Secret %s keeps the current password",
+                    s->spec.credentials_secret, name);
+        run_status(run);
         return;
     }
     if (secret_value(ref, "password", s->other, sizeof s->other, why, sizeof why)) {

@@ -99,6 +99,13 @@ long=$(head -c 1024 /dev/zero | tr '\0' y)
 set_ref --from-literal=password="$long"
 wait_for 15 "a 1024-byte password taken" password_is refd "$long"
 wait_for 15 "Degraded to clear with a 1024-byte password" not_degraded refd
+# The ref pointed at a Secret that does not exist: said, the current password kept.
+k -n "$NS" patch dbi refd --type=merge -p '{"spec":{"credentialsSecretRef":{"name":"nope"}}}' >/dev/null
+wait_for 15 "a missing ref Secret said" degraded_says 'Secret "nope" not found'
+password_is refd "$long" || fail "the password changed while the ref named a missing Secret"
+dbi_ready refd || fail "refd not Ready while the ref names a missing Secret"
+k -n "$NS" patch dbi refd --type=merge -p '{"spec":{"credentialsSecretRef":{"name":"refd-pw"}}}' >/dev/null
+wait_for 15 "Degraded to clear with the ref back" not_degraded refd
 expect_eq "$(pod_state refd)" "$before" "StatefulSet revision/pod uid after the ref changes"
 
 # Our own Secret edited to an unusable password: CredentialsLost naming it.
