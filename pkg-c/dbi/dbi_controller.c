@@ -627,16 +627,30 @@ claim_initialised(ctrl_run *run)
 static void
 credentials_lost(ctrl_run *run, const char *why)
 {
-    char name[DBI_NAME_LEN];
+    dbi_run    *s = st(run);
+    const char *keys = s->spec.engine->id == DBI_POSTGRESQL
+                         ? "key password holds the current password"
+                         : "keys password and superuser-password hold the current passwords";
+    char        name[DBI_NAME_LEN], way[400];
 
     secret_name(run, name, sizeof name);
     ctrl_depend(run, &KRES_SECRETS, name);
+    /* The two ways out that work: a Secret we did not make is never taken (ChildConflict),
+     * so a hand-made <name>-credentials needs our labels, and the ref is the simple way. */
+    if (s->spec.credentials_secret)
+        snprintf(way, sizeof way, "make sure Secret %s (spec.credentialsSecretRef) exists and its %s",
+                 s->spec.credentials_secret, keys);
+    else
+        snprintf(way, sizeof way,
+                 "create a Secret of another name whose %s and set spec.credentialsSecretRef "
+                 "to it",
+                 keys);
     ctrl_refuse(run, 1, "CredentialsLost",
-                "Secret %s: %s; no new password is made, since the data may hold the old one: "
-                "restore the Secret (e.g. kubectl apply of a saved copy), or set "
-                "spec.credentialsSecretRef to a Secret whose key password holds the current "
-                "password",
-                name, why);
+                "Secret %s: %s; no new password is made, since the data holds the old one. To "
+                "heal it, %s; or restore %s from a saved copy with kubectl create -f (it must "
+                "keep its labels app.kubernetes.io/managed-by=dbaas-operator and "
+                "app.kubernetes.io/instance=%s)",
+                name, why, way, name, ctrl_name(run));
     run_status(run);
 }
 

@@ -45,7 +45,7 @@ k -n "$NS" get secret orders-credentials >/dev/null 2>&1 &&
         [ "$(secret_key orders-credentials password)" = "$password" ] && echo same || echo different))"
 dbi_ready orders || fail "Ready went False while the pod serves: $(cond orders Ready reason)"
 msg=$(cond orders Degraded message)
-[[ $msg == *"restore the Secret"* && $msg == *spec.credentialsSecretRef* ]] ||
+[[ $msg == *"kubectl create -f"* && $msg == *"set spec.credentialsSecretRef"* ]] ||
     fail "the CredentialsLost message does not say what to do: $msg"
 wait_for 30 "a Warning Event CredentialsLost" has_event orders CredentialsLost Warning
 
