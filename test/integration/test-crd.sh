@@ -92,7 +92,7 @@ for what in dbinstances dbi dbaas; do
     out=$(kn get "$what")
     grep -qx 'NAME *ENGINE *VERSION *STATUS *READY *AGE' <<<"$out" || fail "kubectl get $what: $out"
     out=$(kn get "$what" -o wide)
-    grep -qx 'NAME *ENGINE *VERSION *STATUS *READY *ENDPOINT *AGE' <<<"$out" || fail "kubectl get $what -o wide: $out"
+    grep -qx 'NAME *ENGINE *VERSION *STATUS *READY *ENDPOINT *EXTERNAL *AGE' <<<"$out" || fail "kubectl get $what -o wide: $out"
 done
 out=$(kn get dbi orders --no-headers)
 grep -qx 'orders  *postgresql  *16  *Ready  *True  *[0-9a-z]*' <<<"$out" || fail "row: $out"

@@ -78,6 +78,8 @@ node_port() { jp service shop '{.spec.ports[0].nodePort}'; }
 wait_for 30 "a node port" node_port
 external_is() { [ "$(dbi_field shop '{.status.externalEndpoint}')" = "$1" ]; }
 wait_for 30 "externalEndpoint :$(node_port)" external_is ":$(node_port)"
+out=$(k -n "$NS" get dbi shop -o wide --no-headers)
+[[ $out == *" :$(node_port) "* ]] || fail "kubectl get -o wide does not show the external endpoint: $out"
 k -n "$NS" patch dbinstance shop --type=merge -p '{"spec":{"service":{"type":"LoadBalancer"}}}' >/dev/null
 lb_type() { [ "$(jp service shop '{.spec.type}')" = LoadBalancer ]; }
 wait_for 30 "the Service to be a LoadBalancer" lb_type
