@@ -102,6 +102,10 @@ grep -qx "orders  *postgresql  *16  *Ready  *True  *orders.$NS.svc.cluster.local
 out=$(kn get dbi inventory --no-headers)
 grep -qx 'inventory  *mysql  *8.4  *[0-9a-z]*' <<<"$out" || fail "row without status: $out"
 
+# credentialsSecretRef may not name the Secret the operator writes itself.
+rejected "a ref to the operator's own Secret" 'is the Secret the operator writes for this DBInstance' \
+    patch_dbi orders '{"spec":{"credentialsSecretRef":{"name":"orders-credentials"}}}'
+
 # Immutable fields, including adding or removing them.
 rejected "an engine change" 'spec.engine: Invalid value: "mysql": engine is immutable' \
     patch_dbi orders '{"spec":{"engine":"mysql","version":"8.4"}}'
