@@ -1,15 +1,13 @@
 /*
  * The DBInstance kind on the ctrl toolkit: its steps are
- *   spec  ->  credentials  ->  children  ->  status        (sync)
+ *   spec  ->  ownership checks  ->  credentials  ->  children  ->  status        (sync)
  *   the volume deleted, or the volume and Secret cut loose (finalize)
  * ctrl compares, applies, judges ownership and writes status; this file decides what the
- * children are. Passwords are read from the existing Secret, never regenerated: when the
- * cache has no Secret and the data claim has never served a Ready pod, a new one is
- * created with POST, which fails (409) rather than overwrite one the cache has not seen;
- * then a live GET reads the passwords from the Secret that is there, if it is ours to use.
- * On data that has served, a missing Secret is CredentialsLost (see the credentials step).
+ * children are. The credentials step is in dbi_credentials.c; what the two files share is
+ * in dbi_controller-int.h.
  */
 #include "dbi_controller.h"
+#include "dbi_controller-int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,76 +30,22 @@
 #include "log/log.h"
 #include "store/store.h"
 
-#define DBI_VERSION_AN     "dbaas.dev/version"
-/* On the data claim once a pod has been Ready on it: its data holds the Secret's passwords. */
-#define DBI_INITIALISED_AN "dbaas.dev/initialized"
-#define DBI_PASSWORD_LEN   32
-#define DBI_NAME_LEN       320
-
 const kres KRES_DBINSTANCES = {DBI_GROUP, DBI_VERSION, "dbinstances", DBI_KIND, 1};
 
-typedef struct {
-    informer *sts, *secrets, *configmaps, *services, *pvcs, *pods;
-} dbi_ctl;
-
-typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
-
-/* What one run of a DBInstance keeps between its steps. */
-typedef struct {
-    dbi_spec spec;
-    int      spec_ok;
-    /* credentials: the passwords to write, one read to compare, why ours is unusable */
-    char     password[DBI_PASSWORD_MAX + 1], superuser[DBI_PASSWORD_MAX + 1];
-    char     other[DBI_PASSWORD_MAX + 1];
-    char     why[300];
-    int      have_secret, have_superuser;
-    ref_fn   after_ref;    /* what read_ref goes on with after a GET */
-    char     checksum[32]; /* of the rendered configuration, for the pod template */
-    cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
-    int      volume_done;  /* the PV step of a Retain instance ran in this run */
-    int      svc_ok;       /* the client Service was written or found ours in this run */
-} dbi_run;
-
-
-static void run_children(ctrl_run *run);
-static void run_status(ctrl_run *run);
 static void write_status(ctrl_run *run);
-static void use_secret(ctrl_run *run, const cJSON *secret);
-static int  claim_initialised(ctrl_run *run);
 static int  retains(ctrl_run *run);
 static void with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run));
-
-
-static dbi_run *
-st(ctrl_run *run)
-{
-    return ctrl_state(run);
-}
-
-
-static dbi_ctl *
-caches(ctrl_run *run)
-{
-    return ctrl_data(run);
-}
 
 
 static void
 scrub(ctrl_run *run)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
 
     OPENSSL_cleanse(s->password, sizeof s->password);
     OPENSSL_cleanse(s->superuser, sizeof s->superuser);
     OPENSSL_cleanse(s->other, sizeof s->other);
     cJSON_Delete(s->sts);
-}
-
-
-static void
-secret_name(ctrl_run *run, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s-credentials", ctrl_name(run));
 }
 
 
@@ -150,7 +94,7 @@ version_status(ctrl_run *run, cJSON *fields)
 
     core_now_rfc3339(today, sizeof today);
     today[10] = '\0'; /* the day: dbi_version compares ISO days */
-    vc = dbi_version_status(&st(run)->spec, today, &eol);
+    vc = dbi_version_status(&dbi__st(run)->spec, today, &eol);
     if (!vc)
         return;
     major = kjson_get_str(vc, "major");
@@ -166,13 +110,13 @@ version_status(ctrl_run *run, cJSON *fields)
  * is bound (a namespace deletion asks no one); last, so that a PV the operator may not patch
  * (VolumeNotRetained in status) does not hold back the children of this run.
  */
-static void
-run_status(ctrl_run *run)
+void
+dbi__run_status(ctrl_run *run)
 {
-    if (!st(run)->volume_done && retains(run) &&
+    if (!dbi__st(run)->volume_done && retains(run) &&
         !kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL)) {
-        st(run)->volume_done = 1;
-        with_volume(run, DBI_VOLUME_RETAIN, run_status);
+        dbi__st(run)->volume_done = 1;
+        with_volume(run, DBI_VOLUME_RETAIN, dbi__run_status);
         return;
     }
     write_status(run);
@@ -182,17 +126,17 @@ run_status(ctrl_run *run)
 static void
 write_status(ctrl_run *run)
 {
-    dbi_run      *s = st(run);
+    dbi_run      *s = dbi__st(run);
     dbi_status_in in;
     char          pvc[DBI_NAME_LEN], pod_name[DBI_NAME_LEN];
-    cJSON        *sts = s->sts ? NULL : ctrl_cached(run, caches(run)->sts, ctrl_name(run));
+    cJSON        *sts = s->sts ? NULL : ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
     cJSON        *claim, *pod, *fields, *svc;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
     snprintf(pod_name, sizeof pod_name, "%s-0", ctrl_name(run));
-    claim = ctrl_cached(run, caches(run)->pvcs, pvc);
-    svc = ctrl_cached(run, caches(run)->services, ctrl_name(run));
-    pod = ctrl_cached(run, caches(run)->pods, pod_name);
+    claim = ctrl_cached(run, dbi__caches(run)->pvcs, pvc);
+    svc = ctrl_cached(run, dbi__caches(run)->services, ctrl_name(run));
+    pod = ctrl_cached(run, dbi__caches(run)->pods, pod_name);
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
@@ -221,7 +165,7 @@ write_status(ctrl_run *run)
 static void
 on_sts(ctrl_run *run, const cJSON *sts, int written)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
 
     (void)written;
     if (sts && !s->sts)
@@ -244,7 +188,7 @@ keep_claims(cJSON *desired, const cJSON *live)
 static cJSON *
 desired_sts(ctrl_run *run, const char *checksum, const cJSON *live)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
     cJSON   *desired = dbi_build_statefulset(&s->spec, ctrl_obj(run), checksum);
     cJSON   *meta, *ann;
 
@@ -273,14 +217,14 @@ desired_sts(ctrl_run *run, const char *checksum, const cJSON *live)
 static int
 grow_claim(ctrl_run *run)
 {
-    dbi_run       *s = st(run);
+    dbi_run       *s = dbi__st(run);
     char           name[DBI_NAME_LEN], msg[300];
     cJSON         *pvc, *patch;
     const char    *req;
     kjson_quantity want, have;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_cached(run, caches(run)->pvcs, name);
+    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, name);
     req = kjson_path_str(pvc, "spec", "resources", "requests", "storage", NULL);
     if (req && kjson_quantity_parse(req, &have) == CORE_OK &&
         kjson_quantity_parse(s->spec.storage_size, &want) == CORE_OK &&
@@ -315,10 +259,10 @@ mark_initialised(ctrl_run *run, const cJSON *sts_live)
     cJSON       *pvc, *patch;
     int          patched = 0;
 
-    if (!cJSON_IsNumber(ready) || ready->valuedouble < 1 || claim_initialised(run))
+    if (!cJSON_IsNumber(ready) || ready->valuedouble < 1 || dbi__claim_initialised(run))
         return 0;
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_cached(run, caches(run)->pvcs, name);
+    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, name);
     if (pvc && !kjson_path(pvc, "metadata", "deletionTimestamp", NULL)) {
         patch = cJSON_Parse("{\"metadata\":{\"annotations\":{\"" DBI_INITIALISED_AN "\":\"true\"}}}");
         ctrl_patch(run, &KRES_PVCS, pvc, patch);
@@ -385,10 +329,10 @@ drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
         return;
     sc.prefix = prefix;
     sc.name = ctrl_name(run);
-    sc.engine = st(run)->spec.engine->name;
+    sc.engine = dbi__st(run)->spec.engine->name;
     if (!(sc.found = cJSON_CreateArray()))
         return;
-    store_each(informer_store(caches(run)->pvcs), stray_visit, &sc);
+    store_each(informer_store(dbi__caches(run)->pvcs), stray_visit, &sc);
     cJSON_ArrayForEach(claim, sc.found) {
         snprintf(msg, sizeof msg, "deleting claim %s, left by a scale-up beyond one replica",
                  kjson_path_str(claim, "metadata", "name", NULL));
@@ -405,13 +349,13 @@ drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
 static int
 annotate_claim(ctrl_run *run)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
     char     name[DBI_NAME_LEN];
     cJSON   *pvc, *patch = NULL, *ann;
     int      patched = 0;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_cached(run, caches(run)->pvcs, name);
+    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, name);
     if (pvc && !dbi_held_current(&s->spec, pvc)) {
         patch = cJSON_Parse("{\"metadata\":{\"annotations\":{}}}");
         ann = kjson_path(patch, "metadata", "annotations", NULL);
@@ -433,7 +377,7 @@ annotate_claim(ctrl_run *run)
 static int
 version_refused(ctrl_run *run, const cJSON *sts_live)
 {
-    dbi_run    *s = st(run);
+    dbi_run    *s = dbi__st(run);
     const char *prev = kjson_path_str(ctrl_obj(run), "status", "currentVersion", NULL);
     const char *reason;
     char        msg[400];
@@ -453,16 +397,16 @@ version_refused(ctrl_run *run, const cJSON *sts_live)
 static void
 run_pod(ctrl_run *run)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
     cJSON   *sts_live;
 
     if (ctrl_refused(run)) {
-        run_status(run);
+        dbi__run_status(run);
         return;
     }
-    sts_live = ctrl_cached(run, caches(run)->sts, ctrl_name(run));
-    ctrl_apply(run, &KRES_STATEFULSETS, caches(run)->sts, desired_sts(run, s->checksum, sts_live),
-               on_sts);
+    sts_live = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
+    ctrl_apply(run, &KRES_STATEFULSETS, dbi__caches(run)->sts,
+               desired_sts(run, s->checksum, sts_live), on_sts);
     /* One patch of the claim per run (each carries its resourceVersion): the next run makes
      * the next one. The mark that keeps a password from being made over the data comes
      * first: a resize the server refuses on every run must not keep it off. */
@@ -470,7 +414,7 @@ run_pod(ctrl_run *run)
         grow_claim(run);
     drop_stray_claims(run, sts_live);
     cJSON_Delete(sts_live);
-    ctrl_then(run, run_status);
+    ctrl_then(run, dbi__run_status);
 }
 
 
@@ -480,7 +424,7 @@ on_service(ctrl_run *run, const cJSON *svc, int written)
 {
     (void)written;
     if (svc)
-        st(run)->svc_ok = 1;
+        dbi__st(run)->svc_ok = 1;
 }
 
 
@@ -489,22 +433,22 @@ on_secret(ctrl_run *run, const cJSON *secret, int written)
 {
     (void)written;
     if (secret)
-        st(run)->have_secret = 1;
+        dbi__st(run)->have_secret = 1;
 }
 
 
-static void
-run_children(ctrl_run *run)
+void
+dbi__run_children(ctrl_run *run)
 {
-    dbi_run     *s = st(run);
-    dbi_ctl     *d = caches(run);
+    dbi_run     *s = dbi__st(run);
+    dbi_ctl     *d = dbi__caches(run);
     const cJSON *owner = ctrl_obj(run);
     cJSON       *sts_live = ctrl_cached(run, d->sts, ctrl_name(run));
     int          refused = version_refused(run, sts_live);
 
     cJSON_Delete(sts_live);
     if (refused) {
-        run_status(run);
+        dbi__run_status(run);
         return;
     }
     ctrl_apply(run, &KRES_SECRETS, d->secrets,
@@ -524,7 +468,7 @@ run_children(ctrl_run *run)
 static void
 on_held_checked(ctrl_run *run, const cJSON *live, int written)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
     char     msg[CTRL_MSG_MAX];
 
     (void)written;
@@ -542,14 +486,14 @@ on_held_checked(ctrl_run *run, const cJSON *live, int written)
 static void
 check_children(ctrl_run *run, void (*next)(ctrl_run *run))
 {
-    dbi_run *s = st(run);
-    dbi_ctl *d = caches(run);
+    dbi_run *s = dbi__st(run);
+    dbi_ctl *d = dbi__caches(run);
     char     name[DBI_NAME_LEN];
 
     /* The data first: a mismatch of the retained claim is what status names. */
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
     ctrl_check(run, &KRES_PVCS, d->pvcs, name, on_held_checked);
-    secret_name(run, name, sizeof name);
+    dbi__secret_name(run, name, sizeof name);
     ctrl_check(run, &KRES_SECRETS, d->secrets, name, on_held_checked);
     if (dbi_child_name(&s->spec, "-config", name, sizeof name) == CORE_OK)
         ctrl_check(run, &KRES_CONFIGMAPS, d->configmaps, name, NULL);
@@ -561,449 +505,18 @@ check_children(ctrl_run *run, void (*next)(ctrl_run *run))
 }
 
 
-/* --- credentials ------------------------------------------------------------------- */
-
-/*
- * The password is generated only for data no pod has used: when the Secret is missing and
- * the data claim is marked initialised (DBI_INITIALISED_AN), the data holds the old
- * password and inventing another would lock every client out. Then the password comes
- * from credentialsSecretRef, or the instance is CredentialsLost until the Secret is back
- * (its name is watched meanwhile, so a restore is seen at once). A password in our Secret
- * that its uri was not built with was changed by hand: the user rotated it in the
- * database, and it is taken as it is. With credentialsSecretRef, that Secret's password
- * is taken into ours whenever it differs (its superuser-password only when ours is made).
- */
-
-/* The key's value, checked (dbi_password_check), NUL-terminated in buf (len above
- * DBI_PASSWORD_MAX). CORE_ENOENT when absent, CORE_EINVAL: the reason is in why. */
-static int
-secret_value(const cJSON *secret, const char *key, char *buf, size_t len, char *why, size_t wlen)
-{
-    const char    *b64 = kjson_path_str(secret, "data", key, NULL);
-    unsigned char *raw = NULL;
-    size_t         n = 0;
-    int            rc;
-
-    if (!b64) {
-        snprintf(why, wlen, "it has no key %s", key);
-        return CORE_ENOENT;
-    }
-    rc = core_b64_decode(b64, strlen(b64), &raw, &n);
-    if (rc)
-        snprintf(why, wlen, "%s is not base64", key);
-    else
-        rc = dbi_password_check(key, raw, n, why, wlen);
-    if (rc == CORE_OK && n >= len)
-        rc = CORE_ETOOBIG;
-    if (rc == CORE_OK)
-        memcpy(buf, raw, n + 1);
-    if (raw)
-        OPENSSL_cleanse(raw, n);
-    free(raw);
-    return rc;
-}
-
-
-/* Whether the data claim has been marked initialised (see mark_initialised). */
-static int
-claim_initialised(ctrl_run *run)
-{
-    char        name[DBI_NAME_LEN];
-    cJSON      *claim;
-    const char *mark;
-    int         yes;
-
-    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    claim = ctrl_cached(run, caches(run)->pvcs, name);
-    mark = kjson_path_str(claim, "metadata", "annotations", DBI_INITIALISED_AN, NULL);
-    yes = mark && strcmp(mark, "true") == 0;
-    cJSON_Delete(claim);
-    return yes;
-}
-
-
-/* Our Secret is gone or unusable and nothing replaces it: say so, invent nothing. Its
- * name is watched until then, so a restored Secret (with or without our labels) is seen. */
-static void
-credentials_lost(ctrl_run *run, const char *why)
-{
-    dbi_run    *s = st(run);
-    const char *keys = s->spec.engine->id == DBI_POSTGRESQL
-                         ? "key password holds the current password"
-                         : "keys password and superuser-password hold the current passwords";
-    char        name[DBI_NAME_LEN], way[400];
-
-    secret_name(run, name, sizeof name);
-    ctrl_depend(run, &KRES_SECRETS, name);
-    /* The two ways out that work: a Secret we did not make is never taken (ChildConflict),
-     * so a hand-made <name>-credentials needs our labels, and the ref is the simple way. */
-    if (s->spec.credentials_secret)
-        snprintf(way, sizeof way, "make sure Secret %s (spec.credentialsSecretRef) exists and its %s",
-                 s->spec.credentials_secret, keys);
-    else
-        snprintf(way, sizeof way,
-                 "create a Secret of another name whose %s and set spec.credentialsSecretRef "
-                 "to it",
-                 keys);
-    ctrl_refuse(run, 1, "CredentialsLost",
-                "Secret %s: %s; no new password is made, since the data holds the old one. To "
-                "heal it, %s; or restore %s from a saved copy with kubectl create -f (it must "
-                "keep its labels app.kubernetes.io/managed-by=dbaas-operator and "
-                "app.kubernetes.io/instance=%s)",
-                name, why, way, name, ctrl_name(run));
-    run_status(run);
-}
-
-
-static void
-on_ref_get(const kops_result *res, void *data)
-{
-    ctrl_run *run = data;
-
-    if (res->err && res->err != CORE_ENOENT) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    st(run)->after_ref(run, res->err ? NULL : res->obj);
-}
-
-
-/* The Secret credentialsSecretRef names (NULL: none) to next: from the named watch
- * ctrl_depend keeps of it once that has listed, so a change is seen within seconds
- * without caching any other Secret; else (the first run) read once. */
-static void
-read_ref(ctrl_run *run, ref_fn next)
-{
-    dbi_run    *s = st(run);
-    const char *name = s->spec.credentials_secret;
-    informer   *inf = rt_named_informer(ctrl_runtime(run), &KRES_SECRETS, ctrl_ns(run), name);
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
-    cJSON      *ref;
-
-    if (inf && informer_synced(inf)) {
-        ref = ctrl_cached(run, inf, name);
-        next(run, ref);
-        cJSON_Delete(ref);
-        return;
-    }
-    s->after_ref = next;
-    if (kops_get(&t, on_ref_get, run))
-        ctrl_end(run, WQ_ERROR);
-}
-
-
-static void
-on_live_secret(const kops_result *res, void *data)
-{
-    ctrl_run *run = data;
-
-    if (res->err == CORE_ENOENT) {
-        /* Gone again since the 409: the next run creates it. */
-        ctrl_end(run, WQ_REQUEUE_AFTER);
-        return;
-    }
-    if (res->err) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    use_secret(run, res->obj);
-}
-
-
-static void
-on_created_secret(const kops_result *res, void *data)
-{
-    ctrl_run   *run = data;
-    char        name[DBI_NAME_LEN];
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
-
-    if (res->err == CORE_ECONFLICT) {
-        /* It exists (kept from a deleted DBInstance, someone else's, or not cached yet). */
-        secret_name(run, name, sizeof name);
-        if (kops_get(&t, on_live_secret, run))
-            ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    if (res->err) {
-        log_obj(LOG_WARN, DBI_CTL_NAME, ctrl_key(run), "creating the credentials Secret failed",
-                "error", res->message, NULL);
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    ctrl_event(run, "Normal", "CredentialsCreated", "created the credentials Secret");
-    run_children(run);
-}
-
-
-static void
-create_secret(ctrl_run *run)
-{
-    dbi_run    *s = st(run);
-    cJSON      *secret = dbi_build_secret(&s->spec, ctrl_obj(run), s->password, s->superuser);
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), NULL, NULL, 1, 0};
-    int         rc = secret ? kops_create(&t, secret, on_created_secret, run) : CORE_ENOMEM;
-
-    cJSON_Delete(secret);
-    if (rc)
-        ctrl_end(run, WQ_ERROR);
-}
-
-
-/* The superuser password of a new or recovered Secret: the ref's, else the one we hold,
- * else a new one where nothing reads it from the data (postgresql, or new data). */
-static int
-pick_superuser(ctrl_run *run, const cJSON *ref, int data_exists, char *why, size_t wlen)
-{
-    dbi_run *s = st(run);
-    char     skip[300];
-
-    if (ref && secret_value(ref, "superuser-password", s->other, sizeof s->other, skip,
-                            sizeof skip) == CORE_OK) {
-        memcpy(s->superuser, s->other, sizeof s->superuser);
-        return CORE_OK;
-    }
-    if (s->have_superuser)
-        return CORE_OK;
-    if (data_exists && s->spec.engine->id != DBI_POSTGRESQL) {
-        snprintf(why, wlen,
-                 "the data's %s root password is lost too: the Secret \"%s\" needs a "
-                 "key superuser-password holding it",
-                 s->spec.engine->name, s->spec.credentials_secret);
-        return CORE_EINVAL;
-    }
-    return dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN);
-}
-
-
-/* Ours is gone or unusable on initialised data: the password of credentialsSecretRef. */
-static void
-recover_from_ref(ctrl_run *run, const cJSON *ref)
-{
-    dbi_run *s = st(run);
-    char     why[300], msg[CTRL_MSG_MAX];
-
-    if (!ref) {
-        snprintf(msg, sizeof msg, "%s, and Secret \"%s\" (spec.credentialsSecretRef) is not found",
-                 s->why, s->spec.credentials_secret);
-        credentials_lost(run, msg);
-        return;
-    }
-    if (secret_value(ref, "password", s->password, sizeof s->password, why, sizeof why) ||
-        pick_superuser(run, ref, 1, why, sizeof why)) {
-        snprintf(msg, sizeof msg, "%s, and Secret \"%s\" (spec.credentialsSecretRef): %s", s->why,
-                 s->spec.credentials_secret, why);
-        credentials_lost(run, msg);
-        return;
-    }
-    snprintf(msg, sizeof msg, "took the password of Secret \"%s\" (spec.credentialsSecretRef)",
-             s->spec.credentials_secret);
-    ctrl_event(run, "Normal", "CredentialsRestored", msg);
-    if (s->have_secret)
-        run_children(run);
-    else
-        create_secret(run);
-}
-
-
-/* Ours is usable: a password changed in credentialsSecretRef is taken into it. */
-static void
-take_ref_changes(ctrl_run *run, const cJSON *ref)
-{
-    dbi_run *s = st(run);
-    char     why[300], msg[CTRL_MSG_MAX], name[DBI_NAME_LEN];
-
-    if (!ref) {
-        /* Ours still holds the current password, and the pod serves on; the spec waits. */
-        secret_name(run, name, sizeof name);
-        ctrl_refuse(run, 1, "InvalidSpec",
-                    "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
-                    "(it is watched: creating it is enough); Secret %s keeps the current password",
-                    s->spec.credentials_secret, name);
-        run_status(run);
-        return;
-    }
-    if (secret_value(ref, "password", s->other, sizeof s->other, why, sizeof why)) {
-        ctrl_refuse(run, 1, "InvalidSpec", "spec.credentialsSecretRef.name: Secret \"%s\": %s",
-                    s->spec.credentials_secret, why);
-        run_status(run);
-        return;
-    }
-    if (strcmp(s->other, s->password) != 0) {
-        memcpy(s->password, s->other, sizeof s->password);
-        secret_name(run, name, sizeof name);
-        snprintf(msg, sizeof msg,
-                 "took the changed password of Secret \"%s\" (spec.credentialsSecretRef) into "
-                 "Secret %s: uri and jdbc-url rebuilt, nothing restarted",
-                 s->spec.credentials_secret, name);
-        ctrl_event(run, "Normal", "PasswordChanged", msg);
-    }
-    run_children(run);
-}
-
-
-/* Whether the password in our Secret is not the one its uri was built with: edited by
- * hand. A Secret without a uri is only repaired. */
-static int
-hand_edited(ctrl_run *run, const cJSON *secret)
-{
-    const char    *b64 = kjson_path_str(secret, "data", "uri", NULL);
-    unsigned char *uri = NULL;
-    size_t         n = 0;
-    int            edited;
-
-    if (!b64 || core_b64_decode(b64, strlen(b64), &uri, &n))
-        return 0;
-    edited = !dbi_uri_has_password((const char *)uri, st(run)->password);
-    OPENSSL_cleanse(uri, n);
-    free(uri);
-    return edited;
-}
-
-
-/* The Secret that exists: use its passwords when it is ours; never invent new ones. */
-static void
-use_secret(ctrl_run *run, const cJSON *secret)
-{
-    dbi_run *s = st(run);
-    char     name[DBI_NAME_LEN], msg[CTRL_MSG_MAX], skip[300];
-    int      rc;
-
-    if (!ctrl_may_write(run, secret)) {
-        run_status(run);
-        return;
-    }
-    s->have_secret = 1;
-    s->have_superuser = secret_value(secret, "superuser-password", s->superuser,
-                                     sizeof s->superuser, skip, sizeof skip) == CORE_OK;
-    rc = secret_value(secret, "password", s->password, sizeof s->password, s->why, sizeof s->why);
-    if (rc == CORE_OK && !s->have_superuser) {
-        snprintf(s->why, sizeof s->why, "%s", skip);
-        rc = CORE_EINVAL;
-    }
-    if (rc) {
-        if (s->spec.credentials_secret)
-            read_ref(run, recover_from_ref);
-        else
-            credentials_lost(run, s->why);
-        return;
-    }
-    if (s->spec.credentials_secret) {
-        read_ref(run, take_ref_changes);
-        return;
-    }
-    if (hand_edited(run, secret)) {
-        secret_name(run, name, sizeof name);
-        snprintf(msg, sizeof msg,
-                 "the password in Secret %s was changed by hand: taken as the database's current "
-                 "password; uri and jdbc-url rebuilt, nothing restarted",
-                 name);
-        ctrl_event(run, "Normal", "PasswordChanged", msg);
-    }
-    run_children(run);
-}
-
-
-static void
-on_gone_secret(const kops_result *res, void *data)
-{
-    ctrl_run *run = data;
-    char      why[300];
-
-    if (res->err == CORE_ENOENT) {
-        snprintf(why, sizeof why,
-                 "not found, and the volume data-%s-0 holds data initialised "
-                 "with its password",
-                 ctrl_name(run));
-        credentials_lost(run, why);
-        return;
-    }
-    if (res->err) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    use_secret(run, res->obj);
-}
-
-
-/* No Secret in the cache, on initialised data: one without our labels, the ref, or lost. */
-static void
-secret_gone(ctrl_run *run)
-{
-    dbi_run    *s = st(run);
-    char        name[DBI_NAME_LEN];
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
-
-    if (s->spec.credentials_secret) {
-        snprintf(s->why, sizeof s->why,
-                 "not found, and the volume data-%s-0 holds data "
-                 "initialised with its password",
-                 ctrl_name(run));
-        read_ref(run, recover_from_ref); /* a 409 on create reads the one that is there */
-        return;
-    }
-    secret_name(run, name, sizeof name);
-    if (kops_get(&t, on_gone_secret, run))
-        ctrl_end(run, WQ_ERROR);
-}
-
-
-/* New data: the password of credentialsSecretRef, which must exist. */
-static void
-new_from_ref(ctrl_run *run, const cJSON *ref)
-{
-    dbi_run *s = st(run);
-    char     why[300];
-
-    if (!ref) {
-        ctrl_refuse(run, 1, "InvalidSpec",
-                    "spec.credentialsSecretRef.name: Secret \"%s\" not found in this namespace "
-                    "(it is watched: creating it is enough)",
-                    s->spec.credentials_secret);
-        run_status(run);
-        return;
-    }
-    if (secret_value(ref, "password", s->password, sizeof s->password, why, sizeof why) ||
-        pick_superuser(run, ref, 0, why, sizeof why)) {
-        ctrl_refuse(run, 1, "InvalidSpec", "spec.credentialsSecretRef.name: Secret \"%s\": %s",
-                    s->spec.credentials_secret, why);
-        run_status(run);
-        return;
-    }
-    create_secret(run);
-}
-
-
-/* No Secret yet and no data: take the password from the user's Secret, or make one. */
-static void
-new_credentials(ctrl_run *run)
-{
-    dbi_run *s = st(run);
-
-    if (s->spec.credentials_secret) {
-        read_ref(run, new_from_ref);
-        return;
-    }
-    if (dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN) ||
-        dbi_password(s->password, sizeof s->password, DBI_PASSWORD_LEN)) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    create_secret(run);
-}
-
-
 static void after_checks(ctrl_run *run);
 
 
 static void
 dbi_sync(ctrl_run *run)
 {
-    dbi_run *s = st(run);
+    dbi_run *s = dbi__st(run);
     char     err[600];
 
     if (dbi_spec_parse(ctrl_obj(run), &s->spec, err, sizeof err) != CORE_OK) {
         ctrl_refuse(run, 1, "InvalidSpec", "%s", err);
-        run_status(run);
+        dbi__run_status(run);
         return;
     }
     s->spec_ok = 1;
@@ -1017,22 +530,11 @@ dbi_sync(ctrl_run *run)
 static void
 after_checks(ctrl_run *run)
 {
-    char   name[DBI_NAME_LEN];
-    cJSON *secret;
-
     if (ctrl_refused(run)) {
-        run_status(run);
+        dbi__run_status(run);
         return;
     }
-    secret_name(run, name, sizeof name);
-    secret = ctrl_cached(run, caches(run)->secrets, name);
-    if (secret)
-        use_secret(run, secret);
-    else if (claim_initialised(run))
-        secret_gone(run);
-    else
-        new_credentials(run); /* a 409 says one exists after all, and it is read instead */
-    cJSON_Delete(secret);
+    dbi__credentials(run);
 }
 
 
@@ -1042,7 +544,7 @@ static void
 after_cleanup(ctrl_run *run)
 {
     if (ctrl_refused(run)) {
-        run_status(run); /* say why; the finalizer stays until cleanup is done */
+        dbi__run_status(run); /* say why; the finalizer stays until cleanup is done */
         return;
     }
     ctrl_finalized(run);
@@ -1088,8 +590,8 @@ keep_data(ctrl_run *run, const char *event)
     char   name[DBI_NAME_LEN];
     cJSON *live;
 
-    secret_name(run, name, sizeof name);
-    live = ctrl_cached(run, caches(run)->secrets, name);
+    dbi__secret_name(run, name, sizeof name);
+    live = ctrl_cached(run, dbi__caches(run)->secrets, name);
     if (live && controls_secret(run, live))
         ctrl_patch(run, &KRES_SECRETS, live, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
     cJSON_Delete(live);
@@ -1121,7 +623,7 @@ finalize(ctrl_run *run)
         return;
     }
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    live = ctrl_cached(run, caches(run)->pvcs, name);
+    live = ctrl_cached(run, dbi__caches(run)->pvcs, name);
     if (live && !holds_claim(run, live)) {
         log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
                 "the volume was retained by another DBInstance and never adopted: kept", "claim",
@@ -1157,7 +659,7 @@ with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
     cJSON *claim;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    claim = ctrl_cached(run, caches(run)->pvcs, name);
+    claim = ctrl_cached(run, dbi__caches(run)->pvcs, name);
     if (claim && !holds_claim(run, claim)) {
         cJSON_Delete(claim);
         claim = NULL;

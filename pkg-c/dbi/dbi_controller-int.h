@@ -1,0 +1,85 @@
+/*
+ * Internal to the DBInstance controller (dbi_controller.c and dbi_credentials.c), as
+ * kube-int.h is to the client: the state one run keeps between its steps, the caches, and
+ * the steps each file gives the other. Not part of the dbi module's interface.
+ */
+#ifndef DBAAS_DBI_CONTROLLER_INT_H
+#define DBAAS_DBI_CONTROLLER_INT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "ctrl/ctrl.h"
+#include "dbi/dbi.h"
+#include "informer/informer.h"
+
+#define DBI_VERSION_AN     "dbaas.dev/version"
+/* On the data claim once a pod has been Ready on it: its data holds the Secret's passwords. */
+#define DBI_INITIALISED_AN "dbaas.dev/initialized"
+#define DBI_PASSWORD_LEN   32
+#define DBI_NAME_LEN       320
+
+typedef struct {
+    informer *sts, *secrets, *configmaps, *services, *pvcs, *pods;
+} dbi_ctl;
+
+typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
+
+/* What one run of a DBInstance keeps between its steps. */
+typedef struct {
+    dbi_spec spec;
+    int      spec_ok;
+    /* credentials: the passwords to write, one read to compare, why ours is unusable */
+    char     password[DBI_PASSWORD_MAX + 1], superuser[DBI_PASSWORD_MAX + 1];
+    char     other[DBI_PASSWORD_MAX + 1];
+    char     why[300];
+    int      have_secret, have_superuser;
+    ref_fn   after_ref;    /* what read_ref goes on with after a GET */
+    char     checksum[32]; /* of the rendered configuration, for the pod template */
+    cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
+    int      volume_done;  /* the PV step of a Retain instance ran in this run */
+    int      svc_ok;       /* the client Service was written or found ours in this run */
+} dbi_run;
+
+
+/* The run's state and the controller's caches. */
+static inline dbi_run *
+dbi__st(ctrl_run *run)
+{
+    return ctrl_state(run);
+}
+
+
+static inline dbi_ctl *
+dbi__caches(ctrl_run *run)
+{
+    return ctrl_data(run);
+}
+
+
+/* "<name>-credentials" into buf. */
+static inline void
+dbi__secret_name(ctrl_run *run, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s-credentials", ctrl_name(run));
+}
+
+
+/* dbi_controller.c: write the children (the credentials are in the run), then status. */
+void dbi__run_children(ctrl_run *run);
+
+/* dbi_controller.c: end the run with its status (the PV step of Retain first). */
+void dbi__run_status(ctrl_run *run);
+
+/* dbi_credentials.c: the credentials step, once every child is known to be ours to write:
+ * reads the passwords from our Secret (taking a hand edit or a credentialsSecretRef
+ * change), makes them for data never initialised, or says CredentialsLost; goes on with
+ * dbi__run_children, or ends with dbi__run_status. */
+void dbi__credentials(ctrl_run *run);
+
+/* dbi_credentials.c: whether the data claim is marked initialised (DBI_INITIALISED_AN). */
+int dbi__claim_initialised(ctrl_run *run);
+
+#endif
