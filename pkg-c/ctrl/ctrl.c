@@ -1068,6 +1068,30 @@ ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propa
 }
 
 
+int
+ctrl_delete_via(ctrl_run *run, const kres *res, const cJSON *live, const cJSON *parent,
+                const char *propagation)
+{
+    const char *name = kjson_path_str(live, "metadata", "name", NULL);
+    const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
+    const char *parent_uid = kjson_path_str(parent, "metadata", "uid", NULL);
+    const char *ref_uid = kjson_get_str(controller_ref(live), "uid");
+    ctrl_write *w;
+    kops_target t;
+
+    if (!name || !uid || !parent_uid || !ref_uid || strcmp(ref_uid, parent_uid) != 0 ||
+        !ctrl_may_write(run, parent) || !(w = write_new(run, res, name, NULL, NULL)))
+        return 0;
+    t = child_target(w);
+    if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
+        run->failed = 1;
+        write_end(w);
+        return 0;
+    }
+    return 1;
+}
+
+
 static void
 batch_answered(ctrl_run *run)
 {

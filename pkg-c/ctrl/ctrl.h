@@ -32,7 +32,8 @@
  * judges a child the same way without writing, so a kind can check all its children
  * before it writes any.
  * ctrl_patch and ctrl_delete follow the same ownership rule, with the object's
- * resourceVersion or uid as a precondition. ctrl_then runs the next step once every write
+ * resourceVersion or uid as a precondition; ctrl_delete_via deletes what a child of ours
+ * controls (a StatefulSet's pod), by the child's ownership. ctrl_then runs the next step once every write
  * queued so far has answered.
  *
  * The status step. The kind sets Ready, Progressing and Degraded (ctrl_cond); ctrl adds
@@ -192,6 +193,22 @@ void ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
 /* Queues a delete of live (propagation "Background", "Foreground", "Orphan" or NULL) under
  * the same ownership rule, with live's uid as a precondition; a 404 counts as done. */
 void ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation);
+
+/*
+ * Queues a delete of live, an object that is not the run's child but parent's (a pod of
+ * our StatefulSet), with live's uid as a precondition; a 404 counts as done. The rule:
+ * live is deleted only when its controller ownerReference carries parent's uid and parent
+ * may be written by the run's object (ctrl_may_write: parent is ours). For the one case
+ * where the parent's own controller will not act: a StatefulSet with the default
+ * OrderedReady policy waits for a broken pod to become Ready before it replaces it, so
+ * reverting its template is not enough, and its pods made from the bad template must be
+ * deleted ("Forced rollback", https://kubernetes.io/docs/concepts/workloads/controllers/
+ * statefulset/#forced-rollback; kubernetes/kubernetes#67250). Returns 1 when the delete
+ * was queued; 0 when live is not parent's (nothing recorded) or parent is not ours (a
+ * ChildConflict, as ctrl_may_write records).
+ */
+int ctrl_delete_via(ctrl_run *run, const kres *res, const cJSON *live, const cJSON *parent,
+                    const char *propagation);
 
 /*
  * Runs next once every write queued so far has answered (at once when none is pending).

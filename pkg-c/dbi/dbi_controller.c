@@ -22,6 +22,7 @@
 #include "dbi/dbi.h"
 #include "dbi/dbi_adopt.h"
 #include "dbi/dbi_status.h"
+#include "dbi/dbi_stuck.h"
 #include "dbi/dbi_version.h"
 #include "dbi/dbi_volume.h"
 #include "informer/informer.h"
@@ -392,6 +393,38 @@ version_refused(ctrl_run *run, const cJSON *sts_live)
 }
 
 
+/*
+ * Once the StatefulSet has answered: its pod stuck on an older template is deleted, so
+ * that the StatefulSet makes it again from the current one (dbi_stuck_replace; a revert of
+ * a bad spec heals without a person deleting the pod).
+ */
+static void
+replace_stuck_pod(ctrl_run *run)
+{
+    cJSON *cached = dbi__st(run)->sts ? NULL : ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
+    const cJSON *sts = dbi__st(run)->sts ? dbi__st(run)->sts : cached;
+    cJSON       *pod;
+    char         name[DBI_NAME_LEN], msg[CTRL_MSG_MAX];
+    dbi_stuck    why;
+
+    snprintf(name, sizeof name, "%s-0", ctrl_name(run));
+    pod = ctrl_cached(run, dbi__caches(run)->pods, name);
+    if (!ctrl_refused(run) && dbi_stuck_replace(pod, sts, &why) &&
+        ctrl_delete_via(run, &KRES_PODS, pod, sts, NULL)) {
+        snprintf(msg, sizeof msg,
+                 "deleting pod %s so that the StatefulSet makes it from its current template: "
+                 "it runs an older one and is stuck (%.500s)",
+                 name, why.message);
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), "replacing a stuck pod of an older template",
+                "pod", name, "reason", why.reason, NULL);
+        ctrl_event(run, "Normal", "StuckPodReplaced", msg);
+    }
+    cJSON_Delete(pod);
+    cJSON_Delete(cached);
+    ctrl_then(run, dbi__run_status);
+}
+
+
 /* The pod comes last: it mounts the ConfigMap and is reached through the Services, so it is
  * written only once they are ours and written. */
 static void
@@ -414,7 +447,7 @@ run_pod(ctrl_run *run)
         grow_claim(run);
     drop_stray_claims(run, sts_live);
     cJSON_Delete(sts_live);
-    ctrl_then(run, dbi__run_status);
+    ctrl_then(run, replace_stuck_pod);
 }
 
 

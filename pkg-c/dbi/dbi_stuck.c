@@ -145,3 +145,20 @@ dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out)
                    c ? or_empty(kjson_get_str(c, "message")) : "");
     return 0;
 }
+
+
+int
+dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why)
+{
+    const char  *want = kjson_path_str(sts, "status", "updateRevision", NULL);
+    const char  *has = kjson_path_str(pod, "metadata", "labels", "controller-revision-hash", NULL);
+    const cJSON *gen = kjson_path(sts, "metadata", "generation", NULL);
+    const cJSON *seen = kjson_path(sts, "status", "observedGeneration", NULL);
+
+    if (!pod || !want || !has || strcmp(want, has) == 0 || !cJSON_IsNumber(gen) ||
+        !cJSON_IsNumber(seen) || seen->valuedouble < gen->valuedouble)
+        return 0;
+    if (kjson_path(pod, "metadata", "deletionTimestamp", NULL) || condition(pod, "Ready", "True"))
+        return 0;
+    return dbi_stuck_pod(pod, why);
+}

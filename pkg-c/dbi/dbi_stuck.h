@@ -1,6 +1,7 @@
 /*
  * What the instance's pod and data claim say when they are stuck, read without I/O from
- * the objects as cached (part of the dbi module, used by dbi_status). The words are the
+ * the objects as cached (part of the dbi module, used by dbi_status and, for a pod to
+ * replace, by dbi_controller). The words are the
  * kubelet's, the scheduler's and the volume controllers', kept in the message; the reason
  * is one of a fixed set of static strings, so it outlives the objects.
  */
@@ -33,5 +34,17 @@ int dbi_stuck_pod(const cJSON *pod, dbi_stuck *out);
  * 1 and out filled, or 0.
  */
 int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out);
+
+/*
+ * Whether pod (may be NULL) should be deleted so that the StatefulSet sts makes it again
+ * from its current template: it is stuck (dbi_stuck_pod), not Ready, not being deleted,
+ * and runs an older template (its controller-revision-hash label is not sts'
+ * status.updateRevision, read only once sts' controller has seen its latest spec:
+ * status.observedGeneration at metadata.generation). The StatefulSet does not do it
+ * itself: with OrderedReady it waits for the broken pod to become Ready ("Forced
+ * rollback", see ctrl_delete_via). A pod stuck on the current template is left alone, as a
+ * new one would be stuck the same way. 1 and why filled (the pod's trouble), or 0.
+ */
+int dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why);
 
 #endif

@@ -208,3 +208,62 @@ TEST(dbi_status_tells_a_stuck_pod_and_keeps_ready_for_a_refused_spec)
     cJSON_Delete(pull);
     cJSON_Delete(ready);
 }
+
+
+/* dbi_stuck_replace on the pod text given, labelled with revision hash (NULL: no label),
+ * being deleted when deleting, against a StatefulSet wanting want at generation gen of
+ * which its controller has seen seen. */
+static int
+replace(const char *pod_text, const char *hash, int deleting, const char *want, int gen, int seen,
+        dbi_stuck *why)
+{
+    cJSON *pod = cJSON_Parse(pod_text), *sts = cJSON_CreateObject(), *meta, *status;
+    int    r;
+
+    ASSERT(pod != NULL && sts != NULL);
+    meta = cJSON_AddObjectToObject(pod, "metadata");
+    if (hash)
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(meta, "labels"), "controller-revision-hash",
+                                hash);
+    if (deleting)
+        cJSON_AddStringToObject(meta, "deletionTimestamp", "2025-01-01T00:00:00Z");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(sts, "metadata"), "generation", gen);
+    status = cJSON_AddObjectToObject(sts, "status");
+    if (want)
+        cJSON_AddStringToObject(status, "updateRevision", want);
+    cJSON_AddNumberToObject(status, "observedGeneration", seen);
+    memset(why, 0, sizeof *why);
+    r = dbi_stuck_replace(pod, sts, why);
+    cJSON_Delete(pod);
+    cJSON_Delete(sts);
+    return r;
+}
+
+
+TEST(dbi_stuck_replace_only_a_stuck_pod_of_an_older_template)
+{
+    dbi_stuck why;
+
+    /* Stuck on an older template than the one the StatefulSet wants: replaced, and why. */
+    ASSERT_EQ(replace(POD_PULL, "db-old", 0, "db-new", 3, 3, &why), 1);
+    ASSERT_STR(why.reason, "ImagePullBackOff");
+    ASSERT_EQ(replace(POD_UNSCHEDULABLE, "db-old", 0, "db-new", 3, 3, &why), 1);
+    ASSERT_STR(why.reason, "Unschedulable");
+    ASSERT_EQ(replace(POD_CRASH, "db-old", 0, "db-new", 3, 4, &why), 1);
+    ASSERT_STR(why.reason, "CrashLoopBackOff");
+
+    /* Stuck on the current template: a new pod would be stuck the same way (a loop). */
+    ASSERT_EQ(replace(POD_CRASH, "db-new", 0, "db-new", 3, 3, &why), 0);
+    ASSERT_EQ(replace(POD_PULL, "db-new", 0, "db-new", 3, 3, &why), 0);
+    /* Ready, or only starting, or already going: never. */
+    ASSERT_EQ(replace(POD_READY, "db-old", 0, "db-new", 3, 3, &why), 0);
+    ASSERT_EQ(replace(POD_STARTING, "db-old", 0, "db-new", 3, 3, &why), 0);
+    ASSERT_EQ(replace(POD_PULL, "db-old", 1, "db-new", 3, 3, &why), 0);
+    /* The StatefulSet's controller has not seen its latest spec: updateRevision may be
+     * stale, and the pod's template the one now wanted. */
+    ASSERT_EQ(replace(POD_PULL, "db-old", 0, "db-new", 4, 3, &why), 0);
+    /* Nothing to compare: no label, no updateRevision, no pod or StatefulSet. */
+    ASSERT_EQ(replace(POD_PULL, NULL, 0, "db-new", 3, 3, &why), 0);
+    ASSERT_EQ(replace(POD_PULL, "db-old", 0, NULL, 3, 3, &why), 0);
+    ASSERT_EQ(dbi_stuck_replace(NULL, NULL, &why), 0);
+}
