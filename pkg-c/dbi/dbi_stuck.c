@@ -128,8 +128,9 @@ dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out)
                    kjson_get_str(c, "type"), or_empty(kjson_get_str(c, "message")));
     if (alloc && strstr(alloc, "Infeasible"))
         return say(out, "StorageResizeRefused", 1,
-                   "volume claim %s: the resize cannot be done (%s); set spec.storage.size back "
-                   "to the current size",
+                   "volume claim %s: the resize cannot be done (%s); fix the cause on the "
+                   "storage side (quota, the driver's limits); spec.storage.size cannot be "
+                   "lowered, so the claim keeps asking for it",
                    name, alloc);
     if (phase && strcmp(phase, "Pending") == 0)
         return say(out, "ClaimPending", 0, "volume claim %s is not bound yet%s%s", name,
