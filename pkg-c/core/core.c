@@ -269,17 +269,51 @@ core_now_rfc3339(char *buf, size_t len)
 }
 
 
+static const char pct_hex[] = "0123456789ABCDEF";
+
+
+/* RFC 3986 section 2.3. */
+static int
+unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+
+int
+core_pct_equal(const char *enc, size_t n, const char *s)
+{
+    size_t i = 0;
+
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (unreserved(c)) {
+            if (i >= n || (unsigned char)enc[i] != c)
+                return 0;
+            i++;
+        } else {
+            if (n - i < 3 || enc[i] != '%' || enc[i + 1] != pct_hex[c >> 4] ||
+                enc[i + 2] != pct_hex[c & 15])
+                return 0;
+            i += 3;
+        }
+    }
+    return i == n;
+}
+
+
 int
 core_pct_encode(core_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    int               rc = CORE_OK;
+    const char *hex = pct_hex;
+    int         rc = CORE_OK;
 
     for (; *s && !rc; s++) {
         unsigned char c = (unsigned char)*s;
 
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
+        if (unreserved(c)) {
             rc = core_buf_add(b, s, 1);
         } else {
             char enc[3] = {'%', hex[c >> 4], hex[c & 15]};

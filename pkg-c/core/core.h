@@ -77,6 +77,13 @@ int core_read_file(const char *path, size_t max, char **out, size_t *outlen);
  */
 int core_pct_encode(core_buf *b, const char *s);
 
+/*
+ * 1 when enc (n bytes, not NUL-terminated) is exactly s percent-encoded as core_pct_encode
+ * would write it, else 0; compares in place and builds no copy, so a secret compared this
+ * way leaves nothing behind in freed memory.
+ */
+int core_pct_equal(const char *enc, size_t n, const char *s);
+
 /* The current UTC time as RFC 3339 seconds ("2026-11-23T09:45:00Z"), as metav1.Time wants. */
 void core_now_rfc3339(char *buf, size_t len);
 

@@ -70,20 +70,9 @@ uri_password(const char *uri, size_t *n)
 int
 dbi_uri_has_password(const char *uri, const char *password)
 {
-    core_buf    enc;
     const char *seg;
     size_t      n = 0;
-    int         same;
 
     seg = uri_password(uri, &n);
-    if (!seg || !password)
-        return 0;
-    core_buf_init(&enc, 4 * DBI_PASSWORD_MAX);
-    if (core_pct_encode(&enc, password))
-        return 0;
-    same = enc.data && enc.len == n && memcmp(enc.data, seg, n) == 0;
-    if (enc.data)
-        OPENSSL_cleanse(enc.data, enc.len);
-    core_buf_free(&enc);
-    return same;
+    return seg && password && core_pct_equal(seg, n, password);
 }

@@ -468,6 +468,22 @@ TEST(dbi_password_has_no_modulo_bias)
 }
 
 
+TEST(core_pct_equal_matches_what_core_pct_encode_writes)
+{
+    const char *enc = HARD_ESCAPED;
+
+    ASSERT(core_pct_equal(enc, strlen(enc), HARD_PASSWORD));
+    ASSERT(core_pct_equal("%2B%20%C3%A9", 12, "+ \xc3\xa9"));
+    ASSERT(core_pct_equal("", 0, ""));
+    ASSERT(!core_pct_equal("%2b", 3, "+"));    /* upper-case hex only, as written */
+    ASSERT(!core_pct_equal("+", 1, "+"));      /* '+' must be encoded */
+    ASSERT(!core_pct_equal("%2B", 2, "+"));    /* cut short */
+    ASSERT(!core_pct_equal("ab", 2, "abc"));   /* enc shorter */
+    ASSERT(!core_pct_equal("abcd", 4, "abc")); /* enc longer */
+    ASSERT(!core_pct_equal("%2", 2, "+"));     /* a truncated escape, no overread */
+}
+
+
 TEST(core_pct_encode_encodes_all_but_unreserved)
 {
     core_buf b, tiny;
