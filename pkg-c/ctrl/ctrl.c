@@ -1131,6 +1131,8 @@ outcome(ctrl_run *run)
         run->requeue_ms = CTRL_CONFLICT_RETRY_MS;
         return WQ_REQUEUE_AFTER;
     }
+    if (run->conds.refusal && run->requeue_ms)
+        return WQ_REQUEUE_AFTER; /* the kind asked: its cause is one no watch reports */
     return run->conds.refusal ? WQ_ERROR : WQ_OK;
 }
 

@@ -271,7 +271,9 @@ void ctrl_refuse(ctrl_run *run, int keep_ready, const char *reason, const char *
 /* Whether the run has recorded a refusal (its reason), or NULL. */
 const char *ctrl_refused(const ctrl_run *run);
 
-/* Asks that the object be reconciled again after ms when the run ends well. */
+/* Asks that the object be reconciled again after ms when the run ends well; also when it
+ * ends with a refusal, which then looks again after ms instead of backing off: for a cause
+ * no watch reports (a permission, an object of another kind that is not watched). */
 void ctrl_requeue_after(ctrl_run *run, uint64_t ms);
 
 /*

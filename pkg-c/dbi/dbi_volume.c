@@ -15,6 +15,9 @@
 #include "kops/kops.h"
 #include "log/log.h"
 
+/* How soon a refused PV write is tried again (not backoff: see ctrl_requeue_after). */
+#define DBI_VOLUME_RETRY_MS 10000
+
 #define ANN_PREFIX "dbaas.dev/"
 
 const kres KRES_PVS = {"", "v1", "persistentvolumes", "PersistentVolume", 0};
@@ -195,6 +198,8 @@ judge(keep_op *op, const kops_result *res, const char *what)
     if (res->err == CORE_EHTTP && res->status >= 400 && res->status < 500 && res->status != 429) {
         ctrl_refuse(op->run, 1, "VolumeNotRetained", "PersistentVolume %s could not be %s: %s",
                     op->pv, what, res->message);
+        /* PVs are not watched, and a permission granted later is seen by no watch. */
+        ctrl_requeue_after(op->run, DBI_VOLUME_RETRY_MS);
         op_end(op, 1);
         return;
     }
