@@ -690,6 +690,15 @@ controller_ref(const cJSON *obj)
 }
 
 
+int
+ctrl_controls(const ctrl_run *run, const cJSON *obj)
+{
+    const char *uid = kjson_get_str(controller_ref(obj), "uid");
+
+    return uid && run->uid && strcmp(uid, run->uid) == 0;
+}
+
+
 /*
  * Whether live bears a mark of having been written by the run's object: our managed-by and
  * instance labels, or the checksum annotation ctrl_apply stamps. An ownerReference alone
@@ -715,15 +724,14 @@ int
 ctrl_may_write(ctrl_run *run, const cJSON *live)
 {
     const cJSON *ref;
-    const char  *kind = kjson_get_str(live, "kind"), *name, *uid;
+    const char  *kind = kjson_get_str(live, "kind"), *name;
     int          copied = 0;
 
     if (!live)
         return 1;
     name = kjson_path_str(live, "metadata", "name", NULL);
     ref = controller_ref(live);
-    uid = kjson_get_str(ref, "uid");
-    if (ref && uid && run->uid && strcmp(uid, run->uid) == 0) {
+    if (ctrl_controls(run, live)) {
         if (bears_our_marks(run, live))
             return 1;
         copied = 1;

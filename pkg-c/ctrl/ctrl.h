@@ -227,6 +227,10 @@ void ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run));
  * Otherwise records a ChildConflict (Ready False) naming live and its controller and
  * returns 0.
  */
+/* 1 when obj's controller ownerReference carries the run's object's uid (an ownerReference
+ * alone, which others may copy: ctrl_may_write also asks for our marks), else 0. */
+int ctrl_controls(const ctrl_run *run, const cJSON *obj);
+
 int ctrl_may_write(ctrl_run *run, const cJSON *live);
 
 /*

@@ -69,13 +69,14 @@ may_adopt(ctrl_run *run, const cJSON *child)
 }
 
 
-/* obj.a.b as an int (0 when absent). */
-static int
-num_at(const cJSON *obj, const char *a, const char *b)
+/* obj.part.replicas (0 when absent). */
+static int64_t
+replicas(const cJSON *obj, const char *part)
 {
-    const cJSON *v = kjson_path(obj, a, b, NULL);
+    int64_t n = 0;
 
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+    kjson_get_int64(cJSON_GetObjectItemCaseSensitive(obj, part), "replicas", &n);
+    return n;
 }
 
 
@@ -277,8 +278,7 @@ mark_initialised(ctrl_run *run, const cJSON *sts_live)
 /* Claims data-<name>-<n> (n >= 1) of this instance, found in the claim cache. */
 typedef struct {
     const char *prefix; /* "<namespace>/data-<name>-" */
-    const char *name;
-    const char *engine;
+    ctrl_run   *run;
     cJSON      *found; /* an array of parsed claims */
 } stray_scan;
 
@@ -286,11 +286,10 @@ typedef struct {
 static void
 stray_visit(const char *key, const store_obj *obj, void *data)
 {
-    stray_scan  *sc = data;
-    size_t       n = strlen(sc->prefix);
-    const char  *ord;
-    const cJSON *labels;
-    cJSON       *claim;
+    stray_scan *sc = data;
+    size_t      n = strlen(sc->prefix);
+    const char *ord;
+    cJSON      *claim;
 
     if (strncmp(key, sc->prefix, n) != 0)
         return;
@@ -298,12 +297,7 @@ stray_visit(const char *key, const store_obj *obj, void *data)
     if (ord[0] < '1' || ord[0] > '9' || strspn(ord, "0123456789") != strlen(ord) ||
         !(claim = store_parse(obj)))
         return;
-    labels = kjson_path(claim, "metadata", "labels", NULL);
-    if (kjson_path(claim, "metadata", "deletionTimestamp", NULL) ||
-        !kjson_get_str(labels, CTRL_LABEL_INSTANCE) ||
-        strcmp(kjson_get_str(labels, CTRL_LABEL_INSTANCE), sc->name) != 0 ||
-        !kjson_get_str(labels, CTRL_LABEL_NAME) ||
-        strcmp(kjson_get_str(labels, CTRL_LABEL_NAME), sc->engine) != 0 ||
+    if (kjson_path(claim, "metadata", "deletionTimestamp", NULL) || !may_adopt(sc->run, claim) ||
         !cJSON_AddItemToArray(sc->found, claim))
         cJSON_Delete(claim);
 }
@@ -323,14 +317,12 @@ drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
     char       prefix[DBI_NAME_LEN], msg[DBI_NAME_LEN + 120];
     cJSON     *claim;
 
-    if (!sts_live || num_at(sts_live, "spec", "replicas") > 1 ||
-        num_at(sts_live, "status", "replicas") > 1 ||
+    if (!sts_live || replicas(sts_live, "spec") > 1 || replicas(sts_live, "status") > 1 ||
         snprintf(prefix, sizeof prefix, "%s/data-%s-", ctrl_ns(run), ctrl_name(run)) >=
             (int)sizeof prefix)
         return;
     sc.prefix = prefix;
-    sc.name = ctrl_name(run);
-    sc.engine = dbi__st(run)->spec.engine->name;
+    sc.run = run;
     if (!(sc.found = cJSON_CreateArray()))
         return;
     store_each(informer_store(dbi__caches(run)->pvcs), stray_visit, &sc);
@@ -597,24 +589,6 @@ holds_claim(ctrl_run *run, const cJSON *claim)
 }
 
 
-/* The Secret carries this DBInstance's controller ownerReference: ours to cut loose. */
-static int
-controls_secret(ctrl_run *run, const cJSON *secret)
-{
-    const cJSON *ref;
-    const char  *own = kjson_path_str(ctrl_obj(run), "metadata", "uid", NULL);
-    const char  *uid;
-
-    cJSON_ArrayForEach(ref, kjson_path(secret, "metadata", "ownerReferences", NULL)) {
-        uid = kjson_get_str(ref, "uid");
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) && uid && own &&
-            strcmp(uid, own) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-
 /* Retain: keep the claim and the credentials Secret, cut loose so the collector leaves them
  * and a new DBInstance of the same name adopts them. event NULL: the caller told already. */
 static void
@@ -625,7 +599,7 @@ keep_data(ctrl_run *run, const char *event)
 
     dbi__secret_name(run, name, sizeof name);
     live = ctrl_cached(run, dbi__caches(run)->secrets, name);
-    if (live && controls_secret(run, live))
+    if (live && ctrl_controls(run, live)) /* ours to cut loose */
         ctrl_patch(run, &KRES_SECRETS, live, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
     cJSON_Delete(live);
     if (event)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctrl/ctrl_status.h"
 #include "kjson/kjson.h"
 
 /* Waiting reasons of the kubelet that need a person; ContainerCreating and PodInitializing
@@ -42,15 +43,10 @@ or_empty(const char *s)
 static const cJSON *
 condition(const cJSON *obj, const char *type, const char *status)
 {
-    const cJSON *c;
+    const cJSON *c = ctrl_condition_find(cJSON_GetObjectItemCaseSensitive(obj, "status"), type);
+    const char  *s = kjson_get_str(c, "status");
 
-    cJSON_ArrayForEach(c, kjson_path(obj, "status", "conditions", NULL)) {
-        const char *t = kjson_get_str(c, "type"), *s = kjson_get_str(c, "status");
-
-        if (t && s && strcmp(t, type) == 0 && (!status || strcmp(s, status) == 0))
-            return c;
-    }
-    return NULL;
+    return s && (!status || strcmp(s, status) == 0) ? c : NULL;
 }
 
 
