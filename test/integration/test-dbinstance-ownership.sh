@@ -59,6 +59,7 @@ msg=$(ready_msg payments)
 [[ $msg == *"ConfigMap payments-config"* ]] || fail "the conflict does not name ConfigMap payments-config: $msg"
 [[ $msg == *"not created by this DBInstance"* || $msg == *"controlled by"* ]] || fail "the conflict does not say who controls it: $msg"
 wait_for 30 "a Warning Event ChildConflict" warning_event payments ChildConflict
+expect_eq "$(dbi_field payments '{.status.conditions[?(@.type=="Stalled")].status}')" True "Stalled on a conflict"
 # Status names no endpoint or Secret while they are someone else's (their Service is port 80).
 expect_eq "$(dbi_field payments '{.status.endpoint}/{.status.connectionSecret}')" "/" \
     "endpoint/connectionSecret of payments while in conflict"

@@ -75,28 +75,7 @@ k -n "$NS" patch dbi orders --type merge -p '{"spec":{"version":"16"}}' >/dev/nu
 wait_for 30 "Stalled to clear" cond_is orders Stalled False
 wait_for 60 "Ready again" gen_done
 
-# Someone else's Service of the same name: never written, ChildConflict in status.
-k -n "$NS" create service clusterip payments --tcp=80:8080 >/dev/null
-k -n "$NS" create configmap payments-config --from-literal=app=settings >/dev/null
-selector_before=$(k -n "$NS" get service payments -o jsonpath='{.spec.selector}')
-k -n "$NS" apply -f - >/dev/null <<'YAML'
-apiVersion: dbaas.dev/v1alpha1
-kind: DBInstance
-metadata: {name: payments}
-spec: {engine: postgresql, version: "16", database: payments}
-YAML
-wait_for 30 "ChildConflict" dbi_reason payments ChildConflict
-msg=$(dbi_field payments '{.status.conditions[?(@.type=="Ready")].message}')
-[[ $msg == *"Service payments"* || $msg == *"ConfigMap payments-config"* ]] || fail "the conflict message names no object: $msg"
-expect_eq "$(cond payments Stalled)" True "Stalled on a conflict"
-expect_eq "$(k -n "$NS" get service payments -o jsonpath='{.spec.selector}')" "$selector_before" "the foreign Service's selector"
-expect_eq "$(k -n "$NS" get service payments -o jsonpath='{.metadata.ownerReferences}')" "" "the foreign Service's owners"
-expect_eq "$(k -n "$NS" get configmap payments-config -o jsonpath='{.data.app}')" settings "the foreign ConfigMap's data"
-# Once the foreign objects are gone, the DBInstance converges by itself.
-k -n "$NS" delete service payments >/dev/null
-k -n "$NS" delete configmap payments-config >/dev/null
-wait_for 60 "payments to be Ready after the conflict went away" dbi_ready payments
-k -n "$NS" delete dbi payments --timeout=60s >/dev/null
+# Someone else's Service or ConfigMap of a child's name: test-dbinstance-ownership.sh.
 
 # Deleting a DBInstance (deletionPolicy Delete) removes only claims that are its own: an
 # application's claim that happens to be called data-<name>-0 stays.
