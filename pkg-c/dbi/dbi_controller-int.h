@@ -38,7 +38,8 @@ typedef struct {
     int      have_secret, have_superuser;
     ref_fn   after_ref;    /* what read_ref goes on with after a GET */
     char     checksum[32]; /* of the rendered configuration, for the pod template */
-    cJSON   *sts;          /* the StatefulSet as written in this run, or as cached */
+    cJSON   *sts;          /* the StatefulSet: the answer to this run's write, else as cached */
+    int      sts_looked;   /* the cache was read for sts in this run (parsed once) */
     int      volume_done;  /* the PV step of a Retain instance ran in this run */
     int      svc_ok;       /* the client Service was written or found ours in this run */
 } dbi_run;

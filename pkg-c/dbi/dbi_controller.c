@@ -125,13 +125,28 @@ dbi__run_status(ctrl_run *run)
 }
 
 
+/* The StatefulSet as this run knows it: the server's answer to this run's write, else the
+ * cached one, parsed once per run and kept in the run's state (freed by scrub); NULL when
+ * there is none. */
+static const cJSON *
+known_sts(ctrl_run *run)
+{
+    dbi_run *s = dbi__st(run);
+
+    if (!s->sts && !s->sts_looked) {
+        s->sts = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
+        s->sts_looked = 1;
+    }
+    return s->sts;
+}
+
+
 static void
 write_status(ctrl_run *run)
 {
     dbi_run      *s = dbi__st(run);
     dbi_status_in in;
     char          pvc[DBI_NAME_LEN], pod_name[DBI_NAME_LEN];
-    cJSON        *sts = s->sts ? NULL : ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
     cJSON        *claim, *pod, *fields, *svc;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
@@ -142,7 +157,7 @@ write_status(ctrl_run *run)
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
-    in.sts = s->sts ? s->sts : sts;
+    in.sts = known_sts(run);
     in.pvc = claim;
     in.svc = svc;
     in.svc_ours = s->svc_ok || svc;
@@ -152,7 +167,6 @@ write_status(ctrl_run *run)
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     if (fields && s->spec_ok)
         version_status(run, fields);
-    cJSON_Delete(sts);
     cJSON_Delete(claim);
     cJSON_Delete(svc);
     cJSON_Delete(pod);
@@ -168,10 +182,13 @@ static void
 on_sts(ctrl_run *run, const cJSON *sts, int written)
 {
     dbi_run *s = dbi__st(run);
+    cJSON   *copy;
 
-    (void)written;
-    if (sts && !s->sts)
-        s->sts = cJSON_Duplicate(sts, 1);
+    /* An answer without a write is the object run_pod already holds: keep that one. */
+    if (!sts || (!written && s->sts) || !(copy = cJSON_Duplicate(sts, 1)))
+        return;
+    cJSON_Delete(s->sts);
+    s->sts = copy;
 }
 
 
@@ -393,8 +410,7 @@ version_refused(ctrl_run *run, const cJSON *sts_live)
 static void
 replace_stuck_pod(ctrl_run *run)
 {
-    cJSON *cached = dbi__st(run)->sts ? NULL : ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
-    const cJSON *sts = dbi__st(run)->sts ? dbi__st(run)->sts : cached;
+    const cJSON *sts = known_sts(run);
     cJSON       *pod;
     char         name[DBI_NAME_LEN], msg[CTRL_MSG_MAX];
     dbi_stuck    why;
@@ -412,7 +428,6 @@ replace_stuck_pod(ctrl_run *run)
         ctrl_event(run, "Normal", "StuckPodReplaced", msg);
     }
     cJSON_Delete(pod);
-    cJSON_Delete(cached);
     ctrl_then(run, dbi__run_status);
 }
 
@@ -422,14 +437,14 @@ replace_stuck_pod(ctrl_run *run)
 static void
 run_pod(ctrl_run *run)
 {
-    dbi_run *s = dbi__st(run);
-    cJSON   *sts_live;
+    dbi_run     *s = dbi__st(run);
+    const cJSON *sts_live;
 
     if (ctrl_refused(run)) {
         dbi__run_status(run);
         return;
     }
-    sts_live = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
+    sts_live = known_sts(run); /* before the write: its answer comes later */
     ctrl_apply(run, &KRES_STATEFULSETS, dbi__caches(run)->sts,
                desired_sts(run, s->checksum, sts_live), on_sts);
     /* One patch of the claim per run (each carries its resourceVersion): the next run makes
@@ -438,7 +453,6 @@ run_pod(ctrl_run *run)
     if (!mark_initialised(run, sts_live) && !annotate_claim(run))
         grow_claim(run);
     drop_stray_claims(run, sts_live);
-    cJSON_Delete(sts_live);
     ctrl_then(run, replace_stuck_pod);
 }
 
@@ -468,11 +482,7 @@ dbi__run_children(ctrl_run *run)
     dbi_run     *s = dbi__st(run);
     dbi_ctl     *d = dbi__caches(run);
     const cJSON *owner = ctrl_obj(run);
-    cJSON       *sts_live = ctrl_cached(run, d->sts, ctrl_name(run));
-    int          refused = version_refused(run, sts_live);
-
-    cJSON_Delete(sts_live);
-    if (refused) {
+    if (version_refused(run, known_sts(run))) {
         dbi__run_status(run);
         return;
     }
