@@ -331,9 +331,9 @@ dbi_version_image(const dbi_engine *e, const char *version, const char *image, c
         if (have[i] != want[i])
             return say(DBI_IMAGE_MISMATCH, msg, len,
                        "spec.image: tag %.*s of \"%.200s\" is another version than spec.version "
-                       "%s; set spec.version to the version the image runs (the upgrade and "
-                       "downgrade rules judge spec.version)",
-                       (int)tag_len, tag, image, version);
+                       "%s; remove spec.image, or give it a tag of version %s (the upgrade and "
+                       "downgrade rules judge spec.version, so the image must run it)",
+                       (int)tag_len, tag, image, version, version);
     if (nt < m)
         return say(DBI_IMAGE_UNCHECKED, msg, len,
                    "spec.image \"%.200s\": its tag names no minor version, so the operator could "
