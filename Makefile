@@ -201,3 +201,12 @@ compile_commands.json:
 	$(file >>$@,  $(call cc_entry,$(lastword $(CC_DB_SRC))))
 	$(file >>$@,])
 	@echo "compile_commands.json: $(words $(CC_DB_SRC)) entries"
+
+# ---- crash at every write (issue 16): every write of every scenario, both variants, on a
+# control plane of its own; prints the matrix. `make test` runs the smoke part.
+FAILPOINTS_CLUSTER ?= $(HOME)/.cache/dbaas-operator/cluster-failpoints
+.PHONY: failpoints
+failpoints: all
+	@export DBAAS_CLUSTER_DIR=$(FAILPOINTS_CLUSTER); bash hack/cluster.sh up >/dev/null && \
+	    FAILPOINTS=all INTEGRATION_TIMEOUT=10800 INTEGRATION_VERBOSE=1 bash test/integration/run.sh failpoints; \
+	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc

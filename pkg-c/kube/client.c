@@ -300,6 +300,7 @@ call_finished(kube_call *call, CURLcode cc)
     long         status = 0, delay;
     int          err;
 
+    kube__fp_on_answer(call);
     curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
     /*
      * The API server may reset the stream of a request it refused (401 before it read the
@@ -467,6 +468,7 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
         if (!call->req_body)
             return CORE_ENOMEM;
         memcpy(call->req_body, req->body, req->body_len);
+        call->req_body_len = req->body_len;
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->req_body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
@@ -542,6 +544,7 @@ call_send(kube_call *call)
     call->errbuf[0] = '\0';
     call->port = 0;
     call->state = KUBE__CALL_RUNNING;
+    kube__fp_on_send(call);
     if (curl_multi_add_handle(c->multi, call->easy) == CURLM_OK) {
         c->running++;
         return;

@@ -62,6 +62,8 @@ struct kube_client {
     int              open_handles; /* client timers not yet closed */
     kube_observer_cb observer;
     void            *observer_data;
+    kube_failpoint   fp;
+    long             writes; /* counted for fp */
 };
 
 typedef enum {
@@ -86,9 +88,14 @@ struct kube_call {
     long               retry_after_ms; /* from the answer's Retry-After, -1 when absent */
     int                retries;
     int                auth_retried;
-    int                marked; /* see next_marked() in client.c */
-    long               port;   /* local port of its connection, once answered */
-    uint64_t           due;    /* loop time to restart, in RETRY_WAIT */
+    int                marked;    /* see next_marked() in client.c */
+    int                counted;   /* counted as a write for the failpoint */
+    int                fp_hit;    /* the failpoint's write */
+    int                fp_header; /* its headers went out (KUBE_FP_SENT) */
+    size_t             fp_out;    /* body bytes that went out (KUBE_FP_SENT) */
+    size_t             req_body_len;
+    long               port; /* local port of its connection, once answered */
+    uint64_t           due;  /* loop time to restart, in RETRY_WAIT */
     kube__call_state   state;
     kube_call         *prev, *next;
 };
@@ -101,6 +108,10 @@ void kube__auth_refresh(kube_client *c);
 int  kube__auth_ready(kube_client *c);
 void kube__auth_close(kube_client *c);
 void kube__auth_free(kube__auth *a);
+
+/* failpoint.c: a call is about to go to libcurl / its transfer has ended (see kube.h). */
+void kube__fp_on_send(kube_call *call);
+void kube__fp_on_answer(kube_call *call);
 
 /* client.c: credentials changed (err CORE_OK) or could not be had; wakes waiting calls. */
 void kube__auth_done(kube_client *c, int err);

@@ -101,4 +101,37 @@ void kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data);
 /* Cancels all requests (callbacks see CORE_ECANCELED) and frees the client asynchronously. */
 void kube_client_close(kube_client *c);
 
+/*
+ * Failpoints, for the crash tests of the reliability suite (test/integration/
+ * test-failpoints.sh): the process ends with _exit(137), as if killed by SIGKILL (no
+ * cleanup, no flush, no SIGTERM handling), at one chosen API write. A write is any request
+ * but GET, counted from 1 in the order the client first sends them (a resend after a 401 or
+ * a Retry-After is the same write). Inert unless armed.
+ *   KUBE_FP_SENT:   right after libcurl has handed the write's headers and whole body to the
+ *                   connection; whether the server acted on it is unknown, as after a crash.
+ *   KUBE_FP_ANSWER: right after its answer has arrived, before anyone has seen it: the
+ *                   server acted on it, the operator never learns so. A write that ends
+ *                   without an answer (connection lost) does not fire it.
+ * Before exiting it writes one line naming the failpoint, method and path to stderr (paths
+ * carry no secrets); this is the only place kube writes to stderr.
+ */
+typedef enum {
+    KUBE_FP_SENT = 1,
+    KUBE_FP_ANSWER = 2
+} kube_fp_when;
+
+typedef struct {
+    long         write; /* 1-based; 0: disarmed */
+    kube_fp_when when;
+} kube_failpoint;
+
+/*
+ * Parses "write:N:sent" or "write:N:answer" (N from 1 to 1000000) into *out. Returns CORE_OK,
+ * or CORE_EINVAL with one line in err naming what is wrong.
+ */
+int kube_failpoint_parse(const char *spec, kube_failpoint *out, char *err, size_t errlen);
+
+/* Arms fp (copied) on c, counting writes from now on; a zero fp->write disarms. */
+void kube_client_set_failpoint(kube_client *c, const kube_failpoint *fp);
+
 #endif

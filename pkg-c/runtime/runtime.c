@@ -1187,6 +1187,27 @@ start_http(rt *r, char *err, size_t errlen)
 }
 
 
+/*
+ * DBAAS_FAILPOINT (test only, see kube_failpoint in kube.h): arms a crash at one API write.
+ * A malformed value stops the start-up rather than running without the crash a test wants.
+ */
+static int
+arm_failpoint(rt *r, char *err, size_t errlen)
+{
+    const char    *spec = getenv("DBAAS_FAILPOINT");
+    kube_failpoint fp;
+    int            rc;
+
+    if (!spec || !*spec)
+        return CORE_OK;
+    if ((rc = kube_failpoint_parse(spec, &fp, err, errlen)))
+        return rc;
+    kube_client_set_failpoint(r->client, &fp);
+    log_warn("failpoint armed: the process exits 137 at this API write", "failpoint", spec);
+    return CORE_OK;
+}
+
+
 static void
 set_identity(rt *r)
 {
@@ -1233,6 +1254,8 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
         return rc;
     }
     kube_client_set_observer(r->client, on_api_request, r);
+    if ((rc = arm_failpoint(r, err, errlen)))
+        return rc;
     if ((rc = start_http(r, err, errlen)))
         return rc;
     if (setup && (rc = setup(r, data))) {

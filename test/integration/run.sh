@@ -2,7 +2,8 @@
 # Runs every test/integration/test-*.sh against the cluster in $KUBECONFIG (or the local
 # one), each in a namespace of its own that is deleted afterwards. A test gets NS, ROOT and
 # KUBECONFIG in its environment, fails by exiting non-zero, and has INTEGRATION_TIMEOUT
-# seconds (default 300). Arguments pick tests whose names contain them.
+# seconds (default 300). Arguments pick tests whose names contain them. INTEGRATION_VERBOSE=1
+# prints each test's output also when it passes.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export ROOT
@@ -30,6 +31,7 @@ for t in "$ROOT"/test/integration/test-*.sh; do
     if "$KUBECTL" create namespace "$NS" >"$log" 2>&1 &&
         timeout --kill-after=10 "$timeout_s" bash "$t" >>"$log" 2>&1; then
         echo "ok   $name"
+        [ -z "${INTEGRATION_VERBOSE:-}" ] || sed 's/^/    /' "$log"
         passed=$((passed + 1))
     else
         echo "FAIL $name (log follows)"

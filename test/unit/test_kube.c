@@ -117,3 +117,27 @@ TEST(kube_rejects_bad_arguments)
     ASSERT_EQ(uv_loop_close(&loop), 0);
     ASSERT_EQ(o.calls, 0);
 }
+
+
+TEST(kube_failpoint_parse_accepts_both_variants_and_names_errors)
+{
+    kube_failpoint fp;
+    char           err[256];
+
+    ASSERT_EQ(kube_failpoint_parse("write:7:sent", &fp, err, sizeof err), CORE_OK);
+    ASSERT_EQ(fp.write, 7);
+    ASSERT_EQ(fp.when, KUBE_FP_SENT);
+    ASSERT_EQ(kube_failpoint_parse("write:1000000:answer", &fp, err, sizeof err), CORE_OK);
+    ASSERT_EQ(fp.write, 1000000);
+    ASSERT_EQ(fp.when, KUBE_FP_ANSWER);
+    ASSERT_EQ(kube_failpoint_parse("read:7:sent", &fp, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "want write:N:sent or write:N:answer");
+    ASSERT_EQ(kube_failpoint_parse("write:0:sent", &fp, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "from 1 to 1000000");
+    ASSERT_EQ(kube_failpoint_parse("write:x:sent", &fp, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(kube_failpoint_parse("write:7", &fp, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(kube_failpoint_parse("write:7:exit", &fp, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "sent or answer");
+    ASSERT_EQ(fp.write, 0);
+    ASSERT_EQ(kube_failpoint_parse(NULL, &fp, err, sizeof err), CORE_EINVAL);
+}
