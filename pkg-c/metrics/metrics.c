@@ -922,6 +922,12 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
                                1, &m->queue_depth);
     if (rc)
         return rc;
+    rc = metrics_gauge_vec_new(r, "dbaas_informer_objects",
+                               "Objects cached by the informers of a resource, all selectors and "
+                               "named watches together.",
+                               resource, 1, &m->informer_objects);
+    if (rc)
+        return rc;
     rc = metrics_counter_vec_new(r, "dbaas_reconciles_total", "Reconciles by controller and result.",
                                  ctl_result, 2, &m->reconciles);
     if (rc)

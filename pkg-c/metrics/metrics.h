@@ -132,6 +132,8 @@ int metrics_process_register(metrics_registry *r);
  *   dbaas_watch_relists_total{resource}           full relists (e.g. after 410 Gone)
  *   dbaas_informer_errors_total{resource,op}      failed lists and watches (op: list, watch)
  *   dbaas_workqueue_depth{name}                   items waiting in a work queue
+ *   dbaas_informer_objects{resource}              objects in the informer caches of a resource
+ *                                                 (all its informers: selectors, named watches)
  *   dbaas_reconciles_total{controller,result}     reconciles by outcome
  *   dbaas_reconcile_duration_seconds{controller}  reconcile wall time
  * plus the process metrics above. The families belong to the registry.
@@ -142,6 +144,7 @@ typedef struct {
     metrics_counter_vec   *watch_relists;
     metrics_counter_vec   *informer_errors;
     metrics_gauge_vec     *queue_depth;
+    metrics_gauge_vec     *informer_objects;
     metrics_counter_vec   *reconciles;
     metrics_histogram_vec *reconcile_duration;
 } metrics_std;

@@ -818,10 +818,26 @@ sync_metrics_of(rt *r, rt_shared *sh)
 static void
 sync_watch_metrics(rt *r)
 {
-    rt_shared *sh;
+    rt_shared     *sh;
+    metrics_gauge *g;
 
     for (sh = r->shared; sh; sh = sh->next)
         sync_metrics_of(r, sh);
+    if (!r->metrics)
+        return;
+    /* Cache sizes per resource: zero every resource seen, then add each informer's. */
+    for (sh = r->shared; sh; sh = sh->next) {
+        const char *res[] = {sh->resource};
+
+        if (metrics_gauge_with(r->std.informer_objects, res, &g) == CORE_OK)
+            metrics_gauge_set(g, 0);
+    }
+    for (sh = r->shared; sh; sh = sh->next) {
+        const char *res[] = {sh->resource};
+
+        if (metrics_gauge_with(r->std.informer_objects, res, &g) == CORE_OK)
+            metrics_gauge_add(g, (double)store_len(informer_store(sh->inf)));
+    }
 }
 
 

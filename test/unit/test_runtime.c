@@ -345,6 +345,9 @@ TEST(runtime_missing_crd_blocks_nothing_and_requeues_when_it_appears)
     ASSERT_EQ(rt__render_metrics(r, &out), CORE_OK);
     ASSERT_CONTAINS(out.data,
                     "dbaas_informer_errors_total{resource=\"widgets.demo.dbaas.dev\",op=\"list\"} 1\n");
+    /* Cache sizes per resource: the one ConfigMap, no Widget. */
+    ASSERT_CONTAINS(out.data, "dbaas_informer_objects{resource=\"configmaps\"} 1\n");
+    ASSERT_CONTAINS(out.data, "dbaas_informer_objects{resource=\"widgets.demo.dbaas.dev\"} 0\n");
     core_buf_free(&out);
 
     rewind(logf);
