@@ -33,6 +33,7 @@ struct ctrl {
     rt              *r;
     hmap            *deps;    /* key -> ctrl_deps, as the last status-writing run said */
     hmap            *written; /* key -> resourceVersion its status was last written from */
+    hmap            *ahead;   /* child -> ctrl_ahead: our write the cache has not seen yet */
     const ctrl_kind *kind;
     rt_controller   *ctl;
     informer        *primary;
@@ -80,7 +81,24 @@ struct ctrl_run {
     ctrl_answer_fn on_answer;
     int            existed; /* the live object existed when the write was sent */
     char           name[256];
+    char           live_rv[64]; /* resourceVersion of the live object the write was based on */
 } ctrl_write;
+
+/*
+ * A child this controller updated from a cached copy at resourceVersion rv, writing the
+ * desired object whose applied-checksum is sum. Until the cache shows another version, the
+ * cached copy is older than our write: writing the same again would only repeat it (after a
+ * watch outage the caches lag, and every reconcile would rewrite every child once a second).
+ * Equality of resourceVersions is all that is compared, as the API conventions allow.
+ */
+typedef struct {
+    char rv[64];
+    char sum[80];
+} ctrl_ahead;
+
+/* Past this many remembered children the memory is dropped (children of deleted objects are
+ * never seen again); the cost is at most one repeated write each. */
+#define CTRL_AHEAD_MAX 8192
 
 
 static void batch_answered(ctrl_run *run);
@@ -444,6 +462,7 @@ ctrl_free_cb(void *data)
 
     hmap_free(c->deps, deps_free);
     hmap_free(c->written, free);
+    hmap_free(c->ahead, free);
     free(c->namespace);
     free(c);
 }
@@ -458,7 +477,7 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
 
     *out = NULL;
     if (!c || (namespace && !(c->namespace = strdup(namespace))) || hmap_new(0, &c->deps) ||
-        hmap_new(0, &c->written))
+        hmap_new(0, &c->written) || hmap_new(0, &c->ahead))
         goto fail;
     c->r = r;
     c->kind = kind;
@@ -481,6 +500,7 @@ fail:
     if (c) {
         hmap_free(c->deps, deps_free);
         hmap_free(c->written, free);
+        hmap_free(c->ahead, free);
         free(c->namespace);
     }
     free(c);
@@ -830,10 +850,77 @@ judge(ctrl_write *w, const kops_result *res)
 
 
 static void
+ahead_key(const ctrl_write *w, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s\x1f%s/%s", w->res->resource, w->run->ns, w->name);
+}
+
+
+/* An update of w's child went through: remember that the cached copy is now behind. */
+static void
+remember_ahead(ctrl_write *w)
+{
+    ctrl       *c = w->run->c;
+    const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    char        key[512];
+    ctrl_ahead *a;
+    void       *old = NULL;
+
+    if (!w->existed || !w->live_rv[0] || !sum || strlen(sum) >= sizeof a->sum)
+        return;
+    if (hmap_len(c->ahead) >= CTRL_AHEAD_MAX) {
+        hmap_free(c->ahead, free);
+        c->ahead = NULL;
+        if (hmap_new(0, &c->ahead))
+            return;
+    }
+    if (!(a = calloc(1, sizeof *a)))
+        return;
+    memcpy(a->rv, w->live_rv, sizeof a->rv);
+    memcpy(a->sum, sum, strlen(sum) + 1);
+    ahead_key(w, key, sizeof key);
+    if (hmap_put(c->ahead, key, a, &old))
+        free(a);
+    free(old);
+}
+
+
+/*
+ * 1 when live is the very copy an earlier update of ours was based on and desired is what
+ * that update wrote: the cache has not caught up, nothing needs writing. A newer copy ends
+ * the memory.
+ */
+static int
+cache_behind(ctrl_write *w, const cJSON *live)
+{
+    ctrl       *c = w->run->c;
+    const char *rv = kjson_path_str(live, "metadata", "resourceVersion", NULL);
+    const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    char        key[512];
+    ctrl_ahead *a;
+    void       *old = NULL;
+
+    if (!c->ahead)
+        return 0;
+    ahead_key(w, key, sizeof key);
+    if (!(a = hmap_get(c->ahead, key)))
+        return 0;
+    if (rv && strcmp(rv, a->rv) == 0)
+        return sum && strcmp(sum, a->sum) == 0;
+    if (hmap_del(c->ahead, key, &old) == CORE_OK)
+        free(old);
+    return 0;
+}
+
+
+static void
 on_written(const kops_result *res, void *data)
 {
     ctrl_write *w = data;
     int         good = judge(w, res);
+
+    if (good)
+        remember_ahead(w);
 
     /* Told once it happened: a refused write is told once, by the refusal. */
     if (good)
@@ -892,13 +979,15 @@ decide(ctrl_write *w, const cJSON *live)
         write_end(w);
         return;
     }
-    if (live && kops_is_applied(w->desired, live)) {
+    if (live && (cache_behind(w, live) || kops_is_applied(w->desired, live))) {
         if (w->on_answer)
             w->on_answer(run, live, 0);
         write_end(w);
         return;
     }
     w->existed = live != NULL;
+    snprintf(w->live_rv, sizeof w->live_rv, "%s",
+             live ? kjson_path_str(live, "metadata", "resourceVersion", NULL) ?: "" : "");
     t.no_force = !live;
     if (kops_apply(&t, w->desired, on_written, w)) {
         run->failed = 1;
