@@ -210,3 +210,12 @@ failpoints: all
 	@export DBAAS_CLUSTER_DIR=$(FAILPOINTS_CLUSTER); bash hack/cluster.sh up >/dev/null && \
 	    FAILPOINTS=all INTEGRATION_TIMEOUT=10800 INTEGRATION_VERBOSE=1 bash test/integration/run.sh failpoints; \
 	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc
+
+# ---- faults between the operator and the API server (issue 16): every fault of test-
+# apiserver-faults.sh with 50 DBInstances, on a control plane of its own. `make test` runs `cut`.
+.PHONY: faults
+faults: all
+	@export DBAAS_CLUSTER_DIR=$(FAILPOINTS_CLUSTER); CLUSTER_PV_COUNT=120 bash hack/cluster.sh up >/dev/null && \
+	    FAULTS="cut cutafter stall refuse etcd apiserver" FAULT_INSTANCES=50 INTEGRATION_TIMEOUT=3600 \
+	    INTEGRATION_VERBOSE=1 bash test/integration/run.sh apiserver-faults; \
+	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc

@@ -11,6 +11,7 @@
 #   hack/cluster.sh status   show each process; exit non-zero unless all is up
 #   hack/cluster.sh env      print `export KUBECONFIG=...` (and kubectl on PATH) for eval
 #   hack/cluster.sh kubectl-path   print the path of the pinned kubectl
+#   hack/cluster.sh restart-apiserver | restart-etcd   kill -9 one and start it again (faults)
 #
 # State (certificates, etcd data, logs, pids, kubeconfig) lives outside the repository in
 # $DBAAS_CLUSTER_DIR, by default ${XDG_CACHE_HOME:-~/.cache}/dbaas-operator/cluster.
@@ -375,6 +376,17 @@ healthy() {
     apiserver_ready
 }
 
+# etcd's flags live here alone, so a restart (restart-etcd) uses the same ones.
+start_etcd() {
+    local etcd_peer=http://127.0.0.1:$ETCD_PEER_PORT
+    start etcd "$ETCD_BIN/etcd" --name=dbaas-local --data-dir="$STATE/etcd" \
+        --listen-client-urls="http://127.0.0.1:$ETCD_PORT" \
+        --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+        --listen-peer-urls="$etcd_peer" --initial-advertise-peer-urls="$etcd_peer" \
+        --initial-cluster="dbaas-local=$etcd_peer" \
+        --unsafe-no-fsync --log-level=warn
+}
+
 # The apiserver's flags live here alone, so a restart (restart-apiserver) uses the same ones.
 # PodTemplates have no watch cache and etcd compacts every 10 s: a watch of PodTemplates from
 # an old resourceVersion then gets 410 Gone, which the informer tests need on demand.
@@ -443,13 +455,7 @@ cmd_up() {
     local t_etcd t_api
     t_etcd=$(now)
     # Test data needs no durability: skipping fsync makes etcd much faster on slow disks.
-    local etcd_peer=http://127.0.0.1:$ETCD_PEER_PORT
-    start etcd "$ETCD_BIN/etcd" --name=dbaas-local --data-dir="$STATE/etcd" \
-        --listen-client-urls="http://127.0.0.1:$ETCD_PORT" \
-        --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
-        --listen-peer-urls="$etcd_peer" --initial-advertise-peer-urls="$etcd_peer" \
-        --initial-cluster="dbaas-local=$etcd_peer" \
-        --unsafe-no-fsync --log-level=warn
+    start_etcd
     wait_until etcd 30 "etcd health" etcd_healthy
     t_api=$(now)
     t_etcd=$(elapsed "$t_etcd")
@@ -574,6 +580,23 @@ cmd_restart_apiserver() {
     log "apiserver restarted in $(elapsed "$t")"
 }
 
+# kill -9 etcd and start it again on the same data (the apiserver stays up and reconnects).
+cmd_restart_etcd() {
+    load_env || fail "" "no cluster is up in $STATE"
+    running etcd || fail etcd "etcd is not running"
+    local pid t
+    t=$(now)
+    pid=$(pid_of etcd)
+    kill -9 "$pid"
+    while alive "$pid" etcd || (exec 3<>"/dev/tcp/127.0.0.1/$ETCD_PORT") 2>/dev/null; do
+        sleep 0.1
+    done
+    start_etcd
+    wait_until etcd 30 "etcd health" etcd_healthy
+    wait_until kube-apiserver 60 "apiserver /readyz" apiserver_ready
+    log "etcd restarted in $(elapsed "$t")"
+}
+
 case ${1:-} in
 up) cmd_up ;;
 down) cmd_down ;;
@@ -581,8 +604,9 @@ status) cmd_status ;;
 env) cmd_env ;;
 kubectl-path) cmd_kubectl_path ;;
 restart-apiserver) cmd_restart_apiserver ;;
+restart-etcd) cmd_restart_etcd ;;
 *)
-    echo "usage: $0 up|down|status|env|kubectl-path|restart-apiserver" >&2
+    echo "usage: $0 up|down|status|env|kubectl-path|restart-apiserver|restart-etcd" >&2
     exit 2
     ;;
 esac

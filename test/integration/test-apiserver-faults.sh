@@ -1,0 +1,128 @@
+# Faults between the operator and the API server (issue 16, section 2). The operator talks to
+# the real kube-apiserver through test/tools/faultproxy.py (TLS end to end, still verified);
+# kubectl goes straight to the server. For each fault: a batch of DBInstances is created,
+# the fault strikes while they are being created, every one is then updated while it lasts,
+# and the test asserts:
+# - no lost update: every DBInstance ends Ready at its last spec (observedGeneration, and the
+#   StatefulSet carries the new memory request), within 120 s of the fault's end (reported);
+# - at most one relist per resource per fault (a cut watch resumes from its resourceVersion);
+# - the connection is re-established, and not one per request (the proxy counts them);
+# - no hot loop: requests while the server is away stay within the backoff's bound (reported).
+# Faults: cut (every connection, now), cutafter (each connection after 64 KiB more of the
+# server's bytes), stall (20 s of silence), refuse (cut, then no connection for 30 s), etcd
+# (kill -9 etcd and start it again), apiserver (kill -9 kube-apiserver and start it again).
+# FAULTS picks them (default: cut, the smoke in `make test`; `make faults` runs all of them
+# with FAULT_INSTANCES=50).
+. "$ROOT/test/integration/lib.sh"
+
+faults=${FAULTS:-cut}
+count=${FAULT_INSTANCES:-10}
+tmp=$(mktemp -d)
+OP_PID=
+PROXY_PID=
+trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+install_crds
+
+# The proxy, in front of the server of $KUBECONFIG.
+server=$(k config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+upstream=${server#https://}
+proxy_port=$(free_port)
+python3 "$ROOT/test/tools/faultproxy.py" "$proxy_port" "$upstream" "$tmp/proxy.sock" >"$tmp/proxy.log" 2>&1 &
+PROXY_PID=$!
+wait_for 10 "the proxy's control socket" test -S "$tmp/proxy.sock"
+proxy() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((" ".join(sys.argv[2:])+"\n").encode()); print(s.makefile().readline().strip())' "$tmp/proxy.sock" "$@"; }
+proxy_stat() { proxy stats | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k {print $2}'; }
+k config view --raw --minify | sed "s|$server|https://127.0.0.1:$proxy_port|" >"$tmp/proxy.kubeconfig"
+grep -q "127.0.0.1:$proxy_port" "$tmp/proxy.kubeconfig" || fail "no proxy address in the operator's kubeconfig"
+
+OP_PORT=$(free_port)
+"$ROOT/bin/dbaas-operator" --kubeconfig "$tmp/proxy.kubeconfig" --namespace "$NS" --log-format text \
+    --metrics-addr "127.0.0.1:$OP_PORT" >>"$tmp/op.log" 2>&1 &
+OP_PID=$!
+wait_for 60 "the operator to be ready through the proxy" curl -sf "http://127.0.0.1:$OP_PORT/readyz"
+
+metric_sum() { # NAME [FILTER]: the sum of a metric family's samples (matching FILTER)
+    curl -sf "http://127.0.0.1:$OP_PORT/metrics" | awk -v n="$1" -v f="${2:-}" \
+        'index($0, n) == 1 && (f == "" || index($0, f)) {s += $NF} END {print s + 0}'
+}
+requests() { metric_sum dbaas_api_requests_total; }
+relists_max() { # the largest relist count of any one resource
+    curl -sf "http://127.0.0.1:$OP_PORT/metrics" | awk '/^dbaas_watch_relists_total/ {if ($NF > m) m = $NF} END {print m + 0}'
+}
+memory_of() { k -n "$NS" get statefulset "$1" -o jsonpath='{.spec.template.spec.containers[0].resources.requests.memory}' 2>/dev/null; }
+at_last_spec() { # NAME MEMORY
+    local gen obs
+    gen=$(dbi_field "$1" '{.metadata.generation}')
+    obs=$(dbi_field "$1" '{.status.observedGeneration}')
+    [ -n "$gen" ] && [ "$gen" = "$obs" ] && dbi_ready "$1" && [ "$(memory_of "$1")" = "$2" ]
+}
+all_at_last_spec() { # PREFIX MEMORY
+    local i
+    for ((i = 1; i <= count; i++)); do at_last_spec "$1-$i" "$2" || return 1; done
+}
+
+none_left() { [ -z "$(k -n "$NS" get dbinstances -o name)" ]; }
+cluster() { bash "$ROOT/hack/cluster.sh" "$@"; }
+report=()
+round=0
+for fault in $faults; do
+    round=$((round + 1))
+    p=f$round
+    relists0=$(relists_max)
+    conns0=$(proxy_stat connections)
+    for ((i = 1; i <= count; i++)); do
+        printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: %s-%d}\nspec: {engine: postgresql, version: "16", database: shop, resources: {requests: {memory: 256Mi}}}\n---\n' "$p" "$i"
+    done | k -n "$NS" apply -f - >/dev/null
+    sleep 1
+    req0=$(requests)
+    curl -sf "http://127.0.0.1:$OP_PORT/metrics" | grep '^dbaas_api_requests_total' >"$tmp/req0"
+    t_fault=$SECONDS
+    away=0
+    case $fault in
+    cut) proxy cut >/dev/null ;;
+    cutafter) proxy cutafter 65536 >/dev/null ;;
+    stall) proxy stall 20 >/dev/null ;;
+    refuse) proxy refuse 30 >/dev/null && proxy cut >/dev/null && away=30 ;;
+    etcd) cluster restart-etcd >/dev/null 2>&1 || fail "restarting etcd" ;;
+    apiserver) cluster restart-apiserver >/dev/null 2>&1 || fail "restarting kube-apiserver" ;;
+    *) fail "unknown fault $fault" ;;
+    esac
+    # Every instance updated while the fault lasts (kubectl reaches the server directly).
+    for ((i = 1; i <= count; i++)); do
+        k -n "$NS" patch dbinstance "$p-$i" --type=merge -p '{"spec":{"resources":{"requests":{"memory":"300Mi"}}}}' >/dev/null
+    done
+    case $fault in
+    stall) sleep $((20 - (SECONDS - t_fault) > 0 ? 20 - (SECONDS - t_fault) : 0)) ;;
+    refuse)
+        # The first seconds retry fast (per-key backoff starts at milliseconds, as client-go's
+        # does); by the last 10 s of the 30 every retry must have backed off to seconds.
+        sleep $((20 - (SECONDS - t_fault) > 0 ? 20 - (SECONDS - t_fault) : 0))
+        req20=$(requests)
+        sleep $((30 - (SECONDS - t_fault) > 0 ? 30 - (SECONDS - t_fault) : 0))
+        away_requests=$(($(requests) - req0))
+        late=$(($(requests) - req20))
+        curl -sf "http://127.0.0.1:$OP_PORT/metrics" | grep '^dbaas_api_requests_total' >"$tmp/req1"
+        echo "requests while away, by verb and code:"
+        join -a2 -e0 -o 0,1.2,2.2 <(sort "$tmp/req0") <(sort "$tmp/req1") | awk '{print "  " $1 " " $3 - $2}'
+        [ "$late" -le $((3 * count + 20)) ] ||
+            fail "refuse: $late requests in the last 10 s the server was away, for $count DBInstances (a hot loop)"
+        report+=("refuse: $away_requests requests in the ${away} s the server was away, $late of them in the last 10 s")
+        ;;
+    esac
+    t_end=$SECONDS
+    wait_for 120 "$fault: every DBInstance at its last spec" all_at_last_spec "$p" 300Mi
+    recovered=$((SECONDS - t_end))
+    relists=$(($(relists_max) - relists0))
+    [ "$relists" -le 1 ] || fail "$fault: $relists relists of one resource for one fault"
+    conns=$(($(proxy_stat connections) - conns0))
+    case $fault in
+    cut | cutafter | refuse) [ "$conns" -ge 1 ] || fail "$fault: no new connection after the cut" ;;
+    esac
+    [ "$conns" -le 10 ] || fail "$fault: $conns new connections for one fault (one per request?)"
+    report+=("$fault: $count DBInstances at their last spec ${recovered}s after the fault ended; relists $relists; new connections $conns; requests $(($(requests) - req0))")
+    settle_writes op_writes
+    k -n "$NS" delete dbinstances --all --wait=false >/dev/null
+    wait_for 120 "$fault: the round's DBInstances to be deleted" none_left
+done
+kill -0 "$OP_PID" || fail "the operator died"
+printf '%s\n' "${report[@]}"
