@@ -81,21 +81,22 @@ struct ctrl_run {
     ctrl_answer_fn on_answer;
     int            existed; /* the live object existed when the write was sent */
     char           name[256];
-    char           live_rv[64]; /* resourceVersion of the live object the write was based on */
 } ctrl_write;
 
 /*
- * A child this controller updated from a cached copy at resourceVersion rv, writing the
- * desired object whose applied-checksum is sum. Until the cache shows another version, the
- * cached copy is older than our write: writing the same again would only repeat it (after a
- * watch outage the caches lag, and every reconcile would rewrite every child once a second).
- * Equality of resourceVersions is all that is compared, as the API conventions allow.
+ * A child this controller updated, writing the desired object whose applied-checksum is sum,
+ * at loop time at_ms. Until the cache shows a copy with that checksum, the cached copy is
+ * older than our write (every later version carries it), and writing the same again would
+ * only repeat it: after a watch outage the caches lag and replay older versions, and every
+ * reconcile would rewrite every child once a second. The memory lasts CTRL_AHEAD_MS at most,
+ * so that a copy whose checksum someone else changed is written again after that.
  */
 typedef struct {
-    char rv[64];
-    char sum[80];
+    char     sum[80];
+    uint64_t at_ms;
 } ctrl_ahead;
 
+#define CTRL_AHEAD_MS  60000
 /* Past this many remembered children the memory is dropped (children of deleted objects are
  * never seen again); the cost is at most one repeated write each. */
 #define CTRL_AHEAD_MAX 8192
@@ -856,7 +857,7 @@ ahead_key(const ctrl_write *w, char *buf, size_t len)
 }
 
 
-/* An update of w's child went through: remember that the cached copy is now behind. */
+/* An update of w's child went through: the cache is behind until it shows our checksum. */
 static void
 remember_ahead(ctrl_write *w)
 {
@@ -866,7 +867,7 @@ remember_ahead(ctrl_write *w)
     ctrl_ahead *a;
     void       *old = NULL;
 
-    if (!w->existed || !w->live_rv[0] || !sum || strlen(sum) >= sizeof a->sum)
+    if (!w->existed || !sum || strlen(sum) >= sizeof a->sum)
         return;
     if (hmap_len(c->ahead) >= CTRL_AHEAD_MAX) {
         hmap_free(c->ahead, free);
@@ -876,8 +877,8 @@ remember_ahead(ctrl_write *w)
     }
     if (!(a = calloc(1, sizeof *a)))
         return;
-    memcpy(a->rv, w->live_rv, sizeof a->rv);
     memcpy(a->sum, sum, strlen(sum) + 1);
+    a->at_ms = uv_now(rt_loop(c->r));
     ahead_key(w, key, sizeof key);
     if (hmap_put(c->ahead, key, a, &old))
         free(a);
@@ -886,16 +887,18 @@ remember_ahead(ctrl_write *w)
 
 
 /*
- * 1 when live is the very copy an earlier update of ours was based on and desired is what
- * that update wrote: the cache has not caught up, nothing needs writing. A newer copy ends
- * the memory.
+ * 1 when desired is what an update of ours wrote less than CTRL_AHEAD_MS ago and the cached
+ * copy live does not show it yet: nothing needs writing, and the run is looked at again when
+ * the memory ends (the watch event of the newer copy comes sooner). Otherwise the memory of
+ * that child ends and 0.
  */
 static int
 cache_behind(ctrl_write *w, const cJSON *live)
 {
     ctrl       *c = w->run->c;
-    const char *rv = kjson_path_str(live, "metadata", "resourceVersion", NULL);
     const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    const char *cached = kjson_path_str(live, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    uint64_t    now = uv_now(rt_loop(c->r));
     char        key[512];
     ctrl_ahead *a;
     void       *old = NULL;
@@ -905,8 +908,14 @@ cache_behind(ctrl_write *w, const cJSON *live)
     ahead_key(w, key, sizeof key);
     if (!(a = hmap_get(c->ahead, key)))
         return 0;
-    if (rv && strcmp(rv, a->rv) == 0)
-        return sum && strcmp(sum, a->sum) == 0;
+    if (sum && strcmp(sum, a->sum) == 0 && !(cached && strcmp(cached, a->sum) == 0) &&
+        now - a->at_ms < CTRL_AHEAD_MS) {
+        uint64_t left = CTRL_AHEAD_MS - (now - a->at_ms);
+
+        if (!w->run->requeue_ms || w->run->requeue_ms > left)
+            ctrl_requeue_after(w->run, left);
+        return 1;
+    }
     if (hmap_del(c->ahead, key, &old) == CORE_OK)
         free(old);
     return 0;
@@ -986,8 +995,6 @@ decide(ctrl_write *w, const cJSON *live)
         return;
     }
     w->existed = live != NULL;
-    snprintf(w->live_rv, sizeof w->live_rv, "%s",
-             live ? kjson_path_str(live, "metadata", "resourceVersion", NULL) ?: "" : "");
     t.no_force = !live;
     if (kops_apply(&t, w->desired, on_written, w)) {
         run->failed = 1;

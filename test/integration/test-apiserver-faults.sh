@@ -5,6 +5,7 @@
 # and the test asserts:
 # - no lost update: every DBInstance ends Ready at its last spec (observedGeneration, and the
 #   StatefulSet carries the new memory request), within 120 s of the fault's end (reported);
+# - no repeated write: at most one StatefulSet update per changed DBInstance;
 # - at most one relist per resource per fault (a cut watch resumes from its resourceVersion);
 # - the connection is re-established, and not one per request (the proxy counts them);
 # - no hot loop: requests while the server is away stay within the backoff's bound (reported).
@@ -112,6 +113,10 @@ for fault in $faults; do
     t_end=$SECONDS
     wait_for 120 "$fault: every DBInstance at its last spec" all_at_last_spec "$p" 300Mi
     recovered=$((SECONDS - t_end))
+    # One update of each StatefulSet (the new memory request), not one per reconcile while a
+    # lagging cache still shows the old copy.
+    sts_updates=$(grep -c "updated controller=dbinstance key=$NS/$p-[0-9]* kind=StatefulSet" "$tmp/op.log" || true)
+    [ "$sts_updates" -le "$count" ] || fail "$fault: $sts_updates StatefulSet updates for $count changed DBInstances"
     relists=$(($(relists_max) - relists0))
     [ "$relists" -le 1 ] || fail "$fault: $relists relists of one resource for one fault"
     conns=$(($(proxy_stat connections) - conns0))
