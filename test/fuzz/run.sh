@@ -9,7 +9,13 @@ dir=${1:-build/fuzz}
 secs=${2:-30}
 shift 2 || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(wstream kubeconfig)
+if [ "${#targets[@]}" -eq 0 ]; then
+    # Every target there is (test/fuzz/fuzz_<name>.c).
+    for f in test/fuzz/fuzz_*.c; do
+        f=${f#test/fuzz/fuzz_}
+        targets+=("${f%.c}")
+    done
+fi
 
 for t in "${targets[@]}"; do
     bin=$dir/fuzz_$t
