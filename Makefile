@@ -219,3 +219,10 @@ faults: all
 	    FAULTS="cut cutafter stall refuse etcd apiserver" FAULT_INSTANCES=50 INTEGRATION_TIMEOUT=3600 \
 	    INTEGRATION_VERBOSE=1 bash test/integration/run.sh apiserver-faults; \
 	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc
+
+# ---- soak (issue 16): SOAK_MINUTES (60) of churn; RSS curve in build/soak/. Not in CI.
+.PHONY: soak soak-valgrind
+soak: all
+	bash test/soak/soak.sh
+soak-valgrind: all
+	SOAK_VALGRIND=1 SOAK_MINUTES=$${SOAK_MINUTES:-5} SOAK_OBJECTS=$${SOAK_OBJECTS:-40} SOAK_START_WAIT=20 bash test/soak/soak.sh

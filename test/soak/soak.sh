@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# make soak (issue 16, section 4; not in CI): SOAK_MINUTES (default 60) of churn on
+# SOAK_OBJECTS (default 200) DBInstances (test/soak/churn.sh) on a control plane of its own,
+# the operator's RSS sampled every 10 s into build/soak/rss.csv and drawn into
+# build/soak/rss.png (gnuplot, installed from Debian when missing). After the first fifth
+# (warm-up) the RSS must be flat: the least-squares slope is printed in KiB per hour and must
+# stay under SOAK_MAX_SLOPE_KIB_H (default 1024).
+# SOAK_VALGRIND=1 (`make soak-valgrind`, 5 minutes by default) runs the operator under
+# valgrind memcheck instead: zero definite or indirect leaks and zero errors.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export ROOT
+cd "$ROOT"
+minutes=${SOAK_MINUTES:-60}
+objects=${SOAK_OBJECTS:-200}
+out=build/soak
+mkdir -p "$out"
+export DBAAS_CLUSTER_DIR=${SOAK_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-soak}
+CLUSTER_PV_COUNT=$((objects + 40)) bash hack/cluster.sh up >/dev/null
+eval "$(bash hack/cluster.sh env)"
+KUBECTL=$(bash hack/cluster.sh kubectl-path)
+export KUBECONFIG KUBECTL
+NS=soak-$RANDOM
+export NS
+OP_PID=
+cleanup() {
+    [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null
+    bash hack/cluster.sh down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+"$KUBECTL" create namespace "$NS" >/dev/null
+"$KUBECTL" apply --server-side --force-conflicts -f crds/ >/dev/null
+"$KUBECTL" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+
+run=(bin/dbaas-operator --kubeconfig "$KUBECONFIG" --namespace "$NS" --log-format text --metrics-addr 127.0.0.1:0)
+if [ -n "${SOAK_VALGRIND:-}" ]; then
+    run=(valgrind --leak-check=full "--show-leak-kinds=definite,indirect" "--errors-for-leak-kinds=definite,indirect"
+        --error-exitcode=99 --log-file="$out/valgrind.log" "${run[@]}")
+fi
+"${run[@]}" >"$out/operator.log" 2>&1 &
+OP_PID=$!
+sleep "${SOAK_START_WAIT:-5}"
+OP_PID=$OP_PID bash test/soak/churn.sh "$NS" "$minutes" "$objects" "$out/rss.csv"
+
+if [ -n "${SOAK_VALGRIND:-}" ]; then
+    kill -TERM "$OP_PID"
+    rc=0
+    wait "$OP_PID" || rc=$?
+    OP_PID=
+    grep -E "definitely lost|indirectly lost|ERROR SUMMARY" "$out/valgrind.log" || true
+    [ "$rc" -eq 0 ] || { echo "soak: valgrind found leaks or errors (exit $rc), see $out/valgrind.log"; exit 1; }
+    echo "soak: valgrind clean after $minutes min"
+    exit 0
+fi
+
+# Least-squares slope of RSS over time after the warm-up, in KiB per hour.
+slope=$(awk -F, 'NR > 1 {t[n] = $1; r[n] = $2; n++}
+    END {
+        s = int(n / 5); m = n - s
+        if (m < 3) { print "nan"; exit }
+        for (i = s; i < n; i++) { st += t[i]; sr += r[i] }
+        mt = st / m; mr = sr / m
+        for (i = s; i < n; i++) { num += (t[i] - mt) * (r[i] - mr); den += (t[i] - mt) ^ 2 }
+        printf "%.0f", den ? num / den * 3600 : 0
+    }' "$out/rss.csv")
+if ! command -v gnuplot >/dev/null; then
+    apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 || echo "soak: gnuplot could not be installed; no PNG" >&2
+fi
+if command -v gnuplot >/dev/null; then
+    gnuplot <<GP
+set terminal png size 900,500
+set output "$out/rss.png"
+set datafile separator ","
+set title "dbaas-operator RSS during $minutes min of churn on $objects DBInstances (slope after warm-up: $slope KiB/h)"
+set xlabel "seconds"
+set ylabel "RSS (MiB)"
+set y2label "DBInstances"
+set ytics nomirror
+set y2tics
+plot "$out/rss.csv" every ::1 using 1:(\$2/1024) with lines title "RSS", "" every ::1 using 1:3 axes x1y2 with lines title "DBInstances"
+GP
+    echo "soak: $out/rss.png"
+fi
+echo "soak: $minutes min, $objects names, RSS slope after warm-up $slope KiB/h (csv: $out/rss.csv)"
+[ "$slope" != nan ] || { echo "soak: too few samples for a slope"; exit 1; }
+[ "${slope#-}" -le "${SOAK_MAX_SLOPE_KIB_H:-1024}" ] || [ "$slope" -lt 0 ] ||
+    { echo "soak: RSS grows by $slope KiB/h"; exit 1; }
