@@ -9,7 +9,7 @@ dir=${1:-build/fuzz}
 secs=${2:-30}
 shift 2 || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(wstream kubeconfig)
+[ "${#targets[@]}" -gt 0 ] || targets=(wstream kubeconfig cron)
 
 for t in "${targets[@]}"; do
     bin=$dir/fuzz_$t
