@@ -1,7 +1,8 @@
 # spec.backup in the DBInstance schema: the API server refuses, before the operator sees it,
 # a schedule that names a time zone or uses @every, keep outside 1..1000, a time zone that
 # cannot be an IANA name, and a backup without a schedule, each with a message naming it;
-# and it takes the forms Kubernetes' CronJob takes. Server-side dry runs: nothing is stored.
+# and it takes the forms Kubernetes' CronJob takes (server-side dry runs). status.lastBackup
+# and status.nextBackup are kept by the status subresource, not pruned.
 . "$ROOT/test/integration/lib.sh"
 
 install_crds
@@ -43,3 +44,10 @@ refused '{schedule: "0 3 * * *", timeZone: ../etc/passwd}' "may not contain '.' 
 refused '{schedule: "0 3 * * *", timeZone: "Europe/Berlin Time"}' 'spec.backup.timeZone: Invalid value'
 refused '{schedule: "0 3 * * *", timeZone: America/Argentina_Buenos_Aires}' 'spec.backup.timeZone: Invalid value'
 echo "spec.backup schema: 5 accepted, 12 refused as expected"
+
+dbi '{schedule: "0 3 * * *", keep: 2}' | k -n "$NS" apply -f - >/dev/null
+k -n "$NS" patch dbinstance nightly --subresource=status --type=merge \
+    -p '{"status":{"lastBackup":"2026-11-30T03:00:00Z","nextBackup":"2026-12-01T03:00:00Z"}}' >/dev/null
+expect_eq "$(k -n "$NS" get dbinstance nightly -o jsonpath='{.status.lastBackup} {.status.nextBackup}')" \
+    "2026-11-30T03:00:00Z 2026-12-01T03:00:00Z" "status.lastBackup and status.nextBackup as written"
+k -n "$NS" delete dbinstance nightly --wait=false >/dev/null
