@@ -35,6 +35,11 @@ typedef enum {
 /* A short, static, human-readable name for an error code; never NULL. */
 const char *core_strerror(int err);
 
+/* Writes a printf-formatted message to msg (cut to len; nothing when msg is NULL or len 0)
+ * and returns rc: "return core_errf(msg, len, CORE_EINVAL, "spec.x: ...", ...);". */
+int core_errf(char *msg, size_t len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 typedef struct {
     char  *data; /* NUL-terminated when non-NULL; owned by the buffer */
     size_t len;

@@ -4,7 +4,6 @@
  */
 #include "cron/cron.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,22 +30,6 @@ static const bounds field_bounds[FIELDS] = {
     {"day-of-month", 1, 31, NULL, 0, 0},    {"month", 1, 12, month_names, 1, 12},
     {"day-of-week", 0, 6, dow_names, 0, 7},
 };
-
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return CORE_EINVAL;
-}
 
 
 /*
@@ -149,11 +132,12 @@ int_or_name(const bounds *b, const char *s, size_t n, unsigned long long *out, c
             return CORE_OK;
         }
     if ((rc = go_atoi(s, n, &v)) < 0)
-        return fail(err, errlen, "%s field: failed to parse int from \"%.*s\"%s", b->name,
-                    (int)(n > 64 ? 64 : n), s, rc == -2 ? ": value out of range" : "");
+        return core_errf(err, errlen, CORE_EINVAL, "%s field: failed to parse int from \"%.*s\"%s",
+                         b->name, (int)(n > 64 ? 64 : n), s, rc == -2 ? ": value out of range" : "");
     if (v < 0)
-        return fail(err, errlen, "%s field: negative number (%lld) not allowed: %.*s", b->name, v,
-                    (int)(n > 64 ? 64 : n), s);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "%s field: negative number (%lld) not allowed: %.*s", b->name, v,
+                         (int)(n > 64 ? 64 : n), s);
     *out = (unsigned long long)v;
     return CORE_OK;
 }
@@ -204,19 +188,22 @@ range_bits(const bounds *b, const char *s, size_t n, uint64_t *bits, char *err, 
             if ((rc = int_or_name(b, s + dash + 1, head - dash - 1, &end, err, errlen)))
                 return rc;
         } else
-            return fail(err, errlen, "%s field: too many hyphens: %.*s", b->name, item, s);
+            return core_errf(err, errlen, CORE_EINVAL, "%s field: too many hyphens: %.*s", b->name,
+                             item, s);
     }
     if (slash < n) {
         if (count(s + slash + 1, n - slash - 1, '/') > 0)
-            return fail(err, errlen, "%s field: too many slashes: %.*s", b->name, item, s);
+            return core_errf(err, errlen, CORE_EINVAL, "%s field: too many slashes: %.*s", b->name,
+                             item, s);
         long long v = 0;
         if ((rc = go_atoi(s + slash + 1, n - slash - 1, &v)) < 0)
-            return fail(err, errlen, "%s field: failed to parse int from \"%.*s\"%s", b->name,
-                        (int)(n - slash - 1 > 64 ? 64 : n - slash - 1), s + slash + 1,
-                        rc == -2 ? ": value out of range" : "");
+            return core_errf(err, errlen, CORE_EINVAL, "%s field: failed to parse int from \"%.*s\"%s",
+                             b->name, (int)(n - slash - 1 > 64 ? 64 : n - slash - 1), s + slash + 1,
+                             rc == -2 ? ": value out of range" : "");
         if (v < 0)
-            return fail(err, errlen, "%s field: negative number (%lld) not allowed: %.*s", b->name,
-                        v, item, s);
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "%s field: negative number (%lld) not allowed: %.*s", b->name, v, item,
+                             s);
         step = (unsigned long long)v;
         if (single)
             end = b->max; /* "N/step" means "N-max/step" */
@@ -224,18 +211,21 @@ range_bits(const bounds *b, const char *s, size_t n, uint64_t *bits, char *err, 
             extra = 0;
     }
     if (start < b->min)
-        return fail(err, errlen, "%s field: beginning of range (%llu) below minimum (%u): %.*s",
-                    b->name, start, b->min, item, s);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "%s field: beginning of range (%llu) below minimum (%u): %.*s", b->name,
+                         start, b->min, item, s);
     if (end > b->max)
-        return fail(err, errlen, "%s field: end of range (%llu) above maximum (%u): %.*s", b->name,
-                    end, b->max, item, s);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "%s field: end of range (%llu) above maximum (%u): %.*s", b->name, end,
+                         b->max, item, s);
     if (start > end)
-        return fail(err, errlen,
-                    "%s field: beginning of range (%llu) beyond end of range (%llu): %.*s", b->name,
-                    start, end, item, s);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "%s field: beginning of range (%llu) beyond end of range (%llu): %.*s",
+                         b->name, start, end, item, s);
     if (step == 0)
-        return fail(err, errlen, "%s field: step of range should be a positive number: %.*s",
-                    b->name, item, s);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "%s field: step of range should be a positive number: %.*s", b->name, item,
+                         s);
     for (unsigned long long i = start; i <= end; i += step)
         *bits |= UINT64_C(1) << i;
     *bits |= extra;
@@ -298,9 +288,9 @@ parse_fields(const char *spec, size_t n, cron_sched *out, char *err, size_t errl
         i = j;
     }
     if (nf != FIELDS)
-        return fail(err, errlen,
-                    "expected exactly 5 fields (minute hour day-of-month month day-of-week), found %zu",
-                    nf);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "expected exactly 5 fields (minute hour day-of-month month day-of-week), found %zu",
+                         nf);
     for (i = 0; i < FIELDS; i++)
         if ((rc = field_bits(&field_bounds[i], start[i], len[i], bits[i], err, errlen)))
             return rc;
@@ -315,25 +305,25 @@ cron_parse(const char *spec, cron_sched *out, char *err, size_t errlen)
 
     memset(out, 0, sizeof *out);
     if (n == 0)
-        return fail(err, errlen, "empty schedule");
+        return core_errf(err, errlen, CORE_EINVAL, "empty schedule");
     if (n > CRON_SPEC_MAX)
-        return fail(err, errlen, "schedule is longer than %d bytes", CRON_SPEC_MAX);
+        return core_errf(err, errlen, CORE_EINVAL, "schedule is longer than %d bytes", CRON_SPEC_MAX);
     if (strstr(spec, "TZ"))
-        return fail(err, errlen,
-                    "a schedule may not contain TZ (no TZ= or CRON_TZ= prefix): give the time zone "
-                    "in its own field, as Kubernetes' CronJob timeZone");
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "a schedule may not contain TZ (no TZ= or CRON_TZ= prefix): give the time zone "
+                         "in its own field, as Kubernetes' CronJob timeZone");
     if (spec[0] == '@') {
         for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++)
             if (strcmp(spec, macros[i].name) == 0)
                 return parse_fields(macros[i].fields, strlen(macros[i].fields), out, err, errlen);
         if (strncmp(spec, "@every ", 7) == 0)
-            return fail(err, errlen,
-                        "@every is not supported (its runs count from when the operator started, not "
-                        "from the calendar): use a 5-field schedule such as \"0 */6 * * *\"");
-        return fail(err, errlen,
-                    "unrecognized macro %.40s: use @yearly, @annually, @monthly, @weekly, @daily, "
-                    "@midnight or @hourly",
-                    spec);
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "@every is not supported (its runs count from when the operator started, not "
+                             "from the calendar): use a 5-field schedule such as \"0 */6 * * *\"");
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "unrecognized macro %.40s: use @yearly, @annually, @monthly, @weekly, @daily, "
+                         "@midnight or @hourly",
+                         spec);
     }
     return parse_fields(spec, n, out, err, errlen);
 }

@@ -3,29 +3,12 @@
  */
 #include "dbi/dbi_backup.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define KEEP_DEFAULT 7
 #define SEARCH_MAX   100000 /* runs stepped in one window, far more than any window holds */
-
-
-static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *msg, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (msg && len) {
-        va_start(ap, fmt);
-        vsnprintf(msg, len, fmt, ap);
-        va_end(ap);
-    }
-    return CORE_EINVAL;
-}
 
 
 /* A string member into buf (absent or null: ""); CORE_EINVAL when not a string or too long. */
@@ -38,9 +21,10 @@ str_member(const cJSON *obj, const char *key, char *buf, size_t size, char *msg,
     if (!it || cJSON_IsNull(it))
         return CORE_OK;
     if (!cJSON_IsString(it))
-        return fail(msg, len, "spec.backup.%s: must be a string", key);
+        return core_errf(msg, len, CORE_EINVAL, "spec.backup.%s: must be a string", key);
     if (strlen(it->valuestring) >= size)
-        return fail(msg, len, "spec.backup.%s: longer than %zu characters", key, size - 1);
+        return core_errf(msg, len, CORE_EINVAL, "spec.backup.%s: longer than %zu characters", key,
+                         size - 1);
     memcpy(buf, it->valuestring, strlen(it->valuestring) + 1);
     return CORE_OK;
 }
@@ -57,27 +41,29 @@ dbi_backup_spec_parse(const cJSON *spec, dbi_backup_spec *out, char *msg, size_t
     if (!b || cJSON_IsNull(b))
         return CORE_ENOENT;
     if (!cJSON_IsObject(b))
-        return fail(msg, len, "spec.backup: must be an object");
+        return core_errf(msg, len, CORE_EINVAL, "spec.backup: must be an object");
     if ((rc = str_member(b, "schedule", out->schedule, sizeof out->schedule, msg, len)) ||
         (rc = str_member(b, "timeZone", out->time_zone, sizeof out->time_zone, msg, len)) ||
         (rc = str_member(b, "volumeSnapshotClassName", out->class_name, sizeof out->class_name, msg,
                          len)))
         return rc;
     if (!out->schedule[0])
-        return fail(msg, len,
-                    "spec.backup.schedule: required, in cron syntax such as \"0 3 * * *\" or @daily");
+        return core_errf(msg, len, CORE_EINVAL,
+                         "spec.backup.schedule: required, in cron syntax such as \"0 3 * * *\" or @daily");
     if (cron_parse(out->schedule, &out->sched, err, sizeof err))
-        return fail(msg, len, "spec.backup.schedule: \"%.128s\": %s", out->schedule, err);
+        return core_errf(msg, len, CORE_EINVAL, "spec.backup.schedule: \"%.128s\": %s",
+                         out->schedule, err);
     if (cJSON_GetObjectItemCaseSensitive(b, "timeZone") &&
         !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "timeZone")) && !out->time_zone[0])
-        return fail(msg, len, "spec.backup.timeZone: empty; omit it for UTC");
+        return core_errf(msg, len, CORE_EINVAL, "spec.backup.timeZone: empty; omit it for UTC");
     out->keep = KEEP_DEFAULT;
     keep = cJSON_GetObjectItemCaseSensitive(b, "keep");
     if (keep && !cJSON_IsNull(keep)) {
         if (!cJSON_IsNumber(keep) || keep->valuedouble != (double)(int)keep->valuedouble ||
             keep->valuedouble < 1 || keep->valuedouble > DBI_BACKUP_KEEP_MAX)
-            return fail(msg, len, "spec.backup.keep: must be a whole number from 1 to %d",
-                        DBI_BACKUP_KEEP_MAX);
+            return core_errf(msg, len, CORE_EINVAL,
+                             "spec.backup.keep: must be a whole number from 1 to %d",
+                             DBI_BACKUP_KEEP_MAX);
         out->keep = (int)keep->valuedouble;
     }
     return CORE_OK;
