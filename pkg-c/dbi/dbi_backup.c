@@ -3,6 +3,8 @@
  */
 #include "dbi/dbi_backup.h"
 
+#include "kjson/kjson.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,5 +201,27 @@ dbi_backup_prune(const dbi_backup_snap *snaps, size_t n, const char *uid, int ke
             }
     }
     free(c);
+    return CORE_OK;
+}
+
+
+int
+dbi_backup_snap_read(const cJSON *obj, dbi_backup_snap *out)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
+    const cJSON *ready = kjson_path(obj, "status", "readyToUse", NULL);
+    const char  *created = kjson_get_str(meta, "creationTimestamp"), *scheduled;
+
+    memset(out, 0, sizeof *out);
+    if (!(out->name = kjson_get_str(meta, "name")))
+        return CORE_EINVAL;
+    if (created && core_rfc3339_parse(created, &out->created))
+        return CORE_EINVAL;
+    out->instance_uid = kjson_get_str(labels, DBI_BACKUP_INSTANCE_UID_LABEL);
+    scheduled = kjson_get_str(labels, DBI_BACKUP_SCHEDULED_LABEL);
+    out->scheduled = scheduled && strcmp(scheduled, "true") == 0;
+    out->ready = cJSON_IsTrue(ready);
+    out->deleting = kjson_get_str(meta, "deletionTimestamp") != NULL;
     return CORE_OK;
 }

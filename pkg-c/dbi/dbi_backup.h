@@ -85,6 +85,17 @@ typedef struct {
     int         deleting;     /* metadata.deletionTimestamp is set */
 } dbi_backup_snap;
 
+/* The labels a scheduled DBSnapshot carries besides DBI_BACKUP_SCHEDULED_LABEL, as the
+ * DBSnapshot kind and dbi_final write them (snap.h: SNAP_LABEL_INSTANCE, _INSTANCE_UID). */
+#define DBI_BACKUP_INSTANCE_LABEL     "dbaas.dev/instance"
+#define DBI_BACKUP_INSTANCE_UID_LABEL "dbaas.dev/instance-uid"
+
+/*
+ * What retention needs of a DBSnapshot object: strings point into obj (valid while it is).
+ * CORE_EINVAL without metadata.name or with a creationTimestamp that is not RFC 3339.
+ */
+int dbi_backup_snap_read(const cJSON *obj, dbi_backup_snap *out);
+
 /*
  * Retention over n DBSnapshots of the namespace (any instance, manual ones included): sets
  * del[i] to 1 for each one to delete and 0 for the rest, and *ndel to how many. Nothing is

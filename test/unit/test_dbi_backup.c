@@ -282,3 +282,32 @@ TEST(dbi_backup_prune_refuses_bad_arguments)
     ASSERT_EQ(dbi_backup_prune(NULL, 0, UID, 1, del, &ndel), CORE_OK);
     ASSERT_EQ(ndel, 0);
 }
+
+
+TEST(dbi_backup_snap_read_takes_what_retention_needs)
+{
+    cJSON          *o = cJSON_Parse("{\"metadata\":{\"name\":\"orders-202611300300\","
+                                             "\"creationTimestamp\":\"2026-11-30T03:00:02Z\",\"labels\":{"
+                                             "\"dbaas.dev/instance\":\"orders\",\"dbaas.dev/instance-uid\":\"u-1\","
+                                             "\"dbaas.dev/scheduled\":\"true\"}},\"status\":{\"readyToUse\":true}}");
+    dbi_backup_snap s;
+
+    ASSERT(o != NULL);
+    ASSERT_EQ(dbi_backup_snap_read(o, &s), CORE_OK);
+    ASSERT_STR(s.name, "orders-202611300300");
+    ASSERT_EQ(s.created, at("2026-11-30T03:00:02Z"));
+    ASSERT_STR(s.instance_uid, "u-1");
+    ASSERT(s.scheduled && s.ready && !s.deleting);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "metadata"), "labels"),
+                              "dbaas.dev/scheduled", cJSON_CreateString("false"));
+    cJSON_AddStringToObject(cJSON_GetObjectItem(o, "metadata"), "deletionTimestamp",
+                            "2026-11-30T04:00:00Z");
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "status"), "readyToUse",
+                              cJSON_CreateString("true"));
+    ASSERT_EQ(dbi_backup_snap_read(o, &s), CORE_OK);
+    ASSERT(!s.scheduled && !s.ready && s.deleting); /* only the boolean true is ready */
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "creationTimestamp",
+                              cJSON_CreateString("today"));
+    ASSERT_EQ(dbi_backup_snap_read(o, &s), CORE_EINVAL);
+    cJSON_Delete(o);
+}
