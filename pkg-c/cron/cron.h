@@ -39,14 +39,13 @@
  *
  * Time zones (cron_zone_load): the name rules of Kubernetes' validateTimeZone
  * (pkg/apis/batch/validation: each '/'-separated part 1-14 of [A-Za-z0-9._+-], not "." or "..",
- * not starting with '-'; "Local" refused), then the zone file under $TZDIR or
- * /usr/share/zoneinfo must exist and start with "TZif", as Go's time.LoadLocation requires.
- * The rules come from GLib's GTimeZone (Debian's libglib2.0), which reads the same TZif file
- * (transitions and its POSIX TZ footer for times past them) into a value of its own: no TZ
- * environment variable, no tzset, no global state of libc, safe in any thread.
+ * not starting with '-'; "Local" refused), then, as Go's time.LoadLocation: "UTC" without a
+ * file, else the TZif file <name> under $ZONEINFO (when it is a folder) or /usr/share/zoneinfo,
+ * read with Go's rules (cron_tz.c says why not with a library): no TZ environment variable, no
+ * tzset, no global state; a loaded zone is plain read-only data, safe in any thread.
  *
- * Nothing here prints, exits or keeps global state. cron_zone_load reads a small file and so
- * blocks for that long: call it when a spec changes, not on every timer tick.
+ * Nothing here prints, exits or keeps global state. cron_zone_load reads a small file (a few
+ * KiB, at most 1 MiB) with blocking stdio: call it when a spec changes, not on every timer tick.
  */
 #ifndef DBAAS_CRON_H
 #define DBAAS_CRON_H

@@ -26,14 +26,16 @@ import (
 )
 
 // Zones with daylight saving time at midnight (Sao Paulo, Santiago, Havana, Gaza), half-hour
-// shifts (Lord_Howe), odd offsets (Kolkata, Chatham, Tehran), a day skipped (Apia 2011) and
-// Casablanca's Ramadan changes. Not Europe/Dublin: GLib 2.74 reads its TZif footer
-// ("IST-1GMT0,...", daylight saving time with a lower offset) two hours off, so pkg-c/cron
-// disagrees with Go past the file's last transition (2037, or 1996 in a "slim" file).
+// shifts (Lord_Howe), odd offsets (Kolkata, Chatham, Tehran), a day skipped (Apia 2011),
+// Casablanca's Ramadan changes, the southern hemisphere (Sydney, Auckland), a negative
+// daylight saving time (Dublin, whose footer GLib 2.74 reads wrong), a two-hour one (Troll),
+// rules at negative hours (Nuuk) and a rule on a Friday before the last Sunday (Jerusalem).
 var zones = []string{
 	"UTC", "Europe/Berlin", "America/New_York", "America/Sao_Paulo", "Australia/Lord_Howe",
 	"Asia/Kolkata", "Pacific/Chatham", "America/Santiago", "Asia/Tehran", "Africa/Casablanca",
-	"Europe/London", "America/Havana", "Pacific/Apia", "Asia/Gaza",
+	"Europe/London", "America/Havana", "Pacific/Apia", "Asia/Gaza", "Europe/Dublin",
+	"Australia/Sydney", "Pacific/Auckland", "Antarctica/Troll", "America/Nuuk", "Asia/Jerusalem",
+	"Etc/GMT+3",
 }
 
 var monthNames = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}

@@ -3,6 +3,8 @@
  * by github.com/robfig/cron/v3 v3.0.1 (cron.ParseStandard with "TZ=<zone> ", then Next), the
  * code Kubernetes runs; test/cron/run.sh compares thousands more.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -222,7 +224,7 @@ TEST(cron_zone_names_follow_kubernetes)
     ASSERT_EQ(cron_zone_load("Mars/Olympus_Mons", &z, err, sizeof err), CORE_EINVAL);
     ASSERT(strstr(err, "unknown time zone Mars/Olympus_Mons"));
     ASSERT(z == NULL);
-    /* GLib would take these as POSIX TZ rules; Go's LoadLocation, and so Kubernetes, refuses. */
+    /* POSIX TZ strings are no zone names for Go's LoadLocation, and so not for Kubernetes. */
     ASSERT_EQ(cron_zone_load("ABC3", &z, err, sizeof err), CORE_EINVAL);
     ASSERT_EQ(cron_zone_load("CET-1CEST,M3.5.0,M10.5.0/3", &z, err, sizeof err), CORE_EINVAL);
     ASSERT_EQ(cron_zone_load("Local", &z, err, sizeof err), CORE_EINVAL);
@@ -234,4 +236,39 @@ TEST(cron_zone_names_follow_kubernetes)
               CORE_EINVAL);                                                  /* > 14 */
     ASSERT_EQ(cron_zone_load("zone.tab", &z, err, sizeof err), CORE_EINVAL); /* a file, not TZif */
     ASSERT_EQ(cron_zone_load("Europe", &z, err, sizeof err), CORE_EINVAL);   /* a folder */
+}
+
+
+/* A zone file cut short or not TZif is refused; the same bytes whole load. ZONEINFO is
+ * where Go (and cron_zone_load) look first. */
+TEST(cron_zone_files_are_checked)
+{
+    char       dir[] = "/tmp/cron-zoneinfo-XXXXXX", path[256], *data = NULL, err[CRON_ERR_MAX];
+    size_t     len = 0;
+    cron_zone *z = NULL;
+    FILE      *f;
+
+    ASSERT(mkdtemp(dir) != NULL);
+    ASSERT_EQ(core_read_file("/usr/share/zoneinfo/Europe/Berlin", 1 << 20, &data, &len), CORE_OK);
+    snprintf(path, sizeof path, "%s/Cut", dir);
+    ASSERT((f = fopen(path, "wb")) != NULL);
+    ASSERT_EQ(fwrite(data, 1, len / 2, f), len / 2);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/Whole", dir);
+    ASSERT((f = fopen(path, "wb")) != NULL);
+    ASSERT_EQ(fwrite(data, 1, len, f), len);
+    fclose(f);
+    setenv("ZONEINFO", dir, 1);
+    ASSERT_EQ(cron_zone_load("Cut", &z, err, sizeof err), CORE_EINVAL);
+    ASSERT(strstr(err, "is not a TZif file"));
+    ASSERT_EQ(cron_zone_load("Whole", &z, err, sizeof err), CORE_OK);
+    ASSERT_EQ(cron_zone_offset(z, at("2026-07-01T00:00:00Z")), 7200);
+    cron_zone_free(z);
+    unsetenv("ZONEINFO");
+    snprintf(path, sizeof path, "%s/Cut", dir);
+    remove(path);
+    snprintf(path, sizeof path, "%s/Whole", dir);
+    remove(path);
+    remove(dir);
+    free(data);
 }
