@@ -28,7 +28,9 @@
  * - Next: the first run strictly after the given time, stepping months, days, hours and
  *   minutes in the schedule's zone as SpecSchedule.Next does, with Go's time.Date for local
  *   times that do not exist or exist twice (a daylight saving gap or overlap), and no run when
- *   none is found before the end of the fifth year after the start.
+ *   none is found before the end of the fifth year after the start. So, as in a CronJob, a
+ *   time the clocks skip does not run that day ("30 2 * * *" in Berlin on the last Sunday of
+ *   March) and a time they repeat runs twice (the last Sunday of October).
  *
  * Refused although robfig accepts them, with a message saying so:
  * - anything containing "TZ" (Kubernetes' own validation refuses it in a new CronJob: "cannot
