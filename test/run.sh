@@ -58,6 +58,9 @@ check unit-runner-timeout bash test/unit/runner-check.sh
 echo "== golden files (the builders' output, test/golden)"
 bin/golden test/golden | tee "$logs/golden.log"
 count "$logs/golden.log"
+echo "== cron schedules against robfig/cron, the parser Kubernetes' CronJob uses (test/cron)"
+bash test/cron/run.sh | tee "$logs/cron.log"
+count "$logs/cron.log"
 check clang-build make -j2 clang
 check asan-unit-tests make -j2 asan
 check valgrind-unit-tests make valgrind

@@ -12,6 +12,7 @@
 #define DBAAS_CORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     CORE_OK = 0,
@@ -33,6 +34,11 @@ typedef enum {
 
 /* A short, static, human-readable name for an error code; never NULL. */
 const char *core_strerror(int err);
+
+/* Writes a printf-formatted message to msg (cut to len; nothing when msg is NULL or len 0)
+ * and returns rc: "return core_errf(msg, len, CORE_EINVAL, "spec.x: ...", ...);". */
+int core_errf(char *msg, size_t len, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 typedef struct {
     char  *data; /* NUL-terminated when non-NULL; owned by the buffer */
@@ -86,5 +92,26 @@ int core_pct_equal(const char *enc, size_t n, const char *s);
 
 /* The current UTC time as RFC 3339 seconds ("2026-11-23T09:45:00Z"), as metav1.Time wants. */
 void core_now_rfc3339(char *buf, size_t len);
+
+/*
+ * The clock of schedules (core_clock.c): Unix seconds now, plus DBAAS_CLOCK_OFFSET_SECONDS
+ * when that environment variable is set, read once at the first call (thread-safe). For tests
+ * only: an integration test starts the operator with an offset a day later than the last
+ * start, so a day of a schedule passes in seconds. Only scheduled backups read it; conditions,
+ * Events, leases and token expiry keep the real clock.
+ */
+int64_t core_clock_now(void);
+
+/* The offset core_clock_now adds (0 when unset); CORE_EINVAL when the variable is set but
+ * is not a whole number of seconds within 100 years (then 0 is used), for a start-up log. */
+int core_clock_offset(int64_t *secs);
+
+/* Unix seconds as RFC 3339 UTC seconds ("2026-11-30T03:00:00Z"), as metav1.Time writes them;
+ * buf holds at least 21 bytes. CORE_EINVAL for a year outside 1..9999. */
+int core_rfc3339_format(int64_t t, char *buf, size_t len);
+
+/* RFC 3339 ("2026-11-30T03:00:00Z", fractions ignored, "+02:00" offsets applied) to Unix
+ * seconds. CORE_EINVAL for anything else. */
+int core_rfc3339_parse(const char *s, int64_t *out);
 
 #endif

@@ -2,6 +2,9 @@
 #include "test.h"
 
 #include <stdint.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 
 static void
@@ -115,4 +118,42 @@ TEST(now_rfc3339_is_utc_seconds)
     ASSERT_EQ(strlen(t), 20);
     ASSERT(t[4] == '-' && t[7] == '-' && t[10] == 'T' && t[13] == ':' && t[19] == 'Z');
     ASSERT(strncmp(t, "20", 2) == 0);
+}
+
+
+/* Runs core_clock_offset in a child with DBAAS_CLOCK_OFFSET_SECONDS=v: its rc and offset. */
+static int
+clock_child(const char *v, int expect_rc, long long expect_secs)
+{
+    pid_t pid = fork();
+    int   st = 0;
+
+    if (pid == 0) {
+        int64_t secs = -1;
+        int     rc;
+
+        setenv("DBAAS_CLOCK_OFFSET_SECONDS", v, 1);
+        rc = core_clock_offset(&secs);
+        _exit(rc == expect_rc && secs == expect_secs ? 0 : 1);
+    }
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+
+TEST(clock_offset_is_read_once_and_checked)
+{
+    int64_t before = (int64_t)time(NULL), secs = 0;
+
+    ASSERT(clock_child("86400", CORE_OK, 86400));
+    ASSERT(clock_child("-3600", CORE_OK, -3600));
+    ASSERT(clock_child("1d", CORE_EINVAL, 0));
+    ASSERT(clock_child("", CORE_EINVAL, 0));
+    ASSERT(clock_child("99999999999999", CORE_EINVAL, 0));
+    setenv("DBAAS_CLOCK_OFFSET_SECONDS", "172800", 1);
+    ASSERT_EQ(core_clock_offset(&secs), CORE_OK);
+    ASSERT_EQ(secs, 172800);
+    ASSERT(core_clock_now() >= before + 172800 && core_clock_now() <= (int64_t)time(NULL) + 172800);
+    setenv("DBAAS_CLOCK_OFFSET_SECONDS", "5", 1); /* read once: a later change is not seen */
+    ASSERT(core_clock_now() >= before + 172800);
+    unsetenv("DBAAS_CLOCK_OFFSET_SECONDS");
 }
