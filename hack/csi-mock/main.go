@@ -2,13 +2,15 @@
 // (k8s.io/kubernetes/test/e2e/storage/drivers/csi-test) on a unix socket, for the local
 // test control plane (hack/csi.sh). Built by hack/build-csi.sh at KUBERNETES_VERSION.
 //
-// Two changes to what the mock answers, both in a gRPC interceptor:
+// Three changes to what the mock answers, all in a gRPC interceptor:
 //   - CreateSnapshot and ListSnapshots report size_bytes as the source volume's capacity
 //     (the mock leaves it 0, so VolumeSnapshot.status.restoreSize would stay empty);
 //   - a snapshot is reported not ready (ready_to_use false) while the hold file names it,
 //     so a test can hold one back: one line per VolumeSnapshot, "namespace/name", or "*"
 //     for every snapshot. The names come from the parameters csi-snapshotter adds with
-//     --extra-create-metadata; a snapshot seen by name is remembered by id for ListSnapshots.
+//     --extra-create-metadata; a snapshot seen by name is remembered by id for ListSnapshots;
+//   - a volume made from a snapshot names that snapshot's id as its content source (the mock
+//     names its index in the snapshot cache), and CreateVolume is logged with it.
 //
 // Its state lives in memory: a restart loses every volume and snapshot.
 package main
@@ -116,6 +118,20 @@ func (w *wrapper) intercept(ctx context.Context, req interface{}, info *grpc.Una
 			out.Entries = append(out.Entries, &csi.ListSnapshotsResponse_Entry{Snapshot: s})
 		}
 		resp = out
+	case *csi.CreateVolumeResponse:
+		// The driver's answer, for tests that check a volume came from a snapshot. The mock
+		// records the snapshot's index in its cache as the content source, not its id
+		// (newVolumeFromSnapshot gets FindSnapshot's index): put the id it was asked for,
+		// which it checked exists, in its place.
+		v := r.GetVolume()
+		src := req.(*csi.CreateVolumeRequest).GetVolumeContentSource().GetSnapshot()
+		if src != nil && v.GetContentSource().GetSnapshot() != nil {
+			v.ContentSource = &csi.VolumeContentSource{Type: &csi.VolumeContentSource_Snapshot{
+				Snapshot: &csi.VolumeContentSource_SnapshotSource{SnapshotId: src.GetSnapshotId()}}}
+		}
+		log.Printf("%s %s: volume %s capacity %d from snapshot %q", info.FullMethod,
+			req.(*csi.CreateVolumeRequest).GetName(), v.GetVolumeId(), v.GetCapacityBytes(),
+			v.GetContentSource().GetSnapshot().GetSnapshotId())
 	default:
 		log.Printf("%s: ok", info.FullMethod)
 	}

@@ -21,6 +21,7 @@
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_adopt.h"
+#include "dbi/dbi_restore.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_stuck.h"
 #include "dbi/dbi_version.h"
@@ -544,6 +545,13 @@ static void after_checks(ctrl_run *run);
 
 
 static void
+checks(ctrl_run *run)
+{
+    check_children(run, after_checks);
+}
+
+
+static void
 dbi_sync(ctrl_run *run)
 {
     dbi_run *s = dbi__st(run);
@@ -557,7 +565,7 @@ dbi_sync(ctrl_run *run)
     s->spec_ok = 1;
     /* A Secret the spec names may appear or change later: watch it, and only it. */
     ctrl_depend(run, &KRES_SECRETS, s->spec.credentials_secret);
-    check_children(run, after_checks);
+    dbi__restore(run, checks); /* checks at once unless a restore must wait or is refused */
 }
 
 
