@@ -45,6 +45,9 @@ typedef struct {
     /* restore (dbi_restore.c): the step after the checks, and the source's Secret */
     void (*after_restore)(ctrl_run *run);
     char restore_source[64], restore_uid[64], restore_secret[DBI_NAME_LEN];
+    /* deletionPolicy Snapshot (dbi_final.c): the final DBSnapshot is ready, and what follows */
+    int  final_done;
+    void (*after_final)(ctrl_run *run);
 } dbi_run;
 
 

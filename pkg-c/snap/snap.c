@@ -150,9 +150,11 @@ snap_status_eval(const cJSON *vs, snap_verdict *v)
                  size ? size : "unknown");
     } else if (error) {
         v->degraded = 1;
-        /* The snapshot-controller's words when no class is marked default for the driver
-         * (external-snapshotter pkg/common-controller: "cannot find default snapshot class"). */
-        v->reason = strstr(error, "default snapshot class") || strstr(error, "VolumeSnapshotClass")
+        /* The snapshot-controller's words (external-snapshotter pkg/common-controller) when
+         * no class is marked default for the driver ("cannot find default snapshot class"),
+         * or the named class is not found (the API's NotFound: volumesnapshotclass...). */
+        v->reason = strstr(error, "cannot find default snapshot class") ||
+                            strstr(error, "volumesnapshotclass.snapshot.storage.k8s.io")
                       ? "NoSnapshotClass"
                       : "SnapshotFailed";
         snprintf(v->message, sizeof v->message, "the VolumeSnapshot %s failed: %s", name, error);

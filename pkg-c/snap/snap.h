@@ -32,6 +32,9 @@
  * same name made later is another one). */
 #define SNAP_LABEL_INSTANCE     "dbaas.dev/instance"
 #define SNAP_LABEL_INSTANCE_UID "dbaas.dev/instance-uid"
+/* On a DBInstance's final DBSnapshot (deletionPolicy Snapshot; dbi_final.h writes the same
+ * literal): the one snapshot taken of an instance being deleted. */
+#define SNAP_LABEL_FINAL        "dbaas.dev/final-snapshot"
 /* Room for "data-<63 characters>-0". */
 #define SNAP_NAME_LEN           80
 

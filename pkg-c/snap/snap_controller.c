@@ -156,6 +156,20 @@ on_claim(ctrl_run *run, const cJSON *claim)
 }
 
 
+/* Whether the DBSnapshot is dbi's own final snapshot (its deletionPolicy Snapshot made it):
+ * labelled final and with dbi's uid. */
+static int
+final_of(ctrl_run *run, const cJSON *dbi)
+{
+    const cJSON *labels = kjson_path(ctrl_obj(run), "metadata", "labels", NULL);
+    const char  *final = kjson_get_str(labels, SNAP_LABEL_FINAL);
+    const char  *uid = kjson_get_str(labels, SNAP_LABEL_INSTANCE_UID);
+    const char  *own = kjson_path_str(dbi, "metadata", "uid", NULL);
+
+    return final && strcmp(final, "true") == 0 && uid && own && strcmp(uid, own) == 0;
+}
+
+
 static void
 on_instance(ctrl_run *run, const cJSON *dbi)
 {
@@ -169,7 +183,7 @@ on_instance(ctrl_run *run, const cJSON *dbi)
         ctrl_status(run, NULL);
         return;
     }
-    if (kjson_path(dbi, "metadata", "deletionTimestamp", NULL)) {
+    if (kjson_path(dbi, "metadata", "deletionTimestamp", NULL) && !final_of(run, dbi)) {
         ctrl_refuse(run, 0, "InstanceDeleting",
                     "the DBInstance %s is being deleted; only its own deletionPolicy Snapshot "
                     "takes a snapshot of it now",

@@ -5,7 +5,8 @@
  *
  * Before the VolumeSnapshot exists it reads, by name (ctrl_read_named, so a change of either
  * reconciles the DBSnapshot), the DBInstance and its claim: a missing DBInstance
- * (InstanceNotFound), one being deleted (InstanceDeleting), a claim that is not the
+ * (InstanceNotFound), one being deleted (InstanceDeleting; unless this is its final
+ * snapshot: SNAP_LABEL_FINAL and its uid in SNAP_LABEL_INSTANCE_UID), a claim that is not the
  * instance's (VolumeNotOwned) are refused with Ready False, Stalled; a claim not there or not
  * bound yet waits (WaitingForVolume); the VolumeSnapshot CRD not served gives
  * SnapshotCRDMissing, and the runtime reconciles again when it appears. Once the

@@ -63,6 +63,13 @@ TEST(snap_status_driver_error_and_missing_class)
     snap_status_eval(v, &out);
     ASSERT_STR(out.reason, "NoSnapshotClass");
     cJSON_Delete(v);
+
+    /* The same wrapper around another cause is not a missing class. */
+    v = vs("{\"error\":{\"message\":\"Failed to set default snapshot class with error "
+           "snapshotting non-CSI volumes is not supported\"}}");
+    snap_status_eval(v, &out);
+    ASSERT_STR(out.reason, "SnapshotFailed");
+    cJSON_Delete(v);
 }
 
 
