@@ -10,7 +10,9 @@
 #include "ctrl/ctrl.h"
 #include "ctrl/ctrl_named.h"
 #include "kjson/kjson.h"
+#include "kops/kops.h"
 #include "log/log.h"
+#include "runtime/runtime.h"
 #include "snap/snap.h"
 
 const kres        KRES_DBSNAPSHOTS = {"dbaas.dev", "v1alpha1", "dbsnapshots", SNAP_KIND, 1};
@@ -107,12 +109,60 @@ on_applied(ctrl_run *run, const cJSON *vs, int written)
 
 
 static void
+on_labelled(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    if (res->err) {
+        ctrl_end(run, WQ_ERROR); /* a 409: changed meanwhile; the next run reads it fresh */
+        return;
+    }
+    mirror(run, st(run)->vs);
+}
+
+
+/* The DBSnapshot carries its instance's name and uid in labels too (SNAP_LABEL_INSTANCE,
+ * SNAP_LABEL_INSTANCE_UID), so that snapshots are found by instance uid, never by name
+ * alone: one merge patch with the resourceVersion as precondition, when they are missing. */
+static int
+label_self(ctrl_run *run, const char *uid)
+{
+    const cJSON *labels = kjson_path(ctrl_obj(run), "metadata", "labels", NULL);
+    const char  *rv = kjson_resource_version(ctrl_obj(run));
+    kops_target  t = {
+         rt_client(ctrl_runtime(run)), &KRES_DBSNAPSHOTS, ctrl_ns(run), ctrl_name(run), NULL, 1, 0};
+    cJSON *patch, *meta, *l;
+    int    rc;
+
+    if (kjson_get_str(labels, SNAP_LABEL_INSTANCE) && kjson_get_str(labels, SNAP_LABEL_INSTANCE_UID))
+        return 0;
+    patch = cJSON_CreateObject();
+    meta = cJSON_AddObjectToObject(patch, "metadata");
+    l = cJSON_AddObjectToObject(meta, "labels");
+    if (!l || !rv || !cJSON_AddStringToObject(l, SNAP_LABEL_INSTANCE, st(run)->spec.instance) ||
+        !cJSON_AddStringToObject(l, SNAP_LABEL_INSTANCE_UID, uid) ||
+        !cJSON_AddStringToObject(meta, "resourceVersion", rv)) {
+        cJSON_Delete(patch);
+        return 0; /* out of memory: the next run tries again */
+    }
+    rc = kops_merge_patch(&t, patch, on_labelled, run);
+    cJSON_Delete(patch);
+    return rc == CORE_OK;
+}
+
+
+static void
 after_apply(ctrl_run *run)
 {
+    snap_source src;
+
     if (ctrl_refused(run)) {
         ctrl_status(run, NULL);
         return;
     }
+    if (st(run)->vs && snap_source_read(st(run)->instance, &src) == CORE_OK &&
+        label_self(run, src.uid))
+        return; /* on_labelled ends the run */
     mirror(run, st(run)->vs);
 }
 

@@ -2,7 +2,8 @@
 # - a Ready DBInstance on StorageClass csi-mock is snapshotted: the VolumeSnapshot of its
 #   claim is owned by the DBSnapshot and labelled with the instance's name and uid, its
 #   content's source is the instance's volume, and status mirrors readyToUse and restoreSize
-#   and records the source (engine, version, size, uid); `kubectl get dbsnap` shows it;
+#   and records the source (engine, version, size, uid); the DBSnapshot gets the instance's
+#   name and uid in labels too; `kubectl get dbsnap` shows it;
 # - a snapshot of a DBInstance that does not exist is refused (InstanceNotFound) and is taken
 #   by itself once the DBInstance is there;
 # - a held-back snapshot (the driver says not ready) is InProgress, then Ready when let go;
@@ -58,6 +59,8 @@ expect_eq "$(snap_field before '{.status.source.engine}/{.status.source.version}
     postgresql/16.4/1Gi "status.source"
 expect_eq "$(snap_field before '{.status.source.instanceUID}')" "$uid" "status.source.instanceUID"
 [ -n "$(snap_field before '{.status.creationTime}')" ] || fail "no status.creationTime"
+expect_eq "$(k -n "$NS" get dbsnapshot before -o jsonpath='{.metadata.labels.dbaas\.dev/instance}/{.metadata.labels.dbaas\.dev/instance-uid}')" \
+    "orders/$uid" "instance labels of the DBSnapshot"
 vs() { k -n "$NS" get volumesnapshot "$@"; }
 expect_eq "$(vs before -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].controller}')" \
     DBSnapshot/true "controller of the VolumeSnapshot"
@@ -72,6 +75,16 @@ read -r -a cols <<<"$row"
 expect_eq "${cols[*]:0:6}" "before orders postgresql 16.4 True 1Gi" "kubectl get dbsnap"
 k -n "$NS" get dbaas -o name | grep -qx dbsnapshot.dbaas.dev/before || fail "not in category dbaas"
 echo "before Ready, mirrored, at $((SECONDS - t0))s"
+
+# The schema refuses what cannot change (CEL) and what is not a policy.
+refused_patch() { # WANT PATCH
+    local out
+    if out=$(k -n "$NS" patch dbsnapshot before --type merge -p "$2" 2>&1); then fail "accepted: $2"; fi
+    grep -qF -- "$1" <<<"$out" || fail "want \"$1\" in: $out"
+}
+refused_patch "instanceName is immutable" '{"spec":{"instanceName":"other"}}'
+refused_patch "volumeSnapshotClassName is immutable" '{"spec":{"volumeSnapshotClassName":"csi-mock"}}'
+refused_patch 'Unsupported value: "Snapshot"' '{"spec":{"deletionPolicy":"Snapshot"}}'
 
 # A DBInstance that does not exist yet: refused, then taken once it exists.
 dbsnap early later

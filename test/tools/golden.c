@@ -25,6 +25,7 @@
 
 #include "core/core.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_final.h"
 #include "snap/snap.h"
 
 #define GOLDEN_MAX_FILES 16
@@ -260,7 +261,8 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
 
 
 /* input.json: {"dbsnapshot": a DBSnapshot, "instance": the DBInstance it names}. Out: the
- * VolumeSnapshot and the status.source recorded of the instance. */
+ * VolumeSnapshot, the status.source recorded of the instance, and the final DBSnapshot the
+ * instance's deletionPolicy Snapshot would make (dbi_final.h). */
 static int
 render_dbsnapshot(const cJSON *input, golden_files *out, char *err, size_t errlen)
 {
@@ -289,6 +291,12 @@ render_dbsnapshot(const cJSON *input, golden_files *out, char *err, size_t errle
     }
     if ((rc = files_add_json(out, "source.json", snap_source_json(&src)))) {
         snprintf(err, errlen, "snap_source_json failed");
+        return rc;
+    }
+    if ((rc = files_add_json(
+             out, "final-snapshot.json",
+             dbi_build_final_snapshot(cJSON_GetObjectItemCaseSensitive(input, "instance"))))) {
+        snprintf(err, errlen, "dbi_build_final_snapshot failed");
         return rc;
     }
     return CORE_OK;
