@@ -5,7 +5,8 @@
 #   Secret is kept, and a new DBInstance restored from it comes up with the same password;
 # - a DBInstance whose volume cannot be snapshotted (the pool's hostPath volumes, not CSI)
 #   waits in deletion with Degraded FinalSnapshotFailed and the DBSnapshot's message, keeps
-#   its claim; setting deletionPolicy Delete on it lets the deletion go on.
+#   its claim, writes nothing while it waits, makes no second final snapshot across an
+#   operator restart; setting deletionPolicy Delete on it lets the deletion go on.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 bash "$ROOT/hack/csi.sh" start
@@ -79,6 +80,16 @@ msg=$(cond nosnap Degraded message)
 echo "nosnap waits: $msg"
 [ -n "$(dbi_field nosnap '{.status.finalSnapshot}')" ] || fail "no status.finalSnapshot"
 k -n "$NS" get pvc data-nosnap-0 >/dev/null || fail "nosnap lost its claim without a snapshot"
+# Waiting is quiet, and a restart makes no second final snapshot.
+settle_writes op_writes
+w=$(op_writes)
+sleep 12
+expect_eq "$(op_writes)" "$w" "writes while the deletion waits"
+stop_operator
+start_operator "$tmp/op.log"
+sleep 8
+expect_eq "$(op_writes)" 0 "writes after a restart while the deletion waits"
+expect_eq "$(k -n "$NS" get dbsnapshots -o name | grep -c nosnap-final-)" 1 "final DBSnapshots of nosnap"
 k -n "$NS" patch dbinstance nosnap --type=merge -p '{"spec":{"deletionPolicy":"Delete"}}' >/dev/null
 wait_for 120 "nosnap to be gone after deletionPolicy Delete" absent dbinstance nosnap
 wait_for 60 "the claim of nosnap to go" absent pvc data-nosnap-0

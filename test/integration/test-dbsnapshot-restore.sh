@@ -112,6 +112,16 @@ expect_eq "$(cond late Progressing status)" True "Progressing of late"
 sleep 3
 absent pvc data-late-0 || fail "late: a claim was made before the snapshot was ready"
 absent statefulset late || fail "late: a StatefulSet was made before the snapshot was ready"
+# The wait is quiet and survives a restart.
+settle_writes op_writes
+w=$(op_writes)
+sleep 5
+expect_eq "$(op_writes)" "$w" "writes while late waits"
+stop_operator
+start_operator "$tmp/op.log"
+wait_for 30 "late to wait again after a restart" dbi_reason late WaitingForSnapshot
+sleep 3
+expect_eq "$(op_writes)" 0 "writes after a restart while late waits"
 sed -i "\|^$NS/slow\$|d" "$HOLD"
 wait_for 180 "late to be Ready once slow is" dbi_ready late
 expect_eq "$(k -n "$NS" get pvc data-late-0 -o jsonpath='{.spec.dataSource.name}')" slow "dataSource of late"
