@@ -9,13 +9,10 @@
 #   operator restart; setting deletionPolicy Delete on it lets the deletion go on.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
-bash "$ROOT/hack/csi.sh" start
+. "$ROOT/test/integration/snap-lib.sh"
 with_operator
 
-cond() { dbi_field "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
-absent() { ! k -n "$NS" get "$@" >/dev/null 2>&1; }
-snap_ready() { [ "$(k -n "$NS" get dbsnapshot "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
-degraded_with() { [ "$(cond "$1" Degraded reason)" = "$2" ]; }
+degraded_with() { [ "$(dbi_cond "$1" Degraded reason)" = "$2" ]; }
 
 k -n "$NS" apply -f - >/dev/null <<YAML
 apiVersion: dbaas.dev/v1alpha1
@@ -75,7 +72,7 @@ echo "restored from $final at $((SECONDS - t0))s"
 # No snapshot possible: the deletion waits, says why, and Delete lets it go on.
 k -n "$NS" delete dbinstance nosnap --wait=false >/dev/null
 wait_for 120 "nosnap to say FinalSnapshotFailed" degraded_with nosnap FinalSnapshotFailed
-msg=$(cond nosnap Degraded message)
+msg=$(dbi_cond nosnap Degraded message)
 [[ $msg == *"nosnap-final-"*"deletionPolicy"* ]] || fail "FinalSnapshotFailed message: $msg"
 echo "nosnap waits: $msg"
 [ -n "$(dbi_field nosnap '{.status.finalSnapshot}')" ] || fail "no status.finalSnapshot"

@@ -10,39 +10,10 @@
 #   once ready, the restore proceeds by itself.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
-bash "$ROOT/hack/csi.sh" start
-HOLD=$(bash "$ROOT/hack/csi.sh" hold-file)
-MOCK_LOG=$(dirname "$HOLD")/csi-mock.log
+. "$ROOT/test/integration/snap-lib.sh"
 with_operator
 trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; sed -i "\|^$NS/|d" "$HOLD" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 
-snap_ready() { [ "$(k -n "$NS" get dbsnapshot "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
-cond() { dbi_field "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
-absent() { ! k -n "$NS" get "$@" >/dev/null 2>&1; }
-
-# instance NAME [VERSION [ENGINE [SIZE [SNAPSHOT [DELETION]]]]]
-instance() {
-    k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: dbaas.dev/v1alpha1
-kind: DBInstance
-metadata: {name: $1}
-spec:
-  engine: ${3:-postgresql}
-  version: "${2:-16.4}"
-  database: orders
-  deletionPolicy: ${6:-Delete}
-  storage: {size: ${4:-1Gi}, storageClassName: csi-mock}
-${5:+  restoreFrom: {snapshot: $5\}}
-YAML
-}
-dbsnap() {
-    k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: dbaas.dev/v1alpha1
-kind: DBSnapshot
-metadata: {name: $1}
-spec: {instanceName: $2}
-YAML
-}
 handle_of() { k get pv "$(k -n "$NS" get pvc "$1" -o jsonpath='{.spec.volumeName}')" -o jsonpath='{.spec.csi.volumeHandle}'; }
 
 instance orders
@@ -82,9 +53,9 @@ refused() { # NAME WORDS...: InvalidSpec whose message holds every word, and no 
     local n=$1 msg
     shift
     wait_for 60 "$n to be refused" dbi_reason "$n" InvalidSpec
-    msg=$(cond "$n" Ready message)
+    msg=$(dbi_cond "$n" Ready message)
     for w in "$@"; do [[ $msg == *"$w"* ]] || fail "$n: message lacks '$w': $msg"; done
-    expect_eq "$(cond "$n" Stalled status)" True "Stalled of $n"
+    expect_eq "$(dbi_cond "$n" Stalled status)" True "Stalled of $n"
     absent statefulset "$n" || fail "$n: a StatefulSet was made"
     absent pvc "data-$n-0" || fail "$n: a claim was made"
 }
@@ -108,7 +79,7 @@ echo "$NS/slow" >>"$HOLD"
 dbsnap slow orders
 instance late 16.4 postgresql 1Gi slow
 wait_for 60 "late to wait for its snapshot" dbi_reason late WaitingForSnapshot
-expect_eq "$(cond late Progressing status)" True "Progressing of late"
+expect_eq "$(dbi_cond late Progressing status)" True "Progressing of late"
 sleep 3
 absent pvc data-late-0 || fail "late: a claim was made before the snapshot was ready"
 absent statefulset late || fail "late: a StatefulSet was made before the snapshot was ready"

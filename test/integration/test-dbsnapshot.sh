@@ -11,36 +11,9 @@
 # - deletion: Delete takes the VolumeSnapshot, Retain keeps it without an owner.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
-bash "$ROOT/hack/csi.sh" start
-HOLD=$(bash "$ROOT/hack/csi.sh" hold-file)
+. "$ROOT/test/integration/snap-lib.sh"
 with_operator
 trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; sed -i "\|^$NS/|d" "$HOLD" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
-
-snap_field() { k -n "$NS" get dbsnapshot "$1" -o jsonpath="$2" 2>/dev/null; }
-snap_cond() { snap_field "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
-snap_ready() { [ "$(snap_cond "$1" Ready status)" = True ]; }
-snap_reason() { [ "$(snap_cond "$1" Ready reason)" = "$2" ]; }
-
-instance() {
-    k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: dbaas.dev/v1alpha1
-kind: DBInstance
-metadata: {name: $1}
-spec:
-  engine: postgresql
-  version: "16.4"
-  database: orders
-  storage: {size: 1Gi, storageClassName: csi-mock}
-YAML
-}
-dbsnap() {
-    k -n "$NS" apply -f - >/dev/null <<YAML
-apiVersion: dbaas.dev/v1alpha1
-kind: DBSnapshot
-metadata: {name: $1}
-spec: {instanceName: $2, deletionPolicy: ${3:-Delete}}
-YAML
-}
 
 instance orders
 wait_for 120 "orders to be Ready" dbi_ready orders
