@@ -11,6 +11,7 @@
 #                        (idempotent; when one is down, all are restarted together)
 #   hack/csi.sh stop     stop every process of this cluster's CSI stack
 #   hack/csi.sh status   show each process; exit non-zero unless all run
+#   hack/csi.sh install  (re)install the CRDs and the classes only (a test that deletes them)
 #
 # hack/cluster.sh up runs `start` when CLUSTER_CSI=1 (test/run.sh sets it) and `stop` on down.
 #
@@ -174,16 +175,8 @@ deletionPolicy: Delete
 YAML
 }
 
-cmd_start() {
-    local t0=$SECONDS
-    [ -s "$KUBECONFIG_FILE" ] || fail "" "no cluster in $STATE (hack/cluster.sh up first)"
-    mkdir -p "$DIR"
-    load_bins
-    if all_running; then
-        log "already running"
-        return 0
-    fi
-    cmd_stop
+# The snapshot CRDs, the CSIDriver and the classes (server-side apply: idempotent).
+install() {
     local f
     for f in "$CSI_CRD_DIR"/*.storage.k8s.io_*.yaml; do
         kc apply --server-side --force-conflicts -f "$f" >/dev/null || fail "" "installing $f failed"
@@ -196,7 +189,19 @@ cmd_start() {
         crd/volumegroupsnapshotclasses.groupsnapshot.storage.k8s.io >/dev/null ||
         fail "" "the snapshot CRDs were not established"
     objects | kc apply -f - >/dev/null || fail "" "creating the CSIDriver and the classes failed"
+}
 
+cmd_start() {
+    local t0=$SECONDS
+    [ -s "$KUBECONFIG_FILE" ] || fail "" "no cluster in $STATE (hack/cluster.sh up first)"
+    mkdir -p "$DIR"
+    load_bins
+    if all_running; then
+        log "already running"
+        return 0
+    fi
+    cmd_stop
+    install
     start_one csi-mock "$CSI_MOCK_BIN/csi-mock" --endpoint="$SOCK" --driver-name="$DRIVER" \
         --hold-file="$HOLD"
     local i
@@ -224,12 +229,13 @@ cmd_start() {
 
 case ${1:-} in
 build) load_bins; log "built" ;;
+install) load_bins; install ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 hold-file) echo "$HOLD" ;;
 *)
-    echo "usage: $0 build|start|stop|status|hold-file" >&2
+    echo "usage: $0 build|start|stop|status|install|hold-file" >&2
     exit 2
     ;;
 esac

@@ -160,8 +160,13 @@ after_apply(ctrl_run *run)
         ctrl_status(run, NULL);
         return;
     }
-    if (st(run)->vs && snap_source_read(st(run)->instance, &src) == CORE_OK &&
-        label_self(run, src.uid))
+    if (!st(run)->vs) {
+        /* Not written and not refused: the resource went away under the apply (its CRD was
+         * deleted: a 404). Try again; the next run sees what the informer says. */
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    if (snap_source_read(st(run)->instance, &src) == CORE_OK && label_self(run, src.uid))
         return; /* on_labelled ends the run */
     mirror(run, st(run)->vs);
 }
