@@ -15,6 +15,7 @@
 #
 # State (certificates, etcd data, logs, pids, kubeconfig) lives outside the repository in
 # $DBAAS_CLUSTER_DIR, by default ${XDG_CACHE_HOME:-~/.cache}/dbaas-operator/cluster.
+# CLUSTER_CSI=1 also starts the CSI stack of hack/csi.sh (a mock driver and its sidecars).
 # CLUSTER_PV_COUNT (default 50) sets the size of the volume pool; CLUSTER_POD_CIDR the
 # addresses kwok gives pods.
 set -euo pipefail
@@ -359,6 +360,7 @@ lock() {
 # certificates and the logs (for post-mortems) stay.
 teardown() {
     local rc=0
+    bash "$here/csi.sh" stop || rc=1
     stop_all || rc=1
     rm -rf "$STATE/etcd" "$CLUSTER_ENV" "$STATE"/*kubeconfig "$STATE/kwok" \
         "$STATE/controller-manager" "$STATE/scheduler"
@@ -408,6 +410,12 @@ start_apiserver() {
         --etcd-compaction-interval=10s
 }
 
+# The CSI stack (hack/csi.sh) when CLUSTER_CSI=1, as test/run.sh sets it.
+start_csi() {
+    [ "${CLUSTER_CSI:-0}" = 1 ] || return 0
+    bash "$here/csi.sh" start || fail "" "the CSI stack (hack/csi.sh) did not start"
+}
+
 cmd_up() {
     local t0 c
     t0=$(now)
@@ -416,6 +424,7 @@ cmd_up() {
 
     if healthy; then
         log "already up at https://127.0.0.1:$API_PORT (checked in $(elapsed "$t0"))"
+        start_csi
         return 0
     fi
     for c in "${COMPONENTS[@]}"; do
@@ -504,6 +513,7 @@ cmd_up() {
     wait_until kwok 60 "node $NODE_NAME Ready" node_ready
     wait_until kube-controller-manager 60 "default ServiceAccount" kc -n default get serviceaccount default
 
+    start_csi
     trap - EXIT
     log "up at $server in $(elapsed "$t0") (etcd $t_etcd, apiserver $t_api, controllers and node $(elapsed "$t_rest"))"
     log "use: eval \"\$($0 env)\""

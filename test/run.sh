@@ -78,6 +78,8 @@ echo "== integration tests"
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}
+# The CSI stack (hack/csi.sh) for the snapshot and restore tests.
+export CLUSTER_CSI=${CLUSTER_CSI:-1}
 if bash hack/cluster.sh up; then
     # shellcheck disable=SC2064
     trap "bash hack/cluster.sh down >/dev/null 2>&1; rm -rf '$logs'" EXIT

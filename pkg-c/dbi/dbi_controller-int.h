@@ -42,6 +42,12 @@ typedef struct {
     int      sts_looked;   /* the cache was read for sts in this run (parsed once) */
     int      volume_done;  /* the PV step of a Retain instance ran in this run */
     int      svc_ok;       /* the client Service was written or found ours in this run */
+    /* restore (dbi_restore.c): the step after the checks, and the source's Secret */
+    void (*after_restore)(ctrl_run *run);
+    char restore_source[64], restore_uid[64], restore_secret[DBI_NAME_LEN];
+    /* deletionPolicy Snapshot (dbi_final.c): the final DBSnapshot is ready, and what follows */
+    int  final_done;
+    void (*after_final)(ctrl_run *run);
 } dbi_run;
 
 

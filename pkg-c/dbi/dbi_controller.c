@@ -21,6 +21,8 @@
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_adopt.h"
+#include "dbi/dbi_final.h"
+#include "dbi/dbi_restore.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_stuck.h"
 #include "dbi/dbi_version.h"
@@ -544,6 +546,13 @@ static void after_checks(ctrl_run *run);
 
 
 static void
+checks(ctrl_run *run)
+{
+    check_children(run, after_checks);
+}
+
+
+static void
 dbi_sync(ctrl_run *run)
 {
     dbi_run *s = dbi__st(run);
@@ -557,7 +566,7 @@ dbi_sync(ctrl_run *run)
     s->spec_ok = 1;
     /* A Secret the spec names may appear or change later: watch it, and only it. */
     ctrl_depend(run, &KRES_SECRETS, s->spec.credentials_secret);
-    check_children(run, after_checks);
+    dbi__restore(run, checks); /* checks at once unless a restore must wait or is refused */
 }
 
 
@@ -602,7 +611,7 @@ holds_claim(ctrl_run *run, const cJSON *claim)
 /* Retain: keep the claim and the credentials Secret, cut loose so the collector leaves them
  * and a new DBInstance of the same name adopts them. event NULL: the caller told already. */
 static void
-keep_data(ctrl_run *run, const char *event)
+keep_secret(ctrl_run *run)
 {
     char   name[DBI_NAME_LEN];
     cJSON *live;
@@ -612,6 +621,13 @@ keep_data(ctrl_run *run, const char *event)
     if (live && ctrl_controls(run, live)) /* ours to cut loose */
         ctrl_patch(run, &KRES_SECRETS, live, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
     cJSON_Delete(live);
+}
+
+
+static void
+keep_data(ctrl_run *run, const char *event)
+{
+    keep_secret(run);
     if (event)
         ctrl_event(run, "Normal", "Retained", event);
     ctrl_then(run, after_cleanup);
@@ -620,7 +636,8 @@ keep_data(ctrl_run *run, const char *event)
 
 /*
  * Delete: remove the claim too (children owned by the DBInstance are collected), when this
- * DBInstance holds it (holds_claim). Retain (and Snapshot, until snapshots exist): keep_data.
+ * DBInstance holds it (holds_claim); Snapshot, once its final DBSnapshot is ready
+ * (dbi_final.h), does the same but keeps the credentials Secret. Retain: keep_data.
  * Only what is ours is touched: the claim and Secret come from the caches, which hold only
  * objects with our labels, and ctrl_delete and ctrl_patch check whose they are.
  */
@@ -631,14 +648,13 @@ finalize(ctrl_run *run)
     char        name[DBI_NAME_LEN];
     cJSON      *live;
 
-    if (policy && strcmp(policy, "Delete") != 0) {
-        keep_data(run, strcmp(policy, "Retain") == 0
-                           ? "the volume and the credentials Secret are kept for a DBInstance of "
-                             "the same name"
-                           : "deletionPolicy Snapshot is not supported yet: the volume and "
-                             "credentials are kept");
+    if (policy && strcmp(policy, "Retain") == 0) {
+        keep_data(run, "the volume and the credentials Secret are kept for a DBInstance of "
+                       "the same name");
         return;
     }
+    if (policy && strcmp(policy, "Snapshot") == 0)
+        keep_secret(run); /* the final snapshot's data holds its passwords (dbi_final.h) */
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
     live = ctrl_cached(run, dbi__caches(run)->pvcs, name);
     if (live && !holds_claim(run, live)) {
@@ -690,7 +706,14 @@ with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 static void
 finalize_volume(ctrl_run *run)
 {
-    with_volume(run, retains(run) ? DBI_VOLUME_RETAIN : DBI_VOLUME_RESTORE, finalize);
+    const char *policy = kjson_path_str(ctrl_obj(run), "spec", "deletionPolicy", NULL);
+    int         snapshot = policy && strcmp(policy, "Snapshot") == 0;
+
+    if (snapshot && !dbi__st(run)->final_done) {
+        dbi__final_snapshot(run, finalize_volume); /* back here once it is ready */
+        return;
+    }
+    with_volume(run, retains(run) && !snapshot ? DBI_VOLUME_RETAIN : DBI_VOLUME_RESTORE, finalize);
 }
 
 

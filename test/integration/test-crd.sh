@@ -67,6 +67,7 @@ for f in postgresql mysql mariadb dbinstance-full; do
     accepted "examples/$f.yaml" kn apply -f "$ROOT/examples/$f.yaml"
 done
 accepted "examples/dbinstance-restore.yaml" kn apply --dry-run=server -f "$ROOT/examples/dbinstance-restore.yaml"
+accepted "examples/dbsnapshot.yaml" kn apply --dry-run=server -f "$ROOT/examples/dbsnapshot.yaml"
 expect_eq "$(kn get dbinstances -o jsonpath='{range .items[*]}{.metadata.name}={.spec.engine}:{.spec.version} {end}')" \
     "billing=postgresql:16.4 catalog=mariadb:11.4 inventory=mysql:8.4 orders=postgresql:16 " "the examples"
 

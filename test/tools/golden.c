@@ -25,6 +25,8 @@
 
 #include "core/core.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_final.h"
+#include "snap/snap.h"
 
 #define GOLDEN_MAX_FILES 16
 #define GOLDEN_FILE_MAX  (1 << 20)
@@ -258,8 +260,52 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
 }
 
 
+/* input.json: {"dbsnapshot": a DBSnapshot, "instance": the DBInstance it names}. Out: the
+ * VolumeSnapshot, the status.source recorded of the instance, and the final DBSnapshot the
+ * instance's deletionPolicy Snapshot would make (dbi_final.h). */
+static int
+render_dbsnapshot(const cJSON *input, golden_files *out, char *err, size_t errlen)
+{
+    const cJSON *obj = cJSON_GetObjectItemCaseSensitive(input, "dbsnapshot");
+    snap_spec    spec;
+    snap_source  src;
+    char         msg[512], claim[SNAP_NAME_LEN];
+    core_buf     b;
+    int          rc;
+
+    if (snap_spec_parse(obj, &spec, msg, sizeof msg)) {
+        core_buf_init(&b, sizeof msg + 2);
+        if ((rc = core_buf_printf(&b, "%s\n", msg)))
+            return rc;
+        return files_add_text(out, GOLDEN_ERROR, core_buf_take(&b));
+    }
+    if (snap_source_read(cJSON_GetObjectItemCaseSensitive(input, "instance"), &src) ||
+        snap_claim_name(spec.instance, claim, sizeof claim)) {
+        snprintf(err, errlen, "the instance in input.json lacks a uid, engine or version");
+        return CORE_EINVAL;
+    }
+    if ((rc = files_add_json(out, "volumesnapshot.json",
+                             snap_build_volumesnapshot(&spec, obj, claim, src.uid)))) {
+        snprintf(err, errlen, "snap_build_volumesnapshot failed");
+        return rc;
+    }
+    if ((rc = files_add_json(out, "source.json", snap_source_json(&src)))) {
+        snprintf(err, errlen, "snap_source_json failed");
+        return rc;
+    }
+    if ((rc = files_add_json(
+             out, "final-snapshot.json",
+             dbi_build_final_snapshot(cJSON_GetObjectItemCaseSensitive(input, "instance"))))) {
+        snprintf(err, errlen, "dbi_build_final_snapshot failed");
+        return rc;
+    }
+    return CORE_OK;
+}
+
+
 static const golden_kind kinds[] = {
     {"dbinstance", render_dbinstance},
+    {"dbsnapshot", render_dbsnapshot},
 };
 
 
