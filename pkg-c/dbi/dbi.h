@@ -69,6 +69,13 @@ typedef struct {
     const cJSON      *annotations;  /* metadata.annotations or NULL */
     const cJSON      *pod_template; /* spec.podTemplate or NULL */
     int               stopped;      /* spec.stopped: the StatefulSet at zero replicas */
+    /* TLS (dbi_tls.h). tls is spec.tls.enabled as parsed (-1 unset); the controller resolves
+     * it (dbi_tls_decide) and sets tls_ca and tls_checksum before building. */
+    int               tls;          /* 1 on, 0 off, DBI_TLS_UNSET (-1): the builders say off */
+    const char       *tls_mode;     /* spec.tls.mode: "verify-full" (default) | "require" */
+    const char       *tls_secret;   /* spec.tls.secretName (a user's certificate) or NULL */
+    const char       *tls_ca;       /* the CA (PEM) for the connection Secret's ca.crt */
+    const char       *tls_checksum; /* of the serving certificate, on the pod template */
 } dbi_spec;
 
 /* The engine named s, or NULL. */
