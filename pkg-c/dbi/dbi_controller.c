@@ -47,6 +47,7 @@ scrub(ctrl_run *run)
     OPENSSL_cleanse(s->superuser, sizeof s->superuser);
     OPENSSL_cleanse(s->other, sizeof s->other);
     cJSON_Delete(s->sts);
+    dbi__tls_free(run);
 }
 
 
@@ -167,6 +168,7 @@ write_status(ctrl_run *run)
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     if (fields && s->spec_ok)
         version_status(run, fields);
+    dbi__tls_status(run, fields);
     cJSON_Delete(claim);
     cJSON_Delete(svc);
     cJSON_Delete(pod);
@@ -569,7 +571,7 @@ after_checks(ctrl_run *run)
         dbi__run_status(run);
         return;
     }
-    dbi__credentials(run);
+    dbi__tls(run, dbi__credentials);
 }
 
 

@@ -499,14 +499,21 @@ out:
 }
 
 
-int
-tlsca_renew_due(time_t not_before, time_t not_after, time_t now)
+time_t
+tlsca_renew_at(time_t not_before, time_t not_after)
 {
     time_t life = not_after - not_before;
 
-    if (now >= not_after || life <= 0)
-        return 1;
-    /* not_before + life * NUM / DEN, without overflow for any sane life */
-    return now - not_before >= life / TLSCA_RENEW_DEN * TLSCA_RENEW_NUM +
-                                   (life % TLSCA_RENEW_DEN) * TLSCA_RENEW_NUM / TLSCA_RENEW_DEN;
+    if (life <= 0)
+        return not_before;
+    /* life * NUM / DEN without overflow for any life */
+    return not_before + life / TLSCA_RENEW_DEN * TLSCA_RENEW_NUM +
+           (life % TLSCA_RENEW_DEN) * TLSCA_RENEW_NUM / TLSCA_RENEW_DEN;
+}
+
+
+int
+tlsca_renew_due(time_t not_before, time_t not_after, time_t now)
+{
+    return now >= not_after || now >= tlsca_renew_at(not_before, not_after);
 }

@@ -97,8 +97,11 @@ int tlsca_check(const char *cert, const char *key, const char *ca, const char *c
 int tlsca_check_ca(const char *ca_cert, const char *ca_key, time_t now, tlsca_info *info, char *err,
                    size_t errlen);
 
-/* Whether a certificate valid from not_before to not_after is due for renewal at now: at
- * or past not_before + 2/3 of its life (or already past not_after). 1 or 0. */
+/* When a certificate valid from not_before to not_after is due for renewal: not_before +
+ * 2/3 of its life (not_before itself for a life of zero or less). */
+time_t tlsca_renew_at(time_t not_before, time_t not_after);
+
+/* Whether it is due at now: at or past tlsca_renew_at, or past not_after. 1 or 0. */
 int tlsca_renew_due(time_t not_before, time_t not_after, time_t now);
 
 #endif
