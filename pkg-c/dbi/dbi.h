@@ -76,6 +76,8 @@ typedef struct {
     const char       *tls_secret;   /* spec.tls.secretName (a user's certificate) or NULL */
     const char       *tls_ca;       /* the CA (PEM) for the connection Secret's ca.crt */
     const char       *tls_checksum; /* of the serving certificate, on the pod template */
+    /* spec.securityContext (dbi_podsec.h); 0: the images' 999 */
+    int               run_as_user, run_as_group, fs_group;
 } dbi_spec;
 
 /* The engine named s, or NULL. */

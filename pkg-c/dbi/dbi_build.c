@@ -21,10 +21,10 @@
 #include "ctrl/ctrl_build.h"
 #include "dbi/dbi_adopt.h"
 #include "dbi/dbi_pass.h"
+#include "dbi/dbi_podsec.h"
 #include "dbi/dbi_tls.h"
 #include "kops/kops.h"
 
-#define DBI_UID            999 /* postgres, mysql and mariadb run as 999 in the official images */
 #define DBI_PGDATA         "/var/lib/postgresql/data/pgdata"
 #define DBI_PG_CONF_KEY    "dbaas.conf"
 #define DBI_MYSQL_CONF_KEY "dbaas.cnf"
@@ -550,13 +550,13 @@ probes(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 
 
 static void
-container_security(ctrl_bld *b, cJSON *container)
+container_security(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 {
     static const char *const all[] = {"ALL", NULL};
     cJSON                   *sc = ctrl_b_obj(b, container, "securityContext");
 
-    ctrl_b_int(b, sc, "runAsUser", DBI_UID);
-    ctrl_b_int(b, sc, "runAsGroup", DBI_UID);
+    ctrl_b_int(b, sc, "runAsUser", dbi_run_as_user(s));
+    ctrl_b_int(b, sc, "runAsGroup", dbi_run_as_group(s));
     ctrl_b_bool(b, sc, "runAsNonRoot", 1);
     ctrl_b_bool(b, sc, "allowPrivilegeEscalation", 0);
     ctrl_b_strs(b, ctrl_b_obj(b, sc, "capabilities"), "drop", all);
@@ -606,7 +606,7 @@ container(ctrl_bld *b, cJSON *containers, const dbi_spec *s)
                     "command", stop);
     }
     resources(b, c, s->resources);
-    container_security(b, c);
+    container_security(b, c, s);
 }
 
 
@@ -622,7 +622,7 @@ pod_spec(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
     ctrl_b_bool(b, spec, "enableServiceLinks", 0);
     ctrl_b_int(b, spec, "terminationGracePeriodSeconds", 60);
     sc = ctrl_b_obj(b, spec, "securityContext");
-    ctrl_b_int(b, sc, "fsGroup", DBI_UID);
+    ctrl_b_int(b, sc, "fsGroup", dbi_fs_group(s));
     ctrl_b_str(b, sc, "fsGroupChangePolicy", "OnRootMismatch");
     container(b, ctrl_b_arr(b, spec, "containers"), s);
     if (s->engine->id == DBI_POSTGRESQL)
