@@ -78,6 +78,9 @@ typedef struct {
     const char       *tls_checksum; /* of the serving certificate, on the pod template */
     /* spec.securityContext (dbi_podsec.h); 0: the images' 999 */
     int               run_as_user, run_as_group, fs_group;
+    /* spec.networkPolicy (dbi_netpol.h) */
+    int               netpol;      /* enabled */
+    const cJSON      *netpol_from; /* allowFrom, NULL: the instance's namespace */
 } dbi_spec;
 
 /* The engine named s, or NULL. */

@@ -71,24 +71,6 @@ held_annotations(ctrl_bld *b, cJSON *o, const dbi_spec *s)
 }
 
 
-/* data[key] = base64(v). */
-static void
-b64(ctrl_bld *b, cJSON *data, const char *key, const char *v)
-{
-    size_t n = strlen(v);
-    char  *out = malloc(4 * ((n + 2) / 3) + 1);
-
-    if (!out) {
-        b->failed = 1;
-        return;
-    }
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
-    ctrl_b_str(b, data, key, out);
-    OPENSSL_cleanse(out, strlen(out));
-    free(out);
-}
-
-
 /* s percent-encoded in a new allocation (the caller frees), or NULL. */
 static char *
 escaped(const char *s)
@@ -134,16 +116,16 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
     ctrl_b_str(&b, o, "type", "Opaque");
     data = ctrl_b_obj(&b, o, "data");
     if (data) {
-        b64(&b, data, "username", s->username);
-        b64(&b, data, "password", password);
-        b64(&b, data, "superuser-password", superuser_password);
-        b64(&b, data, "host", host);
-        b64(&b, data, "port", port);
-        b64(&b, data, "database", s->database);
-        b64(&b, data, "uri", uri.data);
-        b64(&b, data, "jdbc-url", jdbc.data);
+        dbi_secret_put(&b, data, "username", s->username);
+        dbi_secret_put(&b, data, "password", password);
+        dbi_secret_put(&b, data, "superuser-password", superuser_password);
+        dbi_secret_put(&b, data, "host", host);
+        dbi_secret_put(&b, data, "port", port);
+        dbi_secret_put(&b, data, "database", s->database);
+        dbi_secret_put(&b, data, "uri", uri.data);
+        dbi_secret_put(&b, data, "jdbc-url", jdbc.data);
         if (dbi_tls_on(s))
-            b64(&b, data, "ca.crt", s->tls_ca);
+            dbi_secret_put(&b, data, "ca.crt", s->tls_ca);
     }
     o = ctrl_b_done(&b, o);
 out:

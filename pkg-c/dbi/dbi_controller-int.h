@@ -23,6 +23,7 @@
 
 typedef struct {
     informer *sts, *secrets, *configmaps, *services, *pvcs, *pods;
+    informer *netpols; /* NetworkPolicies (dbi_netpol_step.c) */
 } dbi_ctl;
 
 typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
@@ -92,6 +93,10 @@ void dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run));
 
 /* dbi_tls_step.c: status.tls into fields (the record kept when this run did not decide). */
 void dbi__tls_status(ctrl_run *run, cJSON *fields);
+
+/* dbi_netpol_step.c: applies the NetworkPolicy while spec.networkPolicy.enabled, else
+ * deletes ours; queued with the other children. */
+void dbi__netpol(ctrl_run *run);
 
 /* dbi_tls_step.c: frees the TLS step's state, keys cleansed. */
 void dbi__tls_free(ctrl_run *run);

@@ -21,6 +21,7 @@
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_adopt.h"
+#include "dbi/dbi_netpol.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_stuck.h"
 #include "dbi/dbi_version.h"
@@ -494,6 +495,7 @@ dbi__run_children(ctrl_run *run)
                dbi_build_configmap(&s->spec, owner, s->checksum, sizeof s->checksum), NULL);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_service(&s->spec, owner), on_service);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_headless_service(&s->spec, owner), NULL);
+    dbi__netpol(run);
     ctrl_then(run, run_pod);
 }
 
@@ -744,6 +746,7 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_SECRETS, &d->secrets)) ||
         (rc = ctrl_watch_children(c, &KRES_CONFIGMAPS, &d->configmaps)) ||
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
+        (rc = ctrl_watch_children(c, &KRES_NETWORKPOLICIES, &d->netpols)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)))
         return rc;

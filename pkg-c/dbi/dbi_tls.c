@@ -3,7 +3,6 @@
  */
 #include "dbi_tls.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +18,9 @@
 
 
 static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+fail(char *err, size_t errlen, const char *msg)
 {
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
+    snprintf(err, errlen, "%s", msg);
     return CORE_EINVAL;
 }
 
@@ -72,9 +65,11 @@ dbi_tls_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
     if (secret && !cJSON_IsNull(secret)) {
         if (!cJSON_IsString(secret))
             return fail(err, errlen, "spec.tls.secretName: must be a string");
-        if (secret->valuestring[0] && !subdomain(secret->valuestring))
-            return fail(err, errlen, "spec.tls.secretName: \"%.253s\" is not a Secret name",
-                        secret->valuestring);
+        if (secret->valuestring[0] && !subdomain(secret->valuestring)) {
+            snprintf(err, errlen, "spec.tls.secretName: \"%.253s\" is not a Secret name",
+                     secret->valuestring);
+            return CORE_EINVAL;
+        }
         if (secret->valuestring[0])
             out->tls_secret = secret->valuestring;
     }
@@ -297,9 +292,8 @@ dbi_tls_pod(ctrl_bld *b, cJSON *tmpl_meta, cJSON *pod_spec, const dbi_spec *s)
 }
 
 
-/* data[key] = base64(v). */
-static void
-put_b64(ctrl_bld *b, cJSON *data, const char *key, const char *v)
+void
+dbi_secret_put(ctrl_bld *b, cJSON *data, const char *key, const char *v)
 {
     size_t n = strlen(v);
     char  *out = malloc(4 * ((n + 2) / 3) + 1);
@@ -330,9 +324,9 @@ dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *cert, co
         dbi_pass_metadata(&b, o, s);
     ctrl_b_str(&b, o, "type", "kubernetes.io/tls");
     data = ctrl_b_obj(&b, o, "data");
-    put_b64(&b, data, "tls.crt", cert);
-    put_b64(&b, data, "tls.key", key);
-    put_b64(&b, data, "ca.crt", ca);
+    dbi_secret_put(&b, data, "tls.crt", cert);
+    dbi_secret_put(&b, data, "tls.key", key);
+    dbi_secret_put(&b, data, "ca.crt", ca);
     return ctrl_b_done(&b, o);
 }
 
@@ -360,7 +354,7 @@ dbi_build_ca_secret(const char *namespace, const char *cert, const char *key)
                "operator; delete it (and every <name>-tls Secret) to get a new one.");
     ctrl_b_str(&b, o, "type", "kubernetes.io/tls");
     data = ctrl_b_obj(&b, o, "data");
-    put_b64(&b, data, "tls.crt", cert);
-    put_b64(&b, data, "tls.key", key);
+    dbi_secret_put(&b, data, "tls.crt", cert);
+    dbi_secret_put(&b, data, "tls.key", key);
     return ctrl_b_done(&b, o);
 }

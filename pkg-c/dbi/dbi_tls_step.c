@@ -105,16 +105,6 @@ secret_pem(const cJSON *secret, const char *key, char **out, char *why, size_t w
 }
 
 
-static void
-fmt_time(time_t t, char *buf, size_t len)
-{
-    struct tm tm;
-
-    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, len, "%s", "");
-}
-
-
 /* The builders get the CA and the certificate's checksum; then next, once what was queued
  * has answered. */
 static void
@@ -407,10 +397,10 @@ dbi__tls_status(ctrl_run *run, cJSON *fields)
     if (t->enabled != 1 || !t->not_after)
         return;
     cJSON_AddStringToObject(o, "secretName", t->secret);
-    fmt_time(t->not_after, when, sizeof when);
+    tlsca_fmt_time(t->not_after, when, sizeof when);
     cJSON_AddStringToObject(o, "notAfter", when);
     if (t->renew_after) {
-        fmt_time(t->renew_after, when, sizeof when);
+        tlsca_fmt_time(t->renew_after, when, sizeof when);
         cJSON_AddStringToObject(o, "renewAfter", when);
     }
 }

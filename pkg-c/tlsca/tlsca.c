@@ -119,13 +119,13 @@ asn1_to_time(const ASN1_TIME *t, time_t *out)
 }
 
 
-static void
-fmt_time(time_t t, char *buf, size_t len)
+void
+tlsca_fmt_time(time_t t, char *buf, size_t len)
 {
     struct tm tm;
 
-    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, len, "%lld", (long long)t);
+    if (len && (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm)))
+        buf[0] = '\0';
 }
 
 
@@ -369,12 +369,12 @@ check_dates(X509 *x, time_t now, tlsca_info *info, char *err, size_t errlen)
         asn1_to_time(X509_get0_notAfter(x), &t.not_after))
         return fail(err, errlen, CORE_EINVAL, "the certificate's validity dates do not parse");
     if (now > t.not_after) {
-        fmt_time(t.not_after, when, sizeof when);
+        tlsca_fmt_time(t.not_after, when, sizeof when);
         snprintf(err, errlen, "the certificate expired on %s", when);
         return CORE_EINVAL;
     }
     if (now < t.not_before) {
-        fmt_time(t.not_before, when, sizeof when);
+        tlsca_fmt_time(t.not_before, when, sizeof when);
         snprintf(err, errlen, "the certificate is not valid before %s", when);
         return CORE_EINVAL;
     }

@@ -97,6 +97,9 @@ int tlsca_check(const char *cert, const char *key, const char *ca, const char *c
 int tlsca_check_ca(const char *ca_cert, const char *ca_key, time_t now, tlsca_info *info, char *err,
                    size_t errlen);
 
+/* t as RFC 3339 UTC ("2027-01-15T08:00:00Z") into buf (len >= 21; "" when it does not fit). */
+void tlsca_fmt_time(time_t t, char *buf, size_t len);
+
 /* When a certificate valid from not_before to not_after is due for renewal: not_before +
  * 2/3 of its life (not_before itself for a life of zero or less). */
 time_t tlsca_renew_at(time_t not_before, time_t not_after);

@@ -25,6 +25,7 @@
 
 #include "core/core.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_netpol.h"
 #include "dbi/dbi_tls.h"
 
 #define GOLDEN_MAX_FILES 16
@@ -265,6 +266,11 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
     }
     if ((rc = files_add_json(out, "headless.json", dbi_build_headless_service(&spec, input)))) {
         snprintf(err, errlen, "dbi_build_headless_service failed");
+        return rc;
+    }
+    if (spec.netpol &&
+        (rc = files_add_json(out, "networkpolicy.json", dbi_build_networkpolicy(&spec, input)))) {
+        snprintf(err, errlen, "dbi_build_networkpolicy failed");
         return rc;
     }
     if ((rc = files_add_json(out, "statefulset.json", dbi_build_statefulset(&spec, input, checksum)))) {
