@@ -91,7 +91,8 @@ int dbi__claim_initialised(ctrl_run *run);
  * refusal and ends with dbi__run_status. */
 void dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run));
 
-/* dbi_tls_step.c: status.tls into fields (the record kept when this run did not decide). */
+/* dbi_tls_step.c: status.tls into fields (the record kept when this run did not decide);
+ * a run that ends well asks to run again when the certificate is due (at most 12 h away). */
 void dbi__tls_status(ctrl_run *run, cJSON *fields);
 
 /* dbi_netpol_step.c: applies the NetworkPolicy while spec.networkPolicy.enabled, else

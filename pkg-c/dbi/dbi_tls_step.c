@@ -105,6 +105,22 @@ secret_pem(const cJSON *secret, const char *key, char **out, char *why, size_t w
 }
 
 
+/* The next look at the certificate: when it is due (ours) or expires (a user's), at most
+ * DBI_TLS_RECHECK_S away, so that a renewal never waits for some other change. Asked at
+ * the end of a run (dbi__tls_status). */
+#define DBI_TLS_RECHECK_S (12 * 3600)
+
+static void
+recheck(ctrl_run *run, time_t when)
+{
+    time_t now = time(NULL), wait = when > now ? when - now + 1 : 1;
+
+    if (wait > DBI_TLS_RECHECK_S)
+        wait = DBI_TLS_RECHECK_S;
+    ctrl_requeue_after(run, (uint64_t)wait * 1000);
+}
+
+
 /* The builders get the CA and the certificate's checksum; then next, once what was queued
  * has answered. */
 static void
@@ -396,6 +412,9 @@ dbi__tls_status(ctrl_run *run, cJSON *fields)
     cJSON_AddBoolToObject(o, "enabled", t->enabled == 1);
     if (t->enabled != 1 || !t->not_after)
         return;
+    /* Only a run that ends well: a refusal keeps its own retry (backoff). */
+    if (!ctrl_refused(run))
+        recheck(run, t->renew_after ? t->renew_after : t->not_after);
     cJSON_AddStringToObject(o, "secretName", t->secret);
     tlsca_fmt_time(t->not_after, when, sizeof when);
     cJSON_AddStringToObject(o, "notAfter", when);
