@@ -19,12 +19,16 @@ for e in postgresql:16 mariadb:11.4; do
 done
 tls_key() { k -n "$NS" get secret "$1" -o jsonpath="{.data.${2//./\\.}}" | base64 -d; }
 sts_ann() { k -n "$NS" get statefulset "$1" -o jsonpath='{.spec.template.metadata.annotations.dbaas\.dev/tls-checksum}'; }
+# Conditions for wait_for, read again on every poll.
+tls_enabled_is() { [ "$(dbi_field "$1" '{.status.tls.enabled}')" = "$2" ]; }
+tls_volume_is() { [ "$(k -n "$NS" get statefulset "$1" -o jsonpath='{.spec.template.spec.volumes[?(@.name=="tls")].secret.secretName}' 2>/dev/null)" = "$2" ]; }
+ann_changed() { [ "$(sts_ann "$1")" != "$2" ]; }
 
 for e in postgresql mariadb; do
     n=t-$e
     wait_for 60 "the $e StatefulSet" k -n "$NS" get statefulset "$n"
     expect_eq "$(dbi_field "$n" '{.spec.tls}')" "" "$n's spec.tls (nothing was written into the spec)"
-    wait_for 30 "$n's status.tls.enabled" test "$(dbi_field "$n" '{.status.tls.enabled}')" = true
+    wait_for 30 "$n's status.tls.enabled" tls_enabled_is "$n" true
     expect_eq "$(dbi_field "$n" '{.status.tls.secretName}')" "$n-tls" "$n's status.tls.secretName"
     expect_eq "$(k -n "$NS" get secret "$n-tls" -o jsonpath='{.type}/{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}')" \
         "kubernetes.io/tls/DBInstance/$n" "$n-tls type and owner"
@@ -74,7 +78,7 @@ done
 printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: plain}\nspec: {engine: postgresql, version: "16", database: shop, tls: {enabled: false}}\n' |
     k -n "$NS" apply -f - >/dev/null
 wait_for 60 "plain's Secret" k -n "$NS" get secret plain-credentials
-wait_for 30 "plain's status.tls.enabled false" test "$(dbi_field plain '{.status.tls.enabled}')" = false
+wait_for 30 "plain's status.tls.enabled false" tls_enabled_is plain false
 expect_eq "$(secret_key plain-credentials uri | sed 's/.*@//')" "plain.$NS.svc.cluster.local:5432/shop" "plain's uri"
 k -n "$NS" get secret plain-tls >/dev/null 2>&1 && fail "plain has a tls Secret"
 [ -z "$(k -n "$NS" get statefulset plain -o jsonpath='{.spec.template.spec.volumes[?(@.name=="tls")].name}')" ] ||
@@ -103,8 +107,7 @@ msg=$(dbi_field byo '{.status.conditions[?(@.type=="Ready")].message}')
 k -n "$NS" get statefulset byo >/dev/null 2>&1 && fail "byo got a StatefulSet with a bad certificate"
 # The same Secret, now right: taken within seconds (the operator watches it), mounted.
 user_cert mine "byo.$NS.svc.cluster.local"
-wait_for 60 "byo's StatefulSet with the user's certificate" test \
-    "$(k -n "$NS" get statefulset byo -o jsonpath='{.spec.template.spec.volumes[?(@.name=="tls")].secret.secretName}' 2>/dev/null)" = mine
+wait_for 60 "byo's StatefulSet with the user's certificate" tls_volume_is byo mine
 k -n "$NS" get secret byo-tls >/dev/null 2>&1 && fail "byo got an operator certificate beside the user's"
 cmp -s <(tls_key byo-credentials ca.crt) "$tmp/uca.crt" || fail "byo-credentials' ca.crt is not the user's ca.crt"
 
@@ -112,7 +115,7 @@ cmp -s <(tls_key byo-credentials ca.crt) "$tmp/uca.crt" || fail "byo-credentials
 before=$(sts_ann t-postgresql)
 k -n "$NS" delete secret t-postgresql-tls >/dev/null
 wait_for 60 "a new certificate in t-postgresql-tls" k -n "$NS" get secret t-postgresql-tls
-wait_for 30 "the pod template's checksum to change" test "$(sts_ann t-postgresql)" != "$before"
+wait_for 30 "the pod template's checksum to change" ann_changed t-postgresql "$before"
 tls_key t-postgresql-tls tls.crt | openssl verify -CAfile "$tmp_ca" >/dev/null || fail "the new certificate does not chain to the same CA"
 
 # A restart: the certificates are kept, nothing is written.
