@@ -47,6 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+. "$(dirname "${BASH_SOURCE[0]}")/install.sh"
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 as_user() {
@@ -89,6 +91,7 @@ s_client_ok() { # s_client_ok STARTTLS PORT NAME
 
 check_postgresql() {
     local bin port uri got
+    install_missing postgresql
     bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
     [ -x "$bin/initdb" ] || fail "no PostgreSQL server binaries under /usr/lib/postgresql"
     stage postgres
@@ -148,6 +151,7 @@ mariadb_as_service() {
 
 check_mariadb() {
     local port got host
+    install_missing mariadb-server mariadb-client
     stage mysql
     port=$(free_port)
     # The operator's dbaas.cnf, the certificate paths moved to the scratch folder.
