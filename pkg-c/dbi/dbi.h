@@ -100,8 +100,9 @@ const dbi_engine *dbi_engine_find(const char *s);
  * (^[A-Za-z_][A-Za-z0-9_]{0,62}$, mysql users at most 32; not the superuser, not a system
  * database), quantities in storage.size and resources, parameters (names of letters,
  * digits, '_', '.', '-', not one the operator sets such as port or datadir; one-line string
- * values), service type and deletionPolicy enums, and what dbi_pass_parse checks
- * (spec.stopped, spec.podTemplate).
+ * values), service type and deletionPolicy enums, and what dbi_pass_parse (spec.stopped,
+ * spec.podTemplate), dbi_tls_parse (spec.tls), dbi_podsec_parse (spec.securityContext) and
+ * dbi_netpol_parse (spec.networkPolicy) check.
  */
 int dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen);
 
@@ -209,8 +210,10 @@ cJSON *dbi_build_headless_service(const dbi_spec *s, const cJSON *owner);
  * the pod template, volumeClaimTemplate "data" (with a dataSource when restoring).
  * Quantities (resources, storage) are written in the API server's canonical form, so that
  * what is applied compares equal to what is read back. The security context assumes the
- * official images' uid 999; config_checksum NULL leaves the annotation out, "" (from a
- * failed dbi_build_configmap) gives NULL.
+ * images' uid 999 unless spec.securityContext says otherwise (dbi_podsec.h); with TLS on,
+ * the certificate, its checksum and the engine's TLS settings (dbi_tls.h).
+ * config_checksum NULL leaves the annotation out, "" (from a failed dbi_build_configmap)
+ * gives NULL.
  */
 cJSON *dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_checksum);
 
