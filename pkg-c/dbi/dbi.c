@@ -15,6 +15,9 @@
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
 #include "dbi/dbi_pass.h"
+#include "dbi/dbi_netpol.h"
+#include "dbi/dbi_podsec.h"
+#include "dbi/dbi_tls.h"
 #include "dbi/dbi_version.h"
 #include "kjson/kjson.h"
 
@@ -537,7 +540,9 @@ dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
         (rc = parse_storage(spec, out, err, errlen)) || (rc = parse_refs(spec, out, err, errlen)) ||
         (rc = parse_parameters(spec, out, err, errlen)) ||
         (rc = parse_choices(spec, out, err, errlen)) ||
-        (rc = dbi_pass_parse(obj, out, err, errlen)) || (rc = check_config_size(out, err, errlen)))
+        (rc = dbi_pass_parse(obj, out, err, errlen)) || (rc = dbi_tls_parse(obj, out, err, errlen)) ||
+        (rc = dbi_podsec_parse(obj, out, err, errlen)) ||
+        (rc = dbi_netpol_parse(obj, out, err, errlen)) || (rc = check_config_size(out, err, errlen)))
         return rc;
     return CORE_OK;
 }
