@@ -26,7 +26,6 @@ typedef struct {
     informer *netpols; /* NetworkPolicies (dbi_netpol_step.c) */
 } dbi_ctl;
 
-typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
 
 /* What one run of a DBInstance keeps between its steps. */
 typedef struct {
@@ -37,7 +36,6 @@ typedef struct {
     char               other[DBI_PASSWORD_MAX + 1];
     char               why[300];
     int                have_secret, have_superuser;
-    ref_fn             after_ref;    /* what read_ref goes on with after a GET */
     char               checksum[32]; /* of the rendered configuration, for the pod template */
     cJSON             *sts; /* the StatefulSet: the answer to this run's write, else as cached */
     int                sts_looked;  /* the cache was read for sts in this run (parsed once) */

@@ -25,6 +25,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_named.h"
 #include "ctrl/ctrl_build.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_controller.h"
@@ -37,18 +38,16 @@
 
 #define PEM_MAX TLSCA_PEM_MAX
 
-typedef void (*secret_fn)(ctrl_run *run, const cJSON *secret);
 
 /* What the TLS step keeps for the rest of the run (dbi_run.tls). */
 struct dbi_tls_st {
     void (*next)(ctrl_run *run);
-    secret_fn after_get;
-    int       decided, enabled;
-    char     *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
-    char     *cert, *key;       /* the serving certificate and key */
-    char      checksum[17];
-    char      secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
-    time_t    not_after, renew_after;
+    int    decided, enabled;
+    char  *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
+    char  *cert, *key;       /* the serving certificate and key */
+    char   checksum[17];
+    char   secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
+    time_t not_after, renew_after;
 };
 
 
@@ -180,40 +179,6 @@ on_user_secret(ctrl_run *run, const cJSON *secret)
     }
     t->not_after = info.not_after;
     ready(run);
-}
-
-
-static void
-on_get(const kops_result *res, void *data)
-{
-    ctrl_run *run = data;
-
-    if (res->err && res->err != CORE_ENOENT) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    dbi__st(run)->tls->after_get(run, res->err ? NULL : res->obj);
-}
-
-
-/* The Secret name of the run's namespace to next (NULL: none): from the named watch
- * ctrl_depend keeps once it has listed, else with one GET. */
-static void
-read_named(ctrl_run *run, const char *name, secret_fn next)
-{
-    informer   *inf = rt_named_informer(ctrl_runtime(run), &KRES_SECRETS, ctrl_ns(run), name);
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
-    cJSON      *obj;
-
-    if (inf && informer_synced(inf)) {
-        obj = ctrl_cached(run, inf, name);
-        next(run, obj);
-        cJSON_Delete(obj);
-        return;
-    }
-    dbi__st(run)->tls->after_get = next;
-    if (kops_get(&t, on_get, run))
-        ctrl_end(run, WQ_ERROR);
 }
 
 
@@ -377,7 +342,7 @@ dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run))
     if (s->spec.tls_secret) {
         snprintf(t->secret, sizeof t->secret, "%s", s->spec.tls_secret);
         ctrl_depend(run, &KRES_SECRETS, s->spec.tls_secret);
-        read_named(run, s->spec.tls_secret, on_user_secret);
+        ctrl_read_named(run, &KRES_SECRETS, s->spec.tls_secret, on_user_secret);
         return;
     }
     snprintf(t->secret, sizeof t->secret, "%s-tls", ctrl_name(run));
@@ -387,7 +352,7 @@ dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run))
         return;
     }
     /* Not cached: absent, not ours (no label), or the cache has not seen it yet. */
-    read_named(run, DBI_CA_SECRET, on_ca);
+    ctrl_read_named(run, &KRES_SECRETS, DBI_CA_SECRET, on_ca);
 }
 
 
