@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "core/core.h"
 #include "kjson/kjson.h"
@@ -70,24 +69,6 @@ held_annotations(ctrl_bld *b, cJSON *o, const dbi_spec *s)
 }
 
 
-/* data[key] = base64(v). */
-static void
-b64(ctrl_bld *b, cJSON *data, const char *key, const char *v)
-{
-    size_t n = strlen(v);
-    char  *out = malloc(4 * ((n + 2) / 3) + 1);
-
-    if (!out) {
-        b->failed = 1;
-        return;
-    }
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
-    ctrl_b_str(b, data, key, out);
-    OPENSSL_cleanse(out, strlen(out));
-    free(out);
-}
-
-
 /* s percent-encoded in a new allocation (the caller frees), or NULL. */
 static char *
 escaped(const char *s)
@@ -130,14 +111,14 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
     ctrl_b_str(&b, o, "type", "Opaque");
     data = ctrl_b_obj(&b, o, "data");
     if (data) {
-        b64(&b, data, "username", s->username);
-        b64(&b, data, "password", password);
-        b64(&b, data, "superuser-password", superuser_password);
-        b64(&b, data, "host", host);
-        b64(&b, data, "port", port);
-        b64(&b, data, "database", s->database);
-        b64(&b, data, "uri", uri.data);
-        b64(&b, data, "jdbc-url", jdbc.data);
+        ctrl_b_b64(&b, data, "username", s->username);
+        ctrl_b_b64(&b, data, "password", password);
+        ctrl_b_b64(&b, data, "superuser-password", superuser_password);
+        ctrl_b_b64(&b, data, "host", host);
+        ctrl_b_b64(&b, data, "port", port);
+        ctrl_b_b64(&b, data, "database", s->database);
+        ctrl_b_b64(&b, data, "uri", uri.data);
+        ctrl_b_b64(&b, data, "jdbc-url", jdbc.data);
     }
     o = ctrl_b_done(&b, o);
 out:
