@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "dbi/dbi_controller.h"
+#include "hac/hac_controller.h"
 #include "log/log.h"
 #include "runtime/runtime.h"
 
@@ -57,7 +58,11 @@ seconds_ms(const char *s)
 static int
 setup(rt *r, void *data)
 {
-    return dbi_controller_setup(r, data);
+    int rc;
+
+    if ((rc = dbi_controller_setup(r, data)) || (rc = hac_controller_setup(r, data)))
+        return rc;
+    return CORE_OK;
 }
 
 

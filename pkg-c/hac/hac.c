@@ -428,10 +428,16 @@ hac_build_postgresql(const hac_spec *s, const cJSON *owner)
 {
     ctrl_bld b = {0};
     cJSON   *o, *spec, *pg, *vol, *res, *users, *patroni, *pooler;
+    char     held[HAC_NAME_MAX];
 
     if (!s)
         return NULL;
     o = ctrl_b_child(&b, HAC_PG_API, "postgresql", s->name, owner, HAC_API_VERSION, HAC_KIND, HAC_APP);
+    if (hac_held(s, held, sizeof held))
+        b.failed = 1;
+    else
+        ctrl_b_str(&b, ctrl_b_obj(&b, kjson_path(o, "metadata", NULL), "annotations"), HAC_HELD_ANN,
+                   held);
     spec = ctrl_b_obj(&b, o, "spec");
     ctrl_b_str(&b, spec, "teamId", HAC_TEAM_ID);
     ctrl_b_int(&b, spec, "numberOfInstances", s->replicas);

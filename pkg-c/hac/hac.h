@@ -108,7 +108,7 @@ int hac_zalando_secret_name(const hac_spec *s, char *buf, size_t len);
  * {synchronous_mode, synchronous_mode_strict} when synchronousReplication is enabled,
  * enableConnectionPooler, enableReplicaConnectionPooler and connectionPooler
  * {numberOfInstances, mode} when the pooler is. Our labels and a controller
- * ownerReference to owner. Fields left at their zero value are not written.
+ * ownerReference to owner, HAC_HELD_ANN. Fields left at their zero value are not written.
  */
 cJSON *hac_build_postgresql(const hac_spec *s, const cJSON *owner);
 

@@ -330,6 +330,8 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
         snprintf(why, sizeof why, "no StatefulSet %s yet", in->spec->name);
     eval_cluster(in, c, master, ready, sts_ok, why, note);
     version = version_eval(in, c, sts_ok);
+    if (!c->cond[CTRL_DEGRADED].set)
+        ctrl_conds_set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
     primary = master ? kjson_path_str(master, "metadata", "name", NULL)
                      : kjson_path_str(in->hac, "status", "primary", NULL);
     if (primary)
