@@ -207,6 +207,28 @@ take_password(ctrl_run *run, const cJSON *secret)
 }
 
 
+static int may_adopt(ctrl_run *run, const cJSON *child);
+
+
+/* Zalando's user Secret is gone (the garbage collector took it with a HACluster deleted
+ * under Retain, since Zalando copied our ownerReference onto it): the password our own
+ * Secret kept, when that Secret is ours or retained for this spec. Zalando makes a new
+ * user Secret at its next sync, and ours then follows it. */
+static void
+retained_password(ctrl_run *run)
+{
+    char   name[HAC_NAME_LEN];
+    cJSON *sec;
+
+    if (hac_child_name(&st(run)->spec, "-credentials", name, sizeof name))
+        return;
+    sec = ctrl_cached(run, caches(run)->secrets, name);
+    if (sec && (ctrl_controls(run, sec) || may_adopt(run, sec)))
+        take_password(run, sec);
+    cJSON_Delete(sec);
+}
+
+
 static void
 credentials_step(ctrl_run *run)
 {
@@ -230,6 +252,8 @@ credentials_step(ctrl_run *run)
             s->poolers.pooler_repl = 1;
         cJSON_Delete(o);
     }
+    if (!s->have_password)
+        retained_password(run);
     if (!s->have_password) {
         run_status(run);
         return;

@@ -6,7 +6,7 @@
 # lastFailover and a Failover Event. A restart of our operator writes nothing and keeps the
 # password. Scale 3->5->2, storage growth and a parameter change pass through; a shrink and
 # an owned parameter are refused by the CRD, a downgrade by the operator (and reverting it
-# heals). The pooler stays off (each Zalando sync would try DNS for it).
+# heals). A major upgrade Zalando skips is UpgradeSkipped. The pooler stays off (each Zalando sync would try DNS for it).
 . "$ROOT/test/integration/lib.sh"
 
 with_operator
@@ -102,4 +102,11 @@ wait_for 240 "the StatefulSet at 6Gi" bash -c \
     "[ \"\$('$KUBECTL' -n '$NS' get sts $H -o jsonpath='{.spec.volumeClaimTemplates[0].spec.resources.requests.storage}')\" = 6Gi ]"
 wait_for 120 "Progressing False at 6Gi" hac_is $H '{.status.conditions[?(@.type=="Progressing")].status}' False
 echo "storage grown in $((SECONDS - t0))s"
+
+# A major upgrade the Zalando operator skips (its major_version_upgrade_mode is manual by
+# default): the version running stays 16 and status says UpgradeSkipped.
+k -n "$NS" patch hac $H --type merge -p '{"spec":{"version":"17"}}' >/dev/null
+wait_for 120 "UpgradeSkipped" hac_is $H '{.status.conditions[?(@.type=="Degraded")].reason}' UpgradeSkipped
+expect_eq "$(hac_field $H '{.status.currentVersion}')" 16 "currentVersion after a skipped upgrade"
+hac_cond $H Degraded message | grep -q major_version_upgrade_mode || fail "UpgradeSkipped does not say why"
 stop_operator
