@@ -19,11 +19,12 @@ wait_for 240 "HACluster $H Ready" hac_ready $H
 echo "Ready in $((SECONDS - t0))s"
 expect_eq "$(k -n "$NS" get postgresql $H -o jsonpath='{.spec.numberOfInstances}')" 3 "numberOfInstances"
 expect_eq "$(k -n "$NS" get postgresql $H -o jsonpath='{.metadata.ownerReferences[0].kind}')" HACluster "the postgresql object's owner"
-expect_eq "$(hac_field $H '{.status.readyText}')" 3/3 "readyText"
+wait_for 120 "readyText 3/3" hac_is $H '{.status.readyText}' 3/3
+echo "3/3 in $((SECONDS - t0))s"
 expect_eq "$(hac_field $H '{.status.primary}')" $H-0 "primary"
 wait_for 120 "zalandoStatus Running" hac_is $H '{.status.zalandoStatus}' Running
 expect_eq "$(hac_field $H '{.status.currentVersion}')" 16 "currentVersion"
-expect_eq "$(hac_cond $H Degraded status)" False "Degraded"
+wait_for 60 "Degraded False" hac_is $H '{.status.conditions[?(@.type=="Degraded")].status}' False
 s=$H-credentials
 expect_eq "$(secret_key $s host)" "$H.$NS.svc.cluster.local" "host"
 expect_eq "$(secret_key $s read-host)" "$H-repl.$NS.svc.cluster.local" "read-host"
