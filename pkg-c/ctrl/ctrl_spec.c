@@ -128,3 +128,24 @@ ctrl_spec_quantities(const cJSON *resources, const char *path, const char *key, 
     }
     return CORE_OK;
 }
+
+
+int
+ctrl_spec_param_value(const cJSON *it, size_t max, char *err, size_t errlen)
+{
+    const char *p;
+
+    if (!cJSON_IsString(it))
+        return ctrl_spec_fail(err, errlen,
+                              "spec.parameters.%s: must be a string (quote numbers: \"200\")",
+                              it->string);
+    if (strlen(it->valuestring) > max)
+        return ctrl_spec_fail(err, errlen, "spec.parameters.%s: longer than %zu characters",
+                              it->string, max);
+    for (p = it->valuestring; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return ctrl_spec_fail(err, errlen,
+                                  "spec.parameters.%s: must be one line without control characters",
+                                  it->string);
+    return CORE_OK;
+}

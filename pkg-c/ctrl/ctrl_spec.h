@@ -45,4 +45,8 @@ int ctrl_spec_dns_label(const char *s);
 int ctrl_spec_quantities(const cJSON *resources, const char *path, const char *key, char *err,
                          size_t errlen);
 
+/* spec.parameters.<it's name>: a string (a number is refused: "quote numbers") of at most
+ * max bytes on one line, without control characters, as a configuration file line needs. */
+int ctrl_spec_param_value(const cJSON *it, size_t max, char *err, size_t errlen);
+
 #endif

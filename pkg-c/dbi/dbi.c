@@ -326,7 +326,6 @@ static int
 parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 {
     const cJSON *it;
-    const char  *p;
     char         show[80];
     int          rc;
 
@@ -342,18 +341,8 @@ parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
             return ctrl_spec_fail(err, errlen,
                                   "spec.parameters.%s: set by the operator; it cannot be changed",
                                   it->string);
-        if (!cJSON_IsString(it))
-            return ctrl_spec_fail(err, errlen,
-                                  "spec.parameters.%s: must be a string (quote numbers: \"200\")",
-                                  it->string);
-        if (strlen(it->valuestring) > DBI_MAX_PARAM_VALUE)
-            return ctrl_spec_fail(err, errlen, "spec.parameters.%s: longer than %d characters",
-                                  it->string, DBI_MAX_PARAM_VALUE);
-        for (p = it->valuestring; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return ctrl_spec_fail(err, errlen,
-                                      "spec.parameters.%s: must be one line without control characters",
-                                      it->string);
+        if ((rc = ctrl_spec_param_value(it, DBI_MAX_PARAM_VALUE, err, errlen)))
+            return rc;
     }
     return CORE_OK;
 }

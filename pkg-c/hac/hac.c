@@ -265,7 +265,6 @@ static int
 parse_parameters(const cJSON *spec, hac_spec *out, char *err, size_t errlen)
 {
     const cJSON *it;
-    const char  *p;
     char         show[80];
     size_t       i;
     int          rc;
@@ -287,18 +286,8 @@ parse_parameters(const cJSON *spec, hac_spec *out, char *err, size_t errlen)
                                   "spec.parameters.%s: set by Patroni or Spilo for replication "
                                   "and failover; it cannot be changed",
                                   it->string);
-        if (!cJSON_IsString(it))
-            return ctrl_spec_fail(err, errlen,
-                                  "spec.parameters.%s: must be a string (quote numbers: \"200\")",
-                                  it->string);
-        if (strlen(it->valuestring) > HAC_MAX_PARAM_VALUE)
-            return ctrl_spec_fail(err, errlen, "spec.parameters.%s: longer than %d characters",
-                                  it->string, HAC_MAX_PARAM_VALUE);
-        for (p = it->valuestring; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return ctrl_spec_fail(err, errlen,
-                                      "spec.parameters.%s: must be one line without control characters",
-                                      it->string);
+        if ((rc = ctrl_spec_param_value(it, HAC_MAX_PARAM_VALUE, err, errlen)))
+            return rc;
     }
     return CORE_OK;
 }
