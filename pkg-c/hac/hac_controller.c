@@ -48,6 +48,16 @@
 
 const kres KRES_HACLUSTERS = {"dbaas.dev", "v1alpha1", "haclusters", HAC_KIND, 1};
 
+/* Set once from the command line before the loop runs (hac_controller_zalando_wait). */
+static uint64_t zalando_wait_s = HAC_ZALANDO_WAIT_S;
+
+
+void
+hac_controller_zalando_wait(uint64_t seconds)
+{
+    zalando_wait_s = seconds;
+}
+
 typedef struct {
     informer *pg, *secrets, *sts, *pods;
 } hac_ctl;
@@ -148,7 +158,7 @@ run_status(ctrl_run *run)
     core_now_rfc3339(now, sizeof now);
     in.now = now;
     in.now_s = (int64_t)time(NULL);
-    in.wait_s = HAC_ZALANDO_WAIT_S;
+    in.wait_s = (int64_t)zalando_wait_s;
     fields = hac_status_eval(&in, ctrl_run_conds(run), &note);
     if (note.failover) {
         snprintf(msg, sizeof msg, "the primary moved from %s to %s", note.from, note.to);

@@ -8,12 +8,19 @@
 #ifndef DBAAS_HAC_CONTROLLER_H
 #define DBAAS_HAC_CONTROLLER_H
 
+#include <stdint.h>
+
 #include "kres/kres.h"
 #include "runtime/runtime.h"
 
 #define HAC_CTL_NAME "hacluster"
 
 extern const kres KRES_HACLUSTERS;
+
+/* How long the StatefulSet may differ from a HACluster's spec before its status says the
+ * Zalando operator is not acting (default HAC_ZALANDO_WAIT_S, the --zalando-wait flag).
+ * Call before the runtime starts; it applies to every HACluster of the process. */
+void hac_controller_zalando_wait(uint64_t seconds);
 
 /* namespace NULL: all namespaces. Call from the runtime's setup callback. CORE_ENOMEM, or
  * what ctrl_new and the watches return. */
