@@ -166,6 +166,8 @@ run_status(ctrl_run *run)
         log_obj(LOG_INFO, HAC_CTL_NAME, ctrl_key(run), "failover", "from", note.from, "to", note.to,
                 NULL);
     }
+    if (note.end_of_life)
+        ctrl_event_on_status(run, "Warning", "EndOfLife", HAC_EOL_TEXT);
     if (note.recheck_s > 0)
         ctrl_requeue_after(run, (uint64_t)note.recheck_s * 1000);
     for (i = 0; i < pods.n; i++)

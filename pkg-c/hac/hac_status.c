@@ -280,9 +280,10 @@ eval_cluster(const hac_status_in *in, ctrl_conds *c, const cJSON *master, int re
                        "the primary %s serves; waiting for the Zalando operator's Secret %s to write %s-credentials",
                        kjson_path_str(master, "metadata", "name", NULL), sname, s->name);
     } else {
-        ctrl_conds_set(c, CTRL_READY, 1, "PrimaryReady", "the primary %s serves; %d/%d pods ready%s",
+        ctrl_conds_set(c, CTRL_READY, 1, "PrimaryReady", "the primary %s serves; %d/%d pods ready%s%s",
                        kjson_path_str(master, "metadata", "name", NULL), ready, s->replicas,
-                       s->replicas == 1 ? "; 1 replica: not highly available" : "");
+                       s->replicas == 1 ? "; 1 replica: not highly available" : "",
+                       s->major <= HAC_EOL_VERSION ? "; " HAC_EOL_TEXT : "");
     }
     if (!c->cond[CTRL_DEGRADED].set && ready < s->replicas && master)
         ctrl_conds_set(c, CTRL_DEGRADED, 1, "ReplicasNotReady", "%d/%d pods ready", ready,
@@ -296,7 +297,7 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
     ctrl_bld     b = {0};
     cJSON       *f = cJSON_CreateObject();
     const cJSON *master;
-    const char  *primary, *version, *zs;
+    const char  *primary, *version, *zs, *ready_msg;
     char         why[CTRL_MSG_MAX] = "", text[32], secret[400];
     int          i, ready = 0, sts_ok;
 
@@ -330,6 +331,10 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
         snprintf(why, sizeof why, "no StatefulSet %s yet", in->spec->name);
     eval_cluster(in, c, master, ready, sts_ok, why, note);
     version = version_eval(in, c, sts_ok);
+    ready_msg =
+        kjson_get_str(ctrl_condition_find(kjson_path(in->hac, "status", NULL), "Ready"), "message");
+    note->end_of_life = in->spec->major <= HAC_EOL_VERSION &&
+                        (!ready_msg || !strstr(ready_msg, HAC_EOL_TEXT));
     if (!c->cond[CTRL_DEGRADED].set)
         ctrl_conds_set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
     primary = master ? kjson_path_str(master, "metadata", "name", NULL)

@@ -20,6 +20,9 @@
 #include "ctrl/ctrl_status.h"
 #include "hac/hac.h"
 
+/* Said in Ready's message for a version at or below HAC_EOL_VERSION, and once as an Event. */
+#define HAC_EOL_TEXT "PostgreSQL 13 is past its end of life (November 2025): plan a major upgrade"
+
 /* How long the StatefulSet may differ from the spec before "Zalando is not acting" is said. */
 #define HAC_ZALANDO_WAIT_S 120
 
@@ -44,6 +47,7 @@ typedef struct {
     int     failover; /* status.primary changed from one pod to another */
     char    from[254], to[254];
     int64_t recheck_s; /* > 0: evaluate again in so many seconds (a bounded wait) */
+    int end_of_life;   /* the version is past its end of life and the status does not say so yet */
 } hac_status_note;
 
 /*

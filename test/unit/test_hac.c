@@ -317,3 +317,31 @@ TEST(hac_status_zalando_invalid)
     cJSON_Delete(r.fields);
     cJSON_Delete(o);
 }
+
+
+/* 13 runs with a warning: in Ready's message, and an Event once. */
+TEST(hac_status_end_of_life)
+{
+    cJSON *o = hac_obj(NULL, NULL), *s = zsts(1, "13", "1Gi");
+    cJSON *pods[1] = {pod(0, "master", 1)};
+    cJSON *v13 = NULL;
+    char  *text = cJSON_PrintUnformatted(o);
+    char  *at = strstr(text, "\"16\"");
+    result r;
+
+    ASSERT(at != NULL);
+    memcpy(at, "\"13\"", 4);
+    v13 = cJSON_Parse(text);
+    cJSON_SetIntValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v13, "spec"),
+                                                       "replicas"),
+                      1);
+    eval(&r, v13, s, pods, 1, 1, 1, "Running");
+    ASSERT(strstr(r.conds.cond[CTRL_READY].message, "past its end of life") != NULL);
+    ASSERT_EQ(r.note.end_of_life, 1);
+    cJSON_Delete(r.fields);
+    cJSON_Delete(pods[0]);
+    cJSON_Delete(s);
+    cJSON_Delete(o);
+    cJSON_Delete(v13);
+    free(text);
+}
