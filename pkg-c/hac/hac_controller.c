@@ -10,12 +10,14 @@
  *
  * Zalando's objects are read through shared informers selected by its label
  * application=spilo (pods and StatefulSets; one informer each, whatever the number of
- * clusters), keyed to the HACluster by its label cluster-name. Its user Secret and the
- * pooler Services carry none of our labels and are watched by name (ctrl_depend).
+ * clusters), keyed to the HACluster by its label cluster-name, and so are its Secrets
+ * (the user's password). The pooler Services carry neither label and are watched by name
+ * (ctrl_depend).
  *
  * Deletion (docs/design.md, "HACluster: deletion"): Delete deletes the postgresql object;
  * Retain (and deletion by the CRD's) scales it to zero instances and removes its
- * ownerReferences and our Secret's, then waits until the Zalando operator has carried the
+ * ownerReferences and our Secret's, removes the copy of ours from Zalando's Secrets (which
+ * Zalando does not sync; ctrl_release), then waits until the Zalando operator has carried the
  * change to its StatefulSet (it copies the postgresql object's ownerReferences onto what it
  * makes), so the garbage collector takes none of the claims. A HACluster of the same name
  * takes both over only when HAC_HELD_ANN (version/database/user) matches.
@@ -60,6 +62,7 @@ hac_controller_zalando_wait(uint64_t seconds)
 
 typedef struct {
     informer *pg, *secrets, *sts, *pods;
+    informer *zsecrets; /* Zalando's Secrets (application=spilo): its user Secrets */
 } hac_ctl;
 
 typedef struct {
@@ -250,7 +253,7 @@ credentials_step(ctrl_run *run)
     cJSON   *o;
 
     if (hac_zalando_secret_name(&s->spec, name, sizeof name) == CORE_OK &&
-        (o = named(run, &KRES_SECRETS, name))) {
+        (o = ctrl_cached(run, d->zsecrets, name))) {
         take_password(run, o);
         cJSON_Delete(o);
     }
@@ -308,8 +311,6 @@ depend(ctrl_run *run)
     hac_run *s = st(run);
     char     name[HAC_NAME_LEN];
 
-    if (hac_zalando_secret_name(&s->spec, name, sizeof name) == CORE_OK)
-        ctrl_depend(run, &KRES_SECRETS, name);
     if (s->spec.pooler_enabled) {
         if (hac_child_name(&s->spec, "-pooler", name, sizeof name) == CORE_OK)
             ctrl_depend(run, &KRES_SERVICES, name);
@@ -402,6 +403,31 @@ after_release(ctrl_run *run)
 }
 
 
+/* Zalando does not carry the postgresql object's ownerReferences to its Secrets, so the
+ * copies of ours on them are removed here (ctrl_release), or the garbage collector would
+ * take its users' passwords with the HACluster. */
+static void
+release_one(const char *key, const store_obj *o, void *data)
+{
+    ctrl_run *run = data;
+    size_t    nl = strlen(ctrl_ns(run));
+    cJSON    *obj;
+
+    if (strncmp(key, ctrl_ns(run), nl) != 0 || key[nl] != '/' || !(obj = store_parse(o)))
+        return;
+    ctrl_release(run, &KRES_SECRETS, obj);
+    cJSON_Delete(obj);
+}
+
+
+static void
+release_zalando_secrets(ctrl_run *run)
+{
+    store_by_label(informer_store(caches(run)->zsecrets), HAC_CLUSTER_LABEL, ctrl_name(run),
+                   release_one, run);
+}
+
+
 /* Retain: the postgresql object at zero instances and without owner, our Secret without
  * owner; then the Zalando operator's copies of the ownerReference must be gone. */
 static void
@@ -427,6 +453,7 @@ keep_data(ctrl_run *run)
     }
     cJSON_Delete(pg);
     cJSON_Delete(sec);
+    release_zalando_secrets(run);
     ctrl_then(run, after_release);
 }
 
@@ -506,7 +533,8 @@ hac_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &HAC_KRES_POSTGRESQLS, &d->pg)) ||
         (rc = ctrl_watch_children(c, &KRES_SECRETS, &d->secrets)) ||
         (rc = watch_spilo(c, &KRES_STATEFULSETS, &d->sts)) ||
-        (rc = watch_spilo(c, &KRES_PODS, &d->pods)))
+        (rc = watch_spilo(c, &KRES_PODS, &d->pods)) ||
+        (rc = watch_spilo(c, &KRES_SECRETS, &d->zsecrets)))
         return rc;
     return CORE_OK;
 }

@@ -1,6 +1,6 @@
 # HACluster deletion. Delete: the postgresql object goes (and with it Zalando's pods), and
 # so does our Secret. Retain: the postgresql object stays at zero instances without owner,
-# with its claims and our Secret (with the password); a HACluster of the same name whose
+# with its claims, our Secret and Zalando's user Secret (with the password); a HACluster of the same name whose
 # database differs is refused (ChildConflict), one that matches takes it all over.
 . "$ROOT/test/integration/lib.sh"
 
@@ -28,6 +28,7 @@ echo "Retain took $((SECONDS - t0))s"
 expect_eq "$(pg_field kept '{.spec.numberOfInstances}')" 0 "numberOfInstances after Retain"
 expect_eq "$(pg_field kept '{.metadata.ownerReferences}')" "" "the postgresql object's ownerReferences after Retain"
 expect_eq "$(secret_key kept-credentials password)" "$pass" "the retained Secret's password"
+expect_eq "$(secret_key app.kept.credentials.postgresql.acid.zalan.do password)" "$pass" "Zalando's retained user Secret"
 [ "$(k -n "$NS" get pvc -l cluster-name=kept -o name | wc -l)" -ge 2 ] || fail "the claims of kept are gone"
 sleep 5
 k -n "$NS" get postgresql kept >/dev/null || fail "the retained postgresql object went"
@@ -39,4 +40,5 @@ hac kept app Retain
 wait_for 240 "kept Ready again" hac_ready kept
 expect_eq "$(pg_field kept '{.spec.numberOfInstances}')" 2 "numberOfInstances after the takeover"
 expect_eq "$(pg_field kept '{.metadata.ownerReferences[0].kind}')" HACluster "the owner after the takeover"
+expect_eq "$(secret_key kept-credentials password)" "$pass" "the password after the takeover"
 stop_operator
