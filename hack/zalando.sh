@@ -181,8 +181,12 @@ cmd_start() {
     # once it exists, the operator only patches it with its built-in definition.
     kc apply --server-side --force-conflicts -f "$dir/manifests/postgresql.crd.yaml" >/dev/null ||
         die "applying $dir/manifests/postgresql.crd.yaml failed"
-    kc wait --for=condition=Established --timeout=60s "crd/$CRD" >/dev/null ||
-        die "the CRD $CRD did not become Established"
+    # Polled: `kubectl wait` fails at once on a CRD so new that it has no conditions yet.
+    local crd_deadline=$(($(now) + 60 * 1000000))
+    until crd_established; do
+        [ "$(now)" -lt "$crd_deadline" ] || die "the CRD $CRD did not become Established"
+        sleep 0.2
+    done
     # kubectl takes no --from-literal next to --from-env-file: add the port to a copy.
     port=$(free_port)
     { cat "$here/zalando/operator.env"; echo "api_port=$port"; } >"$STATE/operator.env"

@@ -75,6 +75,9 @@ bash test/db/run.sh | tee "$logs/db.log"
 count "$logs/db.log"
 
 echo "== integration tests"
+# The Zalando postgres-operator the HACluster tests run: built once from the Go module proxy
+# and cached (minutes on a cold machine, so not inside one test's time limit).
+check zalando-build bash hack/zalando.sh build
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}

@@ -11,6 +11,7 @@
 #include "core/core.h"
 #include "dbi/dbi_controller.h"
 #include "snap/snap_controller.h"
+#include "hac/hac_controller.h"
 #include "log/log.h"
 #include "runtime/runtime.h"
 
@@ -37,6 +38,7 @@ usage(FILE *f)
             "  --shutdown-grace SEC    wait this long for reconciles at shutdown (default 30)\n"
             "  --log-format json|text  default json\n"
             "  --log-level LEVEL       debug, info, warn, error (default info)\n"
+            "  --zalando-wait SEC      say a HACluster's Zalando operator is not acting after SEC (default 120)\n"
             "  --version               print the version and exit\n");
 }
 
@@ -60,7 +62,8 @@ setup(rt *r, void *data)
 {
     int rc;
 
-    if ((rc = dbi_controller_setup(r, data)) || (rc = snap_controller_setup(r, data)))
+    if ((rc = dbi_controller_setup(r, data)) || (rc = snap_controller_setup(r, data)) ||
+        (rc = hac_controller_setup(r, data)))
         return rc;
     return CORE_OK;
 }
@@ -85,6 +88,7 @@ main(int argc, char **argv)
         {"shutdown-grace", required_argument, NULL, 'G'},
         {"log-format", required_argument, NULL, 'f'},
         {"log-level", required_argument, NULL, 'l'},
+        {"zalando-wait", required_argument, NULL, 'Z'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -126,6 +130,12 @@ main(int argc, char **argv)
         case 'G':
             ms = seconds_ms(optarg);
             cfg.shutdown_grace_ms = (uint64_t)ms;
+            break;
+        case 'Z':
+            if ((ms = seconds_ms(optarg)) >= 1000)
+                hac_controller_zalando_wait((uint64_t)ms / 1000);
+            else
+                ms = -1;
             break;
         case 'C':
             cfg.concurrency = (unsigned)strtoul(optarg, NULL, 10);

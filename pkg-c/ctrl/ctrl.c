@@ -1119,8 +1119,54 @@ on_other_write(const kops_result *res, void *data)
 }
 
 
+static void queue_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch);
+
+
 void
 ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
+{
+    if (!patch || !ctrl_may_write(run, live)) {
+        cJSON_Delete(patch);
+        return;
+    }
+    queue_patch(run, res, live, patch);
+}
+
+
+void
+ctrl_release(ctrl_run *run, const kres *res, const cJSON *live)
+{
+    const char  *uid = kjson_path_str(run->obj, "metadata", "uid", NULL), *u;
+    const cJSON *ref;
+    cJSON       *patch = NULL, *keep;
+    int          found = 0;
+
+    if (!uid || !live)
+        return;
+    if (!(patch = cJSON_CreateObject()) ||
+        !(keep = cJSON_AddArrayToObject(cJSON_AddObjectToObject(patch, "metadata"),
+                                        "ownerReferences"))) {
+        cJSON_Delete(patch);
+        run->failed = 1;
+        return;
+    }
+    cJSON_ArrayForEach(ref, kjson_path(live, "metadata", "ownerReferences", NULL)) {
+        if ((u = kjson_get_str(ref, "uid")) && strcmp(u, uid) == 0)
+            found = 1;
+        else if (!cJSON_AddItemToArray(keep, cJSON_Duplicate(ref, 1)))
+            run->failed = 1;
+    }
+    if (!found || run->failed) {
+        cJSON_Delete(patch);
+        return;
+    }
+    queue_patch(run, res, live, patch);
+}
+
+
+/* Queues patch (taken) of live with live's resourceVersion as a precondition. */
+static void
+queue_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
 {
     const char *name = kjson_path_str(live, "metadata", "name", NULL);
     const char *rv = kjson_resource_version(live);
@@ -1128,7 +1174,7 @@ ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
     ctrl_write *w;
     kops_target t;
 
-    if (!name || !patch || !ctrl_may_write(run, live)) {
+    if (!name) {
         cJSON_Delete(patch);
         return;
     }

@@ -190,6 +190,16 @@ void ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired,
  */
 void ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch);
 
+/*
+ * Queues a JSON merge patch of live, an object of res in the run's namespace that is not the
+ * run's child but carries a copy of its ownerReference (another operator copied it there, as
+ * Zalando's does onto its Secrets), that removes only the ownerReferences with the run's
+ * object's uid and keeps the others; live's resourceVersion as a precondition. Nothing when
+ * live has none. The one write allowed to an object the run does not control, for a kind's
+ * retain step: the garbage collector would otherwise delete live with the run's object.
+ */
+void ctrl_release(ctrl_run *run, const kres *res, const cJSON *live);
+
 /* Queues a delete of live (propagation "Background", "Foreground", "Orphan" or NULL) under
  * the same ownership rule, with live's uid as a precondition; a 404 counts as done. */
 void ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation);

@@ -1,8 +1,10 @@
 #include "ctrl_build.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "core/core.h"
@@ -80,6 +82,22 @@ ctrl_b_strs(ctrl_bld *b, cJSON *parent, const char *key, const char *const *v)
         ctrl_b_str(b, a, NULL, *v);
 }
 
+
+void
+ctrl_b_b64(ctrl_bld *b, cJSON *parent, const char *key, const char *v)
+{
+    size_t n = v ? strlen(v) : 0;
+    char  *out = v ? malloc(4 * ((n + 2) / 3) + 1) : NULL;
+
+    if (!out) {
+        b->failed = 1;
+        return;
+    }
+    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
+    ctrl_b_str(b, parent, key, out);
+    OPENSSL_cleanse(out, strlen(out));
+    free(out);
+}
 
 void
 ctrl_b_copy(ctrl_bld *b, cJSON *parent, const char *key, const cJSON *src)

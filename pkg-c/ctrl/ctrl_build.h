@@ -33,6 +33,9 @@ void   ctrl_b_bool(ctrl_bld *b, cJSON *parent, const char *key, int v);
 void   ctrl_b_strs(ctrl_bld *b, cJSON *parent, const char *key, const char *const *v);
 /* A deep copy of src under key; nothing when src is NULL. */
 void   ctrl_b_copy(ctrl_bld *b, cJSON *parent, const char *key, const cJSON *src);
+/* parent[key] = base64(v) (standard alphabet, padded), as a Secret's data holds it; the
+ * scratch copy is scrubbed (OPENSSL_cleanse), since v is often a password. */
+void   ctrl_b_b64(ctrl_bld *b, cJSON *parent, const char *key, const char *v);
 /* o, or NULL (o freed) when anything failed on the way. */
 cJSON *ctrl_b_done(ctrl_bld *b, cJSON *o);
 

@@ -1,10 +1,25 @@
 #include "ctrl_status.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
 #include "kjson/kjson.h"
+
+
+void
+ctrl_conds_set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    c->cond[type].set = 1;
+    c->cond[type].status = status;
+    c->cond[type].reason = reason;
+    va_start(ap, fmt);
+    vsnprintf(c->cond[type].message, sizeof c->cond[type].message, fmt, ap);
+    va_end(ap);
+}
 
 static const char *const cond_names[CTRL_NCOND] = {"Ready", "Progressing", "Degraded"};
 

@@ -34,6 +34,11 @@ typedef struct {
 /* The run's conditions, for a kind's pure status function to fill (ctrl_cond's state). */
 ctrl_conds *ctrl_run_conds(ctrl_run *run);
 
+/* Sets a condition in c (what ctrl_cond does for a run), for a kind's pure status
+ * function; message printf-formatted, cut to CTRL_MSG_MAX. reason as for ctrl_cond. */
+void ctrl_conds_set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* The condition of type in status.conditions, or NULL. */
 const cJSON *ctrl_condition_find(const cJSON *status, const char *type);
 

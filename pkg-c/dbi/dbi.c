@@ -14,6 +14,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
+#include "ctrl/ctrl_spec.h"
 #include "dbi/dbi_pass.h"
 #include "dbi/dbi_netpol.h"
 #include "dbi/dbi_podsec.h"
@@ -63,22 +64,6 @@ dbi_engine_find(const char *s)
 }
 
 
-/* v fit for a one-line message: at most 64 bytes, control characters shown as '?'. */
-static const char *
-shown(const char *v, char *buf, size_t len)
-{
-    size_t i, n = strlen(v);
-    size_t max = len - 1 < 64 ? len - 1 : 64;
-
-    for (i = 0; i < n && i < max; i++)
-        buf[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-    buf[i] = '\0';
-    if (n > max && max >= 3)
-        memcpy(buf + max - 3, "...", 4);
-    return buf;
-}
-
-
 int
 dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len)
 {
@@ -116,21 +101,6 @@ is_identifier(const char *s)
 }
 
 
-/* A DNS-1035 label, as the Service named after the DBInstance needs. */
-static int
-is_dns_label(const char *s)
-{
-    size_t i, n = strlen(s);
-
-    if (n == 0 || !(s[0] >= 'a' && s[0] <= 'z') || s[n - 1] == '-')
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-            return 0;
-    return 1;
-}
-
-
 /* A configuration option name: letters, digits, '_', '.', '-'; no spaces, no '='. */
 static int
 is_param_name(const char *s)
@@ -144,62 +114,6 @@ is_param_name(const char *s)
               (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
             return 0;
     return i <= DBI_MAX_PARAM_NAME;
-}
-
-
-/*
- * obj[key] as a string into *out: NULL when absent, null or "" (the schema's way of saying
- * "not set"). CORE_EINVAL, with a message naming path.key, for any other type.
- */
-static int
-opt_str(const cJSON *obj, const char *path, const char *key, const char **out, char *err,
-        size_t errlen)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-    *out = NULL;
-    if (!it || cJSON_IsNull(it))
-        return CORE_OK;
-    if (!cJSON_IsString(it))
-        return core_errf(err, errlen, CORE_EINVAL, "%s.%s: must be a string", path, key);
-    if (it->valuestring[0])
-        *out = it->valuestring;
-    return CORE_OK;
-}
-
-
-/* obj[key] as an object into *out (NULL when absent or null); CORE_EINVAL for another type. */
-static int
-opt_obj(const cJSON *obj, const char *path, const char *key, const cJSON **out, char *err,
-        size_t errlen)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-    *out = NULL;
-    if (!it || cJSON_IsNull(it))
-        return CORE_OK;
-    if (!cJSON_IsObject(it))
-        return core_errf(err, errlen, CORE_EINVAL, "%s.%s: must be an object", path, key);
-    *out = it;
-    return CORE_OK;
-}
-
-
-/* v must be one of the NULL-terminated choices. */
-static int
-one_of(const char *field, const char *v, const char *const *choices, char *err, size_t errlen)
-{
-    char   show[80], list[160];
-    size_t i, used = 0;
-
-    for (i = 0; choices[i]; i++)
-        if (strcmp(v, choices[i]) == 0)
-            return CORE_OK;
-    list[0] = '\0';
-    for (i = 0; choices[i] && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
-    return core_errf(err, errlen, CORE_EINVAL, "%s: \"%s\" is not one of %s", field,
-                     shown(v, show, sizeof show), list);
 }
 
 
@@ -220,12 +134,12 @@ parse_metadata(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
         return core_errf(err, errlen, CORE_EINVAL,
                          "metadata.name: \"%s\" is longer than %d characters, too long for the names "
                          "derived from it",
-                         shown(out->name, show, sizeof show), DBI_MAX_NAME);
-    if (!is_dns_label(out->name))
+                         ctrl_spec_shown(out->name, show, sizeof show), DBI_MAX_NAME);
+    if (!ctrl_spec_dns_label(out->name))
         return core_errf(err, errlen, CORE_EINVAL,
                          "metadata.name: \"%s\" must start with a lowercase letter and hold only "
                          "lowercase letters, digits and '-', as the Service named after it needs",
-                         shown(out->name, show, sizeof show));
+                         ctrl_spec_shown(out->name, show, sizeof show));
     return CORE_OK;
 }
 
@@ -239,11 +153,11 @@ check_version(const dbi_engine *e, const char *version, char *err, size_t errlen
     switch (dbi_version_support(e, version, NULL, NULL)) {
     case DBI_VERSION_MALFORMED:
         return core_errf(err, errlen, CORE_EINVAL, "spec.version: \"%s\" is not a %s version: use %s",
-                         shown(version, show, sizeof show), e->name, dbi_version_form(e));
+                         ctrl_spec_shown(version, show, sizeof show), e->name, dbi_version_form(e));
     case DBI_VERSION_UNKNOWN:
         return core_errf(err, errlen, CORE_EINVAL,
                          "spec.version: \"%s\" is not a supported %s version (%s)",
-                         shown(version, show, sizeof show), e->name, dbi_version_list(e));
+                         ctrl_spec_shown(version, show, sizeof show), e->name, dbi_version_list(e));
     default: return CORE_OK;
     }
 }
@@ -256,7 +170,7 @@ parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     char        show[80];
     int         rc;
 
-    if ((rc = opt_str(spec, "spec", "engine", &engine, err, errlen)))
+    if ((rc = ctrl_spec_str(spec, "spec", "engine", &engine, err, errlen)))
         return rc;
     if (!engine)
         return core_errf(err, errlen, CORE_EINVAL,
@@ -265,8 +179,8 @@ parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     if (!out->engine)
         return core_errf(err, errlen, CORE_EINVAL,
                          "spec.engine: \"%s\" is not supported (postgresql, mysql or mariadb)",
-                         shown(engine, show, sizeof show));
-    if ((rc = opt_str(spec, "spec", "version", &version, err, errlen)))
+                         ctrl_spec_shown(engine, show, sizeof show));
+    if ((rc = ctrl_spec_str(spec, "spec", "version", &version, err, errlen)))
         return rc;
     if (!version)
         return core_errf(err, errlen, CORE_EINVAL, "spec.version: required (a %s version: %s)",
@@ -274,7 +188,7 @@ parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     if ((rc = check_version(out->engine, version, err, errlen)))
         return rc;
     out->version = version;
-    if ((rc = opt_str(spec, "spec", "image", &out->image, err, errlen)))
+    if ((rc = ctrl_spec_str(spec, "spec", "image", &out->image, err, errlen)))
         return rc;
     if (dbi_version_image(out->engine, version, out->image, err, errlen) == DBI_IMAGE_MISMATCH)
         return CORE_EINVAL;
@@ -294,10 +208,10 @@ check_identifier(const char *field, const char *v, size_t max, const char *whose
     if (!is_identifier(v))
         return core_errf(err, errlen, CORE_EINVAL,
                          "%s: \"%s\" must start with a letter or '_' and hold only letters, digits and '_'",
-                         field, shown(v, show, sizeof show));
+                         field, ctrl_spec_shown(v, show, sizeof show));
     if (strlen(v) > max)
         return core_errf(err, errlen, CORE_EINVAL, "%s: \"%s\" is longer than %zu characters%s",
-                         field, shown(v, show, sizeof show), max, whose);
+                         field, ctrl_spec_shown(v, show, sizeof show), max, whose);
     return CORE_OK;
 }
 
@@ -309,7 +223,7 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     size_t            i;
     int               rc;
 
-    if ((rc = opt_str(spec, "spec", "database", &out->database, err, errlen)))
+    if ((rc = ctrl_spec_str(spec, "spec", "database", &out->database, err, errlen)))
         return rc;
     if (!out->database)
         return core_errf(err, errlen, CORE_EINVAL, "spec.database: required");
@@ -320,7 +234,7 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
             return core_errf(err, errlen, CORE_EINVAL,
                              "spec.database: \"%s\" is a system database of %s; choose another name",
                              out->database, e->name);
-    if ((rc = opt_str(spec, "spec", "username", &out->username, err, errlen)))
+    if ((rc = ctrl_spec_str(spec, "spec", "username", &out->username, err, errlen)))
         return rc;
     if (!out->username)
         out->username = DBI_DEFAULT_USER;
@@ -346,31 +260,6 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 
 
 static int
-check_quantities(const cJSON *resources, const char *key, char *err, size_t errlen)
-{
-    const cJSON   *map = NULL, *it;
-    kjson_quantity q;
-    char           show[80], value[80];
-    int            rc;
-
-    if ((rc = opt_obj(resources, "spec.resources", key, &map, err, errlen)))
-        return rc;
-    cJSON_ArrayForEach(it, map) {
-        if (kjson_get_quantity(map, it->string, &q) != CORE_OK)
-            return core_errf(err, errlen, CORE_EINVAL,
-                             "spec.resources.%s.%s: \"%s\" is not a quantity (like 500m or 1Gi)",
-                             key, shown(it->string, show, sizeof show),
-                             cJSON_IsString(it) ? shown(it->valuestring, value, sizeof value)
-                                                : "(not a string)");
-        if (q.nano < 0)
-            return core_errf(err, errlen, CORE_EINVAL, "spec.resources.%s.%s: must not be negative",
-                             key, shown(it->string, show, sizeof show));
-    }
-    return CORE_OK;
-}
-
-
-static int
 parse_storage(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 {
     const cJSON   *storage;
@@ -378,22 +267,23 @@ parse_storage(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     char           show[80];
     int            rc;
 
-    if ((rc = opt_obj(spec, "spec", "storage", &storage, err, errlen)) ||
-        (rc = opt_str(storage, "spec.storage", "size", &out->storage_size, err, errlen)) ||
-        (rc = opt_str(storage, "spec.storage", "storageClassName", &out->storage_class, err, errlen)))
+    if ((rc = ctrl_spec_obj(spec, "spec", "storage", &storage, err, errlen)) ||
+        (rc = ctrl_spec_str(storage, "spec.storage", "size", &out->storage_size, err, errlen)) ||
+        (rc = ctrl_spec_str(storage, "spec.storage", "storageClassName", &out->storage_class, err,
+                            errlen)))
         return rc;
     if (!out->storage_size)
         out->storage_size = DBI_DEFAULT_STORAGE;
     if (kjson_quantity_parse(out->storage_size, &q) != CORE_OK)
         return core_errf(err, errlen, CORE_EINVAL,
                          "spec.storage.size: \"%s\" is not a quantity (like 2Gi)",
-                         shown(out->storage_size, show, sizeof show));
+                         ctrl_spec_shown(out->storage_size, show, sizeof show));
     if (q.nano <= 0)
         return core_errf(err, errlen, CORE_EINVAL, "spec.storage.size: \"%s\" must be more than 0",
                          out->storage_size);
-    if ((rc = opt_obj(spec, "spec", "resources", &out->resources, err, errlen)) ||
-        (rc = check_quantities(out->resources, "requests", err, errlen)) ||
-        (rc = check_quantities(out->resources, "limits", err, errlen)))
+    if ((rc = ctrl_spec_obj(spec, "spec", "resources", &out->resources, err, errlen)) ||
+        (rc = ctrl_spec_quantities(out->resources, "spec.resources", "requests", err, errlen)) ||
+        (rc = ctrl_spec_quantities(out->resources, "spec.resources", "limits", err, errlen)))
         return rc;
     return CORE_OK;
 }
@@ -405,11 +295,12 @@ parse_refs(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     const cJSON *ref;
     int          rc;
 
-    if ((rc = opt_obj(spec, "spec", "credentialsSecretRef", &ref, err, errlen)) ||
-        (rc = opt_str(ref, "spec.credentialsSecretRef", "name", &out->credentials_secret, err, errlen)))
+    if ((rc = ctrl_spec_obj(spec, "spec", "credentialsSecretRef", &ref, err, errlen)) ||
+        (rc = ctrl_spec_str(ref, "spec.credentialsSecretRef", "name", &out->credentials_secret, err,
+                            errlen)))
         return rc;
-    if ((rc = opt_obj(spec, "spec", "restoreFrom", &ref, err, errlen)) ||
-        (rc = opt_str(ref, "spec.restoreFrom", "snapshot", &out->restore_snapshot, err, errlen)))
+    if ((rc = ctrl_spec_obj(spec, "spec", "restoreFrom", &ref, err, errlen)) ||
+        (rc = ctrl_spec_str(ref, "spec.restoreFrom", "snapshot", &out->restore_snapshot, err, errlen)))
         return rc;
     return CORE_OK;
 }
@@ -438,33 +329,22 @@ static int
 parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
 {
     const cJSON *it;
-    const char  *p;
     char         show[80];
     int          rc;
 
-    if ((rc = opt_obj(spec, "spec", "parameters", &out->parameters, err, errlen)))
+    if ((rc = ctrl_spec_obj(spec, "spec", "parameters", &out->parameters, err, errlen)))
         return rc;
     cJSON_ArrayForEach(it, out->parameters) {
         if (!is_param_name(it->string))
             return core_errf(err, errlen, CORE_EINVAL,
                              "spec.parameters: \"%s\" is not a parameter name (letters, digits, '_', '.', '-')",
-                             shown(it->string, show, sizeof show));
+                             ctrl_spec_shown(it->string, show, sizeof show));
         if (is_managed_parameter(out->engine, it->string))
             return core_errf(err, errlen, CORE_EINVAL,
                              "spec.parameters.%s: set by the operator; it cannot be changed",
                              it->string);
-        if (!cJSON_IsString(it))
-            return core_errf(err, errlen, CORE_EINVAL,
-                             "spec.parameters.%s: must be a string (quote numbers: \"200\")",
-                             it->string);
-        if (strlen(it->valuestring) > DBI_MAX_PARAM_VALUE)
-            return core_errf(err, errlen, CORE_EINVAL, "spec.parameters.%s: longer than %d characters",
-                             it->string, DBI_MAX_PARAM_VALUE);
-        for (p = it->valuestring; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return core_errf(err, errlen, CORE_EINVAL,
-                                 "spec.parameters.%s: must be one line without control characters",
-                                 it->string);
+        if ((rc = ctrl_spec_param_value(it, DBI_MAX_PARAM_VALUE, err, errlen)))
+            return rc;
     }
     return CORE_OK;
 }
@@ -499,18 +379,18 @@ parse_choices(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     const cJSON             *service;
     int                      rc;
 
-    if ((rc = opt_obj(spec, "spec", "service", &service, err, errlen)) ||
-        (rc = opt_str(service, "spec.service", "type", &out->service_type, err, errlen)))
+    if ((rc = ctrl_spec_obj(spec, "spec", "service", &service, err, errlen)) ||
+        (rc = ctrl_spec_str(service, "spec.service", "type", &out->service_type, err, errlen)))
         return rc;
     if (!out->service_type)
         out->service_type = "ClusterIP";
-    if ((rc = one_of("spec.service.type", out->service_type, service_types, err, errlen)))
+    if ((rc = ctrl_spec_one_of("spec.service.type", out->service_type, service_types, err, errlen)))
         return rc;
-    if ((rc = opt_str(spec, "spec", "deletionPolicy", &out->deletion_policy, err, errlen)))
+    if ((rc = ctrl_spec_str(spec, "spec", "deletionPolicy", &out->deletion_policy, err, errlen)))
         return rc;
     if (!out->deletion_policy)
         out->deletion_policy = "Delete";
-    return one_of("spec.deletionPolicy", out->deletion_policy, policies, err, errlen);
+    return ctrl_spec_one_of("spec.deletionPolicy", out->deletion_policy, policies, err, errlen);
 }
 
 

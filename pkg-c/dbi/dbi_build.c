@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "core/core.h"
 #include "kjson/kjson.h"
@@ -116,16 +115,16 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
     ctrl_b_str(&b, o, "type", "Opaque");
     data = ctrl_b_obj(&b, o, "data");
     if (data) {
-        dbi_secret_put(&b, data, "username", s->username);
-        dbi_secret_put(&b, data, "password", password);
-        dbi_secret_put(&b, data, "superuser-password", superuser_password);
-        dbi_secret_put(&b, data, "host", host);
-        dbi_secret_put(&b, data, "port", port);
-        dbi_secret_put(&b, data, "database", s->database);
-        dbi_secret_put(&b, data, "uri", uri.data);
-        dbi_secret_put(&b, data, "jdbc-url", jdbc.data);
+        ctrl_b_b64(&b, data, "username", s->username);
+        ctrl_b_b64(&b, data, "password", password);
+        ctrl_b_b64(&b, data, "superuser-password", superuser_password);
+        ctrl_b_b64(&b, data, "host", host);
+        ctrl_b_b64(&b, data, "port", port);
+        ctrl_b_b64(&b, data, "database", s->database);
+        ctrl_b_b64(&b, data, "uri", uri.data);
+        ctrl_b_b64(&b, data, "jdbc-url", jdbc.data);
         if (dbi_tls_on(s))
-            dbi_secret_put(&b, data, "ca.crt", s->tls_ca);
+            ctrl_b_b64(&b, data, "ca.crt", s->tls_ca);
     }
     o = ctrl_b_done(&b, o);
 out:

@@ -1,6 +1,5 @@
 #include "dbi_status.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,23 +7,6 @@
 #include "dbi/dbi_pass.h"
 #include "dbi/dbi_stuck.h"
 #include "kjson/kjson.h"
-
-
-static void set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt,
-                ...) __attribute__((format(printf, 5, 6)));
-
-static void
-set(ctrl_conds *c, ctrl_cond_type type, int status, const char *reason, const char *fmt, ...)
-{
-    va_list ap;
-
-    c->cond[type].set = 1;
-    c->cond[type].status = status;
-    c->cond[type].reason = reason;
-    va_start(ap, fmt);
-    vsnprintf(c->cond[type].message, sizeof c->cond[type].message, fmt, ap);
-    va_end(ap);
-}
 
 
 static int
@@ -57,25 +39,26 @@ eval_rollout(const dbi_status_in *in, ctrl_conds *c, const char *old_version, in
     int            ready;
 
     if (!in->sts || (ready_pods < 1 && !old_version)) {
-        set(c, CTRL_READY, 0, "Provisioning", "waiting for the %s pod to become ready",
-            in->spec->engine->name);
-        set(c, CTRL_PROGRESSING, 1, "Provisioning", "creating the database");
+        ctrl_conds_set(c, CTRL_READY, 0, "Provisioning", "waiting for the %s pod to become ready",
+                       in->spec->engine->name);
+        ctrl_conds_set(c, CTRL_PROGRESSING, 1, "Provisioning", "creating the database");
         return;
     }
     if (!sts_settled(in->sts)) {
         ready = ready_pods >= 1;
-        set(c, CTRL_READY, ready, ready ? "DatabaseReady" : "PodNotReady",
-            ready ? "the database accepts connections" : "the database pod is not ready");
-        set(c, CTRL_PROGRESSING, 1, "RollingUpdate",
-            "rolling the pod to its new template (version %s)", in->spec->version);
+        ctrl_conds_set(c, CTRL_READY, ready, ready ? "DatabaseReady" : "PodNotReady",
+                       ready ? "the database accepts connections" : "the database pod is not ready");
+        ctrl_conds_set(c, CTRL_PROGRESSING, 1, "RollingUpdate",
+                       "rolling the pod to its new template (version %s)", in->spec->version);
         return;
     }
-    set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
-    set(c, CTRL_PROGRESSING, 0, "Reconciled", "the database matches its spec");
+    ctrl_conds_set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
+    ctrl_conds_set(c, CTRL_PROGRESSING, 0, "Reconciled", "the database matches its spec");
     if (capacity && kjson_quantity_parse(in->spec->storage_size, &want) == CORE_OK &&
         kjson_quantity_parse(capacity, &have) == CORE_OK && kjson_quantity_cmp(&have, &want) < 0)
-        set(c, CTRL_PROGRESSING, 1, "Resizing", "waiting for the volume to grow from %s to %s",
-            capacity, in->spec->storage_size);
+        ctrl_conds_set(c, CTRL_PROGRESSING, 1, "Resizing",
+                       "waiting for the volume to grow from %s to %s", capacity,
+                       in->spec->storage_size);
 }
 
 
@@ -88,13 +71,13 @@ eval_stopped(const dbi_status_in *in, ctrl_conds *c)
         (num(in->sts, "status", "observedGeneration") >= num(in->sts, "metadata", "generation") &&
          num(in->sts, "status", "replicas") == 0);
 
-    set(c, CTRL_READY, 0, "Stopped",
-        "the database is stopped (spec.stopped); its volume and "
-        "credentials are kept");
+    ctrl_conds_set(c, CTRL_READY, 0, "Stopped",
+                   "the database is stopped (spec.stopped); its volume and "
+                   "credentials are kept");
     if (gone)
-        set(c, CTRL_PROGRESSING, 0, "Stopped", "the database is stopped");
+        ctrl_conds_set(c, CTRL_PROGRESSING, 0, "Stopped", "the database is stopped");
     else
-        set(c, CTRL_PROGRESSING, 1, "Stopping", "scaling the database to zero");
+        ctrl_conds_set(c, CTRL_PROGRESSING, 1, "Stopping", "scaling the database to zero");
 }
 
 
@@ -106,30 +89,32 @@ eval_stuck(const dbi_status_in *in, ctrl_conds *c)
     dbi_stuck s;
 
     if (dbi_stuck_claim(in->pvc, in->pod, &s))
-        set(c, s.degraded ? CTRL_DEGRADED : CTRL_PROGRESSING, 1, s.reason, "%s", s.message);
+        ctrl_conds_set(c, s.degraded ? CTRL_DEGRADED : CTRL_PROGRESSING, 1, s.reason, "%s", s.message);
     if (dbi_stuck_pod(in->pod, &s))
-        set(c, CTRL_DEGRADED, 1, s.reason, "%s", s.message);
+        ctrl_conds_set(c, CTRL_DEGRADED, 1, s.reason, "%s", s.message);
 }
 
 
 static void
 eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version, int ready_pods)
 {
-    set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
+    ctrl_conds_set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
     if (in->deleting) {
         c->deleting = 1;
-        set(c, CTRL_READY, 0, "Deleting", "the DBInstance is being deleted");
-        set(c, CTRL_PROGRESSING, 1, "Deleting", "removing what the deletion policy does not keep");
+        ctrl_conds_set(c, CTRL_READY, 0, "Deleting", "the DBInstance is being deleted");
+        ctrl_conds_set(c, CTRL_PROGRESSING, 1, "Deleting",
+                       "removing what the deletion policy does not keep");
         return;
     }
     if (c->refusal || !in->spec) {
         /* ctrl lays the refusal over these; Ready keeps what the pod says when allowed. */
         if (ready_pods >= 1)
-            set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
+            ctrl_conds_set(c, CTRL_READY, 1, "DatabaseReady", "the database accepts connections");
         else
-            set(c, CTRL_READY, 0, c->refusal ? c->refusal : "InvalidSpec", "%s",
-                c->refusal ? c->refusal_message : "the spec cannot be applied");
-        set(c, CTRL_PROGRESSING, 0, "Refused", "nothing is changed until the spec is fixed");
+            ctrl_conds_set(c, CTRL_READY, 0, c->refusal ? c->refusal : "InvalidSpec", "%s",
+                           c->refusal ? c->refusal_message : "the spec cannot be applied");
+        ctrl_conds_set(c, CTRL_PROGRESSING, 0, "Refused",
+                       "nothing is changed until the spec is fixed");
         return;
     }
     if (in->spec->stopped)
@@ -137,9 +122,9 @@ eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version,
     else
         eval_rollout(in, c, old_version, ready_pods);
     if (strcmp(in->spec->deletion_policy, "Snapshot") == 0)
-        set(c, CTRL_DEGRADED, 1, "SnapshotPolicyUnsupported",
-            "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume and "
-            "credentials are retained as with Retain");
+        ctrl_conds_set(c, CTRL_DEGRADED, 1, "SnapshotPolicyUnsupported",
+                       "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume and "
+                       "credentials are retained as with Retain");
     eval_stuck(in, c);
 }
 

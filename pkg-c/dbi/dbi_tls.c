@@ -292,23 +292,6 @@ dbi_tls_pod(ctrl_bld *b, cJSON *tmpl_meta, cJSON *pod_spec, const dbi_spec *s)
 }
 
 
-void
-dbi_secret_put(ctrl_bld *b, cJSON *data, const char *key, const char *v)
-{
-    size_t n = strlen(v);
-    char  *out = malloc(4 * ((n + 2) / 3) + 1);
-
-    if (!out) {
-        b->failed = 1;
-        return;
-    }
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
-    ctrl_b_str(b, data, key, out);
-    OPENSSL_cleanse(out, strlen(out));
-    free(out);
-}
-
-
 cJSON *
 dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *cert, const char *key,
                      const char *ca)
@@ -324,9 +307,9 @@ dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *cert, co
         dbi_pass_metadata(&b, o, s);
     ctrl_b_str(&b, o, "type", "kubernetes.io/tls");
     data = ctrl_b_obj(&b, o, "data");
-    dbi_secret_put(&b, data, "tls.crt", cert);
-    dbi_secret_put(&b, data, "tls.key", key);
-    dbi_secret_put(&b, data, "ca.crt", ca);
+    ctrl_b_b64(&b, data, "tls.crt", cert);
+    ctrl_b_b64(&b, data, "tls.key", key);
+    ctrl_b_b64(&b, data, "ca.crt", ca);
     return ctrl_b_done(&b, o);
 }
 
@@ -354,7 +337,7 @@ dbi_build_ca_secret(const char *namespace, const char *cert, const char *key)
                "operator; delete it (and every <name>-tls Secret) to get a new one.");
     ctrl_b_str(&b, o, "type", "kubernetes.io/tls");
     data = ctrl_b_obj(&b, o, "data");
-    dbi_secret_put(&b, data, "tls.crt", cert);
-    dbi_secret_put(&b, data, "tls.key", key);
+    ctrl_b_b64(&b, data, "tls.crt", cert);
+    ctrl_b_b64(&b, data, "tls.key", key);
     return ctrl_b_done(&b, o);
 }

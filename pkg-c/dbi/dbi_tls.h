@@ -111,10 +111,6 @@ void dbi_tls_mounts(ctrl_bld *b, cJSON *mounts, const dbi_spec *s);
  * DBI_TLS_HASH (s->tls_checksum) on the pod template's metadata. */
 void dbi_tls_pod(ctrl_bld *b, cJSON *tmpl_meta, cJSON *pod_spec, const dbi_spec *s);
 
-/* data[key] = base64(v) for a Secret builder (dbi_build.c's too); the encoding buffer is
- * cleansed. Failures are recorded in b. */
-void dbi_secret_put(ctrl_bld *b, cJSON *data, const char *key, const char *v);
-
 /*
  * The Secret <name>-tls (type kubernetes.io/tls: tls.crt, tls.key, ca.crt, base64 in data),
  * owned by the DBInstance, with the standard labels. NULL out of memory or without an

@@ -69,3 +69,18 @@ with_operator() {
     install_crds
     start_operator "$tmp/op.log"
 }
+
+# --- HACluster: the Zalando postgres-operator (hack/zalando.sh) beside ours ---------------
+# start_zalando: Zalando watching $NS, its ConfigMap in $NS, its state (pid, log) under the
+# cluster dir (or $tmp), so that tests in other clusters do not collide. stop_zalando at exit.
+start_zalando() {
+    export ZALANDO_STATE=${DBAAS_CLUSTER_DIR:-$tmp}/zalando-state
+    export ZALANDO_OPERATOR_NAMESPACE=$NS
+    bash "$ROOT/hack/zalando.sh" stop >/dev/null 2>&1 || true
+    bash "$ROOT/hack/zalando.sh" start "$NS" >/dev/null
+}
+stop_zalando() { [ -z "${ZALANDO_STATE:-}" ] || bash "$ROOT/hack/zalando.sh" stop >/dev/null 2>&1 || true; }
+hac_field() { k -n "$NS" get hacluster "$1" -o jsonpath="$2" 2>/dev/null; }
+hac_cond() { hac_field "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
+hac_ready() { [ "$(hac_cond "$1" Ready status)" = True ]; }
+hac_is() { [ "$(hac_field "$1" "$2")" = "$3" ]; }

@@ -26,6 +26,7 @@
 #include "core/core.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_final.h"
+#include "hac/hac.h"
 #include "snap/snap.h"
 #include "dbi/dbi_netpol.h"
 #include "dbi/dbi_tls.h"
@@ -326,9 +327,43 @@ render_dbsnapshot(const cJSON *input, golden_files *out, char *err, size_t errle
 }
 
 
+/* --- hacluster ----------------------------------------------------------------------- */
+
+/* The Secret with both pooler Services present, so every endpoint the builder can write shows. */
+static int
+render_hacluster(const cJSON *input, golden_files *out, char *err, size_t errlen)
+{
+    static const hac_poolers poolers = {1, 1};
+    hac_spec                 spec;
+    char                     msg[512];
+    core_buf                 b;
+    int                      rc;
+
+    if (hac_spec_parse(input, &spec, msg, sizeof msg)) {
+        core_buf_init(&b, sizeof msg + 2);
+        if ((rc = core_buf_printf(&b, "%s\n", msg)))
+            return rc;
+        return files_add_text(out, GOLDEN_ERROR, core_buf_take(&b));
+    }
+    if ((rc = files_add_json(out, "postgresql.json", hac_build_postgresql(&spec, input)))) {
+        snprintf(err, errlen, "hac_build_postgresql failed");
+        return rc;
+    }
+    if ((rc = add_with_data(out, "secret-data.txt", "secret.json",
+                            hac_build_secret(&spec, input, GOLDEN_PASSWORD,
+                                             spec.pooler_enabled ? &poolers : NULL),
+                            1))) {
+        snprintf(err, errlen, "hac_build_secret or its data failed");
+        return rc;
+    }
+    return CORE_OK;
+}
+
+
 static const golden_kind kinds[] = {
     {"dbinstance", render_dbinstance},
     {"dbsnapshot", render_dbsnapshot},
+    {"hacluster", render_hacluster},
 };
 
 
