@@ -692,7 +692,8 @@ ctrl_refused(const ctrl_run *run)
 void
 ctrl_requeue_after(ctrl_run *run, uint64_t ms)
 {
-    run->requeue_ms = ms;
+    if (!run->requeue_ms || ms < run->requeue_ms)
+        run->requeue_ms = ms;
 }
 
 
@@ -1169,6 +1170,41 @@ ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propa
         run->failed = 1;
         write_end(w);
     }
+}
+
+
+int
+ctrl_marked_for(const cJSON *live, const char *uid_label, const char *uid)
+{
+    const cJSON *labels = kjson_path(live, "metadata", "labels", NULL);
+    const char  *managed = kjson_get_str(labels, CTRL_LABEL_MANAGED);
+    const char  *marked = uid_label ? kjson_get_str(labels, uid_label) : NULL;
+
+    return uid && uid[0] && managed && marked && strcmp(managed, CTRL_MANAGED_BY) == 0 &&
+           strcmp(marked, uid) == 0;
+}
+
+
+int
+ctrl_delete_marked(ctrl_run *run, const kres *res, const cJSON *live, const char *uid_label,
+                   const char *propagation)
+{
+    const char *name = kjson_path_str(live, "metadata", "name", NULL);
+    const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
+    const char *own = kjson_path_str(run->obj, "metadata", "uid", NULL);
+    ctrl_write *w;
+    kops_target t;
+
+    if (!name || !uid || !ctrl_marked_for(live, uid_label, own) ||
+        !(w = write_new(run, res, name, NULL, NULL)))
+        return 0;
+    t = child_target(w);
+    if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
+        run->failed = 1;
+        write_end(w);
+        return 0;
+    }
+    return 1;
 }
 
 
