@@ -49,6 +49,7 @@ scrub(ctrl_run *run)
     OPENSSL_cleanse(s->superuser, sizeof s->superuser);
     OPENSSL_cleanse(s->other, sizeof s->other);
     cJSON_Delete(s->sts);
+    cJSON_Delete(s->snaps);
 }
 
 
@@ -123,6 +124,10 @@ dbi__run_status(ctrl_run *run)
         with_volume(run, DBI_VOLUME_RETAIN, dbi__run_status);
         return;
     }
+    if (!dbi__st(run)->backup_ran) {
+        dbi__backup(run, dbi__run_status); /* spec.backup (dbi_schedule.c) */
+        return;
+    }
     write_status(run);
 }
 
@@ -169,6 +174,7 @@ write_status(ctrl_run *run)
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     if (fields && s->spec_ok)
         version_status(run, fields);
+    dbi__backup_status(run, fields);
     cJSON_Delete(claim);
     cJSON_Delete(svc);
     cJSON_Delete(pod);
@@ -756,7 +762,7 @@ dbi_controller_setup(rt *r, const char *namespace)
 
     if (!d)
         return CORE_ENOMEM;
-    if ((rc = rt_on_cleanup(r, free, d))) {
+    if ((rc = rt_on_cleanup(r, dbi__ctl_free, d))) {
         free(d);
         return rc;
     }
@@ -766,7 +772,8 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_CONFIGMAPS, &d->configmaps)) ||
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
-        (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)))
+        (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)) ||
+        (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)))
         return rc;
     return CORE_OK;
 }
