@@ -6,7 +6,8 @@
 #   DBSnapshot of the same instance is never pruned;
 # - the operator down across three runs takes exactly one catch-up snapshot, with an Event;
 # - a restart with nothing due writes nothing;
-# - a real-time "*/1 * * * *": the timer takes the next minute's snapshot (up to ~75 s).
+# - a real-time "*/1 * * * *": the timer takes the next minute's snapshot (up to ~75 s);
+# - a time zone the image lacks: Degraded InvalidSpec, the database still Ready.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"
@@ -74,9 +75,13 @@ wait_for 60 "2 scheduled DBSnapshots after the catch-up" count_is 2
 echo "catch-up $catchup at $((SECONDS - t0))s"
 
 # At rest, a restart writes nothing.
+settle_writes op_writes
 restart_at 7
 sleep 8
-expect_eq "$(op_writes)" 0 "writes after a restart with nothing due"
+if [ "$(op_writes)" != 0 ]; then
+    curl -sf "http://127.0.0.1:$OP_PORT/metrics" | grep '^dbaas_api_requests_total' | grep -v 'verb="GET"' >&2
+    fail "writes after a restart with nothing due: $(op_writes)"
+fi
 expect_eq "$(dbi_field nightly '{.status.lastBackup}')" "$last" "lastBackup after a restart"
 
 # Real time: every minute, taken by the timer.
@@ -90,4 +95,16 @@ last=$(dbi_field nightly '{.status.lastBackup}')
 wait_for 30 "its DBSnapshot" snap_ready "nightly-$(date -u -d "$last" +%Y%m%d%H%M)"
 echo "the minute's run nightly-$(date -u -d "$last" +%Y%m%d%H%M) came after $((SECONDS - t1))s"
 k -n "$NS" get dbsnapshot manual >/dev/null || fail "the manual DBSnapshot is gone"
+
+# A zone the image does not have: Degraded InvalidSpec naming the field, the database Ready,
+# no nextBackup; removing spec.backup leaves lastBackup and no nextBackup.
+k -n "$NS" patch dbinstance nightly --type=merge -p '{"spec":{"backup":{"timeZone":"Mars/Olympus_Mons"}}}' >/dev/null
+wait_for 30 "Degraded InvalidSpec for the zone" test "$(dbi_cond nightly Degraded reason)" = InvalidSpec
+[[ $(dbi_cond nightly Degraded message) == *spec.backup.timeZone* ]] ||
+    fail "the Degraded message does not name spec.backup.timeZone: $(dbi_cond nightly Degraded message)"
+dbi_ready nightly || fail "nightly is not Ready with a bad backup zone"
+expect_eq "$(dbi_field nightly '{.status.nextBackup}')" "" "nextBackup with a bad zone"
+k -n "$NS" patch dbinstance nightly --type=json -p '[{"op":"remove","path":"/spec/backup"}]' >/dev/null
+wait_for 30 "Degraded to clear" test "$(dbi_cond nightly Degraded status)" = False
+[ -n "$(dbi_field nightly '{.status.lastBackup}')" ] || fail "lastBackup dropped with spec.backup"
 echo "ok in $((SECONDS - t0))s"
