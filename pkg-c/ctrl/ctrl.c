@@ -1155,21 +1155,35 @@ ctrl_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
 }
 
 
-void
-ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
+/* Queues the delete of live (already judged ours) with its uid as a precondition; 1 when
+ * queued, 0 without a name or uid, out of memory, or when the request could not start (the
+ * run fails). */
+static int
+queue_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
 {
     const char *name = kjson_path_str(live, "metadata", "name", NULL);
     const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
     ctrl_write *w;
     kops_target t;
 
-    if (!name || !uid || !ctrl_may_write(run, live) || !(w = write_new(run, res, name, NULL, NULL)))
-        return;
+    if (!name || !uid || !(w = write_new(run, res, name, NULL, NULL)))
+        return 0;
     t = child_target(w);
     if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
         run->failed = 1;
         write_end(w);
+        return 0;
     }
+    return 1;
+}
+
+
+void
+ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
+{
+    if (kjson_path_str(live, "metadata", "name", NULL) &&
+        kjson_path_str(live, "metadata", "uid", NULL) && ctrl_may_write(run, live))
+        queue_delete(run, res, live, propagation);
 }
 
 
@@ -1189,22 +1203,9 @@ int
 ctrl_delete_marked(ctrl_run *run, const kres *res, const cJSON *live, const char *uid_label,
                    const char *propagation)
 {
-    const char *name = kjson_path_str(live, "metadata", "name", NULL);
-    const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
     const char *own = kjson_path_str(run->obj, "metadata", "uid", NULL);
-    ctrl_write *w;
-    kops_target t;
 
-    if (!name || !uid || !ctrl_marked_for(live, uid_label, own) ||
-        !(w = write_new(run, res, name, NULL, NULL)))
-        return 0;
-    t = child_target(w);
-    if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
-        run->failed = 1;
-        write_end(w);
-        return 0;
-    }
-    return 1;
+    return ctrl_marked_for(live, uid_label, own) && queue_delete(run, res, live, propagation);
 }
 
 
@@ -1216,19 +1217,11 @@ ctrl_delete_via(ctrl_run *run, const kres *res, const cJSON *live, const cJSON *
     const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
     const char *parent_uid = kjson_path_str(parent, "metadata", "uid", NULL);
     const char *ref_uid = kjson_get_str(controller_ref(live), "uid");
-    ctrl_write *w;
-    kops_target t;
 
     if (!name || !uid || !parent_uid || !ref_uid || strcmp(ref_uid, parent_uid) != 0 ||
-        !ctrl_may_write(run, parent) || !(w = write_new(run, res, name, NULL, NULL)))
+        !ctrl_may_write(run, parent))
         return 0;
-    t = child_target(w);
-    if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
-        run->failed = 1;
-        write_end(w);
-        return 0;
-    }
-    return 1;
+    return queue_delete(run, res, live, propagation);
 }
 
 
