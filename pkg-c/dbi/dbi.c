@@ -15,6 +15,9 @@
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
 #include "dbi/dbi_pass.h"
+#include "dbi/dbi_netpol.h"
+#include "dbi/dbi_podsec.h"
+#include "dbi/dbi_tls.h"
 #include "dbi/dbi_version.h"
 #include "kjson/kjson.h"
 
@@ -57,20 +60,6 @@ dbi_engine_find(const char *s)
         if (strcmp(engines[i].name, s) == 0)
             return &engines[i];
     return NULL;
-}
-
-
-__attribute__((format(printf, 3, 4))) static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return CORE_EINVAL;
 }
 
 
@@ -172,7 +161,7 @@ opt_str(const cJSON *obj, const char *path, const char *key, const char **out, c
     if (!it || cJSON_IsNull(it))
         return CORE_OK;
     if (!cJSON_IsString(it))
-        return fail(err, errlen, "%s.%s: must be a string", path, key);
+        return core_errf(err, errlen, CORE_EINVAL, "%s.%s: must be a string", path, key);
     if (it->valuestring[0])
         *out = it->valuestring;
     return CORE_OK;
@@ -190,7 +179,7 @@ opt_obj(const cJSON *obj, const char *path, const char *key, const cJSON **out, 
     if (!it || cJSON_IsNull(it))
         return CORE_OK;
     if (!cJSON_IsObject(it))
-        return fail(err, errlen, "%s.%s: must be an object", path, key);
+        return core_errf(err, errlen, CORE_EINVAL, "%s.%s: must be an object", path, key);
     *out = it;
     return CORE_OK;
 }
@@ -209,7 +198,8 @@ one_of(const char *field, const char *v, const char *const *choices, char *err, 
     list[0] = '\0';
     for (i = 0; choices[i] && used < sizeof list; i++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
-    return fail(err, errlen, "%s: \"%s\" is not one of %s", field, shown(v, show, sizeof show), list);
+    return core_errf(err, errlen, CORE_EINVAL, "%s: \"%s\" is not one of %s", field,
+                     shown(v, show, sizeof show), list);
 }
 
 
@@ -223,19 +213,19 @@ parse_metadata(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
     out->namespace = kjson_get_str(meta, "namespace");
     out->uid = kjson_get_str(meta, "uid");
     if (!out->name || !out->name[0])
-        return fail(err, errlen, "metadata.name: required");
+        return core_errf(err, errlen, CORE_EINVAL, "metadata.name: required");
     if (!out->namespace || !out->namespace[0])
-        return fail(err, errlen, "metadata.namespace: required");
+        return core_errf(err, errlen, CORE_EINVAL, "metadata.namespace: required");
     if (strlen(out->name) > DBI_MAX_NAME)
-        return fail(err, errlen,
-                    "metadata.name: \"%s\" is longer than %d characters, too long for the names "
-                    "derived from it",
-                    shown(out->name, show, sizeof show), DBI_MAX_NAME);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "metadata.name: \"%s\" is longer than %d characters, too long for the names "
+                         "derived from it",
+                         shown(out->name, show, sizeof show), DBI_MAX_NAME);
     if (!is_dns_label(out->name))
-        return fail(err, errlen,
-                    "metadata.name: \"%s\" must start with a lowercase letter and hold only "
-                    "lowercase letters, digits and '-', as the Service named after it needs",
-                    shown(out->name, show, sizeof show));
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "metadata.name: \"%s\" must start with a lowercase letter and hold only "
+                         "lowercase letters, digits and '-', as the Service named after it needs",
+                         shown(out->name, show, sizeof show));
     return CORE_OK;
 }
 
@@ -248,11 +238,12 @@ check_version(const dbi_engine *e, const char *version, char *err, size_t errlen
 
     switch (dbi_version_support(e, version, NULL, NULL)) {
     case DBI_VERSION_MALFORMED:
-        return fail(err, errlen, "spec.version: \"%s\" is not a %s version: use %s",
-                    shown(version, show, sizeof show), e->name, dbi_version_form(e));
+        return core_errf(err, errlen, CORE_EINVAL, "spec.version: \"%s\" is not a %s version: use %s",
+                         shown(version, show, sizeof show), e->name, dbi_version_form(e));
     case DBI_VERSION_UNKNOWN:
-        return fail(err, errlen, "spec.version: \"%s\" is not a supported %s version (%s)",
-                    shown(version, show, sizeof show), e->name, dbi_version_list(e));
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.version: \"%s\" is not a supported %s version (%s)",
+                         shown(version, show, sizeof show), e->name, dbi_version_list(e));
     default: return CORE_OK;
     }
 }
@@ -268,16 +259,18 @@ parse_engine(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     if ((rc = opt_str(spec, "spec", "engine", &engine, err, errlen)))
         return rc;
     if (!engine)
-        return fail(err, errlen, "spec.engine: required (postgresql, mysql or mariadb)");
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.engine: required (postgresql, mysql or mariadb)");
     out->engine = dbi_engine_find(engine);
     if (!out->engine)
-        return fail(err, errlen, "spec.engine: \"%s\" is not supported (postgresql, mysql or mariadb)",
-                    shown(engine, show, sizeof show));
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.engine: \"%s\" is not supported (postgresql, mysql or mariadb)",
+                         shown(engine, show, sizeof show));
     if ((rc = opt_str(spec, "spec", "version", &version, err, errlen)))
         return rc;
     if (!version)
-        return fail(err, errlen, "spec.version: required (a %s version: %s)", out->engine->name,
-                    dbi_version_list(out->engine));
+        return core_errf(err, errlen, CORE_EINVAL, "spec.version: required (a %s version: %s)",
+                         out->engine->name, dbi_version_list(out->engine));
     if ((rc = check_version(out->engine, version, err, errlen)))
         return rc;
     out->version = version;
@@ -299,12 +292,12 @@ check_identifier(const char *field, const char *v, size_t max, const char *whose
     char show[80];
 
     if (!is_identifier(v))
-        return fail(err, errlen,
-                    "%s: \"%s\" must start with a letter or '_' and hold only letters, digits and '_'",
-                    field, shown(v, show, sizeof show));
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "%s: \"%s\" must start with a letter or '_' and hold only letters, digits and '_'",
+                         field, shown(v, show, sizeof show));
     if (strlen(v) > max)
-        return fail(err, errlen, "%s: \"%s\" is longer than %zu characters%s", field,
-                    shown(v, show, sizeof show), max, whose);
+        return core_errf(err, errlen, CORE_EINVAL, "%s: \"%s\" is longer than %zu characters%s",
+                         field, shown(v, show, sizeof show), max, whose);
     return CORE_OK;
 }
 
@@ -319,14 +312,14 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     if ((rc = opt_str(spec, "spec", "database", &out->database, err, errlen)))
         return rc;
     if (!out->database)
-        return fail(err, errlen, "spec.database: required");
+        return core_errf(err, errlen, CORE_EINVAL, "spec.database: required");
     if ((rc = check_identifier("spec.database", out->database, DBI_MAX_IDENT, "", err, errlen)))
         return rc;
     for (i = 0; system_databases[e->id][i]; i++)
         if (strcasecmp(out->database, system_databases[e->id][i]) == 0)
-            return fail(err, errlen,
-                        "spec.database: \"%s\" is a system database of %s; choose another name",
-                        out->database, e->name);
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "spec.database: \"%s\" is a system database of %s; choose another name",
+                             out->database, e->name);
     if ((rc = opt_str(spec, "spec", "username", &out->username, err, errlen)))
         return rc;
     if (!out->username)
@@ -339,15 +332,15 @@ parse_names(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     /* The superuser accounts: the images refuse them as the application user, or would make it one. */
     if (e->id == DBI_POSTGRESQL ? strcmp(out->username, "postgres") == 0
                                 : strcasecmp(out->username, "root") == 0)
-        return fail(err, errlen,
-                    "spec.username: \"%s\" is the %s superuser; choose another name for the "
-                    "application user",
-                    out->username, e->name);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.username: \"%s\" is the %s superuser; choose another name for the "
+                         "application user",
+                         out->username, e->name);
     if (e->id == DBI_POSTGRESQL && strncmp(out->username, "pg_", 3) == 0)
-        return fail(err, errlen,
-                    "spec.username: \"%s\" starts with pg_, which postgresql reserves for its own "
-                    "roles",
-                    out->username);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.username: \"%s\" starts with pg_, which postgresql reserves for its own "
+                         "roles",
+                         out->username);
     return CORE_OK;
 }
 
@@ -364,14 +357,14 @@ check_quantities(const cJSON *resources, const char *key, char *err, size_t errl
         return rc;
     cJSON_ArrayForEach(it, map) {
         if (kjson_get_quantity(map, it->string, &q) != CORE_OK)
-            return fail(err, errlen,
-                        "spec.resources.%s.%s: \"%s\" is not a quantity (like 500m or 1Gi)", key,
-                        shown(it->string, show, sizeof show),
-                        cJSON_IsString(it) ? shown(it->valuestring, value, sizeof value)
-                                           : "(not a string)");
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "spec.resources.%s.%s: \"%s\" is not a quantity (like 500m or 1Gi)",
+                             key, shown(it->string, show, sizeof show),
+                             cJSON_IsString(it) ? shown(it->valuestring, value, sizeof value)
+                                                : "(not a string)");
         if (q.nano < 0)
-            return fail(err, errlen, "spec.resources.%s.%s: must not be negative", key,
-                        shown(it->string, show, sizeof show));
+            return core_errf(err, errlen, CORE_EINVAL, "spec.resources.%s.%s: must not be negative",
+                             key, shown(it->string, show, sizeof show));
     }
     return CORE_OK;
 }
@@ -392,10 +385,12 @@ parse_storage(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
     if (!out->storage_size)
         out->storage_size = DBI_DEFAULT_STORAGE;
     if (kjson_quantity_parse(out->storage_size, &q) != CORE_OK)
-        return fail(err, errlen, "spec.storage.size: \"%s\" is not a quantity (like 2Gi)",
-                    shown(out->storage_size, show, sizeof show));
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.storage.size: \"%s\" is not a quantity (like 2Gi)",
+                         shown(out->storage_size, show, sizeof show));
     if (q.nano <= 0)
-        return fail(err, errlen, "spec.storage.size: \"%s\" must be more than 0", out->storage_size);
+        return core_errf(err, errlen, CORE_EINVAL, "spec.storage.size: \"%s\" must be more than 0",
+                         out->storage_size);
     if ((rc = opt_obj(spec, "spec", "resources", &out->resources, err, errlen)) ||
         (rc = check_quantities(out->resources, "requests", err, errlen)) ||
         (rc = check_quantities(out->resources, "limits", err, errlen)))
@@ -451,23 +446,25 @@ parse_parameters(const cJSON *spec, dbi_spec *out, char *err, size_t errlen)
         return rc;
     cJSON_ArrayForEach(it, out->parameters) {
         if (!is_param_name(it->string))
-            return fail(err, errlen,
-                        "spec.parameters: \"%s\" is not a parameter name (letters, digits, '_', '.', '-')",
-                        shown(it->string, show, sizeof show));
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "spec.parameters: \"%s\" is not a parameter name (letters, digits, '_', '.', '-')",
+                             shown(it->string, show, sizeof show));
         if (is_managed_parameter(out->engine, it->string))
-            return fail(err, errlen,
-                        "spec.parameters.%s: set by the operator; it cannot be changed", it->string);
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "spec.parameters.%s: set by the operator; it cannot be changed",
+                             it->string);
         if (!cJSON_IsString(it))
-            return fail(err, errlen,
-                        "spec.parameters.%s: must be a string (quote numbers: \"200\")", it->string);
+            return core_errf(err, errlen, CORE_EINVAL,
+                             "spec.parameters.%s: must be a string (quote numbers: \"200\")",
+                             it->string);
         if (strlen(it->valuestring) > DBI_MAX_PARAM_VALUE)
-            return fail(err, errlen, "spec.parameters.%s: longer than %d characters", it->string,
-                        DBI_MAX_PARAM_VALUE);
+            return core_errf(err, errlen, CORE_EINVAL, "spec.parameters.%s: longer than %d characters",
+                             it->string, DBI_MAX_PARAM_VALUE);
         for (p = it->valuestring; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                return fail(err, errlen,
-                            "spec.parameters.%s: must be one line without control characters",
-                            it->string);
+                return core_errf(err, errlen, CORE_EINVAL,
+                                 "spec.parameters.%s: must be one line without control characters",
+                                 it->string);
     }
     return CORE_OK;
 }
@@ -486,10 +483,10 @@ check_config_size(const dbi_spec *s, char *err, size_t errlen)
         return CORE_ENOMEM;
     /* 16 bytes for the data key ("dbaas.conf"). */
     if (n + 16 > DBI_CONFIGMAP_MAX)
-        return fail(err, errlen,
-                    "spec.parameters: the configuration they render is %zu bytes, more than a "
-                    "ConfigMap holds (%d bytes); shorten or remove parameters",
-                    n, DBI_CONFIGMAP_MAX - 16);
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "spec.parameters: the configuration they render is %zu bytes, more than a "
+                         "ConfigMap holds (%d bytes); shorten or remove parameters",
+                         n, DBI_CONFIGMAP_MAX - 16);
     return CORE_OK;
 }
 
@@ -527,17 +524,19 @@ dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     if (!cJSON_IsObject(obj))
-        return fail(err, errlen, "the DBInstance is not a JSON object");
+        return core_errf(err, errlen, CORE_EINVAL, "the DBInstance is not a JSON object");
     if ((rc = parse_metadata(obj, out, err, errlen)))
         return rc;
     spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     if (!cJSON_IsObject(spec))
-        return fail(err, errlen, "spec: required");
+        return core_errf(err, errlen, CORE_EINVAL, "spec: required");
     if ((rc = parse_engine(spec, out, err, errlen)) || (rc = parse_names(spec, out, err, errlen)) ||
         (rc = parse_storage(spec, out, err, errlen)) || (rc = parse_refs(spec, out, err, errlen)) ||
         (rc = parse_parameters(spec, out, err, errlen)) ||
         (rc = parse_choices(spec, out, err, errlen)) ||
-        (rc = dbi_pass_parse(obj, out, err, errlen)) || (rc = check_config_size(out, err, errlen)))
+        (rc = dbi_pass_parse(obj, out, err, errlen)) || (rc = dbi_tls_parse(obj, out, err, errlen)) ||
+        (rc = dbi_podsec_parse(obj, out, err, errlen)) ||
+        (rc = dbi_netpol_parse(obj, out, err, errlen)) || (rc = check_config_size(out, err, errlen)))
         return rc;
     return CORE_OK;
 }

@@ -69,6 +69,18 @@ typedef struct {
     const cJSON      *annotations;  /* metadata.annotations or NULL */
     const cJSON      *pod_template; /* spec.podTemplate or NULL */
     int               stopped;      /* spec.stopped: the StatefulSet at zero replicas */
+    /* TLS (dbi_tls.h). tls is spec.tls.enabled as parsed (-1 unset); the controller resolves
+     * it (dbi_tls_decide) and sets tls_ca and tls_checksum before building. */
+    int               tls;          /* 1 on, 0 off, DBI_TLS_UNSET (-1): the builders say off */
+    const char       *tls_mode;     /* spec.tls.mode: "verify-full" (default) | "require" */
+    const char       *tls_secret;   /* spec.tls.secretName (a user's certificate) or NULL */
+    const char       *tls_ca;       /* the CA (PEM) for the connection Secret's ca.crt */
+    const char       *tls_checksum; /* of the serving certificate, on the pod template */
+    /* spec.securityContext (dbi_podsec.h); 0: the images' 999 */
+    int               run_as_user, run_as_group, fs_group;
+    /* spec.networkPolicy (dbi_netpol.h) */
+    int               netpol;      /* enabled */
+    const cJSON      *netpol_from; /* allowFrom, NULL: the instance's namespace */
 } dbi_spec;
 
 /* The engine named s, or NULL. */
@@ -88,8 +100,9 @@ const dbi_engine *dbi_engine_find(const char *s);
  * (^[A-Za-z_][A-Za-z0-9_]{0,62}$, mysql users at most 32; not the superuser, not a system
  * database), quantities in storage.size and resources, parameters (names of letters,
  * digits, '_', '.', '-', not one the operator sets such as port or datadir; one-line string
- * values), service type and deletionPolicy enums, and what dbi_pass_parse checks
- * (spec.stopped, spec.podTemplate).
+ * values), service type and deletionPolicy enums, and what dbi_pass_parse (spec.stopped,
+ * spec.podTemplate), dbi_tls_parse (spec.tls), dbi_podsec_parse (spec.securityContext) and
+ * dbi_netpol_parse (spec.networkPolicy) check.
  */
 int dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen);
 
@@ -197,8 +210,10 @@ cJSON *dbi_build_headless_service(const dbi_spec *s, const cJSON *owner);
  * the pod template, volumeClaimTemplate "data" (with a dataSource when restoring).
  * Quantities (resources, storage) are written in the API server's canonical form, so that
  * what is applied compares equal to what is read back. The security context assumes the
- * official images' uid 999; config_checksum NULL leaves the annotation out, "" (from a
- * failed dbi_build_configmap) gives NULL.
+ * images' uid 999 unless spec.securityContext says otherwise (dbi_podsec.h); with TLS on,
+ * the certificate, its checksum and the engine's TLS settings (dbi_tls.h).
+ * config_checksum NULL leaves the annotation out, "" (from a failed dbi_build_configmap)
+ * gives NULL.
  */
 cJSON *dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_checksum);
 

@@ -21,9 +21,10 @@
 #include "ctrl/ctrl_build.h"
 #include "dbi/dbi_adopt.h"
 #include "dbi/dbi_pass.h"
+#include "dbi/dbi_podsec.h"
+#include "dbi/dbi_tls.h"
 #include "kops/kops.h"
 
-#define DBI_UID            999 /* postgres, mysql and mariadb run as 999 in the official images */
 #define DBI_PGDATA         "/var/lib/postgresql/data/pgdata"
 #define DBI_PG_CONF_KEY    "dbaas.conf"
 #define DBI_MYSQL_CONF_KEY "dbaas.cnf"
@@ -70,24 +71,6 @@ held_annotations(ctrl_bld *b, cJSON *o, const dbi_spec *s)
 }
 
 
-/* data[key] = base64(v). */
-static void
-b64(ctrl_bld *b, cJSON *data, const char *key, const char *v)
-{
-    size_t n = strlen(v);
-    char  *out = malloc(4 * ((n + 2) / 3) + 1);
-
-    if (!out) {
-        b->failed = 1;
-        return;
-    }
-    EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)v, (int)n);
-    ctrl_b_str(b, data, key, out);
-    OPENSSL_cleanse(out, strlen(out));
-    free(out);
-}
-
-
 /* s percent-encoded in a new allocation (the caller frees), or NULL. */
 static char *
 escaped(const char *s)
@@ -122,22 +105,27 @@ dbi_build_secret(const dbi_spec *s, const cJSON *owner, const char *password,
     if (!user || !pass || !db ||
         snprintf(host, sizeof host, "%s.%s.svc.cluster.local", s->name, s->namespace) >=
             (int)sizeof host ||
-        core_buf_printf(&uri, "%s://%s:%s@%s:%s/%s", s->engine->scheme, user, pass, host, port, db) ||
-        core_buf_printf(&jdbc, "%s://%s:%s/%s", s->engine->jdbc, host, port, db))
+        core_buf_printf(&uri, "%s://%s:%s@%s:%s/%s%s", s->engine->scheme, user, pass, host, port,
+                        db, dbi_tls_query(s, 0)) ||
+        core_buf_printf(&jdbc, "%s://%s:%s/%s%s", s->engine->jdbc, host, port, db,
+                        dbi_tls_query(s, 1)) ||
+        (dbi_tls_on(s) && !s->tls_ca))
         goto out;
     o = new_child(&b, s, owner, "v1", "Secret", "-credentials");
     held_annotations(&b, o, s);
     ctrl_b_str(&b, o, "type", "Opaque");
     data = ctrl_b_obj(&b, o, "data");
     if (data) {
-        b64(&b, data, "username", s->username);
-        b64(&b, data, "password", password);
-        b64(&b, data, "superuser-password", superuser_password);
-        b64(&b, data, "host", host);
-        b64(&b, data, "port", port);
-        b64(&b, data, "database", s->database);
-        b64(&b, data, "uri", uri.data);
-        b64(&b, data, "jdbc-url", jdbc.data);
+        dbi_secret_put(&b, data, "username", s->username);
+        dbi_secret_put(&b, data, "password", password);
+        dbi_secret_put(&b, data, "superuser-password", superuser_password);
+        dbi_secret_put(&b, data, "host", host);
+        dbi_secret_put(&b, data, "port", port);
+        dbi_secret_put(&b, data, "database", s->database);
+        dbi_secret_put(&b, data, "uri", uri.data);
+        dbi_secret_put(&b, data, "jdbc-url", jdbc.data);
+        if (dbi_tls_on(s))
+            dbi_secret_put(&b, data, "ca.crt", s->tls_ca);
     }
     o = ctrl_b_done(&b, o);
 out:
@@ -256,6 +244,8 @@ render_config_max(const dbi_spec *s, size_t max)
             rc = core_buf_add(&t, "\n", 1);
     }
     free(params);
+    if (!rc)
+        rc = dbi_tls_mysql_config(s, &t);
     return rc ? NULL : core_buf_take(&t);
 }
 
@@ -294,6 +284,13 @@ dbi_build_configmap(const dbi_spec *s, const cJSON *owner, char *checksum, size_
     o = new_child(&b, s, owner, "v1", "ConfigMap", "-config");
     data = ctrl_b_obj(&b, o, "data");
     ctrl_b_str(&b, data, s->engine->id == DBI_POSTGRESQL ? DBI_PG_CONF_KEY : DBI_MYSQL_CONF_KEY, text);
+    if (dbi_tls_on(s) && s->engine->id == DBI_POSTGRESQL) {
+        free(text);
+        if (!(text = dbi_tls_pg_hba(s)))
+            b.failed = 1;
+        else
+            ctrl_b_str(&b, data, DBI_PG_HBA_KEY, text);
+    }
     o = ctrl_b_done(&b, o);
 out:
     free(text);
@@ -443,6 +440,7 @@ environment(ctrl_bld *b, cJSON *container, const dbi_spec *s)
         env_secret(b, env, "POSTGRES_DB", secret, "database");
         /* A subdirectory: initdb refuses a non-empty directory, and volume roots hold lost+found. */
         env_value(b, env, "PGDATA", DBI_PGDATA);
+        dbi_tls_env(b, env, s);
         break;
     case DBI_MYSQL:
         env_secret(b, env, "MYSQL_ROOT_PASSWORD", secret, "superuser-password");
@@ -488,6 +486,7 @@ postgres_args(ctrl_bld *b, cJSON *container, const dbi_spec *s)
         core_buf_free(&kv);
     }
     free(params);
+    dbi_tls_pg_args(b, args, s);
 }
 
 
@@ -533,13 +532,13 @@ probes(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 
 
 static void
-container_security(ctrl_bld *b, cJSON *container)
+container_security(ctrl_bld *b, cJSON *container, const dbi_spec *s)
 {
     static const char *const all[] = {"ALL", NULL};
     cJSON                   *sc = ctrl_b_obj(b, container, "securityContext");
 
-    ctrl_b_int(b, sc, "runAsUser", DBI_UID);
-    ctrl_b_int(b, sc, "runAsGroup", DBI_UID);
+    ctrl_b_int(b, sc, "runAsUser", dbi_run_as_user(s));
+    ctrl_b_int(b, sc, "runAsGroup", dbi_run_as_group(s));
     ctrl_b_bool(b, sc, "runAsNonRoot", 1);
     ctrl_b_bool(b, sc, "allowPrivilegeEscalation", 0);
     ctrl_b_strs(b, ctrl_b_obj(b, sc, "capabilities"), "drop", all);
@@ -578,6 +577,7 @@ container(ctrl_bld *b, cJSON *containers, const dbi_spec *s)
         ctrl_b_str(b, m, "subPath", DBI_MYSQL_CONF_KEY);
         ctrl_b_bool(b, m, "readOnly", 1);
     }
+    dbi_tls_mounts(b, mounts, s);
     probes(b, c, s);
     if (s->engine->id == DBI_POSTGRESQL) {
         /* SIGTERM is a smart shutdown that waits for every client; stop fast instead. */
@@ -588,7 +588,7 @@ container(ctrl_bld *b, cJSON *containers, const dbi_spec *s)
                     "command", stop);
     }
     resources(b, c, s->resources);
-    container_security(b, c);
+    container_security(b, c, s);
 }
 
 
@@ -604,7 +604,7 @@ pod_spec(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
     ctrl_b_bool(b, spec, "enableServiceLinks", 0);
     ctrl_b_int(b, spec, "terminationGracePeriodSeconds", 60);
     sc = ctrl_b_obj(b, spec, "securityContext");
-    ctrl_b_int(b, sc, "fsGroup", DBI_UID);
+    ctrl_b_int(b, sc, "fsGroup", dbi_fs_group(s));
     ctrl_b_str(b, sc, "fsGroupChangePolicy", "OnRootMismatch");
     container(b, ctrl_b_arr(b, spec, "containers"), s);
     if (s->engine->id == DBI_POSTGRESQL)
@@ -671,6 +671,7 @@ dbi_build_statefulset(const dbi_spec *s, const cJSON *owner, const char *config_
     if (config_checksum)
         ctrl_b_str(&b, ctrl_b_obj(&b, meta, "annotations"), DBI_CONFIG_HASH, config_checksum);
     pod_spec(&b, ctrl_b_obj(&b, tmpl, "spec"), s);
+    dbi_tls_pod(&b, meta, cJSON_GetObjectItemCaseSensitive(tmpl, "spec"), s);
     dbi_pass_pod(&b, meta, cJSON_GetObjectItemCaseSensitive(tmpl, "spec"), s);
     claim_template(&b, spec, s);
     return ctrl_b_done(&b, o);

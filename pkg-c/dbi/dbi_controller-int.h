@@ -24,27 +24,27 @@
 
 typedef struct {
     informer        *sts, *secrets, *configmaps, *services, *pvcs, *pods;
-    informer        *snaps; /* DBSnapshots labelled with an instance (dbi_schedule.c) */
-    struct dbi_zone *zones; /* spec.backup.timeZone rules, loaded once per name */
+    informer        *netpols; /* NetworkPolicies (dbi_netpol_step.c) */
+    informer        *snaps;   /* DBSnapshots labelled with an instance (dbi_schedule.c) */
+    struct dbi_zone *zones;   /* spec.backup.timeZone rules, loaded once per name */
 } dbi_ctl;
 
-typedef void (*ref_fn)(ctrl_run *run, const cJSON *ref);
 
 /* What one run of a DBInstance keeps between its steps. */
 typedef struct {
-    dbi_spec spec;
-    int      spec_ok;
+    dbi_spec           spec;
+    int                spec_ok;
     /* credentials: the passwords to write, one read to compare, why ours is unusable */
-    char     password[DBI_PASSWORD_MAX + 1], superuser[DBI_PASSWORD_MAX + 1];
-    char     other[DBI_PASSWORD_MAX + 1];
-    char     why[300];
-    int      have_secret, have_superuser;
-    ref_fn   after_ref;    /* what read_ref goes on with after a GET */
-    char     checksum[32]; /* of the rendered configuration, for the pod template */
-    cJSON   *sts;          /* the StatefulSet: the answer to this run's write, else as cached */
-    int      sts_looked;   /* the cache was read for sts in this run (parsed once) */
-    int      volume_done;  /* the PV step of a Retain instance ran in this run */
-    int      svc_ok;       /* the client Service was written or found ours in this run */
+    char               password[DBI_PASSWORD_MAX + 1], superuser[DBI_PASSWORD_MAX + 1];
+    char               other[DBI_PASSWORD_MAX + 1];
+    char               why[300];
+    int                have_secret, have_superuser;
+    char               checksum[32]; /* of the rendered configuration, for the pod template */
+    cJSON             *sts; /* the StatefulSet: the answer to this run's write, else as cached */
+    int                sts_looked;  /* the cache was read for sts in this run (parsed once) */
+    int                volume_done; /* the PV step of a Retain instance ran in this run */
+    int                svc_ok;      /* the client Service was written or found ours in this run */
+    struct dbi_tls_st *tls;         /* the TLS step's state (dbi_tls_step.c), freed by scrub */
     /* restore (dbi_restore.c): the step after the checks, and the source's Secret */
     void (*after_restore)(ctrl_run *run);
     char restore_source[64], restore_uid[64], restore_secret[DBI_NAME_LEN];
@@ -101,6 +101,23 @@ void dbi__credentials(ctrl_run *run);
 
 /* dbi_credentials.c: whether the data claim is marked initialised (DBI_INITIALISED_AN). */
 int dbi__claim_initialised(ctrl_run *run);
+
+/* dbi_tls_step.c: resolves spec.tls (dbi_tls_decide) and, when on, the certificate (the
+ * namespace's CA, <name>-tls, or the user's Secret, checked), sets spec.tls_ca and
+ * spec.tls_checksum for the builders, and goes on with next; a bad certificate or CA is a
+ * refusal and ends with dbi__run_status. */
+void dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run));
+
+/* dbi_tls_step.c: status.tls into fields (the record kept when this run did not decide);
+ * a run that ends well asks to run again when the certificate is due (at most 12 h away). */
+void dbi__tls_status(ctrl_run *run, cJSON *fields);
+
+/* dbi_netpol_step.c: applies the NetworkPolicy while spec.networkPolicy.enabled, else
+ * deletes ours; queued with the other children. */
+void dbi__netpol(ctrl_run *run);
+
+/* dbi_tls_step.c: frees the TLS step's state, keys cleansed. */
+void dbi__tls_free(ctrl_run *run);
 
 /* dbi_schedule.c: the DBSnapshot kind. */
 extern const kres DBI_KRES_DBSNAPSHOTS;

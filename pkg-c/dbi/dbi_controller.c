@@ -23,6 +23,7 @@
 #include "dbi/dbi_adopt.h"
 #include "dbi/dbi_final.h"
 #include "dbi/dbi_restore.h"
+#include "dbi/dbi_netpol.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_stuck.h"
 #include "dbi/dbi_version.h"
@@ -49,6 +50,7 @@ scrub(ctrl_run *run)
     OPENSSL_cleanse(s->superuser, sizeof s->superuser);
     OPENSSL_cleanse(s->other, sizeof s->other);
     cJSON_Delete(s->sts);
+    dbi__tls_free(run);
     cJSON_Delete(s->snaps);
 }
 
@@ -174,6 +176,7 @@ write_status(ctrl_run *run)
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
     if (fields && s->spec_ok)
         version_status(run, fields);
+    dbi__tls_status(run, fields);
     dbi__backup_status(run, fields);
     cJSON_Delete(claim);
     cJSON_Delete(svc);
@@ -500,6 +503,7 @@ dbi__run_children(ctrl_run *run)
                dbi_build_configmap(&s->spec, owner, s->checksum, sizeof s->checksum), NULL);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_service(&s->spec, owner), on_service);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_headless_service(&s->spec, owner), NULL);
+    dbi__netpol(run);
     ctrl_then(run, run_pod);
 }
 
@@ -584,7 +588,7 @@ after_checks(ctrl_run *run)
         dbi__run_status(run);
         return;
     }
-    dbi__credentials(run);
+    dbi__tls(run, dbi__credentials);
 }
 
 
@@ -771,6 +775,7 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_SECRETS, &d->secrets)) ||
         (rc = ctrl_watch_children(c, &KRES_CONFIGMAPS, &d->configmaps)) ||
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
+        (rc = ctrl_watch_children(c, &KRES_NETWORKPOLICIES, &d->netpols)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)) ||
         (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)))

@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_named.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_controller.h"
 #include "kjson/kjson.h"
@@ -118,43 +119,6 @@ credentials_lost(ctrl_run *run, const char *why)
                 "app.kubernetes.io/instance=%s)",
                 name, why, way, name, ctrl_name(run));
     dbi__run_status(run);
-}
-
-
-static void
-on_ref_get(const kops_result *res, void *data)
-{
-    ctrl_run *run = data;
-
-    if (res->err && res->err != CORE_ENOENT) {
-        ctrl_end(run, WQ_ERROR);
-        return;
-    }
-    dbi__st(run)->after_ref(run, res->err ? NULL : res->obj);
-}
-
-
-/* The Secret credentialsSecretRef names (NULL: none) to next: from the named watch
- * ctrl_depend keeps of it once that has listed, so a change is seen within seconds
- * without caching any other Secret; else (the first run) read once. */
-static void
-read_ref(ctrl_run *run, ref_fn next)
-{
-    dbi_run    *s = dbi__st(run);
-    const char *name = s->spec.credentials_secret;
-    informer   *inf = rt_named_informer(ctrl_runtime(run), &KRES_SECRETS, ctrl_ns(run), name);
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), name, NULL, 0, 0};
-    cJSON      *ref;
-
-    if (inf && informer_synced(inf)) {
-        ref = ctrl_cached(run, inf, name);
-        next(run, ref);
-        cJSON_Delete(ref);
-        return;
-    }
-    s->after_ref = next;
-    if (kops_get(&t, on_ref_get, run))
-        ctrl_end(run, WQ_ERROR);
 }
 
 
@@ -348,13 +312,14 @@ use_secret(ctrl_run *run, const cJSON *secret)
     }
     if (rc) {
         if (s->spec.credentials_secret)
-            read_ref(run, recover_from_ref);
+            ctrl_read_named(run, &KRES_SECRETS, dbi__st(run)->spec.credentials_secret,
+                            recover_from_ref);
         else
             credentials_lost(run, s->why);
         return;
     }
     if (s->spec.credentials_secret) {
-        read_ref(run, take_ref_changes);
+        ctrl_read_named(run, &KRES_SECRETS, dbi__st(run)->spec.credentials_secret, take_ref_changes);
         return;
     }
     if (hand_edited(run, secret)) {
@@ -404,7 +369,8 @@ secret_gone(ctrl_run *run)
                  "not found, and the volume data-%s-0 holds data "
                  "initialised with its password",
                  ctrl_name(run));
-        read_ref(run, recover_from_ref); /* a 409 on create reads the one that is there */
+        ctrl_read_named(run, &KRES_SECRETS, dbi__st(run)->spec.credentials_secret,
+                        recover_from_ref); /* a 409 on create reads the one that is there */
         return;
     }
     dbi__secret_name(run, name, sizeof name);
@@ -446,7 +412,7 @@ new_credentials(ctrl_run *run)
     dbi_run *s = dbi__st(run);
 
     if (s->spec.credentials_secret) {
-        read_ref(run, new_from_ref);
+        ctrl_read_named(run, &KRES_SECRETS, dbi__st(run)->spec.credentials_secret, new_from_ref);
         return;
     }
     if (dbi_password(s->superuser, sizeof s->superuser, DBI_PASSWORD_LEN) ||

@@ -60,11 +60,12 @@ before=$(pod_state orders)
 new='n3w:p@ss/word'
 k -n "$NS" patch secret orders-credentials --type=merge \
     -p "{\"data\":{\"password\":\"$(printf %s "$new" | base64 -w0)\"}}" >/dev/null
-want_uri="postgresql://app:n3w%3Ap%40ss%2Fword@orders.$NS.svc.cluster.local:5432/orders"
+# (TLS is on by default for a new instance: the uri and jdbc-url say sslmode, issue 13.)
+want_uri="postgresql://app:n3w%3Ap%40ss%2Fword@orders.$NS.svc.cluster.local:5432/orders?sslmode=verify-full"
 wait_for 20 "the uri rebuilt from the edited password" uri_is orders "$want_uri"
 expect_eq "$(secret_key orders-credentials password)" "$new" "password after the hand edit"
 expect_eq "$(secret_key orders-credentials jdbc-url)" \
-    "jdbc:postgresql://orders.$NS.svc.cluster.local:5432/orders" "jdbc-url after the hand edit"
+    "jdbc:postgresql://orders.$NS.svc.cluster.local:5432/orders?sslmode=verify-full" "jdbc-url after the hand edit"
 wait_for 20 "a Normal Event PasswordChanged" has_event orders PasswordChanged Normal
 event_msgs orders PasswordChanged | grep -qF "n3w" && fail "an Event holds the password"
 sleep 3
@@ -83,7 +84,7 @@ before=$(pod_state refd)
 set_ref --from-literal=password=second-password
 wait_for 15 "the changed ref password to be taken" password_is refd second-password
 wait_for 10 "the uri rebuilt from the ref" uri_is refd \
-    "postgresql://app:second-password@refd.$NS.svc.cluster.local:5432/shop"
+    "postgresql://app:second-password@refd.$NS.svc.cluster.local:5432/shop?sslmode=verify-full"
 wait_for 20 "a PasswordChanged Event for the ref" has_event refd PasswordChanged Normal
 
 # Passwords we cannot use are refused, naming why; the current one stays.

@@ -3,12 +3,14 @@
 # server from Debian's packages (test/db/uri-check.sh) as the user, in the database. Then the
 # longest password the operator accepts (1024 bytes, with characters that need encoding and
 # a multi-byte UTF-8 one) logs in to both engines too.
+# TLS is off in these instances (spec.tls.enabled false): the subject is the password's
+# encoding; test-dbinstance-tls.sh runs the uri of a TLS instance against TLS servers.
 . "$ROOT/test/integration/lib.sh"
 
 with_operator
 k -n "$NS" create secret generic hard-password --from-literal=password='p@ss:w/rd?#%+ =' >/dev/null
 for e in postgresql:16 mariadb:11.4; do
-    printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: u-%s}\nspec: {engine: %s, version: "%s", database: shop, username: shopper, credentialsSecretRef: {name: hard-password}}\n' \
+    printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: u-%s}\nspec: {engine: %s, version: "%s", database: shop, username: shopper, credentialsSecretRef: {name: hard-password}, tls: {enabled: false}}\n' \
         "${e%%:*}" "${e%%:*}" "${e#*:}" | k -n "$NS" apply -f - >/dev/null
 done
 for e in postgresql mariadb; do
@@ -22,7 +24,7 @@ long=$(python3 -c 'import sys; sys.stdout.write(("p@ss:w/rd?#%+ =\u00e9" * 100).
 expect_eq "$(printf %s "$long" | wc -c)" 1024 "bytes in the long password"
 k -n "$NS" create secret generic long-password --from-literal=password="$long" >/dev/null
 for e in postgresql:16 mariadb:11.4; do
-    printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: l-%s}\nspec: {engine: %s, version: "%s", database: shop, username: shopper, credentialsSecretRef: {name: long-password}}\n' \
+    printf 'apiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: l-%s}\nspec: {engine: %s, version: "%s", database: shop, username: shopper, credentialsSecretRef: {name: long-password}, tls: {enabled: false}}\n' \
         "${e%%:*}" "${e%%:*}" "${e#*:}" | k -n "$NS" apply -f - >/dev/null
 done
 for e in postgresql mariadb; do

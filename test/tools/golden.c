@@ -28,6 +28,8 @@
 #include "dbi/dbi_backup.h"
 #include "dbi/dbi_final.h"
 #include "snap/snap.h"
+#include "dbi/dbi_netpol.h"
+#include "dbi/dbi_tls.h"
 
 #define GOLDEN_MAX_FILES 16
 #define GOLDEN_FILE_MAX  (1 << 20)
@@ -161,6 +163,10 @@ files_add_json(golden_files *f, const char *name, cJSON *obj)
  * DBI_PASSWORD_ALPHABET that a URI must percent-encode, so the uri shows the encoding. */
 #define GOLDEN_PASSWORD           "G0lden-pass_word.~!*@#%^+=:/?"
 #define GOLDEN_SUPERUSER_PASSWORD "golden-superuser-password-0001"
+/* Stand-ins for the PEM texts of a TLS case: the builders copy them and never parse them. */
+#define GOLDEN_CA                 "-----BEGIN CERTIFICATE-----\ngolden CA\n-----END CERTIFICATE-----\n"
+#define GOLDEN_CERT               "-----BEGIN CERTIFICATE-----\ngolden server\n-----END CERTIFICATE-----\n"
+#define GOLDEN_KEY                "-----BEGIN PRIVATE KEY-----\ngolden key\n-----END PRIVATE KEY-----\n"
 
 /*
  * The data of a Secret (decoded) or a ConfigMap as plain text, in the builder's order, so that
@@ -234,6 +240,18 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
             return rc;
         return files_add_text(out, GOLDEN_ERROR, core_buf_take(&b));
     }
+    /* TLS on: what the controller would hand the builders, fixed (the real ones are random). */
+    if (dbi_tls_on(&spec)) {
+        spec.tls_ca = GOLDEN_CA;
+        spec.tls_checksum = "0123456789abcdef";
+        if (!spec.tls_secret &&
+            (rc = add_with_data(out, "tls-secret-data.txt", "tls-secret.json",
+                                dbi_build_tls_secret(&spec, input, GOLDEN_CERT, GOLDEN_KEY, GOLDEN_CA),
+                                1))) {
+            snprintf(err, errlen, "dbi_build_tls_secret or its data failed");
+            return rc;
+        }
+    }
     if ((rc = add_with_data(out, "secret-data.txt", "secret.json",
                             dbi_build_secret(&spec, input, GOLDEN_PASSWORD, GOLDEN_SUPERUSER_PASSWORD),
                             1))) {
@@ -251,6 +269,11 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
     }
     if ((rc = files_add_json(out, "headless.json", dbi_build_headless_service(&spec, input)))) {
         snprintf(err, errlen, "dbi_build_headless_service failed");
+        return rc;
+    }
+    if (spec.netpol &&
+        (rc = files_add_json(out, "networkpolicy.json", dbi_build_networkpolicy(&spec, input)))) {
+        snprintf(err, errlen, "dbi_build_networkpolicy failed");
         return rc;
     }
     if ((rc = files_add_json(out, "statefulset.json", dbi_build_statefulset(&spec, input, checksum)))) {

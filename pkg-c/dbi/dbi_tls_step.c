@@ -1,0 +1,390 @@
+/*
+ * The DBInstance controller's TLS step (dbi_controller-int.h; the rules are in dbi_tls.h):
+ *
+ *   decide (dbi_tls_decide) -> off: next
+ *                           -> a user's Secret (spec.tls.secretName): read, check, next
+ *                           -> ours: the namespace's CA (cached, else GET, else made and
+ *                              created) -> the server certificate kept, or issued when
+ *                              missing, not matching, or due -> <name>-tls applied -> next
+ *
+ * The CA Secret dbaas-ca has no owner (every instance of the namespace uses it) and is
+ * created, never updated nor deleted: a create that loses a race (409) ends the run in
+ * backoff and the next run reads the winner's. Its private key is read to sign and never
+ * leaves that Secret; keys and certificates are cleansed from the run's memory when it ends
+ * (dbi__tls_free). Nothing here logs or reports key material: messages name Secrets, keys
+ * and dates.
+ */
+#include "dbi_controller-int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "core/core.h"
+#include "ctrl/ctrl.h"
+#include "ctrl/ctrl_named.h"
+#include "ctrl/ctrl_build.h"
+#include "dbi/dbi.h"
+#include "dbi/dbi_controller.h"
+#include "dbi/dbi_tls.h"
+#include "kjson/kjson.h"
+#include "kops/kops.h"
+#include "log/log.h"
+#include "runtime/runtime.h"
+#include "tlsca/tlsca.h"
+
+#define PEM_MAX TLSCA_PEM_MAX
+
+
+/* What the TLS step keeps for the rest of the run (dbi_run.tls). */
+struct dbi_tls_st {
+    void (*next)(ctrl_run *run);
+    int    decided, enabled;
+    char  *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
+    char  *cert, *key;       /* the serving certificate and key */
+    char   checksum[17];
+    char   secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
+    time_t not_after, renew_after;
+};
+
+
+static void
+wipe(char **p)
+{
+    if (*p) {
+        OPENSSL_cleanse(*p, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
+
+void
+dbi__tls_free(ctrl_run *run)
+{
+    struct dbi_tls_st *t = dbi__st(run)->tls;
+
+    if (!t)
+        return;
+    wipe(&t->ca_cert);
+    wipe(&t->ca_key);
+    wipe(&t->cert);
+    wipe(&t->key);
+    free(t);
+    dbi__st(run)->tls = NULL;
+}
+
+
+/* data[key] of secret decoded into a new string (*out), or a reason in why. */
+static int
+secret_pem(const cJSON *secret, const char *key, char **out, char *why, size_t wlen)
+{
+    const char    *b64 = kjson_path_str(secret, "data", key, NULL);
+    unsigned char *raw = NULL;
+    size_t         n = 0;
+
+    *out = NULL;
+    if (!b64 || !*b64) {
+        snprintf(why, wlen, "it has no %s", key);
+        return CORE_ENOENT;
+    }
+    if (strlen(b64) > 2 * PEM_MAX || core_b64_decode(b64, strlen(b64), &raw, &n) ||
+        strlen((char *)raw) != n) {
+        if (raw)
+            OPENSSL_cleanse(raw, n);
+        free(raw);
+        snprintf(why, wlen, "its %s is not base64 of PEM text", key);
+        return CORE_EINVAL;
+    }
+    *out = (char *)raw;
+    return CORE_OK;
+}
+
+
+/* The next look at the certificate: when it is due (ours) or expires (a user's), at most
+ * DBI_TLS_RECHECK_S away, so that a renewal never waits for some other change. Asked at
+ * the end of a run (dbi__tls_status). */
+#define DBI_TLS_RECHECK_S (12 * 3600)
+
+static void
+recheck(ctrl_run *run, time_t when)
+{
+    time_t now = time(NULL), wait = when > now ? when - now + 1 : 1;
+
+    if (wait > DBI_TLS_RECHECK_S)
+        wait = DBI_TLS_RECHECK_S;
+    ctrl_requeue_after(run, (uint64_t)wait * 1000);
+}
+
+
+/* The builders get the CA and the certificate's checksum; then next, once what was queued
+ * has answered. */
+static void
+ready(ctrl_run *run)
+{
+    dbi_run           *s = dbi__st(run);
+    struct dbi_tls_st *t = s->tls;
+
+    if (ctrl_checksum(t->cert, strlen(t->cert), t->checksum, sizeof t->checksum) != CORE_OK) {
+        ctrl_refuse(run, 1, "BuildFailed", "the certificate's checksum could not be computed");
+        dbi__run_status(run);
+        return;
+    }
+    s->spec.tls_ca = t->ca_cert;
+    s->spec.tls_checksum = t->checksum;
+    ctrl_then(run, t->next);
+}
+
+
+/* --- a user's certificate ------------------------------------------------------------- */
+
+static void
+refuse_user(ctrl_run *run, const char *why)
+{
+    dbi_run *s = dbi__st(run);
+
+    ctrl_refuse(run, 1, "InvalidSpec", "spec.tls.secretName: Secret %s: %s", s->spec.tls_secret, why);
+    dbi__run_status(run);
+}
+
+
+static void
+on_user_secret(ctrl_run *run, const cJSON *secret)
+{
+    dbi_run           *s = dbi__st(run);
+    struct dbi_tls_st *t = s->tls;
+    char               why[600], buf[1024];
+    const char        *names[DBI_TLS_NAMES];
+    size_t             n = 0;
+    tlsca_info         info;
+
+    if (!secret) {
+        refuse_user(run, "not found");
+        return;
+    }
+    if (secret_pem(secret, "tls.crt", &t->cert, why, sizeof why) ||
+        secret_pem(secret, "tls.key", &t->key, why, sizeof why) ||
+        secret_pem(secret, "ca.crt", &t->ca_cert, why, sizeof why)) {
+        refuse_user(run, why);
+        return;
+    }
+    if (dbi_tls_names(&s->spec, buf, sizeof buf, names, &n) != CORE_OK ||
+        tlsca_check(t->cert, t->key, t->ca_cert, &names[DBI_TLS_HOST], 1, time(NULL), &info, why,
+                    sizeof why) != CORE_OK) {
+        refuse_user(run, why);
+        return;
+    }
+    t->not_after = info.not_after;
+    ready(run);
+}
+
+
+/* --- ours: the CA, then the server certificate ------------------------------------------ */
+
+/* Keeps the live <name>-tls when it still serves (chains to this CA, key matches, names,
+ * not due), else issues a new certificate; applies <name>-tls; ready. */
+static void
+server_cert(ctrl_run *run)
+{
+    dbi_run           *s = dbi__st(run);
+    struct dbi_tls_st *t = s->tls;
+    cJSON             *live = ctrl_cached(run, dbi__caches(run)->secrets, t->secret);
+    char               why[600], buf[1024];
+    const char        *names[DBI_TLS_NAMES];
+    size_t             n = 0;
+    tlsca_info         info;
+    tlsca_pair         pair = {NULL, NULL};
+    time_t             now = time(NULL);
+    int                keep = 0, had = live != NULL;
+
+    if (dbi_tls_names(&s->spec, buf, sizeof buf, names, &n) != CORE_OK) {
+        cJSON_Delete(live);
+        ctrl_refuse(run, 1, "BuildFailed", "the certificate's names are too long");
+        dbi__run_status(run);
+        return;
+    }
+    if (live && secret_pem(live, "tls.crt", &t->cert, why, sizeof why) == CORE_OK &&
+        secret_pem(live, "tls.key", &t->key, why, sizeof why) == CORE_OK &&
+        tlsca_check(t->cert, t->key, t->ca_cert, names, n, now, &info, why, sizeof why) == CORE_OK)
+        keep = !tlsca_renew_due(info.not_before, info.not_after, now);
+    cJSON_Delete(live);
+    if (!keep) {
+        wipe(&t->cert);
+        wipe(&t->key);
+        if (tlsca_issue(t->ca_cert, t->ca_key, names, n, now, &pair, why, sizeof why) != CORE_OK ||
+            tlsca_check(pair.cert, pair.key, t->ca_cert, names, n, now, &info, why, sizeof why) !=
+                CORE_OK) {
+            tlsca_pair_free(&pair);
+            ctrl_refuse(run, 1, "CertificateFailed", "issuing the server certificate failed: %s", why);
+            dbi__run_status(run);
+            return;
+        }
+        t->cert = pair.cert;
+        t->key = pair.key;
+        ctrl_event(run, "Normal", had ? "CertificateRenewed" : "CertificateIssued",
+                   "issued the server certificate (Secret <name>-tls) from the namespace's CA");
+    }
+    t->not_after = info.not_after;
+    t->renew_after = tlsca_renew_at(info.not_before, info.not_after);
+    ctrl_apply(run, &KRES_SECRETS, dbi__caches(run)->secrets,
+               dbi_build_tls_secret(&s->spec, ctrl_obj(run), t->cert, t->key, t->ca_cert), NULL);
+    ready(run);
+}
+
+
+/* The CA Secret as read: ours (labelled), and a CA that serves; then server_cert. */
+static void
+use_ca(ctrl_run *run, const cJSON *ca)
+{
+    struct dbi_tls_st *t = dbi__st(run)->tls;
+    const char        *managed = kjson_path_str(ca, "metadata", "labels", CTRL_LABEL_MANAGED, NULL);
+    char               why[600];
+
+    if (!managed || strcmp(managed, CTRL_MANAGED_BY) != 0) {
+        ctrl_refuse(run, 1, "CAConflict",
+                    "Secret %s exists and was not made by %s (no label %s=%s); the operator "
+                    "neither uses nor replaces it",
+                    DBI_CA_SECRET, CTRL_MANAGED_BY, CTRL_LABEL_MANAGED, CTRL_MANAGED_BY);
+        dbi__run_status(run);
+        return;
+    }
+    if (secret_pem(ca, "tls.crt", &t->ca_cert, why, sizeof why) ||
+        secret_pem(ca, "tls.key", &t->ca_key, why, sizeof why) ||
+        tlsca_check_ca(t->ca_cert, t->ca_key, time(NULL), NULL, why, sizeof why)) {
+        ctrl_refuse(run, 1, "CAInvalid",
+                    "Secret %s: %s; delete it (and the <name>-tls Secrets of the namespace) for "
+                    "the operator to make a new CA",
+                    DBI_CA_SECRET, why);
+        dbi__run_status(run);
+        return;
+    }
+    server_cert(run);
+}
+
+
+static void
+on_ca_created(const kops_result *res, void *data)
+{
+    ctrl_run *run = data;
+
+    if (res->err) {
+        /* A 409: another instance's run made it first; the next run reads it. */
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), "creating the namespace's CA Secret failed",
+                "secret", DBI_CA_SECRET, "error", res->message, NULL);
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    ctrl_event(run, "Normal", "CACreated",
+               "created the namespace's CA (Secret " DBI_CA_SECRET ", ECDSA P-256, 10 years)");
+    use_ca(run, res->obj);
+}
+
+
+static void
+on_ca(ctrl_run *run, const cJSON *ca)
+{
+    tlsca_pair  pair = {NULL, NULL};
+    char        cn[DBI_NAME_LEN], why[300];
+    cJSON      *obj;
+    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), NULL, NULL, 0, 0};
+
+    if (ca) {
+        use_ca(run, ca);
+        return;
+    }
+    snprintf(cn, sizeof cn, "dbaas-operator CA %.200s", ctrl_ns(run));
+    if (tlsca_make_ca(cn, time(NULL), &pair, why, sizeof why) != CORE_OK ||
+        !(obj = dbi_build_ca_secret(ctrl_ns(run), pair.cert, pair.key))) {
+        tlsca_pair_free(&pair);
+        ctrl_refuse(run, 1, "CertificateFailed", "making the namespace's CA failed: %s", why);
+        dbi__run_status(run);
+        return;
+    }
+    tlsca_pair_free(&pair);
+    if (kops_create(&t, obj, on_ca_created, run))
+        ctrl_end(run, WQ_ERROR);
+    /* obj holds the CA key in base64: cleanse it before it goes */
+    {
+        cJSON *key = kjson_path(obj, "data", "tls.key", NULL);
+
+        if (cJSON_IsString(key))
+            OPENSSL_cleanse(key->valuestring, strlen(key->valuestring));
+    }
+    cJSON_Delete(obj);
+}
+
+
+void
+dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run))
+{
+    dbi_run           *s = dbi__st(run);
+    cJSON             *sts = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
+    cJSON             *ca;
+    struct dbi_tls_st *t;
+
+    s->spec.tls = dbi_tls_decide(s->spec.tls, sts, ctrl_obj(run));
+    cJSON_Delete(sts);
+    if (!(t = calloc(1, sizeof *t))) {
+        ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    s->tls = t;
+    t->next = next;
+    t->decided = 1;
+    t->enabled = s->spec.tls;
+    if (!dbi_tls_on(&s->spec)) {
+        next(run);
+        return;
+    }
+    if (s->spec.tls_secret) {
+        snprintf(t->secret, sizeof t->secret, "%s", s->spec.tls_secret);
+        ctrl_depend(run, &KRES_SECRETS, s->spec.tls_secret);
+        ctrl_read_named(run, &KRES_SECRETS, s->spec.tls_secret, on_user_secret);
+        return;
+    }
+    snprintf(t->secret, sizeof t->secret, "%s-tls", ctrl_name(run));
+    if ((ca = ctrl_cached(run, dbi__caches(run)->secrets, DBI_CA_SECRET))) {
+        use_ca(run, ca);
+        cJSON_Delete(ca);
+        return;
+    }
+    /* Not cached: absent, not ours (no label), or the cache has not seen it yet. */
+    ctrl_read_named(run, &KRES_SECRETS, DBI_CA_SECRET, on_ca);
+}
+
+
+void
+dbi__tls_status(ctrl_run *run, cJSON *fields)
+{
+    struct dbi_tls_st *t = dbi__st(run)->tls;
+    const cJSON       *old = kjson_path(ctrl_obj(run), "status", "tls", NULL);
+    char               when[40];
+    cJSON             *o;
+
+    if (!fields)
+        return;
+    if (!t || !t->decided) {
+        /* not decided in this run (a refused spec): keep the record */
+        if (old)
+            cJSON_AddItemToObject(fields, "tls", cJSON_Duplicate(old, 1));
+        return;
+    }
+    if (!(o = cJSON_AddObjectToObject(fields, "tls")))
+        return;
+    cJSON_AddBoolToObject(o, "enabled", t->enabled == 1);
+    if (t->enabled != 1 || !t->not_after)
+        return;
+    /* Only a run that ends well: a refusal keeps its own retry (backoff). */
+    if (!ctrl_refused(run))
+        recheck(run, t->renew_after ? t->renew_after : t->not_after);
+    cJSON_AddStringToObject(o, "secretName", t->secret);
+    tlsca_fmt_time(t->not_after, when, sizeof when);
+    cJSON_AddStringToObject(o, "notAfter", when);
+    if (t->renew_after) {
+        tlsca_fmt_time(t->renew_after, when, sizeof when);
+        cJSON_AddStringToObject(o, "renewAfter", when);
+    }
+}

@@ -1,0 +1,519 @@
+/*
+ * tlsca: the CA, server certificates and their checks on OpenSSL 3 (see tlsca.h for the
+ * rules and their sources).
+ */
+#include "tlsca.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "core/core.h"
+
+#define CN_MAX      64  /* ub-common-name, RFC 5280 appendix A */
+#define NAME_MAX_   253 /* a DNS name */
+#define SERIAL_BITS 128
+
+
+void
+tlsca_pair_free(tlsca_pair *p)
+{
+    if (!p)
+        return;
+    if (p->key) {
+        OPENSSL_cleanse(p->key, strlen(p->key));
+        free(p->key);
+    }
+    free(p->cert);
+    p->cert = NULL;
+    p->key = NULL;
+}
+
+
+static int
+fail(char *err, size_t errlen, int rc, const char *msg)
+{
+    snprintf(err, errlen, "%s", msg);
+    return rc;
+}
+
+
+/* The text of a memory BIO as a new NUL-terminated string (NULL out of memory). */
+static char *
+bio_text(BIO *b)
+{
+    char *data = NULL, *out;
+    long  n = BIO_get_mem_data(b, &data);
+
+    if (n < 0 || !(out = malloc((size_t)n + 1)))
+        return NULL;
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    return out;
+}
+
+
+static EVP_PKEY *
+read_key(const char *pem)
+{
+    BIO      *b;
+    EVP_PKEY *k;
+
+    if (!pem || strlen(pem) > TLSCA_PEM_MAX || !(b = BIO_new_mem_buf(pem, -1)))
+        return NULL;
+    k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+    BIO_free(b);
+    return k;
+}
+
+
+/* Every certificate in pem, in order, or NULL when there is none or one does not parse. */
+static STACK_OF(X509) * read_certs(const char *pem)
+{
+    STACK_OF(X509) *sk = NULL;
+    BIO  *b;
+    X509 *x;
+
+    if (!pem || strlen(pem) > TLSCA_PEM_MAX || !(b = BIO_new_mem_buf(pem, -1)))
+        return NULL;
+    if (!(sk = sk_X509_new_null()))
+        goto out;
+    while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+        if (!sk_X509_push(sk, x)) {
+            X509_free(x);
+            break;
+        }
+    }
+    /* The loop ends on "no start line" at the end of the text; anything else is garbage. */
+    if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE || sk_X509_num(sk) == 0) {
+        sk_X509_pop_free(sk, X509_free);
+        sk = NULL;
+    }
+out:
+    ERR_clear_error();
+    BIO_free(b);
+    return sk;
+}
+
+
+static int
+asn1_to_time(const ASN1_TIME *t, time_t *out)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof tm);
+    if (!ASN1_TIME_to_tm(t, &tm))
+        return CORE_EINVAL;
+    *out = timegm(&tm);
+    return CORE_OK;
+}
+
+
+void
+tlsca_fmt_time(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+
+    if (len && (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm)))
+        buf[0] = '\0';
+}
+
+
+static int
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX      ctx;
+    X509_EXTENSION *ext;
+    int             ok;
+
+    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+    if (!(ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value)))
+        return 0;
+    ok = X509_add_ext(x, ext, -1);
+    X509_EXTENSION_free(ext);
+    return ok;
+}
+
+
+static int
+set_serial(X509 *x)
+{
+    BIGNUM       *bn = BN_new();
+    ASN1_INTEGER *ai = NULL;
+    int           ok = 0;
+
+    if (bn && BN_rand(bn, SERIAL_BITS, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ODD) &&
+        (ai = BN_to_ASN1_INTEGER(bn, NULL)))
+        ok = X509_set_serialNumber(x, ai);
+    ASN1_INTEGER_free(ai);
+    BN_free(bn);
+    return ok;
+}
+
+
+/* A new certificate for key with subject CN=cn, valid from now - TLSCA_BACKDATE to
+ * not_after. */
+static X509 *
+new_cert(EVP_PKEY *key, const char *cn, time_t now, time_t not_after)
+{
+    X509      *x = X509_new();
+    X509_NAME *name;
+    time_t     start = now - TLSCA_BACKDATE;
+
+    if (!x || !X509_set_version(x, 2) || !set_serial(x) || !X509_set_pubkey(x, key) ||
+        !X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &start) ||
+        !X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &not_after) ||
+        !(name = X509_get_subject_name(x)) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0)) {
+        X509_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+
+/* cert and key as PEM into out. */
+static int
+write_pair(X509 *x, EVP_PKEY *key, tlsca_pair *out)
+{
+    BIO  *cb = BIO_new(BIO_s_mem()), *kb = BIO_new(BIO_s_secmem());
+    char *cert = NULL, *k = NULL;
+    int   rc = CORE_ENOMEM;
+
+    if (!cb || !kb || !PEM_write_bio_X509(cb, x) ||
+        !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL))
+        goto out;
+    if (!(cert = bio_text(cb)) || !(k = bio_text(kb)))
+        goto out;
+    out->cert = cert;
+    out->key = k;
+    cert = k = NULL;
+    rc = CORE_OK;
+out:
+    if (k) {
+        OPENSSL_cleanse(k, strlen(k));
+        free(k);
+    }
+    free(cert);
+    BIO_free(cb);
+    BIO_free(kb); /* secure memory: cleansed on free */
+    return rc;
+}
+
+
+int
+tlsca_make_ca(const char *cn, time_t now, tlsca_pair *out, char *err, size_t errlen)
+{
+    EVP_PKEY *key = NULL;
+    X509     *x = NULL;
+    int       rc = CORE_EINTERNAL;
+
+    if (!cn || !*cn || strlen(cn) > CN_MAX)
+        return fail(err, errlen, CORE_EINVAL, "the CA's common name must be 1 to 64 bytes");
+    if (!(key = EVP_EC_gen("P-256"))) {
+        rc = fail(err, errlen, rc, "generating the CA's P-256 key failed");
+        goto out;
+    }
+    if (!(x = new_cert(key, cn, now, now + (time_t)TLSCA_CA_DAYS * 86400)) ||
+        !X509_set_issuer_name(x, X509_get_subject_name(x)) ||
+        !add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") ||
+        !add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") ||
+        !add_ext(x, x, NID_subject_key_identifier, "hash") ||
+        !add_ext(x, x, NID_authority_key_identifier, "keyid:always") ||
+        !X509_sign(x, key, EVP_sha256())) {
+        rc = fail(err, errlen, rc, "building or signing the CA certificate failed");
+        goto out;
+    }
+    if ((rc = write_pair(x, key, out)))
+        fail(err, errlen, rc, "writing the CA as PEM failed");
+out:
+    ERR_clear_error();
+    X509_free(x);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+
+/* A DNS name we issue for: letters, digits, '-' and '.', 1..253 bytes. */
+static int
+dns_name_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    return n > 0 && n <= NAME_MAX_ &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == n;
+}
+
+
+/* "DNS:a,DNS:b" for names[0..n) into b. */
+static int
+san_value(const char *const *names, size_t n, core_buf *b)
+{
+    size_t i;
+    int    rc = CORE_OK;
+
+    for (i = 0; i < n && rc == CORE_OK; i++)
+        rc = core_buf_printf(b, "%sDNS:%s", i ? "," : "", names[i]);
+    return rc;
+}
+
+
+int
+tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, size_t n, time_t now,
+            tlsca_pair *out, char *err, size_t errlen)
+{
+    STACK_OF(X509) *cas = NULL;
+    X509     *ca, *x = NULL;
+    EVP_PKEY *cakey = NULL, *key = NULL;
+    core_buf  san;
+    time_t    not_after = now + (time_t)TLSCA_SERVER_DAYS * 86400, ca_end;
+    size_t    i;
+    int       rc = CORE_EINVAL;
+
+    core_buf_init(&san, 4096);
+    if (n == 0 || n > TLSCA_MAX_NAMES)
+        return fail(err, errlen, rc, "a server certificate needs 1 to 8 names");
+    for (i = 0; i < n; i++)
+        if (!dns_name_ok(names[i]))
+            return fail(err, errlen, rc, "a server certificate's names must be DNS names");
+    if (!(cas = read_certs(ca_cert)) || !(cakey = read_key(ca_key))) {
+        rc = fail(err, errlen, rc, "the CA certificate or key does not parse");
+        goto out;
+    }
+    ca = sk_X509_value(cas, 0);
+    if (EVP_PKEY_eq(X509_get0_pubkey(ca), cakey) != 1) {
+        rc = fail(err, errlen, rc, "the CA key does not match the CA certificate");
+        goto out;
+    }
+    if (asn1_to_time(X509_get0_notAfter(ca), &ca_end) == CORE_OK && ca_end < not_after)
+        not_after = ca_end;
+    rc = CORE_EINTERNAL;
+    if (!(key = EVP_EC_gen("P-256"))) {
+        rc = fail(err, errlen, rc, "generating the server's P-256 key failed");
+        goto out;
+    }
+    if ((rc = san_value(names, n, &san)) != CORE_OK) {
+        fail(err, errlen, rc, "the server certificate's names are too long");
+        goto out;
+    }
+    rc = CORE_EINTERNAL;
+    if (!(x = new_cert(key, names[0], now, not_after)) ||
+        !X509_set_issuer_name(x, X509_get_subject_name(ca)) ||
+        !add_ext(x, ca, NID_basic_constraints, "critical,CA:FALSE") ||
+        !add_ext(x, ca, NID_key_usage, "critical,digitalSignature") ||
+        !add_ext(x, ca, NID_ext_key_usage, "serverAuth") ||
+        !add_ext(x, ca, NID_subject_key_identifier, "hash") ||
+        !add_ext(x, ca, NID_authority_key_identifier, "keyid:always") ||
+        !add_ext(x, ca, NID_subject_alt_name, san.data) || !X509_sign(x, cakey, EVP_sha256())) {
+        rc = fail(err, errlen, rc, "building or signing the server certificate failed");
+        goto out;
+    }
+    if ((rc = write_pair(x, key, out)))
+        fail(err, errlen, rc, "writing the server certificate as PEM failed");
+out:
+    ERR_clear_error();
+    core_buf_free(&san);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(cakey);
+    sk_X509_pop_free(cas, X509_free);
+    return rc;
+}
+
+
+/* Its dNSName SANs, ", " between them, into buf. */
+static void
+list_names(X509 *x, char *buf, size_t len)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    size_t         used = 0;
+    int            i, k;
+
+    buf[0] = '\0';
+    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+
+        if (g->type != GEN_DNS)
+            continue;
+        k = snprintf(buf + used, len - used, "%s%.*s", used ? ", " : "",
+                     ASN1_STRING_length(g->d.dNSName),
+                     (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+        if (k < 0 || (size_t)k >= len - used)
+            break;
+        used += (size_t)k;
+    }
+    if (!used)
+        snprintf(buf, len, "none");
+    GENERAL_NAMES_free(gens);
+}
+
+
+/* Valid at now: not before notBefore, not after notAfter. */
+static int
+check_dates(X509 *x, time_t now, tlsca_info *info, char *err, size_t errlen)
+{
+    tlsca_info t;
+    char       when[40];
+
+    if (asn1_to_time(X509_get0_notBefore(x), &t.not_before) ||
+        asn1_to_time(X509_get0_notAfter(x), &t.not_after))
+        return fail(err, errlen, CORE_EINVAL, "the certificate's validity dates do not parse");
+    if (now > t.not_after) {
+        tlsca_fmt_time(t.not_after, when, sizeof when);
+        snprintf(err, errlen, "the certificate expired on %s", when);
+        return CORE_EINVAL;
+    }
+    if (now < t.not_before) {
+        tlsca_fmt_time(t.not_before, when, sizeof when);
+        snprintf(err, errlen, "the certificate is not valid before %s", when);
+        return CORE_EINVAL;
+    }
+    if (info)
+        *info = t;
+    return CORE_OK;
+}
+
+
+/* leaf with the intermediates in chain verifies against the certificates of ca at now. */
+static int
+check_chain(X509 *leaf, STACK_OF(X509) * chain, STACK_OF(X509) * ca, time_t now, int purpose,
+            char *err, size_t errlen)
+{
+    X509_STORE     *st = X509_STORE_new();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    int             i, rc = CORE_ENOMEM;
+
+    if (!st || !ctx)
+        goto out;
+    for (i = 0; i < sk_X509_num(ca); i++)
+        if (!X509_STORE_add_cert(st, sk_X509_value(ca, i)))
+            goto out;
+    if (!X509_STORE_CTX_init(ctx, st, leaf, chain))
+        goto out;
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), now);
+    if (purpose && !X509_STORE_CTX_set_purpose(ctx, purpose))
+        goto out;
+    if (X509_verify_cert(ctx) == 1) {
+        rc = CORE_OK;
+    } else {
+        snprintf(err, errlen, "the certificate is not signed by the CA: %s",
+                 X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+        rc = CORE_EINVAL;
+    }
+out:
+    X509_STORE_CTX_free(ctx);
+    X509_STORE_free(st);
+    return rc;
+}
+
+
+int
+tlsca_check(const char *cert, const char *key, const char *ca, const char *const *names, size_t n,
+            time_t now, tlsca_info *info, char *err, size_t errlen)
+{
+    STACK_OF(X509) *certs = NULL, *cas = NULL;
+    EVP_PKEY *k = NULL;
+    X509     *leaf;
+    char      have[512];
+    size_t    i;
+    int       rc = CORE_EINVAL;
+
+    if (!(certs = read_certs(cert))) {
+        rc = fail(err, errlen, rc, "the certificate is not a PEM certificate");
+        goto out;
+    }
+    leaf = sk_X509_shift(certs); /* now ours to free; certs holds the intermediates */
+    if (key && !(k = read_key(key))) {
+        rc = fail(err, errlen, rc, "the key is not a PEM private key");
+        goto leaf;
+    }
+    if (k && EVP_PKEY_eq(X509_get0_pubkey(leaf), k) != 1) {
+        rc = fail(err, errlen, rc, "the key does not match the certificate");
+        goto leaf;
+    }
+    if ((rc = check_dates(leaf, now, info, err, errlen)))
+        goto leaf;
+    for (i = 0; i < n; i++) {
+        if (X509_check_host(leaf, names[i], 0, 0, NULL) != 1) {
+            list_names(leaf, have, sizeof have);
+            snprintf(err, errlen, "the certificate does not cover %.253s (its names: %s)", names[i],
+                     have);
+            rc = CORE_EINVAL;
+            goto leaf;
+        }
+    }
+    if (ca && !(cas = read_certs(ca))) {
+        rc = fail(err, errlen, CORE_EINVAL, "the CA is not a PEM certificate");
+        goto leaf;
+    }
+    if (cas)
+        rc = check_chain(leaf, certs, cas, now, X509_PURPOSE_SSL_SERVER, err, errlen);
+leaf:
+    X509_free(leaf);
+out:
+    ERR_clear_error();
+    EVP_PKEY_free(k);
+    sk_X509_pop_free(certs, X509_free);
+    sk_X509_pop_free(cas, X509_free);
+    return rc;
+}
+
+
+int
+tlsca_check_ca(const char *ca_cert, const char *ca_key, time_t now, tlsca_info *info, char *err,
+               size_t errlen)
+{
+    STACK_OF(X509) *certs = NULL;
+    EVP_PKEY *k = NULL;
+    X509     *x;
+    int       rc = CORE_EINVAL;
+
+    if (!(certs = read_certs(ca_cert)) || !(k = read_key(ca_key))) {
+        rc = fail(err, errlen, rc, "the CA certificate or key does not parse");
+        goto out;
+    }
+    x = sk_X509_value(certs, 0);
+    if (EVP_PKEY_eq(X509_get0_pubkey(x), k) != 1)
+        rc = fail(err, errlen, rc, "the CA key does not match the CA certificate");
+    else if (X509_check_ca(x) != 1)
+        rc = fail(err, errlen, rc, "the CA certificate is not a CA (basicConstraints)");
+    else if (X509_verify(x, k) != 1)
+        rc = fail(err, errlen, rc, "the CA certificate is not signed by its own key");
+    else
+        rc = check_dates(x, now, info, err, errlen);
+out:
+    ERR_clear_error();
+    EVP_PKEY_free(k);
+    sk_X509_pop_free(certs, X509_free);
+    return rc;
+}
+
+
+time_t
+tlsca_renew_at(time_t not_before, time_t not_after)
+{
+    time_t life = not_after - not_before;
+
+    if (life <= 0)
+        return not_before;
+    /* life * NUM / DEN without overflow for any life */
+    return not_before + life / TLSCA_RENEW_DEN * TLSCA_RENEW_NUM +
+           (life % TLSCA_RENEW_DEN) * TLSCA_RENEW_NUM / TLSCA_RENEW_DEN;
+}
+
+
+int
+tlsca_renew_due(time_t not_before, time_t not_after, time_t now)
+{
+    return now >= not_after || now >= tlsca_renew_at(not_before, not_after);
+}

@@ -1,0 +1,278 @@
+/* tlsca: the CA, server certificates and their checks, read back with OpenSSL itself. */
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "core/core.h"
+#include "test.h"
+#include "tlsca/tlsca.h"
+
+#define T0  ((time_t)1800000000) /* 2027-01-15: the injected clock */
+#define DAY ((time_t)86400)
+
+static const char *const names[] = {"db", "db.shop", "db.shop.svc", "db.shop.svc.cluster.local",
+                                    "db-0.db-headless.shop.svc.cluster.local"};
+#define NNAMES (sizeof names / sizeof names[0])
+
+
+static X509 *
+parse_cert(const char *pem)
+{
+    BIO  *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+
+    BIO_free(b);
+    return x;
+}
+
+
+static time_t
+when(const ASN1_TIME *t)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof tm);
+    ASSERT(ASN1_TIME_to_tm(t, &tm) == 1);
+    return timegm(&tm);
+}
+
+
+/* The EC curve of x's key is P-256. */
+static int
+is_p256(X509 *x)
+{
+    char   curve[64];
+    size_t n = 0;
+
+    return EVP_PKEY_get_utf8_string_param(X509_get0_pubkey(x), "group", curve, sizeof curve, &n) &&
+           strcmp(curve, "prime256v1") == 0;
+}
+
+
+static void
+make_ca(tlsca_pair *ca, time_t now)
+{
+    char err[256];
+
+    memset(ca, 0, sizeof *ca);
+    ASSERT_EQ(tlsca_make_ca("dbaas-ca shop", now, ca, err, sizeof err), CORE_OK);
+}
+
+
+static void
+issue(const tlsca_pair *ca, time_t now, tlsca_pair *srv)
+{
+    char err[256];
+
+    memset(srv, 0, sizeof *srv);
+    ASSERT_EQ(tlsca_issue(ca->cert, ca->key, names, NNAMES, now, srv, err, sizeof err), CORE_OK);
+}
+
+
+TEST(tlsca_ca_is_p256_ten_years_and_signs_only_leaves)
+{
+    tlsca_pair ca;
+    tlsca_info info;
+    char       err[256];
+    X509      *x;
+
+    make_ca(&ca, T0);
+    ASSERT_CONTAINS(ca.key, "-----BEGIN PRIVATE KEY-----");
+    x = parse_cert(ca.cert);
+    ASSERT(x != NULL);
+    ASSERT(is_p256(x));
+    ASSERT_EQ(X509_check_ca(x), 1);
+    ASSERT_EQ(X509_get_pathlen(x), 0);
+    ASSERT(X509_get_key_usage(x) == (KU_KEY_CERT_SIGN | KU_CRL_SIGN));
+    ASSERT_EQ(when(X509_get0_notBefore(x)), T0 - TLSCA_BACKDATE);
+    ASSERT_EQ(when(X509_get0_notAfter(x)), T0 + 3650 * DAY);
+    ASSERT_EQ(X509_check_issued(x, x), X509_V_OK);
+    ASSERT_EQ(tlsca_check_ca(ca.cert, ca.key, T0, &info, err, sizeof err), CORE_OK);
+    ASSERT_EQ(info.not_after, T0 + 3650 * DAY);
+    ASSERT_EQ(tlsca_check_ca(ca.cert, ca.key, T0 + 3651 * DAY, NULL, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "expired on 2037-01-12T08:00:00Z");
+    X509_free(x);
+    tlsca_pair_free(&ca);
+    ASSERT(ca.cert == NULL && ca.key == NULL);
+}
+
+
+TEST(tlsca_server_cert_chains_names_and_usage)
+{
+    tlsca_pair         ca, srv;
+    tlsca_info         info;
+    char               err[512];
+    X509              *x, *cax;
+    size_t             i;
+    int                crit = -1;
+    BASIC_CONSTRAINTS *bc;
+    GENERAL_NAMES     *sans;
+
+    make_ca(&ca, T0);
+    issue(&ca, T0, &srv);
+    x = parse_cert(srv.cert);
+    cax = parse_cert(ca.cert);
+    ASSERT(x && cax);
+    ASSERT(is_p256(x));
+    /* signed by the CA, and OpenSSL's own check of the issuer link */
+    ASSERT_EQ(X509_verify(x, X509_get0_pubkey(cax)), 1);
+    ASSERT_EQ(X509_check_issued(cax, x), X509_V_OK);
+    ASSERT_EQ(X509_check_ca(x), 0);
+    bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
+    ASSERT(bc && !bc->ca && crit == 1);
+    BASIC_CONSTRAINTS_free(bc);
+    ASSERT(X509_get_key_usage(x) == KU_DIGITAL_SIGNATURE);
+    ASSERT(X509_get_extended_key_usage(x) == XKU_SSL_SERVER);
+    ASSERT_EQ(X509_check_purpose(x, X509_PURPOSE_SSL_SERVER, 0), 1);
+    ASSERT_EQ(X509_check_purpose(x, X509_PURPOSE_SSL_CLIENT, 0), 0);
+    sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    ASSERT_EQ(sk_GENERAL_NAME_num(sans), (int)NNAMES);
+    for (i = 0; i < NNAMES; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, (int)i);
+
+        ASSERT_EQ(g->type, GEN_DNS);
+        ASSERT_STR((const char *)ASN1_STRING_get0_data(g->d.dNSName), names[i]);
+        ASSERT_EQ(X509_check_host(x, names[i], 0, 0, NULL), 1);
+    }
+    GENERAL_NAMES_free(sans);
+    ASSERT_EQ(X509_check_host(x, "other.shop.svc", 0, 0, NULL), 0);
+    ASSERT_EQ(when(X509_get0_notBefore(x)), T0 - TLSCA_BACKDATE);
+    ASSERT_EQ(when(X509_get0_notAfter(x)), T0 + 90 * DAY);
+    /* two issues make two keys and two serials */
+    {
+        tlsca_pair again;
+        X509      *y;
+
+        issue(&ca, T0, &again);
+        y = parse_cert(again.cert);
+        ASSERT(strcmp(again.key, srv.key) != 0);
+        ASSERT(ASN1_INTEGER_cmp(X509_get0_serialNumber(x), X509_get0_serialNumber(y)) != 0);
+        X509_free(y);
+        tlsca_pair_free(&again);
+    }
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, ca.cert, names, NNAMES, T0, &info, err, sizeof err),
+              CORE_OK);
+    ASSERT_EQ(info.not_before, T0 - TLSCA_BACKDATE);
+    ASSERT_EQ(info.not_after, T0 + 90 * DAY);
+    X509_free(x);
+    X509_free(cax);
+    tlsca_pair_free(&srv);
+    tlsca_pair_free(&ca);
+}
+
+
+TEST(tlsca_check_says_what_is_wrong)
+{
+    tlsca_pair  ca, other, srv, srv2;
+    char        err[512];
+    const char *extra[] = {"db", "replica.shop.svc"};
+
+    make_ca(&ca, T0);
+    make_ca(&other, T0);
+    issue(&ca, T0, &srv);
+    issue(&ca, T0, &srv2);
+    ASSERT_EQ(tlsca_check(srv.cert, srv2.key, ca.cert, names, NNAMES, T0, NULL, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT_STR(err, "the key does not match the certificate");
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, other.cert, names, NNAMES, T0, NULL, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT_CONTAINS(err, "the certificate is not signed by the CA: ");
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, ca.cert, extra, 2, T0, NULL, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT_CONTAINS(err, "does not cover replica.shop.svc (its names: db, db.shop, db.shop.svc,");
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, ca.cert, names, NNAMES, T0 + 91 * DAY, NULL, err,
+                          sizeof err),
+              CORE_EINVAL);
+    ASSERT_STR(err, "the certificate expired on 2027-04-15T08:00:00Z");
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, ca.cert, names, NNAMES, T0 - DAY, NULL, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT_CONTAINS(err, "is not valid before 2027-01-15T07:");
+    ASSERT_EQ(tlsca_check("not a certificate", srv.key, ca.cert, names, NNAMES, T0, NULL, err,
+                          sizeof err),
+              CORE_EINVAL);
+    ASSERT_STR(err, "the certificate is not a PEM certificate");
+    ASSERT_EQ(tlsca_check(srv.cert, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+                          ca.cert, names, NNAMES, T0, NULL, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT_STR(err, "the key is not a PEM private key");
+    /* the CA as a server certificate: not for serverAuth */
+    ASSERT_EQ(tlsca_check(ca.cert, ca.key, ca.cert, NULL, 0, T0, NULL, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "not signed by the CA: unsuitable certificate purpose");
+    /* key and chain are optional */
+    ASSERT_EQ(tlsca_check(srv.cert, NULL, NULL, names, NNAMES, T0, NULL, err, sizeof err), CORE_OK);
+    ASSERT_EQ(tlsca_check_ca(ca.cert, other.key, T0, NULL, err, sizeof err), CORE_EINVAL);
+    ASSERT_STR(err, "the CA key does not match the CA certificate");
+    ASSERT_EQ(tlsca_check_ca(srv.cert, srv.key, T0, NULL, err, sizeof err), CORE_EINVAL);
+    ASSERT_STR(err, "the CA certificate is not a CA (basicConstraints)");
+    /* no message carries key material */
+    ASSERT(!strstr(err, "BEGIN"));
+    tlsca_pair_free(&srv);
+    tlsca_pair_free(&srv2);
+    tlsca_pair_free(&other);
+    tlsca_pair_free(&ca);
+}
+
+
+TEST(tlsca_issue_refuses_bad_input_and_stays_inside_the_ca)
+{
+    tlsca_pair  ca, other, srv;
+    tlsca_info  info;
+    char        err[512];
+    const char *bad[] = {"db,DNS:evil.example"};
+    const char *many[TLSCA_MAX_NAMES + 1];
+    size_t      i;
+
+    for (i = 0; i < TLSCA_MAX_NAMES + 1; i++)
+        many[i] = "db";
+    make_ca(&ca, T0);
+    make_ca(&other, T0);
+    memset(&srv, 0, sizeof srv);
+    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, bad, 1, T0, &srv, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, many, TLSCA_MAX_NAMES + 1, T0, &srv, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, names, 0, T0, &srv, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(tlsca_issue(ca.cert, other.key, names, NNAMES, T0, &srv, err, sizeof err), CORE_EINVAL);
+    ASSERT_STR(err, "the CA key does not match the CA certificate");
+    ASSERT(srv.cert == NULL && srv.key == NULL);
+    /* 30 days before the CA ends: the certificate ends with the CA, not 90 days later */
+    issue(&ca, T0 + 3620 * DAY, &srv);
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, ca.cert, names, NNAMES, T0 + 3620 * DAY, &info, err,
+                          sizeof err),
+              CORE_OK);
+    ASSERT_EQ(info.not_after, T0 + 3650 * DAY);
+    tlsca_pair_free(&srv);
+    tlsca_pair_free(&other);
+    tlsca_pair_free(&ca);
+}
+
+
+TEST(tlsca_renewal_at_two_thirds_of_life)
+{
+    tlsca_pair ca, srv;
+    tlsca_info info;
+    char       err[256];
+    time_t     due;
+
+    ASSERT_EQ(tlsca_renew_due(0, 90, 59), 0);
+    ASSERT_EQ(tlsca_renew_due(0, 90, 60), 1);
+    ASSERT_EQ(tlsca_renew_due(0, 90, 91), 1);
+    ASSERT_EQ(tlsca_renew_due(100, 100, 100), 1); /* no life at all */
+    make_ca(&ca, T0);
+    issue(&ca, T0, &srv);
+    ASSERT_EQ(tlsca_check(srv.cert, srv.key, ca.cert, names, NNAMES, T0, &info, err, sizeof err),
+              CORE_OK);
+    /* 90 days and the backdate: due 60 days and 200 s after notBefore */
+    due = info.not_before + 60 * DAY + 200;
+    ASSERT_EQ(tlsca_renew_due(info.not_before, info.not_after, T0), 0);
+    ASSERT_EQ(tlsca_renew_due(info.not_before, info.not_after, due - 1), 0);
+    ASSERT_EQ(tlsca_renew_due(info.not_before, info.not_after, due), 1);
+    ASSERT_EQ(tlsca_renew_due(info.not_before, info.not_after, T0 + 89 * DAY), 1);
+    tlsca_pair_free(&srv);
+    tlsca_pair_free(&ca);
+}
