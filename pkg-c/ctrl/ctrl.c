@@ -692,7 +692,8 @@ ctrl_refused(const ctrl_run *run)
 void
 ctrl_requeue_after(ctrl_run *run, uint64_t ms)
 {
-    run->requeue_ms = ms;
+    if (!run->requeue_ms || ms < run->requeue_ms)
+        run->requeue_ms = ms;
 }
 
 
@@ -1200,21 +1201,57 @@ queue_patch(ctrl_run *run, const kres *res, const cJSON *live, cJSON *patch)
 }
 
 
-void
-ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
+/* Queues the delete of live (already judged ours) with its uid as a precondition; 1 when
+ * queued, 0 without a name or uid, out of memory, or when the request could not start (the
+ * run fails). */
+static int
+queue_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
 {
     const char *name = kjson_path_str(live, "metadata", "name", NULL);
     const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
     ctrl_write *w;
     kops_target t;
 
-    if (!name || !uid || !ctrl_may_write(run, live) || !(w = write_new(run, res, name, NULL, NULL)))
-        return;
+    if (!name || !uid || !(w = write_new(run, res, name, NULL, NULL)))
+        return 0;
     t = child_target(w);
     if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
         run->failed = 1;
         write_end(w);
+        return 0;
     }
+    return 1;
+}
+
+
+void
+ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation)
+{
+    if (kjson_path_str(live, "metadata", "name", NULL) &&
+        kjson_path_str(live, "metadata", "uid", NULL) && ctrl_may_write(run, live))
+        queue_delete(run, res, live, propagation);
+}
+
+
+int
+ctrl_marked_for(const cJSON *live, const char *uid_label, const char *uid)
+{
+    const cJSON *labels = kjson_path(live, "metadata", "labels", NULL);
+    const char  *managed = kjson_get_str(labels, CTRL_LABEL_MANAGED);
+    const char  *marked = uid_label ? kjson_get_str(labels, uid_label) : NULL;
+
+    return uid && uid[0] && managed && marked && strcmp(managed, CTRL_MANAGED_BY) == 0 &&
+           strcmp(marked, uid) == 0;
+}
+
+
+int
+ctrl_delete_marked(ctrl_run *run, const kres *res, const cJSON *live, const char *uid_label,
+                   const char *propagation)
+{
+    const char *own = kjson_path_str(run->obj, "metadata", "uid", NULL);
+
+    return ctrl_marked_for(live, uid_label, own) && queue_delete(run, res, live, propagation);
 }
 
 
@@ -1226,19 +1263,11 @@ ctrl_delete_via(ctrl_run *run, const kres *res, const cJSON *live, const cJSON *
     const char *uid = kjson_path_str(live, "metadata", "uid", NULL);
     const char *parent_uid = kjson_path_str(parent, "metadata", "uid", NULL);
     const char *ref_uid = kjson_get_str(controller_ref(live), "uid");
-    ctrl_write *w;
-    kops_target t;
 
     if (!name || !uid || !parent_uid || !ref_uid || strcmp(ref_uid, parent_uid) != 0 ||
-        !ctrl_may_write(run, parent) || !(w = write_new(run, res, name, NULL, NULL)))
+        !ctrl_may_write(run, parent))
         return 0;
-    t = child_target(w);
-    if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
-        run->failed = 1;
-        write_end(w);
-        return 0;
-    }
-    return 1;
+    return queue_delete(run, res, live, propagation);
 }
 
 

@@ -205,6 +205,23 @@ void ctrl_release(ctrl_run *run, const kres *res, const cJSON *live);
 void ctrl_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *propagation);
 
 /*
+ * Whether live is marked as the run's object's by label alone: it carries the label
+ * managed-by=dbaas-operator and its label uid_label holds uid (non-empty). Pure. For objects
+ * that must outlive their maker and so have no ownerReference (a scheduled DBSnapshot keeps
+ * its instance's uid in a label): never by name, which a new object of the same name shares.
+ */
+int ctrl_marked_for(const cJSON *live, const char *uid_label, const char *uid);
+
+/*
+ * Queues a delete of live (propagation as for ctrl_delete) when ctrl_marked_for(live,
+ * uid_label, the run's object's uid), with live's uid as a precondition; a 404 counts as
+ * done. Returns 1 when queued, 0 when live is not so marked (nothing recorded, nothing
+ * written) or the request could not be queued (the run then fails as ctrl_then says).
+ */
+int ctrl_delete_marked(ctrl_run *run, const kres *res, const cJSON *live, const char *uid_label,
+                       const char *propagation);
+
+/*
  * Queues a delete of live, an object that is not the run's child but parent's (a pod of
  * our StatefulSet), with live's uid as a precondition; a 404 counts as done. The rule:
  * live is deleted only when its controller ownerReference carries parent's uid and parent
@@ -287,7 +304,8 @@ const char *ctrl_refused(const ctrl_run *run);
 
 /* Asks that the object be reconciled again after ms when the run ends well; also when it
  * ends with a refusal, which then looks again after ms instead of backing off: for a cause
- * no watch reports (a permission, an object of another kind that is not watched). */
+ * no watch reports (a permission, an object of another kind that is not watched). Asked
+ * more than once in a run, the shortest delay counts (each step's reason still holds). */
 void ctrl_requeue_after(ctrl_run *run, uint64_t ms);
 
 /*

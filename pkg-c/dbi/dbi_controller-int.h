@@ -13,6 +13,7 @@
 
 #include "ctrl/ctrl.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_backup.h"
 #include "informer/informer.h"
 
 #define DBI_VERSION_AN     "dbaas.dev/version"
@@ -22,8 +23,10 @@
 #define DBI_NAME_LEN       320
 
 typedef struct {
-    informer *sts, *secrets, *configmaps, *services, *pvcs, *pods;
-    informer *netpols; /* NetworkPolicies (dbi_netpol_step.c) */
+    informer        *sts, *secrets, *configmaps, *services, *pvcs, *pods;
+    informer        *netpols; /* NetworkPolicies (dbi_netpol_step.c) */
+    informer        *snaps;   /* DBSnapshots labelled with an instance (dbi_schedule.c) */
+    struct dbi_zone *zones;   /* spec.backup.timeZone rules, loaded once per name */
 } dbi_ctl;
 
 
@@ -48,6 +51,16 @@ typedef struct {
     /* deletionPolicy Snapshot (dbi_final.c): the final DBSnapshot is ready, and what follows */
     int  final_done;
     void (*after_final)(ctrl_run *run);
+    /* spec.backup (dbi_schedule.c): its step ran; what status says of it */
+    int backup_ran;
+    void (*after_backup)(ctrl_run *run);
+    dbi_backup_spec backup;
+    dbi_backup_plan plan;
+    int             has_last, has_next;
+    int64_t         last, next;
+    const char     *backup_reason; /* Degraded's reason (a literal), or NULL */
+    char            backup_msg[CTRL_MSG_MAX];
+    cJSON          *snaps; /* the instance's DBSnapshots as cached (freed by scrub) */
 } dbi_run;
 
 
@@ -105,5 +118,21 @@ void dbi__netpol(ctrl_run *run);
 
 /* dbi_tls_step.c: frees the TLS step's state, keys cleansed. */
 void dbi__tls_free(ctrl_run *run);
+
+/* dbi_schedule.c: the DBSnapshot kind. */
+extern const kres DBI_KRES_DBSNAPSHOTS;
+
+/* dbi_schedule.c: spec.backup's step (see there): takes the DBSnapshot of a run that is due,
+ * deletes what retention picks, asks for the timer, then next(run). Ends the run itself
+ * (WQ_ERROR) on a transport failure. Sets backup_ran. */
+void dbi__backup(ctrl_run *run, void (*next)(ctrl_run *run));
+
+/* dbi_schedule.c: status.lastBackup and nextBackup into fields (as the step found or left
+ * them; as cached when it did not run), and Degraded when the step found trouble and nothing
+ * else is Degraded. Call after dbi_status_eval. */
+void dbi__backup_status(ctrl_run *run, cJSON *fields);
+
+/* dbi_schedule.c: frees the controller's data (the zones, then d), for rt_on_cleanup. */
+void dbi__ctl_free(void *d);
 
 #endif

@@ -51,6 +51,7 @@ scrub(ctrl_run *run)
     OPENSSL_cleanse(s->other, sizeof s->other);
     cJSON_Delete(s->sts);
     dbi__tls_free(run);
+    cJSON_Delete(s->snaps);
 }
 
 
@@ -125,6 +126,10 @@ dbi__run_status(ctrl_run *run)
         with_volume(run, DBI_VOLUME_RETAIN, dbi__run_status);
         return;
     }
+    if (!dbi__st(run)->backup_ran) {
+        dbi__backup(run, dbi__run_status); /* spec.backup (dbi_schedule.c) */
+        return;
+    }
     write_status(run);
 }
 
@@ -172,6 +177,7 @@ write_status(ctrl_run *run)
     if (fields && s->spec_ok)
         version_status(run, fields);
     dbi__tls_status(run, fields);
+    dbi__backup_status(run, fields);
     cJSON_Delete(claim);
     cJSON_Delete(svc);
     cJSON_Delete(pod);
@@ -760,7 +766,7 @@ dbi_controller_setup(rt *r, const char *namespace)
 
     if (!d)
         return CORE_ENOMEM;
-    if ((rc = rt_on_cleanup(r, free, d))) {
+    if ((rc = rt_on_cleanup(r, dbi__ctl_free, d))) {
         free(d);
         return rc;
     }
@@ -771,7 +777,8 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
         (rc = ctrl_watch_children(c, &KRES_NETWORKPOLICIES, &d->netpols)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
-        (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)))
+        (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)) ||
+        (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)))
         return rc;
     return CORE_OK;
 }

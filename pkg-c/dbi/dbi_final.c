@@ -16,8 +16,6 @@
 #include "kops/kops.h"
 #include "runtime/runtime.h"
 
-/* The DBSnapshot kind, named here because a kind does not include another (pkg-c/README). */
-static const kres DBSNAPSHOTS = {"dbaas.dev", "v1alpha1", "dbsnapshots", "DBSnapshot", 1};
 
 /* How soon a waiting deletion looks again when no watch event comes (a safety net). */
 #define FINAL_RETRY_MS 5000
@@ -38,32 +36,45 @@ dbi_final_name(const cJSON *dbi, char *buf, size_t len)
 
 
 cJSON *
-dbi_build_final_snapshot(const cJSON *dbi)
+dbi_build_instance_snapshot(const cJSON *dbi, const char *snap, const char *label,
+                            const char *policy, const char *class_name)
 {
     ctrl_bld    b = {0};
     const char *name = kjson_path_str(dbi, "metadata", "name", NULL);
     const char *ns = kjson_path_str(dbi, "metadata", "namespace", NULL);
     const char *uid = kjson_path_str(dbi, "metadata", "uid", NULL);
-    char        final[DBI_NAME_LEN];
     cJSON      *o, *meta, *labels, *spec;
 
-    if (!ns || dbi_final_name(dbi, final, sizeof final) != CORE_OK)
+    if (!name || !ns || !uid || !uid[0] || !snap || !snap[0] || !label || !policy)
         return NULL;
     o = cJSON_CreateObject();
     ctrl_b_str(&b, o, "apiVersion", DBI_API_VERSION);
     ctrl_b_str(&b, o, "kind", "DBSnapshot");
     meta = ctrl_b_obj(&b, o, "metadata");
-    ctrl_b_str(&b, meta, "name", final);
+    ctrl_b_str(&b, meta, "name", snap);
     ctrl_b_str(&b, meta, "namespace", ns);
     labels = ctrl_b_obj(&b, meta, "labels");
     ctrl_b_str(&b, labels, CTRL_LABEL_MANAGED, CTRL_MANAGED_BY);
     ctrl_b_str(&b, labels, "dbaas.dev/instance", name);
     ctrl_b_str(&b, labels, "dbaas.dev/instance-uid", uid);
-    ctrl_b_str(&b, labels, DBI_FINAL_LABEL, "true");
+    ctrl_b_str(&b, labels, label, "true");
     spec = ctrl_b_obj(&b, o, "spec");
     ctrl_b_str(&b, spec, "instanceName", name);
-    ctrl_b_str(&b, spec, "deletionPolicy", "Retain");
+    ctrl_b_str(&b, spec, "deletionPolicy", policy);
+    if (class_name && class_name[0])
+        ctrl_b_str(&b, spec, "volumeSnapshotClassName", class_name);
     return ctrl_b_done(&b, o);
+}
+
+
+cJSON *
+dbi_build_final_snapshot(const cJSON *dbi)
+{
+    char final[DBI_NAME_LEN];
+
+    if (dbi_final_name(dbi, final, sizeof final) != CORE_OK)
+        return NULL;
+    return dbi_build_instance_snapshot(dbi, final, DBI_FINAL_LABEL, "Retain", NULL);
 }
 
 
@@ -119,9 +130,10 @@ on_final(ctrl_run *run, const cJSON *snap)
     const char  *degraded = kjson_get_str(ctrl_condition_find(st, "Degraded"), "status");
     const char  *stalled = kjson_get_str(ctrl_condition_find(st, "Stalled"), "status");
     const char  *msg = kjson_get_str(ctrl_condition_find(st, "Ready"), "message");
-    kops_target  t = {rt_client(ctrl_runtime(run)), &DBSNAPSHOTS, ctrl_ns(run), NULL, NULL, 1, 0};
-    char         final[DBI_NAME_LEN], event[CTRL_MSG_MAX];
-    cJSON       *desired;
+    kops_target  t = {
+         rt_client(ctrl_runtime(run)), &DBI_KRES_DBSNAPSHOTS, ctrl_ns(run), NULL, NULL, 1, 0};
+    char   final[DBI_NAME_LEN], event[CTRL_MSG_MAX];
+    cJSON *desired;
 
     if (dbi_final_name(ctrl_obj(run), final, sizeof final) != CORE_OK) {
         ctrl_end(run, WQ_ERROR);
@@ -165,5 +177,5 @@ dbi__final_snapshot(ctrl_run *run, void (*done)(ctrl_run *run))
         return;
     }
     dbi__st(run)->after_final = done;
-    ctrl_read_named(run, &DBSNAPSHOTS, final, on_final);
+    ctrl_read_named(run, &DBI_KRES_DBSNAPSHOTS, final, on_final);
 }

@@ -31,8 +31,19 @@
 int dbi_final_name(const cJSON *dbi, char *buf, size_t len);
 
 /* The final DBSnapshot of dbi (pure): a new object, NULL out of memory or without name,
- * namespace or uid. */
+ * namespace or uid. dbi_build_instance_snapshot with DBI_FINAL_LABEL, Retain, no class. */
 cJSON *dbi_build_final_snapshot(const cJSON *dbi);
+
+/*
+ * A DBSnapshot of the DBInstance dbi (pure; the final one and the scheduled ones,
+ * dbi_schedule.c): named snap in dbi's namespace, not owned by dbi (it outlives it), labelled
+ * managed-by, dbaas.dev/instance (dbi's name), dbaas.dev/instance-uid (dbi's uid: what
+ * retention and ctrl_delete_marked go by) and label=true; spec.deletionPolicy policy;
+ * spec.volumeSnapshotClassName class_name unless NULL or "" (the driver's default class).
+ * A new object; NULL out of memory or without dbi's name, namespace or uid, snap or label.
+ */
+cJSON *dbi_build_instance_snapshot(const cJSON *dbi, const char *snap, const char *label,
+                                   const char *policy, const char *class_name);
 
 /* Runs done(run) once the final DBSnapshot is ready; else ends the run with its status
  * (see above). */

@@ -12,9 +12,6 @@
 #include "dbi_controller-int.h"
 #include "kjson/kjson.h"
 
-/* The DBSnapshot kind, named here because a kind does not include another (pkg-c/README). */
-static const kres DBSNAPSHOTS = {"dbaas.dev", "v1alpha1", "dbsnapshots", "DBSnapshot", 1};
-
 
 static void
 waiting(ctrl_run *run, const char *fmt, const char *name)
@@ -160,5 +157,5 @@ dbi__restore(ctrl_run *run, void (*next)(ctrl_run *run))
         return;
     }
     s->after_restore = next;
-    ctrl_read_named(run, &DBSNAPSHOTS, s->spec.restore_snapshot, on_snapshot);
+    ctrl_read_named(run, &DBI_KRES_DBSNAPSHOTS, s->spec.restore_snapshot, on_snapshot);
 }

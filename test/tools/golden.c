@@ -25,6 +25,7 @@
 
 #include "core/core.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_backup.h"
 #include "dbi/dbi_final.h"
 #include "hac/hac.h"
 #include "snap/snap.h"
@@ -293,7 +294,7 @@ render_dbsnapshot(const cJSON *input, golden_files *out, char *err, size_t errle
     const cJSON *obj = cJSON_GetObjectItemCaseSensitive(input, "dbsnapshot");
     snap_spec    spec;
     snap_source  src;
-    char         msg[512], claim[SNAP_NAME_LEN];
+    char         msg[512], claim[SNAP_NAME_LEN], sched[DBI_BACKUP_NAME_MAX + 8];
     core_buf     b;
     int          rc;
 
@@ -321,6 +322,15 @@ render_dbsnapshot(const cJSON *input, golden_files *out, char *err, size_t errle
              out, "final-snapshot.json",
              dbi_build_final_snapshot(cJSON_GetObjectItemCaseSensitive(input, "instance"))))) {
         snprintf(err, errlen, "dbi_build_final_snapshot failed");
+        return rc;
+    }
+    /* A scheduled DBSnapshot of the same instance (spec.backup), with this case's class. */
+    snprintf(sched, sizeof sched, "%s-202611300300", spec.instance);
+    if ((rc = files_add_json(
+             out, "scheduled-snapshot.json",
+             dbi_build_instance_snapshot(cJSON_GetObjectItemCaseSensitive(input, "instance"), sched,
+                                         DBI_BACKUP_SCHEDULED_LABEL, "Delete", spec.klass)))) {
+        snprintf(err, errlen, "dbi_build_instance_snapshot failed");
         return rc;
     }
     return CORE_OK;

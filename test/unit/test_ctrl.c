@@ -220,3 +220,30 @@ TEST(ctrl_b_obj_fills_the_object_already_there)
     ASSERT(b.failed);
     cJSON_Delete(meta);
 }
+
+
+/* What ctrl_delete_marked asks before it deletes an object no ownerReference ties to us. */
+TEST(ctrl_marked_for_needs_our_label_and_the_uid)
+{
+    cJSON *o = cJSON_Parse("{\"metadata\":{\"name\":\"db-202611300300\",\"labels\":{"
+                           "\"app.kubernetes.io/managed-by\":\"dbaas-operator\","
+                           "\"dbaas.dev/instance\":\"db\",\"dbaas.dev/instance-uid\":\"u1\"}}}");
+    cJSON *labels = kjson_path(o, "metadata", "labels", NULL);
+
+    ASSERT(o && labels);
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", "u1") == 1);
+    /* Another object of the same name, or another label, is not ours. */
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", "u2") == 0);
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance", "u1") == 0);
+    ASSERT(ctrl_marked_for(o, NULL, "u1") == 0);
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", "") == 0);
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", NULL) == 0);
+    ASSERT(ctrl_marked_for(NULL, "dbaas.dev/instance-uid", "u1") == 0);
+    /* The uid label alone, without managed-by (someone copied it): not ours. */
+    cJSON_ReplaceItemInObjectCaseSensitive(labels, "app.kubernetes.io/managed-by",
+                                           cJSON_CreateString("someone"));
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", "u1") == 0);
+    cJSON_DeleteItemFromObjectCaseSensitive(labels, "app.kubernetes.io/managed-by");
+    ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", "u1") == 0);
+    cJSON_Delete(o);
+}
