@@ -121,10 +121,6 @@ eval_conditions(const dbi_status_in *in, ctrl_conds *c, const char *old_version,
         eval_stopped(in, c);
     else
         eval_rollout(in, c, old_version, ready_pods);
-    if (strcmp(in->spec->deletion_policy, "Snapshot") == 0)
-        ctrl_conds_set(c, CTRL_DEGRADED, 1, "SnapshotPolicyUnsupported",
-                       "spec.deletionPolicy: Snapshot is not supported yet; on deletion the volume and "
-                       "credentials are retained as with Retain");
     eval_stuck(in, c);
 }
 

@@ -36,6 +36,8 @@ spec:
 YAML
 wait_for 120 "keep to be Ready" dbi_ready keep
 wait_for 120 "nosnap to be Ready" dbi_ready nosnap
+# deletionPolicy Snapshot is supported: nothing to be Degraded about while the database runs.
+expect_eq "$(dbi_field keep '{.status.conditions[?(@.type=="Degraded")].status}')" False "Degraded of keep (Snapshot policy)"
 uid=$(dbi_field keep '{.metadata.uid}')
 password=$(secret_key keep-credentials password)
 final=keep-final-${uid:0:8}
