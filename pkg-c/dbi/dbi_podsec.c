@@ -3,7 +3,7 @@
  */
 #include "dbi_podsec.h"
 
-#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/core.h"
@@ -14,17 +14,17 @@ static int
 read_id(const cJSON *sc, const char *key, int *out, char *err, size_t errlen)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, key);
+    int64_t      n = 0;
 
     *out = 0;
     if (!v || cJSON_IsNull(v))
         return CORE_OK;
-    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 1 ||
-        v->valuedouble > 2147483647.0) {
+    if (kjson_get_int64(sc, key, &n) != CORE_OK || n < 1 || n > 2147483647) {
         snprintf(err, errlen,
                  "spec.securityContext.%s: must be a whole number from 1 to 2147483647", key);
         return CORE_EINVAL;
     }
-    *out = (int)v->valuedouble;
+    *out = (int)n;
     return CORE_OK;
 }
 

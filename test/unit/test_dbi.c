@@ -992,3 +992,41 @@ TEST(dbi_parameters_that_no_configmap_holds_are_refused)
     ASSERT_CONTAINS(err, "bytes, more than a ConfigMap holds (1048560 bytes)");
     cJSON_Delete(o);
 }
+
+
+TEST(dbi_security_context_ids_are_whole_numbers_in_range)
+{
+    static const char *const bad[] = {"1.5", "0", "-1", "2147483648", "\"999\""};
+    static const char *const good[] = {"1", "999", "2147483647"};
+    char                     buf[512], err[256];
+    dbi_spec                 s;
+    size_t                   i;
+
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cJSON *o;
+
+        snprintf(buf, sizeof buf,
+                 "{\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"uid\":\"u\"},\"spec\":{\"engine\":"
+                 "\"postgresql\",\"version\":\"16\",\"database\":\"d\",\"securityContext\":{"
+                 "\"runAsUser\":%s}}}",
+                 bad[i]);
+        o = cJSON_Parse(buf);
+        ASSERT(o != NULL);
+        ASSERT_EQ(dbi_spec_parse(o, &s, err, sizeof err), CORE_EINVAL);
+        ASSERT_CONTAINS(err, "spec.securityContext.runAsUser: must be a whole number");
+        cJSON_Delete(o);
+    }
+    for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+        cJSON *o;
+
+        snprintf(buf, sizeof buf,
+                 "{\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"uid\":\"u\"},\"spec\":{\"engine\":"
+                 "\"postgresql\",\"version\":\"16\",\"database\":\"d\",\"securityContext\":{"
+                 "\"runAsUser\":%s}}}",
+                 good[i]);
+        o = cJSON_Parse(buf);
+        ASSERT(o != NULL);
+        ASSERT_EQ(dbi_spec_parse(o, &s, err, sizeof err), CORE_OK);
+        cJSON_Delete(o);
+    }
+}
