@@ -160,6 +160,66 @@ snap_visit(const char *key, const store_obj *obj, void *data)
 }
 
 
+/* A DBSnapshot that failed and will not become ready without a change: not ready, and its
+ * VolumeSnapshot reported an error (no class, a driver error, a volume that is not CSI) or
+ * its phase is Failed. */
+static int
+failed_phase(const cJSON *snap)
+{
+    const char  *phase = kjson_path_str(snap, "status", "phase", NULL);
+    const char  *error = kjson_path_str(snap, "status", "error", NULL);
+    const cJSON *ready = kjson_path(snap, "status", "readyToUse", NULL);
+
+    if (cJSON_IsTrue(ready))
+        return 0;
+    return (error && *error) || (phase && strcmp(phase, "Failed") == 0);
+}
+
+
+/*
+ * Scheduled DBSnapshots of this instance (uid) that failed: the newest one is reported as
+ * Degraded BackupFailed with its message, so a broken schedule does not look healthy; the
+ * older failed ones are marked in del, so that one failure a run does not pile up (retention
+ * alone waits for a ready one, which may never come). A ready newer one ends the report.
+ */
+static void
+failed_backups(ctrl_run *run, const dbi_backup_snap *snaps, const cJSON **objs, size_t n,
+               const char *uid, unsigned char *del)
+{
+    size_t      i, newest = n;
+    char        msg[CTRL_MSG_MAX];
+    const char *why;
+
+    for (i = 0; i < n; i++)
+        if (snaps[i].scheduled && !snaps[i].deleting && snaps[i].instance_uid &&
+            strcmp(snaps[i].instance_uid, uid) == 0 &&
+            (newest == n || snaps[i].created > snaps[newest].created ||
+             (snaps[i].created == snaps[newest].created &&
+              strcmp(snaps[i].name, snaps[newest].name) > 0)))
+            newest = i;
+    if (newest == n || !failed_phase(objs[newest]))
+        return;
+    why = kjson_path_str(objs[newest], "status", "error", NULL);
+    if (!why) {
+        const cJSON *c;
+
+        cJSON_ArrayForEach(c, kjson_path(objs[newest], "status", "conditions", NULL)) {
+            if (strcmp(kjson_get_str(c, "type") ?: "", "Ready") == 0)
+                why = kjson_get_str(c, "message");
+        }
+    }
+    snprintf(msg, sizeof msg,
+             "the scheduled DBSnapshot %s failed: %s; check spec.backup.volumeSnapshotClassName "
+             "and that the volume's StorageClass is a CSI driver's with snapshots",
+             snaps[newest].name, why ? why : "(no message)");
+    trouble(run, "BackupFailed", msg);
+    for (i = 0; i < n; i++)
+        if (i != newest && snaps[i].scheduled && !snaps[i].deleting && snaps[i].instance_uid &&
+            strcmp(snaps[i].instance_uid, uid) == 0 && failed_phase(objs[i]))
+            del[i] = 1;
+}
+
+
 static void
 prune(ctrl_run *run)
 {
@@ -194,14 +254,15 @@ prune(ctrl_run *run)
     }
     if (dbi_backup_prune(snaps, n, uid, s->backup.keep, del, &ndel) != CORE_OK)
         goto out;
+    failed_backups(run, snaps, objs, n, uid, del);
     for (i = 0; i < n; i++) {
         if (!del[i] || !ctrl_delete_marked(run, &DBI_KRES_DBSNAPSHOTS, objs[i],
                                            DBI_BACKUP_INSTANCE_UID_LABEL, NULL))
             continue;
-        snprintf(msg, sizeof msg,
-                 "deleting the scheduled DBSnapshot %s: more than spec.backup.keep (%d) are kept "
-                 "and a newer one is ready",
-                 snaps[i].name, s->backup.keep);
+        snprintf(msg, sizeof msg, "deleting the scheduled DBSnapshot %s: %s", snaps[i].name,
+                 failed_phase(objs[i]) ? "it failed, and a newer scheduled one says why"
+                                       : "more than spec.backup.keep are kept and a newer one is "
+                                         "ready");
         log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), "retention: deleting a scheduled DBSnapshot",
                 "dbsnapshot", snaps[i].name, NULL);
         ctrl_event(run, "Normal", "BackupPruned", msg);
@@ -228,12 +289,12 @@ taken(ctrl_run *run, int created)
         core_rfc3339_format(s->plan.due_at, at, sizeof at);
         if (s->plan.missed > 0)
             snprintf(msg, sizeof msg,
-                     "took the scheduled DBSnapshot %s for the run at %s; %d earlier run%s missed "
+                     "created the scheduled DBSnapshot %s for the run at %s; %d earlier run%s missed "
                      "while the operator was down %s skipped: one catch-up, not a burst",
                      s->plan.name, at, s->plan.missed, s->plan.missed == 1 ? "" : "s",
                      s->plan.missed == 1 ? "was" : "were");
         else
-            snprintf(msg, sizeof msg, "took the scheduled DBSnapshot %s for the run at %s",
+            snprintf(msg, sizeof msg, "created the scheduled DBSnapshot %s for the run at %s",
                      s->plan.name, at);
         log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), "scheduled DBSnapshot created", "dbsnapshot",
                 s->plan.name, NULL);

@@ -7,7 +7,8 @@
 # - the operator down across three runs takes exactly one catch-up snapshot, with an Event;
 # - a restart with nothing due writes nothing;
 # - a real-time "*/1 * * * *": the timer takes the next minute's snapshot (up to ~75 s);
-# - a time zone the image lacks: Degraded InvalidSpec, the database still Ready.
+# - a time zone the image lacks: Degraded InvalidSpec, the database still Ready;
+# - a VolumeSnapshotClass that does not exist: Degraded BackupFailed with the reason.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"
@@ -84,6 +85,12 @@ if [ "$(op_writes)" != 0 ]; then
 fi
 expect_eq "$(dbi_field nightly '{.status.lastBackup}')" "$last" "lastBackup after a restart"
 
+# A snapshot class that does not exist: each run's DBSnapshot fails, and the instance says so
+# (Degraded BackupFailed with the reason), not Healthy (found by a new user's trial).
+instance broken
+k -n "$NS" patch dbinstance broken --type=merge \
+    -p '{"spec":{"backup":{"schedule":"*/1 * * * *","volumeSnapshotClassName":"nope"}}}' >/dev/null
+
 # Real time: every minute, taken by the timer.
 k -n "$NS" patch dbinstance nightly --type=merge -p '{"spec":{"backup":{"schedule":"*/1 * * * *"}}}' >/dev/null
 wait_for 30 "nextBackup to follow */1" test "$(dbi_field nightly '{.status.nextBackup}')" != "$next"
@@ -95,6 +102,12 @@ last=$(dbi_field nightly '{.status.lastBackup}')
 wait_for 30 "its DBSnapshot" snap_ready "nightly-$(date -u -d "$last" +%Y%m%d%H%M)"
 echo "the minute's run nightly-$(date -u -d "$last" +%Y%m%d%H%M) came after $((SECONDS - t1))s"
 k -n "$NS" get dbsnapshot manual >/dev/null || fail "the manual DBSnapshot is gone"
+broken_reported() { [ "$(dbi_cond broken Degraded reason)" = BackupFailed ]; }
+wait_for 150 "Degraded BackupFailed on broken" broken_reported
+[[ $(dbi_cond broken Degraded message) == *nope* ]] ||
+    fail "the BackupFailed message does not give the snapshot's reason: $(dbi_cond broken Degraded message)"
+dbi_ready broken || fail "broken is not Ready: a failed backup must not take the database's Ready"
+echo "a failing schedule is Degraded BackupFailed at $((SECONDS - t0))s"
 
 # A zone the image does not have: Degraded InvalidSpec naming the field, the database Ready,
 # no nextBackup; removing spec.backup leaves lastBackup and no nextBackup.
