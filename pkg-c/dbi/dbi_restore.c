@@ -98,7 +98,8 @@ on_snapshot(ctrl_run *run, const cJSON *snap)
         dbi_major(s->spec.engine, s->spec.version, want, sizeof want) || strcmp(have, want) != 0) {
         snprintf(msg, sizeof msg,
                  "the DBSnapshot %s holds %s %s data; spec.version %s is another major version "
-                 "(restore into %s, then upgrade)",
+                 "(restore into version %s; moving to another major version then needs a dump and "
+                 "restore)",
                  name, engine, version, s->spec.version, version);
         refuse(run, msg);
         return;

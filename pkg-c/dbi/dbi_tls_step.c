@@ -224,8 +224,13 @@ server_cert(ctrl_run *run)
         }
         t->cert = pair.cert;
         t->key = pair.key;
-        ctrl_event(run, "Normal", had ? "CertificateRenewed" : "CertificateIssued",
-                   "issued the server certificate (Secret <name>-tls) from the namespace's CA");
+        {
+            char ev[CTRL_MSG_MAX];
+
+            snprintf(ev, sizeof ev,
+                     "issued the server certificate (Secret %s) from the namespace's CA", t->secret);
+            ctrl_event(run, "Normal", had ? "CertificateRenewed" : "CertificateIssued", ev);
+        }
     }
     t->not_after = info.not_after;
     t->renew_after = tlsca_renew_at(info.not_before, info.not_after);
