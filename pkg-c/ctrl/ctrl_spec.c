@@ -135,3 +135,30 @@ ctrl_spec_param_value(const cJSON *it, size_t max, char *err, size_t errlen)
                              it->string);
     return CORE_OK;
 }
+
+
+int
+ctrl_spec_metadata(const cJSON *obj, size_t max, const char *too_long, const char *label_need,
+                   const char **name, const char **ns, const char **uid, char *err, size_t errlen)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    char         show[80];
+
+    *name = kjson_get_str(meta, "name");
+    *ns = kjson_get_str(meta, "namespace");
+    *uid = kjson_get_str(meta, "uid");
+    if (!*name || !(*name)[0])
+        return core_errf(err, errlen, CORE_EINVAL, "metadata.name: required");
+    if (!*ns || !(*ns)[0])
+        return core_errf(err, errlen, CORE_EINVAL, "metadata.namespace: required");
+    if (strlen(*name) > max)
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "metadata.name: \"%s\" is longer than %zu characters, too long for %s",
+                         ctrl_spec_shown(*name, show, sizeof show), max, too_long);
+    if (!ctrl_spec_dns_label(*name))
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "metadata.name: \"%s\" must start with a lowercase letter and hold only "
+                         "lowercase letters, digits and '-', as %s",
+                         ctrl_spec_shown(*name, show, sizeof show), label_need);
+    return CORE_OK;
+}

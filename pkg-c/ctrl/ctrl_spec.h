@@ -45,4 +45,13 @@ int ctrl_spec_quantities(const cJSON *resources, const char *path, const char *k
  * max bytes on one line, without control characters, as a configuration file line needs. */
 int ctrl_spec_param_value(const cJSON *it, size_t max, char *err, size_t errlen);
 
+/*
+ * An object's metadata.name, namespace and uid into *name, *ns, *uid (pointing into obj; *uid
+ * NULL when absent). CORE_EINVAL with a one-line message: name or namespace missing; a name
+ * longer than max ("... too long for <too_long>"); a name that is not a DNS-1035 label, which
+ * the Services named after it need ("... as <label_need>").
+ */
+int ctrl_spec_metadata(const cJSON *obj, size_t max, const char *too_long, const char *label_need,
+                       const char **name, const char **ns, const char **uid, char *err, size_t errlen);
+
 #endif

@@ -120,27 +120,9 @@ is_param_name(const char *s)
 static int
 parse_metadata(const cJSON *obj, dbi_spec *out, char *err, size_t errlen)
 {
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    char         show[80];
-
-    out->name = kjson_get_str(meta, "name");
-    out->namespace = kjson_get_str(meta, "namespace");
-    out->uid = kjson_get_str(meta, "uid");
-    if (!out->name || !out->name[0])
-        return core_errf(err, errlen, CORE_EINVAL, "metadata.name: required");
-    if (!out->namespace || !out->namespace[0])
-        return core_errf(err, errlen, CORE_EINVAL, "metadata.namespace: required");
-    if (strlen(out->name) > DBI_MAX_NAME)
-        return core_errf(err, errlen, CORE_EINVAL,
-                         "metadata.name: \"%s\" is longer than %d characters, too long for the names "
-                         "derived from it",
-                         ctrl_spec_shown(out->name, show, sizeof show), DBI_MAX_NAME);
-    if (!ctrl_spec_dns_label(out->name))
-        return core_errf(err, errlen, CORE_EINVAL,
-                         "metadata.name: \"%s\" must start with a lowercase letter and hold only "
-                         "lowercase letters, digits and '-', as the Service named after it needs",
-                         ctrl_spec_shown(out->name, show, sizeof show));
-    return CORE_OK;
+    return ctrl_spec_metadata(obj, DBI_MAX_NAME, "the names derived from it",
+                              "the Service named after it needs", &out->name, &out->namespace,
+                              &out->uid, err, errlen);
 }
 
 

@@ -134,28 +134,9 @@ parse_bool(const cJSON *obj, const char *field, const char *key, int def, int *o
 static int
 parse_metadata(const cJSON *obj, hac_spec *out, char *err, size_t errlen)
 {
-    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-    char         show[80];
-
-    out->name = kjson_get_str(meta, "name");
-    out->namespace = kjson_get_str(meta, "namespace");
-    out->uid = kjson_get_str(meta, "uid");
-    if (!out->name || !out->name[0])
-        return core_errf(err, errlen, CORE_EINVAL, "metadata.name: required");
-    if (!out->namespace || !out->namespace[0])
-        return core_errf(err, errlen, CORE_EINVAL, "metadata.namespace: required");
-    if (strlen(out->name) > HAC_MAX_NAME)
-        return core_errf(err, errlen, CORE_EINVAL,
-                         "metadata.name: \"%s\" is longer than %d characters, too long for "
-                         "Zalando's Service <name>-pooler-repl",
-                         ctrl_spec_shown(out->name, show, sizeof show), HAC_MAX_NAME);
-    if (!ctrl_spec_dns_label(out->name))
-        return core_errf(err, errlen, CORE_EINVAL,
-                         "metadata.name: \"%s\" must start with a lowercase letter and hold "
-                         "only lowercase letters, digits and '-', as the Services named "
-                         "after it need",
-                         ctrl_spec_shown(out->name, show, sizeof show));
-    return CORE_OK;
+    return ctrl_spec_metadata(obj, HAC_MAX_NAME, "Zalando's Service <name>-pooler-repl",
+                              "the Services named after it need", &out->name, &out->namespace,
+                              &out->uid, err, errlen);
 }
 
 
