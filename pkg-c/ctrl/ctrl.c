@@ -356,7 +356,8 @@ identify(ctrl_run *run)
     run->name = kjson_path_str(run->obj, "metadata", "name", NULL);
     run->uid = kjson_path_str(run->obj, "metadata", "uid", NULL);
     gen = kjson_path(run->obj, "metadata", "generation", NULL);
-    run->generation = cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0;
+    run->generation = 0;
+    (void)kjson_item_int64(gen, &run->generation);
 }
 
 

@@ -61,12 +61,11 @@ dbi_backup_spec_parse(const cJSON *spec, dbi_backup_spec *out, char *msg, size_t
     out->keep = KEEP_DEFAULT;
     keep = cJSON_GetObjectItemCaseSensitive(b, "keep");
     if (keep && !cJSON_IsNull(keep)) {
-        if (!cJSON_IsNumber(keep) || keep->valuedouble != (double)(int)keep->valuedouble ||
-            keep->valuedouble < 1 || keep->valuedouble > DBI_BACKUP_KEEP_MAX)
+        out->keep = kjson_int_or(keep, 1, DBI_BACKUP_KEEP_MAX, 0);
+        if (out->keep == 0)
             return core_errf(msg, len, CORE_EINVAL,
                              "spec.backup.keep: must be a whole number from 1 to %d",
                              DBI_BACKUP_KEEP_MAX);
-        out->keep = (int)keep->valuedouble;
     }
     return CORE_OK;
 }

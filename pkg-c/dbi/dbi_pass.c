@@ -313,12 +313,13 @@ dbi_external_endpoint(const cJSON *svc, char *buf, size_t len)
     if (!buf || len == 0)
         return CORE_EINVAL;
     buf[0] = '\0';
-    if (!type || !cJSON_IsNumber(p))
+    /* Ports are 1-65535 (core/v1 ServicePort); anything else is treated as absent. */
+    if (!type || kjson_int_or(p, 1, 65535, 0) == 0)
         return CORE_ENOENT;
     if (strcmp(type, "LoadBalancer") == 0)
-        return lb_endpoint(svc, (int)p->valuedouble, buf, len);
-    if (strcmp(type, "NodePort") != 0 || !cJSON_IsNumber(np))
+        return lb_endpoint(svc, kjson_int_or(p, 1, 65535, 0), buf, len);
+    if (strcmp(type, "NodePort") != 0 || kjson_int_or(np, 1, 65535, 0) == 0)
         return CORE_ENOENT;
-    n = snprintf(buf, len, ":%d", (int)np->valuedouble);
+    n = snprintf(buf, len, ":%d", kjson_int_or(np, 1, 65535, 0));
     return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
 }

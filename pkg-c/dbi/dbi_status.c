@@ -1,5 +1,6 @@
 #include "dbi_status.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@ num(const cJSON *obj, const char *a, const char *b)
 {
     const cJSON *v = kjson_path(obj, a, b, NULL);
 
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+    return kjson_int_or(v, 0, INT_MAX, 0);
 }
 
 
@@ -188,13 +189,15 @@ dbi_status_eval(const dbi_status_in *in, ctrl_conds *c)
 cJSON *
 dbi_status_build(const dbi_status_in *in)
 {
-    ctrl_conds   c;
-    const cJSON *gen = kjson_path(in->dbi, "metadata", "generation", NULL);
-    cJSON       *fields;
+    ctrl_conds c;
+    int64_t    gen = 0;
+    cJSON     *fields;
 
     memset(&c, 0, sizeof c);
     if (!(fields = dbi_status_eval(in, &c)))
         return NULL;
-    return ctrl_status_build(cJSON_GetObjectItemCaseSensitive(in->dbi, "status"),
-                             cJSON_IsNumber(gen) ? (int64_t)gen->valuedouble : 0, &c, fields, in->now);
+    /* generation stays 0 when absent or not an exact integer (never from a server). */
+    (void)kjson_item_int64(kjson_path(in->dbi, "metadata", "generation", NULL), &gen);
+    return ctrl_status_build(cJSON_GetObjectItemCaseSensitive(in->dbi, "status"), gen, &c, fields,
+                             in->now);
 }

@@ -1,5 +1,6 @@
 #include "dbi_stuck.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,8 +77,8 @@ container_stuck(const cJSON *cs, dbi_stuck *out)
         return 0;
     if (strcmp(reason, "CrashLoopBackOff") == 0 || cJSON_IsNumber(code))
         return say(out, reason, 1, "container %s: %s after %d restarts; last exit code %d (%s)%s%s",
-                   name, reason, cJSON_IsNumber(restarts) ? (int)restarts->valuedouble : 0,
-                   cJSON_IsNumber(code) ? (int)code->valuedouble : -1,
+                   name, reason, kjson_int_or(restarts, 0, INT_MAX, 0),
+                   kjson_int_or(code, INT_MIN, INT_MAX, -1),
                    kjson_get_str(last, "reason") ? kjson_get_str(last, "reason") : "no reason given",
                    *msg ? ": " : "", msg);
     return say(out, reason, 1, "container %s: %s%s%s", name, reason, *msg ? ": " : "", msg);

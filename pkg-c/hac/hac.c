@@ -378,18 +378,20 @@ put_quantities(ctrl_bld *b, cJSON *parent, const cJSON *resources, const char *k
 {
     const cJSON *map = kjson_path(resources, key, NULL), *it;
     cJSON       *o;
-    char         num[32];
+    char         num[KJSON_QTY_STRLEN];
 
     if (!map || !map->child)
         return;
     o = ctrl_b_obj(b, parent, key);
     cJSON_ArrayForEach(it, map) {
-        if (cJSON_IsString(it)) {
+        kjson_quantity q;
+
+        /* Numbers as the quantity they stand for (0.5 is "500m"); the spec check parsed each. */
+        if (cJSON_IsString(it))
             ctrl_b_str(b, o, it->string, it->valuestring);
-        } else {
-            snprintf(num, sizeof num, "%lld", (long long)it->valuedouble);
+        else if (kjson_get_quantity(map, it->string, &q) == CORE_OK &&
+                 kjson_quantity_format(&q, num, sizeof num) == CORE_OK)
             ctrl_b_str(b, o, it->string, num);
-        }
     }
 }
 

@@ -3,6 +3,7 @@
  */
 #include "hac_status.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,7 +21,7 @@ num(const cJSON *obj, const char *a, const char *b)
 {
     const cJSON *v = kjson_path(obj, a, b, NULL);
 
-    return cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+    return kjson_int_or(v, 0, INT_MAX, 0);
 }
 
 

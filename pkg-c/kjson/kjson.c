@@ -54,12 +54,17 @@ kjson_parse_int64_text(const char *s, int64_t *out)
 int
 kjson_get_int64(const cJSON *obj, const char *key, int64_t *out)
 {
-    const cJSON *item;
-    double       d;
-
     if (!obj || !key)
         return CORE_ENOENT;
-    item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return kjson_item_int64(cJSON_GetObjectItemCaseSensitive(obj, key), out);
+}
+
+
+int
+kjson_item_int64(const cJSON *item, int64_t *out)
+{
+    double d;
+
     if (!item)
         return CORE_ENOENT;
     if (cJSON_IsRaw(item))
@@ -76,6 +81,17 @@ kjson_get_int64(const cJSON *obj, const char *key, int64_t *out)
         return CORE_ETOOBIG;
     *out = (int64_t)d;
     return CORE_OK;
+}
+
+
+int
+kjson_int_or(const cJSON *item, int lo, int hi, int dflt)
+{
+    int64_t v;
+
+    if (kjson_item_int64(item, &v) != CORE_OK || v < lo || v > hi)
+        return dflt;
+    return (int)v;
 }
 
 

@@ -37,6 +37,17 @@
  */
 int kjson_get_int64(const cJSON *obj, const char *key, int64_t *out);
 
+/* As kjson_get_int64 for an item already in hand; CORE_ENOENT when item is NULL. */
+int kjson_item_int64(const cJSON *item, int64_t *out);
+
+/*
+ * item as an int when it is an integral number from lo to hi (inclusive), else dflt. For
+ * counters and ports read from objects the API server sent: a value outside the range (a
+ * hostile 1e300, NaN, 2.5) never reaches a cast, whose result C leaves undefined (C11
+ * 6.3.1.4). Never fails.
+ */
+int kjson_int_or(const cJSON *item, int lo, int hi, int dflt);
+
 /*
  * Adds obj[key] = v with its exact decimal digits. Values that fit an int are added as plain
  * cJSON numbers (cJSON prints those exactly, and they compare equal to parsed ones with

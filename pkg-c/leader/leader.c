@@ -1,6 +1,7 @@
 #include "leader.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "kjson/kjson.h"
 #include "kops/kops.h"
 #include "kres/kres.h"
 
@@ -248,8 +250,10 @@ expired(leader *l, const cJSON *lease)
         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "holderIdentity"));
     const char  *renew = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(spec, "renewTime"));
     const cJSON *dur = cJSON_GetObjectItemCaseSensitive(spec, "leaseDurationSeconds");
-    uint64_t duration = cJSON_IsNumber(dur) ? (uint64_t)dur->valuedouble * 1000 : l->opts.lease_ms;
-    char     seen[512];
+    /* leaseDurationSeconds is an int32 (coordination/v1); a missing or bad one means ours. */
+    int          dur_s = kjson_int_or(dur, 1, INT32_MAX, 0);
+    uint64_t     duration = dur_s ? (uint64_t)dur_s * 1000 : l->opts.lease_ms;
+    char         seen[512];
 
     if (!holder || !*holder)
         return 1;

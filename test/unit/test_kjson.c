@@ -67,6 +67,28 @@ TEST(kjson_get_int64_accepts_exact_integers_only)
 }
 
 
+TEST(kjson_int_or_takes_in_range_integers_and_nothing_else)
+{
+    cJSON *j = parse("{\"port\": 5432, \"lo\": 1, \"hi\": 65535, \"zero\": 0, \"over\": 65536,"
+                     " \"huge\": 1e300, \"neg_huge\": -1e300, \"frac\": 2.5, \"str\": \"80\","
+                     " \"int_over\": 2147483648}");
+
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "port"), 1, 65535, -1), 5432);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "lo"), 1, 65535, -1), 1);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "hi"), 1, 65535, -1), 65535);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "zero"), 1, 65535, -1), -1);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "over"), 1, 65535, -1), -1);
+    /* Each of these would be undefined behaviour in an (int) cast. */
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "huge"), INT_MIN, INT_MAX, -1), -1);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "neg_huge"), INT_MIN, INT_MAX, -1), -1);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "int_over"), INT_MIN, INT_MAX, -1), -1);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "frac"), INT_MIN, INT_MAX, -1), -1);
+    ASSERT_EQ(kjson_int_or(cJSON_GetObjectItem(j, "str"), INT_MIN, INT_MAX, -1), -1);
+    ASSERT_EQ(kjson_int_or(NULL, INT_MIN, INT_MAX, 7), 7);
+    cJSON_Delete(j);
+}
+
+
 TEST(kjson_add_int64_writes_exact_digits)
 {
     static const int64_t vals[] = {
