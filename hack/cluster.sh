@@ -23,6 +23,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
+# shellcheck source=proc.sh
+. "$here/proc.sh"
 
 STATE=${DBAAS_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster}
 PKI=$STATE/pki
@@ -76,34 +78,19 @@ kc() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
 pid_of() { [ -s "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
 
-# True when pid is alive (not a zombie) and is the named binary, so a reused pid is never
-# taken for ours.
-alive() {
-    local pid=$1 name=$2 stat exe
-    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ] || return 1
-    exe=$(argv0 "$pid") || return 1
-    [ "${exe##*/}" = "$name" ]
-}
+alive() { proc_alive "$@"; }
 
 # First word of a process's command line (no pipe: nothing to die of SIGPIPE).
 argv0() { local a; IFS= read -r -d '' a 2>/dev/null <"/proc/$1/cmdline" && printf '%s' "$a"; }
 
 running() { local pid; pid=$(pid_of "$1") && alive "$pid" "$1"; }
 
-# Starts a component detached in its own session and process group (so it outlives this
-# script and can be stopped as a group), output to its log, pid to its pid file. Without job
-# control the background child is not a group leader, so setsid execs in place and $! is
-# the component's own pid.
+# Starts a component detached (hack/proc.sh), output to its log, pid to its pid file.
 start() {
     local name=$1
     shift
     : >"$LOGS/$name.log"
-    # 9>&-: the component must not inherit (and so hold forever) the lock of up/down.
-    setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
-    echo $! >"$RUN/$name.pid"
+    proc_start "$LOGS/$name.log" "$RUN/$name.pid" "$name" "$@"
 }
 
 # Pids of components started for this state folder, found by their command line; catches

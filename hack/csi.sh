@@ -31,6 +31,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=proc.sh
+. "$here/proc.sh"
 
 STATE=${DBAAS_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster}
 DIR=$STATE/csi
@@ -70,16 +72,7 @@ kc() { "$(bash "$here/cluster.sh" kubectl-path)" --kubeconfig "$KUBECONFIG_FILE"
 
 pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
 
-# Alive, not a zombie, and the named binary (a reused pid is never taken for ours).
-alive() {
-    local pid=$1 name=$2 stat a
-    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ] || return 1
-    IFS= read -r -d '' a 2>/dev/null <"/proc/$pid/cmdline" || [ -n "$a" ] || return 1
-    [ "${a##*/}" = "$name" ]
-}
+alive() { proc_alive "$@"; }
 
 running() { local pid; pid=$(pid_of "$1") && alive "$pid" "$1"; }
 
@@ -87,8 +80,7 @@ start_one() {
     local name=$1
     shift
     : >"$DIR/$name.log"
-    setsid "$@" >>"$DIR/$name.log" 2>&1 </dev/null 9>&- &
-    echo $! >"$DIR/$name.pid"
+    proc_start "$DIR/$name.log" "$DIR/$name.pid" "$name" "$@"
 }
 
 stop_one() {

@@ -24,6 +24,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
+# shellcheck source=proc.sh
+. "$here/proc.sh"
 
 MODULE=github.com/zalando/postgres-operator
 CACHE=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
@@ -113,16 +115,7 @@ kubectl_bin() {
 
 kc() { "$KC" "$@"; }
 
-# True when pid is alive (not a zombie) and runs our binary, so a reused pid is never ours.
-alive() {
-    local pid=$1 stat a
-    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    [ "${stat%% *}" != Z ] || return 1
-    IFS= read -r -d '' a 2>/dev/null <"/proc/$pid/cmdline" || return 1
-    [ "${a##*/}" = "$NAME" ]
-}
+alive() { proc_alive "$1" "$NAME"; }
 
 pid_of() { [ -s "$PID_FILE" ] && cat "$PID_FILE"; }
 running() { local pid; pid=$(pid_of) && alive "$pid"; }
@@ -200,8 +193,7 @@ cmd_start() {
     : >"$LOG_FILE"
     # Its own session and process group, so that stop can signal the group.
     CONFIG_MAP_NAME=$OP_NS/$CONFIGMAP OPERATOR_NAMESPACE=$OP_NS WATCHED_NAMESPACE=$ns \
-        setsid "$bin" "${args[@]}" >>"$LOG_FILE" 2>&1 </dev/null &
-    echo $! >"$PID_FILE"
+        proc_start "$LOG_FILE" "$PID_FILE" "$NAME" "$bin" "${args[@]}"
 
     local deadline=$(($(now) + ${ZALANDO_START_TIMEOUT:-120} * 1000000))
     until crd_established && operator_started; do

@@ -49,6 +49,7 @@ if ! make -j2 all >"$logs/build.log" 2>&1; then
 fi
 
 check lint make lint
+check proc-start bash test/tools/proc-start-check.sh
 
 echo "== unit tests"
 bin/unit-tests | tee "$logs/unit.log"

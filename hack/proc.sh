@@ -1,0 +1,38 @@
+# shellcheck shell=bash
+# Process helpers shared by hack/cluster.sh, hack/csi.sh and hack/zalando.sh (sourced).
+#
+# Each starts its components detached (setsid, own session and process group, so they
+# outlive the script and stop as a group) and recognises them later by pid file plus the
+# base name of argv[0], so that a reused pid is never taken for one of ours.
+
+# proc_alive PID NAME: true when PID is alive (not a zombie) and argv[0]'s base name is NAME.
+proc_alive() {
+    local pid=$1 name=$2 stat a=
+    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ] || return 1
+    IFS= read -r -d '' a 2>/dev/null <"/proc/$pid/cmdline" || [ -n "$a" ] || return 1
+    [ "${a##*/}" = "$name" ]
+}
+
+# proc_start LOG PIDFILE NAME COMMAND...: starts COMMAND detached, output appended to LOG,
+# its pid in PIDFILE. Without job control the background child is not a group leader, so
+# setsid execs in place and $! is the command's own pid. Returns once that child runs NAME
+# or has died (at most 10 s): until it execs, its argv[0] is still this shell's, and a
+# liveness check made in that window took a process that was starting for one that had
+# exited (it failed CI once for csi-mock and once for kube-apiserver). 9>&-: the command
+# must not inherit (and so hold forever) the lock of cluster.sh up/down.
+proc_start() {
+    local log=$1 pidfile=$2 name=$3 pid i
+    shift 3
+    setsid "$@" >>"$log" 2>&1 </dev/null 9>&- &
+    pid=$!
+    echo "$pid" >"$pidfile"
+    for ((i = 0; i < 200; i++)); do
+        proc_alive "$pid" "$name" && return 0
+        [ -r "/proc/$pid/stat" ] || return 0
+        case $(cat "/proc/$pid/stat" 2>/dev/null) in *") Z "*) return 0 ;; esac
+        sleep 0.05
+    done
+}
