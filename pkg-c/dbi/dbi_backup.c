@@ -38,6 +38,7 @@ dbi_backup_spec_parse(const cJSON *spec, dbi_backup_spec *out, char *msg, size_t
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(spec, "backup"), *keep;
     char         err[CRON_ERR_MAX];
     int          rc;
+    int64_t      first;
 
     memset(out, 0, sizeof *out);
     if (!b || cJSON_IsNull(b))
@@ -55,6 +56,14 @@ dbi_backup_spec_parse(const cJSON *spec, dbi_backup_spec *out, char *msg, size_t
     if (cron_parse(out->schedule, &out->sched, err, sizeof err))
         return core_errf(msg, len, CORE_EINVAL, "spec.backup.schedule: \"%.128s\": %s",
                          out->schedule, err);
+    /* robfig, and so a CronJob, accepts a date that never comes ("0 0 31 2 *") and never runs
+     * it. Refused here, where the user sees it: the five years from 1970 hold a 29 February,
+     * so only a schedule that never runs at all has no run in them. */
+    if (cron_next(&out->sched, NULL, 0, &first) == CORE_ENOENT)
+        return core_errf(msg, len, CORE_EINVAL,
+                         "spec.backup.schedule: \"%.128s\" never runs (no month it names has "
+                         "that day)",
+                         out->schedule);
     if (cJSON_GetObjectItemCaseSensitive(b, "timeZone") &&
         !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(b, "timeZone")) && !out->time_zone[0])
         return core_errf(msg, len, CORE_EINVAL, "spec.backup.timeZone: empty; omit it for UTC");

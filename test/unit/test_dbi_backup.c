@@ -86,6 +86,13 @@ TEST(dbi_backup_spec_parse_reads_and_refuses)
     ASSERT_EQ(parse("{\"backup\":{\"schedule\":7}}", &b, msg, sizeof msg), CORE_EINVAL);
     ASSERT(strstr(msg, "spec.backup.schedule: must be a string"));
     ASSERT_EQ(parse("{\"backup\":\"daily\"}", &b, msg, sizeof msg), CORE_EINVAL);
+    ASSERT_EQ(parse("{\"backup\":{\"schedule\":\"0 0 31 2 *\"}}", &b, msg, sizeof msg), CORE_EINVAL);
+    ASSERT(strstr(msg, "spec.backup.schedule: \"0 0 31 2 *\" never runs"));
+    ASSERT_EQ(parse("{\"backup\":{\"schedule\":\"0 0 31 4,6,9,11 *\"}}", &b, msg, sizeof msg),
+              CORE_EINVAL);
+    /* Rare is not never: leap days, and the 31st in a list with one long month. */
+    ASSERT_EQ(parse("{\"backup\":{\"schedule\":\"0 0 29 2 *\"}}", &b, msg, sizeof msg), CORE_OK);
+    ASSERT_EQ(parse("{\"backup\":{\"schedule\":\"0 0 31 2,4,12 *\"}}", &b, msg, sizeof msg), CORE_OK);
 }
 
 
@@ -187,11 +194,15 @@ TEST(dbi_backup_plan_in_a_time_zone_names_in_utc)
 
 TEST(dbi_backup_plan_limits)
 {
-    dbi_backup_spec b = spec_of("0 0 30 2 *");
+    dbi_backup_spec b;
     dbi_backup_plan p;
-    char            name[64];
+    char            name[64], err[128];
     int64_t         now = at("2026-11-30T12:00:00Z");
 
+    /* dbi_backup_parse refuses a schedule that never runs; the plan copes with one anyway. */
+    memset(&b, 0, sizeof b);
+    b.keep = 2;
+    ASSERT_EQ(cron_parse("0 0 30 2 *", &b.sched, err, sizeof err), CORE_OK);
     ASSERT_EQ(dbi_backup_plan_at("orders", &b, NULL, now - 86400 * 400, now, &p), CORE_OK);
     ASSERT_EQ(p.due, 0);
     ASSERT_EQ(p.has_next, 0); /* 30 February: never; the caller says so in a condition */
