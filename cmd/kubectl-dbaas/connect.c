@@ -129,14 +129,12 @@ forward_cmd(const kd_opts *o, const char *ns, const char *service, int local, in
 }
 
 
-static pid_t
-spawn(const plugin_cmd *cmd, int own_group, int quiet)
+/* In a forked child: the command in place of the process; never returns. */
+__attribute__((noreturn)) static void
+exec_cmd(const plugin_cmd *cmd, int own_group, int quiet)
 {
-    pid_t pid = fork();
-    int   i, fd;
+    int i, fd;
 
-    if (pid != 0)
-        return pid;
     if (own_group)
         setpgid(0, 0);
     if (quiet && (fd = open("/dev/null", O_WRONLY)) >= 0) {
@@ -192,8 +190,11 @@ run(const plugin_cmd *fwd_cmd, const plugin_cmd *client, int local)
     pid_t            fwd, cl;
     int              st = 0, rc;
 
-    if ((fwd = spawn(fwd_cmd, 1, 1)) < 0)
+    if ((fwd = fork()) == 0)
+        exec_cmd(fwd_cmd, 1, 1);
+    if (fwd < 0)
         return kd_error("cannot start the port-forward: %s", strerror(errno));
+    setpgid(fwd, fwd); /* also here, so that stop() finds the group whoever runs first */
     if (wait_forward(fwd, local)) {
         stop(fwd);
         return KD_FAIL;
@@ -205,8 +206,7 @@ run(const plugin_cmd *fwd_cmd, const plugin_cmd *client, int local)
     if ((cl = fork()) == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
-        spawn(client, 0, 0); /* the child of this fork execs in place */
-        _exit(127);
+        exec_cmd(client, 0, 0);
     }
     if (cl < 0) {
         rc = kd_error("cannot start %s: %s", client->argv[0], strerror(errno));

@@ -283,7 +283,8 @@ emit_node(yaml_emitter_t *e, const cJSON *v)
         i = 0;
         cJSON_ArrayForEach(c, v)
             keys[i++] = c;
-        qsort(keys, n, sizeof *keys, by_name);
+        if (n)
+            qsort(keys, n, sizeof *keys, by_name);
         if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
                                                  n ? YAML_BLOCK_MAPPING_STYLE
                                                    : YAML_FLOW_MAPPING_STYLE) ||
