@@ -16,14 +16,15 @@ START=$SECONDS
 P=$ROOT/bin/kubectl-dbaas
 [ -x "$P" ] || fail "bin/kubectl-dbaas is not built (make)"
 PG_PID=
-cleanup_pg() {
-    [ -z "$PG_PID" ] && return 0
-    kill -TERM "$PG_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PG_PID" 2>/dev/null || true
+MY_PID=
+stop_pid() {
+    [ -z "$1" ] && return 0
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
 }
 with_operator
-trap 'cleanup_pg; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+trap 'stop_pid "$PG_PID"; stop_pid "$MY_PID"; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 
 # expect_rc WANT CMD...: runs CMD, keeps its stdout in $out and stderr in $err.
 expect_rc() {
@@ -55,19 +56,27 @@ bash -n <<<"$out" || fail "the bash completion script does not parse"
 
 # --- list -----------------------------------------------------------------------------------
 k -n "$NS" apply -f "$ROOT/examples/postgresql.yaml" >/dev/null
+k -n "$NS" apply -f - >/dev/null <<'EOY'
+apiVersion: dbaas.dev/v1alpha1
+kind: DBInstance
+metadata: {name: shop}
+spec: {engine: mariadb, version: "11.4", database: shop, username: shop, storage: {size: 1Gi}}
+EOY
 wait_for 90 "orders to be Ready" dbi_ready orders
+wait_for 90 "shop to be Ready" dbi_ready shop
 endpoint=$(dbi_field orders '{.status.endpoint}')
 version=$(dbi_field orders '{.status.currentVersion}')
 expect_rc 0 "$P" -n "$NS" list
 expect_eq "$(norm <<<"$out")" "KIND NAME ENGINE VERSION READY PRIMARY ENDPOINT AGE
-DBInstance orders postgresql ${version:-16} True orders-0 $endpoint AGE" "list"
+DBInstance orders postgresql ${version:-16} True orders-0 $endpoint AGE
+DBInstance shop mariadb $(dbi_field shop '{.status.currentVersion}') True shop-0 $(dbi_field shop '{.status.endpoint}') AGE" "list"
 expect_rc 0 "$P" list -A
 grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A has no row for $NS/orders: $out"
 [[ $out == "NAMESPACE "* ]] || fail "list -A has no NAMESPACE column: $out"
 expect_rc 0 "$P" -n "$NS" list -o json
 python3 -c 'import json,sys; l=json.load(sys.stdin); i=l["items"]
-assert l["kind"] == "List" and len(i) == 1 and i[0]["kind"] == "DBInstance" and i[0]["metadata"]["name"] == "orders", l' \
-    <<<"$out" || fail "list -o json does not parse back to one DBInstance"
+assert l["kind"] == "List" and [(o["kind"], o["metadata"]["name"]) for o in i] == [("DBInstance", "orders"), ("DBInstance", "shop")], l' \
+    <<<"$out" || fail "list -o json does not parse back to the two DBInstances"
 expect_rc 0 "$P" -n "$NS" list -o yaml
 python3 -c 'import yaml,sys; l=yaml.safe_load(sys.stdin); i=l["items"]
 assert l["kind"] == "List" and i[0]["spec"]["version"] == "16" and i[0]["metadata"]["namespace"] == sys.argv[1], l' \
@@ -210,39 +219,78 @@ async def main():
         await s.serve_forever()
 asyncio.run(main())
 PY
-export KUBECTL_DBAAS_PORT_FORWARD="exec python3 $tmp/forward.py $pgport"
-printf '%s\n' "select current_user, current_database(), ssl from pg_stat_ssl where pid = pg_backend_pid();" \
-    "select pg_sleep(4);" >"$tmp/session.sql"
-"$P" -n "$NS" connect orders <"$tmp/session.sql" >"$tmp/psql.out" 2>&1 &
-plugin_pid=$!
-client=
+# connect_check NAME CLIENT VAR PASSWORD PORT SESSIONS_FN: `connect NAME` with $tmp/NAME.sql on
+# stdin and the forward to 127.0.0.1:PORT; once SESSIONS_FN says the client is logged in, no
+# argv of the plugin, the forward or the client holds PASSWORD, the client has it in VAR and
+# the plugin's own environment does not; the forward is gone after the client exits.
+connect_check() {
+    local name=$1 comm=$2 var=$3 pw=$4 port=$5 sessions=$6 plugin_pid client="" forward pid
+    KUBECTL_DBAAS_PORT_FORWARD="exec python3 $tmp/forward.py $port" \
+        "$P" -n "$NS" connect "$name" <"$tmp/$name.sql" >"$tmp/$name.out" 2>&1 &
+    plugin_pid=$!
+    for _ in $(seq 150); do
+        client=$(pgrep -P "$plugin_pid" -x "$comm" || true)
+        [ -n "$client" ] && [ "$("$sessions")" = 1 ] && break
+        client=
+        sleep 0.1
+    done
+    [ -n "$client" ] || fail "$comm did not log in under the plugin: $(cat "$tmp/$name.out")"
+    forward=$(pgrep -P "$plugin_pid" -f forward.py || true)
+    [ -n "$forward" ] || fail "no forward process under the plugin"
+    for pid in "$client" "$plugin_pid" "$forward"; do
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$pw" &&
+            fail "the password is in the argv of $(tr '\0' ' ' <"/proc/$pid/cmdline")"
+    done
+    tr '\0' '\n' <"/proc/$client/environ" | grep -qxF -- "$var=$pw" ||
+        fail "$comm does not have $var in its environment"
+    tr '\0' '\n' <"/proc/$plugin_pid/environ" | grep -q "^$var=" &&
+        fail "the plugin's own environment holds $var"
+    wait "$plugin_pid" || fail "connect $name exited $?: $(cat "$tmp/$name.out")"
+    ! kill -0 "$forward" 2>/dev/null || fail "the forward still runs after $comm exited"
+}
 app_sessions() {
     as_pg psql -X -Atq -h "$tmp/pg" -p "$pgport" -U postgres -d postgres \
         -c "select count(*) from pg_stat_activity where usename = 'app'"
 }
-for _ in $(seq 150); do
-    client=$(pgrep -P "$plugin_pid" -x psql || true)
-    [ -n "$client" ] && [ "$(app_sessions)" = 1 ] && break
-    client=
-    sleep 0.1
-done
-[ -n "$client" ] || fail "psql did not start under the plugin: $(cat "$tmp/psql.out")"
-forward=$(pgrep -P "$plugin_pid" -f forward.py || true)
-[ -n "$forward" ] || fail "no forward process under the plugin"
-for pid in "$client" "$plugin_pid" "$forward"; do
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$password" &&
-        fail "the password is in the argv of $(tr '\0' ' ' <"/proc/$pid/cmdline")"
-done
-tr '\0' '\n' <"/proc/$client/environ" | grep -qxF -- "PGPASSWORD=$password" ||
-    fail "psql does not have PGPASSWORD in its environment"
-tr '\0' '\n' <"/proc/$plugin_pid/environ" | grep -q '^PGPASSWORD=' &&
-    fail "the plugin's own environment holds PGPASSWORD"
-wait "$plugin_pid" || fail "connect exited $? : $(cat "$tmp/psql.out")"
-grep -Eq '^ *app +\| orders +\| t$' "$tmp/psql.out" ||
-    fail "psql did not log in as app to orders over TLS: $(cat "$tmp/psql.out")"
-kill -0 "$forward" 2>/dev/null && fail "the forward still runs after psql exited"
+printf '%s\n' "select current_user, current_database(), ssl from pg_stat_ssl where pid = pg_backend_pid();" \
+    "select pg_sleep(3);" >"$tmp/orders.sql"
+connect_check orders psql PGPASSWORD "$password" "$pgport" app_sessions
+grep -Eq '^ *app +\| orders +\| t$' "$tmp/orders.out" ||
+    fail "psql did not log in as app to orders over TLS: $(cat "$tmp/orders.out")"
 # A wrong password is refused, so the login above proves the Secret's password was used.
 if PGPASSWORD=wrong PGSSLMODE=require psql -X -h 127.0.0.1 -p "$pgport" -U app -d orders -c 'select 1' >/dev/null 2>&1; then
     fail "a wrong password was accepted: the check proves nothing"
 fi
+
+# The same with MariaDB (TLS on: the client is given --ssl) for the DBInstance shop.
+install_missing mariadb-server mariadb-client
+shop_pw=$(secret_key shop-credentials password)
+as_mysql() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=mysql --regid=mysql --init-groups -- "$@"; else "$@"; fi; }
+mkdir -p "$tmp/my"
+cp "$tmp/pg/cert.pem" "$tmp/pg/key.pem" "$tmp/my/"
+[ "$(id -u)" -ne 0 ] || chown -R mysql: "$tmp/my"
+myport=$(free_port)
+as_mysql mariadb-install-db --no-defaults --datadir="$tmp/my/data" --auth-root-authentication-method=normal \
+    --skip-test-db >"$tmp/my-install.log" 2>&1 || fail "mariadb-install-db: $(tail -n 3 "$tmp/my-install.log")"
+as_mysql mariadbd --no-defaults --datadir="$tmp/my/data" --socket="$tmp/my/sock" --port="$myport" \
+    --bind-address=127.0.0.1 --skip-name-resolve --pid-file="$tmp/my/pid" \
+    --ssl-cert="$tmp/my/cert.pem" --ssl-key="$tmp/my/key.pem" >"$tmp/my.log" 2>&1 &
+MY_PID=$!
+wait_for 60 "mariadbd to start" mariadb-admin --no-defaults -S "$tmp/my/sock" -uroot ping
+esc_pw=${shop_pw//\\/\\\\}
+esc_pw=${esc_pw//\'/\\\'}
+mariadb --no-defaults -S "$tmp/my/sock" -uroot <<SQL || fail "creating the MariaDB user and database"
+CREATE USER 'shop'@'%' IDENTIFIED BY '$esc_pw';
+CREATE DATABASE shop;
+GRANT ALL ON shop.* TO 'shop'@'%';
+SQL
+shop_sessions() {
+    mariadb --no-defaults -S "$tmp/my/sock" -uroot -N -B \
+        -e "select count(*) from information_schema.processlist where user = 'shop'"
+}
+printf '%s\n' "select current_user(), database(), variable_value <> '' from information_schema.session_status where variable_name = 'Ssl_cipher';" \
+    "select sleep(3);" >"$tmp/shop.sql"
+connect_check shop mariadb MYSQL_PWD "$shop_pw" "$myport" shop_sessions
+grep -q "^shop@%	shop	1$" "$tmp/shop.out" ||
+    fail "mariadb did not log in as shop to shop over TLS: $(cat "$tmp/shop.out")"
 echo "kubectl-dbaas: all checks passed in $((SECONDS - START)) s"
