@@ -71,6 +71,18 @@ table_out(const table *t, int colour, core_buf *out)
 }
 
 
+/* A titled section: the table below its header, or "none" when it has no rows. */
+static int
+section(const char *title, const table *t, int colour, core_buf *out)
+{
+    int rc = core_buf_printf(out, "\n%s%s:%s\n", colour ? BOLD : "", title, colour ? RESET : "");
+
+    if (rc)
+        return rc;
+    return t->nrows > 1 ? table_out(t, colour, out) : core_buf_printf(out, "  none\n");
+}
+
+
 static const char *
 state_colour(const char *type, const char *status)
 {
@@ -116,9 +128,7 @@ conditions(const cJSON *obj, int64_t now, int colour, core_buf *out)
         colours[1] = state_colour(type, st);
         row_add(t, cells, colours);
     }
-    rc = core_buf_printf(out, "\n%sConditions:%s\n", colour ? BOLD : "", colour ? RESET : "");
-    if (!rc)
-        rc = t->nrows > 1 ? table_out(t, colour, out) : core_buf_printf(out, "  none yet\n");
+    rc = section("Conditions", t, colour, out);
     free(t);
     return rc;
 }
@@ -217,9 +227,7 @@ children(const plugin_status_in *in, int colour, core_buf *out)
 
         row_add(t, cells, colours);
     }
-    rc = core_buf_printf(out, "\n%sChildren:%s\n", colour ? BOLD : "", colour ? RESET : "");
-    if (!rc)
-        rc = table_out(t, colour, out);
+    rc = section("Children", t, colour, out);
     free(t);
     return rc;
 }
@@ -307,9 +315,7 @@ events(const plugin_status_in *in, int64_t now, int colour, core_buf *out)
         colours[1] = type && strcmp(type, "Warning") == 0 ? YELLOW : NULL;
         row_add(t, cells, colours);
     }
-    if ((rc = core_buf_printf(out, "\n%sEvents:%s\n", colour ? BOLD : "", colour ? RESET : "")))
-        goto out;
-    rc = n ? table_out(t, colour, out) : core_buf_printf(out, "  none\n");
+    rc = section("Events", t, colour, out);
 out:
     free(v);
     free(t);
@@ -340,9 +346,7 @@ snapshots(const plugin_status_in *in, int64_t now, int colour, core_buf *out)
         cells[2] = kjson_path_str(v[i], "status", "restoreSize", NULL), cells[3] = age;
         row_add(t, cells, colours);
     }
-    if ((rc = core_buf_printf(out, "\n%sSnapshots:%s\n", colour ? BOLD : "", colour ? RESET : "")))
-        goto out;
-    rc = n ? table_out(t, colour, out) : core_buf_printf(out, "  none\n");
+    rc = section("Snapshots", t, colour, out);
 out:
     free(v);
     free(t);
