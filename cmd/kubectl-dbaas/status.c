@@ -213,14 +213,20 @@ int
 kd_restore(const kd_opts *o, kcli *c)
 {
     const char *ns = kd_ns(o, c), *snapname = o->args[0];
-    cJSON      *snap = NULL, *inst = NULL;
+    cJSON      *snap = NULL, *inst = NULL, *source = NULL;
+    const char *storage_class = NULL;
     kcli_result r;
     char        err[512];
     int         rc = KD_FAIL;
 
     if (kcli_get(c, &KRES_DBSNAPSHOTS, ns, snapname, &snap, &r))
         return kd_fail("get", &KRES_DBSNAPSHOTS, ns, snapname, &r);
-    if (plugin_restore_obj(snap, o->to, &inst, err, sizeof err)) {
+    /* The source instance's storage class, while it exists: its driver holds the snapshot. */
+    if (kjson_path_str(snap, "spec", "instanceName", NULL) &&
+        kcli_get(c, &KRES_DBINSTANCES, ns, kjson_path_str(snap, "spec", "instanceName", NULL),
+                 &source, &r) == CORE_OK)
+        storage_class = kjson_path_str(source, "spec", "storage", "storageClassName", NULL);
+    if (plugin_restore_obj(snap, o->to, storage_class, &inst, err, sizeof err)) {
         rc = kd_error("%s", err);
         goto out;
     }
@@ -236,5 +242,6 @@ kd_restore(const kd_opts *o, kcli *c)
 out:
     cJSON_Delete(snap);
     cJSON_Delete(inst);
+    cJSON_Delete(source);
     return rc;
 }

@@ -186,8 +186,11 @@ cJSON *plugin_snapshot_obj(const char *ns, const char *instance, const char *nam
 /*
  * A DBInstance new_name restored from the DBSnapshot snap: engine, version, database and
  * username from status.source, storage.size the larger of restoreSize and source.storageSize,
- * spec.restoreFrom.snapshot. CORE_EINVAL (message in err) when snap's status lacks them.
+ * storage.storageClassName storage_class (NULL: none, the cluster's default; the caller
+ * passes the source instance's, since a volume is restored by the driver that snapshotted
+ * it), spec.restoreFrom.snapshot. CORE_EINVAL (message in err) when snap's status lacks them.
  */
-int plugin_restore_obj(const cJSON *snap, const char *new_name, cJSON **out, char *err, size_t errlen);
+int plugin_restore_obj(const cJSON *snap, const char *new_name, const char *storage_class,
+                       cJSON **out, char *err, size_t errlen);
 
 #endif

@@ -432,7 +432,8 @@ plugin_snapshot_obj(const char *ns, const char *instance, const char *name)
 
 
 int
-plugin_restore_obj(const cJSON *snap, const char *new_name, cJSON **out, char *err, size_t errlen)
+plugin_restore_obj(const cJSON *snap, const char *new_name, const char *storage_class, cJSON **out,
+                   char *err, size_t errlen)
 {
     const cJSON   *src = kjson_path(snap, "status", "source", NULL);
     const char    *sname = kjson_path_str(snap, "metadata", "name", NULL);
@@ -470,6 +471,7 @@ plugin_restore_obj(const cJSON *snap, const char *new_name, cJSON **out, char *e
             goto fail;
     if (!(storage = cJSON_AddObjectToObject(spec, "storage")) ||
         !cJSON_AddStringToObject(storage, "size", size) ||
+        (storage_class && !cJSON_AddStringToObject(storage, "storageClassName", storage_class)) ||
         !(rf = cJSON_AddObjectToObject(spec, "restoreFrom")) ||
         !cJSON_AddStringToObject(rf, "snapshot", sname ? sname : ""))
         goto fail;

@@ -299,16 +299,17 @@ TEST(plugin_restore_takes_the_snapshots_source)
     cJSON *o = NULL;
     char   err[256], *text;
 
-    ASSERT_EQ(plugin_restore_obj(snap, "orders2", &o, err, sizeof err), CORE_OK);
+    ASSERT_EQ(plugin_restore_obj(snap, "orders2", "csi-mock", &o, err, sizeof err), CORE_OK);
     text = cJSON_PrintUnformatted(o);
-    ASSERT_STR(text, "{\"apiVersion\":\"dbaas.dev/v1alpha1\",\"kind\":\"DBInstance\","
-                     "\"metadata\":{\"name\":\"orders2\",\"namespace\":\"a\"},\"spec\":{"
-                     "\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"orders\","
-                     "\"username\":\"app\",\"storage\":{\"size\":\"2Gi\"},\"restoreFrom\":{"
-                     "\"snapshot\":\"s1\"}}}");
+    ASSERT_STR(text,
+               "{\"apiVersion\":\"dbaas.dev/v1alpha1\",\"kind\":\"DBInstance\","
+               "\"metadata\":{\"name\":\"orders2\",\"namespace\":\"a\"},\"spec\":{"
+               "\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"orders\","
+               "\"username\":\"app\",\"storage\":{\"size\":\"2Gi\",\"storageClassName\":\"csi-mock\"},\"restoreFrom\":{"
+               "\"snapshot\":\"s1\"}}}");
     free(text);
     cJSON_Delete(o);
-    ASSERT_EQ(plugin_restore_obj(bare, "x", &o, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_restore_obj(bare, "x", NULL, &o, err, sizeof err), CORE_EINVAL);
     ASSERT_CONTAINS(err, "dbsnapshot \"s2\" has no status.source.engine");
     cJSON_Delete(snap);
     cJSON_Delete(bare);
