@@ -229,7 +229,7 @@ soak-valgrind: all
 
 # ---- kubectl dbaas (issue 15): the plugin, a second binary on the same library ----
 # `make install PREFIX=/usr/local` installs both binaries into $(PREFIX)/bin; kubectl finds
-# kubectl-dbaas on PATH. deploy/krew/dbaas.yaml is the krew manifest template.
+# kubectl-dbaas on PATH, and kubectl_complete-dbaas (a link to it) completes `kubectl dbaas`. deploy/krew/dbaas.yaml is the krew manifest template.
 PREFIX       ?= /usr/local
 DESTDIR      ?=
 PLUGIN_SRC   := $(sort $(wildcard cmd/kubectl-dbaas/*.c))
@@ -248,3 +248,4 @@ $(BIN)/kubectl-dbaas: $(PLUGIN_OBJ) $(LIB)
 install: $(BIN)/dbaas-operator $(BIN)/kubectl-dbaas
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/dbaas-operator $(BIN)/kubectl-dbaas $(DESTDIR)$(PREFIX)/bin/
+	ln -sf kubectl-dbaas $(DESTDIR)$(PREFIX)/bin/kubectl_complete-dbaas

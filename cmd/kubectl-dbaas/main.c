@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -444,6 +445,102 @@ completion(const char *shell)
 }
 
 
+/* --- kubectl's completion of plugins ----------------------------------------------------------- */
+
+static void
+candidate(const char *word, const char *cur)
+{
+    if (strncmp(word, cur, strlen(cur)) == 0)
+        printf("%s\n", word);
+}
+
+
+/* The names of res in ns that start with cur, one a line; nothing when they cannot be read. */
+static void
+names(const char *kubeconfig, const char *context, const char *ns, const kres *res, const char *cur)
+{
+    kcli       *c = NULL;
+    cJSON      *list = NULL, *it;
+    kcli_result r;
+    char        err[256];
+
+    if (kcli_open(kubeconfig, context, &c, err, sizeof err))
+        return;
+    if (kcli_list(c, res, ns ? ns : kcli_namespace(c), NULL, &list, &r) == CORE_OK)
+        cJSON_ArrayForEach(it, kjson_path(list, "items", NULL)) {
+            const char *name = kjson_path_str(it, "metadata", "name", NULL);
+
+            if (name)
+                candidate(name, cur);
+        }
+    cJSON_Delete(list);
+    kcli_close(c);
+}
+
+
+/*
+ * `kubectl dbaas __complete ARGS... CUR` (and the same binary named kubectl_complete-dbaas,
+ * which kubectl 1.26 and later runs to complete `kubectl dbaas ...`): Cobra's protocol, one
+ * candidate a line, then ":4" (no file completion).
+ */
+static int
+complete(int argc, char **argv)
+{
+    static const char *const valued[] = {"-n",           "--namespace", "--context",
+                                         "--kubeconfig", "-o",          "--output",
+                                         "--name",       "--to",        "--timeout"};
+    static const char *const flags[] = {
+        "--namespace", "--context",       "--kubeconfig", "--help",      "--all-namespaces",
+        "--output",    "--show-password", "--print",      "--read-only", "--name",
+        "--to",        "--wait",          "--timeout"};
+    const char *cur = argc > 0 ? argv[argc - 1] : "", *prev = argc > 1 ? argv[argc - 2] : "";
+    const char *sub = NULL, *ns = NULL, *ctx = NULL, *kc = NULL;
+    int         i, positional = 0;
+    size_t      k;
+
+    for (i = 0; i < argc - 1; i++) {
+        int takes = 0;
+
+        for (k = 0; k < sizeof valued / sizeof *valued; k++)
+            takes |= strcmp(argv[i], valued[k]) == 0;
+        if (takes && i + 1 < argc - 1) {
+            if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0)
+                ns = argv[i + 1];
+            if (strcmp(argv[i], "--context") == 0)
+                ctx = argv[i + 1];
+            if (strcmp(argv[i], "--kubeconfig") == 0)
+                kc = argv[i + 1];
+            i++;
+        } else if (argv[i][0] != '-') {
+            if (!sub)
+                sub = argv[i];
+            else
+                positional++;
+        }
+    }
+    if (strcmp(prev, "-o") == 0 || strcmp(prev, "--output") == 0) {
+        candidate("json", cur);
+        candidate("yaml", cur);
+    } else if (cur[0] == '-') {
+        for (k = 0; k < sizeof flags / sizeof *flags; k++)
+            candidate(flags[k], cur);
+    } else if (!sub) {
+        for (k = 0; k < NSUB; k++)
+            candidate(subcommands[k].name, cur);
+    } else if (positional == 0 && strcmp(sub, "completion") == 0) {
+        candidate("bash", cur);
+    } else if (positional == 0 && strcmp(sub, "restore") == 0) {
+        names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
+    } else if (positional == 0 && strcmp(sub, "list") != 0 && strcmp(sub, "version") != 0) {
+        names(kc, ctx, ns, &KRES_DBINSTANCES, cur);
+        if (strcmp(sub, "snapshot") != 0)
+            names(kc, ctx, ns, &KRES_HACLUSTERS, cur);
+    }
+    printf(":4\n");
+    return KD_OK;
+}
+
+
 /* --- options ---------------------------------------------------------------------------------- */
 
 static int
@@ -478,6 +575,10 @@ main(int argc, char **argv)
     int               opt, used = 0, help = 0, i, rc;
     size_t            k;
 
+    if (strcmp(basename(argv[0]), "kubectl_complete-dbaas") == 0)
+        return complete(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+        return complete(argc - 2, argv + 2);
     memset(&o, 0, sizeof o);
     o.timeout_s = 600;
     opterr = 0;

@@ -83,6 +83,11 @@ assert l["kind"] == "List" and i[0]["spec"]["version"] == "16" and i[0]["metadat
     "$NS" <<<"$out" || fail "list -o yaml does not parse back (version must stay the string \"16\")"
 expect_rc 0 "$P" -n default list
 [[ $err == "No resources found in default namespace." ]] || fail "an empty namespace: $err"
+# kubectl's completion of plugins (kubectl_complete-dbaas runs `__complete`).
+expect_rc 0 "$P" __complete -n "$NS" status ""
+expect_eq "$out" $'orders\nshop\n:4' "completion of status's NAME"
+expect_rc 0 "$P" __complete st
+expect_eq "$out" $'status\n:4' "completion of a command"
 # The context's namespace, --context and --kubeconfig as kubectl takes them.
 cp "$KUBECONFIG" "$tmp/ns.kubeconfig"
 ctx=$(k config current-context)
