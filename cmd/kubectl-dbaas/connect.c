@@ -2,8 +2,9 @@
  * kubectl dbaas connect: a port-forward to the database's Service and the engine's client on
  * it. The forward runs in a process group of its own, so that stopping it stops whatever the
  * forward command started; the client gets the terminal and Ctrl-C (the plugin ignores
- * SIGINT while the client runs). The password goes only into the client's environment: the
- * plugin's own environment and every argv stay without it.
+ * SIGINT while the client runs); SIGTERM or SIGHUP to the plugin stops both. The password
+ * goes only into the client's environment: the plugin's own environment and every argv stay
+ * without it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -183,10 +184,26 @@ wait_forward(pid_t fwd, int port)
 }
 
 
+/* For the handler below: the forward's process group and the client, while they run. */
+static volatile sig_atomic_t running_forward, running_client;
+
+
+/* SIGTERM or SIGHUP (the terminal went away): neither child may outlive the plugin. */
+static void
+on_term(int sig)
+{
+    if (running_client > 0)
+        kill((pid_t)running_client, SIGTERM);
+    if (running_forward > 0)
+        kill(-(pid_t)running_forward, SIGTERM);
+    _exit(128 + sig);
+}
+
+
 static int
 run(const plugin_cmd *fwd_cmd, const plugin_cmd *client, int local)
 {
-    struct sigaction ign, old_int, old_quit;
+    struct sigaction ign, term, old_int, old_quit;
     pid_t            fwd, cl;
     int              st = 0, rc;
 
@@ -195,6 +212,11 @@ run(const plugin_cmd *fwd_cmd, const plugin_cmd *client, int local)
     if (fwd < 0)
         return kd_error("cannot start the port-forward: %s", strerror(errno));
     setpgid(fwd, fwd); /* also here, so that stop() finds the group whoever runs first */
+    running_forward = fwd;
+    memset(&term, 0, sizeof term);
+    term.sa_handler = on_term;
+    sigaction(SIGTERM, &term, NULL);
+    sigaction(SIGHUP, &term, NULL);
     if (wait_forward(fwd, local)) {
         stop(fwd);
         return KD_FAIL;
@@ -206,8 +228,11 @@ run(const plugin_cmd *fwd_cmd, const plugin_cmd *client, int local)
     if ((cl = fork()) == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGQUIT, &old_quit, NULL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         exec_cmd(client, 0, 0);
     }
+    running_client = cl;
     if (cl < 0) {
         rc = kd_error("cannot start %s: %s", client->argv[0], strerror(errno));
     } else {
@@ -215,9 +240,11 @@ run(const plugin_cmd *fwd_cmd, const plugin_cmd *client, int local)
             ;
         rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
+    running_client = 0;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGQUIT, &old_quit, NULL);
     stop(fwd);
+    running_forward = 0;
     return rc;
 }
 

@@ -261,6 +261,22 @@ printf '%s\n' "select current_user, current_database(), ssl from pg_stat_ssl whe
 connect_check orders psql PGPASSWORD "$password" "$pgport" app_sessions
 grep -Eq '^ *app +\| orders +\| t$' "$tmp/orders.out" ||
     fail "psql did not log in as app to orders over TLS: $(cat "$tmp/orders.out")"
+# SIGTERM to the plugin while connected (its terminal closed): neither psql nor the forward
+# outlives it.
+printf '%s\n' "select pg_sleep(60);" >"$tmp/orders.sql"
+KUBECTL_DBAAS_PORT_FORWARD="exec python3 $tmp/forward.py $pgport" \
+    "$P" -n "$NS" connect orders <"$tmp/orders.sql" >"$tmp/orders.out" 2>&1 &
+plugin_pid=$!
+one_app_session() { [ "$(app_sessions)" = 1 ]; }
+wait_for 20 "psql to log in" one_app_session
+client=$(pgrep -P "$plugin_pid" -x psql) || fail "no psql under the plugin"
+forward=$(pgrep -P "$plugin_pid" -f forward.py) || fail "no forward under the plugin"
+kill -TERM "$plugin_pid"
+wait "$plugin_pid" && fail "connect exited 0 after SIGTERM"
+# Gone or a zombie (orphans are reaped by whoever pid 1 is).
+stopped() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || true; [ -z "$st" ] || [ "$st" = Z ]; }
+gone() { stopped "$client" && stopped "$forward"; }
+wait_for 10 "psql and the forward to stop with the plugin" gone
 # A wrong password is refused, so the login above proves the Secret's password was used.
 if PGPASSWORD=wrong PGSSLMODE=require psql -X -h 127.0.0.1 -p "$pgport" -U app -d orders -c 'select 1' >/dev/null 2>&1; then
     fail "a wrong password was accepted: the check proves nothing"
