@@ -25,7 +25,7 @@ stop_pid() {
     kill -KILL "$1" 2>/dev/null || true
 }
 with_operator
-trap 'stop_pid "$PG_PID"; stop_pid "$MY_PID"; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+trap 'pkill -f "$tmp/forward.py" || true; stop_pid "$PG_PID"; stop_pid "$MY_PID"; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 
 # expect_rc WANT CMD...: runs CMD, keeps its stdout in $out and stderr in $err.
 expect_rc() {
