@@ -132,8 +132,11 @@ typedef struct {
  * The client command for c: psql with PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD (and
  * PGSSLMODE=require with tls: the forward ends at 127.0.0.1, which no certificate names);
  * mariadb (engine mariadb) or mysql (engine mysql) with --protocol=TCP, --host, --port,
- * --user and the database in argv, MYSQL_PWD in env (tls: --ssl, --ssl-mode=REQUIRED). The
- * password is only ever in env. Free with plugin_cmd_free (which wipes env).
+ * --user and the database in argv, MYSQL_PWD in env. With tls, mariadb gets --ssl; mysql
+ * gets nothing, since `mysql` may be MySQL's client (whose default, ssl-mode PREFERRED, takes
+ * TLS from a server that requires it, and which has no --ssl) or MariaDB's under that name
+ * (Debian; no --ssl-mode). The password is only ever in env. Free with plugin_cmd_free
+ * (which wipes env).
  */
 int plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out);
 

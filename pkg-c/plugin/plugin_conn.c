@@ -184,7 +184,7 @@ plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out)
             (rc = push(out->argv, "--host=%s%s", c->host, NULL)) ||
             (rc = push(out->argv, "--port=%s%s", port, NULL)) ||
             (rc = push(out->argv, "--user=%s%s", c->username, NULL)) ||
-            (c->tls && (rc = push(out->argv, "%s%s", maria ? "--ssl" : "--ssl-mode=REQUIRED", NULL))) ||
+            (c->tls && maria && (rc = push(out->argv, "%s%s", "--ssl", NULL))) ||
             (rc = push(out->argv, "--database=%s%s", c->database, NULL)) ||
             (c->password && (rc = push(out->env, "MYSQL_PWD=%s%s", c->password, NULL))))
             goto out;

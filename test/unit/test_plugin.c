@@ -224,6 +224,15 @@ TEST(plugin_connect_keeps_the_password_out_of_argv)
            holds(c.argv, "--database=orders") && !holds(c.argv, "--ssl"));
     ASSERT(!holds(c.argv, "s3cret") && holds(c.env, "MYSQL_PWD=s3cret"));
     plugin_cmd_free(&c);
+    my.tls = 1;
+    ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_OK);
+    ASSERT(holds(c.argv, "--ssl"));
+    plugin_cmd_free(&c);
+    my.engine = "mysql";
+    ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_OK);
+    ASSERT_STR(c.argv[0], "mysql");
+    ASSERT(!holds(c.argv, "--ssl") && holds(c.env, "MYSQL_PWD=s3cret"));
+    plugin_cmd_free(&c);
     my.engine = "oracle";
     ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_EINVAL);
 }
