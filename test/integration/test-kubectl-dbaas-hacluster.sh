@@ -13,16 +13,6 @@ P=$ROOT/bin/kubectl-dbaas
 H=payments
 t0=$SECONDS
 
-# expect_rc WANT CMD...: runs CMD, keeps its stdout in $out and stderr in $err.
-expect_rc() {
-    local want=$1 rc=0
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-    [ "$rc" -eq "$want" ] || fail "$* exited $rc, want $want (stderr: $err)"
-}
-
 k -n "$NS" apply -f "$ROOT/examples/hacluster.yaml" >/dev/null
 wait_for 240 "HACluster $H Ready" hac_ready $H
 wait_for 120 "readyText 3/3" hac_is $H '{.status.readyText}' 3/3

@@ -11,16 +11,6 @@ with_operator
 trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; sed -i "\|^$NS/|d" "$HOLD" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 P=$ROOT/bin/kubectl-dbaas
 
-# expect_rc WANT CMD...: runs CMD, keeps its stdout in $out and stderr in $err.
-expect_rc() {
-    local want=$1 rc=0
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-    [ "$rc" -eq "$want" ] || fail "$* exited $rc, want $want (stderr: $err)"
-}
-
 instance orders
 wait_for 120 "orders to be Ready" dbi_ready orders
 expect_rc 0 "$P" -n "$NS" snapshot orders --name s1 --wait --timeout 120

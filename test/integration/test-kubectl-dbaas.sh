@@ -27,15 +27,6 @@ stop_pid() {
 with_operator
 trap 'pkill -f "$tmp/forward.py" || true; stop_pid "$PG_PID"; stop_pid "$MY_PID"; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 
-# expect_rc WANT CMD...: runs CMD, keeps its stdout in $out and stderr in $err.
-expect_rc() {
-    local want=$1 rc=0
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-    [ "$rc" -eq "$want" ] || fail "$* exited $rc, want $want (stderr: $err)"
-}
 one_line() { [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "error not one line: $err"; }
 norm() { sed -E 's/[0-9]+[smhdy]([0-9]+[smhdy])?$/AGE/' | tr -s ' '; }
 
