@@ -226,3 +226,26 @@ soak: all
 	bash test/soak/soak.sh
 soak-valgrind: all
 	SOAK_VALGRIND=1 SOAK_MINUTES=$${SOAK_MINUTES:-5} SOAK_OBJECTS=$${SOAK_OBJECTS:-40} SOAK_START_WAIT=20 bash test/soak/soak.sh
+
+# ---- kubectl dbaas (issue 15): the plugin, a second binary on the same library ----
+# `make install PREFIX=/usr/local` installs both binaries into $(PREFIX)/bin; kubectl finds
+# kubectl-dbaas on PATH, and kubectl_complete-dbaas (a link to it) completes `kubectl dbaas`. deploy/krew/dbaas.yaml is the krew manifest template.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+PLUGIN_SRC   := $(sort $(wildcard cmd/kubectl-dbaas/*.c))
+PLUGIN_OBJ   := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+PLUGIN_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+all: $(BIN)/kubectl-dbaas
+
+$(BUILD)/cmd/kubectl-dbaas/main.o: EXTRA_CFLAGS += -DKUBECTL_DBAAS_VERSION='"$(PLUGIN_VERSION)"'
+
+$(BIN)/kubectl-dbaas: $(PLUGIN_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $^ -o $@ $(LDLIBS)
+
+.PHONY: install
+install: $(BIN)/dbaas-operator $(BIN)/kubectl-dbaas
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN)/dbaas-operator $(BIN)/kubectl-dbaas $(DESTDIR)$(PREFIX)/bin/
+	ln -sf kubectl-dbaas $(DESTDIR)$(PREFIX)/bin/kubectl_complete-dbaas

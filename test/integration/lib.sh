@@ -4,6 +4,16 @@ k() { "$KUBECTL" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() { [ "$1" == "$2" ] || fail "$3: got '$1', want '$2'"; }
+# expect_rc WANT CMD...: runs CMD, keeps its stdout in $out and stderr in $err (files in $tmp).
+expect_rc() {
+    local want=$1 rc=0
+    shift
+    "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    # shellcheck disable=SC2034 # out is for the caller
+    out=$(cat "$tmp/out")
+    err=$(cat "$tmp/err")
+    [ "$rc" -eq "$want" ] || fail "$* exited $rc, want $want (stderr: $err)"
+}
 # Polls a command until it succeeds or SECONDS pass: wait_for SECONDS WHAT CMD...
 wait_for() {
     local deadline=$((SECONDS + $1)) what=$2

@@ -31,6 +31,8 @@
 #include "snap/snap.h"
 #include "dbi/dbi_netpol.h"
 #include "dbi/dbi_tls.h"
+#include "kjson/kjson.h"
+#include "plugin/plugin.h"
 
 #define GOLDEN_MAX_FILES 16
 #define GOLDEN_FILE_MAX  (1 << 20)
@@ -369,11 +371,110 @@ render_hacluster(const cJSON *input, golden_files *out, char *err, size_t errlen
     return CORE_OK;
 }
 
+/*
+ * kubectl dbaas (pkg-c/plugin): input.json is {"now": RFC 3339, "objects": [...] (list.txt,
+ * list-all.txt), "status": {"obj", "statefulset", "pods", "postgresql", "pvcs", "secret"
+ * (1/0/-1), "events", "snapshots"} (status.txt), "secret": a credentials Secret
+ * (credentials.txt, masked), "connect": {"engine", "port", "tls"} with the Secret's
+ * username, password and database (connect.txt, `connect --print`, masked)}.
+ */
+static int
+render_plugin(const cJSON *input, golden_files *out, char *err, size_t errlen)
+{
+    const cJSON *objs = cJSON_GetObjectItemCaseSensitive(input, "objects"), *it;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(input, "status");
+    const cJSON *secret = cJSON_GetObjectItemCaseSensitive(input, "secret");
+    const cJSON *conn = cJSON_GetObjectItemCaseSensitive(input, "connect");
+    plugin_row  *rows = NULL;
+    cJSON       *creds = NULL;
+    int64_t      now;
+    size_t       n = 0;
+    core_buf     b;
+    int          rc = CORE_OK, all;
+
+    if (core_rfc3339_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(input, "now")), &now))
+        return core_errf(err, errlen, CORE_EINVAL, "input.json: no \"now\"");
+    if (objs) {
+        if (!(rows = calloc((size_t)cJSON_GetArraySize(objs) + 1, sizeof *rows)))
+            return CORE_ENOMEM;
+        cJSON_ArrayForEach(it, objs)
+            if ((rc = plugin_row_of(it, now, &rows[n++])))
+                break;
+        for (all = 0; all < 2 && !rc; all++) {
+            core_buf_init(&b, PLUGIN_OUT_MAX);
+            if (!(rc = plugin_table(rows, n, all, &b)))
+                rc = files_add_text(out, all ? "list-all.txt" : "list.txt", core_buf_take(&b));
+        }
+        free(rows);
+        if (rc)
+            return core_errf(err, errlen, rc, "plugin_row_of or plugin_table failed");
+    }
+    if (st) {
+        plugin_status_in in = {
+            .obj = cJSON_GetObjectItemCaseSensitive(st, "obj"),
+            .statefulset = cJSON_GetObjectItemCaseSensitive(st, "statefulset"),
+            .pods = cJSON_GetObjectItemCaseSensitive(st, "pods"),
+            .postgresql = cJSON_GetObjectItemCaseSensitive(st, "postgresql"),
+            .pvcs = cJSON_GetObjectItemCaseSensitive(st, "pvcs"),
+            .secret = kjson_int_or(cJSON_GetObjectItemCaseSensitive(st, "secret"), -1, 1, 1),
+            .events = cJSON_GetObjectItemCaseSensitive(st, "events"),
+            .snapshots = cJSON_GetObjectItemCaseSensitive(st, "snapshots"),
+        };
+
+        core_buf_init(&b, PLUGIN_OUT_MAX);
+        if ((rc = plugin_status(&in, now, 0, &b)) ||
+            (rc = files_add_text(out, "status.txt", core_buf_take(&b))))
+            return core_errf(err, errlen, rc, "plugin_status failed");
+    }
+    if (secret) {
+        core_buf_init(&b, PLUGIN_OUT_MAX);
+        if ((rc = plugin_credentials(secret, 0, &creds, err, errlen)) ||
+            (rc = plugin_kv_text(creds, &b)) ||
+            (rc = files_add_text(out, "credentials.txt", core_buf_take(&b)))) {
+            cJSON_Delete(creds);
+            return rc;
+        }
+    }
+    if (conn && creds) {
+        plugin_cmd  fwd, client;
+        plugin_conn c = {
+            .engine = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(conn, "engine")),
+            .host = "127.0.0.1",
+            .port = kjson_int_or(cJSON_GetObjectItemCaseSensitive(conn, "port"), 1, 65535, 1),
+            .username = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(creds, "username")),
+            .password = GOLDEN_PASSWORD,
+            .database = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(creds, "database")),
+            .tls = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(conn, "tls")),
+        };
+
+        memset(&fwd, 0, sizeof fwd);
+        core_buf_init(&b, PLUGIN_OUT_MAX);
+        if ((rc = plugin_forward_cmd(NULL, NULL, "team-a", "orders", c.port,
+                                     c.engine && strcmp(c.engine, "postgresql") == 0 ? 5432 : 3306,
+                                     &fwd)) ||
+            (rc = plugin_connect_cmd(&c, &client))) {
+            plugin_cmd_free(&fwd);
+            cJSON_Delete(creds);
+            return core_errf(err, errlen, rc, "plugin_connect_cmd failed");
+        }
+        rc = plugin_connect_script(&fwd, &client, 0, &b);
+        plugin_cmd_free(&fwd);
+        plugin_cmd_free(&client);
+        if (rc || (rc = files_add_text(out, "connect.txt", core_buf_take(&b)))) {
+            cJSON_Delete(creds);
+            return core_errf(err, errlen, rc, "plugin_connect_script failed");
+        }
+    }
+    cJSON_Delete(creds);
+    return CORE_OK;
+}
+
 
 static const golden_kind kinds[] = {
     {"dbinstance", render_dbinstance},
     {"dbsnapshot", render_dbsnapshot},
     {"hacluster", render_hacluster},
+    {"plugin", render_plugin},
 };
 
 

@@ -1,0 +1,659 @@
+/*
+ * kubectl-dbaas: `kubectl dbaas`, the plugin for DBInstance, HACluster and DBSnapshot.
+ * Installed on PATH as kubectl-dbaas, kubectl runs it for `kubectl dbaas ...`.
+ * See usage() and README.md ("kubectl dbaas").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/core.h"
+#include "dbi/dbi_controller.h"
+#include "hac/hac_controller.h"
+#include "kd.h"
+#include "kjson/kjson.h"
+#include "plugin/plugin.h"
+#include "snap/snap_controller.h"
+
+#ifndef KUBECTL_DBAAS_VERSION
+#define KUBECTL_DBAAS_VERSION "0.1.0"
+#endif
+#define OPERATOR_NS     "dbaas-system"
+#define OPERATOR_DEPLOY "dbaas-operator"
+
+/* Which flags a subcommand takes, beyond the global ones (-n, --context, --kubeconfig). */
+enum {
+    F_ALL = 1 << 0,
+    F_OUTPUT = 1 << 1,
+    F_SHOW = 1 << 2,
+    F_PRINT = 1 << 3,
+    F_READONLY = 1 << 4,
+    F_NAME = 1 << 5,
+    F_TO = 1 << 6,
+    F_WAIT = 1 << 7,
+};
+
+/* The flags above by bit, for usage errors. */
+static const char *const flag_names[] = {
+    "--all-namespaces", "--output", "--show-password", "--print", "--read-only",
+    "--name",           "--to",     "--wait"};
+
+typedef struct {
+    const char *name;
+    int         flags;
+    int         min_args, max_args;
+    const char *usage;
+    int (*run)(const kd_opts *o, kcli *c);
+} subcommand;
+
+static int run_list(const kd_opts *o, kcli *c);
+static int run_credentials(const kd_opts *o, kcli *c);
+static int run_version(const kd_opts *o, kcli *c);
+
+static const char global_flags[] =
+    "Global flags:\n"
+    "  -n, --namespace NS   the namespace (default: the context's)\n"
+    "      --context NAME   the kubeconfig context to use\n"
+    "      --kubeconfig F   the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)\n"
+    "  -h, --help           this help\n";
+
+static const subcommand subcommands[] = {
+    {"list", F_ALL | F_OUTPUT, 0, 0,
+     "kubectl dbaas list [-A] [-o json|yaml]\n"
+     "  Every DBInstance, HACluster and DBSnapshot of the namespace (-A: of all namespaces) in\n"
+     "  one table: kind, name, engine, version, ready, primary, endpoint, age.\n"
+     "  -A, --all-namespaces  list across all namespaces\n"
+     "  -o, --output FORMAT   json or yaml: the objects as a v1 List\n",
+     run_list},
+    {"credentials", F_SHOW | F_OUTPUT, 1, 1,
+     "kubectl dbaas credentials NAME [--show-password] [-o json|yaml]\n"
+     "  The connection details of the DBInstance or HACluster NAME: username, password, host,\n"
+     "  port, database, uri. Passwords are masked unless --show-password.\n"
+     "      --show-password   print the password and the uris as they are\n",
+     run_credentials},
+    {"connect", F_PRINT | F_READONLY | F_SHOW, 1, 1,
+     "kubectl dbaas connect NAME [--print [--show-password]] [--read-only]\n"
+     "  Forwards a free local port to the database's Service (kubectl port-forward) and runs\n"
+     "  psql, mariadb or mysql on it, the password in PGPASSWORD or MYSQL_PWD (never on the\n"
+     "  command line); the forward stops when the client exits.\n"
+     "      --print           print the commands and environment instead of running them\n"
+     "      --read-only       an HACluster's read-only endpoint (its replicas)\n"
+     "  Environment: " PLUGIN_FORWARD_ENV " replaces the forward: a command run with\n"
+     "  sh -c, given DBAAS_NAMESPACE, DBAAS_SERVICE, DBAAS_LOCAL_PORT, DBAAS_REMOTE_PORT.\n",
+     kd_connect},
+    {"status", 0, 1, 1,
+     "kubectl dbaas status NAME\n"
+     "  The DBInstance or HACluster NAME in depth: conditions with reasons, its children\n"
+     "  (StatefulSet or Zalando postgresql, pods, claims, Secret), snapshots, last Events.\n"
+     "  Colour on a terminal unless NO_COLOR is set.\n",
+     kd_status},
+    {"snapshot", F_NAME | F_WAIT, 1, 1,
+     "kubectl dbaas snapshot NAME [--name SNAP] [--wait [--timeout S]]\n"
+     "  Creates a DBSnapshot of the DBInstance NAME (named SNAP, else NAME-<random>).\n"
+     "      --name SNAP       the DBSnapshot's name\n"
+     "      --wait            follow it until it is ready to use (--timeout, default 600 s)\n",
+     kd_snapshot},
+    {"restore", F_TO | F_WAIT, 1, 1,
+     "kubectl dbaas restore SNAP --to NEWNAME [--wait [--timeout S]]\n"
+     "  Creates the DBInstance NEWNAME from the DBSnapshot SNAP: engine, version, size,\n"
+     "  database and username from the snapshot.\n"
+     "      --to NEWNAME      the new DBInstance (required)\n"
+     "      --wait            follow it until it is Ready (--timeout, default 600 s)\n",
+     kd_restore},
+    {"version", 0, 0, 0,
+     "kubectl dbaas version\n"
+     "  The plugin's version, and the operator's from its Deployment " OPERATOR_NS
+     "/" OPERATOR_DEPLOY ".\n",
+     run_version},
+    {"completion", 0, 1, 1,
+     "kubectl dbaas completion bash\n"
+     "  A bash completion script: source <(kubectl dbaas completion bash)\n",
+     NULL},
+};
+
+#define NSUB (sizeof subcommands / sizeof *subcommands)
+
+
+static void
+usage(FILE *f)
+{
+    size_t i;
+
+    fprintf(f, "kubectl dbaas: DBInstance, HACluster and DBSnapshot from the command line.\n\n"
+               "Commands:\n");
+    for (i = 0; i < NSUB; i++) {
+        const char *u = subcommands[i].usage;
+
+        fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);
+    }
+    fprintf(f, "\n%s\nRun kubectl dbaas COMMAND --help for a command's flags.\n", global_flags);
+}
+
+
+int
+kd_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return KD_FAIL;
+}
+
+
+int
+kd_fail(const char *verb, const kres *res, const char *ns, const char *name, const kcli_result *r)
+{
+    char what[512], where[320] = "";
+
+    if (res->group[0])
+        snprintf(what, sizeof what, "%s.%s", res->resource, res->group);
+    else
+        snprintf(what, sizeof what, "%s", res->resource);
+    if (ns && res->namespaced)
+        snprintf(where, sizeof where, " in namespace \"%s\"", ns);
+    if (r->err == CORE_ENOENT && name)
+        return kd_error("%s \"%s\" not found%s", what, name, where);
+    if (r->err == CORE_ENOENT)
+        return kd_error("the server does not serve %s: are the dbaas.dev CRDs installed?", what);
+    if (r->status == 403)
+        return kd_error("forbidden: cannot %s %s%s%s%s%s: %s", verb, what, name ? " \"" : "",
+                        name ? name : "", name ? "\"" : "", where, r->message);
+    if (r->status == 401)
+        return kd_error("unauthorized: %s", r->message);
+    return kd_error("%s %s%s%s%s%s: %s", verb, what, name ? " \"" : "", name ? name : "",
+                    name ? "\"" : "", where, r->message);
+}
+
+
+const char *
+kd_ns(const kd_opts *o, kcli *c)
+{
+    return o->namespace ? o->namespace : kcli_namespace(c);
+}
+
+
+int
+kd_get_db(kcli *c, const char *ns, const char *name, cJSON **obj, const kres **res)
+{
+    kcli_result r;
+
+    *res = &KRES_DBINSTANCES;
+    if (kcli_get(c, &KRES_DBINSTANCES, ns, name, obj, &r) == CORE_OK)
+        return KD_OK;
+    if (r.err != CORE_ENOENT)
+        return kd_fail("get", &KRES_DBINSTANCES, ns, name, &r);
+    *res = &KRES_HACLUSTERS;
+    if (kcli_get(c, &KRES_HACLUSTERS, ns, name, obj, &r) == CORE_OK)
+        return KD_OK;
+    if (r.err != CORE_ENOENT)
+        return kd_fail("get", &KRES_HACLUSTERS, ns, name, &r);
+    return kd_error("no DBInstance or HACluster \"%s\" in namespace \"%s\"", name, ns);
+}
+
+
+int
+kd_get_secret(kcli *c, const cJSON *obj, cJSON **secret)
+{
+    const char *ns = kjson_path_str(obj, "metadata", "namespace", NULL);
+    const char *name = kjson_path_str(obj, "status", "connectionSecret", NULL);
+    char        def[300];
+    kcli_result r;
+
+    if (!name) {
+        snprintf(def, sizeof def, "%s-credentials", kjson_path_str(obj, "metadata", "name", NULL));
+        name = def;
+    }
+    if (kcli_get(c, &KRES_SECRETS, ns, name, secret, &r))
+        return kd_fail("get", &KRES_SECRETS, ns, name, &r);
+    return KD_OK;
+}
+
+
+int
+kd_print(int rc, void *buf)
+{
+    core_buf *b = buf;
+
+    if (!rc && b->data)
+        fwrite(b->data, 1, b->len, stdout);
+    if (b->data)
+        OPENSSL_cleanse(b->data, b->len);
+    core_buf_free(b);
+    if (rc)
+        return kd_error("could not format the output: %s", core_strerror(rc));
+    return fflush(stdout) == 0 ? KD_OK : KD_FAIL;
+}
+
+
+static int
+print_obj(const char *format, const cJSON *obj)
+{
+    core_buf b;
+
+    core_buf_init(&b, PLUGIN_OUT_MAX);
+    return kd_print(strcmp(format, "json") == 0 ? plugin_json(obj, &b) : plugin_yaml(obj, &b), &b);
+}
+
+
+/* --- list ----------------------------------------------------------------------------------- */
+
+static int
+run_list(const kd_opts *o, kcli *c)
+{
+    static const kres *const kinds[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
+    const char              *ns = o->all_namespaces ? NULL : kd_ns(o, c);
+    cJSON                   *lists[3] = {NULL, NULL, NULL}, *list = NULL;
+    const cJSON            **items = NULL;
+    plugin_row              *rows = NULL;
+    size_t                   n = 0, i, k, served = 0;
+    kcli_result              r;
+    core_buf                 b;
+    int                      rc = KD_FAIL;
+
+    for (k = 0; k < 3; k++) {
+        if (kcli_list(c, kinds[k], ns, NULL, &lists[k], &r) == CORE_OK) {
+            served++;
+            n += (size_t)cJSON_GetArraySize(kjson_path(lists[k], "items", NULL));
+            continue;
+        }
+        /* A kind whose CRD is not installed (HACluster without Zalando) is left out. */
+        if (r.err != CORE_ENOENT) {
+            rc = kd_fail("list", kinds[k], ns, NULL, &r);
+            goto out;
+        }
+    }
+    if (!served) {
+        rc = kd_fail("list", kinds[0], ns, NULL, &r);
+        goto out;
+    }
+    if (!(items = calloc(n + 1, sizeof *items)) || !(rows = calloc(n + 1, sizeof *rows))) {
+        rc = kd_error("out of memory");
+        goto out;
+    }
+    n = 0;
+    for (k = 0; k < 3; k++) {
+        const cJSON *it;
+
+        cJSON_ArrayForEach(it, kjson_path(lists[k], "items", NULL)) {
+            /* Items of a List carry no kind: put it back, as kubectl does. */
+            if (!cJSON_GetObjectItemCaseSensitive(it, "kind"))
+                cJSON_AddStringToObject((cJSON *)it, "kind", kinds[k]->kind);
+            if (!cJSON_GetObjectItemCaseSensitive(it, "apiVersion"))
+                cJSON_AddStringToObject((cJSON *)it, "apiVersion", "dbaas.dev/v1alpha1");
+            items[n++] = it;
+        }
+    }
+    if (o->output) {
+        if (!(list = plugin_list_of(items, n))) {
+            rc = kd_error("out of memory");
+            goto out;
+        }
+        rc = print_obj(o->output, list);
+        goto out;
+    }
+    if (n == 0) {
+        if (ns)
+            fprintf(stderr, "No resources found in %s namespace.\n", ns);
+        else
+            fprintf(stderr, "No resources found\n");
+        rc = KD_OK;
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        plugin_row_of(items[i], (int64_t)time(NULL), &rows[i]);
+    core_buf_init(&b, PLUGIN_OUT_MAX);
+    rc = kd_print(plugin_table(rows, n, o->all_namespaces, &b), &b);
+out:
+    for (k = 0; k < 3; k++)
+        cJSON_Delete(lists[k]);
+    cJSON_Delete(list);
+    free(items);
+    free(rows);
+    return rc;
+}
+
+
+/* --- credentials ------------------------------------------------------------------------------ */
+
+static int
+run_credentials(const kd_opts *o, kcli *c)
+{
+    const char *ns = kd_ns(o, c);
+    const kres *res;
+    cJSON      *obj = NULL, *secret = NULL, *creds = NULL;
+    char        err[512];
+    core_buf    b;
+    int         rc;
+
+    if ((rc = kd_get_db(c, ns, o->args[0], &obj, &res)) || (rc = kd_get_secret(c, obj, &secret)))
+        goto out;
+    if (plugin_credentials(secret, o->show_password, &creds, err, sizeof err)) {
+        rc = kd_error("%s", err);
+        goto out;
+    }
+    if (o->output) {
+        rc = print_obj(o->output, creds);
+    } else {
+        core_buf_init(&b, PLUGIN_OUT_MAX);
+        rc = kd_print(plugin_kv_text(creds, &b), &b);
+    }
+out:
+    if (creds) {
+        char *text = cJSON_PrintUnformatted(creds);
+
+        if (text)
+            OPENSSL_cleanse(text, strlen(text));
+        free(text);
+    }
+    cJSON_Delete(creds);
+    cJSON_Delete(secret);
+    cJSON_Delete(obj);
+    return rc;
+}
+
+
+/* --- version ---------------------------------------------------------------------------------- */
+
+static int
+run_version(const kd_opts *o, kcli *c)
+{
+    static const kres deployments = {"apps", "v1", "deployments", "Deployment", 1};
+    cJSON            *d = NULL, *ct;
+    kcli_result       r;
+    const char       *image = NULL;
+
+    (void)o;
+    printf("plugin: kubectl-dbaas %s\n", KUBECTL_DBAAS_VERSION);
+    if (!c) {
+        printf("operator: unknown (no cluster configuration)\n");
+        return KD_OK;
+    }
+    if (kcli_get(c, &deployments, OPERATOR_NS, OPERATOR_DEPLOY, &d, &r) == CORE_OK) {
+        cJSON_ArrayForEach(ct, kjson_path(d, "spec", "template", "spec", "containers", NULL)) {
+            if (!image)
+                image = kjson_get_str(ct, "image");
+        }
+        printf("operator: %s (Deployment %s/%s, %d/%d ready)\n", image ? image : "unknown",
+               OPERATOR_NS, OPERATOR_DEPLOY,
+               kjson_int_or(kjson_path(d, "status", "readyReplicas", NULL), 0, 1 << 20, 0),
+               kjson_int_or(kjson_path(d, "spec", "replicas", NULL), 0, 1 << 20, 1));
+    } else if (r.err == CORE_ENOENT) {
+        printf("operator: not found (no Deployment %s/%s)\n", OPERATOR_NS, OPERATOR_DEPLOY);
+    } else {
+        printf("operator: unknown (%s)\n", r.message);
+    }
+    cJSON_Delete(d);
+    return KD_OK;
+}
+
+
+/* --- completion ------------------------------------------------------------------------------- */
+
+static int
+completion(const char *shell)
+{
+    if (strcmp(shell, "bash") != 0) {
+        fprintf(stderr, "error: completion for %s is not supported (bash only)\n", shell);
+        return KD_USAGE;
+    }
+    fputs("# kubectl dbaas completion: source <(kubectl dbaas completion bash)\n"
+          "_kubectl_dbaas() {\n"
+          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} sub= i ns=\n"
+          "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
+          "        case ${COMP_WORDS[i]} in\n"
+          "        -n|--namespace) ns=\"-n ${COMP_WORDS[i+1]}\"; i=$((i + 1)) ;;\n"
+          "        --context|--kubeconfig|-o|--output|--name|--to|--timeout) i=$((i + 1)) ;;\n"
+          "        -*) ;;\n"
+          "        dbaas) ;;\n"
+          "        *) [ -n \"$sub\" ] || sub=${COMP_WORDS[i]} ;;\n"
+          "        esac\n"
+          "    done\n"
+          "    case $prev in\n"
+          "    -o|--output) COMPREPLY=($(compgen -W 'json yaml' -- \"$cur\")); return ;;\n"
+          "    -n|--namespace) COMPREPLY=($(compgen -W \"$(kubectl get namespaces -o "
+          "name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\")); return ;;\n"
+          "    esac\n"
+          "    if [[ $cur == -* ]]; then\n"
+          "        COMPREPLY=($(compgen -W '--namespace --context --kubeconfig --help "
+          "--all-namespaces --output --show-password --print --read-only --name --wait "
+          "--to --timeout' -- \"$cur\")); return\n"
+          "    fi\n"
+          "    case $sub in\n"
+          "    '') COMPREPLY=($(compgen -W 'list status connect credentials snapshot restore "
+          "version completion' -- \"$cur\")) ;;\n"
+          "    completion) COMPREPLY=($(compgen -W bash -- \"$cur\")) ;;\n"
+          "    restore) COMPREPLY=($(compgen -W \"$(kubectl get dbsnapshots $ns -o name "
+          "2>/dev/null | sed 's|.*/||')\" -- \"$cur\")) ;;\n"
+          "    status|connect|credentials|snapshot) COMPREPLY=($(compgen -W \"$(kubectl get "
+          "dbinstances,haclusters $ns -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\")) ;;\n"
+          "    esac\n"
+          "}\n"
+          "complete -F _kubectl_dbaas kubectl-dbaas\n"
+          "complete -F _kubectl_dbaas kubectl_dbaas\n",
+          stdout);
+    return KD_OK;
+}
+
+
+/* --- kubectl's completion of plugins ----------------------------------------------------------- */
+
+static void
+candidate(const char *word, const char *cur)
+{
+    if (strncmp(word, cur, strlen(cur)) == 0)
+        printf("%s\n", word);
+}
+
+
+/* The names of res in ns that start with cur, one a line; nothing when they cannot be read. */
+static void
+names(const char *kubeconfig, const char *context, const char *ns, const kres *res, const char *cur)
+{
+    kcli       *c = NULL;
+    cJSON      *list = NULL, *it;
+    kcli_result r;
+    char        err[256];
+
+    if (kcli_open(kubeconfig, context, &c, err, sizeof err))
+        return;
+    if (kcli_list(c, res, ns ? ns : kcli_namespace(c), NULL, &list, &r) == CORE_OK)
+        cJSON_ArrayForEach(it, kjson_path(list, "items", NULL)) {
+            const char *name = kjson_path_str(it, "metadata", "name", NULL);
+
+            if (name)
+                candidate(name, cur);
+        }
+    cJSON_Delete(list);
+    kcli_close(c);
+}
+
+
+/*
+ * `kubectl dbaas __complete ARGS... CUR` (and the same binary named kubectl_complete-dbaas,
+ * which kubectl 1.26 and later runs to complete `kubectl dbaas ...`): Cobra's protocol, one
+ * candidate a line, then ":4" (no file completion).
+ */
+static int
+complete(int argc, char **argv)
+{
+    static const char *const valued[] = {"-n",           "--namespace", "--context",
+                                         "--kubeconfig", "-o",          "--output",
+                                         "--name",       "--to",        "--timeout"};
+    static const char *const flags[] = {
+        "--namespace", "--context",       "--kubeconfig", "--help",      "--all-namespaces",
+        "--output",    "--show-password", "--print",      "--read-only", "--name",
+        "--to",        "--wait",          "--timeout"};
+    const char *cur = argc > 0 ? argv[argc - 1] : "", *prev = argc > 1 ? argv[argc - 2] : "";
+    const char *sub = NULL, *ns = NULL, *ctx = NULL, *kc = NULL;
+    int         i, positional = 0;
+    size_t      k;
+
+    for (i = 0; i < argc - 1; i++) {
+        int takes = 0;
+
+        for (k = 0; k < sizeof valued / sizeof *valued; k++)
+            takes |= strcmp(argv[i], valued[k]) == 0;
+        if (takes && i + 1 < argc - 1) {
+            if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--namespace") == 0)
+                ns = argv[i + 1];
+            if (strcmp(argv[i], "--context") == 0)
+                ctx = argv[i + 1];
+            if (strcmp(argv[i], "--kubeconfig") == 0)
+                kc = argv[i + 1];
+            i++;
+        } else if (argv[i][0] != '-') {
+            if (!sub)
+                sub = argv[i];
+            else
+                positional++;
+        }
+    }
+    if (strcmp(prev, "-o") == 0 || strcmp(prev, "--output") == 0) {
+        candidate("json", cur);
+        candidate("yaml", cur);
+    } else if (cur[0] == '-') {
+        for (k = 0; k < sizeof flags / sizeof *flags; k++)
+            candidate(flags[k], cur);
+    } else if (!sub) {
+        for (k = 0; k < NSUB; k++)
+            candidate(subcommands[k].name, cur);
+    } else if (positional == 0 && strcmp(sub, "completion") == 0) {
+        candidate("bash", cur);
+    } else if (positional == 0 && strcmp(sub, "restore") == 0) {
+        names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
+    } else if (positional == 0 && strcmp(sub, "list") != 0 && strcmp(sub, "version") != 0) {
+        names(kc, ctx, ns, &KRES_DBINSTANCES, cur);
+        if (strcmp(sub, "snapshot") != 0)
+            names(kc, ctx, ns, &KRES_HACLUSTERS, cur);
+    }
+    printf(":4\n");
+    return KD_OK;
+}
+
+
+/* --- options ---------------------------------------------------------------------------------- */
+
+static int
+bad_usage(const subcommand *s, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "error: ");
+    fprintf(stderr, fmt, arg);
+    if (s)
+        fprintf(stderr, "\nusage: %.*s\n", (int)strcspn(s->usage, "\n"), s->usage);
+    else
+        fprintf(stderr, "\nRun kubectl dbaas --help for the commands.\n");
+    return KD_USAGE;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"namespace", required_argument, NULL, 'n'}, {"all-namespaces", no_argument, NULL, 'A'},
+        {"context", required_argument, NULL, 'c'},   {"kubeconfig", required_argument, NULL, 'k'},
+        {"output", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
+        {"show-password", no_argument, NULL, 's'},   {"print", no_argument, NULL, 'p'},
+        {"read-only", no_argument, NULL, 'r'},       {"name", required_argument, NULL, 'N'},
+        {"to", required_argument, NULL, 't'},        {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0},
+    };
+    kd_opts           o;
+    const subcommand *s = NULL;
+    kcli             *c = NULL;
+    char              err[512], *end;
+    int               opt, used = 0, help = 0, i, rc;
+    size_t            k;
+
+    if (strcmp(basename(argv[0]), "kubectl_complete-dbaas") == 0)
+        return complete(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "__complete") == 0)
+        return complete(argc - 2, argv + 2);
+    memset(&o, 0, sizeof o);
+    o.timeout_s = 600;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":n:Ao:h", longs, NULL)) != -1) {
+        switch (opt) {
+        case 'n': o.namespace = optarg; break;
+        case 'A': o.all_namespaces = 1, used |= F_ALL; break;
+        case 'c': o.context = optarg; break;
+        case 'k': o.kubeconfig = optarg; break;
+        case 'o': o.output = optarg, used |= F_OUTPUT; break;
+        case 'h': help = 1; break;
+        case 's': o.show_password = 1, used |= F_SHOW; break;
+        case 'p': o.print = 1, used |= F_PRINT; break;
+        case 'r': o.read_only = 1, used |= F_READONLY; break;
+        case 'N': o.name = optarg, used |= F_NAME; break;
+        case 't': o.to = optarg, used |= F_TO; break;
+        case 'w': o.wait = 1, used |= F_WAIT; break;
+        case 'T':
+            errno = 0;
+            o.timeout_s = strtol(optarg, &end, 10);
+            if (errno || *end || o.timeout_s < 1 || o.timeout_s > 86400)
+                return bad_usage(NULL, "--timeout wants seconds from 1 to 86400, not \"%s\"", optarg);
+            used |= F_WAIT;
+            break;
+        case ':': return bad_usage(NULL, "%s needs a value", argv[optind - 1]);
+        default: return bad_usage(NULL, "unknown flag %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        for (k = 0; k < NSUB; k++)
+            if (strcmp(argv[optind], subcommands[k].name) == 0)
+                s = &subcommands[k];
+        if (!s)
+            return bad_usage(NULL, "unknown command \"%s\"", argv[optind]);
+        optind++;
+    }
+    if (!s) {
+        usage(help ? stdout : stderr);
+        return help ? KD_OK : KD_USAGE;
+    }
+    if (help) {
+        printf("%s\n%s", s->usage, global_flags);
+        return KD_OK;
+    }
+    for (i = optind; i < argc; i++) {
+        if (o.nargs == (int)(sizeof o.args / sizeof *o.args) || o.nargs >= s->max_args)
+            return bad_usage(s, "unexpected argument \"%s\"", argv[i]);
+        o.args[o.nargs++] = argv[i];
+    }
+    if (o.nargs < s->min_args)
+        return bad_usage(s, "%s",
+                         s->min_args == 1 && strcmp(s->name, "restore") == 0 ? "SNAP is required"
+                         : strcmp(s->name, "completion") == 0 ? "the shell is required"
+                                                              : "NAME is required");
+    for (k = 0; k < sizeof flag_names / sizeof *flag_names; k++)
+        if (used & ~s->flags & (1 << k) & ~F_WAIT)
+            return bad_usage(s, "%s is not a flag of this command", flag_names[k]);
+    if ((used & F_WAIT) && !(s->flags & F_WAIT))
+        return bad_usage(s, "%s", "--wait and --timeout are for snapshot and restore");
+    if (o.output && strcmp(o.output, "json") != 0 && strcmp(o.output, "yaml") != 0)
+        return bad_usage(s, "--output must be json or yaml, not \"%s\"", o.output);
+    if (o.show_password && strcmp(s->name, "connect") == 0 && !o.print)
+        return bad_usage(s, "%s", "--show-password goes with --print");
+    if (strcmp(s->name, "restore") == 0 && !o.to)
+        return bad_usage(s, "%s", "--to NEWNAME is required");
+    if (o.all_namespaces && o.namespace)
+        return bad_usage(s, "%s", "-A and --namespace exclude each other");
+    if (strcmp(s->name, "completion") == 0)
+        return completion(o.args[0]);
+    if (kcli_open(o.kubeconfig, o.context, &c, err, sizeof err)) {
+        if (strcmp(s->name, "version") == 0)
+            return run_version(&o, NULL);
+        return kd_error("%s", err);
+    }
+    rc = s->run(&o, c);
+    kcli_close(c);
+    return rc;
+}
