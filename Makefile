@@ -226,3 +226,14 @@ soak: all
 	bash test/soak/soak.sh
 soak-valgrind: all
 	SOAK_VALGRIND=1 SOAK_MINUTES=$${SOAK_MINUTES:-5} SOAK_OBJECTS=$${SOAK_OBJECTS:-40} SOAK_START_WAIT=20 bash test/soak/soak.sh
+
+# ---- the operator image (issue 14): `make image` builds build/image/dbaas-operator.oci.tar,
+# image dbaas-operator:<version>, offline with Debian's buildah (hack/image.sh, root) from the
+# root filesystem hack/image-rootfs.sh assembles; deploy/image/Containerfile builds the same
+# image where a container engine can pull Debian. Rebuilt only when its inputs change.
+IMAGE_ARCHIVE := build/image/dbaas-operator.oci.tar
+.PHONY: image
+image: $(IMAGE_ARCHIVE)
+$(IMAGE_ARCHIVE): $(BIN)/dbaas-operator hack/image.sh hack/image-rootfs.sh deploy/image/Containerfile
+	@bash hack/install-deps.sh image
+	IMAGE_BIN=$(BIN)/dbaas-operator bash hack/image.sh
