@@ -26,7 +26,7 @@ t0=$SECONDS
 
 mkdir -p "$out"
 ctx=$out/context
-storage=$out/storage
+storage=$(realpath -m "$out/storage")
 rm -rf "$ctx" "$storage"
 bash hack/image-rootfs.sh "$bin" "$ctx/rootfs"
 
@@ -39,7 +39,7 @@ stage=$(sed -n '/^FROM scratch$/,$p' deploy/image/Containerfile)
     { echo "image: deploy/image/Containerfile must end with one stage FROM scratch" >&2; exit 1; }
 printf '%s\n' "${stage/"$from"/COPY rootfs/ /}" >"$ctx/Containerfile"
 
-ba() { buildah --root "$PWD/$storage/root" --runroot "$PWD/$storage/run" --storage-driver vfs "$@"; }
+ba() { buildah --root "$storage/root" --runroot "$storage/run" --storage-driver vfs "$@"; }
 ba build --quiet --isolation chroot --timestamp 0 --layers=false -f "$ctx/Containerfile" \
     -t "localhost/$ref" "$ctx" >/dev/null
 rm -f "$out/dbaas-operator.oci.tar"
