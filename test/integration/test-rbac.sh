@@ -75,6 +75,7 @@ mapfile -t args < <(python3 -c 'import sys, yaml
 for d in yaml.safe_load_all(open(sys.argv[1])):
     if d and d["kind"] == "Deployment":
         print("\n".join(d["spec"]["template"]["spec"]["containers"][0].get("args", [])))' "$tmp/rendered.yaml")
+start_zalando # its CRD, for the checks below
 for r in dbinstances.dbaas.dev haclusters.dbaas.dev dbsnapshots.dbaas.dev secrets configmaps services \
     persistentvolumeclaims statefulsets.apps networkpolicies.networking.k8s.io pods \
     postgresqls.acid.zalan.do volumesnapshots.snapshot.storage.k8s.io; do
@@ -87,7 +88,6 @@ pod_rootfs "$tmp/pod"
 # --namespace: earlier tests' namespaces, still terminating with their DBInstances, are not
 # this operator's business (the ClusterRoleBinding grants the same in every namespace).
 pod_start "$tmp/pod" "$tmp/op.log" "${args[@]}" --namespace "$NS"
-start_zalando
 t1=$SECONDS
 instance orders 16.4 postgresql 1Gi "" Delete
 instance kept 16.4 postgresql 1Gi "" Retain
