@@ -66,10 +66,11 @@ dump(out + "/rbac.yaml", head +
      "subjects": subject}])
 dump(out + "/cluster-scoped.yaml", head +
      "# The rules no Role can hold (cluster-scoped resources), for a cluster admin to apply beside\n"
-     "# the namespaced install (set the subject's namespace to yours). Without them the operator\n"
-     "# cannot tell whether a kind's CRD is being deleted and so keeps the data of every deleted\n"
-     "# DBInstance whatever its deletionPolicy (Event Retained), and deletionPolicy Retain\n"
-     "# reports VolumeNotRetained instead of setting the volume's reclaim policy to Retain.\n", [
+     "# the namespaced install (set the subject's namespace to yours). Without them a DBInstance's\n"
+     "# deletion waits, Stalled VolumeNotRetained, until they are granted: the operator cannot\n"
+     "# tell whether the CRD is being deleted, so it keeps the data whatever deletionPolicy says,\n"
+     "# and keeping it means setting the volume's reclaim policy to Retain, which it cannot read\n"
+     "# (test-least-privilege.sh). deletionPolicy Retain is refused the same way while it runs.\n", [
     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
      "metadata": {"name": "dbaas-operator-cluster-scoped", "labels": labels}, "rules": cluster_rules},
     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",

@@ -55,3 +55,32 @@ all=$(k -n "$NS" get secrets -o name | wc -l)
 expect_eq "$(cached)" "$((ours + 1))" "Secrets in the operator's cache (of $all in the namespace)"
 echo "cache: $(cached) Secrets of $all in the namespace ($ours labelled as ours, 1 named)"
 no_forbidden "$tmp/op.log"
+
+# What the README says of a Role alone (no deploy/overlays/namespaced/cluster-scoped.yaml): the
+# operator cannot read the DBInstance CRD before a deletion, so it keeps the data whatever
+# deletionPolicy says, and keeping it needs the volume, which it cannot read: the deletion
+# waits, Stalled VolumeNotRetained. Once a cluster admin applies cluster-scoped.yaml, the
+# deletion completes as its policy (Delete, the default) says.
+t1=$SECONDS
+k -n "$NS" delete dbinstance orders --wait=false >/dev/null
+stalled() { [ "$(dbi_field orders '{.status.conditions[?(@.type=="Stalled")].reason}')" = VolumeNotRetained ]; }
+wait_for 60 "orders' deletion to be Stalled VolumeNotRetained" stalled
+k -n "$NS" get pvc data-orders-0 >/dev/null || fail "the claim of orders went although the CRD could not be read"
+python3 - "$ROOT/deploy/overlays/namespaced/cluster-scoped.yaml" "$NS" "$SA" "$tmp/cluster-scoped" >"$tmp/cs.yaml" <<'PY'
+import sys, yaml
+path, ns, sa, track = sys.argv[1:]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+with open(track, "a") as f:
+    for d in docs:
+        d["metadata"]["name"] += "-" + ns
+        f.write("%s/%s\n" % (d["kind"].lower(), d["metadata"]["name"]))
+        if d["kind"] == "ClusterRoleBinding":
+            d["roleRef"]["name"] += "-" + ns
+            d["subjects"] = [{"kind": "ServiceAccount", "name": sa, "namespace": ns}]
+yaml.safe_dump_all(docs, sys.stdout, sort_keys=False)
+PY
+k apply --server-side -f "$tmp/cs.yaml" >/dev/null
+gone() { ! k -n "$NS" get dbinstance orders >/dev/null 2>&1; }
+wait_for 90 "orders to be deleted once cluster-scoped.yaml is applied" gone
+wait_for 60 "orders' claim to go (Delete)" bash -c "! '$KUBECTL' -n '$NS' get pvc data-orders-0 >/dev/null 2>&1"
+echo "a Role alone: the deletion waited (Stalled VolumeNotRetained); with cluster-scoped.yaml it completed ($((SECONDS - t1))s)"
