@@ -249,3 +249,14 @@ install: $(BIN)/dbaas-operator $(BIN)/kubectl-dbaas
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/dbaas-operator $(BIN)/kubectl-dbaas $(DESTDIR)$(PREFIX)/bin/
 	ln -sf kubectl-dbaas $(DESTDIR)$(PREFIX)/bin/kubectl_complete-dbaas
+
+# ---- the operator image (issue 14): `make image` builds build/image/dbaas-operator.oci.tar,
+# image dbaas-operator:<version>, offline with Debian's buildah (hack/image.sh, root) from the
+# root filesystem hack/image-rootfs.sh assembles; deploy/image/Containerfile builds the same
+# image where a container engine can pull Debian. Rebuilt only when its inputs change.
+IMAGE_ARCHIVE := build/image/dbaas-operator.oci.tar
+.PHONY: image
+image: $(IMAGE_ARCHIVE)
+$(IMAGE_ARCHIVE): $(BIN)/dbaas-operator hack/image.sh hack/image-rootfs.sh deploy/image/Containerfile
+	@bash hack/install-deps.sh image
+	IMAGE_BIN=$(BIN)/dbaas-operator bash hack/image.sh

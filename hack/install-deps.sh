@@ -4,6 +4,8 @@
 # PostgreSQL and MariaDB servers are installed by test/db/uri-check.sh when a test needs
 # them, with their system services kept from starting.
 # Go (only to build the test control plane) is installed when no go is on PATH or in /usr/local/go.
+# Arguments add what one target needs: `image` (make image, test-image.sh) adds buildah, skopeo
+# and umoci.
 set -euo pipefail
 
 pkgs=(gcc clang make pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev libssl-dev
@@ -12,6 +14,12 @@ pkgs=(gcc clang make pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev li
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
     pkgs+=(golang-go)
 fi
+for target in "$@"; do
+    case $target in
+    image) pkgs+=(buildah skopeo umoci) ;;
+    *) echo "install-deps: unknown target $target" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${pkgs[@]}"; do

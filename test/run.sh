@@ -41,7 +41,8 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 start=$(date +%s)
-bash hack/install-deps.sh || { echo "run: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+# image: buildah, skopeo and umoci (make image, test-image.sh).
+bash hack/install-deps.sh image || { echo "run: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 if ! make -j2 all >"$logs/build.log" 2>&1; then
     cat "$logs/build.log"
     echo "0 passed, 1 failed"
