@@ -68,7 +68,7 @@ static const subcommand subcommands[] = {
      "kubectl dbaas list [-A] [-o json|yaml]\n"
      "  Every DBInstance, HACluster and DBSnapshot of the namespace (-A: of all namespaces) in\n"
      "  one table: kind, name, engine, version, ready, primary, endpoint, age.\n"
-     "  -A, --all-namespaces  list across all namespaces\n"
+     "  -A, --all-namespaces  list across all namespaces (wins over -n, as in kubectl)\n"
      "  -o, --output FORMAT   json or yaml: the objects as a v1 List\n",
      run_list},
     {"credentials", F_SHOW | F_OUTPUT, 1, 1,
@@ -87,11 +87,16 @@ static const subcommand subcommands[] = {
      "  Environment: " PLUGIN_FORWARD_ENV " replaces the forward: a command run with\n"
      "  sh -c, given DBAAS_NAMESPACE, DBAAS_SERVICE, DBAAS_LOCAL_PORT, DBAAS_REMOTE_PORT.\n",
      kd_connect},
-    {"status", 0, 1, 1,
-     "kubectl dbaas status NAME\n"
-     "  The DBInstance or HACluster NAME in depth: conditions with reasons, its children\n"
-     "  (StatefulSet or Zalando postgresql, pods, claims, Secret), snapshots, last Events.\n"
-     "  Colour on a terminal unless NO_COLOR is set.\n",
+    {"status", F_OUTPUT, 1, 1,
+     "kubectl dbaas status NAME|TYPE/NAME [-o json|yaml]\n"
+     "  The DBInstance, HACluster or DBSnapshot NAME in depth: conditions with reasons, its\n"
+     "  children (StatefulSet or Zalando postgresql, pods, claims, Secret; a DBSnapshot's\n"
+     "  VolumeSnapshot and source instance), snapshots, last Events. A bare NAME is looked up\n"
+     "  as a DBInstance, then an HACluster, then a DBSnapshot; TYPE/NAME picks the kind\n"
+     "  (dbinstance/, hacluster/, dbsnapshot/, their plurals, short names dbi/, hac/, dbsnap/).\n"
+     "  Colour on a terminal unless NO_COLOR is set.\n"
+     "  -o, --output FORMAT   json or yaml: the object and its children as one v1 List\n"
+     "                        (the Secret left out)\n",
      kd_status},
     {"snapshot", F_NAME | F_WAIT, 1, 1,
      "kubectl dbaas snapshot NAME [--name SNAP] [--wait [--timeout S]]\n"
@@ -644,8 +649,9 @@ main(int argc, char **argv)
         return bad_usage(s, "%s", "--show-password goes with --print");
     if (strcmp(s->name, "restore") == 0 && !o.to)
         return bad_usage(s, "%s", "--to NEWNAME is required");
-    if (o.all_namespaces && o.namespace)
-        return bad_usage(s, "%s", "-A and --namespace exclude each other");
+    /* As kubectl does (`kubectl get pods -A -n x` lists all namespaces): -A wins over -n. */
+    if (o.all_namespaces)
+        o.namespace = NULL;
     if (strcmp(s->name, "completion") == 0)
         return completion(o.args[0]);
     if (kcli_open(o.kubeconfig, o.context, &c, err, sizeof err)) {

@@ -58,26 +58,74 @@ snapshots_of(kcli *c, const char *ns, const char *instance)
 }
 
 
+/*
+ * The object a status argument names (plugin_status_target): TYPE/NAME as given, else the
+ * DBInstance NAME, else the HACluster, else the DBSnapshot. KD_OK with *obj and *res, or
+ * the error printed (KD_USAGE for a TYPE that is not ours).
+ */
+static int
+get_target(kcli *c, const char *ns, const char *arg, cJSON **obj, const kres **res)
+{
+    static const kres *const order[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
+    const char              *kind, *name;
+    char                     err[512];
+    kcli_result              r;
+    size_t                   i;
+
+    if (plugin_status_target(arg, &kind, &name, err, sizeof err)) {
+        kd_error("%s", err);
+        return KD_USAGE;
+    }
+    for (i = 0; i < sizeof order / sizeof *order; i++) {
+        if (kind && strcmp(kind, order[i]->kind) != 0)
+            continue;
+        *res = order[i];
+        if (kcli_get(c, order[i], ns, name, obj, &r) == CORE_OK)
+            return KD_OK;
+        if (kind || r.err != CORE_ENOENT)
+            return kd_fail("get", order[i], ns, name, &r);
+    }
+    return kd_error("no DBInstance, HACluster or DBSnapshot \"%s\" in namespace \"%s\"", name, ns);
+}
+
+
 int
 kd_status(const kd_opts *o, kcli *c)
 {
-    const char      *ns = kd_ns(o, c), *name = o->args[0], *no_colour = getenv("NO_COLOR");
-    const kres      *res;
+    const char      *ns = kd_ns(o, c), *name, *no_colour = getenv("NO_COLOR");
+    const kres      *res = &KRES_DBINSTANCES;
     cJSON           *obj = NULL, *sts = NULL, *pods = NULL, *pg = NULL, *pvcs = NULL;
-    cJSON           *events = NULL, *snaps = NULL, *secret = NULL;
+    cJSON           *events = NULL, *snaps = NULL, *secret = NULL, *vs = NULL, *src = NULL;
+    cJSON           *doc = NULL;
     plugin_status_in in;
     kcli_result      r;
     char             sel[600], sname[300];
     const char      *cs;
     core_buf         b;
-    int              rc, hac;
+    int              rc, hac, snap;
 
-    if ((rc = kd_get_db(c, ns, name, &obj, &res)))
+    if ((rc = get_target(c, ns, o->args[0], &obj, &res)))
         return rc;
+    name = kjson_path_str(obj, "metadata", "name", NULL);
+    if (!name) {
+        cJSON_Delete(obj);
+        return kd_error("the server's %s has no metadata.name", res->kind);
+    }
     hac = strcmp(res->kind, "HACluster") == 0;
+    snap = strcmp(res->kind, "DBSnapshot") == 0;
     memset(&in, 0, sizeof in);
     in.obj = obj;
-    if (hac) {
+    in.secret = -1;
+    if (snap) {
+        const char *vs_name = kjson_path_str(obj, "status", "volumeSnapshotName", NULL);
+        const char *inst = kjson_path_str(obj, "spec", "instanceName", NULL);
+
+        kcli_get(c, &KRES_VOLUMESNAPSHOTS, ns, vs_name ? vs_name : name, &vs, &r);
+        if (inst && kcli_get(c, &KRES_DBINSTANCES, ns, inst, &src, &r) == CORE_OK)
+            in.source = PLUGIN_SOURCE_PRESENT;
+        else if (inst && r.err == CORE_ENOENT)
+            in.source = PLUGIN_SOURCE_GONE;
+    } else if (hac) {
         kcli_get(c, &HAC_KRES_POSTGRESQLS, ns, name, &pg, &r);
         snprintf(sel, sizeof sel, "cluster-name=%s", name);
     } else {
@@ -86,25 +134,36 @@ kd_status(const kd_opts *o, kcli *c)
                  CTRL_LABEL_MANAGED);
         snaps = snapshots_of(c, ns, name);
     }
-    pods = list_by(c, &KRES_PODS, ns, "labelSelector", sel);
-    pvcs = list_by(c, &KRES_PVCS, ns, "labelSelector", sel);
+    if (!snap) {
+        pods = list_by(c, &KRES_PODS, ns, "labelSelector", sel);
+        pvcs = list_by(c, &KRES_PVCS, ns, "labelSelector", sel);
+        cs = kjson_path_str(obj, "status", "connectionSecret", NULL);
+        snprintf(sname, sizeof sname, "%s", cs ? cs : "");
+        if (!cs)
+            snprintf(sname, sizeof sname, "%s-credentials", name);
+        /* Only whether it is there: the data is not needed (and the user may not read it). */
+        in.secret = kcli_get(c, &KRES_SECRETS, ns, sname, &secret, &r) == CORE_OK ? 1
+                  : r.err == CORE_ENOENT                                          ? 0
+                                                                                  : -1;
+        cJSON_Delete(secret);
+    }
     snprintf(sel, sizeof sel, "involvedObject.name=%s,involvedObject.kind=%s", name, res->kind);
     events = list_by(c, &KRES_EVENTS, ns, "fieldSelector", sel);
-    cs = kjson_path_str(obj, "status", "connectionSecret", NULL);
-    snprintf(sname, sizeof sname, "%s", cs ? cs : "");
-    if (!cs)
-        snprintf(sname, sizeof sname, "%s-credentials", name);
-    /* Only whether it is there: the data is not needed (and the user may not read it). */
-    in.secret = kcli_get(c, &KRES_SECRETS, ns, sname, &secret, &r) == CORE_OK ? 1
-              : r.err == CORE_ENOENT                                          ? 0
-                                                                              : -1;
-    cJSON_Delete(secret);
     in.statefulset = sts, in.pods = pods, in.postgresql = pg, in.pvcs = pvcs;
-    in.events = events, in.snapshots = snaps;
+    in.events = events, in.snapshots = snaps, in.volumesnapshot = vs;
     core_buf_init(&b, PLUGIN_OUT_MAX);
-    rc = kd_print(plugin_status(&in, (int64_t)time(NULL),
-                                isatty(STDOUT_FILENO) && !(no_colour && *no_colour), &b),
-                  &b);
+    if (o->output) {
+        if (!(doc = plugin_status_doc(&in)))
+            rc = kd_error("out of memory");
+        else
+            rc = kd_print(strcmp(o->output, "json") == 0 ? plugin_json(doc, &b) : plugin_yaml(doc, &b),
+                          &b);
+    } else {
+        rc = kd_print(plugin_status(&in, (int64_t)time(NULL),
+                                    isatty(STDOUT_FILENO) && !(no_colour && *no_colour), &b),
+                      &b);
+    }
+    cJSON_Delete(doc);
     cJSON_Delete(obj);
     cJSON_Delete(sts);
     cJSON_Delete(pods);
@@ -112,6 +171,8 @@ kd_status(const kd_opts *o, kcli *c)
     cJSON_Delete(pvcs);
     cJSON_Delete(events);
     cJSON_Delete(snaps);
+    cJSON_Delete(vs);
+    cJSON_Delete(src);
     return rc;
 }
 

@@ -171,7 +171,14 @@ typedef struct {
     int          secret;      /* 1 present, 0 absent, -1 unknown (not allowed to read) */
     const cJSON *events;      /* List of Events about obj, or NULL */
     const cJSON *snapshots;   /* List of DBSnapshots of obj, or NULL */
+    /* DBSnapshot only: */
+    const cJSON *volumesnapshot; /* its VolumeSnapshot, or NULL (missing or not readable) */
+    int          source;         /* its DBInstance: PLUGIN_SOURCE_* */
 } plugin_status_in;
+
+#define PLUGIN_SOURCE_UNKNOWN 0 /* not looked up, or not allowed to read */
+#define PLUGIN_SOURCE_PRESENT 1
+#define PLUGIN_SOURCE_GONE    2
 
 /*
  * `kubectl dbaas status`: the object's summary, its conditions with reasons and messages,
@@ -180,6 +187,36 @@ typedef struct {
  * NO_COLOR).
  */
 int plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf *out);
+
+/*
+ * `kubectl dbaas status` of a DBSnapshot (obj's kind; plugin_status hands it here): the
+ * snapshot's instance and whether it still exists, engine and version from status.source,
+ * phase, restore size, deletion policy, age, conditions with reasons, its VolumeSnapshot
+ * (readyToUse, restoreSize, class, error.message) and the last 10 Events. The other
+ * members of in are not used.
+ */
+int plugin_status_snapshot(const plugin_status_in *in, int64_t now, int colour, core_buf *out);
+
+/*
+ * The object a `status` argument names: "NAME" (*kind NULL: the caller looks up DBInstance,
+ * then HACluster, then DBSnapshot) or "TYPE/NAME" as kubectl takes it (`kubectl get
+ * dbsnapshot/s1`), TYPE any of a kind's singular, plural or short name or Kind, with or
+ * without ".dbaas.dev", case-insensitive (crds/: dbinstance, dbinstances, dbi; hacluster,
+ * haclusters, hac; dbsnapshot, dbsnapshots, dbsnap). *kind is then "DBInstance", "HACluster"
+ * or "DBSnapshot" and *name points into arg. CORE_EINVAL (message in err) for another TYPE
+ * or an empty NAME.
+ */
+int plugin_status_target(const char *arg, const char **kind, const char **name, char *err,
+                         size_t errlen);
+
+/*
+ * `kubectl dbaas status NAME -o json|yaml`: a v1 List (kubectl's form for several objects)
+ * of copies of obj, then what in holds of its children: StatefulSet, postgresql,
+ * VolumeSnapshot, pods, claims, snapshots, Events, each with kind and apiVersion (items of
+ * a List come without them). The Secret is never in it (its data is the password).
+ * NULL: out of memory.
+ */
+cJSON *plugin_status_doc(const plugin_status_in *in);
 
 /* ---- snapshot and restore ---------------------------------------------------------------- */
 

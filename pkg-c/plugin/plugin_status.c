@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kjson/kjson.h"
 #include "plugin-int.h"
@@ -374,6 +375,8 @@ plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf *out
 
     if (!kind || !kjson_path_str(o, "metadata", "name", NULL))
         return CORE_EINVAL;
+    if (strcmp(kind, "DBSnapshot") == 0)
+        return plugin_status_snapshot(in, now, colour, out);
     snprintf(engine, sizeof engine, "%s %s",
              hac                                         ? "postgresql"
              : kjson_path_str(o, "spec", "engine", NULL) ? kjson_path_str(o, "spec", "engine", NULL)
@@ -407,6 +410,177 @@ plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf *out
         (rc = events(in, now, colour, out)))
         return rc;
     return CORE_OK;
+}
+
+
+int
+plugin_status_snapshot(const plugin_status_in *in, int64_t now, int colour, core_buf *out)
+{
+    static const char *const head[] = {"NAME", "READYTOUSE", "RESTORESIZE", "CLASS", "ERROR"};
+    const cJSON *o = in->obj, *st = kjson_path(o, "status", NULL), *vs = in->volumesnapshot;
+    const char  *ready = kjson_get_str(plugin_cond(o, "Ready"), "status");
+    const char  *inst = kjson_path_str(o, "spec", "instanceName", NULL);
+    const char  *policy = kjson_path_str(o, "spec", "deletionPolicy", NULL);
+    const char  *vs_name = kjson_get_str(st, "volumeSnapshotName");
+    const char  *error = kjson_path_str(vs, "status", "error", "message", NULL);
+    const char  *cells[5], *colours[5] = {NULL, NULL, NULL, NULL, NULL};
+    const cJSON *rtu = kjson_path(vs, "status", "readyToUse", NULL);
+    char         engine[CELL], instance[CELL], age[32];
+    table       *t;
+    int          rc;
+
+    if (!kjson_path_str(o, "metadata", "name", NULL))
+        return CORE_EINVAL;
+    snprintf(instance, sizeof instance, "%s%s", inst ? inst : "?",
+             in->source == PLUGIN_SOURCE_PRESENT ? " (present)"
+             : in->source == PLUGIN_SOURCE_GONE  ? " (deleted)"
+                                                 : "");
+    snprintf(engine, sizeof engine, "%s %s",
+             kjson_path_str(st, "source", "engine", NULL)
+                 ? kjson_path_str(st, "source", "engine", NULL)
+                 : "?",
+             kjson_path_str(st, "source", "version", NULL)
+                 ? kjson_path_str(st, "source", "version", NULL)
+                 : "?");
+    plugin__obj_age(o, now, age, sizeof age);
+    if ((rc = core_buf_printf(out, "%sDBSnapshot %s/%s%s\n", colour ? BOLD : "",
+                              kjson_path_str(o, "metadata", "namespace", NULL)
+                                  ? kjson_path_str(o, "metadata", "namespace", NULL)
+                                  : "",
+                              kjson_path_str(o, "metadata", "name", NULL), colour ? RESET : "")) ||
+        (rc = line(out, "Instance:", instance)) || (rc = line(out, "Engine:", engine)) ||
+        (rc = core_buf_printf(out, "%-16s%s%s%s (Ready %s)\n", "Phase:",
+                              colour ? (state_colour("Ready", ready) ? state_colour("Ready", ready) : "")
+                                     : "",
+                              kjson_get_str(st, "phase") ? kjson_get_str(st, "phase") : "Unknown",
+                              colour ? RESET : "", ready ? ready : "Unknown")) ||
+        (rc = line(out, "Restore size:", kjson_get_str(st, "restoreSize"))) ||
+        (rc = line(out, "Source size:", kjson_path_str(st, "source", "storageSize", NULL))) ||
+        (rc = line(out, "Database:", kjson_path_str(st, "source", "database", NULL))) ||
+        (rc = line(out, "Username:", kjson_path_str(st, "source", "username", NULL))) ||
+        (rc = line(out, "Created:", kjson_get_str(st, "creationTime"))) ||
+        (rc = line(out, "Policy:", policy ? policy : "Delete")) || (rc = line(out, "Age:", age)) ||
+        (rc = conditions(o, now, colour, out)))
+        return rc;
+    if (!(t = calloc(1, sizeof *t)))
+        return CORE_ENOMEM;
+    t->ncols = 5;
+    row_add(t, head, NULL);
+    cells[0] = vs ? kjson_path_str(vs, "metadata", "name", NULL) : vs_name;
+    cells[1] = !vs ? "missing" : !rtu ? "-" : cJSON_IsTrue(rtu) ? "true" : "false";
+    colours[1] = !vs || !cJSON_IsTrue(rtu) ? RED : GREEN;
+    cells[2] = kjson_path_str(vs, "status", "restoreSize", NULL);
+    cells[3] = kjson_path_str(vs, "spec", "volumeSnapshotClassName", NULL);
+    cells[4] = error;
+    colours[4] = error ? RED : NULL;
+    if (vs || vs_name)
+        row_add(t, cells, colours);
+    rc = section("VolumeSnapshot", t, colour, out);
+    free(t);
+    if (rc)
+        return rc;
+    return events(in, now, colour, out);
+}
+
+
+int
+plugin_status_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen)
+{
+    static const struct {
+        const char *kind, *names[3];
+    } kinds[] = {
+        {"DBInstance", {"dbinstance", "dbinstances", "dbi"}},
+        {"HACluster", {"hacluster", "haclusters", "hac"}},
+        {"DBSnapshot", {"dbsnapshot", "dbsnapshots", "dbsnap"}},
+    };
+    const char *slash = strchr(arg, '/');
+    size_t      len, i, j;
+
+    *kind = NULL;
+    *name = arg;
+    if (!slash)
+        goto named;
+    len = (size_t)(slash - arg);
+    if (len > 10 && strncasecmp(arg + len - 10, ".dbaas.dev", 10) == 0)
+        len -= 10;
+    for (i = 0; i < sizeof kinds / sizeof *kinds && !*kind; i++)
+        for (j = 0; j < 3; j++)
+            if (strlen(kinds[i].names[j]) == len && strncasecmp(arg, kinds[i].names[j], len) == 0)
+                *kind = kinds[i].kind;
+    if (!*kind)
+        return core_errf(err, errlen, CORE_EINVAL,
+                         "\"%.*s\" is not a kind of kubectl dbaas: use dbinstance/NAME, "
+                         "hacluster/NAME or dbsnapshot/NAME",
+                         (int)(slash - arg), arg);
+    *name = slash + 1;
+named:
+    if (!**name || strchr(*name, '/'))
+        return core_errf(err, errlen, CORE_EINVAL, "\"%s\" is not NAME or TYPE/NAME", arg);
+    return CORE_OK;
+}
+
+
+/* Copies of the items of list into arr, with kind and apiVersion where they lack them. */
+static int
+doc_items(cJSON *arr, const cJSON *list, const char *api, const char *kind)
+{
+    const cJSON *it;
+
+    cJSON_ArrayForEach(it, kjson_path(list, "items", NULL)) {
+        cJSON *c = cJSON_Duplicate(it, 1);
+
+        if (!c)
+            return CORE_ENOMEM;
+        if (!cJSON_AddItemToArray(arr, c)) {
+            cJSON_Delete(c);
+            return CORE_ENOMEM;
+        }
+        if ((!cJSON_GetObjectItemCaseSensitive(c, "kind") &&
+             !cJSON_AddStringToObject(c, "kind", kind)) ||
+            (!cJSON_GetObjectItemCaseSensitive(c, "apiVersion") &&
+             !cJSON_AddStringToObject(c, "apiVersion", api)))
+            return CORE_ENOMEM;
+    }
+    return CORE_OK;
+}
+
+
+cJSON *
+plugin_status_doc(const plugin_status_in *in)
+{
+    const cJSON             *one[] = {in->obj, in->statefulset, in->postgresql, in->volumesnapshot};
+    static const char *const one_api[] = {"dbaas.dev/v1alpha1", "apps/v1", "acid.zalan.do/v1",
+                                          "snapshot.storage.k8s.io/v1"};
+    static const char *const one_kind[] = {NULL, "StatefulSet", "postgresql", "VolumeSnapshot"};
+    cJSON *list = plugin_list_of(NULL, 0), *arr = cJSON_GetObjectItemCaseSensitive(list, "items");
+    size_t i;
+
+    if (!list)
+        return NULL;
+    for (i = 0; i < sizeof one / sizeof *one; i++) {
+        cJSON *c;
+
+        if (!one[i])
+            continue;
+        if (!(c = cJSON_Duplicate(one[i], 1)) || !cJSON_AddItemToArray(arr, c)) {
+            cJSON_Delete(c);
+            goto fail;
+        }
+        if ((one_kind[i] && !cJSON_GetObjectItemCaseSensitive(c, "kind") &&
+             !cJSON_AddStringToObject(c, "kind", one_kind[i])) ||
+            (!cJSON_GetObjectItemCaseSensitive(c, "apiVersion") &&
+             !cJSON_AddStringToObject(c, "apiVersion", one_api[i])))
+            goto fail;
+    }
+    if (doc_items(arr, in->pods, "v1", "Pod") ||
+        doc_items(arr, in->pvcs, "v1", "PersistentVolumeClaim") ||
+        doc_items(arr, in->snapshots, "dbaas.dev/v1alpha1", "DBSnapshot") ||
+        doc_items(arr, in->events, "v1", "Event"))
+        goto fail;
+    return list;
+fail:
+    cJSON_Delete(list);
+    return NULL;
 }
 
 

@@ -3,7 +3,8 @@
 # stderr; one the driver holds back fails `--wait --timeout` with exit 1 naming it; `restore
 # --wait` makes a DBInstance that becomes Ready with the snapshot's engine, version,
 # database, user and size and the source's storage class; `status` and `list` show the
-# snapshot; `snapshot` without --name gets a generated name.
+# snapshot; `status SNAP` shows it in depth, `status dbsnapshot/NAME` picks it over a
+# DBInstance of the same name, `status -o json|yaml` parse back; `snapshot` without --name gets a generated name.
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"
@@ -38,6 +39,30 @@ expect_rc 1 "$P" -n "$NS" restore s1 --to orders2
 
 expect_rc 0 "$P" -n "$NS" status orders
 grep -Eq '^  s1 +True +' <<<"$out" || fail "status does not list s1 as ready: $out"
+# status of a DBSnapshot: its instance, the VolumeSnapshot ready to use, its conditions.
+expect_rc 0 "$P" -n "$NS" status s1
+[[ $out == "DBSnapshot $NS/s1"* ]] || fail "status s1 is not the DBSnapshot: $out"
+grep -Eq '^Instance: +orders \(present\)$' <<<"$out" || fail "status s1 has no source instance: $out"
+grep -Eq '^  s1 +true +[0-9]' <<<"$out" || fail "status s1 has no ready VolumeSnapshot with a size: $out"
+grep -Eq '^  Ready +True +SnapshotReady ' <<<"$out" || fail "status s1 has no Ready condition: $out"
+# A DBSnapshot sharing its instance's name: NAME is the DBInstance, dbsnapshot/NAME the snapshot.
+expect_rc 0 "$P" -n "$NS" snapshot orders --name orders
+expect_rc 0 "$P" -n "$NS" status orders
+[[ $out == "DBInstance $NS/orders"* ]] || fail "status orders is not the DBInstance: $out"
+expect_rc 0 "$P" -n "$NS" status dbsnapshot/orders
+[[ $out == "DBSnapshot $NS/orders"* ]] || fail "status dbsnapshot/orders is not the DBSnapshot: $out"
+expect_rc 2 "$P" -n "$NS" status pod/orders-0
+[[ $err == *'"pod" is not a kind of kubectl dbaas'* ]] || fail "status pod/...: $err"
+# -o json|yaml: the object and its children as one List, parsed back; never the Secret.
+expect_rc 0 "$P" -n "$NS" status s1 -o json
+python3 -c 'import json,sys; l=json.load(sys.stdin); k=[o["kind"] for o in l["items"]]
+assert l["kind"] == "List" and k[0] == "DBSnapshot" and l["items"][0]["metadata"]["name"] == "s1", k
+v=[o for o in l["items"] if o["kind"] == "VolumeSnapshot"]
+assert v and v[0]["status"]["readyToUse"] is True, k' <<<"$out" || fail "status s1 -o json: $out"
+expect_rc 0 "$P" -n "$NS" status orders -o yaml
+python3 -c 'import yaml,sys; l=yaml.safe_load(sys.stdin); k=[o["kind"] for o in l["items"]]
+assert k[0] == "DBInstance" and "StatefulSet" in k and "Pod" in k and "PersistentVolumeClaim" in k, k
+assert "DBSnapshot" in k and "Secret" not in k, k' <<<"$out" || fail "status orders -o yaml: $out"
 expect_rc 0 "$P" -n "$NS" list
 grep -Eq '^DBSnapshot +s1 +postgresql +[^ ]+ +True +<none> +instance/orders ' <<<"$out" ||
     fail "list has no ready row for s1: $out"

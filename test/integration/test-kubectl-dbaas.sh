@@ -65,6 +65,9 @@ DBInstance shop mariadb $(dbi_field shop '{.status.currentVersion}') True shop-0
 expect_rc 0 "$P" list -A
 grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A has no row for $NS/orders: $out"
 [[ $out == "NAMESPACE "* ]] || fail "list -A has no NAMESPACE column: $out"
+# -A wins over -n, as in kubectl (`kubectl get pods -A -n x` lists all namespaces).
+expect_rc 0 "$P" list -A -n default
+grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A -n default has no row for $NS/orders: $out"
 expect_rc 0 "$P" -n "$NS" list -o json
 python3 -c 'import json,sys; l=json.load(sys.stdin); i=l["items"]
 assert l["kind"] == "List" and [(o["kind"], o["metadata"]["name"]) for o in i] == [("DBInstance", "orders"), ("DBInstance", "shop")], l' \

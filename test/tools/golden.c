@@ -374,7 +374,8 @@ render_hacluster(const cJSON *input, golden_files *out, char *err, size_t errlen
 /*
  * kubectl dbaas (pkg-c/plugin): input.json is {"now": RFC 3339, "objects": [...] (list.txt,
  * list-all.txt), "status": {"obj", "statefulset", "pods", "postgresql", "pvcs", "secret"
- * (1/0/-1), "events", "snapshots"} (status.txt), "secret": a credentials Secret
+ * (1/0/-1), "events", "snapshots", for a DBSnapshot "volumesnapshot" and "source"
+ * (PLUGIN_SOURCE_*)} (status.txt), "secret": a credentials Secret
  * (credentials.txt, masked), "connect": {"engine", "port", "tls"} with the Secret's
  * username, password and database (connect.txt, `connect --print`, masked)}.
  */
@@ -419,6 +420,8 @@ render_plugin(const cJSON *input, golden_files *out, char *err, size_t errlen)
             .secret = kjson_int_or(cJSON_GetObjectItemCaseSensitive(st, "secret"), -1, 1, 1),
             .events = cJSON_GetObjectItemCaseSensitive(st, "events"),
             .snapshots = cJSON_GetObjectItemCaseSensitive(st, "snapshots"),
+            .volumesnapshot = cJSON_GetObjectItemCaseSensitive(st, "volumesnapshot"),
+            .source = kjson_int_or(cJSON_GetObjectItemCaseSensitive(st, "source"), 0, 2, 0),
         };
 
         core_buf_init(&b, PLUGIN_OUT_MAX);

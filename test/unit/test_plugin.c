@@ -1,4 +1,7 @@
 /* pkg-c/plugin: the pure parts of kubectl dbaas (test/golden/plugin has whole outputs). */
+#include <stdlib.h>
+#include <string.h>
+
 #include <cjson/cJSON.h>
 
 #include "plugin/plugin.h"
@@ -322,4 +325,73 @@ TEST(plugin_restore_takes_the_snapshots_source)
     ASSERT_CONTAINS(err, "dbsnapshot \"s2\" has no status.source.engine");
     cJSON_Delete(snap);
     cJSON_Delete(bare);
+}
+
+
+static void
+target_is(const char *arg, const char *kind, const char *name)
+{
+    const char *k = "unset", *n = NULL;
+    char        err[256];
+
+    ASSERT_EQ(plugin_status_target(arg, &k, &n, err, sizeof err), CORE_OK);
+    if (kind)
+        ASSERT_STR(k, kind);
+    else
+        ASSERT(k == NULL);
+    ASSERT_STR(n, name);
+}
+
+
+TEST(plugin_status_target_takes_name_or_type_slash_name_as_kubectl)
+{
+    const char *k, *n;
+    char        err[256];
+
+    target_is("orders", NULL, "orders");
+    target_is("dbsnapshot/orders", "DBSnapshot", "orders");
+    target_is("DBSnapshots.dbaas.dev/s1", "DBSnapshot", "s1");
+    target_is("dbsnap/s1", "DBSnapshot", "s1");
+    target_is("hacluster/pg", "HACluster", "pg");
+    target_is("hac/pg", "HACluster", "pg");
+    target_is("dbi/orders", "DBInstance", "orders");
+    target_is("DBInstance/orders", "DBInstance", "orders");
+    ASSERT_EQ(plugin_status_target("pod/orders-0", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_CONTAINS(err, "\"pod\" is not a kind of kubectl dbaas");
+    ASSERT_EQ(plugin_status_target("dbsnapshots.dbaas.devx/s1", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_status_target("dbi/", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_status_target("dbi/a/b", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_status_target("", &k, &n, err, sizeof err), CORE_EINVAL);
+}
+
+
+TEST(plugin_status_doc_is_a_list_of_the_object_and_its_children_without_the_secret)
+{
+    cJSON           *dbi = parse(dbi_json);
+    cJSON           *sts = parse("{\"metadata\":{\"name\":\"orders\"}}");
+    cJSON           *pods = parse("{\"items\":[{\"metadata\":{\"name\":\"orders-0\"}}]}");
+    cJSON           *events = parse("{\"items\":[{\"kind\":\"Event\",\"apiVersion\":\"v1\","
+                                              "\"metadata\":{\"name\":\"e1\"}}]}");
+    plugin_status_in in = {.obj = dbi, .statefulset = sts, .pods = pods, .events = events, .secret = 1};
+    cJSON           *doc = plugin_status_doc(&in);
+    char            *text;
+
+    ASSERT(doc != NULL);
+    text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc, "items"));
+    ASSERT_CONTAINS(text, "[{\"kind\":\"DBInstance\",\"metadata\":{\"name\":\"orders\"");
+    ASSERT_CONTAINS(text, "{\"metadata\":{\"name\":\"orders\"},\"kind\":\"StatefulSet\","
+                          "\"apiVersion\":\"apps/v1\"}");
+    ASSERT_CONTAINS(text, "{\"metadata\":{\"name\":\"orders-0\"},\"kind\":\"Pod\","
+                          "\"apiVersion\":\"v1\"}");
+    ASSERT_CONTAINS(text,
+                    "{\"kind\":\"Event\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"e1\"}}]");
+    ASSERT_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "items")), 4);
+    ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "kind")), "List");
+    ASSERT(strstr(text, "Secret") == NULL);
+    free(text);
+    cJSON_Delete(doc);
+    cJSON_Delete(dbi);
+    cJSON_Delete(sts);
+    cJSON_Delete(pods);
+    cJSON_Delete(events);
 }
