@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include <uv.h>
 
 #include "core/core.h"
@@ -70,18 +71,27 @@ find_kubeconfig(const char *flag, char *buf, size_t len)
 int
 kcli_open(const char *kubeconfig, const char *context, kcli **out, char *err, size_t errlen)
 {
-    kcli *c = NULL;
-    kcfg  cfg;
-    char  path[PATH_MAX_LEN];
-    int   rc, have_file, loop_ok = 0;
+    kcli       *c = NULL;
+    kcfg        cfg;
+    const char *env = getenv("KUBECONFIG");
+    char        path[PATH_MAX_LEN], *merged = NULL;
+    int         rc, have_file, loop_ok = 0, nfiles = 0;
 
     *out = NULL;
     memset(&cfg, 0, sizeof cfg);
-    have_file = find_kubeconfig(kubeconfig, path, sizeof path);
-    if (have_file)
+    if (!(kubeconfig && *kubeconfig) && env && strchr(env, ':')) {
+        /* Several files: merged as kubectl does, when at least one of them exists. */
+        if ((rc = kcli_merge(env, &merged, &nfiles, err, errlen)))
+            goto out;
+    }
+    if (nfiles > 1) {
+        have_file = snprintf(path, sizeof path, "%s", env) < (int)sizeof path;
+        rc = kcfg_parse(merged, strlen(merged), "$KUBECONFIG", NULL, context, &cfg, err, errlen);
+    } else if ((have_file = find_kubeconfig(kubeconfig, path, sizeof path))) {
         rc = kcfg_load(path, context, &cfg, err, errlen);
-    else
+    } else {
         rc = kcfg_in_cluster(&cfg, err, errlen);
+    }
     if (rc)
         goto out;
     rc = CORE_ENOMEM;
@@ -101,6 +111,9 @@ kcli_open(const char *kubeconfig, const char *context, kcli **out, char *err, si
     *out = c;
     c = NULL;
 out:
+    if (merged)
+        OPENSSL_cleanse(merged, strlen(merged));
+    free(merged);
     kcfg_free(&cfg);
     if (c) {
         if (loop_ok)

@@ -9,9 +9,9 @@
  * plus its 429/503 retries).
  *
  * Configuration as kubectl chooses it (k8s.io/client-go/tools/clientcmd, loading rules):
- * the --kubeconfig path when given; else the first file of $KUBECONFIG (a colon-separated
- * list; kubectl merges all of them, kcli reads only the first that exists, which is right
- * for the common single-file case); else ~/.kube/config; else, inside a pod
+ * the --kubeconfig path when given; else $KUBECONFIG, a colon-separated list whose files
+ * are merged as kubectl merges them (kcli_merge; one file is read as it is); else
+ * ~/.kube/config; else, inside a pod
  * (KUBERNETES_SERVICE_HOST set), the in-cluster service account. The context is the one
  * named, else current-context; the default namespace is the context's ("default" unset).
  *
@@ -47,8 +47,24 @@ int kcli_open(const char *kubeconfig, const char *context, kcli **out, char *err
 /* The context's namespace ("default" when it names none). Valid until kcli_close. */
 const char *kcli_namespace(const kcli *c);
 
-/* The kubeconfig file in use, or NULL for in-cluster configuration. Valid until kcli_close. */
+/* The kubeconfig file in use ($KUBECONFIG as it is when several files were merged), or NULL
+ * for in-cluster configuration. Valid until kcli_close. */
 const char *kcli_kubeconfig_path(const kcli *c);
+
+/*
+ * kubectl's merge of the kubeconfig files of a colon-separated list (client-go
+ * tools/clientcmd loader.go, ClientConfigLoadingRules.Load; kubectl docs "Organizing Cluster
+ * Access Using kubeconfig Files", merging rules): files that do not exist and empty entries
+ * are left out; clusters, users and contexts are merged by name, the first file to define a
+ * name wins; current-context is the first file's that sets one; relative certificate-authority,
+ * client-certificate, client-key and tokenFile paths are made absolute against their own
+ * file's folder first (ResolveLocalPaths). Other top-level members (preferences, extensions)
+ * are dropped: kcfg reads none of them. On CORE_OK *text is the merged kubeconfig as JSON
+ * (which is YAML; for kcfg_parse, base_dir NULL), caller frees; it holds the files' tokens
+ * and keys. *nfiles is how many files existed (0: *text is an empty Config). A file that
+ * cannot be read or parsed: its error, naming the file, in err.
+ */
+int kcli_merge(const char *list, char **text, int *nfiles, char *err, size_t errlen);
 
 /* GET one object. On CORE_OK *obj is the object (caller frees); else NULL. */
 int kcli_get(kcli *c, const kres *r, const char *ns, const char *name, cJSON **obj, kcli_result *res);

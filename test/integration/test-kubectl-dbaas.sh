@@ -1,6 +1,7 @@
 # kubectl dbaas (issue 15) against the local control plane with the operator running:
 # every subcommand's --help and usage errors (exit 2); `list` (table with ages normalised,
-# -A, -o json and -o yaml parsed back, the context's namespace, --context, --kubeconfig);
+# -A, -A with -n, -o json and -o yaml parsed back, the context's namespace, --context,
+# --kubeconfig, a colon-separated KUBECONFIG merged);
 # kubectl's completion protocol; `credentials` masked unless --show-password, -o json parsed
 # back; errors as one line with exit 1 (missing object, wrong namespace, RBAC-forbidden
 # ServiceAccounts naming the verb and resource); `status` (children, colour only on a
@@ -91,6 +92,21 @@ KUBECONFIG="$tmp/ns.kubeconfig" expect_rc 0 "$P" list
 grep -q "^DBInstance *orders " <<<"$out" || fail "list does not use the context's namespace: $out"
 KUBECONFIG=/nonexistent expect_rc 0 "$P" --kubeconfig "$tmp/ns.kubeconfig" --context "$ctx" list
 grep -q "^DBInstance *orders " <<<"$out" || fail "--kubeconfig/--context not honoured: $out"
+# A colon-separated KUBECONFIG is merged as kubectl merges it: the first file sets
+# current-context to a context of its own (namespace $NS) on the second file's cluster and
+# user; a missing file in the list is skipped; the second file's current-context loses.
+kc_cluster=$(k config view --minify -o jsonpath='{.contexts[0].context.cluster}')
+kc_user=$(k config view --minify -o jsonpath='{.contexts[0].context.user}')
+cat >"$tmp/first.kubeconfig" <<EOY
+apiVersion: v1
+kind: Config
+current-context: merged
+contexts: [{name: merged, context: {cluster: "$kc_cluster", user: "$kc_user", namespace: "$NS"}}]
+EOY
+KUBECONFIG="$tmp/missing:$tmp/first.kubeconfig:$KUBECONFIG" expect_rc 0 "$P" list
+grep -q "^DBInstance *orders " <<<"$out" || fail "a merged KUBECONFIG does not use the first file's context: $out"
+KUBECONFIG="$tmp/first.kubeconfig:$KUBECONFIG" expect_rc 0 "$P" --context "$ctx" -n "$NS" list
+grep -q "^DBInstance *orders " <<<"$out" || fail "a merged KUBECONFIG does not find the second file's context: $out"
 expect_rc 1 "$P" --context no-such-context -n "$NS" list
 one_line
 [[ $err == *no-such-context* ]] || fail "an unknown context is not named: $err"
@@ -111,7 +127,7 @@ expect_rc 1 "$P" -n "$NS" credentials nope
 one_line
 expect_eq "$err" "error: no DBInstance or HACluster \"nope\" in namespace \"$NS\"" "missing object"
 expect_rc 1 "$P" -n default status orders
-expect_eq "$err" "error: no DBInstance or HACluster \"orders\" in namespace \"default\"" "wrong namespace"
+expect_eq "$err" "error: no DBInstance, HACluster or DBSnapshot \"orders\" in namespace \"default\"" "wrong namespace"
 k -n "$NS" create serviceaccount nobody >/dev/null
 k -n "$NS" create role dbi-reader --verb=get,list --resource=dbinstances.dbaas.dev >/dev/null
 k -n "$NS" create serviceaccount reader >/dev/null
