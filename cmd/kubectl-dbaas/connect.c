@@ -186,6 +186,56 @@ wait_forward(pid_t fwd, int port)
 
 /* For the handler below: the forward's process group and the client, while they run. */
 static volatile sig_atomic_t running_forward, running_client;
+/* The CA file written for the client ("" when none), removed by the handler too. */
+static char                  ca_path[4096];
+
+
+/*
+ * Writes the Secret's ca.crt to a new file of its own (mkstemp: mode 0600, in $TMPDIR, else
+ * /tmp) named in ca_path, for the client to check the server's chain. KD_OK or the error.
+ */
+static int
+write_ca(const char *pem)
+{
+    const char *dir = getenv("TMPDIR");
+    size_t      len = strlen(pem), off = 0;
+    ssize_t     n;
+    int         fd;
+
+    if (snprintf(ca_path, sizeof ca_path, "%s/kubectl-dbaas-ca-XXXXXX", dir && *dir ? dir : "/tmp") >=
+        (int)sizeof ca_path) {
+        ca_path[0] = '\0';
+        return kd_error("$TMPDIR is too long");
+    }
+    if ((fd = mkstemp(ca_path)) < 0) {
+        kd_error("cannot create a file for the CA in %s: %s", dir && *dir ? dir : "/tmp",
+                 strerror(errno));
+        ca_path[0] = '\0';
+        return KD_FAIL;
+    }
+    while (off < len) {
+        if ((n = write(fd, pem + off, len - off)) < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    if (close(fd) != 0 || off < len) {
+        unlink(ca_path);
+        ca_path[0] = '\0';
+        return kd_error("cannot write the CA file: %s", strerror(errno));
+    }
+    return KD_OK;
+}
+
+
+static void
+remove_ca(void)
+{
+    if (ca_path[0])
+        unlink(ca_path);
+    ca_path[0] = '\0';
+}
 
 
 /* SIGTERM or SIGHUP (the terminal went away): neither child may outlive the plugin. */
@@ -196,6 +246,8 @@ on_term(int sig)
         kill((pid_t)running_client, SIGTERM);
     if (running_forward > 0)
         kill(-(pid_t)running_forward, SIGTERM);
+    if (ca_path[0])
+        unlink(ca_path);
     _exit(128 + sig);
 }
 
@@ -256,7 +308,7 @@ kd_connect(const kd_opts *o, kcli *c)
     const kres  *res;
     cJSON       *obj = NULL, *secret = NULL;
     const cJSON *ready;
-    char        *user = NULL, *pass = NULL, *db = NULL, service[300];
+    char        *user = NULL, *pass = NULL, *db = NULL, *ca = NULL, service[300];
     const char  *engine;
     plugin_cmd   fwd, client;
     plugin_conn  conn;
@@ -305,7 +357,13 @@ kd_connect(const kd_opts *o, kcli *c)
         kd_error("no free local port: %s", strerror(errno));
         goto out;
     }
-    conn = (plugin_conn){engine, LOOPBACK, local, user, pass, db, tls};
+    /* The server's CA from the Secret, so the client checks the chain (not for --print: its
+     * script would outlive the file). */
+    ca = tls && !o->print ? secret_str(secret, "ca.crt") : NULL;
+    if (ca && (rc = write_ca(ca)))
+        goto out;
+    rc = KD_FAIL;
+    conn = (plugin_conn){engine, LOOPBACK, local, user, pass, db, tls, ca_path[0] ? ca_path : NULL};
     if (forward_cmd(o, ns, service, local, remote_port(obj, engine), &fwd) ||
         plugin_connect_cmd(&conn, &client)) {
         kd_error("cannot build the commands for %s \"%s\" (engine %s)", res->kind, name, engine);
@@ -321,6 +379,8 @@ kd_connect(const kd_opts *o, kcli *c)
     fflush(stdout);
     rc = run(&fwd, &client, local);
 out:
+    remove_ca();
+    free(ca);
     plugin_cmd_free(&fwd);
     plugin_cmd_free(&client);
     wipe(user);

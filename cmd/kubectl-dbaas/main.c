@@ -60,7 +60,8 @@ static const char global_flags[] =
     "Global flags:\n"
     "  -n, --namespace NS   the namespace (default: the context's)\n"
     "      --context NAME   the kubeconfig context to use\n"
-    "      --kubeconfig F   the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)\n"
+    "      --kubeconfig F   the kubeconfig file (default: $KUBECONFIG, its files merged as\n"
+    "                       kubectl merges them, else ~/.kube/config)\n"
     "  -h, --help           this help\n";
 
 static const subcommand subcommands[] = {
@@ -81,7 +82,9 @@ static const subcommand subcommands[] = {
      "kubectl dbaas connect NAME [--print [--show-password]] [--read-only]\n"
      "  Forwards a free local port to the database's Service (kubectl port-forward) and runs\n"
      "  psql, mariadb or mysql on it, the password in PGPASSWORD or MYSQL_PWD (never on the\n"
-     "  command line); the forward stops when the client exits.\n"
+     "  command line); the forward stops when the client exits. With TLS on, the client checks\n"
+     "  the server's chain against the Secret's ca.crt (a private temporary file; not the\n"
+     "  name, which cannot match 127.0.0.1).\n"
      "      --print           print the commands and environment instead of running them\n"
      "      --read-only       an HACluster's read-only endpoint (its replicas)\n"
      "  Environment: " PLUGIN_FORWARD_ENV " replaces the forward: a command run with\n"

@@ -119,7 +119,9 @@ typedef struct {
     const char *username;
     const char *password; /* may be NULL: the client then asks for it */
     const char *database;
-    int         tls; /* the server requires TLS: the client must ask for it */
+    int         tls;     /* the server requires TLS: the client must ask for it */
+    const char *ca_file; /* with tls: a PEM file of the CA to check the server's chain
+                            against (the Secret's ca.crt), or NULL: encryption unchecked */
 } plugin_conn;
 
 /* A command to run: argv and the variables added to the environment, each malloc'd. */
@@ -129,13 +131,17 @@ typedef struct {
 } plugin_cmd;
 
 /*
- * The client command for c: psql with PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD (and
- * PGSSLMODE=require with tls: the forward ends at 127.0.0.1, which no certificate names);
- * mariadb (engine mariadb) or mysql (engine mysql) with --protocol=TCP, --host, --port,
- * --user and the database in argv, MYSQL_PWD in env. With tls, mariadb gets --ssl; mysql
- * gets nothing, since `mysql` may be MySQL's client (whose default, ssl-mode PREFERRED, takes
- * TLS from a server that requires it, and which has no --ssl) or MariaDB's under that name
- * (Debian; no --ssl-mode). The password is only ever in env. Free with plugin_cmd_free
+ * The client command for c: psql with PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD, and
+ * with tls PGSSLMODE=verify-ca and PGSSLROOTCERT=ca_file (libpq "SSL Support": verify-ca
+ * checks the chain, not the name, which cannot match 127.0.0.1 where the forward ends), or
+ * PGSSLMODE=require without ca_file; mariadb (engine mariadb) or mysql (engine mysql) with
+ * --protocol=TCP, --host, --port, --user and the database in argv, MYSQL_PWD in env. With
+ * tls, mariadb gets --ssl, and with ca_file --ssl-ca=ca_file and
+ * --skip-ssl-verify-server-cert (MariaDB's client checks the chain against --ssl-ca; the
+ * name check, on by default from 11.4, would refuse 127.0.0.1); mysql gets --ssl-ca=ca_file
+ * alone (both clients take it; MySQL's default ssl-mode PREFERRED takes TLS from a server
+ * that requires it, and `mysql` may be MariaDB's client, Debian's, which has no
+ * --ssl-mode), and nothing without ca_file. The password is only ever in env. Free with plugin_cmd_free
  * (which wipes env).
  */
 int plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out);

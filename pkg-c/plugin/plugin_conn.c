@@ -173,7 +173,9 @@ plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out)
             (rc = push(out->env, "PGPORT=%s%s", port, NULL)) ||
             (rc = push(out->env, "PGUSER=%s%s", c->username, NULL)) ||
             (rc = push(out->env, "PGDATABASE=%s%s", c->database, NULL)) ||
-            (c->tls && (rc = push(out->env, "PGSSLMODE=%s%s", "require", NULL))) ||
+            (c->tls &&
+             (rc = push(out->env, "PGSSLMODE=%s%s", c->ca_file ? "verify-ca" : "require", NULL))) ||
+            (c->tls && c->ca_file && (rc = push(out->env, "PGSSLROOTCERT=%s%s", c->ca_file, NULL))) ||
             (c->password && (rc = push(out->env, "PGPASSWORD=%s%s", c->password, NULL))))
             goto out;
     } else if (strcmp(c->engine, "mysql") == 0 || strcmp(c->engine, "mariadb") == 0) {
@@ -185,6 +187,9 @@ plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out)
             (rc = push(out->argv, "--port=%s%s", port, NULL)) ||
             (rc = push(out->argv, "--user=%s%s", c->username, NULL)) ||
             (c->tls && maria && (rc = push(out->argv, "%s%s", "--ssl", NULL))) ||
+            (c->tls && c->ca_file && (rc = push(out->argv, "--ssl-ca=%s%s", c->ca_file, NULL))) ||
+            (c->tls && c->ca_file && maria &&
+             (rc = push(out->argv, "%s%s", "--skip-ssl-verify-server-cert", NULL))) ||
             (rc = push(out->argv, "--database=%s%s", c->database, NULL)) ||
             (c->password && (rc = push(out->env, "MYSQL_PWD=%s%s", c->password, NULL))))
             goto out;

@@ -7,7 +7,9 @@
 # ServiceAccounts naming the verb and resource); `status` (children, colour only on a
 # terminal, NO_COLOR); `snapshot`, `restore` of a missing snapshot (the rest of both:
 # test-kubectl-dbaas-snapshot.sh); `version`; `connect --print`; and `connect` end to end:
-# real PostgreSQL and MariaDB servers from Debian's packages (TLS on, passwords checked)
+# real PostgreSQL and MariaDB servers from Debian's packages (TLS on with the certificates
+# the operator issued, the chain checked against the Secret's ca.crt and a server of another
+# CA refused, passwords checked)
 # behind a local forwarder standing in for kubectl port-forward ($KUBECTL_DBAAS_PORT_FORWARD),
 # psql and mariadb logging in with the Secret's password, which must be in no argv
 # (/proc/PID/cmdline) while connected, and the forward stopped when the client exits.
@@ -196,8 +198,13 @@ bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 as_pg() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; else "$@"; fi; }
 mkdir -p "$tmp/pg"
 chmod 755 "$tmp" "$tmp/pg"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=orders \
-    -keyout "$tmp/pg/key.pem" -out "$tmp/pg/cert.pem" >/dev/null 2>&1 || fail "openssl req"
+# The server certificate the operator issued for the pod (orders-tls), so that the client,
+# given the CA of orders-credentials, can check its chain.
+wait_for 60 "orders-tls" k -n "$NS" get secret orders-tls
+secret_key orders-tls 'tls\.crt' >"$tmp/pg/cert.pem"
+secret_key orders-tls 'tls\.key' >"$tmp/pg/key.pem"
+secret_key orders-credentials 'ca\.crt' >"$tmp/orders-ca.pem"
+[ -s "$tmp/orders-ca.pem" ] || fail "orders-credentials has no ca.crt"
 chmod 600 "$tmp/pg/key.pem"
 [ "$(id -u)" -ne 0 ] || chown -R postgres: "$tmp/pg"
 pgport=$(free_port)
@@ -238,7 +245,7 @@ PY
 # argv of the plugin, the forward or the client holds PASSWORD, the client has it in VAR and
 # the plugin's own environment does not; the forward is gone after the client exits.
 connect_check() {
-    local name=$1 comm=$2 var=$3 pw=$4 port=$5 sessions=$6 plugin_pid client="" forward pid
+    local name=$1 comm=$2 var=$3 pw=$4 port=$5 sessions=$6 plugin_pid client="" forward pid ca
     KUBECTL_DBAAS_PORT_FORWARD="exec python3 $tmp/forward.py $port" \
         "$P" -n "$NS" connect "$name" <"$tmp/$name.sql" >"$tmp/$name.out" 2>&1 &
     plugin_pid=$!
@@ -257,10 +264,17 @@ connect_check() {
     done
     tr '\0' '\n' <"/proc/$client/environ" | grep -qxF -- "$var=$pw" ||
         fail "$comm does not have $var in its environment"
+    # The CA to check the server against: the Secret's ca.crt in a private file.
+    ca=$( (tr '\0' '\n' <"/proc/$client/environ" | sed -n 's/^PGSSLROOTCERT=//p'
+        tr '\0' '\n' <"/proc/$client/cmdline" | sed -n 's/^--ssl-ca=//p') | head -n 1)
+    [ -n "$ca" ] || fail "$comm was given no CA: $(tr '\0' ' ' <"/proc/$client/cmdline")"
+    expect_eq "$(stat -c %a "$ca")" 600 "the CA file's mode"
+    cmp -s "$ca" <(secret_key "$name-credentials" 'ca\.crt') || fail "$ca is not the Secret's ca.crt"
     tr '\0' '\n' <"/proc/$plugin_pid/environ" | grep -q "^$var=" &&
         fail "the plugin's own environment holds $var"
     wait "$plugin_pid" || fail "connect $name exited $?: $(cat "$tmp/$name.out")"
     ! kill -0 "$forward" 2>/dev/null || fail "the forward still runs after $comm exited"
+    [ ! -e "$ca" ] || fail "the CA file $ca is left after connect"
 }
 app_sessions() {
     as_pg psql -X -Atq -h "$tmp/pg" -p "$pgport" -U postgres -d postgres \
@@ -287,6 +301,18 @@ wait "$plugin_pid" && fail "connect exited 0 after SIGTERM"
 stopped() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || true; [ -z "$st" ] || [ "$st" = Z ]; }
 gone() { stopped "$client" && stopped "$forward"; }
 wait_for 10 "psql and the forward to stop with the plugin" gone
+# A server whose certificate the CA did not sign is refused (verify-ca checks the chain).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=orders \
+    -keyout "$tmp/pg/key.pem" -out "$tmp/pg/cert.pem" >/dev/null 2>&1 || fail "openssl req"
+as_pg psql -X -q -h "$tmp/pg" -p "$pgport" -U postgres -d postgres -c 'select pg_reload_conf()' >/dev/null ||
+    fail "reloading postgres"
+sleep 1
+printf '%s\n' "select 1;" >"$tmp/orders.sql"
+KUBECTL_DBAAS_PORT_FORWARD="exec python3 $tmp/forward.py $pgport" \
+    "$P" -n "$NS" connect orders <"$tmp/orders.sql" >"$tmp/orders.out" 2>&1 &&
+    fail "psql took a server certificate the Secret's CA did not sign: $(cat "$tmp/orders.out")"
+grep -q "certificate verify failed" "$tmp/orders.out" ||
+    fail "connect to a server of another CA did not fail on the certificate: $(cat "$tmp/orders.out")"
 # A wrong password is refused, so the login above proves the Secret's password was used.
 if PGPASSWORD=wrong PGSSLMODE=require psql -X -h 127.0.0.1 -p "$pgport" -U app -d orders -c 'select 1' >/dev/null 2>&1; then
     fail "a wrong password was accepted: the check proves nothing"
@@ -297,7 +323,9 @@ install_missing mariadb-server mariadb-client
 shop_pw=$(secret_key shop-credentials password)
 as_mysql() { if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=mysql --regid=mysql --init-groups -- "$@"; else "$@"; fi; }
 mkdir -p "$tmp/my"
-cp "$tmp/pg/cert.pem" "$tmp/pg/key.pem" "$tmp/my/"
+wait_for 60 "shop-tls" k -n "$NS" get secret shop-tls
+secret_key shop-tls 'tls\.crt' >"$tmp/my/cert.pem"
+secret_key shop-tls 'tls\.key' >"$tmp/my/key.pem"
 [ "$(id -u)" -ne 0 ] || chown -R mysql: "$tmp/my"
 myport=$(free_port)
 as_mysql mariadb-install-db --no-defaults --datadir="$tmp/my/data" --auth-root-authentication-method=normal \
@@ -323,4 +351,15 @@ printf '%s\n' "select current_user(), database(), variable_value <> '' from info
 connect_check shop mariadb MYSQL_PWD "$shop_pw" "$myport" shop_sessions
 grep -q "^shop@%	shop	1$" "$tmp/shop.out" ||
     fail "mariadb did not log in as shop to shop over TLS: $(cat "$tmp/shop.out")"
+# A server certificate the Secret's CA did not sign is refused by mariadb too (FLUSH SSL
+# reloads the server's certificate).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=shop \
+    -keyout "$tmp/my/key.pem" -out "$tmp/my/cert.pem" >/dev/null 2>&1 || fail "openssl req"
+mariadb --no-defaults -S "$tmp/my/sock" -uroot -e 'FLUSH SSL' || fail "FLUSH SSL"
+printf '%s\n' "select 1;" >"$tmp/shop.sql"
+KUBECTL_DBAAS_PORT_FORWARD="exec python3 $tmp/forward.py $myport" \
+    "$P" -n "$NS" connect shop <"$tmp/shop.sql" >"$tmp/shop.out" 2>&1 &&
+    fail "mariadb took a server certificate the Secret's CA did not sign: $(cat "$tmp/shop.out")"
+grep -qi "certificate" "$tmp/shop.out" ||
+    fail "connect to a server of another CA did not fail on the certificate: $(cat "$tmp/shop.out")"
 echo "kubectl-dbaas: all checks passed in $((SECONDS - START)) s"

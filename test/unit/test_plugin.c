@@ -196,8 +196,8 @@ holds(char *const *list, const char *needle)
 
 TEST(plugin_connect_keeps_the_password_out_of_argv)
 {
-    plugin_conn pg = {"postgresql", "127.0.0.1", 40001, "app", "s3cret", "orders", 1};
-    plugin_conn my = {"mariadb", "127.0.0.1", 40002, "app", "s3cret", "orders", 0};
+    plugin_conn pg = {"postgresql", "127.0.0.1", 40001, "app", "s3cret", "orders", 1, NULL};
+    plugin_conn my = {"mariadb", "127.0.0.1", 40002, "app", "s3cret", "orders", 0, NULL};
     plugin_cmd  c, f;
     core_buf    b;
 
@@ -238,6 +238,32 @@ TEST(plugin_connect_keeps_the_password_out_of_argv)
     plugin_cmd_free(&c);
     my.engine = "oracle";
     ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_EINVAL);
+}
+
+
+TEST(plugin_connect_checks_the_servers_chain_against_the_ca_file)
+{
+    plugin_conn pg = {"postgresql", "127.0.0.1", 40001, "app", "s3cret", "orders", 1, "/t/ca"};
+    plugin_conn my = {"mariadb", "127.0.0.1", 40002, "app", "s3cret", "orders", 1, "/t/ca"};
+    plugin_cmd  c;
+
+    ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
+    ASSERT(holds(c.env, "PGSSLMODE=verify-ca") && holds(c.env, "PGSSLROOTCERT=/t/ca"));
+    ASSERT(!holds(c.env, "PGSSLMODE=require"));
+    plugin_cmd_free(&c);
+    ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_OK);
+    ASSERT(holds(c.argv, "--ssl") && holds(c.argv, "--ssl-ca=/t/ca") &&
+           holds(c.argv, "--skip-ssl-verify-server-cert"));
+    plugin_cmd_free(&c);
+    my.engine = "mysql";
+    ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_OK);
+    ASSERT(holds(c.argv, "--ssl-ca=/t/ca") && !holds(c.argv, "--skip-ssl-verify-server-cert"));
+    plugin_cmd_free(&c);
+    /* Without TLS the CA is not used. */
+    pg.tls = 0;
+    ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
+    ASSERT(!holds(c.env, "PGSSLROOTCERT=/t/ca") && !holds(c.env, "PGSSLMODE=verify-ca"));
+    plugin_cmd_free(&c);
 }
 
 
