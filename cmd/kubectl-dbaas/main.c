@@ -442,7 +442,9 @@ completion(const char *shell)
           "    completion) COMPREPLY=($(compgen -W bash -- \"$cur\")) ;;\n"
           "    restore) COMPREPLY=($(compgen -W \"$(kubectl get dbsnapshots $ns -o name "
           "2>/dev/null | sed 's|.*/||')\" -- \"$cur\")) ;;\n"
-          "    status|connect|credentials|snapshot) COMPREPLY=($(compgen -W \"$(kubectl get "
+          "    status) COMPREPLY=($(compgen -W \"$(kubectl get dbinstances,haclusters,dbsnapshots "
+          "$ns -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\")) ;;\n"
+          "    connect|credentials|snapshot) COMPREPLY=($(compgen -W \"$(kubectl get "
           "dbinstances,haclusters $ns -o name 2>/dev/null | sed 's|.*/||')\" -- \"$cur\")) ;;\n"
           "    esac\n"
           "}\n"
@@ -543,6 +545,8 @@ complete(int argc, char **argv)
         names(kc, ctx, ns, &KRES_DBINSTANCES, cur);
         if (strcmp(sub, "snapshot") != 0)
             names(kc, ctx, ns, &KRES_HACLUSTERS, cur);
+        if (strcmp(sub, "status") == 0)
+            names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
     }
     printf(":4\n");
     return KD_OK;

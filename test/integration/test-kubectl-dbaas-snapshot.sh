@@ -51,6 +51,9 @@ expect_rc 0 "$P" -n "$NS" status orders
 [[ $out == "DBInstance $NS/orders"* ]] || fail "status orders is not the DBInstance: $out"
 expect_rc 0 "$P" -n "$NS" status dbsnapshot/orders
 [[ $out == "DBSnapshot $NS/orders"* ]] || fail "status dbsnapshot/orders is not the DBSnapshot: $out"
+# Completion of status's NAME offers snapshots too.
+expect_rc 0 "$P" __complete -n "$NS" status s
+expect_eq "$out" $'s1\n:4' "completion of status's NAME with a snapshot"
 expect_rc 2 "$P" -n "$NS" status pod/orders-0
 [[ $err == *'"pod" is not a kind of kubectl dbaas'* ]] || fail "status pod/...: $err"
 # -o json|yaml: the object and its children as one List, parsed back; never the Secret.
