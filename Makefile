@@ -226,3 +226,14 @@ soak: all
 	bash test/soak/soak.sh
 soak-valgrind: all
 	SOAK_VALGRIND=1 SOAK_MINUTES=$${SOAK_MINUTES:-5} SOAK_OBJECTS=$${SOAK_OBJECTS:-40} SOAK_START_WAIT=20 bash test/soak/soak.sh
+
+# ---- the Helm chart (deploy/helm/dbaas-operator, issue 14) ----
+# `make helm-crds` rewrites the chart's copies of crds/ and deploy/ (its crds/, files/ and
+# appVersion; hack/gen-helm-chart.sh); `make test` fails when they are not up to date.
+# `make helm` builds Helm 3 and 4 at the versions of hack/versions.env into the cache.
+.PHONY: helm-crds helm
+helm-crds:
+	bash hack/gen-helm-chart.sh
+
+helm:
+	bash hack/build-helm.sh
