@@ -2,9 +2,12 @@
 # when the object is Current (observedGeneration caught up, Reconciling not True) and has
 # failed when it is Stalled. With the operator running for the namespace, an application's
 # chart (test/integration/helm/app) holding a DBInstance installs once the DBInstance is
-# Ready, and a spec the operator refuses (for DBInstance, on install and on upgrade, and for
+# Ready (and an upgrade once the new generation is Ready), and so does one holding a DBSnapshot
+# of it on CSI; a spec the operator refuses (for DBInstance, on install and on upgrade, and for
 # DBSnapshot and HACluster) fails the install well before --timeout, with our message.
 . "$ROOT/test/integration/lib.sh"
+# The CSI stack, for a DBSnapshot that can be taken.
+. "$ROOT/test/integration/snap-lib.sh"
 
 t_start=$SECONDS
 HELM=$(bash "$ROOT/hack/build-helm.sh" path 4)
@@ -52,13 +55,30 @@ ready=$(dbi_field good '{.status.conditions[?(@.type=="Ready")].status}')
 expect_eq "$ready" True "good's Ready when helm install --wait returned ($((SECONDS - t0)) s)"
 echo "good: helm install --wait returned after $((SECONDS - t0)) s with the DBInstance Ready"
 
+echo "== an upgrade (a minor version): upgrade --wait returns once the new generation is Ready"
+t0=$SECONDS
+"$HELM" upgrade good "$app" -n "$NS" --reuse-values \
+    --set-json spec='{"engine":"postgresql","version":"16.4","database":"app","storage":{"size":"1Gi"}}' \
+    --wait --timeout "${timeout_s}s" >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; fail "helm upgrade good to 16.4"; }
+expect_eq "$(dbi_field good '{.status.observedGeneration}/{.status.conditions[?(@.type=="Ready")].status}/{.status.currentVersion}')" \
+    "$(dbi_field good '{.metadata.generation}')/True/16.4" "good's observedGeneration/Ready/currentVersion when helm upgrade returned"
+echo "good: helm upgrade --wait returned after $((SECONDS - t0)) s with 16.4 Ready"
+
+echo "== a DBSnapshot of a Ready DBInstance on CSI: install --wait returns once it is Ready"
+install DBInstance vol '{"engine":"postgresql","version":"16","database":"app","storage":{"size":"1Gi","storageClassName":"csi-mock"}}' \
+    >"$tmp/vol.log" 2>&1 || { cat "$tmp/vol.log"; fail "helm install vol"; }
+t0=$SECONDS
+install DBSnapshot snapgood '{"instanceName":"vol"}' >"$tmp/snap.log" 2>&1 || { cat "$tmp/snap.log"; fail "helm install snapgood"; }
+snap_ready snapgood || fail "snapgood is not Ready when helm install --wait returned: $(snap_field snapgood '{.status}')"
+echo "snapgood: helm install --wait returned after $((SECONDS - t0)) s with the DBSnapshot Ready"
+
 echo "== a spec the operator refuses (a version with no image)"
 refused "DBInstance version 12" dbinstance old \
     install DBInstance old '{"engine":"postgresql","version":"12","database":"app"}'
 dbi_reason old InvalidSpec || fail "old: Ready reason $(dbi_field old '{.status.conditions[?(@.type=="Ready")].reason}')"
 
-echo "== an upgrade the operator refuses (a major version: 16 to 17)"
-refused "DBInstance 16 -> 17" dbinstance good \
+echo "== an upgrade the operator refuses (a major version: 16.4 to 17)"
+refused "DBInstance 16.4 -> 17" dbinstance good \
     "$HELM" upgrade good "$app" -n "$NS" --reuse-values \
     --set-json spec='{"engine":"postgresql","version":"17","database":"app","storage":{"size":"1Gi"}}' \
     --wait --timeout "${timeout_s}s"
