@@ -2,8 +2,8 @@
 # when the object is Current (observedGeneration caught up, Reconciling not True) and has
 # failed when it is Stalled. With the operator running for the namespace, an application's
 # chart (test/integration/helm/app) holding a DBInstance installs once the DBInstance is
-# Ready (and an upgrade once the new generation is Ready), and so does one holding a DBSnapshot
-# of it on CSI; a spec the operator refuses (for DBInstance, on install and on upgrade, and for
+# Ready (and an upgrade once the new generation is Ready), and so do one holding a DBSnapshot
+# of it on CSI and one holding a HACluster (through the Zalando operator); a spec the operator refuses (for DBInstance, on install and on upgrade, and for
 # DBSnapshot and HACluster) fails the install well before --timeout, with our message.
 . "$ROOT/test/integration/lib.sh"
 # The CSI stack, for a DBSnapshot that can be taken.
@@ -13,6 +13,7 @@ t_start=$SECONDS
 HELM=$(bash "$ROOT/hack/build-helm.sh" path 4)
 app=$ROOT/test/integration/helm/app
 with_operator
+trap 'stop_zalando; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 export HELM_CACHE_HOME=$tmp/helm/cache HELM_CONFIG_HOME=$tmp/helm/config HELM_DATA_HOME=$tmp/helm/data
 "$HELM" version
 # The bound on a refusal: the operator refuses in about a second; half the timeout leaves
@@ -72,6 +73,15 @@ install DBSnapshot snapgood '{"instanceName":"vol"}' >"$tmp/snap.log" 2>&1 || { 
 snap_ready snapgood || fail "snapgood is not Ready when helm install --wait returned: $(snap_field snapgood '{.status}')"
 echo "snapgood: helm install --wait returned after $((SECONDS - t0)) s with the DBSnapshot Ready"
 
+echo "== a HACluster, through the Zalando operator: install --wait returns once it is Ready"
+start_zalando
+t0=$SECONDS
+install HACluster ha '{"version":"16","replicas":1,"database":"app"}' >"$tmp/ha.log" 2>&1 ||
+    { cat "$tmp/ha.log"; fail "helm install ha"; }
+hac_ready ha || fail "ha is not Ready when helm install --wait returned: $(hac_field ha '{.status.conditions}')"
+echo "ha: helm install --wait returned after $((SECONDS - t0)) s with the HACluster Ready"
+stop_zalando
+
 echo "== a spec the operator refuses (a version with no image)"
 refused "DBInstance version 12" dbinstance old \
     install DBInstance old '{"engine":"postgresql","version":"12","database":"app"}'
@@ -88,8 +98,8 @@ refused "DBSnapshot of a missing instance" dbsnapshot snap \
     install DBSnapshot snap '{"instanceName":"nowhere"}'
 
 echo "== a HACluster whose spec the operator refuses"
-refused "HACluster on a system database" hacluster ha \
-    install HACluster ha '{"version":"16","replicas":1,"database":"postgres"}'
+refused "HACluster on a system database" hacluster sysdb \
+    install HACluster sysdb '{"version":"16","replicas":1,"database":"postgres"}'
 
 echo "== the operator's own chart with Helm 4 (--wait on its Deployment)"
 chart=$ROOT/deploy/helm/dbaas-operator
