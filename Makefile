@@ -260,3 +260,14 @@ image: $(IMAGE_ARCHIVE)
 $(IMAGE_ARCHIVE): $(BIN)/dbaas-operator hack/image.sh hack/image-rootfs.sh deploy/image/Containerfile
 	@bash hack/install-deps.sh image
 	IMAGE_BIN=$(BIN)/dbaas-operator bash hack/image.sh
+
+# ---- the Helm chart (deploy/helm/dbaas-operator, issue 14) ----
+# `make helm-crds` rewrites the chart's copies of crds/ and deploy/ (its crds/, files/ and
+# appVersion; hack/gen-helm-chart.sh); `make test` fails when they are not up to date.
+# `make helm` builds Helm 3 and 4 at the versions of hack/versions.env into the cache.
+.PHONY: helm-crds helm
+helm-crds:
+	bash hack/gen-helm-chart.sh
+
+helm:
+	bash hack/build-helm.sh

@@ -68,6 +68,8 @@ check asan-unit-tests make -j2 asan
 check valgrind-unit-tests make valgrind
 check fuzz-smoke make fuzz FUZZ_SECONDS=10
 
+check helm-chart-generated bash hack/gen-helm-chart.sh --check
+
 echo "== Argo CD health checks"
 bash test/health/run.sh | tee "$logs/health.log"
 count "$logs/health.log"
@@ -80,6 +82,8 @@ echo "== integration tests"
 # The Zalando postgres-operator the HACluster tests run: built once from the Go module proxy
 # and cached (minutes on a cold machine, so not inside one test's time limit).
 check zalando-build bash hack/zalando.sh build
+# Helm 3 and 4 for the chart's tests (test-helm*.sh), built once and cached like Zalando.
+check helm-build bash hack/build-helm.sh
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}

@@ -36,13 +36,13 @@ for key in uri read-uri; do
 done
 
 # kubectl get hac: the printer columns, and the category dbaas.
-cols=$(k -n "$NS" get hac | head -1 | tr -s ' ')
+cols=$(k -n "$NS" get hac | sed -n 1p | tr -s ' ')
 expect_eq "$cols" "NAME VERSION READY PRIMARY STATUS AGE" "kubectl get hac columns"
 row=$(k -n "$NS" get hac $H | tail -1 | awk '{print $2, $3, $4, $5}')
 expect_eq "$row" "16 3/3 $H-0 Ready" "kubectl get hac row"
-wide=$(k -n "$NS" get hac -o wide | head -1 | tr -s ' ')
+wide=$(k -n "$NS" get hac -o wide | sed -n 1p | tr -s ' ')
 expect_eq "$wide" "NAME VERSION READY PRIMARY STATUS AGE ENDPOINT READ-ENDPOINT" "kubectl get hac -o wide columns"
-k -n "$NS" get dbaas 2>/dev/null | grep -q "hacluster.dbaas.dev/$H" || fail "kubectl get dbaas does not list the HACluster"
+k -n "$NS" get dbaas 2>/dev/null | grep "hacluster.dbaas.dev/$H" >/dev/null || fail "kubectl get dbaas does not list the HACluster"
 
 # Failover: Patroni moves the role label; status and an Event follow.
 t0=$SECONDS

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Builds Helm from the Go module proxy at the versions pinned in hack/versions.env
+# (HELM3_VERSION, HELM4_VERSION) into ${XDG_CACHE_HOME:-~/.cache}/dbaas-operator/helm-VERSION/helm,
+# outside the repository, and reuses it afterwards: a version is built only when its folder
+# lacks the binary (about a minute each on 2 cores).
+#
+#   hack/build-helm.sh [all|3|4]   build what is missing; prints HELM3_BIN=PATH and HELM4_BIN=PATH
+#   hack/build-helm.sh path 3|4    print the binary's path (built first when missing)
+#   hack/build-helm.sh servicemonitor-crd
+#                                  print the path of the Prometheus operator's ServiceMonitor
+#                                  CRD (PROMETHEUS_OPERATOR_VERSION) in the Go module cache,
+#                                  downloading the module when needed: the chart's optional
+#                                  ServiceMonitor is checked against it
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+export CGO_ENABLED=0
+
+log() { printf 'build-helm: %s\n' "$*" >&2; }
+
+need_go() {
+    command -v go >/dev/null 2>&1 && return
+    [ -x /usr/local/go/bin/go ] && { export PATH=/usr/local/go/bin:$PATH; return; }
+    log "go not found (hack/install-deps.sh installs it)"
+    exit 1
+}
+
+# build MAJOR VERSION: helm.sh/helm/vMAJOR/cmd/helm@VERSION, with what Helm's own Makefile
+# stamps: the version (else `helm version` says only the minor, with "+unreleased") and, for
+# Helm 3, the Kubernetes version of its client-go, which `helm template` and `helm lint`
+# assume (else 1.20, older than the chart's kubeVersion).
+build() {
+    local major=$1 version=$2 out t0 pkg=helm.sh/helm/v$1 ldflags gomod kube
+    out=$cache/helm-$version
+    [ -x "$out/helm" ] && return
+    need_go
+    t0=$SECONDS
+    log "helm $version (about a minute on 2 cores)"
+    ldflags="-s -w -X $pkg/internal/version.version=$version -X $pkg/internal/version.metadata="
+    if [ "$major" = 3 ]; then
+        gomod=$(cd / && GOFLAGS=-mod=mod go mod download -json "$pkg@$version" |
+            sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+        kube=$(awk '$1 == "k8s.io/client-go" {print $2}' "$gomod")
+        kube=${kube#v0.}
+        kube=${kube%%.*}
+        [ -n "$kube" ] || { log "no k8s.io/client-go in $gomod"; exit 1; }
+        ldflags+=" -X $pkg/pkg/chartutil.k8sVersionMajor=1 -X $pkg/pkg/chartutil.k8sVersionMinor=$kube"
+        ldflags+=" -X $pkg/pkg/lint/rules.k8sVersionMajor=1 -X $pkg/pkg/lint/rules.k8sVersionMinor=$kube"
+    fi
+    rm -rf "$out.tmp"
+    GOBIN=$out.tmp go install -trimpath -ldflags="$ldflags" "$pkg/cmd/helm@$version"
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+    log "helm $version built in $((SECONDS - t0)) s"
+}
+
+servicemonitor_crd() {
+    local module=github.com/prometheus-operator/prometheus-operator dir f
+    need_go
+    dir=$(cd / && GOFLAGS=-mod=mod go mod download -json "$module@$PROMETHEUS_OPERATOR_VERSION" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    f=$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml
+    if [ -z "$dir" ] || [ ! -f "$f" ]; then
+        log "no ServiceMonitor CRD in $module@$PROMETHEUS_OPERATOR_VERSION"
+        exit 1
+    fi
+    printf '%s\n' "$f"
+}
+
+bin_of() {
+    case $1 in
+    3) printf '%s\n' "$cache/helm-$HELM3_VERSION/helm" ;;
+    4) printf '%s\n' "$cache/helm-$HELM4_VERSION/helm" ;;
+    esac
+}
+
+main() {
+    mkdir -p "$cache"
+    case ${1:-all} in
+    3) build 3 "$HELM3_VERSION" ;;
+    4) build 4 "$HELM4_VERSION" ;;
+    all) build 3 "$HELM3_VERSION"; build 4 "$HELM4_VERSION" ;;
+    path)
+        case ${2:-} in
+        3) build 3 "$HELM3_VERSION" ;;
+        4) build 4 "$HELM4_VERSION" ;;
+        *) log "usage: $0 path 3|4"; exit 2 ;;
+        esac
+        bin_of "$2"
+        return
+        ;;
+    servicemonitor-crd) servicemonitor_crd; return ;;
+    *) log "usage: $0 [all|3|4] | path 3|4 | servicemonitor-crd"; exit 2 ;;
+    esac
+    printf 'HELM3_BIN=%s\n' "$(bin_of 3)"
+    printf 'HELM4_BIN=%s\n' "$(bin_of 4)"
+}
+
+main "$@"
