@@ -80,6 +80,11 @@ echo "== integration tests"
 # The Zalando postgres-operator the HACluster tests run: built once from the Go module proxy
 # and cached (minutes on a cold machine, so not inside one test's time limit).
 check zalando-build bash hack/zalando.sh build
+# Prometheus and promtool (test-prometheus.sh, deploy/monitoring's rule tests): built once.
+check prometheus-build bash hack/build-prometheus.sh
+echo "== monitoring rules (promtool test rules, deploy/monitoring)"
+bash deploy/monitoring/test.sh | tee "$logs/monitoring.log"
+count "$logs/monitoring.log"
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}
