@@ -84,6 +84,11 @@ echo "== integration tests"
 check zalando-build bash hack/zalando.sh build
 # Helm 3 and 4 for the chart's tests (test-helm*.sh), built once and cached like Zalando.
 check helm-build bash hack/build-helm.sh
+# Prometheus and promtool (test-prometheus.sh, deploy/monitoring's rule tests): built once.
+check prometheus-build bash hack/build-prometheus.sh
+echo "== monitoring rules (promtool test rules, deploy/monitoring)"
+bash deploy/monitoring/test.sh | tee "$logs/monitoring.log"
+count "$logs/monitoring.log"
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}

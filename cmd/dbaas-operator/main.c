@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "ctrl/ctrl_metrics.h"
 #include "dbi/dbi_controller.h"
 #include "snap/snap_controller.h"
 #include "hac/hac_controller.h"
@@ -62,7 +63,8 @@ setup(rt *r, void *data)
 {
     int rc;
 
-    if ((rc = dbi_controller_setup(r, data)) || (rc = snap_controller_setup(r, data)) ||
+    if ((rc = ctrl_metrics_build_info(rt_metrics(r), OPERATOR_VERSION)) ||
+        (rc = dbi_controller_setup(r, data)) || (rc = snap_controller_setup(r, data)) ||
         (rc = hac_controller_setup(r, data)))
         return rc;
     return CORE_OK;

@@ -11,6 +11,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
+#include "ctrl/ctrl_metrics.h"
 #include "ctrl/ctrl_status.h"
 #include "events/events.h"
 #include "hmap/hmap.h"
@@ -38,8 +39,9 @@ struct ctrl {
     rt_controller   *ctl;
     informer        *primary;
     char *namespace;
-    char  api_version[128];
-    void *data;
+    char         api_version[128];
+    void        *data;
+    ctrl_metrics metrics; /* per-object gauges; all NULL when the registry refused them */
 };
 
 #define CTRL_ABSENT_MAX 8
@@ -271,6 +273,18 @@ forget_status(ctrl *c, const char *key)
 }
 
 
+/* The object left the cache: its series go (ctrl_metrics). */
+static void
+forget_metrics(ctrl *c, const char *key)
+{
+    const char *slash = strchr(key, '/');
+    char        ns[CTRL_KEY_MAX];
+
+    snprintf(ns, sizeof ns, "%.*s", slash ? (int)(slash - key) : 0, key);
+    ctrl_metrics_forget(&c->metrics, c->kind->res->kind, ns, slash ? slash + 1 : key);
+}
+
+
 static void
 on_let_go(const kops_result *res, void *data)
 {
@@ -334,6 +348,7 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     if (!run->obj) {
         deps_sync(c, key, NULL);
         forget_status(c, key);
+        forget_metrics(c, key);
         if (k->selector && k->finalizer) {
             let_go(run); /* it may only have stopped matching the selector */
             return;
@@ -484,6 +499,8 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
     c->r = r;
     c->kind = kind;
     c->data = data;
+    if (ctrl_metrics_families(rt_metrics(r), &c->metrics))
+        log_warn("per-object metrics are off: a family name is taken", "controller", kind->name);
     if ((rc = kres_api_version(kind->res, c->api_version, sizeof c->api_version)))
         goto fail;
     if ((rc = rt_controller_add(r, kind->name, on_reconcile, c, &c->ctl)))
@@ -1416,6 +1433,18 @@ ctrl_done(ctrl_run *run)
 }
 
 
+/* The object's gauges follow the status this run declares (ctrl_metrics). */
+static void
+observe_metrics(ctrl_run *run, const cJSON *status)
+{
+    ctrl_metrics_values v;
+
+    ctrl_metrics_values_of(run->obj, status, run->c->kind->engine, &v);
+    ctrl_metrics_observe(&run->c->metrics, run->c->kind->res->kind, run->ns ? run->ns : "",
+                         run->name ? run->name : "", &v);
+}
+
+
 void
 ctrl_status(ctrl_run *run, cJSON *fields)
 {
@@ -1443,6 +1472,7 @@ ctrl_status(ctrl_run *run, cJSON *fields)
         ctrl_end(run, WQ_ERROR);
         return;
     }
+    observe_metrics(run, status);
     /* A condition that holds keeps its time, so an unchanged status compares equal. */
     if (old && cJSON_Compare(status, old, 1)) {
         cJSON_Delete(status);

@@ -111,6 +111,9 @@ typedef struct {
     int (*may_adopt)(ctrl_run *run, const cJSON *child);
     /* Scrubs the kind's state at the end of a run (passwords). NULL: nothing to do. */
     void (*state_free)(ctrl_run *run);
+    /* The engine label of dbaas_object_info when spec.engine is absent (ctrl_metrics.h).
+     * NULL: "". */
+    const char *engine;
 } ctrl_kind;
 
 /* Condition types the kind sets; ctrl derives Reconciling and Stalled from them. */

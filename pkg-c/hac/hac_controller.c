@@ -498,6 +498,7 @@ static const ctrl_kind hac_kind = {
     .retain = keep_data,
     .may_adopt = may_adopt,
     .state_free = scrub,
+    .engine = "postgresql", /* Zalando's Spilo */
 };
 
 

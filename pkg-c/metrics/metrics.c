@@ -351,6 +351,58 @@ metrics_gauge_with(metrics_gauge_vec *v, const char *const *values, metrics_gaug
 }
 
 
+/* Whether s's first n label values equal values (NULL reads as ""). */
+static int
+series_match(const series_t *s, const char *const *values, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (strcmp(s->values[i], values[i] ? values[i] : "") != 0)
+            return 0;
+    return 1;
+}
+
+
+int
+metrics_gauge_remove(metrics_gauge_vec *v, const char *const *values, size_t n)
+{
+    family_t *f;
+    series_t *s, *prev = NULL, *next;
+    int       removed = 0;
+
+    if (!v || n == 0 || n > v->f.nlabels || !values)
+        return CORE_EINVAL;
+    f = &v->f;
+    for (s = f->series; s; s = next) {
+        next = s->next;
+        if (!series_match(s, values, n)) {
+            prev = s;
+            continue;
+        }
+        if (prev)
+            prev->next = next;
+        else
+            f->series = next;
+        if (f->last == s)
+            f->last = prev;
+        f->nseries--;
+        free(s);
+        removed++;
+    }
+    return removed;
+}
+
+
+metrics_gauge_vec *
+metrics_gauge_vec_find(metrics_registry *r, const char *name)
+{
+    family_t *f = r && name ? find_family(r, name) : NULL;
+
+    return f && f->type == METRICS_GAUGE && !f->fn ? (metrics_gauge_vec *)f : NULL;
+}
+
+
 int
 metrics_histogram_with(metrics_histogram_vec *v, const char *const *values, metrics_histogram **out)
 {

@@ -10,9 +10,11 @@
  *   metrics_counter_with(m.reconciles, (const char *[]){"dbinstance", "success"}, &ok);
  *   metrics_counter_inc(ok);
  *
- * Handles stay valid until metrics_registry_free; nothing is ever removed before then.
+ * Handles stay valid until metrics_registry_free, except a gauge series removed with
+ * metrics_gauge_remove.
  * Label values are copied. Keep them low-cardinality (verbs, codes, controllers, results,
- * resources), never object names: each family holds at most METRICS_MAX_SERIES series.
+ * resources), never object names, except in gauges whose series are removed with the object
+ * (metrics_gauge_remove): each family holds at most METRICS_MAX_SERIES series.
  * Label values and help text should be UTF-8; they are escaped, not validated.
  *
  * Threads: not thread-safe. Update and render from the loop thread only. Rendering runs
@@ -80,6 +82,20 @@ int metrics_counter_with(metrics_counter_vec *v, const char *const *values, metr
 int metrics_gauge_with(metrics_gauge_vec *v, const char *const *values, metrics_gauge **out);
 int metrics_histogram_with(metrics_histogram_vec *v, const char *const *values,
                            metrics_histogram **out);
+
+/*
+ * Removes every series of v whose first n label values equal values[0..n-1] (NULL reads as
+ * ""): n == the family's label count removes one series, fewer removes all that share the
+ * prefix (every series of one object, whatever its other labels). Returns how many were
+ * removed (0 or more), or CORE_EINVAL for n of 0 or over the label count. A removed
+ * series' handle is freed: drop it before the call. For per-object series, so that a
+ * deleted object's series go and a family's cardinality follows the number of objects.
+ */
+int metrics_gauge_remove(metrics_gauge_vec *v, const char *const *values, size_t n);
+
+/* The gauge family name registered in r (by metrics_gauge_vec_new), or NULL: for modules
+ * that share a family without sharing a pointer. */
+metrics_gauge_vec *metrics_gauge_vec_find(metrics_registry *r, const char *name);
 
 /* A family without labels and its one series, in one call. */
 int metrics_counter_new(metrics_registry *r, const char *name, const char *help,

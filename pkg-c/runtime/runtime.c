@@ -711,6 +711,13 @@ rt_controller_runtime(rt_controller *ctl)
 }
 
 
+metrics_registry *
+rt_metrics(rt *r)
+{
+    return r->metrics;
+}
+
+
 kube_client *
 rt_client(rt *r)
 {

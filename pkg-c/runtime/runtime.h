@@ -47,6 +47,7 @@
 #include "events/events.h"
 #include "informer/informer.h"
 #include "kube/kube.h"
+#include "metrics/metrics.h"
 #include "wq/wq.h"
 
 typedef struct {
@@ -154,5 +155,8 @@ rt              *rt_controller_runtime(rt_controller *ctl);
 kube_client     *rt_client(rt *r);
 events_recorder *rt_events(rt *r);
 uv_loop_t       *rt_loop(rt *r);
+
+/* The registry /metrics serves; setup may add families to it. */
+metrics_registry *rt_metrics(rt *r);
 
 #endif

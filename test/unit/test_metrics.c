@@ -360,3 +360,55 @@ TEST(metrics_std_families_render_with_standard_names)
     core_buf_free(&out);
     metrics_registry_free(r);
 }
+
+
+TEST(metrics_gauge_remove_drops_series_by_label_prefix)
+{
+    static const char *const labels[] = {"kind", "name", "version"};
+    metrics_registry        *r = NULL;
+    metrics_gauge_vec       *v = NULL;
+    metrics_gauge           *g = NULL;
+    core_buf                 out;
+
+    ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
+    ASSERT_EQ(metrics_gauge_vec_new(r, "obj_info", "Objects.", labels, 3, &v), CORE_OK);
+    ASSERT(metrics_gauge_vec_find(r, "obj_info") == v);
+    ASSERT(metrics_gauge_vec_find(r, "process_nothing") == NULL);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"DB", "a", "16"}, &g), CORE_OK);
+    metrics_gauge_set(g, 1);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"DB", "a", "17"}, &g), CORE_OK);
+    metrics_gauge_set(g, 1);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"DB", "b", "16"}, &g), CORE_OK);
+    metrics_gauge_set(g, 1);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"HA", "a", "16"}, &g), CORE_OK);
+    metrics_gauge_set(g, 1);
+
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"DB", "a"}, 0), CORE_EINVAL);
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"DB", "a", "16", "x"}, 4), CORE_EINVAL);
+    /* Exact: one series; then a prefix: every series of DB/a, none of the others. */
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"DB", "a", "17"}, 3), 1);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"DB", "a", "17"}, &g), CORE_OK);
+    metrics_gauge_set(g, 1);
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"DB", "a"}, 2), 2);
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"DB", "a"}, 2), 0);
+    core_buf_init(&out, 1 << 16);
+    ASSERT_EQ(metrics_render(r, &out), CORE_OK);
+    expect_text(out.data, "# HELP obj_info Objects.\n# TYPE obj_info gauge\n"
+                          "obj_info{kind=\"DB\",name=\"b\",version=\"16\"} 1\n"
+                          "obj_info{kind=\"HA\",name=\"a\",version=\"16\"} 1\n");
+    core_buf_free(&out);
+    /* Removing the last series keeps the family consistent: new series append and render. */
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"HA"}, 1), 1);
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"DB"}, 1), 1);
+    core_buf_init(&out, 1 << 16);
+    ASSERT_EQ(metrics_render(r, &out), CORE_OK);
+    ASSERT_STR(out.data, "");
+    core_buf_free(&out);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"X", "y", "z"}, &g), CORE_OK);
+    metrics_gauge_set(g, 2);
+    core_buf_init(&out, 1 << 16);
+    ASSERT_EQ(metrics_render(r, &out), CORE_OK);
+    ASSERT(sample(out.data, "obj_info{kind=\"X\",name=\"y\",version=\"z\"}") == 2);
+    core_buf_free(&out);
+    metrics_registry_free(r);
+}

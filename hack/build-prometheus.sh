@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds prometheus and promtool from the Go module proxy at PROMETHEUS_VERSION
+# (hack/versions.env) into $cache/prometheus-<version>/, once: a folder holding both
+# binaries is reused. Built without the builtinassets tag, so no web UI assets are needed
+# (the HTTP API, which the tests use, is unaffected).
+#
+# Prints PROMETHEUS_BIN=<folder> when done.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+
+cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+export CGO_ENABLED=0
+out=$cache/prometheus-$PROMETHEUS_VERSION
+
+log() { printf 'build-prometheus: %s\n' "$*" >&2; }
+
+if ! [ -x "$out/prometheus" ] || ! [ -x "$out/promtool" ]; then
+    command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
+    log "prometheus $PROMETHEUS_VERSION (prometheus, promtool)"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work" "$out.tmp"' EXIT
+    # The module's go.mod carries exclude directives, which go install refuses; a scratch
+    # module that requires it builds the same commands.
+    (cd "$work" && go mod init local/prometheus >/dev/null 2>&1 &&
+        go get "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" >/dev/null 2>&1 &&
+        go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" \
+            "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" >/dev/null 2>&1 &&
+        mkdir -p "$out.tmp" &&
+        go build -trimpath \
+            -ldflags="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+            -o "$out.tmp/" github.com/prometheus/prometheus/cmd/prometheus \
+            github.com/prometheus/prometheus/cmd/promtool)
+    rm -rf "$out"
+    mv "$out.tmp" "$out"
+fi
+printf 'PROMETHEUS_BIN=%s\n' "$out"
