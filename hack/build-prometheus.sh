@@ -30,7 +30,9 @@ if ! [ -x "$out/prometheus" ] || ! [ -x "$out/promtool" ]; then
         go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" \
             "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" >/dev/null 2>&1 &&
         mkdir -p "$out.tmp" &&
-        go build -trimpath \
+        # remove_all_sd: only file and http service discovery (the tests use static
+        # targets); the cloud SDKs are most of the build: 4.5 min of CPU instead of 8.
+        go build -trimpath -tags remove_all_sd \
             -ldflags="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
             -o "$out.tmp/" github.com/prometheus/prometheus/cmd/prometheus \
             github.com/prometheus/prometheus/cmd/promtool)
