@@ -1060,14 +1060,18 @@ close_signals(rt *r)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, &old);
-    uv_close((uv_handle_t *)&r->sigint, NULL);
-    uv_close((uv_handle_t *)&r->sigterm, NULL);
-    uv_run(r->loop, UV_RUN_DEFAULT);
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
+    /* uv_close stops the handle at once, and libuv then puts the disposition back to
+     * SIG_DFL; the mask above covers this thread only, and a thread of libcurl or libuv's
+     * pool may take the signal, so SIG_IGN follows right away, not after uv_run (a SIGTERM
+     * in that window killed the process once in CI, exit 143). */
+    uv_close((uv_handle_t *)&r->sigint, NULL);
     sigaction(SIGINT, &ign, NULL);
+    uv_close((uv_handle_t *)&r->sigterm, NULL);
     sigaction(SIGTERM, &ign, NULL);
+    uv_run(r->loop, UV_RUN_DEFAULT);
     /* A signal that came meanwhile is pending; with SIG_IGN, unblocking discards it. */
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

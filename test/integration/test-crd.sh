@@ -176,7 +176,7 @@ rejected "user root on mysql" 'spec.username: Invalid value: username "root" is 
     create_dbi rootuser mysql 8.4 "  username: root"
 rejected "requests above limits" 'each resources.requests value must be at most the resources.limits value' \
     create_dbi greedy postgresql 16 "  resources: {requests: {memory: 1Gi}, limits: {memory: 512Mi}}"
-rejected "a bad backup schedule" 'spec.backup.schedule in body should match' \
+rejected "a bad backup schedule" 'schedule must be five fields (minute hour day-of-month month day-of-week)' \
     create_dbi badcron postgresql 16 "  backup: {schedule: nightly}"
 name46=$(printf 'd%.0s' $(seq 46))
 rejected "a 46-character name" "metadata.name: Invalid value: \"$name46\": metadata.name must be at most 45 characters: the StatefulSet's pods and volumes derive their names from it" \
