@@ -8,21 +8,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-
-cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
-export GOFLAGS=${GOFLAGS:--buildvcs=false}
-export CGO_ENABLED=0
+# shellcheck source=go-build.sh
+. "$here/go-build.sh"
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 
-need_go() {
-    command -v go >/dev/null 2>&1 && return
-    [ -x /usr/local/go/bin/go ] && { export PATH=/usr/local/go/bin:$PATH; return; }
-    log "go not found: installing Debian's golang-go"
-    apt-get install -y -q golang-go >/dev/null
-}
 
 # A scratch module that requires what it builds; removed on exit.
 work=$(mktemp -d)

@@ -14,13 +14,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-
-cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
-export GOFLAGS=${GOFLAGS:--buildvcs=false}
-export CGO_ENABLED=0
-command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
+# shellcheck source=go-build.sh
+. "$here/go-build.sh"
+need_go
 
 log() { printf 'build-csi: %s\n' "$*" >&2; }
 

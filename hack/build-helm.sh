@@ -15,21 +15,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-
-cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
-export GOFLAGS=${GOFLAGS:--buildvcs=false}
-export CGO_ENABLED=0
+# shellcheck source=go-build.sh
+. "$here/go-build.sh"
 
 log() { printf 'build-helm: %s\n' "$*" >&2; }
 
-need_go() {
-    command -v go >/dev/null 2>&1 && return
-    [ -x /usr/local/go/bin/go ] && { export PATH=/usr/local/go/bin:$PATH; return; }
-    log "go not found (hack/install-deps.sh installs it)"
-    exit 1
-}
 
 # build MAJOR VERSION: helm.sh/helm/vMAJOR/cmd/helm@VERSION, with what Helm's own Makefile
 # stamps: the version (else `helm version` says only the minor, with "+unreleased") and, for

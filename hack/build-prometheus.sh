@@ -8,18 +8,14 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
-
-cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
-export GOFLAGS=${GOFLAGS:--buildvcs=false}
-export CGO_ENABLED=0
+# shellcheck source=go-build.sh
+. "$here/go-build.sh"
 out=$cache/prometheus-$PROMETHEUS_VERSION
 
 log() { printf 'build-prometheus: %s\n' "$*" >&2; }
 
 if ! [ -x "$out/prometheus" ] || ! [ -x "$out/promtool" ]; then
-    command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
+    need_go
     log "prometheus $PROMETHEUS_VERSION (prometheus, promtool)"
     work=$(mktemp -d)
     trap 'rm -rf "$work" "$out.tmp"' EXIT

@@ -22,14 +22,13 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=versions.env
-. "$here/versions.env"
+# shellcheck source=go-build.sh
+. "$here/go-build.sh"
 # shellcheck source=proc.sh
 . "$here/proc.sh"
 
 MODULE=github.com/zalando/postgres-operator
-CACHE=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
-OUT=$CACHE/postgres-operator-$ZALANDO_VERSION
+OUT=$cache/postgres-operator-$ZALANDO_VERSION
 BIN=$OUT/postgres-operator
 STATE=${ZALANDO_STATE:-/tmp/zalando-state}
 PID_FILE=$STATE/postgres-operator.pid
@@ -55,11 +54,6 @@ die_log() {
 now() { printf '%s' "${EPOCHREALTIME/[.,]/}"; } # microseconds
 elapsed() { local d=$(($(now) - $1)); printf '%d.%01ds' $((d / 1000000)) $((d / 100000 % 10)); }
 
-need_go() {
-    command -v go >/dev/null 2>&1 && return
-    [ -x /usr/local/go/bin/go ] && { export PATH=/usr/local/go/bin:$PATH; return; }
-    die "go not found (hack/install-deps.sh installs it)"
-}
 
 # ---------------------------------------------------------------------------- build
 
@@ -75,7 +69,7 @@ cmd_build() {
         trap "rm -rf '$work'" EXIT
         log "building $MODULE $ZALANDO_VERSION (a few minutes on 2 cores)"
         rm -rf "$OUT.tmp"
-        (cd "$work" && export GOFLAGS=-buildvcs=false CGO_ENABLED=0 &&
+        (cd "$work" &&
             go mod init local/zalando >/dev/null 2>&1 &&
             go get "$MODULE/cmd@$ZALANDO_VERSION" >/dev/null 2>&1 &&
             go build -trimpath -ldflags="-s -w -X main.version=$ZALANDO_VERSION" \

@@ -306,20 +306,20 @@ dbi_external_endpoint(const cJSON *svc, char *buf, size_t len)
     const char  *type = kjson_path_str(svc, "spec", "type", NULL);
     const cJSON *ports = kjson_path(svc, "spec", "ports", NULL);
     const cJSON *port = cJSON_GetArrayItem(ports, 0);
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(port, "port");
-    const cJSON *np = cJSON_GetObjectItemCaseSensitive(port, "nodePort");
+    /* Ports are 1-65535 (core/v1 ServicePort); anything else reads as 0, absent. */
+    int          p = kjson_int_or(cJSON_GetObjectItemCaseSensitive(port, "port"), 1, 65535, 0);
+    int          np = kjson_int_or(cJSON_GetObjectItemCaseSensitive(port, "nodePort"), 1, 65535, 0);
     int          n;
 
     if (!buf || len == 0)
         return CORE_EINVAL;
     buf[0] = '\0';
-    /* Ports are 1-65535 (core/v1 ServicePort); anything else is treated as absent. */
-    if (!type || kjson_int_or(p, 1, 65535, 0) == 0)
+    if (!type || p == 0)
         return CORE_ENOENT;
     if (strcmp(type, "LoadBalancer") == 0)
-        return lb_endpoint(svc, kjson_int_or(p, 1, 65535, 0), buf, len);
-    if (strcmp(type, "NodePort") != 0 || kjson_int_or(np, 1, 65535, 0) == 0)
+        return lb_endpoint(svc, p, buf, len);
+    if (strcmp(type, "NodePort") != 0 || np == 0)
         return CORE_ENOENT;
-    n = snprintf(buf, len, ":%d", kjson_int_or(np, 1, 65535, 0));
+    n = snprintf(buf, len, ":%d", np);
     return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
 }

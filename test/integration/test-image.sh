@@ -101,9 +101,5 @@ lease=$(k -n "$NS" get lease dbaas-operator -o jsonpath='{.spec.holderIdentity}'
 [ -n "$lease" ] || fail "the Lease has no holder"
 echo "orders Ready through the image in $((SECONDS - t1))s (next backup $(dbi_field orders '{.status.nextBackup}'))"
 no_forbidden "$tmp/op.log"
-kill -TERM "$OP_PID"
-rc=0
-wait "$OP_PID" || rc=$?
-OP_PID=
-expect_eq "$rc" 0 "the operator's exit code after SIGTERM"
+stop_operator # SIGTERM; fails unless it exits 0
 echo "ok in $((SECONDS - t0))s"

@@ -113,9 +113,5 @@ wait_for 60 "orders' claim to go (Delete)" absent pvc data-orders-0
 k -n "$NS" get pvc data-kept-0 >/dev/null 2>&1 || fail "kept's claim went despite Retain"
 echo "deleted in $((SECONDS - t1))s"
 no_forbidden "$tmp/op.log"
-kill -TERM "$OP_PID"
-rc=0
-wait "$OP_PID" || rc=$?
-OP_PID=
-expect_eq "$rc" 0 "the operator's exit code after SIGTERM"
+stop_operator # SIGTERM; fails unless it exits 0
 echo "ok in $((SECONDS - t0))s"

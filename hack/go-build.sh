@@ -1,0 +1,21 @@
+# shellcheck shell=bash
+# What the Go-built tools' scripts share (sourced by hack/build-control-plane.sh,
+# build-csi.sh, build-helm.sh, build-prometheus.sh and zalando.sh, with $here set to hack/):
+# the versions pinned in hack/versions.env, the cache folder outside the repository
+# ($cache: DBAAS_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/dbaas-operator), static builds
+# without VCS stamps, and need_go, which puts Go on PATH (Debian's golang-go when none is
+# installed, as hack/install-deps.sh would).
+# shellcheck source=versions.env disable=SC2154 # here: set by the script that sources this
+. "$here/versions.env"
+
+# shellcheck disable=SC2034 # used by the scripts that source this
+cache=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}
+export GOFLAGS=${GOFLAGS:--buildvcs=false}
+export CGO_ENABLED=0
+
+need_go() {
+    command -v go >/dev/null 2>&1 && return
+    [ -x /usr/local/go/bin/go ] && { export PATH=/usr/local/go/bin:$PATH; return; }
+    printf '%s: go not found: installing Debian'"'"'s golang-go\n' "$(basename "$0" .sh)" >&2
+    apt-get install -y -q golang-go >/dev/null
+}
