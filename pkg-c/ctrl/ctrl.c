@@ -53,10 +53,14 @@ struct ctrl_run {
     const char *ns, *name, *uid;
     int64_t     generation;
     void       *state;
-    int         pending;  /* writes in flight */
-    int         conflict; /* a write answered 409 */
-    int         failed;   /* a write failed in transport or with 5xx */
-    int         child_conflict;
+    int         pending;        /* writes in flight */
+    int         conflict;       /* a write answered 409 */
+    int         failed;         /* a write failed in transport or with 5xx */
+    int         child_conflict; /* how many children this run found foreign */
+    /* Their "Kind name"s, sorted, so that the refusal names them in one order whichever
+     * write found one first (else the status changed, and was written, on every retry). */
+    char        conflict_keys[CTRL_CONFLICTS_NAMED][CTRL_KEY_MAX];
+    char        conflict_first[CTRL_MSG_MAX]; /* the full message of conflict_keys[0] */
     uint64_t    requeue_ms;
     void (*next)(ctrl_run *run);
     ctrl_conds conds;
@@ -648,23 +652,31 @@ ctrl_cond(ctrl_run *run, ctrl_cond_type type, int status, const char *reason, co
 }
 
 
+/* Logs the run's refusal once per change: one the status already shows is retried quietly. */
 static void
-refuse_v(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, va_list ap)
+log_refusal(ctrl_run *run)
 {
-    const cJSON *stalled;
+    const cJSON *stalled =
+        ctrl_condition_find(cJSON_GetObjectItemCaseSensitive(run->obj, "status"), "Stalled");
+    const char *reason = run->conds.refusal;
 
-    if (run->conds.refusal)
-        return;
-    run->conds.refusal = reason;
-    run->conds.keep_ready = keep_ready;
-    vsnprintf(run->conds.refusal_message, sizeof run->conds.refusal_message, fmt, ap);
-    /* Once per change: a refusal the status already shows is retried quietly. */
-    stalled = ctrl_condition_find(cJSON_GetObjectItemCaseSensitive(run->obj, "status"), "Stalled");
     if (!stalled || !kjson_get_str(stalled, "reason") || !kjson_get_str(stalled, "message") ||
         strcmp(kjson_get_str(stalled, "reason"), reason) != 0 ||
         strcmp(kjson_get_str(stalled, "message"), run->conds.refusal_message) != 0)
         log_obj(LOG_WARN, run->c->kind->name, run->key, "refused", "reason", reason, "message",
                 run->conds.refusal_message, NULL);
+}
+
+
+static void
+refuse_v(ctrl_run *run, int keep_ready, const char *reason, const char *fmt, va_list ap)
+{
+    if (run->conds.refusal)
+        return;
+    run->conds.refusal = reason;
+    run->conds.keep_ready = keep_ready;
+    vsnprintf(run->conds.refusal_message, sizeof run->conds.refusal_message, fmt, ap);
+    log_refusal(run);
 }
 
 
@@ -760,12 +772,54 @@ bears_our_marks(ctrl_run *run, const cJSON *live)
 }
 
 
+/*
+ * Records a foreign child and words the refusal: the full message of the conflict that sorts
+ * first, then "; also <Kind> <name>" for the others in order. Beyond CTRL_CONFLICTS_NAMED
+ * conflicts the last in order go unnamed.
+ */
+static void
+note_conflict(ctrl_run *run, const char *kind, const char *name, const char *msg)
+{
+    char key[CTRL_KEY_MAX];
+    int  i,
+        n = run->child_conflict < CTRL_CONFLICTS_NAMED ? run->child_conflict : CTRL_CONFLICTS_NAMED;
+    size_t len;
+
+    snprintf(key, sizeof key, "%s %s", kind, name);
+    for (i = 0; i < n && strcmp(run->conflict_keys[i], key) < 0; i++)
+        ;
+    run->child_conflict++;
+    if (i == CTRL_CONFLICTS_NAMED)
+        return;
+    if (n == CTRL_CONFLICTS_NAMED)
+        n--;
+    memmove(run->conflict_keys[i + 1], run->conflict_keys[i], (size_t)(n - i) * CTRL_KEY_MAX);
+    snprintf(run->conflict_keys[i], CTRL_KEY_MAX, "%s", key);
+    n++;
+    if (i == 0)
+        snprintf(run->conflict_first, sizeof run->conflict_first, "%s", msg);
+    /* Another refusal came first: it stays the message. Logged once the run ends (outcome),
+     * when every conflict is known, so that a retry does not log a partial list. */
+    if (run->conds.refusal && strcmp(run->conds.refusal, "ChildConflict") != 0)
+        return;
+    run->conds.refusal = "ChildConflict";
+    run->conds.keep_ready = 0;
+    snprintf(run->conds.refusal_message, sizeof run->conds.refusal_message, "%s", run->conflict_first);
+    for (i = 1; i < n; i++) {
+        len = strlen(run->conds.refusal_message);
+        snprintf(run->conds.refusal_message + len, sizeof run->conds.refusal_message - len,
+                 "; also %s", run->conflict_keys[i]);
+    }
+}
+
+
 int
 ctrl_may_write(ctrl_run *run, const cJSON *live)
 {
     const cJSON *ref;
     const char  *kind = kjson_get_str(live, "kind"), *name;
     int          copied = 0;
+    char         msg[CTRL_MSG_MAX];
 
     if (!live)
         return 1;
@@ -778,34 +832,26 @@ ctrl_may_write(ctrl_run *run, const cJSON *live)
     }
     if (!ref && run->c->kind->may_adopt && run->c->kind->may_adopt(run, live))
         return 1;
-    if (run->child_conflict) {
-        /* The first conflict is the message; the others are named after it. */
-        size_t n = strlen(run->conds.refusal_message);
-
-        snprintf(run->conds.refusal_message + n, sizeof run->conds.refusal_message - n,
-                 "; also %s %s", kind ? kind : "object", name ? name : "?");
-        return 0;
-    }
-    run->child_conflict = 1;
     if (copied)
-        refuse_f(run, 0, "ChildConflict",
+        snprintf(msg, sizeof msg,
                  "%s %s already exists with an ownerReference to this %s but none of its "
                  "labels: it was not created by it and is not changed. Delete it or give this "
                  "%s another name",
                  kind ? kind : "object", name ? name : "?", run->c->kind->res->kind,
                  run->c->kind->res->kind);
     else if (ref)
-        refuse_f(run, 0, "ChildConflict",
+        snprintf(msg, sizeof msg,
                  "%s %s already exists and is controlled by %s %s; it is not changed. Delete "
                  "it or give this %s another name",
                  kind ? kind : "object", name ? name : "?", kjson_get_str(ref, "kind") ?: "?",
                  kjson_get_str(ref, "name") ?: "?", run->c->kind->res->kind);
     else
-        refuse_f(run, 0, "ChildConflict",
+        snprintf(msg, sizeof msg,
                  "%s %s already exists, has no controller and was not created by this %s; "
                  "it is not changed. Delete it or give this %s another name",
                  kind ? kind : "object", name ? name : "?", run->c->kind->res->kind,
                  run->c->kind->res->kind);
+    note_conflict(run, kind ? kind : "object", name ? name : "?", msg);
     return 0;
 }
 
@@ -1324,6 +1370,8 @@ static wq_result
 outcome(ctrl_run *run)
 {
     if (run->child_conflict) {
+        if (run->conds.refusal && strcmp(run->conds.refusal, "ChildConflict") == 0)
+            log_refusal(run);
         /* The foreign object is not watched: look again soon, without backoff. */
         run->requeue_ms = CTRL_CONFLICT_RETRY_MS;
         return WQ_REQUEUE_AFTER;

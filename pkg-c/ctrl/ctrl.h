@@ -85,6 +85,8 @@
 #define CTRL_MSG_MAX           1024
 /* How soon a run in ChildConflict looks again (the foreign object is not watched). */
 #define CTRL_CONFLICT_RETRY_MS 5000
+/* Foreign children a ChildConflict refusal names (the rest are counted, not named). */
+#define CTRL_CONFLICTS_NAMED   8
 
 typedef struct ctrl     ctrl;
 typedef struct ctrl_run ctrl_run;

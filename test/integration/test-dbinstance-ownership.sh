@@ -85,6 +85,28 @@ k -n "$NS" delete service payments >/dev/null
 k -n "$NS" delete configmap payments-config >/dev/null
 wait_for 30 "payments to be Ready once the conflict went away" dbi_ready payments
 
+# --- two foreign children found by different steps: one message, in one order -----------
+# A new user's trial: with a foreign Secret and a foreign ConfigMap the message named them in
+# whichever order the writes came back, so every 5 s retry rewrote the status.
+k -n "$NS" create secret generic shop2-credentials --from-literal=password=mine >/dev/null
+k -n "$NS" create configmap shop2-config --from-literal=k=v >/dev/null
+k -n "$NS" apply -f - >/dev/null <<'YAML'
+apiVersion: dbaas.dev/v1alpha1
+kind: DBInstance
+metadata: {name: shop2}
+spec: {engine: postgresql, version: "16", database: shop}
+YAML
+both() { m=$(ready_msg shop2); [[ $m == *"ConfigMap shop2-config"* && $m == *"Secret shop2-credentials"* ]]; }
+wait_for 30 "shop2's ChildConflict naming both" both
+[[ $(ready_msg shop2) == "ConfigMap shop2-config already exists"*"; also Secret shop2-credentials" ]] ||
+    fail "the conflicts are not named in order: $(ready_msg shop2)"
+status_rv=$(rv dbi shop2)
+sleep 12 # two retries or more
+expect_eq "$(rv dbi shop2)" "$status_rv" "shop2's resourceVersion across conflict retries (no status rewrite)"
+k -n "$NS" delete dbi shop2 --timeout=60s >/dev/null
+k -n "$NS" delete secret shop2-credentials >/dev/null
+k -n "$NS" delete configmap shop2-config >/dev/null
+
 # --- a copied ownerReference (as Zalando copies its owner's) is not ours -----------------
 k -n "$NS" create configmap copied-config --from-literal=owner=app >/dev/null
 k -n "$NS" apply -f - >/dev/null <<'YAML'
