@@ -209,6 +209,23 @@ kd_get_db(kcli *c, const char *ns, const char *name, cJSON **obj, const kres **r
 }
 
 
+/* Whether obj has a controller ownerReference naming uid (metav1.OwnerReference). */
+static int
+controlled_by(const cJSON *obj, const char *uid)
+{
+    const cJSON *ref;
+
+    cJSON_ArrayForEach(ref, kjson_path(obj, "metadata", "ownerReferences", NULL)) {
+        const char *u = kjson_get_str(ref, "uid");
+
+        if (uid && u && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ref, "controller")) &&
+            strcmp(u, uid) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+
 int
 kd_get_secret(kcli *c, const cJSON *obj, cJSON **secret)
 {
@@ -223,6 +240,17 @@ kd_get_secret(kcli *c, const cJSON *obj, cJSON **secret)
     }
     if (kcli_get(c, &KRES_SECRETS, ns, name, secret, &r))
         return kd_fail("get", &KRES_SECRETS, ns, name, &r);
+    /* Only the Secret the object controls: one of that name made by someone else is what the
+     * operator refuses as ChildConflict, and its contents are not this database's. */
+    if (!controlled_by(*secret, kjson_path_str(obj, "metadata", "uid", NULL))) {
+        cJSON_Delete(*secret);
+        *secret = NULL;
+        return kd_error("Secret \"%s\" in namespace \"%s\" is not %s \"%s\"'s (no ownerReference "
+                        "to it; see its Ready condition): not shown",
+                        name, ns,
+                        kjson_get_str(obj, "kind") ? kjson_get_str(obj, "kind") : "the object",
+                        kjson_path_str(obj, "metadata", "name", NULL));
+    }
     return KD_OK;
 }
 

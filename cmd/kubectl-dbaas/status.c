@@ -222,6 +222,16 @@ follow(kcli *c, const kres *res, const char *ns, const char *name, long timeout_
                 cond_field(obj, "Stalled", "message") ? cond_field(obj, "Stalled", "message") : "");
             break;
         }
+        /* A snapshot the CSI driver failed (or that has no class) is reported, not waited
+         * out: the snapshot-controller may retry, but nothing changes until someone acts. */
+        if (res == &KRES_DBSNAPSHOTS && cond_field(obj, "Degraded", "status") &&
+            strcmp(cond_field(obj, "Degraded", "status"), "True") == 0) {
+            rc = kd_error(
+                "%s \"%s\" failed: %s: %s", res->kind, name,
+                cond_field(obj, "Degraded", "reason") ? cond_field(obj, "Degraded", "reason") : "-",
+                cond_field(obj, "Degraded", "message") ? cond_field(obj, "Degraded", "message") : "");
+            break;
+        }
         if (time(NULL) - start >= timeout_s) {
             rc = kd_error("%s \"%s\" was not ready after %ld s: %s", res->kind, name, timeout_s,
                           cond_field(obj, "Ready", "message") ? cond_field(obj, "Ready", "message")

@@ -26,6 +26,20 @@ expect_rc 1 "$P" -n "$NS" snapshot orders --name held --wait --timeout 4
     fail "a held snapshot: $err"
 sed -i "\|^$NS/held\$|d" "$HOLD"
 
+# A snapshot the driver cannot take (the local-path volume has no CSI driver) ends --wait at
+# once with the reason, not after --timeout (a new user's trial waited out 600 s).
+k -n "$NS" apply -f - >/dev/null <<'YAML'
+apiVersion: dbaas.dev/v1alpha1
+kind: DBInstance
+metadata: {name: plain}
+spec: {engine: postgresql, version: "16", database: orders}
+YAML
+wait_for 120 "plain to be Ready" dbi_ready plain
+expect_rc 1 "$P" -n "$NS" snapshot plain --name nocsi --wait --timeout 600
+[[ $(tail -n 1 <<<"$err") == "error: DBSnapshot \"nocsi\" failed: "* ]] || fail "a failed snapshot: $err"
+echo "a failed snapshot ended --wait: $(tail -n 1 <<<"$err" | cut -c1-120)"
+k -n "$NS" delete dbsnapshot nocsi --wait=false >/dev/null
+
 expect_rc 0 "$P" -n "$NS" restore s1 --to orders2 --wait --timeout 180
 expect_eq "$out" "dbinstance.dbaas.dev/orders2 created from dbsnapshot s1" "restore's output"
 dbi_ready orders2 || fail "restore --wait returned before orders2 was Ready"

@@ -130,6 +130,22 @@ one_line
 expect_eq "$err" "error: no DBInstance or HACluster \"nope\" in namespace \"$NS\"" "missing object"
 expect_rc 1 "$P" -n default status orders
 expect_eq "$err" "error: no DBInstance, HACluster or DBSnapshot \"orders\" in namespace \"default\"" "wrong namespace"
+# A Secret of the child's name that someone else made is not shown as the database's (the
+# operator refuses it as ChildConflict; a new user's trial saw its password printed).
+k -n "$NS" create secret generic foreign-credentials --from-literal=password=mine >/dev/null
+k -n "$NS" apply -f - >/dev/null <<'YAML'
+apiVersion: dbaas.dev/v1alpha1
+kind: DBInstance
+metadata: {name: foreign}
+spec: {engine: postgresql, version: "16", database: shop}
+YAML
+wait_for 30 "foreign's ChildConflict" dbi_reason foreign ChildConflict
+expect_rc 1 "$P" -n "$NS" credentials foreign --show-password
+one_line
+[[ $err == "error: Secret \"foreign-credentials\" in namespace \"$NS\" is not DBInstance \"foreign\"'s"* ]] ||
+    fail "a foreign Secret: $err"
+[[ $out != *mine* ]] || fail "the foreign Secret's password was printed: $out"
+k -n "$NS" delete dbi foreign --wait=false >/dev/null
 k -n "$NS" create serviceaccount nobody >/dev/null
 k -n "$NS" create role dbi-reader --verb=get,list --resource=dbinstances.dbaas.dev >/dev/null
 k -n "$NS" create serviceaccount reader >/dev/null
