@@ -24,7 +24,7 @@
 typedef struct {
     int         ncols;
     int         nrows;
-    char        cell[MAX_ROWS][MAX_COLS][CELL];
+    char        cell[MAX_ROWS][MAX_COLS][MESSAGE_CELL]; /* a condition's or Event's message whole */
     const char *colour[MAX_ROWS][MAX_COLS];
 } table;
 
@@ -37,7 +37,7 @@ row_add(table *t, const char *const *cells, const char *const *colours)
     if (t->nrows == MAX_ROWS)
         return;
     for (c = 0; c < t->ncols; c++) {
-        snprintf(t->cell[t->nrows][c], CELL, "%s", cells[c] && *cells[c] ? cells[c] : "-");
+        snprintf(t->cell[t->nrows][c], MESSAGE_CELL, "%s", cells[c] && *cells[c] ? cells[c] : "-");
         t->colour[t->nrows][c] = colours ? colours[c] : NULL;
     }
     t->nrows++;

@@ -327,6 +327,31 @@ TEST(plugin_status_colours_only_when_asked)
 }
 
 
+TEST(plugin_status_shows_a_long_condition_message_whole)
+{
+    cJSON           *dbi = parse(dbi_json);
+    cJSON           *conds = cJSON_GetObjectItem(cJSON_GetObjectItem(dbi, "status"), "conditions");
+    cJSON           *c = cJSON_CreateObject();
+    char             msg[700];
+    plugin_status_in in = {.obj = dbi, .secret = 0};
+    core_buf         b;
+
+    /* The part a message ends with says what to do; a trial saw it cut at 256 characters. */
+    memset(msg, 'x', sizeof msg - 10);
+    snprintf(msg + sizeof msg - 10, 10, "%s", " the end");
+    cJSON_AddStringToObject(c, "type", "Stalled");
+    cJSON_AddStringToObject(c, "status", "True");
+    cJSON_AddStringToObject(c, "reason", "CredentialsLost");
+    cJSON_AddStringToObject(c, "message", msg);
+    cJSON_AddItemToArray(conds, c);
+    core_buf_init(&b, 1 << 20);
+    ASSERT_EQ(plugin_status(&in, NOW, 0, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "xxx the end");
+    core_buf_free(&b);
+    cJSON_Delete(dbi);
+}
+
+
 TEST(plugin_restore_takes_the_snapshots_source)
 {
     cJSON *snap = parse("{\"metadata\":{\"name\":\"s1\",\"namespace\":\"a\"},\"status\":{"
