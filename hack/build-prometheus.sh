@@ -10,6 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=go-build.sh
 . "$here/go-build.sh"
+# One build at a time (a background hack/build-tools.sh, a test that needs it).
+build_lock prometheus
 out=$cache/prometheus-$PROMETHEUS_VERSION
 
 log() { printf 'build-prometheus: %s\n' "$*" >&2; }

@@ -19,3 +19,14 @@ need_go() {
     printf '%s: go not found: installing Debian'"'"'s golang-go\n' "$(basename "$0" .sh)" >&2
     apt-get install -y -q golang-go >/dev/null
 }
+
+# build_lock NAME: waits for, then holds until the calling shell exits, an exclusive flock(1)
+# on $cache/.NAME.lock, so that a build test/run.sh started in the background
+# (hack/build-tools.sh) and a test or script that needs the same tool take turns: the second
+# waits, then finds the tool built. Call it in a script (or a subshell) that starts no daemon:
+# a daemon would inherit the lock and hold it for its whole life.
+build_lock() {
+    mkdir -p "$cache"
+    exec {build_lock_fd}>"$cache/.$1.lock"
+    flock "$build_lock_fd"
+}

@@ -60,6 +60,12 @@ elapsed() { local d=$(($(now) - $1)); printf '%d.%01ds' $((d / 1000000)) $((d / 
 # `go install MODULE/cmd@VERSION` asks the proxy for the module's version list (refused for
 # this module), so a scratch module requires the version and builds its main package.
 cmd_build() {
+    # In a subshell: the lock (build_lock, one build at a time) must not reach a daemon.
+    (build_lock zalando && build_binary) || exit 1
+    echo "$BIN"
+}
+
+build_binary() {
     if [ ! -x "$BIN" ]; then
         need_go
         local work t0
@@ -79,7 +85,6 @@ cmd_build() {
         mv "$OUT.tmp" "$OUT"
         log "built in $(elapsed "$t0")"
     fi
-    echo "$BIN"
 }
 
 # The module's source in the Go module cache (downloaded when missing), for its manifests.

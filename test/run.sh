@@ -2,8 +2,9 @@
 # make test: installs what is missing, builds, lints (make lint), runs the unit tests (plain,
 # under ASan+UBSan, and under valgrind) and the builders' golden files (test/golden), the Argo
 # CD health checks, brings the local control plane up once, runs the integration tests against
-# it and brings it down again, even when a test fails. The last line is the total
-# "N passed, N failed".
+# it and brings it down again, even when a test fails. The Go-built tools are built in the
+# background meanwhile (hack/build-tools.sh; each cached, so only a cold machine builds them).
+# The last line is the total "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
@@ -49,6 +50,21 @@ if ! make -j2 all >"$logs/build.log" 2>&1; then
     exit 1
 fi
 
+# The Go-built tools (control plane, CSI stack, Zalando, Helm, Prometheus): built in the
+# background while the stages below run; on a warm machine this ends at once. A test that
+# needs a tool still being built waits for it (hack/go-build.sh's build_lock).
+setsid bash hack/build-tools.sh >"$logs/tools.log" 2>&1 &
+tools_pid=$!
+# shellcheck disable=SC2064
+trap "kill -- -$tools_pid 2>/dev/null; rm -rf '$logs'" EXIT
+# Waits for that build, prints its per-tool times, fails when a build failed.
+tools_built() {
+    wait "$tools_pid"
+    local rc=$?
+    cat "$logs/tools.log"
+    return $rc
+}
+
 check lint make lint
 check proc-start bash test/tools/proc-start-check.sh
 
@@ -79,16 +95,6 @@ bash test/db/run.sh | tee "$logs/db.log"
 count "$logs/db.log"
 
 echo "== integration tests"
-# The Zalando postgres-operator the HACluster tests run: built once from the Go module proxy
-# and cached (minutes on a cold machine, so not inside one test's time limit).
-check zalando-build bash hack/zalando.sh build
-# Helm 3 and 4 for the chart's tests (test-helm*.sh), built once and cached like Zalando.
-check helm-build bash hack/build-helm.sh
-# Prometheus and promtool (test-prometheus.sh, deploy/monitoring's rule tests): built once.
-check prometheus-build bash hack/build-prometheus.sh
-echo "== monitoring rules (promtool test rules, deploy/monitoring)"
-bash deploy/monitoring/test.sh | tee "$logs/monitoring.log"
-count "$logs/monitoring.log"
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}
@@ -96,7 +102,7 @@ export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}
 export CLUSTER_CSI=${CLUSTER_CSI:-1}
 if bash hack/cluster.sh up; then
     # shellcheck disable=SC2064
-    trap "bash hack/cluster.sh down >/dev/null 2>&1; rm -rf '$logs'" EXIT
+    trap "kill -- -$tools_pid 2>/dev/null; bash hack/cluster.sh down >/dev/null 2>&1; rm -rf '$logs'" EXIT
     bash test/integration/run.sh | tee "$logs/integration.log"
     count "$logs/integration.log"
     bash hack/cluster.sh down || { echo "FAIL cluster down"; failed=$((failed + 1)); }
@@ -104,6 +110,13 @@ else
     echo "FAIL the local control plane did not come up"
     failed=$((failed + 1))
 fi
+
+# Every tool was built by now (the tests waited for theirs); a failed build fails here too.
+check tools-build tools_built
+sed -n 's/^build-tools: /    /p' "$logs/tools.log"
+echo "== monitoring rules (promtool test rules, deploy/monitoring)"
+bash deploy/monitoring/test.sh | tee "$logs/monitoring.log"
+count "$logs/monitoring.log"
 
 echo "make test took $(( $(date +%s) - start )) s"
 echo "$passed passed, $failed failed"
