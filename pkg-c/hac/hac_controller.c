@@ -163,6 +163,11 @@ run_status(ctrl_run *run)
     in.now_s = (int64_t)time(NULL);
     in.wait_s = (int64_t)zalando_wait_s;
     fields = hac_status_eval(&in, ctrl_run_conds(run), &note);
+    /* A person must install Zalando: Stalled, so kstatus (Helm 4 --wait, Flux) does not take
+     * Ready False without Reconciling for done. Its CRD appearing requeues the object. */
+    if (!in.crd_installed)
+        ctrl_refuse(run, 0, "ZalandoOperatorMissing", "%s",
+                    ctrl_run_conds(run)->cond[CTRL_READY].message);
     if (note.failover) {
         snprintf(msg, sizeof msg, "the primary moved from %s to %s", note.from, note.to);
         ctrl_event_on_status(run, "Normal", "Failover", msg);

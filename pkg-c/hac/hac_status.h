@@ -55,7 +55,8 @@ typedef struct {
  * kept) and returns the HACluster's own status members (primary, replicas,
  * readyReplicas, readyText, endpoint, readEndpoint, poolerEndpoint, currentVersion,
  * connectionSecret, zalandoStatus, lastFailover): a new object, NULL out of memory.
- * Rules: the CRD missing is Ready False ZalandoOperatorMissing; no pod labelled
+ * Rules: the CRD missing is Ready False ZalandoOperatorMissing (the controller adds the
+ * refusal that makes it Stalled); no pod labelled
  * spilo-role=master Ready is Ready False (NoPrimary); fewer ready pods than replicas is
  * Degraded ReplicasNotReady "n/m"; replicas 1 says "not highly available" in Ready's
  * message; a StatefulSet that does not match the spec is Progressing (WaitingForZalando),

@@ -1,5 +1,6 @@
 # HACluster before the Zalando operator is installed: with no postgresqls.acid.zalan.do CRD
-# the HACluster says Ready False, reason ZalandoOperatorMissing, with how to install it;
+# the HACluster says Ready False and Stalled, reason ZalandoOperatorMissing, with how to
+# install it;
 # once Zalando (and its CRD) is installed, the same operator process, never restarted,
 # creates the postgresql object and the HACluster becomes Ready.
 . "$ROOT/test/integration/lib.sh"
@@ -17,6 +18,10 @@ printf 'apiVersion: dbaas.dev/v1alpha1\nkind: HACluster\nmetadata: {name: %s}\ns
     k -n "$NS" apply -f - >/dev/null
 wait_for 60 "ZalandoOperatorMissing" hac_is $H '{.status.conditions[?(@.type=="Ready")].reason}' ZalandoOperatorMissing
 hac_cond $H Ready message | grep -q "install it" || fail "the message does not say how to install it"
+# Stalled, as a missing VolumeSnapshot CRD is for a DBSnapshot: a person must act, and kstatus
+# (Helm 4's --wait, Flux) must not take it for done.
+wait_for 30 "Stalled True" hac_is $H '{.status.conditions[?(@.type=="Stalled")].status}' True
+expect_eq "$(hac_cond $H Stalled reason)" ZalandoOperatorMissing "Stalled's reason"
 t0=$SECONDS
 start_zalando
 wait_for 240 "Ready once Zalando is installed" hac_ready $H
