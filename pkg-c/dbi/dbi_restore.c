@@ -8,6 +8,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl_named.h"
+#include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
 #include "dbi_controller-int.h"
 #include "kjson/kjson.h"
@@ -59,6 +60,43 @@ on_source_secret(ctrl_run *run, const cJSON *secret)
 }
 
 
+/* Condition type of the status when its status is "True", else NULL. */
+static const cJSON *
+true_condition(const cJSON *status, const char *type)
+{
+    const cJSON *c = ctrl_condition_find(status, type);
+    const char  *v = kjson_get_str(c, "status");
+
+    return v && strcmp(v, "True") == 0 ? c : NULL;
+}
+
+
+/* A DBSnapshot that says a person must act (Stalled) or that its VolumeSnapshot failed
+ * (Degraded) is not waited for in silence: the restore is refused with the snapshot's own
+ * reason and message, and looks again when the snapshot changes (it is watched by name).
+ * Returns 1 when it refused. */
+static int
+snapshot_failed(ctrl_run *run, const cJSON *snap)
+{
+    const cJSON *st = kjson_path(snap, "status", NULL);
+    const cJSON *c = true_condition(st, "Stalled");
+    const char  *reason, *message;
+
+    if (!c)
+        c = true_condition(st, "Degraded");
+    if (!c)
+        return 0;
+    reason = kjson_get_str(c, "reason");
+    message = kjson_get_str(c, "message");
+    ctrl_refuse(run, 0, "SnapshotFailed",
+                "spec.restoreFrom.snapshot: the DBSnapshot %s cannot be used: %s: %s; the restore "
+                "goes on by itself once it is ready to use, or name another snapshot",
+                dbi__st(run)->spec.restore_snapshot, reason ? reason : "?", message ? message : "");
+    dbi__run_status(run);
+    return 1;
+}
+
+
 static int
 differs(const char *a, const char *b)
 {
@@ -85,7 +123,8 @@ on_snapshot(ctrl_run *run, const cJSON *snap)
     }
     if (!cJSON_IsTrue(kjson_path(snap, "status", "readyToUse", NULL)) || !engine || !version ||
         !source) {
-        waiting(run, "waiting for the DBSnapshot %s to be ready to use", name);
+        if (!snapshot_failed(run, snap))
+            waiting(run, "waiting for the DBSnapshot %s to be ready to use", name);
         return;
     }
     if (strcmp(engine, s->spec.engine->name) != 0) {

@@ -7,6 +7,9 @@
  * next only when it can be restored from:
  *   - missing, or not readyToUse: Ready False, Progressing True, reason WaitingForSnapshot;
  *     the run ends and the DBSnapshot's change brings the next one;
+ *   - not readyToUse and Stalled or Degraded True (it cannot be taken, or its VolumeSnapshot
+ *     failed): refused as SnapshotFailed (Stalled) with the snapshot's reason and message;
+ *     its change still brings the next run, which proceeds once it is ready;
  *   - another engine, another major version (dbi_major), a restoreSize above spec.storage.size
  *     (an unset size counts as the 1Gi default: set it), or another username or database
  *     than the source instance had (the data holds that user and database): InvalidSpec

@@ -6,6 +6,8 @@
 #   of CreateVolume), and the credentials are the source's (the data holds its passwords);
 # - refused before anything is created: another engine, another major version, a volume
 #   smaller than the snapshot, the source's Secret gone without credentialsSecretRef;
+# - a snapshot that cannot be taken: SnapshotFailed with its reason, Stalled; restored once
+#   the snapshot is taken;
 # - a snapshot not ready yet (held back by the driver): WaitingForSnapshot, nothing created;
 #   once ready, the restore proceeds by itself.
 . "$ROOT/test/integration/lib.sh"
@@ -73,6 +75,20 @@ wait_for 60 "other's Secret to be collected" absent secret other-credentials
 instance from-gone 16.4 postgresql 1Gi snap-other
 refused from-gone credentialsSecretRef other-credentials
 echo "a gone source Secret refused at $((SECONDS - t0))s"
+
+# A snapshot that cannot be taken (its instance does not exist): the restore is Stalled with
+# the snapshot's reason, creates nothing, and proceeds by itself once the snapshot is taken.
+dbsnap snap-ghost ghost
+wait_for 60 "snap-ghost to be Stalled" snap_reason snap-ghost InstanceNotFound
+instance from-ghost 16.4 postgresql 1Gi snap-ghost
+wait_for 60 "from-ghost to be refused" dbi_reason from-ghost SnapshotFailed
+msg=$(dbi_cond from-ghost Ready message)
+[[ $msg == *"snap-ghost"*"InstanceNotFound"* ]] || fail "from-ghost: the message lacks the snapshot's reason: $msg"
+expect_eq "$(dbi_cond from-ghost Stalled status)" True "Stalled of from-ghost"
+absent pvc data-from-ghost-0 || fail "from-ghost: a claim was made"
+instance ghost
+wait_for 180 "from-ghost to be Ready once snap-ghost is taken" dbi_ready from-ghost
+echo "a snapshot that could not be taken: refused, then restored at $((SECONDS - t0))s"
 
 # Not ready: waits, creates nothing; once ready, proceeds.
 echo "$NS/slow" >>"$HOLD"
