@@ -49,20 +49,24 @@ effective(const ctrl_conds *in, ctrl_condition *out)
         out[i] = in->cond[i];
         if (!out[i].set) {
             out[i].status = 0;
-            out[i].reason = "Unknown";
-            snprintf(out[i].message, sizeof out[i].message, "not evaluated");
+            out[i].reason = "NotEvaluated";
+            snprintf(out[i].message, sizeof out[i].message,
+                     "not evaluated: an earlier step has not finished");
         }
     }
     if (!in->refusal)
         return;
+    out[CTRL_DEGRADED].set = 1;
     out[CTRL_DEGRADED].status = 1;
     out[CTRL_DEGRADED].reason = in->refusal;
     snprintf(out[CTRL_DEGRADED].message, CTRL_MSG_MAX, "%s", in->refusal_message);
+    out[CTRL_PROGRESSING].set = 1;
     out[CTRL_PROGRESSING].status = 0;
     out[CTRL_PROGRESSING].reason = in->refusal;
     snprintf(out[CTRL_PROGRESSING].message, CTRL_MSG_MAX,
              "nothing is changed until what the Stalled condition says is resolved");
     if (!in->keep_ready) {
+        out[CTRL_READY].set = 1;
         out[CTRL_READY].status = 0;
         out[CTRL_READY].reason = in->refusal;
         snprintf(out[CTRL_READY].message, CTRL_MSG_MAX, "%s", in->refusal_message);
@@ -93,12 +97,13 @@ ctrl_phase(const ctrl_conds *c)
 }
 
 
+/* status: 1 True, 0 False, -1 Unknown (metav1.Condition's three values). */
 static int
 add_condition(cJSON *list, const cJSON *old_status, const char *type, int status,
               const char *reason, const char *message, int64_t generation, const char *now)
 {
     const cJSON *old = ctrl_condition_find(old_status, type);
-    const char  *st = status ? "True" : "False";
+    const char  *st = status > 0 ? "True" : status == 0 ? "False" : "Unknown";
     const char  *old_st = kjson_get_str(old, "status");
     const char  *old_t = kjson_get_str(old, "lastTransitionTime");
     cJSON       *c = cJSON_CreateObject();
@@ -118,6 +123,14 @@ add_condition(cJSON *list, const cJSON *old_status, const char *type, int status
 }
 
 
+/* A condition the run set is True or False; one it never reached is Unknown (-1). */
+static int
+tri(const ctrl_condition *c)
+{
+    return c->set ? c->status : -1;
+}
+
+
 cJSON *
 ctrl_status_build(const cJSON *old, int64_t generation, const ctrl_conds *c, cJSON *fields,
                   const char *now)
@@ -132,10 +145,10 @@ ctrl_status_build(const cJSON *old, int64_t generation, const ctrl_conds *c, cJS
         !(list = cJSON_AddArrayToObject(st, "conditions")))
         goto fail;
     for (i = 0; i < CTRL_NCOND && !rc; i++)
-        rc = add_condition(list, old, cond_names[i], e[i].status, e[i].reason, e[i].message,
+        rc = add_condition(list, old, cond_names[i], tri(&e[i]), e[i].reason, e[i].message,
                            generation, now);
     if (!rc)
-        rc = add_condition(list, old, "Reconciling", e[CTRL_PROGRESSING].status,
+        rc = add_condition(list, old, "Reconciling", tri(&e[CTRL_PROGRESSING]),
                            e[CTRL_PROGRESSING].reason, e[CTRL_PROGRESSING].message, generation, now);
     if (!rc)
         rc = add_condition(list, old, "Stalled", refusal != NULL, refusal ? refusal : "NotStalled",

@@ -17,7 +17,7 @@
 #include "ctrl/ctrl.h"
 
 typedef struct {
-    int         set;    /* the kind set it; unset conditions are False, reason Unknown */
+    int         set;    /* the kind set it; unset: written Unknown, reason NotEvaluated */
     int         status; /* 1: True, 0: False */
     const char *reason; /* CamelCase, static or valid for the call */
     char        message[CTRL_MSG_MAX];

@@ -127,6 +127,37 @@ TEST(ctrl_status_refusal_overlays_and_keeps_times)
 }
 
 
+/* A condition the run never reached is Unknown, not False: "Degraded False" would claim a
+ * check that was not made (metav1.Condition: status is True, False or Unknown). */
+TEST(ctrl_status_unset_condition_is_unknown)
+{
+    ctrl_conds c;
+    cJSON     *st;
+
+    memset(&c, 0, sizeof c);
+    ctrl_conds_set(&c, CTRL_READY, 0, "WaitingForSnapshot", "waiting for the DBSnapshot s");
+    ctrl_conds_set(&c, CTRL_PROGRESSING, 1, "WaitingForSnapshot", "waiting for the DBSnapshot s");
+    st = ctrl_status_build(NULL, 1, &c, NULL, "T");
+    ASSERT_STR(cond(st, "Degraded", "status"), "Unknown");
+    ASSERT_STR(cond(st, "Degraded", "reason"), "NotEvaluated");
+    ASSERT_STR(cond(st, "Ready", "status"), "False");
+    ASSERT_STR(cond(st, "Reconciling", "status"), "True");
+    ASSERT_STR(cond(st, "Stalled", "status"), "False");
+    ASSERT_STR(kjson_get_str(st, "phase"), "Provisioning");
+    cJSON_Delete(st);
+    /* A refusal sets the ones it overlays, reached or not. */
+    memset(&c, 0, sizeof c);
+    c.refusal = "InvalidSpec";
+    snprintf(c.refusal_message, sizeof c.refusal_message, "spec.version: bad");
+    st = ctrl_status_build(NULL, 1, &c, NULL, "T");
+    ASSERT_STR(cond(st, "Degraded", "status"), "True");
+    ASSERT_STR(cond(st, "Progressing", "status"), "False");
+    ASSERT_STR(cond(st, "Ready", "status"), "False");
+    ASSERT_STR(cond(st, "Reconciling", "status"), "False");
+    cJSON_Delete(st);
+}
+
+
 TEST(ctrl_status_keep_ready_leaves_ready_alone)
 {
     ctrl_conds c;
