@@ -460,10 +460,11 @@ host_of(const hac_spec *s, const char *suffix, char *host, size_t len)
 }
 
 
-/* data[host_key] = host of suffix, data[uri_key] = its uri (scrubbed after use). */
+/* data[host_key] = host of suffix, data[uri_key] = its uri (scrubbed after use); query, when
+ * not NULL, ends the uri ("?sslmode=require"). */
 static void
 put_endpoint(ctrl_bld *b, cJSON *data, const hac_spec *s, const char *password, const char *suffix,
-             const char *host_key, const char *uri_key)
+             const char *host_key, const char *uri_key, const char *query)
 {
     char     host[HAC_NAME_MAX];
     core_buf uri;
@@ -472,7 +473,7 @@ put_endpoint(ctrl_bld *b, cJSON *data, const hac_spec *s, const char *password, 
     if (host_of(s, suffix, host, sizeof host) || core_buf_add(&uri, "postgresql://", 13) ||
         core_pct_encode(&uri, s->username) || core_buf_add(&uri, ":", 1) ||
         core_pct_encode(&uri, password) || core_buf_printf(&uri, "@%s:%d/", host, HAC_PORT) ||
-        core_pct_encode(&uri, s->database)) {
+        core_pct_encode(&uri, s->database) || (query && core_buf_add(&uri, query, strlen(query)))) {
         b->failed = 1;
         goto out;
     }
@@ -509,14 +510,20 @@ hac_build_secret(const hac_spec *s, const cJSON *owner, const char *password, co
     ctrl_b_b64(&b, data, "password", password);
     ctrl_b_b64(&b, data, "port", port);
     ctrl_b_b64(&b, data, "database", s->database);
-    put_endpoint(&b, data, s, password, "", "host", "uri");
+    /* Spilo rejects connections without TLS by default (Zalando v1.15.1, docs/user.md: "As
+     * non-encrypted connections are rejected by default set SSL mode to require"); its
+     * certificate is self-signed, so require, not verify-full. The pooler's PgBouncer is
+     * given a certificate only with the postgresql object's spec.tls, which we do not set:
+     * its uris keep libpq's default (prefer). */
+    put_endpoint(&b, data, s, password, "", "host", "uri", HAC_SSLMODE);
     ctrl_b_b64(&b, data, "jdbc-url", jdbc.data);
     if (s->read_replicas_service)
-        put_endpoint(&b, data, s, password, "-repl", "read-host", "read-uri");
+        put_endpoint(&b, data, s, password, "-repl", "read-host", "read-uri", HAC_SSLMODE);
     if (p && p->pooler)
-        put_endpoint(&b, data, s, password, "-pooler", "pooler-host", "pooler-uri");
+        put_endpoint(&b, data, s, password, "-pooler", "pooler-host", "pooler-uri", NULL);
     if (p && p->pooler_repl && s->read_replicas_service)
-        put_endpoint(&b, data, s, password, "-pooler-repl", "pooler-read-host", "pooler-read-uri");
+        put_endpoint(&b, data, s, password, "-pooler-repl", "pooler-read-host", "pooler-read-uri",
+                     NULL);
     core_buf_free(&jdbc);
     return ctrl_b_done(&b, o);
 }

@@ -83,8 +83,21 @@ check_postgresql() {
     # scram-sha-256 on TCP: the password is really checked.
     (as_user postgres "$bin/initdb" -D "$TMP/data" -U postgres -E UTF8 --no-locale \
         --auth-local=trust --auth-host=scram-sha-256) >"$TMP/initdb.log" 2>&1 || fail "initdb: $(tail -n 3 "$TMP/initdb.log")"
+    # A URI that requires TLS (HACluster's: Spilo serves TLS with a self-signed certificate
+    # and rejects plain connections) gets a server that does the same.
+    local ssl=() want_ssl=f
+    if [[ $REST == *sslmode=require* ]]; then
+        want_ssl=t
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/server.key" -out "$TMP/server.crt" \
+            -subj /CN=localhost -days 1 >/dev/null 2>&1 || fail "openssl could not make a certificate"
+        chmod 600 "$TMP/server.key"
+        [ "$(id -u)" -ne 0 ] || chown postgres: "$TMP/server.key" "$TMP/server.crt"
+        printf 'local all all trust\nhostnossl all all all reject\nhostssl all all all scram-sha-256\n' \
+            >"$TMP/data/pg_hba.conf"
+        ssl=(-c ssl=on -c ssl_cert_file="$TMP/server.crt" -c ssl_key_file="$TMP/server.key")
+    fi
     (as_user postgres "$bin/postgres" -D "$TMP/data" -c listen_addresses=127.0.0.1 -p "$port" \
-        -c unix_socket_directories="$TMP") >"$TMP/server.log" 2>&1 &
+        -c unix_socket_directories="$TMP" "${ssl[@]}") >"$TMP/server.log" 2>&1 &
     SERVER_PID=$!
     wait_until 30 "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" || fail "postgres did not start"
     (as_user postgres psql -X -q -h "$TMP" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
@@ -93,9 +106,11 @@ CREATE ROLE :"user" LOGIN PASSWORD :'pw';
 CREATE DATABASE :"db" OWNER :"user";
 SQL
     uri="$SCHEME://$USERINFO@127.0.0.1:$port$REST"
-    got=$(PGPASSFILE=/dev/null PGCONNECT_TIMEOUT=10 psql -X -A -t -c 'select current_user, current_database()' \
-        -F ' ' "$uri" 2>&1) || fail "psql with the URI: $got"
-    [ "$got" = "$USER_NAME $DATABASE" ] || fail "connected as '$got', want '$USER_NAME $DATABASE'"
+    got=$(PGPASSFILE=/dev/null PGCONNECT_TIMEOUT=10 psql -X -A -t -F ' ' -c \
+        'select current_user, current_database(), (select ssl from pg_stat_ssl where pid = pg_backend_pid())' \
+        "$uri" 2>&1) || fail "psql with the URI: $got"
+    [ "$got" = "$USER_NAME $DATABASE $want_ssl" ] ||
+        fail "connected as '$got', want '$USER_NAME $DATABASE $want_ssl' (the last: whether TLS is used)"
     bad="$SCHEME://${USERINFO%%:*}:wrong@127.0.0.1:$port$REST"
     if PGPASSFILE=/dev/null psql -X -A -t -c 'select 1' "$bad" >/dev/null 2>&1; then
         fail "a wrong password was accepted: the check proves nothing"
