@@ -1,7 +1,10 @@
 # Operator upgrade: the operator built from the previous landed commit (test/upgrade/FROM)
-# creates a DBInstance of each engine; this tree's operator takes the same objects over. No
-# pod template may change (a change restarts the database) except at the paths listed in
-# test/upgrade/expected-template-changes, no pod is replaced, no password or uri changes.
+# creates a DBInstance of each engine and a HACluster (through the real Zalando operator);
+# this tree's operator takes the same objects over. No pod template may change (a change
+# restarts the database) except at the paths listed in test/upgrade/expected-template-changes,
+# no pod is replaced, no password or uri changes. For the HACluster the postgresql object's
+# spec must stay as it was (Zalando rolls its pods on a change), its pods stay, and the
+# password stays.
 # Other writes are allowed (a new annotation on a child, say); their count is printed. Last,
 # the new operator deletes the objects the old one created (their finalizers included).
 #
@@ -20,6 +23,7 @@ on_exit() {
     local rc=$?
     set +e
     [ -n "$OP_PID" ] && { kill -9 "$OP_PID" && wait "$OP_PID"; } 2>/dev/null
+    stop_zalando
     if [ "$rc" -ne 0 ] || [ -n "${DEBUG:-}" ]; then
         for l in old new; do
             [ -s "$tmp/$l.log" ] && { echo "--- $l operator log (last 30 lines)"; tail -n 30 "$tmp/$l.log"; }
@@ -98,6 +102,25 @@ spec:
   storage: {size: 1Gi}
 EOF
 names="orders inventory catalog"
+# A HACluster, through the real Zalando operator.
+start_zalando
+k -n "$NS" apply -f - >/dev/null <<'EOF'
+apiVersion: dbaas.dev/v1alpha1
+kind: HACluster
+metadata: {name: ledger}
+spec:
+  version: "16"
+  replicas: 2
+  database: ledger
+  storage: {size: 1Gi}
+  resources: {requests: {cpu: 10m, memory: 100Mi}}
+  parameters: {max_connections: "120"}
+EOF
+# hac_converged NAME: Ready with every pod, for the generation last evaluated, Zalando Running.
+hac_converged() {
+    hac_ready "$1" && hac_is "$1" '{.status.readyText}' 2/2 && hac_is "$1" '{.status.zalandoStatus}' Running &&
+        [ "$(hac_field "$1" '{.status.observedGeneration}')" = "$(hac_field "$1" '{.metadata.generation}')" ]
+}
 # converged NAME: Ready, for the generation the operator last evaluated.
 converged() {
     dbi_ready "$1" &&
@@ -108,6 +131,7 @@ for n in $names; do
     wait_for 90 "$n to be Ready under the old operator" converged "$n"
     wait_for 30 "$n's pod" pod_uid "$n"
 done
+wait_for 240 "ledger to be Ready 2/2 under the old operator" hac_converged ledger
 settle_writes op_writes
 
 # template NAME: the StatefulSet's pod template as JSON with sorted keys.
@@ -128,6 +152,20 @@ record() {
     done
 }
 for n in $names; do record "$n" old; done
+# hac_record WHEN: the postgresql object's spec and generation, Zalando's pod template, the
+# pods' uids and the password, in $tmp/ledger.WHEN.*
+hac_record() {
+    k -n "$NS" get postgresql ledger -o json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["spec"], sort_keys=True, indent=1))' \
+        >"$tmp/ledger.$1.pgspec"
+    k -n "$NS" get postgresql ledger -o jsonpath='{.metadata.generation}' >"$tmp/ledger.$1.pggen"
+    template ledger >"$tmp/ledger.$1.template"
+    k -n "$NS" get pods -l cluster-name=ledger -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}{"\n"}{end}' |
+        sort >"$tmp/ledger.$1.pods"
+    secret_key ledger-credentials password >"$tmp/ledger.$1.password"
+    [ -s "$tmp/ledger.$1.password" ] || fail "ledger-credentials has no password"
+    [ "$(wc -l <"$tmp/ledger.$1.pods")" -eq 2 ] || fail "ledger has not 2 pods: $(cat "$tmp/ledger.$1.pods")"
+}
+hac_record old
 stop_operator
 
 # ---- this tree's operator takes over
@@ -135,6 +173,7 @@ install_crds
 start=$(date +%s.%N)
 start_operator "$tmp/new.log"
 for n in $names; do wait_for 90 "$n to be Ready under the new operator" converged "$n"; done
+wait_for 90 "ledger to be Ready 2/2 under the new operator" hac_converged ledger
 settle_writes op_writes
 for n in $names; do converged "$n" || fail "$n is no longer Ready with its generation observed"; done
 took=$(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")
@@ -181,6 +220,12 @@ for n in $names; do
         cmp -s "$tmp/$n.old.$key" "$tmp/$n.new.$key" || problems+=("$n: the Secret's $key changed")
     done
 done
+# The HACluster: what Zalando acts on is untouched, so its pods stay.
+hac_record new
+for what in pgspec pggen template pods password; do
+    cmp -s "$tmp/ledger.old.$what" "$tmp/ledger.new.$what" ||
+        problems+=("ledger: $what changed: $(diff "$tmp/ledger.old.$what" "$tmp/ledger.new.$what" | head -n 20 | tr '\n' ' ' || true)")
+done
 for a in $allowed; do
     used=0
     for s in "${seen[@]}"; do [[ $s == "$a" || $s == "$a"/* ]] && used=1; done
@@ -198,5 +243,7 @@ fi
 for n in $names; do k -n "$NS" delete dbinstance "$n" --timeout=60s >/dev/null; done
 gone() { ! k -n "$NS" get "$@" >/dev/null 2>&1; }
 for n in $names; do wait_for 30 "$n's claim to go" gone pvc "data-$n-0"; done
+k -n "$NS" delete hacluster ledger --timeout=60s >/dev/null
+wait_for 60 "ledger's postgresql object to go" gone postgresql ledger
 stop_operator
-echo "upgrade from ${from:0:12}: pod templates unchanged but for the expected list (${#seen[@]} change(s)), credentials kept"
+echo "upgrade from ${from:0:12}: pod templates unchanged but for the expected list (${#seen[@]} change(s)), credentials kept; the HACluster's postgresql spec, pods and password unchanged"
