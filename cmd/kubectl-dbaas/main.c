@@ -68,7 +68,11 @@ static const subcommand subcommands[] = {
     {"list", F_ALL | F_OUTPUT, 0, 0,
      "kubectl dbaas list [-A] [-o json|yaml]\n"
      "  Every DBInstance, HACluster and DBSnapshot of the namespace (-A: of all namespaces) in\n"
-     "  one table: kind, name, engine, version, ready, primary, endpoint, age.\n"
+     "  one table: kind, name, engine, version, ready, status, primary, endpoint, age.\n"
+     "  VERSION is the version running (status.currentVersion; spec.version until one runs),\n"
+     "  where kubectl get dbi shows the version asked for (spec.version). STATUS is the phase\n"
+     "  (status.phase), as kubectl get shows it: READY True with STATUS Degraded or Failed is a\n"
+     "  database that serves but needs attention (kubectl dbaas status NAME says why).\n"
      "  -A, --all-namespaces  list across all namespaces (wins over -n, as in kubectl)\n"
      "  -o, --output FORMAT   json or yaml: the objects as a v1 List\n",
      run_list},

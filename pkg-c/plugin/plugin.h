@@ -53,6 +53,7 @@ typedef enum {
     PLUGIN_COL_ENGINE,
     PLUGIN_COL_VERSION,
     PLUGIN_COL_READY,
+    PLUGIN_COL_STATUS,
     PLUGIN_COL_PRIMARY,
     PLUGIN_COL_ENDPOINT,
     PLUGIN_COL_AGE,
@@ -65,9 +66,12 @@ typedef struct {
 } plugin_row;
 
 /*
- * The row of a DBInstance, HACluster or DBSnapshot (by its "kind"), as of now (Unix s):
- * DBInstance: engine, status.currentVersion (else spec.version), Ready's status, the pod
- * <name>-0 as primary while readyReplicas is 1, status.endpoint. HACluster: "postgresql",
+ * The row of a DBInstance, HACluster or DBSnapshot (by its "kind"), as of now (Unix s).
+ * Every kind: STATUS is status.phase, the column `kubectl get` prints from the CRDs'
+ * additionalPrinterColumns (crds/), so that a Degraded or Failed object whose Ready is still
+ * True says so. DBInstance: engine, status.currentVersion (the version running; else
+ * spec.version, which is what `kubectl get dbi` shows), Ready's status, the pod <name>-0 as
+ * primary while readyReplicas is 1, status.endpoint. HACluster: "postgresql",
  * status.currentVersion (else spec.version), status.readyText (else Ready's status),
  * status.primary, status.endpoint. DBSnapshot: status.source engine and version, Ready's
  * status, no primary, the instance it copies as "instance/<name>" in ENDPOINT.
@@ -188,7 +192,10 @@ typedef struct {
 
 /*
  * `kubectl dbaas status`: the object's summary, its conditions with reasons and messages,
- * its children, the last 10 Events (newest last) and the latest 5 snapshots. colour: ANSI
+ * its children, the last 10 Events (newest last) and the latest 5 snapshots. Sizes are
+ * labelled: Storage is spec.storage.size "requested" and status.storageSize (the claim's)
+ * "capacity", a claim's row its request and capacity; an External ":PORT" (a NodePort, no
+ * node address known) reads "NodePort PORT on any node's address". colour: ANSI
  * colours for condition states and Warning Events (the caller decides: a terminal and no
  * NO_COLOR).
  */

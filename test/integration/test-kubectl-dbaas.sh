@@ -62,9 +62,9 @@ wait_for 90 "shop to be Ready" dbi_ready shop
 endpoint=$(dbi_field orders '{.status.endpoint}')
 version=$(dbi_field orders '{.status.currentVersion}')
 expect_rc 0 "$P" -n "$NS" list
-expect_eq "$(norm <<<"$out")" "KIND NAME ENGINE VERSION READY PRIMARY ENDPOINT AGE
-DBInstance orders postgresql ${version:-16} True orders-0 $endpoint AGE
-DBInstance shop mariadb $(dbi_field shop '{.status.currentVersion}') True shop-0 $(dbi_field shop '{.status.endpoint}') AGE" "list"
+expect_eq "$(norm <<<"$out")" "KIND NAME ENGINE VERSION READY STATUS PRIMARY ENDPOINT AGE
+DBInstance orders postgresql ${version:-16} True Ready orders-0 $endpoint AGE
+DBInstance shop mariadb $(dbi_field shop '{.status.currentVersion}') True Ready shop-0 $(dbi_field shop '{.status.endpoint}') AGE" "list"
 expect_rc 0 "$P" list -A
 grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A has no row for $NS/orders: $out"
 [[ $out == "NAMESPACE "* ]] || fail "list -A has no NAMESPACE column: $out"

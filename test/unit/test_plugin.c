@@ -57,7 +57,7 @@ parse(const char *s)
 static const char dbi_json[] =
     "{\"kind\":\"DBInstance\",\"metadata\":{\"name\":\"orders\",\"namespace\":\"team-a\","
     "\"creationTimestamp\":\"2025-11-30T23:55:00Z\"},\"spec\":{\"engine\":\"postgresql\","
-    "\"version\":\"16\"},\"status\":{\"currentVersion\":\"16.4\",\"readyReplicas\":1,"
+    "\"version\":\"16\"},\"status\":{\"phase\":\"Degraded\",\"currentVersion\":\"16.4\",\"readyReplicas\":1,"
     "\"endpoint\":\"orders.team-a.svc:5432\",\"conditions\":[{\"type\":\"Ready\","
     "\"status\":\"True\",\"reason\":\"PodReady\"}]}}";
 
@@ -77,6 +77,8 @@ TEST(plugin_rows_of_each_kind)
     ASSERT_EQ(plugin_row_of(dbi, NOW, &r), CORE_OK);
     ASSERT_STR(r.cell[PLUGIN_COL_VERSION], "16.4");
     ASSERT_STR(r.cell[PLUGIN_COL_READY], "True");
+    /* A Degraded instance whose pod still serves: READY True alone would hide it. */
+    ASSERT_STR(r.cell[PLUGIN_COL_STATUS], "Degraded");
     ASSERT_STR(r.cell[PLUGIN_COL_PRIMARY], "orders-0");
     ASSERT_STR(r.cell[PLUGIN_COL_AGE], "5m");
     ASSERT_EQ(plugin_row_of(hac, NOW, &r), CORE_OK);
@@ -87,6 +89,7 @@ TEST(plugin_rows_of_each_kind)
     ASSERT_STR(r.cell[PLUGIN_COL_AGE], "<none>");
     ASSERT_EQ(plugin_row_of(snap, NOW, &r), CORE_OK);
     ASSERT_STR(r.cell[PLUGIN_COL_ENGINE], "mysql");
+    ASSERT_STR(r.cell[PLUGIN_COL_STATUS], "");
     ASSERT_STR(r.cell[PLUGIN_COL_PRIMARY], "");
     ASSERT_STR(r.cell[PLUGIN_COL_ENDPOINT], "instance/orders");
     ASSERT_EQ(plugin_row_of(other, NOW, &r), CORE_EINVAL);
@@ -106,9 +109,9 @@ TEST(plugin_table_pads_like_kubectl)
     ASSERT_EQ(plugin_row_of(dbi, NOW, &rows[0]), CORE_OK);
     core_buf_init(&b, 4096);
     ASSERT_EQ(plugin_table(rows, 1, 0, &b), CORE_OK);
-    ASSERT_STR(b.data, "KIND         NAME     ENGINE       VERSION   READY   PRIMARY    "
+    ASSERT_STR(b.data, "KIND         NAME     ENGINE       VERSION   READY   STATUS     PRIMARY    "
                        "ENDPOINT                 AGE\n"
-                       "DBInstance   orders   postgresql   16.4      True    orders-0   "
+                       "DBInstance   orders   postgresql   16.4      True    Degraded   orders-0   "
                        "orders.team-a.svc:5432   5m\n");
     core_buf_reset(&b);
     ASSERT_EQ(plugin_table(rows, 1, 1, &b), CORE_OK);
