@@ -157,13 +157,20 @@ int plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out);
 int plugin_forward_cmd(const char *kubeconfig, const char *context, const char *ns,
                        const char *service, int local_port, int remote_port, plugin_cmd *out);
 
+/* plugin_conn.ca_file for plugin_connect_script: the CA file its script writes. */
+#define PLUGIN_CA_SHELL "$ca"
+
 /*
- * `connect --print`: shell lines that do what connect does: the forward in the background,
- * the client's environment exported (PGPASSWORD/MYSQL_PWD as PLUGIN_MASK unless
- * show_password), the client, then stopping the forward. Values are shell-quoted.
+ * `connect --print`: shell lines that do what connect does: with ca_pem (the Secret's
+ * ca.crt, not secret) first writing it to a new file (mktemp) named $ca, the forward in the
+ * background, the client's environment exported (PGPASSWORD/MYSQL_PWD as PLUGIN_MASK unless
+ * show_password), the client, then stopping the forward and removing $ca. Values are
+ * shell-quoted; with ca_pem, an argument or variable ending in PLUGIN_CA_SHELL ends in
+ * "$ca", so a client built with ca_file PLUGIN_CA_SHELL checks the server's chain as the
+ * one connect runs does. CORE_EINVAL when ca_pem holds the here-document's delimiter.
  */
 int plugin_connect_script(const plugin_cmd *forward, const plugin_cmd *client, int show_password,
-                          core_buf *out);
+                          const char *ca_pem, core_buf *out);
 
 void plugin_cmd_free(plugin_cmd *c);
 

@@ -301,6 +301,19 @@ printf '%s\n' "select current_user, current_database(), ssl from pg_stat_ssl whe
 connect_check orders psql PGPASSWORD "$password" "$pgport" app_sessions
 grep -Eq '^ *app +\| orders +\| t$' "$tmp/orders.out" ||
     fail "psql did not log in as app to orders over TLS: $(cat "$tmp/orders.out")"
+# connect --print is as strict as connect: its script writes the Secret's ca.crt and the
+# client checks the chain against it. Run with the forward swapped for the relay, it logs in.
+expect_rc 0 "$P" -n "$NS" connect orders --print --show-password
+[[ $out == *$'export PGSSLMODE=verify-ca\nexport PGSSLROOTCERT="$ca"\n'* && $out == *$'\nrm -f "$ca"\n'* ]] ||
+    fail "connect --print does not check the chain as connect does: $out"
+cmp -s <(sed -n "/<<'DBAAS_CA_EOF'\$/,/^DBAAS_CA_EOF\$/p" <<<"$out" | sed '1d;$d') "$tmp/orders-ca.pem" ||
+    fail "connect --print does not write the Secret's ca.crt: $out"
+sed -E "s|^kubectl port-forward .* ([0-9]+):5432 >/dev/null &\$|DBAAS_LOCAL_PORT=\\1 python3 $tmp/forward.py $pgport \\&|" \
+    <<<"$out" >"$tmp/print.sh"
+grep -q forward.py "$tmp/print.sh" || fail "no forward line in: $out"
+printf '%s\n' "select current_user, ssl from pg_stat_ssl where pid = pg_backend_pid();" |
+    bash "$tmp/print.sh" >"$tmp/print.out" 2>&1 || fail "the connect --print script: $(cat "$tmp/print.out")"
+grep -Eq '^ *app +\| t$' "$tmp/print.out" || fail "the --print script did not log in over TLS: $(cat "$tmp/print.out")"
 # SIGTERM to the plugin while connected (its terminal closed): neither psql nor the forward
 # outlives it.
 printf '%s\n' "select pg_sleep(60);" >"$tmp/orders.sql"

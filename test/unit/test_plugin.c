@@ -212,14 +212,14 @@ TEST(plugin_connect_keeps_the_password_out_of_argv)
     ASSERT(!holds(c.argv, "s3cret"));
     ASSERT_EQ(plugin_forward_cmd(NULL, "kind-a", "team a", "orders", 40001, 5432, &f), CORE_OK);
     core_buf_init(&b, 4096);
-    ASSERT_EQ(plugin_connect_script(&f, &c, 0, &b), CORE_OK);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, NULL, &b), CORE_OK);
     ASSERT_CONTAINS(b.data, "kubectl --context=kind-a port-forward '--namespace=team a' "
                             "service/orders 40001:5432 >/dev/null &\n");
     ASSERT_CONTAINS(b.data, "export PGPASSWORD='********'");
     ASSERT(!strstr(b.data, "s3cret"));
     ASSERT_CONTAINS(b.data, "\npsql\nkill \"$forward\"\n");
     core_buf_reset(&b);
-    ASSERT_EQ(plugin_connect_script(&f, &c, 1, &b), CORE_OK);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 1, NULL, &b), CORE_OK);
     ASSERT_CONTAINS(b.data, "export PGPASSWORD=s3cret\n");
     core_buf_free(&b);
     plugin_cmd_free(&c);
@@ -267,6 +267,42 @@ TEST(plugin_connect_checks_the_servers_chain_against_the_ca_file)
     ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
     ASSERT(!holds(c.env, "PGSSLROOTCERT=/t/ca") && !holds(c.env, "PGSSLMODE=verify-ca"));
     plugin_cmd_free(&c);
+}
+
+
+/* connect --print is as strict as connect: the client checks the chain against the CA. */
+TEST(plugin_connect_script_checks_the_chain_as_connect_does)
+{
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    plugin_conn       pg = {"postgresql", "127.0.0.1", 40001, "app", "s3cret", "orders", 1,
+                            PLUGIN_CA_SHELL};
+    plugin_conn       my = {"mysql", "127.0.0.1", 40002, "app", "s3cret", "orders", 1, PLUGIN_CA_SHELL};
+    plugin_cmd        c, f;
+    core_buf          b;
+
+    ASSERT_EQ(plugin_forward_cmd(NULL, NULL, "a", "orders", 40001, 5432, &f), CORE_OK);
+    ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
+    core_buf_init(&b, 4096);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, pem, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "ca=$(mktemp)\ncat >\"$ca\" <<'DBAAS_CA_EOF'\n-----BEGIN CERTIFICATE-----\n"
+                            "MIIB\n-----END CERTIFICATE-----\nDBAAS_CA_EOF\n# the forward");
+    ASSERT_CONTAINS(b.data, "export PGSSLMODE=verify-ca\nexport PGSSLROOTCERT=\"$ca\"\n");
+    ASSERT_CONTAINS(b.data, "kill \"$forward\"\nrm -f \"$ca\"\n");
+    plugin_cmd_free(&c);
+    core_buf_reset(&b);
+    ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_OK);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, pem, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "mysql --protocol=TCP --host=127.0.0.1 --port=40002 --user=app "
+                            "--ssl-ca=\"$ca\" --database=orders\n");
+    core_buf_reset(&b);
+    /* Without the CA the same value is only text, quoted. */
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, NULL, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "'--ssl-ca=$ca'");
+    core_buf_reset(&b);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, "x\nDBAAS_CA_EOF\nrm -rf /\n", &b), CORE_EINVAL);
+    core_buf_free(&b);
+    plugin_cmd_free(&c);
+    plugin_cmd_free(&f);
 }
 
 
