@@ -364,14 +364,10 @@ kd_connect(const kd_opts *o, kcli *c)
     if (ca && !o->print && (rc = write_ca(ca)))
         goto out;
     rc = KD_FAIL;
-    conn = (plugin_conn){engine,
-                         LOOPBACK,
-                         local,
-                         user,
-                         pass,
-                         db,
-                         tls,
-                         ca && o->print ? PLUGIN_CA_SHELL : ca_path[0] ? ca_path : NULL};
+    conn = (plugin_conn){engine, LOOPBACK,
+                         local,  user,
+                         pass,   db,
+                         tls,    ca && o->print ? PLUGIN_CA_SHELL : ca_path[0] ? ca_path : NULL};
     if (forward_cmd(o, ns, service, local, remote_port(obj, engine), &fwd) ||
         plugin_connect_cmd(&conn, &client)) {
         kd_error("cannot build the commands for %s \"%s\" (engine %s)", res->kind, name, engine);
@@ -379,7 +375,9 @@ kd_connect(const kd_opts *o, kcli *c)
     }
     if (o->print) {
         core_buf_init(&b, PLUGIN_OUT_MAX);
-        rc = kd_print(plugin_connect_script(&fwd, &client, o->show_password, ca && o->print ? ca : NULL, &b), &b);
+        rc = kd_print(plugin_connect_script(&fwd, &client, o->show_password,
+                                            ca && o->print ? ca : NULL, &b),
+                      &b);
         goto out;
     }
     wipe(pass);

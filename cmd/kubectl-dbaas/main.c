@@ -553,6 +553,14 @@ complete(int argc, char **argv)
             if (strcmp(argv[i], "--kubeconfig") == 0)
                 kc = argv[i + 1];
             i++;
+        } else if (strncmp(argv[i], "--namespace=", 12) == 0) {
+            ns = argv[i] + 12;
+        } else if (strncmp(argv[i], "-n", 2) == 0 && argv[i][2]) {
+            ns = plugin_short_value(argv[i] + 2);
+        } else if (strncmp(argv[i], "--context=", 10) == 0) {
+            ctx = argv[i] + 10;
+        } else if (strncmp(argv[i], "--kubeconfig=", 13) == 0) {
+            kc = argv[i] + 13;
         } else if (argv[i][0] != '-') {
             if (!sub)
                 sub = argv[i];
@@ -600,23 +608,84 @@ bad_usage(const subcommand *s, const char *fmt, const char *arg)
 }
 
 
+/* A bool flag's value: NULL (given bare) is true, else as pflag parses it. 0 or KD_USAGE. */
+static int
+bool_flag(const char *flag, const char *value, int *dst)
+{
+    if (!value) {
+        *dst = 1;
+        return 0;
+    }
+    if (plugin_parse_bool(value, dst) == CORE_OK)
+        return 0;
+    fprintf(stderr,
+            "error: invalid argument \"%s\" for %s (want 1, t, T, TRUE, true, True, 0, f, F, "
+            "FALSE, false or False)\nRun kubectl dbaas --help for the commands.\n",
+            value, flag);
+    return KD_USAGE;
+}
+
+
+/*
+ * -A=VALUE and -h=VALUE, which pflag reads as the bool flag with that value (flag.go,
+ * parseSingleShortArg: "-f=arg"), made into their long forms for getopt, which would read
+ * "-A=false" as -A followed by an unknown flag "-=". Values of flags that take one and
+ * everything after "--" are left alone. 0, or KD_USAGE with the error printed.
+ */
+static int
+short_bools(int argc, char **argv)
+{
+    static char all_true[] = "--all-namespaces=true", all_false[] = "--all-namespaces=false";
+    static char help_true[] = "--help=true", help_false[] = "--help=false";
+    int         i, v;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "-o") == 0 ||
+            (strncmp(argv[i], "--", 2) == 0 && !strchr(argv[i], '=') &&
+             (strcmp(argv[i], "--namespace") == 0 || strcmp(argv[i], "--context") == 0 ||
+              strcmp(argv[i], "--kubeconfig") == 0 || strcmp(argv[i], "--output") == 0 ||
+              strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "--to") == 0 ||
+              strcmp(argv[i], "--timeout") == 0))) {
+            i++;
+            continue;
+        }
+        if ((strncmp(argv[i], "-A=", 3) != 0 && strncmp(argv[i], "-h=", 3) != 0) || !argv[i][3])
+            continue;
+        if (plugin_parse_bool(argv[i] + 3, &v))
+            return bool_flag(argv[i][1] == 'A' ? "-A" : "-h", argv[i] + 3, &v);
+        argv[i] = argv[i][1] == 'A' ? (v ? all_true : all_false) : (v ? help_true : help_false);
+    }
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
+    /* Bool flags take an optional "=VALUE" as pflag's do (NoOptDefVal "true": "--flag=false"
+     * is false, "--flag false" is the flag then an argument). */
     static const struct option longs[] = {
-        {"namespace", required_argument, NULL, 'n'}, {"all-namespaces", no_argument, NULL, 'A'},
-        {"context", required_argument, NULL, 'c'},   {"kubeconfig", required_argument, NULL, 'k'},
-        {"output", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
-        {"show-password", no_argument, NULL, 's'},   {"print", no_argument, NULL, 'p'},
-        {"read-only", no_argument, NULL, 'r'},       {"name", required_argument, NULL, 'N'},
-        {"to", required_argument, NULL, 't'},        {"wait", no_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0},
+        {"namespace", required_argument, NULL, 'n'},
+        {"all-namespaces", optional_argument, NULL, 'A'},
+        {"context", required_argument, NULL, 'c'},
+        {"kubeconfig", required_argument, NULL, 'k'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", optional_argument, NULL, 'h'},
+        {"show-password", optional_argument, NULL, 's'},
+        {"print", optional_argument, NULL, 'p'},
+        {"read-only", optional_argument, NULL, 'r'},
+        {"name", required_argument, NULL, 'N'},
+        {"to", required_argument, NULL, 't'},
+        {"wait", optional_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     kd_opts           o;
     const subcommand *s = NULL;
     kcli             *c = NULL;
     char              err[512], *end;
-    int               opt, used = 0, help = 0, i, rc;
+    const char       *val;
+    int               opt, used = 0, help = 0, i, rc, li;
     size_t            k;
 
     if (strcmp(basename(argv[0]), "kubectl_complete-dbaas") == 0)
@@ -626,30 +695,37 @@ main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.timeout_s = 600;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":n:Ao:h", longs, NULL)) != -1) {
+    if ((rc = short_bools(argc, argv)))
+        return rc;
+    while ((li = -1, opt = getopt_long(argc, argv, ":n:Ao:h", longs, &li)) != -1) {
+        /* A short flag's attached value: "-n=snap" is namespace "snap", as in kubectl. */
+        val = li < 0 && optarg && optarg != argv[optind - 1] ? plugin_short_value(optarg) : optarg;
+        rc = 0;
         switch (opt) {
-        case 'n': o.namespace = optarg; break;
-        case 'A': o.all_namespaces = 1, used |= F_ALL; break;
-        case 'c': o.context = optarg; break;
-        case 'k': o.kubeconfig = optarg; break;
-        case 'o': o.output = optarg, used |= F_OUTPUT; break;
-        case 'h': help = 1; break;
-        case 's': o.show_password = 1, used |= F_SHOW; break;
-        case 'p': o.print = 1, used |= F_PRINT; break;
-        case 'r': o.read_only = 1, used |= F_READONLY; break;
-        case 'N': o.name = optarg, used |= F_NAME; break;
-        case 't': o.to = optarg, used |= F_TO; break;
-        case 'w': o.wait = 1, used |= F_WAIT; break;
+        case 'n': o.namespace = val; break;
+        case 'A': rc = bool_flag("--all-namespaces", val, &o.all_namespaces), used |= F_ALL; break;
+        case 'c': o.context = val; break;
+        case 'k': o.kubeconfig = val; break;
+        case 'o': o.output = val, used |= F_OUTPUT; break;
+        case 'h': rc = bool_flag("--help", val, &help); break;
+        case 's': rc = bool_flag("--show-password", val, &o.show_password), used |= F_SHOW; break;
+        case 'p': rc = bool_flag("--print", val, &o.print), used |= F_PRINT; break;
+        case 'r': rc = bool_flag("--read-only", val, &o.read_only), used |= F_READONLY; break;
+        case 'N': o.name = val, used |= F_NAME; break;
+        case 't': o.to = val, used |= F_TO; break;
+        case 'w': rc = bool_flag("--wait", val, &o.wait), used |= F_WAIT; break;
         case 'T':
             errno = 0;
-            o.timeout_s = strtol(optarg, &end, 10);
+            o.timeout_s = strtol(val, &end, 10);
             if (errno || *end || o.timeout_s < 1 || o.timeout_s > 86400)
-                return bad_usage(NULL, "--timeout wants seconds from 1 to 86400, not \"%s\"", optarg);
+                return bad_usage(NULL, "--timeout wants seconds from 1 to 86400, not \"%s\"", val);
             used |= F_WAIT;
             break;
         case ':': return bad_usage(NULL, "%s needs a value", argv[optind - 1]);
         default: return bad_usage(NULL, "unknown flag %s", argv[optind - 1]);
         }
+        if (rc)
+            return rc;
     }
     if (optind < argc) {
         for (k = 0; k < NSUB; k++)

@@ -238,6 +238,23 @@ int plugin_status_target(const char *arg, const char **kind, const char **name, 
  */
 cJSON *plugin_status_doc(const plugin_status_in *in);
 
+/* ---- flags, as kubectl reads them --------------------------------------------------------- */
+
+/*
+ * A bool flag's value as pflag takes it (spf13/pflag bool.go: boolValue.Set is Go's
+ * strconv.ParseBool): 1, t, T, TRUE, true, True are true; 0, f, F, FALSE, false, False are
+ * false (*out 0 or 1). CORE_EINVAL for anything else, *out untouched.
+ */
+int plugin_parse_bool(const char *s, int *out);
+
+/*
+ * The value of a short flag from the text attached to it ("-n=snap" gives "=snap" to
+ * getopt): pflag's parseSingleShortArg (flag.go) reads "-f=arg" as "arg" when anything
+ * follows the '=', and "-f=" (nothing after) as "=", like "-farg". So: attached past a
+ * leading '=' when more follows, else attached as it is (NULL for NULL).
+ */
+const char *plugin_short_value(const char *attached);
+
 /* ---- snapshot and restore ---------------------------------------------------------------- */
 
 /* A DBSnapshot of instance named name (generateName <instance>- when name is NULL). */

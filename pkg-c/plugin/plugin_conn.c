@@ -288,8 +288,9 @@ ca_lines(const char *ca_pem, core_buf *out)
     /* A quoted here-document copies every line as it is, up to the delimiter line. */
     if (strstr(ca_pem, CA_EOF))
         return CORE_EINVAL;
-    if ((rc = core_buf_printf(out, "# the server's CA (the Secret's ca.crt): the client checks the "
-                                   "chain against it\nca=$(mktemp)\ncat >\"$ca\" <<'%s'\n%s%s%s\n",
+    if ((rc = core_buf_printf(out,
+                              "# the server's CA (the Secret's ca.crt): the client checks the "
+                              "chain against it\nca=$(mktemp)\ncat >\"$ca\" <<'%s'\n%s%s%s\n",
                               CA_EOF, ca_pem, n && ca_pem[n - 1] == '\n' ? "" : "\n", CA_EOF)))
         return rc;
     return CORE_OK;
@@ -316,7 +317,7 @@ plugin_connect_script(const plugin_cmd *forward, const plugin_cmd *client, int s
             return CORE_EINVAL;
         if ((rc = core_buf_printf(out, "export %.*s=", (int)(eq - client->env[i]), client->env[i])) ||
             (rc = secret && !show_password ? plugin_shell_quote(PLUGIN_MASK, out)
-                                            : quote_value(eq + 1, ca && !secret, out)) ||
+                                           : quote_value(eq + 1, ca && !secret, out)) ||
             (rc = core_buf_printf(out, "%s\n",
                                   secret && !show_password ? "  # --show-password prints it" : "")))
             return rc;

@@ -12,7 +12,8 @@
 #define PADDING   3
 
 static const char *const headers[PLUGIN_NCOLS] = {
-    "NAMESPACE", "KIND", "NAME", "ENGINE", "VERSION", "READY", "STATUS", "PRIMARY", "ENDPOINT", "AGE",
+    "NAMESPACE", "KIND",   "NAME",    "ENGINE",   "VERSION",
+    "READY",     "STATUS", "PRIMARY", "ENDPOINT", "AGE",
 };
 
 

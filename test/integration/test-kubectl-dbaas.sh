@@ -71,6 +71,26 @@ grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A has 
 # -A wins over -n, as in kubectl (`kubectl get pods -A -n x` lists all namespaces).
 expect_rc 0 "$P" list -A -n default
 grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A -n default has no row for $NS/orders: $out"
+# Flags as kubectl (spf13/pflag) reads them: -n=NS and -o=FORMAT; bool flags take =VALUE in
+# ParseBool's spellings (--all-namespaces=false is not all namespaces).
+expect_rc 0 "$P" -n="$NS" list
+grep -q "^DBInstance *orders " <<<"$out" || fail "-n=$NS is not namespace $NS: $out $err"
+for b in true True TRUE t T 1; do
+    expect_rc 0 "$P" list -n default --all-namespaces=$b
+    grep -Eq "^$NS +DBInstance +orders " <<<"$out" || fail "--all-namespaces=$b does not list all: $out"
+done
+expect_rc 0 "$P" list -n default -A=true
+grep -Eq "^$NS +DBInstance +orders " <<<"$out" || fail "-A=true does not list all: $out"
+for b in false False FALSE f F 0; do
+    expect_rc 0 "$P" list -n "$NS" --all-namespaces=$b
+    grep -q "^DBInstance *orders " <<<"$out" || fail "--all-namespaces=$b lists all namespaces: $out"
+done
+expect_rc 0 "$P" list -n "$NS" -A=false
+grep -q "^DBInstance *orders " <<<"$out" || fail "-A=false lists all namespaces: $out"
+expect_rc 2 "$P" list --all-namespaces=maybe
+[[ $err == *'invalid argument "maybe" for --all-namespaces'* ]] || fail "a bad bool: $err"
+expect_rc 0 "$P" -n "$NS" list -o=json
+python3 -c 'import json,sys; assert json.load(sys.stdin)["kind"] == "List"' <<<"$out" || fail "-o=json: $out"
 expect_rc 0 "$P" -n "$NS" list -o json
 python3 -c 'import json,sys; l=json.load(sys.stdin); i=l["items"]
 assert l["kind"] == "List" and [(o["kind"], o["metadata"]["name"]) for o in i] == [("DBInstance", "orders"), ("DBInstance", "shop")], l' \

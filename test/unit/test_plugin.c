@@ -274,11 +274,11 @@ TEST(plugin_connect_checks_the_servers_chain_against_the_ca_file)
 TEST(plugin_connect_script_checks_the_chain_as_connect_does)
 {
     static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-    plugin_conn       pg = {"postgresql", "127.0.0.1", 40001, "app", "s3cret", "orders", 1,
-                            PLUGIN_CA_SHELL};
-    plugin_conn       my = {"mysql", "127.0.0.1", 40002, "app", "s3cret", "orders", 1, PLUGIN_CA_SHELL};
-    plugin_cmd        c, f;
-    core_buf          b;
+    plugin_conn       pg = {"postgresql", "127.0.0.1", 40001, "app",
+                            "s3cret",     "orders",    1,     PLUGIN_CA_SHELL};
+    plugin_conn my = {"mysql", "127.0.0.1", 40002, "app", "s3cret", "orders", 1, PLUGIN_CA_SHELL};
+    plugin_cmd  c, f;
+    core_buf    b;
 
     ASSERT_EQ(plugin_forward_cmd(NULL, NULL, "a", "orders", 40001, 5432, &f), CORE_OK);
     ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
@@ -484,4 +484,33 @@ TEST(plugin_status_doc_is_a_list_of_the_object_and_its_children_without_the_secr
     cJSON_Delete(sts);
     cJSON_Delete(pods);
     cJSON_Delete(events);
+}
+
+
+/* spf13/pflag: strconv.ParseBool's spellings, "-n=snap" as namespace "snap". */
+TEST(plugin_flags_read_as_pflag_does)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    size_t                   i;
+    int                      v;
+
+    for (i = 0; i < sizeof yes / sizeof *yes; i++) {
+        v = 0;
+        ASSERT_EQ(plugin_parse_bool(yes[i], &v), CORE_OK);
+        ASSERT_EQ(v, 1);
+        ASSERT_EQ(plugin_parse_bool(no[i], &v), CORE_OK);
+        ASSERT_EQ(v, 0);
+    }
+    v = 7;
+    ASSERT_EQ(plugin_parse_bool("yes", &v), CORE_EINVAL);
+    ASSERT_EQ(plugin_parse_bool("tRUE", &v), CORE_EINVAL);
+    ASSERT_EQ(plugin_parse_bool("", &v), CORE_EINVAL);
+    ASSERT_EQ(v, 7);
+    ASSERT_STR(plugin_short_value("=snap"), "snap");
+    ASSERT_STR(plugin_short_value("=json"), "json");
+    ASSERT_STR(plugin_short_value("="), "=");
+    ASSERT_STR(plugin_short_value("snap"), "snap");
+    ASSERT_STR(plugin_short_value("==x"), "=x");
+    ASSERT(plugin_short_value(NULL) == NULL);
 }
