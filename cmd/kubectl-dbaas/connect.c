@@ -317,8 +317,14 @@ kd_connect(const kd_opts *o, kcli *c)
 
     memset(&fwd, 0, sizeof fwd);
     memset(&client, 0, sizeof client);
-    if ((rc = kd_get_db(c, ns, name, &obj, &res)))
+    if ((rc = kd_get_target(c, ns, "connect", name, &obj, &res)))
         goto out;
+    /* NAME of TYPE/NAME: the Service and the messages use the object's own name. */
+    rc = KD_FAIL;
+    if (!(name = kjson_path_str(obj, "metadata", "name", NULL))) {
+        kd_error("the server's %s has no metadata.name", res->kind);
+        goto out;
+    }
     hac = strcmp(res->kind, "HACluster") == 0;
     engine = hac ? "postgresql" : kjson_path_str(obj, "spec", "engine", NULL);
     rc = KD_FAIL;

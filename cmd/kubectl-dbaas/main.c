@@ -44,9 +44,17 @@ static const char *const flag_names[] = {
     "--all-namespaces", "--output", "--show-password", "--print", "--read-only",
     "--name",           "--to",     "--wait"};
 
+/* The kinds a command's NAME may be (kd_get_target, completion), as bits. */
+enum {
+    K_DBI = 1 << 0,
+    K_HAC = 1 << 1,
+    K_SNAP = 1 << 2
+};
+
 typedef struct {
     const char *name;
     int         flags;
+    int         kinds; /* K_*: what its NAME may be; 0: it takes none */
     int         min_args, max_args;
     const char *usage;
     int (*run)(const kd_opts *o, kcli *c);
@@ -65,7 +73,7 @@ static const char global_flags[] =
     "  -h, --help           this help\n";
 
 static const subcommand subcommands[] = {
-    {"list", F_ALL | F_OUTPUT, 0, 0,
+    {"list", F_ALL | F_OUTPUT, 0, 0, 0,
      "kubectl dbaas list [-A] [-o json|yaml]\n"
      "  Every DBInstance, HACluster and DBSnapshot of the namespace (-A: of all namespaces) in\n"
      "  one table: kind, name, engine, version, ready, status, primary, endpoint, age.\n"
@@ -76,25 +84,28 @@ static const subcommand subcommands[] = {
      "  -A, --all-namespaces  list across all namespaces (wins over -n, as in kubectl)\n"
      "  -o, --output FORMAT   json or yaml: the objects as a v1 List\n",
      run_list},
-    {"credentials", F_SHOW | F_OUTPUT, 1, 1,
-     "kubectl dbaas credentials NAME [--show-password] [-o json|yaml]\n"
+    {"credentials", F_SHOW | F_OUTPUT, K_DBI | K_HAC, 1, 1,
+     "kubectl dbaas credentials NAME|TYPE/NAME [--show-password] [-o json|yaml]\n"
      "  The connection details of the DBInstance or HACluster NAME: username, password, host,\n"
-     "  port, database, uri. Passwords are masked unless --show-password.\n"
+     "  port, database, uri. Passwords are masked unless --show-password. A bare NAME is\n"
+     "  looked up as a DBInstance, then an HACluster; TYPE/NAME picks the kind (dbi/, hac/,\n"
+     "  dbinstance/, hacluster/, their plurals).\n"
      "      --show-password   print the password and the uris as they are\n",
      run_credentials},
-    {"connect", F_PRINT | F_READONLY | F_SHOW, 1, 1,
-     "kubectl dbaas connect NAME [--print [--show-password]] [--read-only]\n"
+    {"connect", F_PRINT | F_READONLY | F_SHOW, K_DBI | K_HAC, 1, 1,
+     "kubectl dbaas connect NAME|TYPE/NAME [--print [--show-password]] [--read-only]\n"
      "  Forwards a free local port to the database's Service (kubectl port-forward) and runs\n"
      "  psql, mariadb or mysql on it, the password in PGPASSWORD or MYSQL_PWD (never on the\n"
      "  command line); the forward stops when the client exits. With TLS on, the client checks\n"
      "  the server's chain against the Secret's ca.crt (a private temporary file; not the\n"
-     "  name, which cannot match 127.0.0.1).\n"
+     "  name, which cannot match 127.0.0.1). NAME and TYPE/NAME as for credentials. The\n"
+     "  forward needs a pod kubectl can reach (not on a cluster of simulated nodes, kwok).\n"
      "      --print           print the commands and environment instead of running them\n"
      "      --read-only       an HACluster's read-only endpoint (its replicas)\n"
      "  Environment: " PLUGIN_FORWARD_ENV " replaces the forward: a command run with\n"
      "  sh -c, given DBAAS_NAMESPACE, DBAAS_SERVICE, DBAAS_LOCAL_PORT, DBAAS_REMOTE_PORT.\n",
      kd_connect},
-    {"status", F_OUTPUT, 1, 1,
+    {"status", F_OUTPUT, K_DBI | K_HAC | K_SNAP, 1, 1,
      "kubectl dbaas status NAME|TYPE/NAME [-o json|yaml]\n"
      "  The DBInstance, HACluster or DBSnapshot NAME in depth: conditions with reasons, its\n"
      "  children (StatefulSet or Zalando postgresql, pods, claims, Secret; a DBSnapshot's\n"
@@ -105,25 +116,25 @@ static const subcommand subcommands[] = {
      "  -o, --output FORMAT   json or yaml: the object and its children as one v1 List\n"
      "                        (the Secret left out)\n",
      kd_status},
-    {"snapshot", F_NAME | F_WAIT, 1, 1,
-     "kubectl dbaas snapshot NAME [--name SNAP] [--wait [--timeout S]]\n"
+    {"snapshot", F_NAME | F_WAIT, K_DBI, 1, 1,
+     "kubectl dbaas snapshot NAME|dbi/NAME [--name SNAP] [--wait [--timeout S]]\n"
      "  Creates a DBSnapshot of the DBInstance NAME (named SNAP, else NAME-<random>).\n"
      "      --name SNAP       the DBSnapshot's name\n"
      "      --wait            follow it until it is ready to use (--timeout, default 600 s)\n",
      kd_snapshot},
-    {"restore", F_TO | F_WAIT, 1, 1,
+    {"restore", F_TO | F_WAIT, 0, 1, 1,
      "kubectl dbaas restore SNAP --to NEWNAME [--wait [--timeout S]]\n"
      "  Creates the DBInstance NEWNAME from the DBSnapshot SNAP: engine, version, size,\n"
      "  database and username from the snapshot.\n"
      "      --to NEWNAME      the new DBInstance (required)\n"
      "      --wait            follow it until it is Ready (--timeout, default 600 s)\n",
      kd_restore},
-    {"version", 0, 0, 0,
+    {"version", 0, 0, 0, 0,
      "kubectl dbaas version\n"
      "  The plugin's version, and the operator's from its Deployment " OPERATOR_NS
      "/" OPERATOR_DEPLOY ".\n",
      run_version},
-    {"completion", 0, 1, 1,
+    {"completion", 0, 0, 1, 1,
      "kubectl dbaas completion bash\n"
      "  A bash completion script: source <(kubectl dbaas completion bash)\n",
      NULL},
@@ -174,7 +185,7 @@ kd_fail(const char *verb, const kres *res, const char *ns, const char *name, con
     if (ns && res->namespaced)
         snprintf(where, sizeof where, " in namespace \"%s\"", ns);
     if (r->err == CORE_ENOENT && name)
-        return kd_error("%s \"%s\" not found%s", what, name, where);
+        return kd_error("%s \"%s\" not found%s", res->kind, name, where);
     if (r->err == CORE_ENOENT)
         return kd_error("the server does not serve %s: are the dbaas.dev CRDs installed?", what);
     if (r->status == 403)
@@ -194,22 +205,63 @@ kd_ns(const kd_opts *o, kcli *c)
 }
 
 
-int
-kd_get_db(kcli *c, const char *ns, const char *name, cJSON **obj, const kres **res)
+/* The kinds subcommand cmd takes (K_*), 0 for none or an unknown one. */
+static int
+kinds_of(const char *cmd)
 {
-    kcli_result r;
+    size_t i;
 
-    *res = &KRES_DBINSTANCES;
-    if (kcli_get(c, &KRES_DBINSTANCES, ns, name, obj, &r) == CORE_OK)
-        return KD_OK;
-    if (r.err != CORE_ENOENT)
-        return kd_fail("get", &KRES_DBINSTANCES, ns, name, &r);
-    *res = &KRES_HACLUSTERS;
-    if (kcli_get(c, &KRES_HACLUSTERS, ns, name, obj, &r) == CORE_OK)
-        return KD_OK;
-    if (r.err != CORE_ENOENT)
-        return kd_fail("get", &KRES_HACLUSTERS, ns, name, &r);
-    return kd_error("no DBInstance or HACluster \"%s\" in namespace \"%s\"", name, ns);
+    for (i = 0; cmd && i < NSUB; i++)
+        if (strcmp(subcommands[i].name, cmd) == 0)
+            return subcommands[i].kinds;
+    return 0;
+}
+
+
+int
+kd_get_target(kcli *c, const char *ns, const char *cmd, const char *arg, cJSON **obj, const kres **res)
+{
+    static const kres *const order[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
+    const char              *kind, *name;
+    char                     err[512], which[64] = "";
+    kcli_result              r;
+    size_t                   i, n = 0, left;
+    int                      kinds = kinds_of(cmd);
+
+    if (plugin_target(arg, &kind, &name, err, sizeof err)) {
+        kd_error("%s", err);
+        return KD_USAGE;
+    }
+    /* "DBInstance, HACluster or DBSnapshot": the kinds the command takes. */
+    for (i = 0; i < 3; i++)
+        n += (kinds & (1 << i)) != 0;
+    for (i = 0, left = n; i < 3; i++) {
+        if (!(kinds & (1 << i)))
+            continue;
+        left--;
+        snprintf(which + strlen(which), sizeof which - strlen(which), "%s%s", order[i]->kind,
+                 left > 1    ? ", "
+                 : left == 1 ? " or "
+                             : "");
+    }
+    for (i = 0; kind && i < 3; i++)
+        if (strcmp(kind, order[i]->kind) == 0 && !(kinds & (1 << i))) {
+            /* "an HACluster": said aitch-A-cluster; the other kinds start with D. */
+            kd_error("%s takes a %s, not %s %s (\"%s\")", cmd, which, kind[0] == 'H' ? "an" : "a",
+                     kind, arg);
+            return KD_USAGE;
+        }
+    for (i = 0; i < 3; i++) {
+        if (!(kinds & (1 << i)) || (kind && strcmp(kind, order[i]->kind) != 0))
+            continue;
+        *res = order[i];
+        if (kcli_get(c, order[i], ns, name, obj, &r) == CORE_OK)
+            return KD_OK;
+        /* A kind whose CRD is not served (HACluster without Zalando) is not this one either. */
+        if (kind || r.err != CORE_ENOENT)
+            return kd_fail("get", order[i], ns, name, &r);
+    }
+    return kd_error("%s \"%s\" not found in namespace \"%s\"", which, name, ns);
 }
 
 
@@ -375,7 +427,8 @@ run_credentials(const kd_opts *o, kcli *c)
     core_buf    b;
     int         rc;
 
-    if ((rc = kd_get_db(c, ns, o->args[0], &obj, &res)) || (rc = kd_get_secret(c, obj, &secret)))
+    if ((rc = kd_get_target(c, ns, "credentials", o->args[0], &obj, &res)) ||
+        (rc = kd_get_secret(c, obj, &secret)))
         goto out;
     if (plugin_credentials(secret, o->show_password, &creds, err, sizeof err)) {
         rc = kd_error("%s", err);
@@ -448,10 +501,12 @@ completion(const char *shell)
     }
     fputs("# kubectl dbaas completion: source <(kubectl dbaas completion bash)\n"
           "_kubectl_dbaas() {\n"
-          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} sub= i ns=\n"
+          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} sub= i ns= w t k\n"
           "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
           "        case ${COMP_WORDS[i]} in\n"
           "        -n|--namespace) ns=\"-n ${COMP_WORDS[i+1]}\"; i=$((i + 1)) ;;\n"
+          "        --namespace=*) ns=\"-n ${COMP_WORDS[i]#*=}\" ;;\n"
+          "        -n?*) w=${COMP_WORDS[i]#-n}; ns=\"-n ${w#=}\" ;;\n"
           "        --context|--kubeconfig|-o|--output|--name|--to|--timeout) i=$((i + 1)) ;;\n"
           "        -*) ;;\n"
           "        dbaas) ;;\n"
@@ -467,6 +522,22 @@ completion(const char *shell)
           "        COMPREPLY=($(compgen -W '--namespace --context --kubeconfig --help "
           "--all-namespaces --output --show-password --print --read-only --name --wait "
           "--to --timeout' -- \"$cur\")); return\n"
+          "    fi\n"
+          "    # TYPE/NAME where the command takes TYPE's kind (kd_get_target)\n"
+          "    if [[ $cur == */* ]]; then\n"
+          "        t=${cur%%/*}; k=${t,,}; k=${k%.dbaas.dev}\n"
+          "        case $sub:$k in\n"
+          "        status:dbi|status:dbinstance|status:dbinstances|status:hac|status:hacluster|"
+          "status:haclusters|status:dbsnap|status:dbsnapshot|status:dbsnapshots) ;;\n"
+          "        connect:dbi|connect:dbinstance|connect:dbinstances|connect:hac|connect:hacluster|"
+          "connect:haclusters) ;;\n"
+          "        credentials:dbi|credentials:dbinstance|credentials:dbinstances|credentials:hac|"
+          "credentials:hacluster|credentials:haclusters) ;;\n"
+          "        snapshot:dbi|snapshot:dbinstance|snapshot:dbinstances) ;;\n"
+          "        *) return ;;\n"
+          "        esac\n"
+          "        COMPREPLY=($(compgen -W \"$(kubectl get \"$k\" $ns -o name 2>/dev/null "
+          "| sed \"s|.*/|$t/|\")\" -- \"$cur\")); return\n"
           "    fi\n"
           "    case $sub in\n"
           "    '') COMPREPLY=($(compgen -W 'list status connect credentials snapshot restore "
@@ -497,9 +568,13 @@ candidate(const char *word, const char *cur)
 }
 
 
-/* The names of res in ns that start with cur, one a line; nothing when they cannot be read. */
+/*
+ * The names of res in ns that start with cur, one a line, each after "type/" when type is
+ * not NULL; nothing when they cannot be read.
+ */
 static void
-names(const char *kubeconfig, const char *context, const char *ns, const kres *res, const char *cur)
+names(const char *kubeconfig, const char *context, const char *ns, const kres *res,
+      const char *type, const char *cur)
 {
     kcli       *c = NULL;
     cJSON      *list = NULL, *it;
@@ -512,11 +587,40 @@ names(const char *kubeconfig, const char *context, const char *ns, const kres *r
         cJSON_ArrayForEach(it, kjson_path(list, "items", NULL)) {
             const char *name = kjson_path_str(it, "metadata", "name", NULL);
 
-            if (name)
-                candidate(name, cur);
+            if (name && strncmp(name, cur, strlen(cur)) == 0)
+                printf("%s%s%s\n", type ? type : "", type ? "/" : "", name);
         }
     cJSON_Delete(list);
     kcli_close(c);
+}
+
+
+/*
+ * What a NAME argument of a command taking kinds (K_*) may be: the names of those kinds for
+ * a bare cur, or for cur "TYPE/..." the names of TYPE's kind as "TYPE/NAME" when the
+ * command takes that kind (kd_get_target's rules).
+ */
+static void
+targets(const char *kubeconfig, const char *context, const char *ns, int kinds, const char *cur)
+{
+    static const kres *const order[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
+    const char              *slash = strchr(cur, '/'), *kind, *name;
+    char                     type[64], probe[80], err[256];
+    size_t                   i;
+
+    for (i = 0; i < 3; i++) {
+        if (!(kinds & (1 << i)))
+            continue;
+        if (!slash) {
+            names(kubeconfig, context, ns, order[i], NULL, cur);
+            continue;
+        }
+        snprintf(type, sizeof type, "%.*s", (int)(slash - cur), cur);
+        snprintf(probe, sizeof probe, "%s/x", type);
+        if (plugin_target(probe, &kind, &name, err, sizeof err) == CORE_OK &&
+            strcmp(kind, order[i]->kind) == 0)
+            names(kubeconfig, context, ns, order[i], type, slash + 1);
+    }
 }
 
 
@@ -580,13 +684,9 @@ complete(int argc, char **argv)
     } else if (positional == 0 && strcmp(sub, "completion") == 0) {
         candidate("bash", cur);
     } else if (positional == 0 && strcmp(sub, "restore") == 0) {
-        names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
-    } else if (positional == 0 && strcmp(sub, "list") != 0 && strcmp(sub, "version") != 0) {
-        names(kc, ctx, ns, &KRES_DBINSTANCES, cur);
-        if (strcmp(sub, "snapshot") != 0)
-            names(kc, ctx, ns, &KRES_HACLUSTERS, cur);
-        if (strcmp(sub, "status") == 0)
-            names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
+        names(kc, ctx, ns, &KRES_DBSNAPSHOTS, NULL, cur);
+    } else if (positional == 0) {
+        targets(kc, ctx, ns, kinds_of(sub), cur);
     }
     printf(":4\n");
     return KD_OK;

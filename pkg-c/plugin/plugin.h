@@ -218,16 +218,15 @@ int plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf 
 int plugin_status_snapshot(const plugin_status_in *in, int64_t now, int colour, core_buf *out);
 
 /*
- * The object a `status` argument names: "NAME" (*kind NULL: the caller looks up DBInstance,
- * then HACluster, then DBSnapshot) or "TYPE/NAME" as kubectl takes it (`kubectl get
- * dbsnapshot/s1`), TYPE any of a kind's singular, plural or short name or Kind, with or
- * without ".dbaas.dev", case-insensitive (crds/: dbinstance, dbinstances, dbi; hacluster,
- * haclusters, hac; dbsnapshot, dbsnapshots, dbsnap). *kind is then "DBInstance", "HACluster"
- * or "DBSnapshot" and *name points into arg. CORE_EINVAL (message in err) for another TYPE
- * or an empty NAME.
+ * The object an argument of status, credentials, connect or snapshot names: "NAME" (*kind
+ * NULL: the caller tries the kinds the command takes, in the order DBInstance, HACluster,
+ * DBSnapshot) or "TYPE/NAME" as kubectl takes it (`kubectl get dbsnapshot/s1`), TYPE any
+ * of a kind's singular, plural or short name or Kind, with or without ".dbaas.dev",
+ * case-insensitive (crds/: dbinstance, dbinstances, dbi; hacluster, haclusters, hac;
+ * dbsnapshot, dbsnapshots, dbsnap). *kind is then "DBInstance", "HACluster" or "DBSnapshot"
+ * and *name points into arg. CORE_EINVAL (message in err) for another TYPE or an empty NAME.
  */
-int plugin_status_target(const char *arg, const char **kind, const char **name, char *err,
-                         size_t errlen);
+int plugin_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen);
 
 /*
  * `kubectl dbaas status NAME -o json|yaml`: a v1 List (kubectl's form for several objects)

@@ -513,7 +513,7 @@ plugin_status_snapshot(const plugin_status_in *in, int64_t now, int colour, core
 
 
 int
-plugin_status_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen)
+plugin_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen)
 {
     static const struct {
         const char *kind, *names[3];

@@ -424,7 +424,7 @@ target_is(const char *arg, const char *kind, const char *name)
     const char *k = "unset", *n = NULL;
     char        err[256];
 
-    ASSERT_EQ(plugin_status_target(arg, &k, &n, err, sizeof err), CORE_OK);
+    ASSERT_EQ(plugin_target(arg, &k, &n, err, sizeof err), CORE_OK);
     if (kind)
         ASSERT_STR(k, kind);
     else
@@ -433,7 +433,7 @@ target_is(const char *arg, const char *kind, const char *name)
 }
 
 
-TEST(plugin_status_target_takes_name_or_type_slash_name_as_kubectl)
+TEST(plugin_target_takes_name_or_type_slash_name_as_kubectl)
 {
     const char *k, *n;
     char        err[256];
@@ -446,12 +446,12 @@ TEST(plugin_status_target_takes_name_or_type_slash_name_as_kubectl)
     target_is("hac/pg", "HACluster", "pg");
     target_is("dbi/orders", "DBInstance", "orders");
     target_is("DBInstance/orders", "DBInstance", "orders");
-    ASSERT_EQ(plugin_status_target("pod/orders-0", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("pod/orders-0", &k, &n, err, sizeof err), CORE_EINVAL);
     ASSERT_CONTAINS(err, "\"pod\" is not a kind of kubectl dbaas");
-    ASSERT_EQ(plugin_status_target("dbsnapshots.dbaas.devx/s1", &k, &n, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(plugin_status_target("dbi/", &k, &n, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(plugin_status_target("dbi/a/b", &k, &n, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(plugin_status_target("", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("dbsnapshots.dbaas.devx/s1", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("dbi/", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("dbi/a/b", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("", &k, &n, err, sizeof err), CORE_EINVAL);
 }
 
 
