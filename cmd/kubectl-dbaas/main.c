@@ -125,7 +125,10 @@ static const subcommand subcommands[] = {
     {"restore", F_TO | F_WAIT, 0, 1, 1,
      "kubectl dbaas restore SNAP --to NEWNAME [--wait [--timeout S]]\n"
      "  Creates the DBInstance NEWNAME from the DBSnapshot SNAP: engine, version, size,\n"
-     "  database and username from the snapshot.\n"
+     "  database and username from the snapshot. The data holds the source's passwords: the\n"
+     "  operator needs the source instance's Secret (SOURCE-credentials, still the source's)\n"
+     "  or spec.credentialsSecretRef on NEWNAME naming a Secret with them (password, and\n"
+     "  superuser-password for mysql and mariadb); without either NEWNAME is Stalled.\n"
      "      --to NEWNAME      the new DBInstance (required)\n"
      "      --wait            follow it until it is Ready (--timeout, default 600 s)\n",
      kd_restore},
