@@ -1,9 +1,9 @@
 # kubectl dbaas with a HACluster through the real Zalando postgres-operator (hack/zalando.sh):
-# `list` shows its READY n/m, STATUS (the phase), primary and endpoint; `status` its Zalando postgresql object, the
-# pods with their Patroni roles, the claims and the Secret; `credentials` masks the password
-# in uri and read-uri; `connect --read-only` forwards to the replicas' Service <name>-repl
-# (--print, and the forward command's own environment), and a forward that dies is one error
-# line with exit 1.
+# `list` shows its READY n/m, STATUS (the phase), primary and endpoint; `status` its Zalando
+# postgresql object, the pods with their Patroni roles, the claims and the Secret;
+# `credentials` masks the password in uri and read-uri; `connect --read-only` forwards to the
+# replicas' Service <name>-repl (--print, and the forward command's own environment), and a
+# forward that dies is one error line with exit 1.
 . "$ROOT/test/integration/lib.sh"
 
 with_operator
