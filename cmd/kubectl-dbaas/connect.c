@@ -317,8 +317,14 @@ kd_connect(const kd_opts *o, kcli *c)
 
     memset(&fwd, 0, sizeof fwd);
     memset(&client, 0, sizeof client);
-    if ((rc = kd_get_db(c, ns, name, &obj, &res)))
+    if ((rc = kd_get_target(c, ns, "connect", name, &obj, &res)))
         goto out;
+    /* NAME of TYPE/NAME: the Service and the messages use the object's own name. */
+    rc = KD_FAIL;
+    if (!(name = kjson_path_str(obj, "metadata", "name", NULL))) {
+        kd_error("the server's %s has no metadata.name", res->kind);
+        goto out;
+    }
     hac = strcmp(res->kind, "HACluster") == 0;
     engine = hac ? "postgresql" : kjson_path_str(obj, "spec", "engine", NULL);
     rc = KD_FAIL;
@@ -357,13 +363,17 @@ kd_connect(const kd_opts *o, kcli *c)
         kd_error("no free local port: %s", strerror(errno));
         goto out;
     }
-    /* The server's CA from the Secret, so the client checks the chain (not for --print: its
-     * script would outlive the file). */
-    ca = tls && !o->print ? secret_str(secret, "ca.crt") : NULL;
-    if (ca && (rc = write_ca(ca)))
+    /* The server's CA from the Secret, so the client checks the chain: in a file of ours
+     * while the client runs, or for --print in one its script writes (PLUGIN_CA_SHELL), so
+     * that the printed command is as strict as the one run. */
+    ca = tls ? secret_str(secret, "ca.crt") : NULL;
+    if (ca && !o->print && (rc = write_ca(ca)))
         goto out;
     rc = KD_FAIL;
-    conn = (plugin_conn){engine, LOOPBACK, local, user, pass, db, tls, ca_path[0] ? ca_path : NULL};
+    conn = (plugin_conn){engine, LOOPBACK,
+                         local,  user,
+                         pass,   db,
+                         tls,    ca && o->print ? PLUGIN_CA_SHELL : ca_path[0] ? ca_path : NULL};
     if (forward_cmd(o, ns, service, local, remote_port(obj, engine), &fwd) ||
         plugin_connect_cmd(&conn, &client)) {
         kd_error("cannot build the commands for %s \"%s\" (engine %s)", res->kind, name, engine);
@@ -371,7 +381,9 @@ kd_connect(const kd_opts *o, kcli *c)
     }
     if (o->print) {
         core_buf_init(&b, PLUGIN_OUT_MAX);
-        rc = kd_print(plugin_connect_script(&fwd, &client, o->show_password, &b), &b);
+        rc = kd_print(plugin_connect_script(&fwd, &client, o->show_password,
+                                            ca && o->print ? ca : NULL, &b),
+                      &b);
         goto out;
     }
     wipe(pass);

@@ -38,17 +38,24 @@ typedef struct {
 const char *kd_ns(const kd_opts *o, kcli *c);
 
 /* Prints "error: ..." for a failed request about res/name in ns (name NULL: the collection)
- * and returns KD_FAIL. verb is what was tried ("get", "list", "create"). */
+ * and returns KD_FAIL. verb is what was tried ("get", "list", "create"). A missing object
+ * is `KIND "NAME" not found in namespace "NS"`, as kd_get_target says it. */
 int kd_fail(const char *verb, const kres *res, const char *ns, const char *name, const kcli_result *r);
 
 /* Prints "error: <fmt>" and returns KD_FAIL. */
 int kd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Reads the DBInstance or, when there is none, the HACluster named name in ns. On KD_OK *obj
- * is the object and *res its kres; otherwise the error is printed.
+ * The object arg names in ns for the command cmd ("status", "connect", ...): arg is NAME or
+ * TYPE/NAME (plugin_target), and the kinds the command takes are those of its entry in
+ * main.c's table (the one shell completion offers too). TYPE/NAME reads that kind; a TYPE
+ * the command does not take is refused (KD_USAGE, saying which it takes). A bare NAME tries
+ * the kinds in the order DBInstance, HACluster, DBSnapshot. A miss is, for either form,
+ * `error: KIND[, KIND or KIND] "NAME" not found in namespace "NS"` (kd_fail's form). On KD_OK
+ * *obj is the object (the caller frees it) and *res its kres; otherwise the error is printed.
  */
-int kd_get_db(kcli *c, const char *ns, const char *name, cJSON **obj, const kres **res);
+int kd_get_target(kcli *c, const char *ns, const char *cmd, const char *arg, cJSON **obj,
+                  const kres **res);
 
 /* Reads the Secret with the connection details of obj (status.connectionSecret, else
  * <name>-credentials). KD_OK or the error printed. */

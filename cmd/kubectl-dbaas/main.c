@@ -44,9 +44,17 @@ static const char *const flag_names[] = {
     "--all-namespaces", "--output", "--show-password", "--print", "--read-only",
     "--name",           "--to",     "--wait"};
 
+/* The kinds a command's NAME may be (kd_get_target, completion), as bits. */
+enum {
+    K_DBI = 1 << 0,
+    K_HAC = 1 << 1,
+    K_SNAP = 1 << 2
+};
+
 typedef struct {
     const char *name;
     int         flags;
+    int         kinds; /* K_*: what its NAME may be; 0: it takes none */
     int         min_args, max_args;
     const char *usage;
     int (*run)(const kd_opts *o, kcli *c);
@@ -65,32 +73,39 @@ static const char global_flags[] =
     "  -h, --help           this help\n";
 
 static const subcommand subcommands[] = {
-    {"list", F_ALL | F_OUTPUT, 0, 0,
+    {"list", F_ALL | F_OUTPUT, 0, 0, 0,
      "kubectl dbaas list [-A] [-o json|yaml]\n"
      "  Every DBInstance, HACluster and DBSnapshot of the namespace (-A: of all namespaces) in\n"
-     "  one table: kind, name, engine, version, ready, primary, endpoint, age.\n"
+     "  one table: kind, name, engine, version, ready, status, primary, endpoint, age.\n"
+     "  VERSION is the version running (status.currentVersion; spec.version until one runs),\n"
+     "  where kubectl get dbi shows the version asked for (spec.version). STATUS is the phase\n"
+     "  (status.phase), as kubectl get shows it: READY True with STATUS Degraded or Failed is a\n"
+     "  database that serves but needs attention (kubectl dbaas status NAME says why).\n"
      "  -A, --all-namespaces  list across all namespaces (wins over -n, as in kubectl)\n"
      "  -o, --output FORMAT   json or yaml: the objects as a v1 List\n",
      run_list},
-    {"credentials", F_SHOW | F_OUTPUT, 1, 1,
-     "kubectl dbaas credentials NAME [--show-password] [-o json|yaml]\n"
+    {"credentials", F_SHOW | F_OUTPUT, K_DBI | K_HAC, 1, 1,
+     "kubectl dbaas credentials NAME|TYPE/NAME [--show-password] [-o json|yaml]\n"
      "  The connection details of the DBInstance or HACluster NAME: username, password, host,\n"
-     "  port, database, uri. Passwords are masked unless --show-password.\n"
+     "  port, database, uri. Passwords are masked unless --show-password. A bare NAME is\n"
+     "  looked up as a DBInstance, then an HACluster; TYPE/NAME picks the kind (dbi/, hac/,\n"
+     "  dbinstance/, hacluster/, their plurals).\n"
      "      --show-password   print the password and the uris as they are\n",
      run_credentials},
-    {"connect", F_PRINT | F_READONLY | F_SHOW, 1, 1,
-     "kubectl dbaas connect NAME [--print [--show-password]] [--read-only]\n"
+    {"connect", F_PRINT | F_READONLY | F_SHOW, K_DBI | K_HAC, 1, 1,
+     "kubectl dbaas connect NAME|TYPE/NAME [--print [--show-password]] [--read-only]\n"
      "  Forwards a free local port to the database's Service (kubectl port-forward) and runs\n"
      "  psql, mariadb or mysql on it, the password in PGPASSWORD or MYSQL_PWD (never on the\n"
      "  command line); the forward stops when the client exits. With TLS on, the client checks\n"
      "  the server's chain against the Secret's ca.crt (a private temporary file; not the\n"
-     "  name, which cannot match 127.0.0.1).\n"
+     "  name, which cannot match 127.0.0.1). NAME and TYPE/NAME as for credentials. The\n"
+     "  forward needs a pod kubectl can reach (not on a cluster of simulated nodes, kwok).\n"
      "      --print           print the commands and environment instead of running them\n"
      "      --read-only       an HACluster's read-only endpoint (its replicas)\n"
      "  Environment: " PLUGIN_FORWARD_ENV " replaces the forward: a command run with\n"
      "  sh -c, given DBAAS_NAMESPACE, DBAAS_SERVICE, DBAAS_LOCAL_PORT, DBAAS_REMOTE_PORT.\n",
      kd_connect},
-    {"status", F_OUTPUT, 1, 1,
+    {"status", F_OUTPUT, K_DBI | K_HAC | K_SNAP, 1, 1,
      "kubectl dbaas status NAME|TYPE/NAME [-o json|yaml]\n"
      "  The DBInstance, HACluster or DBSnapshot NAME in depth: conditions with reasons, its\n"
      "  children (StatefulSet or Zalando postgresql, pods, claims, Secret; a DBSnapshot's\n"
@@ -101,25 +116,28 @@ static const subcommand subcommands[] = {
      "  -o, --output FORMAT   json or yaml: the object and its children as one v1 List\n"
      "                        (the Secret left out)\n",
      kd_status},
-    {"snapshot", F_NAME | F_WAIT, 1, 1,
-     "kubectl dbaas snapshot NAME [--name SNAP] [--wait [--timeout S]]\n"
+    {"snapshot", F_NAME | F_WAIT, K_DBI, 1, 1,
+     "kubectl dbaas snapshot NAME|dbi/NAME [--name SNAP] [--wait [--timeout S]]\n"
      "  Creates a DBSnapshot of the DBInstance NAME (named SNAP, else NAME-<random>).\n"
      "      --name SNAP       the DBSnapshot's name\n"
      "      --wait            follow it until it is ready to use (--timeout, default 600 s)\n",
      kd_snapshot},
-    {"restore", F_TO | F_WAIT, 1, 1,
+    {"restore", F_TO | F_WAIT, 0, 1, 1,
      "kubectl dbaas restore SNAP --to NEWNAME [--wait [--timeout S]]\n"
      "  Creates the DBInstance NEWNAME from the DBSnapshot SNAP: engine, version, size,\n"
-     "  database and username from the snapshot.\n"
+     "  database and username from the snapshot. The data holds the source's passwords: the\n"
+     "  operator needs the source instance's Secret (SOURCE-credentials, still the source's)\n"
+     "  or spec.credentialsSecretRef on NEWNAME naming a Secret with them (password, and\n"
+     "  superuser-password for mysql and mariadb); without either NEWNAME is Stalled.\n"
      "      --to NEWNAME      the new DBInstance (required)\n"
      "      --wait            follow it until it is Ready (--timeout, default 600 s)\n",
      kd_restore},
-    {"version", 0, 0, 0,
+    {"version", 0, 0, 0, 0,
      "kubectl dbaas version\n"
      "  The plugin's version, and the operator's from its Deployment " OPERATOR_NS
      "/" OPERATOR_DEPLOY ".\n",
      run_version},
-    {"completion", 0, 1, 1,
+    {"completion", 0, 0, 1, 1,
      "kubectl dbaas completion bash\n"
      "  A bash completion script: source <(kubectl dbaas completion bash)\n",
      NULL},
@@ -170,7 +188,7 @@ kd_fail(const char *verb, const kres *res, const char *ns, const char *name, con
     if (ns && res->namespaced)
         snprintf(where, sizeof where, " in namespace \"%s\"", ns);
     if (r->err == CORE_ENOENT && name)
-        return kd_error("%s \"%s\" not found%s", what, name, where);
+        return kd_error("%s \"%s\" not found%s", res->kind, name, where);
     if (r->err == CORE_ENOENT)
         return kd_error("the server does not serve %s: are the dbaas.dev CRDs installed?", what);
     if (r->status == 403)
@@ -190,22 +208,63 @@ kd_ns(const kd_opts *o, kcli *c)
 }
 
 
-int
-kd_get_db(kcli *c, const char *ns, const char *name, cJSON **obj, const kres **res)
+/* The kinds subcommand cmd takes (K_*), 0 for none or an unknown one. */
+static int
+kinds_of(const char *cmd)
 {
-    kcli_result r;
+    size_t i;
 
-    *res = &KRES_DBINSTANCES;
-    if (kcli_get(c, &KRES_DBINSTANCES, ns, name, obj, &r) == CORE_OK)
-        return KD_OK;
-    if (r.err != CORE_ENOENT)
-        return kd_fail("get", &KRES_DBINSTANCES, ns, name, &r);
-    *res = &KRES_HACLUSTERS;
-    if (kcli_get(c, &KRES_HACLUSTERS, ns, name, obj, &r) == CORE_OK)
-        return KD_OK;
-    if (r.err != CORE_ENOENT)
-        return kd_fail("get", &KRES_HACLUSTERS, ns, name, &r);
-    return kd_error("no DBInstance or HACluster \"%s\" in namespace \"%s\"", name, ns);
+    for (i = 0; cmd && i < NSUB; i++)
+        if (strcmp(subcommands[i].name, cmd) == 0)
+            return subcommands[i].kinds;
+    return 0;
+}
+
+
+int
+kd_get_target(kcli *c, const char *ns, const char *cmd, const char *arg, cJSON **obj, const kres **res)
+{
+    static const kres *const order[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
+    const char              *kind, *name;
+    char                     err[512], which[64] = "";
+    kcli_result              r;
+    size_t                   i, n = 0, left;
+    int                      kinds = kinds_of(cmd);
+
+    if (plugin_target(arg, &kind, &name, err, sizeof err)) {
+        kd_error("%s", err);
+        return KD_USAGE;
+    }
+    /* "DBInstance, HACluster or DBSnapshot": the kinds the command takes. */
+    for (i = 0; i < 3; i++)
+        n += (kinds & (1 << i)) != 0;
+    for (i = 0, left = n; i < 3; i++) {
+        if (!(kinds & (1 << i)))
+            continue;
+        left--;
+        snprintf(which + strlen(which), sizeof which - strlen(which), "%s%s", order[i]->kind,
+                 left > 1    ? ", "
+                 : left == 1 ? " or "
+                             : "");
+    }
+    for (i = 0; kind && i < 3; i++)
+        if (strcmp(kind, order[i]->kind) == 0 && !(kinds & (1 << i))) {
+            /* "an HACluster": said aitch-A-cluster; the other kinds start with D. */
+            kd_error("%s takes a %s, not %s %s (\"%s\")", cmd, which, kind[0] == 'H' ? "an" : "a",
+                     kind, arg);
+            return KD_USAGE;
+        }
+    for (i = 0; i < 3; i++) {
+        if (!(kinds & (1 << i)) || (kind && strcmp(kind, order[i]->kind) != 0))
+            continue;
+        *res = order[i];
+        if (kcli_get(c, order[i], ns, name, obj, &r) == CORE_OK)
+            return KD_OK;
+        /* A kind whose CRD is not served (HACluster without Zalando) is not this one either. */
+        if (kind || r.err != CORE_ENOENT)
+            return kd_fail("get", order[i], ns, name, &r);
+    }
+    return kd_error("%s \"%s\" not found in namespace \"%s\"", which, name, ns);
 }
 
 
@@ -371,7 +430,8 @@ run_credentials(const kd_opts *o, kcli *c)
     core_buf    b;
     int         rc;
 
-    if ((rc = kd_get_db(c, ns, o->args[0], &obj, &res)) || (rc = kd_get_secret(c, obj, &secret)))
+    if ((rc = kd_get_target(c, ns, "credentials", o->args[0], &obj, &res)) ||
+        (rc = kd_get_secret(c, obj, &secret)))
         goto out;
     if (plugin_credentials(secret, o->show_password, &creds, err, sizeof err)) {
         rc = kd_error("%s", err);
@@ -444,10 +504,12 @@ completion(const char *shell)
     }
     fputs("# kubectl dbaas completion: source <(kubectl dbaas completion bash)\n"
           "_kubectl_dbaas() {\n"
-          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} sub= i ns=\n"
+          "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} sub= i ns= w t k\n"
           "    for ((i = 1; i < COMP_CWORD; i++)); do\n"
           "        case ${COMP_WORDS[i]} in\n"
           "        -n|--namespace) ns=\"-n ${COMP_WORDS[i+1]}\"; i=$((i + 1)) ;;\n"
+          "        --namespace=*) ns=\"-n ${COMP_WORDS[i]#*=}\" ;;\n"
+          "        -n?*) w=${COMP_WORDS[i]#-n}; ns=\"-n ${w#=}\" ;;\n"
           "        --context|--kubeconfig|-o|--output|--name|--to|--timeout) i=$((i + 1)) ;;\n"
           "        -*) ;;\n"
           "        dbaas) ;;\n"
@@ -463,6 +525,22 @@ completion(const char *shell)
           "        COMPREPLY=($(compgen -W '--namespace --context --kubeconfig --help "
           "--all-namespaces --output --show-password --print --read-only --name --wait "
           "--to --timeout' -- \"$cur\")); return\n"
+          "    fi\n"
+          "    # TYPE/NAME where the command takes TYPE's kind (kd_get_target)\n"
+          "    if [[ $cur == */* ]]; then\n"
+          "        t=${cur%%/*}; k=${t,,}; k=${k%.dbaas.dev}\n"
+          "        case $sub:$k in\n"
+          "        status:dbi|status:dbinstance|status:dbinstances|status:hac|status:hacluster|"
+          "status:haclusters|status:dbsnap|status:dbsnapshot|status:dbsnapshots) ;;\n"
+          "        connect:dbi|connect:dbinstance|connect:dbinstances|connect:hac|connect:hacluster|"
+          "connect:haclusters) ;;\n"
+          "        credentials:dbi|credentials:dbinstance|credentials:dbinstances|credentials:hac|"
+          "credentials:hacluster|credentials:haclusters) ;;\n"
+          "        snapshot:dbi|snapshot:dbinstance|snapshot:dbinstances) ;;\n"
+          "        *) return ;;\n"
+          "        esac\n"
+          "        COMPREPLY=($(compgen -W \"$(kubectl get \"$k\" $ns -o name 2>/dev/null "
+          "| sed \"s|.*/|$t/|\")\" -- \"$cur\")); return\n"
           "    fi\n"
           "    case $sub in\n"
           "    '') COMPREPLY=($(compgen -W 'list status connect credentials snapshot restore "
@@ -493,9 +571,13 @@ candidate(const char *word, const char *cur)
 }
 
 
-/* The names of res in ns that start with cur, one a line; nothing when they cannot be read. */
+/*
+ * The names of res in ns that start with cur, one a line, each after "type/" when type is
+ * not NULL; nothing when they cannot be read.
+ */
 static void
-names(const char *kubeconfig, const char *context, const char *ns, const kres *res, const char *cur)
+names(const char *kubeconfig, const char *context, const char *ns, const kres *res,
+      const char *type, const char *cur)
 {
     kcli       *c = NULL;
     cJSON      *list = NULL, *it;
@@ -508,11 +590,40 @@ names(const char *kubeconfig, const char *context, const char *ns, const kres *r
         cJSON_ArrayForEach(it, kjson_path(list, "items", NULL)) {
             const char *name = kjson_path_str(it, "metadata", "name", NULL);
 
-            if (name)
-                candidate(name, cur);
+            if (name && strncmp(name, cur, strlen(cur)) == 0)
+                printf("%s%s%s\n", type ? type : "", type ? "/" : "", name);
         }
     cJSON_Delete(list);
     kcli_close(c);
+}
+
+
+/*
+ * What a NAME argument of a command taking kinds (K_*) may be: the names of those kinds for
+ * a bare cur, or for cur "TYPE/..." the names of TYPE's kind as "TYPE/NAME" when the
+ * command takes that kind (kd_get_target's rules).
+ */
+static void
+targets(const char *kubeconfig, const char *context, const char *ns, int kinds, const char *cur)
+{
+    static const kres *const order[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
+    const char              *slash = strchr(cur, '/'), *kind, *name;
+    char                     type[64], probe[80], err[256];
+    size_t                   i;
+
+    for (i = 0; i < 3; i++) {
+        if (!(kinds & (1 << i)))
+            continue;
+        if (!slash) {
+            names(kubeconfig, context, ns, order[i], NULL, cur);
+            continue;
+        }
+        snprintf(type, sizeof type, "%.*s", (int)(slash - cur), cur);
+        snprintf(probe, sizeof probe, "%s/x", type);
+        if (plugin_target(probe, &kind, &name, err, sizeof err) == CORE_OK &&
+            strcmp(kind, order[i]->kind) == 0)
+            names(kubeconfig, context, ns, order[i], type, slash + 1);
+    }
 }
 
 
@@ -549,6 +660,14 @@ complete(int argc, char **argv)
             if (strcmp(argv[i], "--kubeconfig") == 0)
                 kc = argv[i + 1];
             i++;
+        } else if (strncmp(argv[i], "--namespace=", 12) == 0) {
+            ns = argv[i] + 12;
+        } else if (strncmp(argv[i], "-n", 2) == 0 && argv[i][2]) {
+            ns = plugin_short_value(argv[i] + 2);
+        } else if (strncmp(argv[i], "--context=", 10) == 0) {
+            ctx = argv[i] + 10;
+        } else if (strncmp(argv[i], "--kubeconfig=", 13) == 0) {
+            kc = argv[i] + 13;
         } else if (argv[i][0] != '-') {
             if (!sub)
                 sub = argv[i];
@@ -568,13 +687,9 @@ complete(int argc, char **argv)
     } else if (positional == 0 && strcmp(sub, "completion") == 0) {
         candidate("bash", cur);
     } else if (positional == 0 && strcmp(sub, "restore") == 0) {
-        names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
-    } else if (positional == 0 && strcmp(sub, "list") != 0 && strcmp(sub, "version") != 0) {
-        names(kc, ctx, ns, &KRES_DBINSTANCES, cur);
-        if (strcmp(sub, "snapshot") != 0)
-            names(kc, ctx, ns, &KRES_HACLUSTERS, cur);
-        if (strcmp(sub, "status") == 0)
-            names(kc, ctx, ns, &KRES_DBSNAPSHOTS, cur);
+        names(kc, ctx, ns, &KRES_DBSNAPSHOTS, NULL, cur);
+    } else if (positional == 0) {
+        targets(kc, ctx, ns, kinds_of(sub), cur);
     }
     printf(":4\n");
     return KD_OK;
@@ -596,23 +711,84 @@ bad_usage(const subcommand *s, const char *fmt, const char *arg)
 }
 
 
+/* A bool flag's value: NULL (given bare) is true, else as pflag parses it. 0 or KD_USAGE. */
+static int
+bool_flag(const char *flag, const char *value, int *dst)
+{
+    if (!value) {
+        *dst = 1;
+        return 0;
+    }
+    if (plugin_parse_bool(value, dst) == CORE_OK)
+        return 0;
+    fprintf(stderr,
+            "error: invalid argument \"%s\" for %s (want 1, t, T, TRUE, true, True, 0, f, F, "
+            "FALSE, false or False)\nRun kubectl dbaas --help for the commands.\n",
+            value, flag);
+    return KD_USAGE;
+}
+
+
+/*
+ * -A=VALUE and -h=VALUE, which pflag reads as the bool flag with that value (flag.go,
+ * parseSingleShortArg: "-f=arg"), made into their long forms for getopt, which would read
+ * "-A=false" as -A followed by an unknown flag "-=". Values of flags that take one and
+ * everything after "--" are left alone. 0, or KD_USAGE with the error printed.
+ */
+static int
+short_bools(int argc, char **argv)
+{
+    static char all_true[] = "--all-namespaces=true", all_false[] = "--all-namespaces=false";
+    static char help_true[] = "--help=true", help_false[] = "--help=false";
+    int         i, v;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "-o") == 0 ||
+            (strncmp(argv[i], "--", 2) == 0 && !strchr(argv[i], '=') &&
+             (strcmp(argv[i], "--namespace") == 0 || strcmp(argv[i], "--context") == 0 ||
+              strcmp(argv[i], "--kubeconfig") == 0 || strcmp(argv[i], "--output") == 0 ||
+              strcmp(argv[i], "--name") == 0 || strcmp(argv[i], "--to") == 0 ||
+              strcmp(argv[i], "--timeout") == 0))) {
+            i++;
+            continue;
+        }
+        if ((strncmp(argv[i], "-A=", 3) != 0 && strncmp(argv[i], "-h=", 3) != 0) || !argv[i][3])
+            continue;
+        if (plugin_parse_bool(argv[i] + 3, &v))
+            return bool_flag(argv[i][1] == 'A' ? "-A" : "-h", argv[i] + 3, &v);
+        argv[i] = argv[i][1] == 'A' ? (v ? all_true : all_false) : (v ? help_true : help_false);
+    }
+    return 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
+    /* Bool flags take an optional "=VALUE" as pflag's do (NoOptDefVal "true": "--flag=false"
+     * is false, "--flag false" is the flag then an argument). */
     static const struct option longs[] = {
-        {"namespace", required_argument, NULL, 'n'}, {"all-namespaces", no_argument, NULL, 'A'},
-        {"context", required_argument, NULL, 'c'},   {"kubeconfig", required_argument, NULL, 'k'},
-        {"output", required_argument, NULL, 'o'},    {"help", no_argument, NULL, 'h'},
-        {"show-password", no_argument, NULL, 's'},   {"print", no_argument, NULL, 'p'},
-        {"read-only", no_argument, NULL, 'r'},       {"name", required_argument, NULL, 'N'},
-        {"to", required_argument, NULL, 't'},        {"wait", no_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 'T'},   {NULL, 0, NULL, 0},
+        {"namespace", required_argument, NULL, 'n'},
+        {"all-namespaces", optional_argument, NULL, 'A'},
+        {"context", required_argument, NULL, 'c'},
+        {"kubeconfig", required_argument, NULL, 'k'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", optional_argument, NULL, 'h'},
+        {"show-password", optional_argument, NULL, 's'},
+        {"print", optional_argument, NULL, 'p'},
+        {"read-only", optional_argument, NULL, 'r'},
+        {"name", required_argument, NULL, 'N'},
+        {"to", required_argument, NULL, 't'},
+        {"wait", optional_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     kd_opts           o;
     const subcommand *s = NULL;
     kcli             *c = NULL;
     char              err[512], *end;
-    int               opt, used = 0, help = 0, i, rc;
+    const char       *val;
+    int               opt, used = 0, help = 0, i, rc, li;
     size_t            k;
 
     if (strcmp(basename(argv[0]), "kubectl_complete-dbaas") == 0)
@@ -622,30 +798,37 @@ main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.timeout_s = 600;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":n:Ao:h", longs, NULL)) != -1) {
+    if ((rc = short_bools(argc, argv)))
+        return rc;
+    while ((li = -1, opt = getopt_long(argc, argv, ":n:Ao:h", longs, &li)) != -1) {
+        /* A short flag's attached value: "-n=snap" is namespace "snap", as in kubectl. */
+        val = li < 0 && optarg && optarg != argv[optind - 1] ? plugin_short_value(optarg) : optarg;
+        rc = 0;
         switch (opt) {
-        case 'n': o.namespace = optarg; break;
-        case 'A': o.all_namespaces = 1, used |= F_ALL; break;
-        case 'c': o.context = optarg; break;
-        case 'k': o.kubeconfig = optarg; break;
-        case 'o': o.output = optarg, used |= F_OUTPUT; break;
-        case 'h': help = 1; break;
-        case 's': o.show_password = 1, used |= F_SHOW; break;
-        case 'p': o.print = 1, used |= F_PRINT; break;
-        case 'r': o.read_only = 1, used |= F_READONLY; break;
-        case 'N': o.name = optarg, used |= F_NAME; break;
-        case 't': o.to = optarg, used |= F_TO; break;
-        case 'w': o.wait = 1, used |= F_WAIT; break;
+        case 'n': o.namespace = val; break;
+        case 'A': rc = bool_flag("--all-namespaces", val, &o.all_namespaces), used |= F_ALL; break;
+        case 'c': o.context = val; break;
+        case 'k': o.kubeconfig = val; break;
+        case 'o': o.output = val, used |= F_OUTPUT; break;
+        case 'h': rc = bool_flag("--help", val, &help); break;
+        case 's': rc = bool_flag("--show-password", val, &o.show_password), used |= F_SHOW; break;
+        case 'p': rc = bool_flag("--print", val, &o.print), used |= F_PRINT; break;
+        case 'r': rc = bool_flag("--read-only", val, &o.read_only), used |= F_READONLY; break;
+        case 'N': o.name = val, used |= F_NAME; break;
+        case 't': o.to = val, used |= F_TO; break;
+        case 'w': rc = bool_flag("--wait", val, &o.wait), used |= F_WAIT; break;
         case 'T':
             errno = 0;
-            o.timeout_s = strtol(optarg, &end, 10);
+            o.timeout_s = strtol(val, &end, 10);
             if (errno || *end || o.timeout_s < 1 || o.timeout_s > 86400)
-                return bad_usage(NULL, "--timeout wants seconds from 1 to 86400, not \"%s\"", optarg);
+                return bad_usage(NULL, "--timeout wants seconds from 1 to 86400, not \"%s\"", val);
             used |= F_WAIT;
             break;
         case ':': return bad_usage(NULL, "%s needs a value", argv[optind - 1]);
         default: return bad_usage(NULL, "unknown flag %s", argv[optind - 1]);
         }
+        if (rc)
+            return rc;
     }
     if (optind < argc) {
         for (k = 0; k < NSUB; k++)

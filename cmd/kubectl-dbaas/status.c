@@ -58,37 +58,6 @@ snapshots_of(kcli *c, const char *ns, const char *instance)
 }
 
 
-/*
- * The object a status argument names (plugin_status_target): TYPE/NAME as given, else the
- * DBInstance NAME, else the HACluster, else the DBSnapshot. KD_OK with *obj and *res, or
- * the error printed (KD_USAGE for a TYPE that is not ours).
- */
-static int
-get_target(kcli *c, const char *ns, const char *arg, cJSON **obj, const kres **res)
-{
-    static const kres *const order[] = {&KRES_DBINSTANCES, &KRES_HACLUSTERS, &KRES_DBSNAPSHOTS};
-    const char              *kind, *name;
-    char                     err[512];
-    kcli_result              r;
-    size_t                   i;
-
-    if (plugin_status_target(arg, &kind, &name, err, sizeof err)) {
-        kd_error("%s", err);
-        return KD_USAGE;
-    }
-    for (i = 0; i < sizeof order / sizeof *order; i++) {
-        if (kind && strcmp(kind, order[i]->kind) != 0)
-            continue;
-        *res = order[i];
-        if (kcli_get(c, order[i], ns, name, obj, &r) == CORE_OK)
-            return KD_OK;
-        if (kind || r.err != CORE_ENOENT)
-            return kd_fail("get", order[i], ns, name, &r);
-    }
-    return kd_error("no DBInstance, HACluster or DBSnapshot \"%s\" in namespace \"%s\"", name, ns);
-}
-
-
 int
 kd_status(const kd_opts *o, kcli *c)
 {
@@ -104,7 +73,7 @@ kd_status(const kd_opts *o, kcli *c)
     core_buf         b;
     int              rc, hac, snap;
 
-    if ((rc = get_target(c, ns, o->args[0], &obj, &res)))
+    if ((rc = kd_get_target(c, ns, "status", o->args[0], &obj, &res)))
         return rc;
     name = kjson_path_str(obj, "metadata", "name", NULL);
     if (!name) {
@@ -250,13 +219,19 @@ follow(kcli *c, const kres *res, const char *ns, const char *name, long timeout_
 int
 kd_snapshot(const kd_opts *o, kcli *c)
 {
-    const char *ns = kd_ns(o, c), *name = o->args[0], *made;
+    const char *ns = kd_ns(o, c), *name, *made;
+    const kres *res;
     cJSON      *inst = NULL, *snap = NULL, *created = NULL;
     kcli_result r;
-    int         rc = KD_FAIL;
+    int         rc;
 
-    if (kcli_get(c, &KRES_DBINSTANCES, ns, name, &inst, &r))
-        return kd_fail("get", &KRES_DBINSTANCES, ns, name, &r);
+    if ((rc = kd_get_target(c, ns, "snapshot", o->args[0], &inst, &res)))
+        return rc;
+    rc = KD_FAIL;
+    if (!(name = kjson_path_str(inst, "metadata", "name", NULL))) {
+        rc = kd_error("the server's DBInstance has no metadata.name");
+        goto out;
+    }
     if (!(snap = plugin_snapshot_obj(ns, name, o->name))) {
         rc = kd_error("out of memory");
         goto out;

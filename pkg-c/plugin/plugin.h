@@ -53,6 +53,7 @@ typedef enum {
     PLUGIN_COL_ENGINE,
     PLUGIN_COL_VERSION,
     PLUGIN_COL_READY,
+    PLUGIN_COL_STATUS,
     PLUGIN_COL_PRIMARY,
     PLUGIN_COL_ENDPOINT,
     PLUGIN_COL_AGE,
@@ -65,9 +66,12 @@ typedef struct {
 } plugin_row;
 
 /*
- * The row of a DBInstance, HACluster or DBSnapshot (by its "kind"), as of now (Unix s):
- * DBInstance: engine, status.currentVersion (else spec.version), Ready's status, the pod
- * <name>-0 as primary while readyReplicas is 1, status.endpoint. HACluster: "postgresql",
+ * The row of a DBInstance, HACluster or DBSnapshot (by its "kind"), as of now (Unix s).
+ * Every kind: STATUS is status.phase, the column `kubectl get` prints from the CRDs'
+ * additionalPrinterColumns (crds/), so that a Degraded or Failed object whose Ready is still
+ * True says so. DBInstance: engine, status.currentVersion (the version running; else
+ * spec.version, which is what `kubectl get dbi` shows), Ready's status, the pod <name>-0 as
+ * primary while readyReplicas is 1, status.endpoint. HACluster: "postgresql",
  * status.currentVersion (else spec.version), status.readyText (else Ready's status),
  * status.primary, status.endpoint. DBSnapshot: status.source engine and version, Ready's
  * status, no primary, the instance it copies as "instance/<name>" in ENDPOINT.
@@ -153,13 +157,20 @@ int plugin_connect_cmd(const plugin_conn *c, plugin_cmd *out);
 int plugin_forward_cmd(const char *kubeconfig, const char *context, const char *ns,
                        const char *service, int local_port, int remote_port, plugin_cmd *out);
 
+/* plugin_conn.ca_file for plugin_connect_script: the CA file its script writes. */
+#define PLUGIN_CA_SHELL "$ca"
+
 /*
- * `connect --print`: shell lines that do what connect does: the forward in the background,
- * the client's environment exported (PGPASSWORD/MYSQL_PWD as PLUGIN_MASK unless
- * show_password), the client, then stopping the forward. Values are shell-quoted.
+ * `connect --print`: shell lines that do what connect does: with ca_pem (the Secret's
+ * ca.crt, not secret) first writing it to a new file (mktemp) named $ca, the forward in the
+ * background, the client's environment exported (PGPASSWORD/MYSQL_PWD as PLUGIN_MASK unless
+ * show_password), the client, then stopping the forward and removing $ca. Values are
+ * shell-quoted; with ca_pem, an argument or variable ending in PLUGIN_CA_SHELL ends in
+ * "$ca", so a client built with ca_file PLUGIN_CA_SHELL checks the server's chain as the
+ * one connect runs does. CORE_EINVAL when ca_pem holds the here-document's delimiter.
  */
 int plugin_connect_script(const plugin_cmd *forward, const plugin_cmd *client, int show_password,
-                          core_buf *out);
+                          const char *ca_pem, core_buf *out);
 
 void plugin_cmd_free(plugin_cmd *c);
 
@@ -188,7 +199,10 @@ typedef struct {
 
 /*
  * `kubectl dbaas status`: the object's summary, its conditions with reasons and messages,
- * its children, the last 10 Events (newest last) and the latest 5 snapshots. colour: ANSI
+ * its children, the last 10 Events (newest last) and the latest 5 snapshots. Sizes are
+ * labelled: Storage is spec.storage.size "requested" and status.storageSize (the claim's)
+ * "capacity", a claim's row its request and capacity; an External ":PORT" (a NodePort, no
+ * node address known) reads "NodePort PORT on any node's address". colour: ANSI
  * colours for condition states and Warning Events (the caller decides: a terminal and no
  * NO_COLOR).
  */
@@ -204,16 +218,15 @@ int plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf 
 int plugin_status_snapshot(const plugin_status_in *in, int64_t now, int colour, core_buf *out);
 
 /*
- * The object a `status` argument names: "NAME" (*kind NULL: the caller looks up DBInstance,
- * then HACluster, then DBSnapshot) or "TYPE/NAME" as kubectl takes it (`kubectl get
- * dbsnapshot/s1`), TYPE any of a kind's singular, plural or short name or Kind, with or
- * without ".dbaas.dev", case-insensitive (crds/: dbinstance, dbinstances, dbi; hacluster,
- * haclusters, hac; dbsnapshot, dbsnapshots, dbsnap). *kind is then "DBInstance", "HACluster"
- * or "DBSnapshot" and *name points into arg. CORE_EINVAL (message in err) for another TYPE
- * or an empty NAME.
+ * The object an argument of status, credentials, connect or snapshot names: "NAME" (*kind
+ * NULL: the caller tries the kinds the command takes, in the order DBInstance, HACluster,
+ * DBSnapshot) or "TYPE/NAME" as kubectl takes it (`kubectl get dbsnapshot/s1`), TYPE any
+ * of a kind's singular, plural or short name or Kind, with or without ".dbaas.dev",
+ * case-insensitive (crds/: dbinstance, dbinstances, dbi; hacluster, haclusters, hac;
+ * dbsnapshot, dbsnapshots, dbsnap). *kind is then "DBInstance", "HACluster" or "DBSnapshot"
+ * and *name points into arg. CORE_EINVAL (message in err) for another TYPE or an empty NAME.
  */
-int plugin_status_target(const char *arg, const char **kind, const char **name, char *err,
-                         size_t errlen);
+int plugin_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen);
 
 /*
  * `kubectl dbaas status NAME -o json|yaml`: a v1 List (kubectl's form for several objects)
@@ -223,6 +236,23 @@ int plugin_status_target(const char *arg, const char **kind, const char **name, 
  * NULL: out of memory.
  */
 cJSON *plugin_status_doc(const plugin_status_in *in);
+
+/* ---- flags, as kubectl reads them --------------------------------------------------------- */
+
+/*
+ * A bool flag's value as pflag takes it (spf13/pflag bool.go: boolValue.Set is Go's
+ * strconv.ParseBool): 1, t, T, TRUE, true, True are true; 0, f, F, FALSE, false, False are
+ * false (*out 0 or 1). CORE_EINVAL for anything else, *out untouched.
+ */
+int plugin_parse_bool(const char *s, int *out);
+
+/*
+ * The value of a short flag from the text attached to it ("-n=snap" gives "=snap" to
+ * getopt): pflag's parseSingleShortArg (flag.go) reads "-f=arg" as "arg" when anything
+ * follows the '=', and "-f=" (nothing after) as "=", like "-farg". So: attached past a
+ * leading '=' when more follows, else attached as it is (NULL for NULL).
+ */
+const char *plugin_short_value(const char *attached);
 
 /* ---- snapshot and restore ---------------------------------------------------------------- */
 

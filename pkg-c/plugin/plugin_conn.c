@@ -8,6 +8,7 @@
 #include "plugin.h"
 
 #define TEXT_MAX (64u * 1024)
+#define CA_EOF   "DBAAS_CA_EOF" /* the here-document's delimiter in connect --print */
 
 /* Secret keys shown by `credentials`, in this order; uris have their password masked. */
 static const struct {
@@ -242,26 +243,69 @@ plugin_shell_quote(const char *s, core_buf *out)
 }
 
 
+/*
+ * s quoted for the shell; with ca, a value ending in PLUGIN_CA_SHELL ends in "$ca" instead,
+ * the script's CA file (quoted as a whole it would be the literal text $ca).
+ */
 static int
-words(char *const *argv, core_buf *out)
+quote_value(const char *s, int ca, core_buf *out)
+{
+    size_t n = strlen(s), m = strlen(PLUGIN_CA_SHELL);
+    char  *head;
+    int    rc = CORE_OK;
+
+    if (!ca || n < m || strcmp(s + n - m, PLUGIN_CA_SHELL) != 0)
+        return plugin_shell_quote(s, out);
+    if (n > m) {
+        if (!(head = strndup(s, n - m)))
+            return CORE_ENOMEM;
+        rc = plugin_shell_quote(head, out);
+        free(head);
+    }
+    return rc ? rc : core_buf_printf(out, "\"$ca\"");
+}
+
+
+static int
+words(char *const *argv, int ca, core_buf *out)
 {
     int i, rc;
 
     for (i = 0; argv[i]; i++)
-        if ((i && (rc = core_buf_add(out, " ", 1))) || (rc = plugin_shell_quote(argv[i], out)))
+        if ((i && (rc = core_buf_add(out, " ", 1))) || (rc = quote_value(argv[i], ca, out)))
             return rc;
+    return CORE_OK;
+}
+
+
+/* The script's lines that write ca_pem to a new file "$ca" (mktemp: mode 0600). */
+static int
+ca_lines(const char *ca_pem, core_buf *out)
+{
+    size_t n = strlen(ca_pem);
+    int    rc;
+
+    /* A quoted here-document copies every line as it is, up to the delimiter line. */
+    if (strstr(ca_pem, CA_EOF))
+        return CORE_EINVAL;
+    if ((rc = core_buf_printf(out,
+                              "# the server's CA (the Secret's ca.crt): the client checks the "
+                              "chain against it\nca=$(mktemp)\ncat >\"$ca\" <<'%s'\n%s%s%s\n",
+                              CA_EOF, ca_pem, n && ca_pem[n - 1] == '\n' ? "" : "\n", CA_EOF)))
+        return rc;
     return CORE_OK;
 }
 
 
 int
 plugin_connect_script(const plugin_cmd *forward, const plugin_cmd *client, int show_password,
-                      core_buf *out)
+                      const char *ca_pem, core_buf *out)
 {
-    int i, rc;
+    int i, rc, ca = ca_pem != NULL;
 
-    if ((rc = core_buf_printf(out, "# the forward, in the background\n")) ||
-        (rc = words(forward->argv, out)) ||
+    if ((ca && (rc = ca_lines(ca_pem, out))) ||
+        (rc = core_buf_printf(out, "# the forward, in the background\n")) ||
+        (rc = words(forward->argv, 0, out)) ||
         (rc = core_buf_printf(out, " >/dev/null &\nforward=$!\nsleep 2  # until it listens\n")))
         return rc;
     for (i = 0; client->env[i]; i++) {
@@ -272,12 +316,14 @@ plugin_connect_script(const plugin_cmd *forward, const plugin_cmd *client, int s
         if (!eq)
             return CORE_EINVAL;
         if ((rc = core_buf_printf(out, "export %.*s=", (int)(eq - client->env[i]), client->env[i])) ||
-            (rc = plugin_shell_quote(secret && !show_password ? PLUGIN_MASK : eq + 1, out)) ||
+            (rc = secret && !show_password ? plugin_shell_quote(PLUGIN_MASK, out)
+                                           : quote_value(eq + 1, ca && !secret, out)) ||
             (rc = core_buf_printf(out, "%s\n",
                                   secret && !show_password ? "  # --show-password prints it" : "")))
             return rc;
     }
-    if ((rc = words(client->argv, out)) || (rc = core_buf_printf(out, "\nkill \"$forward\"\n")))
+    if ((rc = words(client->argv, ca, out)) ||
+        (rc = core_buf_printf(out, "\nkill \"$forward\"\n%s", ca ? "rm -f \"$ca\"\n" : "")))
         return rc;
     return CORE_OK;
 }

@@ -12,7 +12,8 @@
 #define PADDING   3
 
 static const char *const headers[PLUGIN_NCOLS] = {
-    "NAMESPACE", "KIND", "NAME", "ENGINE", "VERSION", "READY", "PRIMARY", "ENDPOINT", "AGE",
+    "NAMESPACE", "KIND",   "NAME",    "ENGINE",   "VERSION",
+    "READY",     "STATUS", "PRIMARY", "ENDPOINT", "AGE",
 };
 
 
@@ -101,6 +102,7 @@ plugin_row_of(const cJSON *obj, int64_t now, plugin_row *row)
     put(row, PLUGIN_COL_NAMESPACE, kjson_path_str(obj, "metadata", "namespace", NULL));
     put(row, PLUGIN_COL_KIND, kind);
     put(row, PLUGIN_COL_NAME, name);
+    put(row, PLUGIN_COL_STATUS, kjson_get_str(st, "phase"));
     plugin__obj_age(obj, now, row->cell[PLUGIN_COL_AGE], sizeof row->cell[PLUGIN_COL_AGE]);
     if (strcmp(kind, "DBInstance") == 0) {
         put(row, PLUGIN_COL_ENGINE, kjson_path_str(obj, "spec", "engine", NULL));

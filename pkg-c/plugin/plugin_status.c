@@ -29,6 +29,34 @@ typedef struct {
 } table;
 
 
+/*
+ * "1Gi requested, 10Gi capacity": a claim gets at least what it requests and may get more
+ * (core/v1 PersistentVolumeClaimStatus.capacity; a local provisioner hands out whole
+ * disks), so the two are named, never shown bare side by side. Either may be NULL.
+ */
+static void
+sizes(const char *requested, const char *capacity, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%s%s%s%s", requested ? requested : "", requested ? " requested" : "",
+             requested && capacity ? ", " : "", capacity ? capacity : "",
+             capacity ? " capacity" : "");
+}
+
+
+/*
+ * status.externalEndpoint as a user can read it: the operator writes ":PORT" for a NodePort
+ * Service (dbi_external_endpoint: no node address is known to it), which is the port on
+ * every node's address (core/v1 ServiceSpec "NodePort").
+ */
+static void
+external_text(const char *ep, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", ep ? ep : "");
+    if (ep && ep[0] == ':' && ep[1])
+        snprintf(buf, len, "NodePort %s on any node's address", ep + 1);
+}
+
+
 static void
 row_add(table *t, const char *const *cells, const char *const *colours)
 {
@@ -203,13 +231,11 @@ children(const plugin_status_in *in, int colour, core_buf *out)
     }
     pods_rows(t, in->pods);
     cJSON_ArrayForEach(c, kjson_path(in->pvcs, "items", NULL)) {
-        const char *size = kjson_path_str(c, "status", "capacity", "storage", NULL);
+        char size[CELL / 2]; /* two quantities and their labels */
 
-        snprintf(what, sizeof what, "%s %s",
-                 size ? size
-                 : kjson_path_str(c, "spec", "resources", "requests", "storage", NULL)
-                     ? kjson_path_str(c, "spec", "resources", "requests", "storage", NULL)
-                     : "?",
+        sizes(kjson_path_str(c, "spec", "resources", "requests", "storage", NULL),
+              kjson_path_str(c, "status", "capacity", "storage", NULL), size, sizeof size);
+        snprintf(what, sizeof what, "%s, %s", size[0] ? size : "size unknown",
                  kjson_path_str(c, "status", "phase", NULL)
                      ? kjson_path_str(c, "status", "phase", NULL)
                      : "Pending");
@@ -371,12 +397,16 @@ plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf *out
     const char  *kind = kjson_get_str(o, "kind");
     const char  *ready = kjson_get_str(plugin_cond(o, "Ready"), "status");
     int          hac = kind && strcmp(kind, "HACluster") == 0, rc;
-    char         engine[CELL], age[32];
+    char         engine[CELL], age[32], storage[CELL], external[CELL];
 
     if (!kind || !kjson_path_str(o, "metadata", "name", NULL))
         return CORE_EINVAL;
     if (strcmp(kind, "DBSnapshot") == 0)
         return plugin_status_snapshot(in, now, colour, out);
+    /* status.storageSize is the claim's capacity (dbi_status_eval), not the spec's size. */
+    sizes(kjson_path_str(o, "spec", "storage", "size", NULL), kjson_get_str(st, "storageSize"),
+          storage, sizeof storage);
+    external_text(kjson_get_str(st, "externalEndpoint"), external, sizeof external);
     snprintf(engine, sizeof engine, "%s %s",
              hac                                         ? "postgresql"
              : kjson_path_str(o, "spec", "engine", NULL) ? kjson_path_str(o, "spec", "engine", NULL)
@@ -401,8 +431,7 @@ plugin_status(const plugin_status_in *in, int64_t now, int colour, core_buf *out
         (rc = line(out, "Endpoint:", kjson_get_str(st, "endpoint"))) ||
         (rc = line(out, "Read endpoint:", kjson_get_str(st, "readEndpoint"))) ||
         (rc = line(out, "Pooler:", kjson_get_str(st, "poolerEndpoint"))) ||
-        (rc = line(out, "External:", kjson_get_str(st, "externalEndpoint"))) ||
-        (rc = line(out, "Storage:", kjson_get_str(st, "storageSize"))) ||
+        (rc = line(out, "External:", external)) || (rc = line(out, "Storage:", storage)) ||
         (rc = line(out, "Last backup:", kjson_get_str(st, "lastBackup"))) ||
         (rc = line(out, "Next backup:", kjson_get_str(st, "nextBackup"))) ||
         (rc = line(out, "Age:", age)) || (rc = conditions(o, now, colour, out)) ||
@@ -484,7 +513,7 @@ plugin_status_snapshot(const plugin_status_in *in, int64_t now, int colour, core
 
 
 int
-plugin_status_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen)
+plugin_target(const char *arg, const char **kind, const char **name, char *err, size_t errlen)
 {
     static const struct {
         const char *kind, *names[3];

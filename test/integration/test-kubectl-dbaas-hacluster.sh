@@ -1,9 +1,9 @@
 # kubectl dbaas with a HACluster through the real Zalando postgres-operator (hack/zalando.sh):
-# `list` shows its READY n/m, primary and endpoint; `status` its Zalando postgresql object, the
-# pods with their Patroni roles, the claims and the Secret; `credentials` masks the password
-# in uri and read-uri; `connect --read-only` forwards to the replicas' Service <name>-repl
-# (--print, and the forward command's own environment), and a forward that dies is one error
-# line with exit 1.
+# `list` shows its READY n/m, STATUS (the phase), primary and endpoint; `status` its Zalando
+# postgresql object, the pods with their Patroni roles, the claims and the Secret;
+# `credentials` masks the password in uri and read-uri; `connect --read-only` forwards to the
+# replicas' Service <name>-repl (--print, and the forward command's own environment), and a
+# forward that dies is one error line with exit 1.
 . "$ROOT/test/integration/lib.sh"
 
 with_operator
@@ -21,7 +21,7 @@ echo "Ready 3/3 in $((SECONDS - t0))s"
 
 expect_rc 0 "$P" -n "$NS" list
 expect_eq "$(sed -E 's/[0-9]+[smhdy]([0-9]+[smhdy])?$/AGE/' <<<"$out" | tr -s ' ' | tail -n 1)" \
-    "HACluster $H postgresql $(hac_field $H '{.status.currentVersion}') 3/3 $(hac_field $H '{.status.primary}') $(hac_field $H '{.status.endpoint}') AGE" \
+    "HACluster $H postgresql $(hac_field $H '{.status.currentVersion}') 3/3 $(hac_field $H '{.status.phase}') $(hac_field $H '{.status.primary}') $(hac_field $H '{.status.endpoint}') AGE" \
     "the HACluster's row"
 
 expect_rc 0 "$P" -n "$NS" status $H

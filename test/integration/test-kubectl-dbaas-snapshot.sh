@@ -81,7 +81,7 @@ python3 -c 'import yaml,sys; l=yaml.safe_load(sys.stdin); k=[o["kind"] for o in 
 assert k[0] == "DBInstance" and "StatefulSet" in k and "Pod" in k and "PersistentVolumeClaim" in k, k
 assert "DBSnapshot" in k and "Secret" not in k, k' <<<"$out" || fail "status orders -o yaml: $out"
 expect_rc 0 "$P" -n "$NS" list
-grep -Eq '^DBSnapshot +s1 +postgresql +[^ ]+ +True +<none> +instance/orders ' <<<"$out" ||
+grep -Eq '^DBSnapshot +s1 +postgresql +[^ ]+ +True +Ready +<none> +instance/orders ' <<<"$out" ||
     fail "list has no ready row for s1: $out"
 expect_rc 0 "$P" -n "$NS" snapshot orders
 [[ $out =~ ^dbsnapshot.dbaas.dev/orders-[a-z0-9]{5}\ created$ ]] || fail "a generated name: $out"

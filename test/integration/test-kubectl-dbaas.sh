@@ -62,15 +62,35 @@ wait_for 90 "shop to be Ready" dbi_ready shop
 endpoint=$(dbi_field orders '{.status.endpoint}')
 version=$(dbi_field orders '{.status.currentVersion}')
 expect_rc 0 "$P" -n "$NS" list
-expect_eq "$(norm <<<"$out")" "KIND NAME ENGINE VERSION READY PRIMARY ENDPOINT AGE
-DBInstance orders postgresql ${version:-16} True orders-0 $endpoint AGE
-DBInstance shop mariadb $(dbi_field shop '{.status.currentVersion}') True shop-0 $(dbi_field shop '{.status.endpoint}') AGE" "list"
+expect_eq "$(norm <<<"$out")" "KIND NAME ENGINE VERSION READY STATUS PRIMARY ENDPOINT AGE
+DBInstance orders postgresql ${version:-16} True Ready orders-0 $endpoint AGE
+DBInstance shop mariadb $(dbi_field shop '{.status.currentVersion}') True Ready shop-0 $(dbi_field shop '{.status.endpoint}') AGE" "list"
 expect_rc 0 "$P" list -A
 grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A has no row for $NS/orders: $out"
 [[ $out == "NAMESPACE "* ]] || fail "list -A has no NAMESPACE column: $out"
 # -A wins over -n, as in kubectl (`kubectl get pods -A -n x` lists all namespaces).
 expect_rc 0 "$P" list -A -n default
 grep -Eq "^$NS +DBInstance +orders +postgresql " <<<"$out" || fail "list -A -n default has no row for $NS/orders: $out"
+# Flags as kubectl (spf13/pflag) reads them: -n=NS and -o=FORMAT; bool flags take =VALUE in
+# ParseBool's spellings (--all-namespaces=false is not all namespaces).
+expect_rc 0 "$P" -n="$NS" list
+grep -q "^DBInstance *orders " <<<"$out" || fail "-n=$NS is not namespace $NS: $out $err"
+for b in true True TRUE t T 1; do
+    expect_rc 0 "$P" list -n default --all-namespaces=$b
+    grep -Eq "^$NS +DBInstance +orders " <<<"$out" || fail "--all-namespaces=$b does not list all: $out"
+done
+expect_rc 0 "$P" list -n default -A=true
+grep -Eq "^$NS +DBInstance +orders " <<<"$out" || fail "-A=true does not list all: $out"
+for b in false False FALSE f F 0; do
+    expect_rc 0 "$P" list -n "$NS" --all-namespaces=$b
+    grep -q "^DBInstance *orders " <<<"$out" || fail "--all-namespaces=$b lists all namespaces: $out"
+done
+expect_rc 0 "$P" list -n "$NS" -A=false
+grep -q "^DBInstance *orders " <<<"$out" || fail "-A=false lists all namespaces: $out"
+expect_rc 2 "$P" list --all-namespaces=maybe
+[[ $err == *'invalid argument "maybe" for --all-namespaces'* ]] || fail "a bad bool: $err"
+expect_rc 0 "$P" -n "$NS" list -o=json
+python3 -c 'import json,sys; assert json.load(sys.stdin)["kind"] == "List"' <<<"$out" || fail "-o=json: $out"
 expect_rc 0 "$P" -n "$NS" list -o json
 python3 -c 'import json,sys; l=json.load(sys.stdin); i=l["items"]
 assert l["kind"] == "List" and [(o["kind"], o["metadata"]["name"]) for o in i] == [("DBInstance", "orders"), ("DBInstance", "shop")], l' \
@@ -127,9 +147,33 @@ assert c["password"] == sys.argv[1] and c["database"] == "orders" and "superuser
 # --- errors: missing, wrong namespace, forbidden ---------------------------------------------
 expect_rc 1 "$P" -n "$NS" credentials nope
 one_line
-expect_eq "$err" "error: no DBInstance or HACluster \"nope\" in namespace \"$NS\"" "missing object"
+expect_eq "$err" "error: DBInstance or HACluster \"nope\" not found in namespace \"$NS\"" "missing object"
 expect_rc 1 "$P" -n default status orders
-expect_eq "$err" "error: no DBInstance, HACluster or DBSnapshot \"orders\" in namespace \"default\"" "wrong namespace"
+expect_eq "$err" "error: DBInstance, HACluster or DBSnapshot \"orders\" not found in namespace \"default\"" "wrong namespace"
+# One lookup for credentials, connect, status and snapshot: TYPE/NAME picks the kind (a miss
+# said as a bare NAME's is), a kind the command does not take is refused before any request.
+expect_rc 1 "$P" -n "$NS" credentials dbi/nope
+expect_eq "$err" "error: DBInstance \"nope\" not found in namespace \"$NS\"" "missing typed object"
+expect_rc 1 "$P" -n "$NS" status hacluster/orders
+expect_eq "$err" "error: HACluster \"orders\" not found in namespace \"$NS\"" "status of a typed miss"
+for sub in credentials connect; do
+    expect_rc 2 "$P" -n "$NS" $sub dbsnapshot/orders
+    expect_eq "$err" "error: $sub takes a DBInstance or HACluster, not a DBSnapshot (\"dbsnapshot/orders\")" "$sub of a snapshot"
+done
+expect_rc 2 "$P" -n "$NS" snapshot hac/orders
+expect_eq "$err" "error: snapshot takes a DBInstance, not an HACluster (\"hac/orders\")" "snapshot of an HACluster"
+for arg in dbi/orders dbinstances.dbaas.dev/orders DBInstance/orders; do
+    expect_rc 0 "$P" -n "$NS" credentials $arg
+    [[ $out == *"username: app"* && $out == *"database: orders"* ]] || fail "credentials $arg: $out"
+done
+expect_rc 0 "$P" -n "$NS" connect dbi/orders --print
+[[ $out == *" service/orders "* ]] || fail "connect dbi/orders does not forward to service/orders: $out"
+expect_rc 0 "$P" __complete -n "$NS" connect dbi/
+expect_eq "$out" $'dbi/orders\ndbi/shop\n:4' "completion of connect's TYPE/NAME"
+expect_rc 0 "$P" __complete -n="$NS" status dbinstance/s
+expect_eq "$out" $'dbinstance/shop\n:4' "completion of status's TYPE/NAME"
+expect_rc 0 "$P" __complete -n "$NS" credentials dbsnap/
+expect_eq "$out" ':4' "completion of a kind credentials does not take"
 # A Secret of the child's name that someone else made is not shown as the database's (the
 # operator refuses it as ChildConflict; a new user's trial saw its password printed).
 k -n "$NS" create secret generic foreign-credentials --from-literal=password=mine >/dev/null
@@ -192,9 +236,9 @@ expect_eq "$(k -n "$NS" get dbsnapshot orders-s1 -o jsonpath='{.spec.instanceNam
 expect_rc 1 "$P" -n "$NS" snapshot orders --name orders-s1
 [[ $err == *"already exists"* ]] || fail "a second snapshot of the same name: $err"
 expect_rc 1 "$P" -n "$NS" snapshot nope
-expect_eq "$err" "error: dbinstances.dbaas.dev \"nope\" not found in namespace \"$NS\"" "snapshot of nothing"
+expect_eq "$err" "error: DBInstance \"nope\" not found in namespace \"$NS\"" "snapshot of nothing"
 expect_rc 1 "$P" -n "$NS" restore nope --to orders2
-expect_eq "$err" "error: dbsnapshots.dbaas.dev \"nope\" not found in namespace \"$NS\"" "restore from nothing"
+expect_eq "$err" "error: DBSnapshot \"nope\" not found in namespace \"$NS\"" "restore from nothing"
 expect_rc 0 "$P" version
 [[ $out == "plugin: kubectl-dbaas "*"operator: "* ]] || fail "version: $out"
 
@@ -301,6 +345,19 @@ printf '%s\n' "select current_user, current_database(), ssl from pg_stat_ssl whe
 connect_check orders psql PGPASSWORD "$password" "$pgport" app_sessions
 grep -Eq '^ *app +\| orders +\| t$' "$tmp/orders.out" ||
     fail "psql did not log in as app to orders over TLS: $(cat "$tmp/orders.out")"
+# connect --print is as strict as connect: its script writes the Secret's ca.crt and the
+# client checks the chain against it. Run with the forward swapped for the relay, it logs in.
+expect_rc 0 "$P" -n "$NS" connect orders --print --show-password
+[[ $out == *$'export PGSSLMODE=verify-ca\nexport PGSSLROOTCERT="$ca"\n'* && $out == *$'\nrm -f "$ca"' ]] ||
+    fail "connect --print does not check the chain as connect does: ${out//"$password"/PASSWORD}"
+cmp -s <(sed -n "/<<'DBAAS_CA_EOF'\$/,/^DBAAS_CA_EOF\$/p" <<<"$out" | sed '1d;$d') "$tmp/orders-ca.pem" ||
+    fail "connect --print does not write the Secret's ca.crt: ${out//"$password"/PASSWORD}"
+sed -E "s|^kubectl port-forward .* ([0-9]+):5432 >/dev/null &\$|DBAAS_LOCAL_PORT=\\1 python3 $tmp/forward.py $pgport \\&|" \
+    <<<"$out" >"$tmp/print.sh"
+grep -q forward.py "$tmp/print.sh" || fail "no forward line in: ${out//"$password"/PASSWORD}"
+printf '%s\n' "select current_user, ssl from pg_stat_ssl where pid = pg_backend_pid();" |
+    bash "$tmp/print.sh" >"$tmp/print.out" 2>&1 || fail "the connect --print script: $(cat "$tmp/print.out")"
+grep -Eq '^ *app +\| t$' "$tmp/print.out" || fail "the --print script did not log in over TLS: $(cat "$tmp/print.out")"
 # SIGTERM to the plugin while connected (its terminal closed): neither psql nor the forward
 # outlives it.
 printf '%s\n' "select pg_sleep(60);" >"$tmp/orders.sql"

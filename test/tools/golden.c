@@ -449,6 +449,16 @@ render_plugin(const cJSON *input, golden_files *out, char *err, size_t errlen)
             .database = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(creds, "database")),
             .tls = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(conn, "tls")),
         };
+        const char    *ca_b64 = kjson_path_str(secret, "data", "ca.crt", NULL);
+        unsigned char *ca = NULL;
+        size_t         ca_len = 0;
+        const char    *ca_pem = NULL;
+
+        /* As connect --print: with TLS and the Secret's ca.crt, the script's CA file. */
+        if (c.tls && ca_b64 && core_b64_decode(ca_b64, strlen(ca_b64), &ca, &ca_len) == CORE_OK) {
+            c.ca_file = PLUGIN_CA_SHELL;
+            ca_pem = (const char *)ca;
+        }
 
         memset(&fwd, 0, sizeof fwd);
         core_buf_init(&b, PLUGIN_OUT_MAX);
@@ -457,10 +467,12 @@ render_plugin(const cJSON *input, golden_files *out, char *err, size_t errlen)
                                      &fwd)) ||
             (rc = plugin_connect_cmd(&c, &client))) {
             plugin_cmd_free(&fwd);
+            free(ca);
             cJSON_Delete(creds);
             return core_errf(err, errlen, rc, "plugin_connect_cmd failed");
         }
-        rc = plugin_connect_script(&fwd, &client, 0, &b);
+        rc = plugin_connect_script(&fwd, &client, 0, ca_pem, &b);
+        free(ca);
         plugin_cmd_free(&fwd);
         plugin_cmd_free(&client);
         if (rc || (rc = files_add_text(out, "connect.txt", core_buf_take(&b)))) {

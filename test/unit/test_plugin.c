@@ -57,7 +57,7 @@ parse(const char *s)
 static const char dbi_json[] =
     "{\"kind\":\"DBInstance\",\"metadata\":{\"name\":\"orders\",\"namespace\":\"team-a\","
     "\"creationTimestamp\":\"2025-11-30T23:55:00Z\"},\"spec\":{\"engine\":\"postgresql\","
-    "\"version\":\"16\"},\"status\":{\"currentVersion\":\"16.4\",\"readyReplicas\":1,"
+    "\"version\":\"16\"},\"status\":{\"phase\":\"Degraded\",\"currentVersion\":\"16.4\",\"readyReplicas\":1,"
     "\"endpoint\":\"orders.team-a.svc:5432\",\"conditions\":[{\"type\":\"Ready\","
     "\"status\":\"True\",\"reason\":\"PodReady\"}]}}";
 
@@ -77,6 +77,8 @@ TEST(plugin_rows_of_each_kind)
     ASSERT_EQ(plugin_row_of(dbi, NOW, &r), CORE_OK);
     ASSERT_STR(r.cell[PLUGIN_COL_VERSION], "16.4");
     ASSERT_STR(r.cell[PLUGIN_COL_READY], "True");
+    /* A Degraded instance whose pod still serves: READY True alone would hide it. */
+    ASSERT_STR(r.cell[PLUGIN_COL_STATUS], "Degraded");
     ASSERT_STR(r.cell[PLUGIN_COL_PRIMARY], "orders-0");
     ASSERT_STR(r.cell[PLUGIN_COL_AGE], "5m");
     ASSERT_EQ(plugin_row_of(hac, NOW, &r), CORE_OK);
@@ -87,6 +89,7 @@ TEST(plugin_rows_of_each_kind)
     ASSERT_STR(r.cell[PLUGIN_COL_AGE], "<none>");
     ASSERT_EQ(plugin_row_of(snap, NOW, &r), CORE_OK);
     ASSERT_STR(r.cell[PLUGIN_COL_ENGINE], "mysql");
+    ASSERT_STR(r.cell[PLUGIN_COL_STATUS], "");
     ASSERT_STR(r.cell[PLUGIN_COL_PRIMARY], "");
     ASSERT_STR(r.cell[PLUGIN_COL_ENDPOINT], "instance/orders");
     ASSERT_EQ(plugin_row_of(other, NOW, &r), CORE_EINVAL);
@@ -106,9 +109,9 @@ TEST(plugin_table_pads_like_kubectl)
     ASSERT_EQ(plugin_row_of(dbi, NOW, &rows[0]), CORE_OK);
     core_buf_init(&b, 4096);
     ASSERT_EQ(plugin_table(rows, 1, 0, &b), CORE_OK);
-    ASSERT_STR(b.data, "KIND         NAME     ENGINE       VERSION   READY   PRIMARY    "
+    ASSERT_STR(b.data, "KIND         NAME     ENGINE       VERSION   READY   STATUS     PRIMARY    "
                        "ENDPOINT                 AGE\n"
-                       "DBInstance   orders   postgresql   16.4      True    orders-0   "
+                       "DBInstance   orders   postgresql   16.4      True    Degraded   orders-0   "
                        "orders.team-a.svc:5432   5m\n");
     core_buf_reset(&b);
     ASSERT_EQ(plugin_table(rows, 1, 1, &b), CORE_OK);
@@ -209,14 +212,14 @@ TEST(plugin_connect_keeps_the_password_out_of_argv)
     ASSERT(!holds(c.argv, "s3cret"));
     ASSERT_EQ(plugin_forward_cmd(NULL, "kind-a", "team a", "orders", 40001, 5432, &f), CORE_OK);
     core_buf_init(&b, 4096);
-    ASSERT_EQ(plugin_connect_script(&f, &c, 0, &b), CORE_OK);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, NULL, &b), CORE_OK);
     ASSERT_CONTAINS(b.data, "kubectl --context=kind-a port-forward '--namespace=team a' "
                             "service/orders 40001:5432 >/dev/null &\n");
     ASSERT_CONTAINS(b.data, "export PGPASSWORD='********'");
     ASSERT(!strstr(b.data, "s3cret"));
     ASSERT_CONTAINS(b.data, "\npsql\nkill \"$forward\"\n");
     core_buf_reset(&b);
-    ASSERT_EQ(plugin_connect_script(&f, &c, 1, &b), CORE_OK);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 1, NULL, &b), CORE_OK);
     ASSERT_CONTAINS(b.data, "export PGPASSWORD=s3cret\n");
     core_buf_free(&b);
     plugin_cmd_free(&c);
@@ -264,6 +267,42 @@ TEST(plugin_connect_checks_the_servers_chain_against_the_ca_file)
     ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
     ASSERT(!holds(c.env, "PGSSLROOTCERT=/t/ca") && !holds(c.env, "PGSSLMODE=verify-ca"));
     plugin_cmd_free(&c);
+}
+
+
+/* connect --print is as strict as connect: the client checks the chain against the CA. */
+TEST(plugin_connect_script_checks_the_chain_as_connect_does)
+{
+    static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    plugin_conn       pg = {"postgresql", "127.0.0.1", 40001, "app",
+                            "s3cret",     "orders",    1,     PLUGIN_CA_SHELL};
+    plugin_conn my = {"mysql", "127.0.0.1", 40002, "app", "s3cret", "orders", 1, PLUGIN_CA_SHELL};
+    plugin_cmd  c, f;
+    core_buf    b;
+
+    ASSERT_EQ(plugin_forward_cmd(NULL, NULL, "a", "orders", 40001, 5432, &f), CORE_OK);
+    ASSERT_EQ(plugin_connect_cmd(&pg, &c), CORE_OK);
+    core_buf_init(&b, 4096);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, pem, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "ca=$(mktemp)\ncat >\"$ca\" <<'DBAAS_CA_EOF'\n-----BEGIN CERTIFICATE-----\n"
+                            "MIIB\n-----END CERTIFICATE-----\nDBAAS_CA_EOF\n# the forward");
+    ASSERT_CONTAINS(b.data, "export PGSSLMODE=verify-ca\nexport PGSSLROOTCERT=\"$ca\"\n");
+    ASSERT_CONTAINS(b.data, "kill \"$forward\"\nrm -f \"$ca\"\n");
+    plugin_cmd_free(&c);
+    core_buf_reset(&b);
+    ASSERT_EQ(plugin_connect_cmd(&my, &c), CORE_OK);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, pem, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "mysql --protocol=TCP --host=127.0.0.1 --port=40002 --user=app "
+                            "--ssl-ca=\"$ca\" --database=orders\n");
+    core_buf_reset(&b);
+    /* Without the CA the same value is only text, quoted. */
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, NULL, &b), CORE_OK);
+    ASSERT_CONTAINS(b.data, "'--ssl-ca=$ca'");
+    core_buf_reset(&b);
+    ASSERT_EQ(plugin_connect_script(&f, &c, 0, "x\nDBAAS_CA_EOF\nrm -rf /\n", &b), CORE_EINVAL);
+    core_buf_free(&b);
+    plugin_cmd_free(&c);
+    plugin_cmd_free(&f);
 }
 
 
@@ -385,7 +424,7 @@ target_is(const char *arg, const char *kind, const char *name)
     const char *k = "unset", *n = NULL;
     char        err[256];
 
-    ASSERT_EQ(plugin_status_target(arg, &k, &n, err, sizeof err), CORE_OK);
+    ASSERT_EQ(plugin_target(arg, &k, &n, err, sizeof err), CORE_OK);
     if (kind)
         ASSERT_STR(k, kind);
     else
@@ -394,7 +433,7 @@ target_is(const char *arg, const char *kind, const char *name)
 }
 
 
-TEST(plugin_status_target_takes_name_or_type_slash_name_as_kubectl)
+TEST(plugin_target_takes_name_or_type_slash_name_as_kubectl)
 {
     const char *k, *n;
     char        err[256];
@@ -407,12 +446,12 @@ TEST(plugin_status_target_takes_name_or_type_slash_name_as_kubectl)
     target_is("hac/pg", "HACluster", "pg");
     target_is("dbi/orders", "DBInstance", "orders");
     target_is("DBInstance/orders", "DBInstance", "orders");
-    ASSERT_EQ(plugin_status_target("pod/orders-0", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("pod/orders-0", &k, &n, err, sizeof err), CORE_EINVAL);
     ASSERT_CONTAINS(err, "\"pod\" is not a kind of kubectl dbaas");
-    ASSERT_EQ(plugin_status_target("dbsnapshots.dbaas.devx/s1", &k, &n, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(plugin_status_target("dbi/", &k, &n, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(plugin_status_target("dbi/a/b", &k, &n, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(plugin_status_target("", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("dbsnapshots.dbaas.devx/s1", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("dbi/", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("dbi/a/b", &k, &n, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(plugin_target("", &k, &n, err, sizeof err), CORE_EINVAL);
 }
 
 
@@ -445,4 +484,33 @@ TEST(plugin_status_doc_is_a_list_of_the_object_and_its_children_without_the_secr
     cJSON_Delete(sts);
     cJSON_Delete(pods);
     cJSON_Delete(events);
+}
+
+
+/* spf13/pflag: strconv.ParseBool's spellings, "-n=snap" as namespace "snap". */
+TEST(plugin_flags_read_as_pflag_does)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+    size_t                   i;
+    int                      v;
+
+    for (i = 0; i < sizeof yes / sizeof *yes; i++) {
+        v = 0;
+        ASSERT_EQ(plugin_parse_bool(yes[i], &v), CORE_OK);
+        ASSERT_EQ(v, 1);
+        ASSERT_EQ(plugin_parse_bool(no[i], &v), CORE_OK);
+        ASSERT_EQ(v, 0);
+    }
+    v = 7;
+    ASSERT_EQ(plugin_parse_bool("yes", &v), CORE_EINVAL);
+    ASSERT_EQ(plugin_parse_bool("tRUE", &v), CORE_EINVAL);
+    ASSERT_EQ(plugin_parse_bool("", &v), CORE_EINVAL);
+    ASSERT_EQ(v, 7);
+    ASSERT_STR(plugin_short_value("=snap"), "snap");
+    ASSERT_STR(plugin_short_value("=json"), "json");
+    ASSERT_STR(plugin_short_value("="), "=");
+    ASSERT_STR(plugin_short_value("snap"), "snap");
+    ASSERT_STR(plugin_short_value("==x"), "=x");
+    ASSERT(plugin_short_value(NULL) == NULL);
 }
