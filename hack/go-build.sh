@@ -19,3 +19,8 @@ need_go() {
     printf '%s: go not found: installing Debian'"'"'s golang-go\n' "$(basename "$0" .sh)" >&2
     apt-get install -y -q golang-go >/dev/null
 }
+
+# build_lock NAME: waits for, then holds until the calling shell exits, an exclusive flock(1)
+# on $cache/.NAME.lock, so that a build started in the background and a test that needs the
+# same tool take turns: the second waits, then finds the tool built.
+build_lock() { mkdir -p "$cache"; exec {build_lock_fd}>"$cache/.$1.lock"; flock "$build_lock_fd"; }
