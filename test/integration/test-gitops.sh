@@ -71,8 +71,11 @@ app_events() {
     k -n "$ARGOCD_NS" get events --field-selector "involvedObject.name=$APP,involvedObject.kind=Application" \
         -o jsonpath='{range .items[*]}{.message}{" x"}{.count}{"\n"}{end}' 2>/dev/null
 }
+# event_seen PATTERN: an event of the Application matches the grep PATTERN (events are posted
+# asynchronously: wait for them with wait_for).
+event_seen() { grep -q -- "$1" <<<"$(app_events)"; }
 no_outofsync_after_synced() {
-    if app_events | grep -q 'Updated sync status: Synced -> OutOfSync'; then
+    if event_seen 'Updated sync status: Synced -> OutOfSync'; then
         fail "the Application went Synced -> OutOfSync without a commit: $(app_events | tr '\n' ';')"
     fi
 }
@@ -109,7 +112,8 @@ app_revision_is "$rev" || fail "synced revision $(app_field '{.status.sync.revis
 dbi_ready orders || fail "the Application is Healthy but orders is not Ready"
 # Through Progressing: our Lua said so while the operator brought the instance up (a CRD
 # without a health check would have been Healthy at once, with no message).
-app_events | grep -q 'Updated health status: .*-> Progressing' ||
+event_seen 'Updated health status: .*-> Progressing' || sleep 10
+event_seen 'Updated health status: .*-> Progressing' ||
     fail "the Application was never Progressing: $(app_events | tr '\n' ';')"
 expect_eq "$(res_health DBInstance orders message)" \
     "$(dbi_field orders '{.status.conditions[?(@.type=="Ready")].message}')" \
@@ -138,9 +142,9 @@ wait_for 120 "the Application to sync $rev and be Healthy" synced_at "$rev"
 echo "change: Synced and Healthy $((SECONDS - t_commit))s after the push"
 [ "$(dbi_field orders '{.metadata.generation}')" -gt "$gen" ] || fail "the spec change did not reach orders"
 expect_eq "$(dbi_field orders '{.spec.resources.requests.cpu}')" 200m "orders' cpu request"
-app_events | grep -q 'Updated sync status: Synced -> OutOfSync' ||
-    fail "the change was never seen OutOfSync: $(app_events | tr '\n' ';')"
-[ "$(app_events | grep -c 'Updated health status: .*-> Progressing')" -ge 1 ] || fail "never Progressing"
+wait_for 30 "the change to be seen OutOfSync (an event)" event_seen 'Updated sync status: Synced -> OutOfSync'
+progressing_twice() { [ "$(grep -c 'Updated health status: .*-> Progressing' <<<"$(app_events)")" -ge 2 ]; }
+wait_for 30 "the change to be Progressing (a second event)" progressing_twice
 
 # --- bad: accepted by the CRD, refused by the operator -> Degraded with our message ------
 dbi bad >"$tmp/work/$NS/bad.yaml"
