@@ -17,7 +17,9 @@
 # - prune:  the DBInstance (deletionPolicy Retain) removed from Git with auto-prune -> deleted
 #           by Argo CD, its volume kept (the PV Retain, still there);
 # - waves:  a DBSnapshot in sync wave 1 after its DBInstance in wave 0: the snapshot is
-#           created only once the instance is Healthy, then becomes Healthy itself.
+#           created only once the instance is Healthy, then becomes Healthy itself;
+# - hacluster: a HACluster (with the Zalando postgres-operator) syncs, Healthy with Ready's
+#           message, and stays Synced/Healthy while both operators write.
 . "$ROOT/test/integration/lib.sh"
 
 t_start=$SECONDS
@@ -35,7 +37,7 @@ diagnose() {
     echo "--- last errors of the application controller:"
     grep -v '"level":"info"' "${DBAAS_CLUSTER_DIR:-$HOME/.cache/dbaas-operator/cluster}/argocd/argocd-application-controller.log" 2>/dev/null | tail -n 5 | cut -c1-600
 }
-trap 'rc=$?; [ $rc -eq 0 ] || diagnose; k -n "$ARGOCD_NS" delete application "$APP" --wait=false >/dev/null 2>&1; bash "$ROOT/hack/argocd.sh" stop; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+trap 'rc=$?; [ $rc -eq 0 ] || diagnose; stop_zalando; k -n "$ARGOCD_NS" delete application "$APP" --wait=false >/dev/null 2>&1; bash "$ROOT/hack/argocd.sh" stop; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
 
 # The test's folder in the shared repository is named after its namespace.
 git clone -q "$ARGOCD_REPO_DIR" "$tmp/work" 2>/dev/null
@@ -209,4 +211,21 @@ YAML
 else
     fail "waves: no VolumeSnapshot CRD: make gitops runs with CLUSTER_CSI=1"
 fi
+# --- hacluster: a HACluster (the Zalando postgres-operator beside ours) syncs and becomes
+# Healthy by our Lua, and stays Synced while both operators write ------------------------
+start_zalando
+cp "$ROOT/examples/hacluster.yaml" "$tmp/work/$NS/hacluster.yaml"
+commit "payments: a HACluster"
+rev=$(head_rev)
+t_commit=$SECONDS
+k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+wait_for 300 "the Application to sync $rev and be Healthy with the HACluster" synced_at "$rev"
+hac_ready payments || fail "the Application is Healthy but payments is not Ready"
+res_health_is HACluster payments Healthy || fail "payments' resource health: $(res_health HACluster payments status)"
+expect_eq "$(res_health HACluster payments message)" \
+    "$(hac_cond payments Ready message)" "resource health message of payments (Ready's message)"
+echo "hacluster: Synced and Healthy $((SECONDS - t_commit))s after the push"
+: >"$tmp/states"
+watch_states 15
+grep -qv '^Synced/Healthy$' "$tmp/states" && fail "the Application left Synced/Healthy: $(tr '\n' ' ' <"$tmp/states")"
 echo "gitops scenarios: $((SECONDS - t_start))s in all"
