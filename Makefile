@@ -271,3 +271,15 @@ helm-crds:
 
 helm:
 	bash hack/build-helm.sh
+
+# ---- GitOps with a real Argo CD (issue 17): every scenario of test/integration/test-gitops.sh
+# (change, bad spec, prune with Retain, sync waves with a DBSnapshot) on a control plane of its
+# own with the CSI stack. `make test` runs its short sync-and-health check. Argo CD's
+# application controller and repo server are built once by hack/build-argocd.sh (cached).
+GITOPS_CLUSTER ?= $(HOME)/.cache/dbaas-operator/cluster-gitops
+.PHONY: gitops
+gitops: all
+	@export DBAAS_CLUSTER_DIR=$(GITOPS_CLUSTER); bash hack/build-argocd.sh >/dev/null && \
+	    CLUSTER_CSI=1 bash hack/cluster.sh up >/dev/null && \
+	    GITOPS=all INTEGRATION_TIMEOUT=1800 INTEGRATION_VERBOSE=1 bash test/integration/run.sh gitops; \
+	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc

@@ -50,9 +50,10 @@ if ! make -j2 all >"$logs/build.log" 2>&1; then
     exit 1
 fi
 
-# The Go-built tools (control plane, CSI stack, Zalando, Helm, Prometheus): built in the
-# background while the stages below run; on a warm machine this ends at once. A test that
-# needs a tool still being built waits for it (hack/go-build.sh's build_lock).
+# The Go-built tools (control plane, CSI stack, Zalando, Argo CD, Helm, Prometheus): built in
+# the background while the stages below run; on a warm machine this ends at once. A test that
+# needs a tool still being built waits for it (hack/go-build.sh's build_lock), before its
+# timeout starts (the "# tools:" line of test/integration/run.sh).
 setsid bash hack/build-tools.sh >"$logs/tools.log" 2>&1 &
 tools_pid=$!
 # shellcheck disable=SC2064

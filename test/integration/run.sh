@@ -15,6 +15,18 @@ KUBECTL=${KUBECTL:-$(bash "$ROOT/hack/cluster.sh" kubectl-path 2>/dev/null || co
 export KUBECTL
 timeout_s=${INTEGRATION_TIMEOUT:-300}
 
+# tools_for TEST: the Go-built tools a test names in its "# tools: NAME..." line, built (or a
+# background build of them waited for) before the test's timeout starts: on a cold machine
+# Argo CD alone takes minutes to build.
+tools_for() {
+    local tools t0=$SECONDS
+    tools=$(sed -n 's/^# tools: //p' "$1")
+    [ -n "$tools" ] || return 0
+    # shellcheck disable=SC2086 # a list of names
+    bash "$ROOT/hack/build-tools.sh" $tools >/dev/null || return 1
+    [ $((SECONDS - t0)) -lt 2 ] || echo "     (waited $((SECONDS - t0)) s for $tools to be built)"
+}
+
 passed=0
 failed=0
 for t in "$ROOT"/test/integration/test-*.sh; do
@@ -28,7 +40,7 @@ for t in "$ROOT"/test/integration/test-*.sh; do
     NS="it-$name-$RANDOM"
     export NS
     log=$(mktemp)
-    if "$KUBECTL" create namespace "$NS" >"$log" 2>&1 &&
+    if tools_for "$t" 2>"$log" && "$KUBECTL" create namespace "$NS" >>"$log" 2>&1 &&
         timeout --kill-after=10 "$timeout_s" bash "$t" >>"$log" 2>&1; then
         echo "ok   $name"
         [ -z "${INTEGRATION_VERBOSE:-}" ] || sed 's/^/    /' "$log"

@@ -1,6 +1,7 @@
 # A DBInstance and a HACluster of the same name in one namespace both want the Secret
 # <name>-credentials: the HACluster that comes second is refused with ChildConflict, writes
 # neither its postgresql object nor the Secret, and the DBInstance's Secret is left as it was.
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 with_operator

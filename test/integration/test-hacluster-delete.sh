@@ -2,6 +2,7 @@
 # so does our Secret. Retain: the postgresql object stays at zero instances without owner,
 # with its claims, our Secret and Zalando's user Secret (with the password); a HACluster of the same name whose
 # database differs is refused (ChildConflict), one that matches takes it all over.
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 with_operator

@@ -3,6 +3,7 @@
 # install it;
 # once Zalando (and its CRD) is installed, the same operator process, never restarted,
 # creates the postgresql object and the HACluster becomes Ready.
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 with_operator

@@ -2,6 +2,7 @@
 # Zalando never makes them (it first needs a live database), so the test makes the Services
 # <name>-pooler and <name>-pooler-repl as Zalando would, and the pooler endpoints appear in
 # the Secret and in status. Turning the pooler off takes the flags out again.
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 with_operator

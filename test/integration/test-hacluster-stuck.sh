@@ -2,6 +2,7 @@
 # Progressing, WaitingForZalando, and once --zalando-wait (5 s here, 120 s by default) has
 # passed its message says the Zalando operator is not acting, rather than a silent hang.
 # When Zalando runs again the cluster converges.
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 tmp=$(mktemp -d)

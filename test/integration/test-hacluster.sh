@@ -7,6 +7,7 @@
 # password. Scale 3->5->2, storage growth and a parameter change pass through; a shrink and
 # an owned parameter are refused by the CRD, a downgrade by the operator (and reverting it
 # heals). A major upgrade Zalando skips is UpgradeSkipped. The pooler stays off (each Zalando sync would try DNS for it).
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 with_operator

@@ -6,6 +6,7 @@
 # rules of deploy/rbac.yaml; the CRD upgrade path (Helm never upgrades crds/: the chart's
 # CRDs applied server-side before `helm upgrade`); `helm upgrade` with a changed value; and
 # `helm uninstall`, which removes every object but leaves the CRDs and the DBInstances.
+# tools: helm
 . "$ROOT/test/integration/lib.sh"
 
 t_start=$SECONDS

@@ -4,6 +4,7 @@
 # `credentials` masks the password in uri and read-uri; `connect --read-only` forwards to the
 # replicas' Service <name>-repl (--print, and the forward command's own environment), and a
 # forward that dies is one error line with exit 1.
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 with_operator

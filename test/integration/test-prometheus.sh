@@ -4,6 +4,7 @@
 # storage) and the build info; `promtool check metrics` passes on /metrics; a deleted
 # DBInstance's series go; each query of the Grafana dashboard (deploy/monitoring) runs
 # without error.
+# tools: prometheus
 . "$ROOT/test/integration/lib.sh"
 
 t0=$SECONDS

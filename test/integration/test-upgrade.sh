@@ -15,6 +15,7 @@
 # upgrade (the test names them: "listed but unchanged"). The old operator is built once from
 # `git archive` of that commit into ~/.cache/dbaas-operator/operator-<commit>/ (outside the
 # repository) and reused; a shallow clone lacks the commit (git fetch --unshallow).
+# tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
 tmp=$(mktemp -d)
