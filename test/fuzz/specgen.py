@@ -55,8 +55,23 @@ FIXED = [
     # operator retried forever and wrote no status (now ApplyFailed, ctrl_write_refused).
     ("affinity-key", "spec.podTemplate.affinity.nodeAffinity", "an unknown key", "mysql",
      {"podTemplate": {"affinity": {"nodeAffinity": {"sometimes": {"x": 1}}}}}, "failed"),
+    # Found: a DBSnapshot to restore from that does not exist; the wait named no field.
+    ("restore-none", "spec.restoreFrom.snapshot", "a DBSnapshot that does not exist", "mariadb",
+     {"restoreFrom": {"snapshot": "no-such-snap"}}, "failed"),
+    # Found: hugepages requested without an equal limit reached the StatefulSet (now CEL).
+    ("hugepages", "spec.resources.requests.hugepages-2Mi", "hugepages without a limit", "postgresql",
+     {"resources": {"requests": {"hugepages-2Mi": "2Mi", "memory": "1Gi"}}}, "refused"),
     ("stopped", "spec.stopped", "stopped from the start", "postgresql", {"stopped": True}, "failed"),
 ]
+
+# Findings not fixed yet, (field, note) -> why: specfuzz.py reports them as OPEN and does not
+# fail on them. Each is a bug to fix; remove it here with the fix.
+OPEN = {
+    ("spec.podTemplate.priorityClassName", "no such class"):
+        "the StatefulSet controller cannot create the pod (its FailedCreate Event says why) and "
+        "the instance stays Provisioning: checking the cluster-scoped PriorityClass needs a "
+        "named watch ctrl_read_named does not offer (it reads in the run's namespace) and RBAC",
+}
 
 
 def ident(rng, lo=1, hi=20):
@@ -249,9 +264,9 @@ def mutations(rng, engine):
         ("spec.restoreFrom.snapshot", "a DBSnapshot that does not exist", {"restoreFrom": {"snapshot": "no-such-snap"}}),
         ("spec.networkPolicy.allowFrom", "a peer without selectors",
          {"networkPolicy": {"enabled": True, "allowFrom": [{}]}}),
-        ("spec.networkPolicy.allowFrom", "a bad podSelector",
+        ("spec.networkPolicy.allowFrom.podSelector", "a bad podSelector",
          {"networkPolicy": {"enabled": True, "allowFrom": [{"podSelector": {"matchLabels": {"bad key!": "x"}}}]}}),
-        ("spec.networkPolicy.allowFrom", "a bad matchExpressions operator",
+        ("spec.networkPolicy.allowFrom.namespaceSelector", "a bad matchExpressions operator",
          {"networkPolicy": {"enabled": True, "allowFrom": [{"namespaceSelector": {"matchExpressions": [
              {"key": "a", "operator": "Near", "values": ["b"]}]}}]}}),
         ("spec.stopped", "a string", {"stopped": "yes"}),
