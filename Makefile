@@ -220,6 +220,21 @@ faults: all
 	    INTEGRATION_VERBOSE=1 bash test/integration/run.sh apiserver-faults; \
 	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc
 
+# ---- spec fuzzing against the real server (issue 16): SPEC_FUZZ_COUNT (500) generated
+# DBInstances (test/fuzz/specgen.py, seed SPEC_FUZZ_SEED) on a control plane of its own;
+# every outcome in build/spec-fuzz.jsonl. `make test` runs 60 (test-spec-fuzz.sh).
+SPEC_FUZZ_CLUSTER ?= $(HOME)/.cache/dbaas-operator/cluster-spec-fuzz
+SPEC_FUZZ_COUNT   ?= 500
+SPEC_FUZZ_SEED    ?= 1
+.PHONY: spec-fuzz
+spec-fuzz: all
+	@mkdir -p build; export DBAAS_CLUSTER_DIR=$(SPEC_FUZZ_CLUSTER); \
+	    CLUSTER_PV_COUNT=$$(($(SPEC_FUZZ_COUNT) + 50)) bash hack/cluster.sh up >/dev/null && \
+	    SPEC_FUZZ_COUNT=$(SPEC_FUZZ_COUNT) SPEC_FUZZ_SEED=$(SPEC_FUZZ_SEED) SPEC_FUZZ_TIMEOUT=1800 \
+	    SPEC_FUZZ_REPORT=$(CURDIR)/build/spec-fuzz.jsonl INTEGRATION_TIMEOUT=3600 \
+	    INTEGRATION_VERBOSE=1 bash test/integration/run.sh spec-fuzz; \
+	    rc=$$?; bash hack/cluster.sh down >/dev/null; exit $$rc
+
 # ---- soak (issue 16): SOAK_MINUTES (60) of churn; RSS curve in build/soak/. Not in CI.
 .PHONY: soak soak-valgrind
 soak: all

@@ -425,7 +425,7 @@ on_crd(const kops_result *res, void *data)
         uninstall(run, crd, "is being deleted");
         return;
     }
-    if (res->err == CORE_EHTTP && res->status >= 400 && res->status < 500 && res->status != 429) {
+    if (res->err == CORE_EHTTP && ctrl_write_refused(res->status, res->message)) {
         /* Refused (RBAC): whether it is being deleted cannot be told; data is not gambled. */
         snprintf(why, sizeof why, "could not be read (%s)", res->message);
         uninstall(run, crd, why);
@@ -891,7 +891,18 @@ write_end(ctrl_write *w)
 }
 
 
-/* Sorts an answer into the run: conflict, refusal (a 4xx), or failure. 1 when it is good. */
+int
+ctrl_write_refused(long status, const char *message)
+{
+    if (status >= 400 && status < 500)
+        return status != 429;
+    return status == 500 && message && strstr(message, "failed to create typed patch object") &&
+           strstr(message, "not declared in schema");
+}
+
+
+/* Sorts an answer into the run: conflict, refusal (ctrl_write_refused), or failure. 1 when
+ * it is good. */
 static int
 judge(ctrl_write *w, const kops_result *res)
 {
@@ -903,7 +914,7 @@ judge(ctrl_write *w, const kops_result *res)
         run->conflict = 1;
         return 0;
     }
-    if (res->err == CORE_EHTTP && res->status >= 400 && res->status < 500 && res->status != 429) {
+    if (res->err == CORE_EHTTP && ctrl_write_refused(res->status, res->message)) {
         refuse_f(run, 1, "ApplyFailed", "%s %s was not written: %s", w->res->kind, w->name,
                  res->message);
         return 0;

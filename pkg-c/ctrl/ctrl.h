@@ -307,6 +307,16 @@ void ctrl_refuse(ctrl_run *run, int keep_ready, const char *reason, const char *
 /* Whether the run has recorded a refusal (its reason), or NULL. */
 const char *ctrl_refused(const ctrl_run *run);
 
+/*
+ * Whether a write's error answer (HTTP status, the server's message) refuses the object
+ * itself, so the same write will be refused again (ApplyFailed, a person must act), rather
+ * than a failure to retry: a 4xx but 429, or the 500 the API server's field manager answers
+ * for a field its schema lacks ("failed to create typed patch object ...: field not declared
+ * in schema", k8s.io/apiserver/pkg/endpoints/handlers/fieldmanager; test/fuzz/specfuzz.py
+ * found an unknown key under spec.podTemplate.affinity retried forever, no status).
+ */
+int ctrl_write_refused(long status, const char *message);
+
 /* Asks that the object be reconciled again after ms when the run ends well; also when it
  * ends with a refusal, which then looks again after ms instead of backing off: for a cause
  * no watch reports (a permission, an object of another kind that is not watched). Asked

@@ -118,13 +118,17 @@ on_snapshot(ctrl_run *run, const cJSON *snap)
     kjson_quantity q_size, q_want;
 
     if (!snap) {
-        waiting(run, "waiting for the DBSnapshot %s, which does not exist (it is watched)", name);
+        waiting(run,
+                "spec.restoreFrom.snapshot: waiting for the DBSnapshot %s, which does not exist (it is watched)",
+                name);
         return;
     }
     if (!cJSON_IsTrue(kjson_path(snap, "status", "readyToUse", NULL)) || !engine || !version ||
         !source) {
         if (!snapshot_failed(run, snap))
-            waiting(run, "waiting for the DBSnapshot %s to be ready to use", name);
+            waiting(run,
+                    "spec.restoreFrom.snapshot: waiting for the DBSnapshot %s to be ready to use",
+                    name);
         return;
     }
     if (strcmp(engine, s->spec.engine->name) != 0) {

@@ -85,6 +85,73 @@ container_stuck(const cJSON *cs, dbi_stuck *out)
 }
 
 
+/* The spec fields behind the scheduler's words (its predicates' messages in
+ * kubernetes/pkg/scheduler/framework/plugins): a user reads which part of the DBInstance to
+ * change, not only the pod's trouble. */
+static const struct {
+    const char *phrase;
+    const char *fields;
+} sched_hints[] = {
+    {"unbound immediate PersistentVolumeClaims", "spec.storage.size, spec.storage.storageClassName"},
+    {"node affinity/selector",
+     "spec.podTemplate.nodeSelector, spec.podTemplate.affinity.nodeAffinity"},
+    {"untolerated taint", "spec.podTemplate.tolerations"},
+    {"topology spread constraints", "spec.podTemplate.topologySpreadConstraints"},
+    {"affinity rules", "spec.podTemplate.affinity"},
+};
+
+
+/* Appends s to the comma-separated list in buf (NUL-terminated, of size len); cut at len. */
+static void
+hint_add(char *buf, size_t len, const char *s)
+{
+    size_t n = strlen(buf);
+
+    if (n + 1 < len)
+        snprintf(buf + n, len - n, "%s%s", n ? ", " : "", s);
+}
+
+
+/* "Insufficient <resource>" names spec.resources.requests.<resource>, each once. */
+static void
+hint_insufficient(const char *msg, char *buf, size_t len)
+{
+    static const char word[] = "Insufficient ";
+    const char       *p = msg;
+    char              field[300];
+    size_t            n;
+
+    while ((p = strstr(p, word))) {
+        p += sizeof word - 1;
+        n = strcspn(p, " ,;:");
+        if (n > 0 && p[n - 1] == '.') /* the sentence's end, not the name's */
+            n--;
+        if (n == 0 || n > 253)
+            continue;
+        snprintf(field, sizeof field, "spec.resources.requests.%.*s", (int)n, p);
+        if (!strstr(buf, field))
+            hint_add(buf, len, field);
+    }
+}
+
+
+static int
+unschedulable(const char *msg, dbi_stuck *out)
+{
+    char   hints[512] = "";
+    size_t i;
+
+    for (i = 0; i < sizeof sched_hints / sizeof sched_hints[0]; i++)
+        if (strstr(msg, sched_hints[i].phrase))
+            hint_add(hints, sizeof hints, sched_hints[i].fields);
+    hint_insufficient(msg, hints, sizeof hints);
+    /* The fields first: the scheduler's words can be long, and the message is cut at its end. */
+    if (hints[0])
+        return say(out, "Unschedulable", 1, "the pod cannot be scheduled (check %s): %s", hints, msg);
+    return say(out, "Unschedulable", 1, "the pod cannot be scheduled: %s", msg);
+}
+
+
 int
 dbi_stuck_pod(const cJSON *pod, dbi_stuck *out)
 {
@@ -97,8 +164,7 @@ dbi_stuck_pod(const cJSON *pod, dbi_stuck *out)
         return 0;
     if (sched && kjson_get_str(sched, "reason") &&
         strcmp(kjson_get_str(sched, "reason"), "Unschedulable") == 0)
-        return say(out, "Unschedulable", 1, "the pod cannot be scheduled: %s",
-                   or_empty(kjson_get_str(sched, "message")));
+        return unschedulable(or_empty(kjson_get_str(sched, "message")), out);
     for (i = 0; i < sizeof lists / sizeof lists[0]; i++)
         cJSON_ArrayForEach(cs, kjson_path(pod, "status", lists[i], NULL)) {
             if (container_stuck(cs, out))

@@ -19,7 +19,8 @@ typedef struct {
 } dbi_stuck;
 
 /*
- * The pod (may be NULL) cannot run: Unschedulable (the scheduler's message), a container
+ * The pod (may be NULL) cannot run: Unschedulable (the scheduler's message, led by the
+ * spec fields its words point at: "(check spec.podTemplate.nodeSelector, ...)"), a container
  * waiting in ImagePullBackOff, ErrImagePull, InvalidImageName, CrashLoopBackOff (with the
  * restart count and last exit code and reason), CreateContainerConfigError,
  * CreateContainerError or RunContainerError. 1 and out filled (always degraded), or 0.

@@ -43,6 +43,7 @@ struct informer {
     hmap                *seen;    /* keys seen by the list in progress */
     int                  synced;
     int                  relist_next;     /* the watch ended in a way that needs a relist */
+    int                  relisting;       /* a counted relist has not finished yet */
     int                  watch_healthy;   /* the current watch delivered something */
     unsigned             attempts;        /* consecutive failures, for backoff */
     int                  installed;       /* 0 while the resource is not served (list got 404) */
@@ -336,6 +337,7 @@ static void
 list_finished(informer *inf)
 {
     drop_unseen(inf);
+    inf->relisting = 0;
     inf->attempts = 0;
     inf->absent_attempts = 0;
     inf->relist_next = 0;
@@ -689,8 +691,12 @@ start_list(informer *inf)
             backoff(inf, 1);
             return;
         }
-        if (inf->synced && inf->installed)
+        /* One relist however many attempts it takes (a LIST fails while etcd restarts):
+         * the count is of cache rebuilds, the attempts are in stats.lists. */
+        if (inf->synced && inf->installed && !inf->relisting) {
             inf->stats.relists++;
+            inf->relisting = 1;
+        }
     }
     inf->state = INF_LISTING;
     core_buf_init(&path, 16384);

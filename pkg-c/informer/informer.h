@@ -81,7 +81,7 @@ typedef struct {
 
 typedef struct {
     uint64_t lists;        /* list requests (pages) sent */
-    uint64_t relists;      /* full relists after the first */
+    uint64_t relists;      /* full relists after the first (one however many attempts) */
     uint64_t watches;      /* watch requests started */
     uint64_t watch_errors; /* watches that ended in an error (backed off) */
     uint64_t list_errors;  /* lists that failed (a 404 repeated while not served: once) */

@@ -278,3 +278,22 @@ TEST(ctrl_marked_for_needs_our_label_and_the_uid)
     ASSERT(ctrl_marked_for(o, "dbaas.dev/instance-uid", "u1") == 0);
     cJSON_Delete(o);
 }
+
+
+/* The server's refusals of an object are not retried as failures (ApplyFailed instead). */
+TEST(ctrl_write_refused_4xx_and_schema_500)
+{
+    ASSERT_EQ(ctrl_write_refused(422, "StatefulSet.apps \"x\" is invalid"), 1);
+    ASSERT_EQ(ctrl_write_refused(400, ""), 1);
+    ASSERT_EQ(ctrl_write_refused(403, NULL), 1);
+    ASSERT_EQ(ctrl_write_refused(429, "too many requests"), 0);
+    ASSERT_EQ(ctrl_write_refused(500, "HTTP 500: failed to create typed patch object (ns/aff; apps/v1, "
+                                      "Kind=StatefulSet): .spec.template.spec.affinity.nodeAffinity."
+                                      "sometimes: field not declared in schema"),
+              1);
+    ASSERT_EQ(ctrl_write_refused(500, "etcdserver: request timed out"), 0);
+    ASSERT_EQ(ctrl_write_refused(500, NULL), 0);
+    ASSERT_EQ(ctrl_write_refused(503, "failed to create typed patch object: not declared in schema"),
+              0);
+    ASSERT_EQ(ctrl_write_refused(0, "connection refused"), 0);
+}

@@ -72,12 +72,62 @@ TEST(dbi_stuck_pod_reasons_and_the_kubelets_words)
 
     ASSERT_EQ(stuck_pod(POD_UNSCHEDULABLE, &s), 1);
     ASSERT_STR(s.reason, "Unschedulable");
-    ASSERT_STR(s.message, "the pod cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu.");
+    ASSERT_STR(s.message, "the pod cannot be scheduled (check spec.resources.requests.cpu): 0/1 "
+                          "nodes are available: 1 Insufficient cpu.");
 
     /* Starting, and running after earlier restarts, are not stuck. */
     ASSERT_EQ(stuck_pod(POD_STARTING, &s), 0);
     ASSERT_EQ(stuck_pod(POD_READY, &s), 0);
     ASSERT_EQ(dbi_stuck_pod(NULL, &s), 0);
+}
+
+
+/* The scheduler's words lead to the spec fields behind them (found by test/fuzz/specfuzz.py:
+ * a nodeSelector no node has, or a 10Pi volume, gave a message that named no field). */
+static void
+expect_unschedulable(const char *sched_msg, const char *want)
+{
+    char      pod[1024];
+    dbi_stuck s;
+
+    snprintf(pod, sizeof pod,
+             "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
+             "\"reason\":\"Unschedulable\",\"message\":\"%s\"}]}}",
+             sched_msg);
+    ASSERT_EQ(stuck_pod(pod, &s), 1);
+    ASSERT_STR(s.reason, "Unschedulable");
+    ASSERT_STR(s.message, want);
+}
+
+
+TEST(dbi_stuck_unschedulable_names_the_spec_fields)
+{
+    expect_unschedulable("0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+                         "the pod cannot be scheduled (check spec.podTemplate.nodeSelector, "
+                         "spec.podTemplate.affinity.nodeAffinity): 0/1 nodes are available: 1 "
+                         "node(s) didn't match Pod's node affinity/selector.");
+    expect_unschedulable("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
+                         "the pod cannot be scheduled (check spec.storage.size, "
+                         "spec.storage.storageClassName): 0/1 nodes are available: pod has unbound "
+                         "immediate PersistentVolumeClaims.");
+    expect_unschedulable("0/3 nodes are available: 1 Insufficient memory, 2 Insufficient cpu, "
+                         "1 Insufficient example.com/widget, 1 Insufficient cpu.",
+                         "the pod cannot be scheduled (check spec.resources.requests.memory, "
+                         "spec.resources.requests.cpu, spec.resources.requests.example.com/widget): "
+                         "0/3 nodes are available: 1 Insufficient memory, 2 Insufficient cpu, 1 "
+                         "Insufficient example.com/widget, 1 Insufficient cpu.");
+    expect_unschedulable("0/1 nodes are available: 1 node(s) had untolerated taint {a: b}, 1 node(s) "
+                         "didn't match pod topology spread constraints, 1 node(s) didn't match pod "
+                         "anti-affinity rules.",
+                         "the pod cannot be scheduled (check spec.podTemplate.tolerations, "
+                         "spec.podTemplate.topologySpreadConstraints, spec.podTemplate.affinity): 0/1 "
+                         "nodes are available: 1 node(s) had untolerated taint {a: b}, 1 node(s) "
+                         "didn't match pod topology spread constraints, 1 node(s) didn't match pod "
+                         "anti-affinity rules.");
+    /* Words it does not know: the scheduler's message alone. */
+    expect_unschedulable("0/1 nodes are available: 1 node(s) were unschedulable.",
+                         "the pod cannot be scheduled: 0/1 nodes are available: 1 node(s) were "
+                         "unschedulable.");
 }
 
 

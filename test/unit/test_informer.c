@@ -601,3 +601,35 @@ TEST(informer_errors_told_once_per_change_then_recovery)
     ASSERT(peer_is_watch());
     scripted_close(&loop, inf);
 }
+
+
+/* A relist whose LIST fails (etcd restarting behind the API server) and is retried is one
+ * relist, not one per attempt (make faults counted 2 for one etcd kill -9). */
+TEST(informer_relist_retried_counts_once)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT(peer_is_watch());
+    peer_answer(CORE_OK, 410, "{\"kind\":\"Status\",\"code\":410}", NULL);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 500, "{\"kind\":\"Status\",\"message\":\"etcd is down\",\"code\":500}", NULL);
+    informer__retry_now(inf);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_ECONN, 0, NULL, "connection refused");
+    informer__retry_now(inf);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT(peer_is_watch());
+    ASSERT_EQ(informer_get_stats(inf)->relists, 1);
+    ASSERT_EQ(store_len(informer_store(inf)), 2);
+
+    /* The next expiry is a relist of its own. */
+    peer_answer(CORE_OK, 410, "{\"kind\":\"Status\",\"code\":410}", NULL);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT_EQ(informer_get_stats(inf)->relists, 2);
+    scripted_close(&loop, inf);
+}
