@@ -89,16 +89,23 @@ struct rt {
     int                  informers_started;
     informer__request_fn request; /* NULL: kube_request (tests set a script) */
     void (*cancel)(kube_call *call);
-    uv_signal_t sigint, sigterm;
-    uv_timer_t  timer;   /* version retries, then the shutdown deadline */
-    uint64_t    t_start; /* uv_hrtime() when rt_run began */
-    unsigned    attempts;
-    int         connected;
-    int         shutting_down;
-    int         after_drain_done;
-    int         exit_code;
-    char        identity[256];
-    rt_cleanup *cleanups; /* newest first: run in reverse order of registration */
+    /* SIGINT and SIGTERM: blocked in every thread from rt_run's start and taken by
+     * sig_thread with sigwait(3), which hands them to the loop through sig_async. */
+    uv_async_t      sig_async;
+    pthread_t       sig_thread;
+    pthread_mutex_t sig_lock;   /* guards the two fields below */
+    int             sig_last;   /* the last signal taken, for the log */
+    int             sig_closed; /* sig_async is closing: the thread sends nothing more */
+    sigset_t        sig_old;    /* the calling thread's mask before rt_run */
+    uv_timer_t      timer;      /* version retries, then the shutdown deadline */
+    uint64_t        t_start;    /* uv_hrtime() when rt_run began */
+    unsigned        attempts;
+    int             connected;
+    int             shutting_down;
+    int             after_drain_done;
+    int             exit_code;
+    char            identity[256];
+    rt_cleanup     *cleanups; /* newest first: run in reverse order of registration */
 };
 
 
@@ -1039,41 +1046,41 @@ close_rest(rt *r)
     r->events = NULL;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, NULL);
-    /*
-     * The signal handles stay installed until the loop ends (close_signals): closing
-     * them here would restore the default action, and a second SIGTERM (timeout(1)
-     * sends one to the process and one to its group) would kill a clean shutdown.
-     */
-    uv_unref((uv_handle_t *)&r->sigint);
-    uv_unref((uv_handle_t *)&r->sigterm);
+    /* Signals are still taken until the loop ends (close_signals): a second SIGTERM
+     * (timeout(1) sends one to the process and one to its group) must not end a clean
+     * shutdown. */
+    uv_unref((uv_handle_t *)&r->sig_async);
 }
 
 
-/* Closes the signal handles and leaves SIGINT and SIGTERM ignored: the process is exiting. */
+/*
+ * Stops the signal thread and leaves SIGINT and SIGTERM ignored: the process is exiting.
+ * Until SIG_IGN is set the signals stay blocked in every thread (the loop's and libuv's or
+ * libcurl's, which inherited the mask), so none can take the default action and end a clean
+ * shutdown by death (exit 143); a signal pending meanwhile is discarded by SIG_IGN (POSIX,
+ * sigaction: "setting a signal action to SIG_IGN for a signal that is pending shall cause
+ * the pending signal to be discarded").
+ */
 static void
 close_signals(rt *r)
 {
-    sigset_t         set, old;
     struct sigaction ign;
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
+    pthread_mutex_lock(&r->sig_lock);
+    r->sig_closed = 1;
+    pthread_mutex_unlock(&r->sig_lock);
+    /* Wakes the thread's sigwait; it sees sig_closed and returns. */
+    pthread_kill(r->sig_thread, SIGTERM);
+    pthread_join(r->sig_thread, NULL);
+    uv_close((uv_handle_t *)&r->sig_async, NULL);
+    uv_run(r->loop, UV_RUN_DEFAULT);
+    pthread_mutex_destroy(&r->sig_lock);
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
-    /* uv_close stops the handle at once, and libuv then puts the disposition back to
-     * SIG_DFL; the mask above covers this thread only, and a thread of libcurl or libuv's
-     * pool may take the signal, so SIG_IGN follows right away, not after uv_run (a SIGTERM
-     * in that window killed the process once in CI, exit 143). */
-    uv_close((uv_handle_t *)&r->sigint, NULL);
     sigaction(SIGINT, &ign, NULL);
-    uv_close((uv_handle_t *)&r->sigterm, NULL);
     sigaction(SIGTERM, &ign, NULL);
-    uv_run(r->loop, UV_RUN_DEFAULT);
-    /* A signal that came meanwhile is pending; with SIG_IGN, unblocking discards it. */
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &r->sig_old, NULL);
 }
 
 
@@ -1161,10 +1168,71 @@ shutdown_begin(rt *r, int exit_code, const char *why)
 }
 
 
+/* The loop's side of a signal: shutdown_begin is idempotent, so a second one is a no-op. */
 static void
-on_signal(uv_signal_t *s, int signum)
+on_signal(uv_async_t *a)
 {
-    shutdown_begin(s->data, 0, signum == SIGINT ? "SIGINT" : "SIGTERM");
+    rt *r = a->data;
+    int signum;
+
+    pthread_mutex_lock(&r->sig_lock);
+    signum = r->sig_last;
+    pthread_mutex_unlock(&r->sig_lock);
+    shutdown_begin(r, 0, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+
+/* The signal thread: takes SIGINT and SIGTERM (blocked everywhere) with sigwait(3) and
+ * hands each to the loop, until close_signals sets sig_closed. */
+static void *
+sig_main(void *data)
+{
+    rt      *r = data;
+    sigset_t set;
+    int      signum, closed;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    for (;;) {
+        if (sigwait(&set, &signum) != 0)
+            continue;
+        pthread_mutex_lock(&r->sig_lock);
+        closed = r->sig_closed;
+        if (!closed) {
+            r->sig_last = signum;
+            uv_async_send(&r->sig_async); /* thread-safe; coalesces */
+        }
+        pthread_mutex_unlock(&r->sig_lock);
+        if (closed)
+            return NULL;
+    }
+}
+
+
+/* Blocks SIGINT and SIGTERM in this thread (so in every thread made after) and starts the
+ * signal thread. 0, or -1 when the thread cannot be made (the signals are then unblocked
+ * again and the default action stays). */
+static int
+open_signals(rt *r)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &r->sig_old);
+    pthread_mutex_init(&r->sig_lock, NULL);
+    uv_async_init(r->loop, &r->sig_async, on_signal);
+    r->sig_async.data = r;
+    if (pthread_create(&r->sig_thread, NULL, sig_main, r) != 0) {
+        uv_close((uv_handle_t *)&r->sig_async, NULL);
+        uv_run(r->loop, UV_RUN_DEFAULT);
+        pthread_mutex_destroy(&r->sig_lock);
+        pthread_sigmask(SIG_SETMASK, &r->sig_old, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 
@@ -1308,11 +1376,14 @@ rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t er
     r.loop = uv_default_loop();
     r.t_start = uv_hrtime();
     uv_timer_init(r.loop, &r.timer);
-    uv_signal_init(r.loop, &r.sigint);
-    uv_signal_init(r.loop, &r.sigterm);
-    r.timer.data = r.sigint.data = r.sigterm.data = &r;
-    uv_signal_start(&r.sigint, on_signal, SIGINT);
-    uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+    r.timer.data = &r;
+    if (open_signals(&r) != 0) {
+        snprintf(err, errlen, "cannot start the signal thread");
+        uv_close((uv_handle_t *)&r.timer, NULL);
+        uv_run(r.loop, UV_RUN_DEFAULT);
+        uv_loop_close(r.loop);
+        return 1;
+    }
     if (start(&r, setup, data, err, errlen)) {
         r.exit_code = 1;
         close_rest(&r);

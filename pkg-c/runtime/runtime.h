@@ -75,8 +75,13 @@ typedef int (*rt_setup_fn)(rt *r, void *data);
 /*
  * Runs until a signal or a lost lease. Returns the process exit code: 0 after a clean
  * shutdown, 1 when the configuration is unusable (err says why, one line), setup failed,
- * or the lease was lost. setup may be NULL. On return SIGINT and SIGTERM are ignored, so a
- * late signal cannot turn a clean exit into death by signal.
+ * or the lease was lost, or the signal thread could not be started. setup may be NULL.
+ * Call it before the process makes any other thread: it blocks SIGINT and SIGTERM in the
+ * calling thread, so that every thread made after inherits the block, and a thread of its
+ * own takes them with sigwait(3); no signal can then take its default action during
+ * shutdown. On return SIGINT and SIGTERM are ignored (SIG_IGN; the mask is restored), so a
+ * late signal cannot turn a clean exit into death by signal. Children started with
+ * uv_spawn get an empty mask (libuv resets it before exec).
  */
 int rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t errlen);
 
