@@ -29,8 +29,9 @@ field() { kn get dbinstance "$1" -o jsonpath="$2"; }
 
 install_crds
 
-# Every field of the schema, spec and status, carries a description (kubectl explain).
-k get crd dbinstances.dbaas.dev -o json | python3 -c '
+# Every field of each kind's schema, spec and status, carries a description (kubectl explain).
+for crd in dbinstances haclusters dbsnapshots; do
+    k get crd "$crd.dbaas.dev" -o json | python3 -c '
 import json, sys
 crd = json.load(sys.stdin)
 missing = []
@@ -47,7 +48,8 @@ for v in crd["spec"]["versions"]:
     walk("", v["schema"]["openAPIV3Schema"])
 if missing:
     sys.exit("fields without a description: " + ", ".join(missing))
-' || fail "the schema has undocumented fields"
+' || fail "the $crd schema has undocumented fields"
+done
 
 # deploy/ carries every CRD of crds/ (through crds/Kustomization) and passes a server dry
 # run; its namespace is swapped for the test's so that namespaced objects can be checked.
