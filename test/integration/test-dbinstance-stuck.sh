@@ -16,15 +16,19 @@ has_cond() { [ "$(cond "$1" "$2" status)" = "$3" ] && [ "$(cond "$1" "$2" reason
 out=$(dbi disk 16 "  resources: {requests: {disk: 1Gi}}" | k -n "$NS" apply -f - 2>&1) &&
     fail "disk: a request of 'disk' was accepted"
 [[ $out == *"not disk"* ]] || fail "disk: the refusal does not name the resource: $out"
-# One the CRD cannot judge, an extended resource requested without its limit, is refused by
+# An extended resource requested without its limit is refused by the CRD too (a CEL rule).
+out=$(dbi disk 16 "  resources: {requests: {example.com/widget: 1}}" | k -n "$NS" apply -f - 2>&1) &&
+    fail "disk: an extended resource without its limit was accepted"
+[[ $out == *"example.com/widget"* ]] || fail "disk: the refusal does not name the resource: $out"
+# One the CRD does not judge, a toleration with operator Exists and a value, is refused by
 # the API server when the StatefulSet is written (422): ApplyFailed with the server's words,
 # Stalled, a Warning Event; no condition says this generation was applied.
-dbi disk 16 "  resources: {requests: {example.com/widget: 1}}" | k -n "$NS" apply -f - >/dev/null
+dbi disk 16 "  podTemplate: {tolerations: [{key: a, operator: Exists, value: b}]}" | k -n "$NS" apply -f - >/dev/null
 wait_for 60 "disk: Degraded ApplyFailed" has_cond disk Degraded True ApplyFailed
 has_cond disk Stalled True ApplyFailed || fail "disk: Stalled is not ApplyFailed: $(dbi_field disk '{.status}')"
 msg=$(cond disk Degraded message)
 grep -q 'StatefulSet disk was not written' <<<"$msg" || fail "disk: message does not name the StatefulSet: $msg"
-grep -q 'Limit must be set' <<<"$msg" || fail "disk: message lacks the server's reason: $msg"
+grep -q 'value must be empty when' <<<"$msg" || fail "disk: message lacks the server's reason: $msg"
 [ "$(cond disk Ready status)" = False ] || fail "disk: Ready without a pod"
 [ "$(cond disk Progressing reason)" != Reconciled ] || fail "disk: Progressing says Reconciled"
 [ -z "$(dbi_field disk '{.status.currentVersion}')" ] || fail "disk: currentVersion set without a pod"

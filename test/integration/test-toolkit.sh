@@ -101,7 +101,7 @@ k -n "$NS" apply -f - >/dev/null <<'YAML'
 apiVersion: dbaas.dev/v1alpha1
 kind: DBInstance
 metadata: {name: disk}
-spec: {engine: postgresql, version: "16", database: app, resources: {requests: {example.com/widget: 1}}}
+spec: {engine: postgresql, version: "16", database: app, podTemplate: {tolerations: [{key: a, operator: Exists, value: b}]}}
 YAML
 stalled_reason() { [ "$(dbi_field disk '{.status.conditions[?(@.type=="Stalled")].reason}')" = "$1" ]; }
 wait_for 30 "ApplyFailed" stalled_reason ApplyFailed
@@ -111,6 +111,6 @@ expect_eq "$(dbi_field disk '{.status.phase}')" Failed "phase of a DBInstance wh
 refusals() { grep -c 'refused.*key='"$NS"'/disk' "$tmp/op.log" || true; }
 sleep 3
 [ "$(refusals)" -le 2 ] || fail "the same refusal was logged $(refusals) times"
-k -n "$NS" patch dbi disk --type json -p '[{"op":"remove","path":"/spec/resources"}]' >/dev/null
+k -n "$NS" patch dbi disk --type json -p '[{"op":"remove","path":"/spec/podTemplate"}]' >/dev/null
 wait_for 60 "disk to be Ready once fixed" dbi_ready disk
 stop_operator
