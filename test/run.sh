@@ -38,22 +38,20 @@ check() {
     fi
 }
 
+# stage TITLE: a stage's header, with the seconds since make test began.
+stage() { echo "== $1 (at $(($(date +%s) - start)) s)"; }
+
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 start=$(date +%s)
 # image: buildah, skopeo and umoci (make image, test-image.sh).
 bash hack/install-deps.sh image || { echo "run: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
-if ! make -j2 all >"$logs/build.log" 2>&1; then
-    cat "$logs/build.log"
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-
 # The Go-built tools (control plane, CSI stack, Zalando, Argo CD, Helm, Prometheus): built in
-# the background while the stages below run; on a warm machine this ends at once. A test that
-# needs a tool still being built waits for it (hack/go-build.sh's build_lock), before its
-# timeout starts (the "# tools:" line of test/integration/run.sh).
+# the background from here on, while the C build and the stages below run; on a warm machine
+# this ends at once. A test that needs a tool still being built waits for it
+# (hack/go-build.sh's build_lock) before its timeout starts (the "# tools:" line of
+# test/integration/run.sh); the tests that need none run first.
 setsid bash hack/build-tools.sh >"$logs/tools.log" 2>&1 &
 tools_pid=$!
 # shellcheck disable=SC2064
@@ -66,18 +64,24 @@ tools_built() {
     return $rc
 }
 
+if ! make -j2 all >"$logs/build.log" 2>&1; then
+    cat "$logs/build.log"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
 check lint make lint
 check proc-start bash test/tools/proc-start-check.sh
 
-echo "== unit tests"
+stage "unit tests"
 bin/unit-tests | tee "$logs/unit.log"
 count "$logs/unit.log"
 # The runner kills a hanging test and names it (hidden tests, never in the run above).
 check unit-runner-timeout bash test/unit/runner-check.sh
-echo "== golden files (the builders' output, test/golden)"
+stage "golden files (the builders' output, test/golden)"
 bin/golden test/golden | tee "$logs/golden.log"
 count "$logs/golden.log"
-echo "== cron schedules against robfig/cron, the parser Kubernetes' CronJob uses (test/cron)"
+stage "cron schedules against robfig/cron, the parser Kubernetes' CronJob uses (test/cron)"
 bash test/cron/run.sh | tee "$logs/cron.log"
 count "$logs/cron.log"
 check clang-build make -j2 clang
@@ -87,20 +91,22 @@ check fuzz-smoke make fuzz FUZZ_SECONDS=10
 
 check helm-chart-generated bash hack/gen-helm-chart.sh --check
 
-echo "== Argo CD health checks"
+stage "Argo CD health checks"
 bash test/health/run.sh | tee "$logs/health.log"
 count "$logs/health.log"
 
-echo "== real databases (PostgreSQL and MariaDB from Debian's packages)"
+stage "real databases (PostgreSQL and MariaDB from Debian's packages)"
 bash test/db/run.sh | tee "$logs/db.log"
 count "$logs/db.log"
 
-echo "== integration tests"
+stage "integration tests"
 export DBAAS_CLUSTER_DIR=${DBAAS_TEST_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster-test}
 # 100 DBInstances at once, and the other tests' claims beside them.
 export CLUSTER_PV_COUNT=${CLUSTER_PV_COUNT:-160}
-# The CSI stack (hack/csi.sh) for the snapshot and restore tests.
-export CLUSTER_CSI=${CLUSTER_CSI:-1}
+# No CSI stack yet: the control plane comes up as soon as it is built, and the tests that
+# need the CSI stack start it (their "# tools: csi" line, test/integration/run.sh) once
+# it is built, while the tests that do not run first.
+export CLUSTER_CSI=${CLUSTER_CSI:-0}
 if bash hack/cluster.sh up; then
     # shellcheck disable=SC2064
     trap "kill -- -$tools_pid 2>/dev/null; bash hack/cluster.sh down >/dev/null 2>&1; rm -rf '$logs'" EXIT
@@ -115,7 +121,7 @@ fi
 # Every tool was built by now (the tests waited for theirs); a failed build fails here too.
 check tools-build tools_built
 sed -n 's/^build-tools: /    /p' "$logs/tools.log"
-echo "== monitoring rules (promtool test rules, deploy/monitoring)"
+stage "monitoring rules (promtool test rules, deploy/monitoring)"
 bash deploy/monitoring/test.sh | tee "$logs/monitoring.log"
 count "$logs/monitoring.log"
 

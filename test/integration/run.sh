@@ -15,21 +15,50 @@ KUBECTL=${KUBECTL:-$(bash "$ROOT/hack/cluster.sh" kubectl-path 2>/dev/null || co
 export KUBECTL
 timeout_s=${INTEGRATION_TIMEOUT:-300}
 
-# tools_for TEST: the Go-built tools a test names in its "# tools: NAME..." line, built (or a
-# background build of them waited for) before the test's timeout starts: on a cold machine
-# Argo CD alone takes minutes to build.
+# The Go-built tools a test needs, named in its "# tools: NAME..." line (csi, zalando, argocd,
+# helm, prometheus: hack/build-tools.sh's names), in the order build-tools.sh builds them.
+tool_order=(csi zalando argocd helm prometheus)
+# tool_rank TEST: 0 for a test that needs no tool, else 1 + the build position of the last
+# tool it needs.
+tool_rank() {
+    local tools t i rank=0
+    tools=$(sed -n 's/^# tools: //p' "$1")
+    for t in $tools; do
+        for i in "${!tool_order[@]}"; do
+            [ "${tool_order[$i]}" = "$t" ] && [ $((i + 1)) -gt $rank ] && rank=$((i + 1))
+        done
+    done
+    echo "$rank"
+}
+# tools_for TEST: builds the tools the test names (or waits for a background build of them)
+# before the test's timeout starts: on a cold machine Argo CD alone takes minutes to build.
+# For csi it also starts the CSI stack (hack/csi.sh start, idempotent) when the cluster is
+# the local one of hack/cluster.sh; another cluster must bring its own.
 tools_for() {
-    local tools t0=$SECONDS
+    local tools t0=$SECONDS state
     tools=$(sed -n 's/^# tools: //p' "$1")
     [ -n "$tools" ] || return 0
     # shellcheck disable=SC2086 # a list of names
     bash "$ROOT/hack/build-tools.sh" $tools >/dev/null || return 1
-    [ $((SECONDS - t0)) -lt 2 ] || echo "     (waited $((SECONDS - t0)) s for $tools to be built)"
+    state=${DBAAS_CLUSTER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator/cluster}
+    if [[ " $tools " == *" csi "* ]] && [ "$KUBECONFIG" = "$state/kubeconfig" ]; then
+        bash "$ROOT/hack/csi.sh" start 2>/dev/null || { echo "the CSI stack did not start (hack/csi.sh start)" >&2; return 1; }
+    fi
+    [ $((SECONDS - t0)) -lt 2 ] || echo "     (waited $((SECONDS - t0)) s for $tools)"
 }
+
+# Tests that need no tool run first, then the others by the last tool they need in build
+# order, so that on a cold machine the tests run while the tools are still being built.
+tests=()
+for rank in 0 1 2 3 4 5; do
+    for t in "$ROOT"/test/integration/test-*.sh; do
+        [ "$(tool_rank "$t")" = "$rank" ] && tests+=("$t")
+    done
+done
 
 passed=0
 failed=0
-for t in "$ROOT"/test/integration/test-*.sh; do
+for t in "${tests[@]}"; do
     name=$(basename "$t" .sh)
     name=${name#test-}
     if [ $# -gt 0 ]; then

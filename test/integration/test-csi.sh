@@ -5,6 +5,7 @@
 # volumeClaimTemplate (WaitForFirstConsumer: the scheduler and kwok bind it); a claim grows
 # through csi-resizer; a snapshot held back by the driver stays not ready until let go.
 # Starts the stack when it is not running (idempotent), so it runs alone too.
+# tools: csi
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 t0=$SECONDS
 

@@ -9,6 +9,7 @@
 # - a real-time "*/1 * * * *": the timer takes the next minute's snapshot (up to ~75 s);
 # - a time zone the image lacks: Degraded InvalidSpec, the database still Ready;
 # - a VolumeSnapshotClass that does not exist: Degraded BackupFailed with the reason.
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"

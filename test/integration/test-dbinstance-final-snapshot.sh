@@ -7,6 +7,7 @@
 #   waits in deletion with Degraded FinalSnapshotFailed and the DBSnapshot's message, keeps
 #   its claim, writes nothing while it waits, makes no second final snapshot across an
 #   operator restart; setting deletionPolicy Delete on it lets the deletion go on.
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"

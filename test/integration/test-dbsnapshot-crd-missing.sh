@@ -2,6 +2,7 @@
 # and no write at rest meanwhile; once the CRD is installed again the snapshot is taken
 # without an operator restart. The CRD is put back at exit whatever happens (the tests share
 # a cluster).
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 . "$ROOT/test/integration/snap-lib.sh"
 t0=$SECONDS

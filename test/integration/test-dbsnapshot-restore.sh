@@ -10,6 +10,7 @@
 #   the snapshot is taken;
 # - a snapshot not ready yet (held back by the driver): WaitingForSnapshot, nothing created;
 #   once ready, the restore proceeds by itself.
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"

@@ -9,6 +9,7 @@
 # - a held-back snapshot (the driver says not ready) is InProgress, then Ready when let go;
 # - zero writes at rest, and after an operator restart, with no second VolumeSnapshot;
 # - deletion: Delete takes the VolumeSnapshot, Retain keeps it without an owner.
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"

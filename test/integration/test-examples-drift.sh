@@ -6,6 +6,7 @@
 # operator's status writes and defaults can never make an Argo CD app OutOfSync. A last step
 # writes one spec field under the operator's field manager and checks that this test sees it.
 # shellcheck source=lib.sh
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 with_operator
 kn() { k -n "$NS" "$@"; }

@@ -22,7 +22,7 @@
 # first and last of create-postgresql; FAILPOINTS=all (`make
 # failpoints`): every N of every scenario, both variants. FAILPOINT_SCENARIOS picks scenarios.
 # The matrix (scenario, writes, cases, recovery times) is printed at the end.
-# tools: zalando
+# tools: csi zalando
 . "$ROOT/test/integration/lib.sh"
 
 mode=${FAILPOINTS:-smoke}

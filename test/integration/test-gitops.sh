@@ -20,7 +20,7 @@
 #           created only once the instance is Healthy, then becomes Healthy itself;
 # - hacluster: a HACluster (with the Zalando postgres-operator) syncs, Healthy with Ready's
 #           message, and stays Synced/Healthy while both operators write.
-# tools: argocd zalando
+# tools: csi argocd zalando
 . "$ROOT/test/integration/lib.sh"
 
 t_start=$SECONDS

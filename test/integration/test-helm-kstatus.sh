@@ -5,7 +5,7 @@
 # Ready (and an upgrade once the new generation is Ready), and so do one holding a DBSnapshot
 # of it on CSI and one holding a HACluster (through the Zalando operator); a spec the operator refuses (for DBInstance, on install and on upgrade, and for
 # DBSnapshot and HACluster) fails the install well before --timeout, with our message.
-# tools: helm zalando
+# tools: csi helm zalando
 . "$ROOT/test/integration/lib.sh"
 # The CSI stack, for a DBSnapshot that can be taken.
 . "$ROOT/test/integration/snap-lib.sh"

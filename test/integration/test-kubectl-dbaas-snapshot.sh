@@ -5,6 +5,7 @@
 # database, user and size and the source's storage class; `status` and `list` show the
 # snapshot; `status SNAP` shows it in depth, `status dbsnapshot/NAME` picks it over a
 # DBInstance of the same name, `status -o json|yaml` parse back; `snapshot` without --name gets a generated name.
+# tools: csi
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"

@@ -12,7 +12,7 @@
 #   a DBSnapshot and a HACluster (through the Zalando postgres-operator) to Ready/readyToUse,
 #   then through their deletion, and no API request it made was refused (no 403).
 # test-least-privilege.sh runs the namespaced overlay's Role the same way.
-# tools: zalando
+# tools: csi zalando
 . "$ROOT/test/integration/lib.sh"
 t0=$SECONDS
 . "$ROOT/test/integration/snap-lib.sh"
