@@ -119,6 +119,7 @@ hac_cond $H Degraded message | grep -q major_version_upgrade_mode || fail "Upgra
 # same row a DBInstance is judged by) runs, with versionCheck, the warning in Ready's message
 # and one EndOfLife Event.
 L=legacy
+t0=$SECONDS
 printf 'apiVersion: dbaas.dev/v1alpha1\nkind: HACluster\nmetadata: {name: %s}\nspec: {version: "14", replicas: 1, database: app}\n' $L |
     k -n "$NS" apply -f - >/dev/null
 wait_for 240 "HACluster $L Ready" hac_ready $L
@@ -131,4 +132,5 @@ has_eol_event() { [ -n "$(eol_events)" ]; }
 wait_for 30 "the EndOfLife Event" has_eol_event
 sleep 3
 expect_eq "$(eol_events)" "Warning/1" "EndOfLife Events"
+echo "PostgreSQL 14: Ready with the end-of-life warning in $((SECONDS - t0))s: $(hac_cond $L Ready message)"
 stop_operator
