@@ -20,6 +20,7 @@
 #include "dbi/dbi_podsec.h"
 #include "dbi/dbi_tls.h"
 #include "dbi/dbi_version.h"
+#include "engine/engine.h"
 #include "kjson/kjson.h"
 
 #define DBI_DEFAULT_USER    "app"
@@ -67,19 +68,7 @@ dbi_engine_find(const char *s)
 int
 dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len)
 {
-    unsigned part[3];
-    int      n, w;
-
-    if (!e || !buf || len == 0)
-        return CORE_EINVAL;
-    n = dbi_version_parts(version, part, e->id == DBI_POSTGRESQL ? 2 : 3);
-    if (n < 1 || (e->id != DBI_POSTGRESQL && n < 2))
-        return CORE_EINVAL;
-    if (e->id == DBI_POSTGRESQL)
-        w = snprintf(buf, len, "%u", part[0]);
-    else
-        w = snprintf(buf, len, "%u.%u", part[0], part[1]);
-    return w < 0 || (size_t)w >= len ? CORE_ETOOBIG : CORE_OK;
+    return engine_major(e ? e->name : NULL, version, buf, len);
 }
 
 
@@ -132,11 +121,11 @@ check_version(const dbi_engine *e, const char *version, char *err, size_t errlen
 {
     char show[80];
 
-    switch (dbi_version_support(e, version, NULL, NULL)) {
-    case DBI_VERSION_MALFORMED:
+    switch (engine_version_support(e->name, version, NULL, NULL)) {
+    case ENGINE_MALFORMED:
         return core_errf(err, errlen, CORE_EINVAL, "spec.version: \"%s\" is not a %s version: use %s",
                          ctrl_spec_shown(version, show, sizeof show), e->name, dbi_version_form(e));
-    case DBI_VERSION_UNKNOWN:
+    case ENGINE_UNKNOWN:
         return core_errf(err, errlen, CORE_EINVAL,
                          "spec.version: \"%s\" is not a supported %s version (%s)",
                          ctrl_spec_shown(version, show, sizeof show), e->name, dbi_version_list(e));

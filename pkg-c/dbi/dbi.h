@@ -108,8 +108,9 @@ int dbi_spec_parse(const cJSON *obj, dbi_spec *out, char *err, size_t errlen);
 
 /*
  * The major version of a version string ("16.4" -> "16", "8.4.2" -> "8.4", "11.4.2" -> "11.4"):
- * PostgreSQL's first number, MySQL's and MariaDB's first two. CORE_EINVAL when version is not
- * of that form (support is dbi_spec_parse's business), CORE_ETOOBIG when buf is too small.
+ * PostgreSQL's first number, MySQL's and MariaDB's first two (engine_major). CORE_EINVAL when
+ * version is not of that form (support is dbi_spec_parse's business), CORE_ETOOBIG when buf is
+ * too small.
  */
 int dbi_major(const dbi_engine *e, const char *version, char *buf, size_t len);
 

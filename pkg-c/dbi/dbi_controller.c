@@ -28,6 +28,7 @@
 #include "dbi/dbi_stuck.h"
 #include "dbi/dbi_version.h"
 #include "dbi/dbi_volume.h"
+#include "engine/engine.h"
 #include "informer/informer.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
@@ -88,25 +89,19 @@ replicas(const cJSON *obj, const char *part)
 /* --- status ------------------------------------------------------------------------ */
 
 /* status.versionCheck; a series past its end of life is told in a Warning Event once, when
- * the status first says so. */
+ * the status first says so (engine_version_check_news). */
 static void
 version_status(ctrl_run *run, cJSON *fields)
 {
-    const char *was = kjson_path_str(ctrl_obj(run), "status", "versionCheck", "support", NULL);
-    const char *was_major = kjson_path_str(ctrl_obj(run), "status", "versionCheck", "major", NULL);
-    const char *major;
-    char        today[32];
-    int         eol = 0;
-    cJSON      *vc;
+    char   today[32];
+    cJSON *vc;
 
     core_now_rfc3339(today, sizeof today);
-    today[10] = '\0'; /* the day: dbi_version compares ISO days */
-    vc = dbi_version_status(&dbi__st(run)->spec, today, &eol);
+    today[10] = '\0'; /* the day: the engines' table compares ISO days */
+    vc = dbi_version_status(&dbi__st(run)->spec, today, NULL);
     if (!vc)
         return;
-    major = kjson_get_str(vc, "major");
-    if (eol && (!was || strcmp(was, "EndOfLife") != 0 || !was_major || !major ||
-                strcmp(was_major, major) != 0))
+    if (engine_version_check_news(kjson_path(ctrl_obj(run), "status", "versionCheck", NULL), vc))
         ctrl_event_on_status(run, "Warning", "EndOfLife", kjson_get_str(vc, "message"));
     cJSON_AddItemToObject(fields, "versionCheck", vc);
 }

@@ -1,7 +1,6 @@
 /*
- * dbi_version: supported versions and their end of life, version changes, image overrides.
- * The dates come from each engine's published policy (the source of each row); the README's
- * table "Supported versions" shows the same rows.
+ * dbi_version: the versions a DBInstance runs, version changes, image overrides. The series
+ * and their end of life are the engines' table (engine/engine.c).
  */
 #include "dbi_version.h"
 
@@ -10,39 +9,9 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "kjson/kjson.h"
 
-#define VERSION_PART_DIGITS 5
-#define VERSION_MAX_PARTS   4
-
-#define SRC_POSTGRESQL "https://www.postgresql.org/support/versioning/"
-#define SRC_MYSQL      "https://www.oracle.com/us/support/library/lifetime-support-technology-069183.pdf"
-#define SRC_MYSQL_REL  "https://dev.mysql.com/doc/refman/8.4/en/mysql-releases.html"
-#define SRC_MARIADB    "https://mariadb.org/about/#maintenance-policy"
-
-/* A row: the series a.b for b in [lo, hi] (PostgreSQL: a alone, lo = hi = 0). */
-typedef struct {
-    dbi_release rel;
-    unsigned    a, lo, hi;
-} series;
-
-static const series table[] = {
-    {{DBI_POSTGRESQL, "13", "2025-11-13", SRC_POSTGRESQL}, 13, 0, 0},
-    {{DBI_POSTGRESQL, "14", "2026-11-12", SRC_POSTGRESQL}, 14, 0, 0},
-    {{DBI_POSTGRESQL, "15", "2027-11-11", SRC_POSTGRESQL}, 15, 0, 0},
-    {{DBI_POSTGRESQL, "16", "2028-11-09", SRC_POSTGRESQL}, 16, 0, 0},
-    {{DBI_POSTGRESQL, "17", "2029-11-08", SRC_POSTGRESQL}, 17, 0, 0},
-    {{DBI_POSTGRESQL, "18", "2030-11-14", SRC_POSTGRESQL}, 18, 0, 0},
-    {{DBI_MYSQL, "8.0", "2026-04-30", SRC_MYSQL}, 8, 0, 0},
-    {{DBI_MYSQL, "8.4", "2032-04-30", SRC_MYSQL}, 8, 4, 4},
-    /* Innovation releases are supported until the next one; 9.7 LTS ended the run. */
-    {{DBI_MYSQL, "9.0-9.6", "2026-04-21", SRC_MYSQL_REL}, 9, 0, 6},
-    {{DBI_MYSQL, "9.7", "2034-04-30", SRC_MYSQL_REL}, 9, 7, 7},
-    {{DBI_MYSQL, "9.8+", NULL, SRC_MYSQL_REL}, 9, 8, 99999},
-    {{DBI_MARIADB, "10.6", "2026-07-06", SRC_MARIADB}, 10, 6, 6},
-    {{DBI_MARIADB, "10.11", "2028-02-16", SRC_MARIADB}, 10, 11, 11},
-    {{DBI_MARIADB, "11.4", "2029-05-29", SRC_MARIADB}, 11, 4, 4},
-    {{DBI_MARIADB, "11.8", "2028-06-04", SRC_MARIADB}, 11, 8, 8},
-};
+#define VERSION_MAX_PARTS 4
 
 static const char *const lists[] = {
     "13-18",
@@ -60,33 +29,6 @@ static const char *const forms[] = {
 };
 
 
-int
-dbi_version_parts(const char *v, unsigned *part, int max)
-{
-    int    n = 0;
-    size_t digits;
-
-    if (!v)
-        return -1;
-    for (;;) {
-        if (n == max)
-            return -1;
-        part[n] = 0;
-        for (digits = 0; v[digits] >= '0' && v[digits] <= '9'; digits++)
-            part[n] = part[n] * 10 + (unsigned)(v[digits] - '0');
-        /* No empty parts, no leading zeros ("8.04"), nothing that could overflow. */
-        if (digits == 0 || digits > VERSION_PART_DIGITS || (digits > 1 && v[0] == '0'))
-            return -1;
-        n++;
-        v += digits;
-        if (*v == '\0')
-            return n;
-        if (*v++ != '.')
-            return -1;
-    }
-}
-
-
 const char *
 dbi_version_form(const dbi_engine *e)
 {
@@ -101,18 +43,11 @@ dbi_version_list(const dbi_engine *e)
 }
 
 
-const dbi_release *
-dbi_version_row(size_t i)
-{
-    return i < sizeof table / sizeof table[0] ? &table[i].rel : NULL;
-}
-
-
 /* Parts in a major version: PostgreSQL's first number, MySQL's and MariaDB's first two. */
 static int
 major_len(const dbi_engine *e)
 {
-    return e->id == DBI_POSTGRESQL ? 1 : 2;
+    return engine_major_parts(e->name);
 }
 
 
@@ -120,47 +55,7 @@ major_len(const dbi_engine *e)
 static int
 engine_parts(const dbi_engine *e, const char *v, unsigned part[3])
 {
-    int n = dbi_version_parts(v, part, e->id == DBI_POSTGRESQL ? 2 : 3);
-
-    return n >= major_len(e) ? n : -1;
-}
-
-
-static const series *
-find_series(const dbi_engine *e, const unsigned *part)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof table / sizeof table[0]; i++) {
-        const series *s = &table[i];
-
-        if (s->rel.engine != e->id || s->a != part[0])
-            continue;
-        if (e->id == DBI_POSTGRESQL || (part[1] >= s->lo && part[1] <= s->hi))
-            return s;
-    }
-    return NULL;
-}
-
-
-dbi_support
-dbi_version_support(const dbi_engine *e, const char *version, const char *today,
-                    const dbi_release **rel)
-{
-    unsigned      part[3];
-    const series *s;
-
-    if (rel)
-        *rel = NULL;
-    if (engine_parts(e, version, part) < 0)
-        return DBI_VERSION_MALFORMED;
-    if (!(s = find_series(e, part)))
-        return DBI_VERSION_UNKNOWN;
-    if (rel)
-        *rel = &s->rel;
-    return today && s->rel.eol && strcmp(today, s->rel.eol) > 0
-             ? DBI_VERSION_EOL
-             : DBI_VERSION_SUPPORTED;
+    return engine_version_split(e->name, v, part);
 }
 
 
@@ -260,7 +155,7 @@ tag_version(const char *tag, size_t n, unsigned *part)
         return -1;
     memcpy(v, tag, i);
     v[i] = '\0';
-    return dbi_version_parts(v, part, VERSION_MAX_PARTS);
+    return engine_version_parts(v, part, VERSION_MAX_PARTS);
 }
 
 
@@ -343,46 +238,33 @@ dbi_version_image(const dbi_engine *e, const char *version, const char *image, c
 }
 
 
-static const char *const support_names[] = {"Supported", "EndOfLife", "Unknown", "Unknown"};
 static const char *const image_names[] = {"Official", "Matches", "Unchecked", "Mismatch"};
 
 
 cJSON *
 dbi_version_status(const dbi_spec *s, const char *today, int *eol)
 {
-    const dbi_release *rel = NULL;
-    dbi_support        sup = dbi_version_support(s->engine, s->version, today, &rel);
-    dbi_image_check    img;
-    char               major[32], text[600], note[400];
-    size_t             used;
-    cJSON             *vc = cJSON_CreateObject();
+    cJSON          *vc = engine_version_check(s->engine->name, s->version, today, eol);
+    dbi_image_check img;
+    char            text[800], note[400];
+    int             ok = 0;
 
-    if (eol)
-        *eol = sup == DBI_VERSION_EOL;
     if (!vc)
         return NULL;
     img = dbi_version_image(s->engine, s->version, s->image, note, sizeof note);
-    if (dbi_major(s->engine, s->version, major, sizeof major) == CORE_OK)
-        cJSON_AddStringToObject(vc, "major", major);
-    cJSON_AddStringToObject(vc, "support", support_names[sup]);
-    if (rel && rel->eol)
-        cJSON_AddStringToObject(vc, "endOfLife", rel->eol);
-    if (rel)
-        cJSON_AddStringToObject(vc, "source", rel->source);
-    cJSON_AddStringToObject(vc, "image", image_names[img]);
-    if (sup == DBI_VERSION_EOL)
-        used = (size_t)snprintf(text, sizeof text,
-                                "%s %s reached its end of life on %s (%s): it gets no more fixes, "
-                                "security fixes included; plan an upgrade",
-                                s->engine->name, major, rel->eol, rel->source);
-    else if (rel && rel->eol)
-        used = (size_t)snprintf(text, sizeof text, "%s %s is supported until %s", s->engine->name,
-                                major, rel->eol);
-    else
-        used = (size_t)snprintf(text, sizeof text, "%s %s has no announced end of life",
-                                s->engine->name, s->version);
-    if (img == DBI_IMAGE_UNCHECKED && used < sizeof text)
-        snprintf(text + used, sizeof text - used, "; %s", note);
-    cJSON_AddStringToObject(vc, "message", text);
+    if (!cJSON_AddStringToObject(vc, "image", image_names[img]))
+        goto out;
+    if (img == DBI_IMAGE_UNCHECKED) {
+        snprintf(text, sizeof text, "%s; %s", kjson_get_str(vc, "message"), note);
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(vc, "message", cJSON_CreateString(text)))
+            goto out;
+    }
+    ok = 1;
+
+out:
+    if (!ok) {
+        cJSON_Delete(vc);
+        vc = NULL;
+    }
     return vc;
 }

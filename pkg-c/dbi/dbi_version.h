@@ -1,11 +1,11 @@
 /*
- * dbi_version: the engine versions a DBInstance may run, their end of life, which version
- * changes the operator rolls out, and whether an image override agrees with spec.version.
+ * dbi_version: the engine versions a DBInstance may run (every series of the engines'
+ * release table, engine/engine.h, which also holds their end of life), which version changes
+ * the operator rolls out, and whether an image override agrees with spec.version.
  *
  * Pure: no I/O and no clock. Dates are ISO 8601 days ("2026-11-30") given by the caller,
- * so that tests fix them; ISO days compare as strings. Everything returned points into
- * static tables or into the caller's buffers. The table is the README's ("Supported
- * versions"): change both together.
+ * so that tests fix them. Everything returned points into static tables or into the
+ * caller's buffers, except dbi_version_status's new object.
  */
 #ifndef DBAAS_DBI_VERSION_H
 #define DBAAS_DBI_VERSION_H
@@ -14,43 +14,13 @@
 #include <stddef.h>
 
 #include "dbi/dbi.h"
-
-/* One release series of an engine, as its publisher's policy states its end of life. */
-typedef struct {
-    dbi_engine_id engine;
-    const char   *major;  /* "16", "8.4"; for MySQL 9 innovation releases "9.x" */
-    const char   *eol;    /* last day of support (ISO day), or NULL: not announced */
-    const char   *source; /* the policy page the date comes from */
-} dbi_release;
-
-typedef enum {
-    DBI_VERSION_SUPPORTED, /* a known series, before its end of life */
-    DBI_VERSION_EOL,       /* a known series past its end of life: accepted, warned */
-    DBI_VERSION_UNKNOWN,   /* well formed, but not a series the operator runs */
-    DBI_VERSION_MALFORMED  /* not of the engine's form (dbi_version_form) */
-} dbi_support;
-
-/*
- * Splits "8.4.3" into at most max numbers (no empty parts, no leading zeros, at most 5
- * digits a part). The count, or -1 when v is not of that form.
- */
-int dbi_version_parts(const char *v, unsigned *part, int max);
+#include "engine/engine.h"
 
 /* The form the engine's versions take, for messages: "a major version such as \"16\" ...". */
 const char *dbi_version_form(const dbi_engine *e);
 
 /* The supported series for messages: "13-18", "8.0, 8.4, 9.x", ... */
 const char *dbi_version_list(const dbi_engine *e);
-
-/*
- * Where version stands on day today (ISO day; NULL: never past an end of life). *rel (may
- * be NULL) is set to the series' entry for SUPPORTED and EOL, else NULL.
- */
-dbi_support dbi_version_support(const dbi_engine *e, const char *version, const char *today,
-                                const dbi_release **rel);
-
-/* Row i of the table, in the README's order; NULL past its end. */
-const dbi_release *dbi_version_row(size_t i);
 
 typedef enum {
     DBI_CHANGE_NONE,      /* the same version, or one the operator cannot order ("16" -> "16.2") */
@@ -96,10 +66,11 @@ dbi_image_check dbi_version_image(const dbi_engine *e, const char *version, cons
                                   char *msg, size_t len);
 
 /*
- * The status member versionCheck for a parsed spec on day today: {major, support
- * (Supported | EndOfLife | Unknown), endOfLife, source, image (Official | Matches |
- * Unchecked), message}. A new object, NULL out of memory. *eol is set when the series is
- * past its end of life (may be NULL).
+ * The status member versionCheck for a parsed spec on day today: engine_version_check's
+ * {major, support (Supported | EndOfLife | Unknown), endOfLife, source, message} and image
+ * (Official | Matches | Unchecked), with an unchecked image's note added to message. A new
+ * object the caller frees, NULL out of memory. *eol is set when the series is past its end
+ * of life (may be NULL).
  */
 cJSON *dbi_version_status(const dbi_spec *s, const char *today, int *eol);
 

@@ -40,11 +40,10 @@
 /* `<name>-pooler-repl` must stay a DNS-1035 label of at most 63 characters. */
 #define HAC_MAX_NAME    51
 #define HAC_PORT        5432
+/* What Zalando v1.15.1's CRD accepts; a version past its end of life (the engines' table,
+ * engine/engine.h) is accepted with a warning (hac_status_eval). */
 #define HAC_MIN_VERSION 13
 #define HAC_MAX_VERSION 17
-/* The newest major version past its end of life (PostgreSQL's versioning policy: 13 ended
- * in November 2025); such a version is accepted with a warning. */
-#define HAC_EOL_VERSION 13
 #define HAC_PG_API      "acid.zalan.do/v1"
 /* The Zalando postgresql object's annotations after a major upgrade (majorversionupgrade.go). */
 #define HAC_UPGRADE_OK  "last-major-upgrade-success"

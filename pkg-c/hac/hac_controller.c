@@ -141,7 +141,8 @@ run_status(ctrl_run *run)
     hac_status_note note;
     pod_list        pods = {ctrl_ns(run), {NULL}, 0};
     cJSON          *sts = NULL, *fields;
-    char            now[32], msg[600];
+    char            now[32], today[32], msg[600];
+    const char     *eol;
     int             i;
 
     memset(&in, 0, sizeof in);
@@ -160,6 +161,8 @@ run_status(ctrl_run *run)
     in.poolers = s->poolers;
     core_now_rfc3339(now, sizeof now);
     in.now = now;
+    snprintf(today, sizeof today, "%.10s", now); /* the day: the engines' table compares ISO days */
+    in.today = today;
     in.now_s = (int64_t)time(NULL);
     in.wait_s = (int64_t)zalando_wait_s;
     fields = hac_status_eval(&in, ctrl_run_conds(run), &note);
@@ -174,8 +177,8 @@ run_status(ctrl_run *run)
         log_obj(LOG_INFO, HAC_CTL_NAME, ctrl_key(run), "failover", "from", note.from, "to", note.to,
                 NULL);
     }
-    if (note.end_of_life)
-        ctrl_event_on_status(run, "Warning", "EndOfLife", HAC_EOL_TEXT);
+    if (note.end_of_life && (eol = kjson_path_str(fields, "versionCheck", "message", NULL)))
+        ctrl_event_on_status(run, "Warning", "EndOfLife", eol);
     if (note.recheck_s > 0)
         ctrl_requeue_after(run, (uint64_t)note.recheck_s * 1000);
     for (i = 0; i < pods.n; i++)

@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
+#include "engine/engine.h"
 #include "kjson/kjson.h"
 
 #define HAC_SPILO_CONTAINER "postgres"
@@ -232,10 +233,11 @@ failover(const hac_status_in *in, const char *primary, ctrl_bld *b, cJSON *f, ha
 }
 
 
-/* Ready, Progressing and Degraded for a parsed spec with the CRD installed. */
+/* Ready, Progressing and Degraded for a parsed spec with the CRD installed; eol: what
+ * Ready's message adds for a version past its end of life, or NULL. */
 static void
 eval_cluster(const hac_status_in *in, ctrl_conds *c, const cJSON *master, int ready, int sts_ok,
-             const char *why, hac_status_note *note)
+             const char *why, const char *eol, hac_status_note *note)
 {
     const hac_spec *s = in->spec;
     const char     *zs = kjson_path_str(in->pg, "status", "PostgresClusterStatus", NULL);
@@ -281,10 +283,11 @@ eval_cluster(const hac_status_in *in, ctrl_conds *c, const cJSON *master, int re
                        "the primary %s serves; waiting for the Zalando operator's Secret %s to write %s-credentials",
                        kjson_path_str(master, "metadata", "name", NULL), sname, s->name);
     } else {
-        ctrl_conds_set(c, CTRL_READY, 1, "PrimaryReady", "the primary %s serves; %d/%d pods ready%s%s",
+        ctrl_conds_set(c, CTRL_READY, 1, "PrimaryReady",
+                       "the primary %s serves; %d/%d pods ready%s%s%s",
                        kjson_path_str(master, "metadata", "name", NULL), ready, s->replicas,
-                       s->replicas == 1 ? "; 1 replica: not highly available" : "",
-                       s->major <= HAC_EOL_VERSION ? "; " HAC_EOL_TEXT : "");
+                       s->replicas == 1 ? "; 1 replica: not highly available" : "", eol ? "; " : "",
+                       eol ? eol : "");
     }
     if (!c->cond[CTRL_DEGRADED].set && ready < s->replicas && master)
         ctrl_conds_set(c, CTRL_DEGRADED, 1, "ReplicasNotReady", "%d/%d pods ready", ready,
@@ -298,13 +301,19 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
     ctrl_bld     b = {0};
     cJSON       *f = cJSON_CreateObject();
     const cJSON *master;
-    const char  *primary, *version, *zs, *ready_msg;
+    cJSON       *vc = NULL;
+    const char  *primary, *version, *zs;
     char         why[CTRL_MSG_MAX] = "", text[32], secret[400];
-    int          i, ready = 0, sts_ok;
+    int          i, ready = 0, sts_ok, eol = 0;
 
     memset(note, 0, sizeof *note);
     if (!f)
         return NULL;
+    if (in->spec) {
+        vc = engine_version_check(ENGINE_POSTGRESQL, in->spec->version, in->today, &eol);
+        note->end_of_life =
+            engine_version_check_news(kjson_path(in->hac, "status", "versionCheck", NULL), vc);
+    }
     if (!in->crd_installed) {
         ctrl_conds_set(c, CTRL_READY, 0, "ZalandoOperatorMissing",
                        "the Zalando postgres-operator is not installed (no CRD postgresqls.acid.zalan.do): "
@@ -315,6 +324,8 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
         ctrl_b_copy(&b, f, "primary", kjson_path(in->hac, "status", "primary", NULL));
         ctrl_b_copy(&b, f, "currentVersion", kjson_path(in->hac, "status", "currentVersion", NULL));
         ctrl_b_copy(&b, f, "lastFailover", kjson_path(in->hac, "status", "lastFailover", NULL));
+        if (in->spec)
+            ctrl_b_put(&b, f, "versionCheck", vc);
         return ctrl_b_done(&b, f);
     }
     if (!in->spec) {
@@ -330,12 +341,8 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
     sts_ok = in->sts && sts_matches(in->spec, in->sts, why, sizeof why);
     if (!in->sts)
         snprintf(why, sizeof why, "no StatefulSet %s yet", in->spec->name);
-    eval_cluster(in, c, master, ready, sts_ok, why, note);
+    eval_cluster(in, c, master, ready, sts_ok, why, eol ? kjson_get_str(vc, "message") : NULL, note);
     version = version_eval(in, c, sts_ok);
-    ready_msg =
-        kjson_get_str(ctrl_condition_find(kjson_path(in->hac, "status", NULL), "Ready"), "message");
-    note->end_of_life = in->spec->major <= HAC_EOL_VERSION &&
-                        (!ready_msg || !strstr(ready_msg, HAC_EOL_TEXT));
     if (!c->cond[CTRL_DEGRADED].set)
         ctrl_conds_set(c, CTRL_DEGRADED, 0, "Healthy", "no problem found");
     primary = master ? kjson_path_str(master, "metadata", "name", NULL)
@@ -353,6 +360,7 @@ hac_status_eval(const hac_status_in *in, ctrl_conds *c, hac_status_note *note)
         ctrl_b_str(&b, f, "connectionSecret", secret);
     if ((zs = kjson_path_str(in->pg, "status", "PostgresClusterStatus", NULL)))
         ctrl_b_str(&b, f, "zalandoStatus", zs);
+    ctrl_b_put(&b, f, "versionCheck", vc);
     failover(in, master ? primary : NULL, &b, f, note);
     return ctrl_b_done(&b, f);
 }

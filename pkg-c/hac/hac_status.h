@@ -20,9 +20,6 @@
 #include "ctrl/ctrl_status.h"
 #include "hac/hac.h"
 
-/* Said in Ready's message for a version at or below HAC_EOL_VERSION, and once as an Event. */
-#define HAC_EOL_TEXT "PostgreSQL 13 is past its end of life (November 2025): plan a major upgrade"
-
 /* How long the StatefulSet may differ from the spec before "Zalando is not acting" is said. */
 #define HAC_ZALANDO_WAIT_S 120
 
@@ -39,7 +36,8 @@ typedef struct {
     hac_poolers         poolers;        /* the pooler Services that exist */
     const char         *now;            /* RFC 3339 */
     int64_t             now_s;          /* the same, in seconds since the epoch */
-    int64_t             wait_s;         /* HAC_ZALANDO_WAIT_S, or a test's */
+    const char         *today;  /* its ISO day, for engine_version_check (NULL: none past) */
+    int64_t             wait_s; /* HAC_ZALANDO_WAIT_S, or a test's */
 } hac_status_in;
 
 /* What the evaluation found beyond the conditions, for the controller's Events. */
@@ -47,14 +45,19 @@ typedef struct {
     int     failover; /* status.primary changed from one pod to another */
     char    from[254], to[254];
     int64_t recheck_s; /* > 0: evaluate again in so many seconds (a bounded wait) */
-    int end_of_life;   /* the version is past its end of life and the status does not say so yet */
+    /* spec.version is past its end of life and the old status did not say so yet
+     * (engine_version_check_news): the moment for the Event, with versionCheck's message. */
+    int     end_of_life;
 } hac_status_note;
 
 /*
  * Evaluates Ready, Progressing and Degraded into conds (a refusal already in conds is
  * kept) and returns the HACluster's own status members (primary, replicas,
  * readyReplicas, readyText, endpoint, readEndpoint, poolerEndpoint, currentVersion,
- * connectionSecret, zalandoStatus, lastFailover): a new object, NULL out of memory.
+ * connectionSecret, zalandoStatus, lastFailover, and for a parsed spec versionCheck, which is
+ * engine_version_check of spec.version on in->today): a new object, NULL out of memory.
+ * spec.version past its end of life on in->today is accepted: Ready's message adds
+ * versionCheck's message when the primary serves, and note->end_of_life asks for the Event.
  * Rules: the CRD missing is Ready False ZalandoOperatorMissing (the controller adds the
  * refusal that makes it Stalled); no pod labelled
  * spilo-role=master Ready is Ready False (NoPrimary); fewer ready pods than replicas is

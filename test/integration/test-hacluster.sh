@@ -6,7 +6,8 @@
 # lastFailover and a Failover Event. A restart of our operator writes nothing and keeps the
 # password. Scale 3->5->2, storage growth and a parameter change pass through; a shrink and
 # an owned parameter are refused by the CRD, a downgrade by the operator (and reverting it
-# heals). A major upgrade Zalando skips is UpgradeSkipped. The pooler stays off (each Zalando sync would try DNS for it).
+# heals). A major upgrade Zalando skips is UpgradeSkipped. A HACluster on PostgreSQL 14 (past
+# its end of life) is Ready with the warning. The pooler stays off (each Zalando sync would try DNS for it).
 # tools: zalando
 . "$ROOT/test/integration/lib.sh"
 
@@ -25,6 +26,8 @@ echo "3/3 in $((SECONDS - t0))s"
 expect_eq "$(hac_field $H '{.status.primary}')" $H-0 "primary"
 wait_for 120 "zalandoStatus Running" hac_is $H '{.status.zalandoStatus}' Running
 expect_eq "$(hac_field $H '{.status.currentVersion}')" 16 "currentVersion"
+expect_eq "$(hac_field $H '{.status.versionCheck.support}/{.status.versionCheck.endOfLife}')" \
+    Supported/2028-11-09 "versionCheck on 16"
 wait_for 60 "Degraded False" hac_is $H '{.status.conditions[?(@.type=="Degraded")].status}' False
 s=$H-credentials
 expect_eq "$(secret_key $s host)" "$H.$NS.svc.cluster.local" "host"
@@ -111,4 +114,23 @@ k -n "$NS" patch hac $H --type merge -p '{"spec":{"version":"17"}}' >/dev/null
 wait_for 120 "UpgradeSkipped" hac_is $H '{.status.conditions[?(@.type=="Degraded")].reason}' UpgradeSkipped
 expect_eq "$(hac_field $H '{.status.currentVersion}')" 16 "currentVersion after a skipped upgrade"
 hac_cond $H Degraded message | grep -q major_version_upgrade_mode || fail "UpgradeSkipped does not say why"
+
+# A version past its end of life in the engines' table (PostgreSQL 14's ended 2026-11-12, the
+# same row a DBInstance is judged by) runs, with versionCheck, the warning in Ready's message
+# and one EndOfLife Event.
+L=legacy
+t0=$SECONDS
+printf 'apiVersion: dbaas.dev/v1alpha1\nkind: HACluster\nmetadata: {name: %s}\nspec: {version: "14", replicas: 1, database: app}\n' $L |
+    k -n "$NS" apply -f - >/dev/null
+wait_for 240 "HACluster $L Ready" hac_ready $L
+expect_eq "$(hac_field $L '{.status.versionCheck.support}/{.status.versionCheck.endOfLife}')" \
+    EndOfLife/2026-11-12 "versionCheck on 14"
+hac_cond $L Ready message | grep -q "postgresql 14 reached its end of life on 2026-11-12" ||
+    fail "Ready's message does not warn of 14's end of life: $(hac_cond $L Ready message)"
+eol_events() { k -n "$NS" get events --field-selector involvedObject.name=$L,reason=EndOfLife -o jsonpath='{range .items[*]}{.type}/{.count}{"\n"}{end}'; }
+has_eol_event() { [ -n "$(eol_events)" ]; }
+wait_for 30 "the EndOfLife Event" has_eol_event
+sleep 3
+expect_eq "$(eol_events)" "Warning/1" "EndOfLife Events"
+echo "PostgreSQL 14: Ready with the end-of-life warning in $((SECONDS - t0))s: $(hac_cond $L Ready message)"
 stop_operator

@@ -1,6 +1,7 @@
 /*
  * The version rules as tables (pkg-c/dbi/dbi_version.h): each row an input and the outcome a
- * user sees. A change to a rule is a change to a row here, read in review.
+ * user sees. A change to a rule is a change to a row here, read in review. The series and
+ * their end of life are the engines' table, tested in test_engine.c.
  */
 #include "test.h"
 
@@ -10,99 +11,6 @@
 #include "kjson/kjson.h"
 
 #define TODAY "2026-11-30"
-
-static const char *const support_names[] = {"supported", "eol", "unknown", "malformed"};
-
-
-TEST(dbi_version_support_table)
-{
-    static const struct {
-        const char *engine, *version, *today, *want, *eol;
-    } rows[] = {
-        {"postgresql", "13", TODAY, "eol", "2025-11-13"},
-        {"postgresql", "13.22", TODAY, "eol", "2025-11-13"},
-        {"postgresql", "14", TODAY, "eol", "2026-11-12"},
-        /* The last day of support is still supported. */
-        {"postgresql", "14", "2026-11-12", "supported", "2026-11-12"},
-        {"postgresql", "14", "2026-11-13", "eol", "2026-11-12"},
-        {"postgresql", "15", TODAY, "supported", "2027-11-11"},
-        {"postgresql", "16.4", TODAY, "supported", "2028-11-09"},
-        {"postgresql", "17", TODAY, "supported", "2029-11-08"},
-        {"postgresql", "18", TODAY, "supported", "2030-11-14"},
-        {"postgresql", "18.1", TODAY, "supported", "2030-11-14"},
-        {"postgresql", "12", TODAY, "unknown", NULL},
-        {"postgresql", "19", TODAY, "unknown", NULL},
-        {"postgresql", "16.04", TODAY, "malformed", NULL},
-        {"postgresql", "016", TODAY, "malformed", NULL},
-        {"postgresql", "16.4.1", TODAY, "malformed", NULL},
-        {"postgresql", "16.", TODAY, "malformed", NULL},
-        {"postgresql", "latest", TODAY, "malformed", NULL},
-        {"postgresql", "", TODAY, "malformed", NULL},
-        {"mysql", "8.0", TODAY, "eol", "2026-04-30"},
-        {"mysql", "8.0.40", "2026-04-30", "supported", "2026-04-30"},
-        {"mysql", "8.4", TODAY, "supported", "2032-04-30"},
-        {"mysql", "8.4.3", TODAY, "supported", "2032-04-30"},
-        {"mysql", "9.1", TODAY, "eol", "2026-04-21"},
-        {"mysql", "9.7", TODAY, "supported", "2034-04-30"},
-        {"mysql", "9.8", TODAY, "supported", NULL},
-        {"mysql", "8.1", TODAY, "unknown", NULL},
-        {"mysql", "5.7", TODAY, "unknown", NULL},
-        {"mysql", "8", TODAY, "malformed", NULL},
-        {"mysql", "8.04", TODAY, "malformed", NULL},
-        {"mysql", "8.4-oracle", TODAY, "malformed", NULL},
-        {"mariadb", "10.6", TODAY, "eol", "2026-07-06"},
-        {"mariadb", "10.6.21", "2026-07-01", "supported", "2026-07-06"},
-        {"mariadb", "10.11", TODAY, "supported", "2028-02-16"},
-        {"mariadb", "11.4.3", TODAY, "supported", "2029-05-29"},
-        {"mariadb", "11.8", TODAY, "supported", "2028-06-04"},
-        {"mariadb", "11.5", TODAY, "unknown", NULL},
-        {"mariadb", "10.5", TODAY, "unknown", NULL},
-        {"mariadb", "11", TODAY, "malformed", NULL},
-        /* Without a day (the spec parse), nothing is past its end of life. */
-        {"postgresql", "13", NULL, "supported", "2025-11-13"},
-    };
-    size_t i;
-
-    for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        const dbi_engine  *e = dbi_engine_find(rows[i].engine);
-        const dbi_release *rel = (const dbi_release *)1;
-        dbi_support        got = dbi_version_support(e, rows[i].version, rows[i].today, &rel);
-        char               what[128];
-
-        snprintf(what, sizeof what, "%s %s on %s: %s", rows[i].engine, rows[i].version,
-                 rows[i].today ? rows[i].today : "(no day)", support_names[got]);
-        if (strcmp(support_names[got], rows[i].want) != 0)
-            test_fail(__FILE__, __LINE__, what);
-        if (rows[i].eol) {
-            ASSERT(rel != NULL);
-            ASSERT_STR(rel->eol, rows[i].eol);
-            ASSERT_CONTAINS(rel->source, "https://");
-        } else if (got == DBI_VERSION_SUPPORTED) {
-            ASSERT(rel != NULL && rel->eol == NULL);
-        } else {
-            ASSERT(rel == NULL);
-        }
-    }
-}
-
-
-TEST(dbi_version_table_has_a_source_for_every_row)
-{
-    static const char *const majors[] = {"13",   "14",   "15",    "16",      "17",
-                                         "18",   "8.0",  "8.4",   "9.0-9.6", "9.7",
-                                         "9.8+", "10.6", "10.11", "11.4",    "11.8"};
-    const dbi_release       *r;
-    size_t                   i;
-
-    for (i = 0; (r = dbi_version_row(i)); i++) {
-        ASSERT(i < sizeof majors / sizeof majors[0]);
-        ASSERT_STR(r->major, majors[i]);
-        ASSERT_CONTAINS(r->source, "https://");
-        ASSERT(!r->eol || strlen(r->eol) == 10);
-    }
-    ASSERT_EQ(i, sizeof majors / sizeof majors[0]);
-}
-
 
 static const char *const change_names[] = {"none",    "minor",     "in-place",
                                            "upgrade", "downgrade", "invalid"};

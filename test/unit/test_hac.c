@@ -10,6 +10,7 @@
 
 #define NOW   "2026-11-30T12:00:00Z"
 #define NOW_S 1796040000LL /* 2026-11-30T12:00:00Z */
+#define TODAY "2026-11-30" /* the day of NOW */
 
 
 static cJSON *
@@ -63,10 +64,11 @@ typedef struct {
 } result;
 
 
-/* Evaluates obj with npods pods (pod 0 master when master, ready as given) and the sts. */
+/* Evaluates obj with npods pods (pod 0 master when master, ready as given) and the sts, on
+ * day today. */
 static void
-eval(result *r, cJSON *obj, const cJSON *s, cJSON **pods, int npods, int crd, int secret_ok,
-     const char *zstatus)
+eval_on(result *r, cJSON *obj, const cJSON *s, cJSON **pods, int npods, int crd, int secret_ok,
+        const char *zstatus, const char *today)
 {
     hac_spec      spec;
     hac_status_in in;
@@ -89,11 +91,20 @@ eval(result *r, cJSON *obj, const cJSON *s, cJSON **pods, int npods, int crd, in
     in.npods = npods;
     in.secret_ok = secret_ok;
     in.now = NOW;
+    in.today = today;
     in.now_s = NOW_S;
     in.wait_s = HAC_ZALANDO_WAIT_S;
     r->fields = hac_status_eval(&in, &r->conds, &r->note);
     ASSERT(r->fields != NULL);
     cJSON_Delete(pg);
+}
+
+
+static void
+eval(result *r, cJSON *obj, const cJSON *s, cJSON **pods, int npods, int crd, int secret_ok,
+     const char *zstatus)
+{
+    eval_on(r, obj, s, pods, npods, crd, secret_ok, zstatus, TODAY);
 }
 
 
@@ -319,29 +330,105 @@ TEST(hac_status_zalando_invalid)
 }
 
 
-/* 13 runs with a warning: in Ready's message, and an Event once. */
+/* Fails unless Ready's message contains want, and shows the message. */
+static void
+ready_says(const result *r, const char *want, int line)
+{
+    const char *msg = r->conds.cond[CTRL_READY].message;
+    char        what[700];
+
+    if (strstr(msg, want))
+        return;
+    snprintf(what, sizeof what, "Ready's message \"%.300s\" contains \"%.300s\"", msg, want);
+    test_fail(__FILE__, line, what);
+}
+
+
+/* obj with spec.version v and spec.replicas n. */
+static void
+set_spec(cJSON *obj, const char *v, int n)
+{
+    cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
+
+    ASSERT(cJSON_ReplaceItemInObjectCaseSensitive(spec, "version", cJSON_CreateString(v)));
+    cJSON_DeleteItemFromObjectCaseSensitive(spec, "replicas");
+    ASSERT(cJSON_AddNumberToObject(spec, "replicas", n) != NULL);
+}
+
+
+/* 13 runs with a warning: in Ready's message, versionCheck, and an Event once (not again
+ * when the status already says EndOfLife for 13). */
 TEST(hac_status_end_of_life)
 {
     cJSON *o = hac_obj(NULL, NULL), *s = zsts(1, "13", "1Gi");
+    cJSON *told = hac_obj(NULL, "{\"versionCheck\":{\"major\":\"13\",\"support\":\"EndOfLife\"}}");
     cJSON *pods[1] = {pod(0, "master", 1)};
-    cJSON *v13 = NULL;
-    char  *text = cJSON_PrintUnformatted(o);
-    char  *at = strstr(text, "\"16\"");
     result r;
 
-    ASSERT(at != NULL);
-    memcpy(at, "\"13\"", 4);
-    v13 = cJSON_Parse(text);
-    cJSON_SetIntValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(v13, "spec"),
-                                                       "replicas"),
-                      1);
-    eval(&r, v13, s, pods, 1, 1, 1, "Running");
-    ASSERT(strstr(r.conds.cond[CTRL_READY].message, "past its end of life") != NULL);
+    set_spec(o, "13", 1);
+    set_spec(told, "13", 1);
+    eval(&r, o, s, pods, 1, 1, 1, "Running");
+    ASSERT_STR(r.conds.cond[CTRL_READY].reason, "PrimaryReady");
+    ready_says(&r,
+               "; postgresql 13 reached its end of life on 2025-11-13 "
+               "(https://www.postgresql.org/support/versioning/)",
+               __LINE__);
     ASSERT_EQ(r.note.end_of_life, 1);
+    ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "support", NULL), "EndOfLife");
+    ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "endOfLife", NULL), "2025-11-13");
+    cJSON_Delete(r.fields);
+    eval(&r, told, s, pods, 1, 1, 1, "Running");
+    ready_says(&r, "reached its end of life", __LINE__);
+    ASSERT_EQ(r.note.end_of_life, 0);
     cJSON_Delete(r.fields);
     cJSON_Delete(pods[0]);
     cJSON_Delete(s);
     cJSON_Delete(o);
-    cJSON_Delete(v13);
-    free(text);
+    cJSON_Delete(told);
+}
+
+
+/* The end of life is the engines' table's (engine/engine.h) on the day given: PostgreSQL 14
+ * is supported up to 2026-11-12 inclusive, so a HACluster on 14 is warned from 2026-11-13. */
+TEST(hac_status_end_of_life_by_day)
+{
+    static const struct {
+        const char *today;
+        int         warned;
+    } days[] = {{"2026-11-13", 1}, {TODAY, 1}, {"2026-11-12", 0}, {"2026-11-11", 0}};
+    cJSON *o = hac_obj(NULL, NULL), *s = zsts(3, "14", "1Gi");
+    cJSON *pods[1] = {pod(0, "master", 1)};
+    size_t i;
+    result r;
+
+    set_spec(o, "14", 3);
+    for (i = 0; i < sizeof days / sizeof days[0]; i++) {
+        const char *ready;
+
+        eval_on(&r, o, s, pods, 1, 1, 1, "Running", days[i].today);
+        ready = r.conds.cond[CTRL_READY].message;
+        ASSERT_STR(r.conds.cond[CTRL_READY].reason, "PrimaryReady");
+        if (days[i].warned) {
+            ready_says(&r,
+                       "; postgresql 14 reached its end of life on 2026-11-12 "
+                       "(https://www.postgresql.org/support/versioning/)",
+                       __LINE__);
+            ASSERT_EQ(r.note.end_of_life, 1);
+            ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "support", NULL), "EndOfLife");
+        } else {
+            ASSERT(strstr(ready, "end of life") == NULL);
+            ASSERT_EQ(r.note.end_of_life, 0);
+            ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "support", NULL), "Supported");
+            ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "message", NULL),
+                       "postgresql 14 is supported until 2026-11-12");
+        }
+        ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "major", NULL), "14");
+        ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "endOfLife", NULL), "2026-11-12");
+        ASSERT_STR(kjson_path_str(r.fields, "versionCheck", "source", NULL),
+                   "https://www.postgresql.org/support/versioning/");
+        cJSON_Delete(r.fields);
+    }
+    cJSON_Delete(pods[0]);
+    cJSON_Delete(s);
+    cJSON_Delete(o);
 }
