@@ -211,6 +211,29 @@ wait_for 30 "the change to be seen OutOfSync (an event)" event_seen 'Updated syn
 progressing_twice() { [ "$(grep -c 'Updated health status: .*-> Progressing' <<<"$(app_events)")" -ge 2 ]; }
 wait_for 30 "the change to be Progressing (a second event)" progressing_twice
 
+# --- stopped: spec.stopped -> Suspended, with Ready's message; started again -> Healthy ----
+# Before the waves below: between sync waves Argo CD waits for each resource to be Healthy,
+# and Suspended is not, so in an Application with waves the sync that stops orders would never
+# end and no later commit would sync (gitops-engine's getOperationPhase; see the README).
+dbi orders "  resources: {requests: {cpu: 200m}}"$'\n'"  stopped: true"$'\n' >"$tmp/work/$NS/orders.yaml"
+commit "orders: stopped"
+pushed
+k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+wait_for 120 "orders' resource health to be Suspended" res_health_is DBInstance orders Suspended
+expect_eq "$(res_health DBInstance orders message)" \
+    "$(dbi_field orders '{.status.conditions[?(@.type=="Ready")].message}')" "Suspended orders' message"
+app_suspended() { [ "$(app_sync)/$(app_health)" = Synced/Suspended ]; }
+wait_for 60 "the Application to be Synced and Suspended" app_suspended
+took "stopped (Suspended)"
+echo "stopped: Suspended with \"$(res_health DBInstance orders message)\""
+dbi orders "  resources: {requests: {cpu: 200m}}"$'\n' >"$tmp/work/$NS/orders.yaml"
+commit "orders: started again"
+rev=$(head_rev)
+pushed
+k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+wait_for 120 "the Application to sync $rev (started again) and be Healthy" synced_at "$rev"
+took "started (Healthy)"
+
 # --- bad: accepted by the CRD, refused by the operator -> Degraded with our message ------
 dbi bad >"$tmp/work/$NS/bad.yaml"
 sed -i 's/version: "16"/version: "12"/' "$tmp/work/$NS/bad.yaml"
@@ -282,25 +305,6 @@ YAML
 else
     fail "waves: no VolumeSnapshot CRD: make gitops runs with CLUSTER_CSI=1"
 fi
-# --- stopped: spec.stopped -> Suspended, with Ready's message; started again -> Healthy ----
-dbi orders "  resources: {requests: {cpu: 200m}}"$'\n'"  stopped: true"$'\n' >"$tmp/work/$NS/orders.yaml"
-commit "orders: stopped"
-pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
-wait_for 120 "orders' resource health to be Suspended" res_health_is DBInstance orders Suspended
-expect_eq "$(res_health DBInstance orders message)" \
-    "$(dbi_field orders '{.status.conditions[?(@.type=="Ready")].message}')" "Suspended orders' message"
-app_suspended() { [ "$(app_sync)/$(app_health)" = Synced/Suspended ]; }
-wait_for 60 "the Application to be Synced and Suspended" app_suspended
-took "stopped (Suspended)"
-echo "stopped: Suspended with \"$(res_health DBInstance orders message)\""
-dbi orders "  resources: {requests: {cpu: 200m}}"$'\n' >"$tmp/work/$NS/orders.yaml"
-commit "orders: started again"
-rev=$(head_rev)
-pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
-wait_for 120 "the Application to sync $rev (started again) and be Healthy" synced_at "$rev"
-took "started (Healthy)"
 
 # --- ssa: server-side apply and server-side diff, as many install Argo CD; a change syncs,
 # and the operator's writes (other field managers) never make it OutOfSync ---------------
