@@ -288,8 +288,8 @@ helm:
 	bash hack/build-helm.sh
 
 # ---- GitOps with a real Argo CD (issue 17): every scenario of test/integration/test-gitops.sh
-# (change, bad spec, prune with Retain, sync waves with a DBSnapshot) on a control plane of its
-# own with the CSI stack. `make test` runs its short sync-and-health check. Argo CD's
+# (change, bad spec, prune with Retain, sync waves with a DBSnapshot, stopped, server-side
+# apply, a HACluster) on a control plane of its own with the CSI stack. `make test` runs its short sync-and-health check. Argo CD's
 # application controller and repo server are built once by hack/build-argocd.sh (cached).
 GITOPS_CLUSTER ?= $(HOME)/.cache/dbaas-operator/cluster-gitops
 .PHONY: gitops

@@ -218,8 +218,15 @@ install() {
         kc apply --server-side --force-conflicts -f "$ARGOCD_CRD_DIR/$f" >/dev/null ||
             fail "" "installing $f failed"
     done
-    kc wait --for=condition=Established --timeout=60s crd/applications.argoproj.io \
-        crd/appprojects.argoproj.io >/dev/null || fail "" "Argo CD's CRDs were not established"
+    # kubectl wait fails at once, rather than waiting, on a CRD so new that it has no
+    # status.conditions yet (".status.conditions accessor error: <nil> is of the type <nil>"):
+    # asked again until a minute has passed.
+    local t0=$SECONDS
+    until kc wait --for=condition=Established --timeout=10s crd/applications.argoproj.io \
+        crd/appprojects.argoproj.io >/dev/null 2>&1; do
+        [ $((SECONDS - t0)) -lt 60 ] || fail "" "Argo CD's CRDs were not established in 60 s"
+        sleep 0.5
+    done
     if kc -n "$NS" get secret argocd-secret >/dev/null 2>&1; then
         config | kc apply -f - -l 'app.kubernetes.io/name!=argocd-secret' >/dev/null
     else

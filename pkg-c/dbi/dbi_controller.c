@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -152,6 +153,7 @@ write_status(ctrl_run *run)
     dbi_status_in in;
     char          pvc[DBI_NAME_LEN], pod_name[DBI_NAME_LEN];
     cJSON        *claim, *pod, *fields, *svc;
+    dbi_stuck     wait;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
     snprintf(pod_name, sizeof pod_name, "%s-0", ctrl_name(run));
@@ -168,7 +170,11 @@ write_status(ctrl_run *run)
     in.secret_ours = s->have_secret;
     in.pod = pod;
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
+    in.now_s = (int64_t)time(NULL);
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
+    /* No event marks the end of a claim's wait (ClaimPending becoming ClaimNotBound). */
+    if (dbi_stuck_claim(claim, pod, in.now_s, &wait) && wait.recheck_s > 0)
+        ctrl_requeue_after(run, (uint64_t)wait.recheck_s * 1000);
     if (fields && s->spec_ok)
         version_status(run, fields);
     dbi__tls_status(run, fields);

@@ -89,7 +89,7 @@ eval_stuck(const dbi_status_in *in, ctrl_conds *c)
 {
     dbi_stuck s;
 
-    if (dbi_stuck_claim(in->pvc, in->pod, &s))
+    if (dbi_stuck_claim(in->pvc, in->pod, in->now_s, &s))
         ctrl_conds_set(c, s.degraded ? CTRL_DEGRADED : CTRL_PROGRESSING, 1, s.reason, "%s", s.message);
     if (dbi_stuck_pod(in->pod, &s))
         ctrl_conds_set(c, CTRL_DEGRADED, 1, s.reason, "%s", s.message);

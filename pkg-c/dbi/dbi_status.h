@@ -7,6 +7,7 @@
 #define DBAAS_DBI_STATUS_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
@@ -23,7 +24,8 @@ typedef struct {
     int          svc_ours, secret_ours; /* the client Service and credentials Secret exist
                                          * and are ours: status may name them */
     int          deleting;
-    const char  *now; /* RFC 3339, for conditions that change */
+    const char  *now;   /* RFC 3339, for conditions that change */
+    int64_t      now_s; /* Unix seconds, for how long the pod has waited for its claim */
 } dbi_status_in;
 
 /*
@@ -32,7 +34,8 @@ typedef struct {
  * in->reason, keeps what was known) and returns the DBInstance's own status members
  * (endpoint, externalEndpoint, connectionSecret, readyReplicas, currentVersion,
  * storageSize; phase Stopped, which replaces the derived one, for a spec.stopped instance
- * with nothing refused): a new object, NULL out of memory. in->now is not used.
+ * with nothing refused): a new object, NULL out of memory. in->now is not used; in->now_s
+ * tells a claim still provisioning from one that does not bind (dbi_stuck_claim).
  */
 cJSON *dbi_status_eval(const dbi_status_in *in, ctrl_conds *conds);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/core.h"
 #include "ctrl/ctrl_status.h"
 #include "kjson/kjson.h"
 
@@ -26,6 +27,7 @@ say(dbi_stuck *out, const char *reason, int degraded, const char *fmt, ...)
 
     out->reason = reason;
     out->degraded = degraded;
+    out->recheck_s = 0;
     va_start(ap, fmt);
     vsnprintf(out->message, sizeof out->message, fmt, ap);
     va_end(ap);
@@ -85,6 +87,10 @@ container_stuck(const cJSON *cs, dbi_stuck *out)
 }
 
 
+/* kube-scheduler's VolumeBinding plugin: the pod waits for its claims to be bound. */
+#define UNBOUND_CLAIMS "unbound immediate PersistentVolumeClaims"
+#define CLAIM_FIELDS   "spec.storage.size, spec.storage.storageClassName"
+
 /* The spec fields behind the scheduler's words (its predicates' messages in
  * kubernetes/pkg/scheduler/framework/plugins): a user reads which part of the DBInstance to
  * change, not only the pod's trouble. */
@@ -92,7 +98,7 @@ static const struct {
     const char *phrase;
     const char *fields;
 } sched_hints[] = {
-    {"unbound immediate PersistentVolumeClaims", "spec.storage.size, spec.storage.storageClassName"},
+    {UNBOUND_CLAIMS, CLAIM_FIELDS},
     {"node affinity/selector",
      "spec.podTemplate.nodeSelector, spec.podTemplate.affinity.nodeAffinity"},
     {"untolerated taint", "spec.podTemplate.tolerations"},
@@ -163,8 +169,13 @@ dbi_stuck_pod(const cJSON *pod, dbi_stuck *out)
     if (!pod)
         return 0;
     if (sched && kjson_get_str(sched, "reason") &&
-        strcmp(kjson_get_str(sched, "reason"), "Unschedulable") == 0)
+        strcmp(kjson_get_str(sched, "reason"), "Unschedulable") == 0) {
+        /* Waiting for its claim, which dbi_stuck_claim judges (the condition also outlives
+         * the binding until the scheduler's next attempt). */
+        if (strstr(or_empty(kjson_get_str(sched, "message")), UNBOUND_CLAIMS))
+            return 0;
         return unschedulable(or_empty(kjson_get_str(sched, "message")), out);
+    }
     for (i = 0; i < sizeof lists / sizeof lists[0]; i++)
         cJSON_ArrayForEach(cs, kjson_path(pod, "status", lists[i], NULL)) {
             if (container_stuck(cs, out))
@@ -174,8 +185,32 @@ dbi_stuck_pod(const cJSON *pod, dbi_stuck *out)
 }
 
 
+/* A claim not bound is provisioning, or never will be (no such class, a size no volume
+ * has): told apart by time, once the pod has waited DBI_CLAIM_BIND_S for it unscheduled.
+ * A claim without a pod waiting (stopped, or a WaitForFirstConsumer class before the pod)
+ * only waits. An age that cannot be read counts as waited long enough. */
+static int
+claim_pending(const cJSON *pvc, const char *name, const cJSON *sched, int64_t now_s, dbi_stuck *out)
+{
+    const char *msg = or_empty(kjson_get_str(sched, "message"));
+    int64_t     made, left = 0;
+
+    if (sched && core_rfc3339_parse(kjson_path_str(pvc, "metadata", "creationTimestamp", NULL),
+                                    &made) == CORE_OK)
+        left = made + DBI_CLAIM_BIND_S - now_s;
+    if (sched && left <= 0)
+        return say(out, "ClaimNotBound", 1,
+                   "volume claim %s is not bound after %d s and the pod waits for it (check %s)%s%s",
+                   name, DBI_CLAIM_BIND_S, CLAIM_FIELDS, *msg ? ": " : "", msg);
+    say(out, "ClaimPending", 0, "volume claim %s is not bound yet (%s)%s%s", name, CLAIM_FIELDS,
+        *msg ? ": " : "", msg);
+    out->recheck_s = left;
+    return 1;
+}
+
+
 int
-dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out)
+dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *out)
 {
     const char *name = or_empty(kjson_path_str(pvc, "metadata", "name", NULL));
     const char *phase = kjson_path_str(pvc, "status", "phase", NULL);
@@ -196,8 +231,7 @@ dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out)
                    "lowered, so the claim keeps asking for it",
                    name, alloc);
     if (phase && strcmp(phase, "Pending") == 0)
-        return say(out, "ClaimPending", 0, "volume claim %s is not bound yet%s%s", name,
-                   sched ? ": " : "", sched ? or_empty(kjson_get_str(sched, "message")) : "");
+        return claim_pending(pvc, name, sched, now_s, out);
     if ((c = condition(pvc, "FileSystemResizePending", "True")))
         return say(out, "FileSystemResizePending", 0,
                    "volume claim %s: waiting for the node to grow the file system%s%s", name,

@@ -9,12 +9,21 @@
 #define DBAAS_DBI_STUCK_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 #include "ctrl/ctrl.h"
 
+/*
+ * How long the pod may wait for its data claim to be bound before that is Degraded
+ * (ClaimNotBound) rather than Progressing (ClaimPending): a volume being provisioned takes
+ * seconds, a class that does not exist or a size no volume has never binds.
+ */
+#define DBI_CLAIM_BIND_S 60
+
 typedef struct {
-    const char *reason;   /* CamelCase, static */
-    int         degraded; /* 1: something is wrong (Degraded); 0: in progress (Progressing) */
+    const char *reason;    /* CamelCase, static */
+    int         degraded;  /* 1: something is wrong (Degraded); 0: in progress (Progressing) */
+    int64_t     recheck_s; /* > 0: judge again in this many seconds (a claim's wait ends) */
     char        message[CTRL_MSG_MAX];
 } dbi_stuck;
 
@@ -24,17 +33,24 @@ typedef struct {
  * waiting in ImagePullBackOff, ErrImagePull, InvalidImageName, CrashLoopBackOff (with the
  * restart count and last exit code and reason), CreateContainerConfigError,
  * CreateContainerError or RunContainerError. 1 and out filled (always degraded), or 0.
+ * Unschedulable only because its claims are not bound ("pod has unbound immediate
+ * PersistentVolumeClaims", kube-scheduler's VolumeBinding plugin) is the claim's wait, not
+ * the pod's trouble: 0 (dbi_stuck_claim judges it; the scheduler's condition also stays
+ * until its next attempt, after the claim is bound).
  */
 int dbi_stuck_pod(const cJSON *pod, dbi_stuck *out);
 
 /*
- * The claim (may be NULL) is not bound (ClaimPending, in progress; the pod's scheduling
- * message added when there is one), or a resize is in progress (Resizing,
- * FileSystemResizePending) or refused (StorageResizeRefused: a ControllerResizeError or
- * NodeResizeError condition, or an Infeasible status.allocatedResourceStatuses.storage).
- * 1 and out filled, or 0.
+ * The claim (may be NULL) is not bound: ClaimPending, in progress, naming spec.storage.size
+ * and spec.storage.storageClassName, with the pod's scheduling message when there is one;
+ * ClaimNotBound, degraded, once the pod (may be NULL) has waited unscheduled for it
+ * (PodScheduled False) and the claim is DBI_CLAIM_BIND_S old at now_s (Unix seconds), with
+ * out->recheck_s set to when that will be while it is not yet. Or a resize is in progress
+ * (Resizing, FileSystemResizePending) or refused (StorageResizeRefused: a
+ * ControllerResizeError or NodeResizeError condition, or an Infeasible
+ * status.allocatedResourceStatuses.storage). 1 and out filled, or 0.
  */
-int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, dbi_stuck *out);
+int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *out);
 
 /*
  * Whether pod (may be NULL) should be deleted so that the StatefulSet sts makes it again

@@ -77,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     si.secret_ours = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "secretOurs"));
     si.deleting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "deleting"));
     si.now = "2026-11-30T12:00:00Z";
+    si.now_s = 1796040000; /* the same instant */
     x = dbi_status_build(&si);
     y = dbi_status_build(&si);
     check(x);

@@ -173,8 +173,12 @@ def main():
             continue
         items = [o for o in json.loads(text).get("items", []) if o["metadata"]["name"] in want]
         snap = snapshot(items)
+        # Waiting for a claim (Progressing/ClaimPending) is not an end: it turns Degraded
+        # (ClaimNotBound) once the pod has waited DBI_CLAIM_BIND_S (60 s, pkg-c/dbi/dbi_stuck.h).
         settled = len(items) == len(want) and all(
-            v[1] is not None and v[0] == v[1] and v[2] for v in snap.values())
+            v[1] is not None and v[0] == v[1] and v[2] and
+            not any(t == "Progressing" and st == "True" and r == "ClaimPending" for t, st, r, _ in v[2])
+            for v in snap.values())
         if snap != last or not settled:
             last, since = snap, time.monotonic()
         elif time.monotonic() - since >= a.stable:

@@ -40,18 +40,42 @@ stuck_pod(const char *text, dbi_stuck *out)
 }
 
 
+/* The clock of the claim tests: claims are made at MADE_S ("2026-12-01T05:00:00Z"). */
+#define MADE   "2026-12-01T05:00:00Z"
+#define MADE_S 1796101200
+/* A claim not bound yet, and a pod waiting for it (kube-scheduler's VolumeBinding words). */
+#define CLAIM_PENDING \
+    "{\"metadata\":{\"name\":\"data-o-0\",\"creationTimestamp\":\"" MADE "\"}," \
+    "\"status\":{\"phase\":\"Pending\"}}"
+#define CLAIM_BOUND \
+    "{\"metadata\":{\"name\":\"data-o-0\",\"creationTimestamp\":\"" MADE "\"}," \
+    "\"status\":{\"phase\":\"Bound\"}}"
+#define POD_UNBOUND \
+    "{\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\"," \
+    "\"reason\":\"Unschedulable\",\"message\":\"0/1 nodes are available: pod has unbound immediate " \
+    "PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for " \
+    "scheduling.\"}]}}"
+
+
 static int
-stuck_claim(const char *text, const char *pod_text, dbi_stuck *out)
+stuck_claim_at(const char *text, const char *pod_text, int64_t now_s, dbi_stuck *out)
 {
     cJSON *pvc = cJSON_Parse(text), *pod = pod_text ? cJSON_Parse(pod_text) : NULL;
     int    r;
 
     ASSERT(pvc != NULL);
     memset(out, 0, sizeof *out);
-    r = dbi_stuck_claim(pvc, pod, out);
+    r = dbi_stuck_claim(pvc, pod, now_s, out);
     cJSON_Delete(pvc);
     cJSON_Delete(pod);
     return r;
+}
+
+
+static int
+stuck_claim(const char *text, const char *pod_text, dbi_stuck *out)
+{
+    return stuck_claim_at(text, pod_text, MADE_S + 5, out);
 }
 
 
@@ -106,10 +130,6 @@ TEST(dbi_stuck_unschedulable_names_the_spec_fields)
                          "the pod cannot be scheduled (check spec.podTemplate.nodeSelector, "
                          "spec.podTemplate.affinity.nodeAffinity): 0/1 nodes are available: 1 "
                          "node(s) didn't match Pod's node affinity/selector.");
-    expect_unschedulable("0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims.",
-                         "the pod cannot be scheduled (check spec.storage.size, "
-                         "spec.storage.storageClassName): 0/1 nodes are available: pod has unbound "
-                         "immediate PersistentVolumeClaims.");
     expect_unschedulable("0/3 nodes are available: 1 Insufficient memory, 2 Insufficient cpu, "
                          "1 Insufficient example.com/widget, 1 Insufficient cpu.",
                          "the pod cannot be scheduled (check spec.resources.requests.memory, "
@@ -135,16 +155,15 @@ TEST(dbi_stuck_claim_binding_and_resizing)
 {
     dbi_stuck s;
 
-    ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Pending\"}}",
-                          "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\","
-                          "\"reason\":\"Unschedulable\",\"message\":\"pod has unbound immediate "
-                          "PersistentVolumeClaims\"}]}}",
-                          &s),
-              1);
+    ASSERT_EQ(stuck_claim(CLAIM_PENDING, POD_UNBOUND, &s), 1);
     ASSERT_STR(s.reason, "ClaimPending");
     ASSERT_EQ(s.degraded, 0);
+    ASSERT_EQ(s.recheck_s, DBI_CLAIM_BIND_S - 5);
     ASSERT_STR(s.message,
-               "volume claim data-o-0 is not bound yet: pod has unbound immediate PersistentVolumeClaims");
+               "volume claim data-o-0 is not bound yet (spec.storage.size, "
+               "spec.storage.storageClassName): 0/1 nodes are available: pod has unbound "
+               "immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 "
+               "Preemption is not helpful for scheduling.");
 
     ASSERT_EQ(stuck_claim("{\"metadata\":{\"name\":\"data-o-0\"},\"status\":{\"phase\":\"Bound\","
                           "\"conditions\":[{\"type\":\"ControllerResizeError\",\"status\":\"True\","
@@ -183,7 +202,8 @@ TEST(dbi_stuck_claim_binding_and_resizing)
 
 
 static cJSON *
-status_with(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, const cJSON *pod)
+status_at(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, const cJSON *pod,
+          int64_t now_s)
 {
     dbi_spec      spec;
     dbi_status_in in;
@@ -199,7 +219,15 @@ status_with(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, 
     in.pvc = pvc;
     in.pod = pod;
     in.now = "T1";
+    in.now_s = now_s;
     return dbi_status_build(&in);
+}
+
+
+static cJSON *
+status_with(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, const cJSON *pod)
+{
+    return status_at(obj, reason, sts, pvc, pod, MADE_S + 5);
 }
 
 
@@ -257,6 +285,64 @@ TEST(dbi_status_tells_a_stuck_pod_and_keeps_ready_for_a_refused_spec)
     cJSON_Delete(up);
     cJSON_Delete(pull);
     cJSON_Delete(ready);
+}
+
+
+/* A pod that waits for its claim to be bound (a volume being provisioned, or a PV not bound
+ * yet) is in progress, not Degraded: Argo CD showed a healthy DBInstance Degraded for the
+ * seconds the csi-mock provisioner took (test-gitops). It is the claim's wait, Degraded
+ * (ClaimNotBound) only once the pod has waited DBI_CLAIM_BIND_S for it. */
+TEST(dbi_status_a_pod_waiting_for_its_claim_is_progressing_until_the_claim_waits_too_long)
+{
+    cJSON *obj =
+        cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"n\",\"generation\":1},"
+                    "\"spec\":{\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"o\"}}");
+    cJSON *sts = cJSON_Parse("{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+                             "\"readyReplicas\":0}}");
+    cJSON    *pending = cJSON_Parse(CLAIM_PENDING), *bound = cJSON_Parse(CLAIM_BOUND);
+    cJSON    *pod = cJSON_Parse(POD_UNBOUND), *st;
+    dbi_stuck s;
+
+    ASSERT_EQ(stuck_pod(POD_UNBOUND, &s), 0);
+
+    st = status_at(obj, NULL, sts, pending, pod, MADE_S + 5);
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    ASSERT_STR(cond(st, "Stalled", "status"), "False");
+    ASSERT_STR(cond(st, "Progressing", "status"), "True");
+    ASSERT_STR(cond(st, "Progressing", "reason"), "ClaimPending");
+    ASSERT_CONTAINS(cond(st, "Progressing", "message"), "spec.storage.size");
+    cJSON_Delete(st);
+
+    /* Bound, while the pod still carries the scheduler's last word until its next try. */
+    st = status_at(obj, NULL, sts, bound, pod, MADE_S + 5);
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    ASSERT_STR(cond(st, "Progressing", "reason"), "Provisioning");
+    cJSON_Delete(st);
+
+    /* Waited too long: no such class, a size no volume has. */
+    ASSERT_EQ(stuck_claim_at(CLAIM_PENDING, POD_UNBOUND, MADE_S + DBI_CLAIM_BIND_S, &s), 1);
+    ASSERT_STR(s.reason, "ClaimNotBound");
+    ASSERT_EQ(s.degraded, 1);
+    ASSERT_EQ(s.recheck_s, 0);
+    st = status_at(obj, NULL, sts, pending, pod, MADE_S + DBI_CLAIM_BIND_S + 1);
+    ASSERT_STR(cond(st, "Degraded", "status"), "True");
+    ASSERT_STR(cond(st, "Degraded", "reason"), "ClaimNotBound");
+    ASSERT_CONTAINS(cond(st, "Degraded", "message"),
+                    "volume claim data-o-0 is not bound after 60 s and the pod waits for it (check "
+                    "spec.storage.size, spec.storage.storageClassName): 0/1 nodes are available");
+    cJSON_Delete(st);
+
+    /* No pod waiting (stopped, or a WaitForFirstConsumer class): only waiting, however long. */
+    ASSERT_EQ(stuck_claim_at(CLAIM_PENDING, NULL, MADE_S + 3600, &s), 1);
+    ASSERT_STR(s.reason, "ClaimPending");
+    ASSERT_EQ(s.degraded, 0);
+    ASSERT_EQ(s.recheck_s, 0);
+
+    cJSON_Delete(obj);
+    cJSON_Delete(sts);
+    cJSON_Delete(pending);
+    cJSON_Delete(bound);
+    cJSON_Delete(pod);
 }
 
 
