@@ -70,8 +70,6 @@ load_bins() {
 
 kc() { "$(bash "$here/cluster.sh" kubectl-path)" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
-pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
-
 # Redis rewrites its process title, so it is recognised by its executable instead.
 alive() {
     local pid=$1 name=$2
@@ -83,45 +81,16 @@ alive() {
     fi
 }
 
-running() { local pid; pid=$(pid_of "$1") && alive "$pid" "$1"; }
-
-start_one() {
-    local name=$1
-    shift
-    : >"$DIR/$name.log"
-    proc_start "$DIR/$name.log" "$DIR/$name.pid" "$name" "$@"
-}
-
-stop_one() {
-    local name=$1 pid i
-    pid=$(pid_of "$name") || return 0
-    if alive "$pid" "$name"; then
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            alive "$pid" "$name" || break
-            sleep 0.1
-        done
-        if alive "$pid" "$name"; then
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 50; i++)); do
-                alive "$pid" "$name" || break
-                sleep 0.1
-            done
-        fi
-    fi
-    rm -f "$DIR/$name.pid"
-}
-
 cmd_stop() {
     local i
-    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_one "${COMPONENTS[$i]}"; done
+    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do proc_stop_one "${COMPONENTS[$i]}"; done
 }
 
 cmd_status() {
     local c ok=0
     for c in "${COMPONENTS[@]}"; do
-        if running "$c"; then
-            printf '%-32s running (pid %s)\n' "$c" "$(pid_of "$c")"
+        if proc_running "$c"; then
+            printf '%-32s running (pid %s)\n' "$c" "$(proc_pid_of "$c")"
         else
             printf '%-32s NOT running\n' "$c"
             ok=1
@@ -132,7 +101,7 @@ cmd_status() {
 
 all_running() {
     local c
-    for c in "${COMPONENTS[@]}"; do running "$c" || return 1; done
+    for c in "${COMPONENTS[@]}"; do proc_running "$c" || return 1; done
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -269,9 +238,9 @@ cmd_start() {
     local redis git repo metrics ctl
     redis=$(port redis) git=$(port git) repo=$(port repo-server) metrics=$(port repo-metrics)
     ctl=$(port controller-metrics)
-    start_one redis-server redis-server --bind 127.0.0.1 --port "$redis" --save '' \
+    proc_start_one redis-server redis-server --bind 127.0.0.1 --port "$redis" --save '' \
         --appendonly no --dir "$DIR"
-    start_one git-daemon /usr/lib/git-core/git-daemon --reuseaddr --listen=127.0.0.1 \
+    proc_start_one git-daemon /usr/lib/git-core/git-daemon --reuseaddr --listen=127.0.0.1 \
         --port="$git" --base-path="$DIR/git" --export-all --informative-errors "$DIR/git"
     # The repo server runs git-verify-wrapper.sh (Argo CD's image has it on PATH) on every
     # revision, GPG or not: taken from the module, as the CRDs are.
@@ -281,10 +250,10 @@ cmd_start() {
     chmod 755 "$DIR/bin/git-verify-wrapper.sh"
     local -a envs=(env "HOME=$DIR/home" "TMPDIR=$DIR/tmp" "PATH=$DIR/bin:$ARGOCD_BIN:$PATH"
         ARGOCD_GPG_ENABLED=false "ARGOCD_GNUPGHOME=$DIR/gnupg" "ARGOCD_ASK_PASS_SOCK=$DIR/askpass.sock")
-    start_one argocd-repo-server "${envs[@]}" "$ARGOCD_BIN/argocd-repo-server" --disable-tls --client-ca-path "" \
+    proc_start_one argocd-repo-server "${envs[@]}" "$ARGOCD_BIN/argocd-repo-server" --disable-tls --client-ca-path "" \
         --address 127.0.0.1 --port "$repo" --metrics-address 127.0.0.1 --metrics-port "$metrics" \
         --redis "127.0.0.1:$redis" --loglevel info
-    start_one argocd-application-controller "${envs[@]}" \
+    proc_start_one argocd-application-controller "${envs[@]}" \
         "$ARGOCD_BIN/argocd-application-controller" --kubeconfig "$KUBECONFIG_FILE" \
         --namespace "$NS" --repo-server "127.0.0.1:$repo" --repo-server-plaintext \
         --redis "127.0.0.1:$redis" --metrics-port "$ctl" --app-resync 10 \
@@ -293,10 +262,10 @@ cmd_start() {
     local i c
     for ((i = 0; i < 300; i++)); do
         curl -sf "http://127.0.0.1:$ctl/healthz" >/dev/null 2>&1 && break
-        for c in "${COMPONENTS[@]}"; do running "$c" || fail "$c" "$c exited at start"; done
+        for c in "${COMPONENTS[@]}"; do proc_running "$c" || fail "$c" "$c exited at start"; done
         sleep 0.2
     done
-    for c in "${COMPONENTS[@]}"; do running "$c" || fail "$c" "$c exited at start"; done
+    for c in "${COMPONENTS[@]}"; do proc_running "$c" || fail "$c" "$c exited at start"; done
     curl -sf "http://127.0.0.1:$ctl/healthz" >/dev/null 2>&1 ||
         fail argocd-application-controller "the application controller is not healthy after 60 s"
     log "running (repository $(cmd_env | sed -n 's/^ARGOCD_REPO_URL=//p')) in $((SECONDS - t0))s"

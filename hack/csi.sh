@@ -70,50 +70,19 @@ load_bins() {
 
 kc() { "$(bash "$here/cluster.sh" kubectl-path)" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
-pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
-
 alive() { proc_alive "$@"; }
-
-running() { local pid; pid=$(pid_of "$1") && alive "$pid" "$1"; }
-
-start_one() {
-    local name=$1
-    shift
-    : >"$DIR/$name.log"
-    proc_start "$DIR/$name.log" "$DIR/$name.pid" "$name" "$@"
-}
-
-stop_one() {
-    local name=$1 pid i
-    pid=$(pid_of "$name") || return 0
-    if alive "$pid" "$name"; then
-        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            alive "$pid" "$name" || break
-            sleep 0.1
-        done
-        if alive "$pid" "$name"; then
-            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 50; i++)); do
-                alive "$pid" "$name" || break
-                sleep 0.1
-            done
-        fi
-    fi
-    rm -f "$DIR/$name.pid"
-}
 
 cmd_stop() {
     local i
-    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do stop_one "${COMPONENTS[$i]}"; done
+    for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do proc_stop_one "${COMPONENTS[$i]}"; done
     rm -f "$SOCK"
 }
 
 cmd_status() {
     local c ok=0
     for c in "${COMPONENTS[@]}"; do
-        if running "$c"; then
-            printf '%-24s running (pid %s)\n' "$c" "$(pid_of "$c")"
+        if proc_running "$c"; then
+            printf '%-24s running (pid %s)\n' "$c" "$(proc_pid_of "$c")"
         else
             printf '%-24s NOT running\n' "$c"
             ok=1
@@ -126,8 +95,8 @@ cmd_status() {
 # wrapper is a new binary: the stack is restarted with it).
 all_running() {
     local c
-    for c in "${COMPONENTS[@]}"; do running "$c" || return 1; done
-    [ "$(readlink "/proc/$(pid_of csi-mock)/exe")" = "$CSI_MOCK_BIN/csi-mock" ]
+    for c in "${COMPONENTS[@]}"; do proc_running "$c" || return 1; done
+    [ "$(readlink "/proc/$(proc_pid_of csi-mock)/exe")" = "$CSI_MOCK_BIN/csi-mock" ]
 }
 
 objects() {
@@ -194,28 +163,28 @@ cmd_start() {
     fi
     cmd_stop
     install
-    start_one csi-mock "$CSI_MOCK_BIN/csi-mock" --endpoint="$SOCK" --driver-name="$DRIVER" \
+    proc_start_one csi-mock "$CSI_MOCK_BIN/csi-mock" --endpoint="$SOCK" --driver-name="$DRIVER" \
         --hold-file="$HOLD"
     local i
     for ((i = 0; i < 100; i++)); do
         [ -S "$SOCK" ] && break
-        running csi-mock || fail csi-mock "csi-mock exited"
+        proc_running csi-mock || fail csi-mock "csi-mock exited"
         sleep 0.1
     done
     [ -S "$SOCK" ] || fail csi-mock "no socket at $SOCK after 10 s"
     local -a common=(--kubeconfig="$KUBECONFIG_FILE" --v=2)
-    start_one csi-provisioner "$CSI_PROVISIONER_BIN/csi-provisioner" "${common[@]}" \
+    proc_start_one csi-provisioner "$CSI_PROVISIONER_BIN/csi-provisioner" "${common[@]}" \
         --csi-address="$SOCK" --leader-election=false --extra-create-metadata
-    start_one csi-snapshotter "$CSI_SNAPSHOTTER_BIN/csi-snapshotter" "${common[@]}" \
+    proc_start_one csi-snapshotter "$CSI_SNAPSHOTTER_BIN/csi-snapshotter" "${common[@]}" \
         --csi-address="$SOCK" --leader-election=false --extra-create-metadata
-    start_one snapshot-controller "$CSI_SNAPSHOTTER_BIN/snapshot-controller" "${common[@]}" \
+    proc_start_one snapshot-controller "$CSI_SNAPSHOTTER_BIN/snapshot-controller" "${common[@]}" \
         --leader-election=false
-    start_one csi-resizer "$CSI_RESIZER_BIN/csi-resizer" "${common[@]}" \
+    proc_start_one csi-resizer "$CSI_RESIZER_BIN/csi-resizer" "${common[@]}" \
         --csi-address="$SOCK" --leader-election=false
     # Give each a moment to connect; one that exits at once shows its log.
     sleep 2
     local c
-    for c in "${COMPONENTS[@]}"; do running "$c" || fail "$c" "$c exited at start"; done
+    for c in "${COMPONENTS[@]}"; do proc_running "$c" || fail "$c" "$c exited at start"; done
     log "running (driver $DRIVER on $SOCK) in $((SECONDS - t0))s"
 }
 

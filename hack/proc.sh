@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Process helpers shared by hack/cluster.sh, hack/csi.sh and hack/zalando.sh (sourced).
+# Process helpers shared by hack/cluster.sh, hack/csi.sh, hack/zalando.sh and hack/argocd.sh
+# (sourced).
 #
 # Each starts its components detached (setsid, own session and process group, so they
 # outlive the script and stop as a group) and recognises them later by pid file plus the
@@ -35,4 +36,48 @@ proc_start() {
         case $(cat "/proc/$pid/stat" 2>/dev/null) in *") Z "*) return 0 ;; esac
         sleep 0.05
     done
+}
+
+# The helpers below serve a script that keeps each component's pid and log in $DIR as
+# NAME.pid and NAME.log (hack/csi.sh, hack/argocd.sh). The script defines `alive PID NAME`
+# (usually proc_alive; hack/argocd.sh knows Redis by its executable, as it rewrites its
+# process title).
+
+# proc_pid_of NAME: prints the pid on record; false when none.
+proc_pid_of() { [ -s "$DIR/$1.pid" ] && cat "$DIR/$1.pid"; }
+
+# proc_running NAME: its pid on record is alive and is NAME.
+proc_running() {
+    local pid
+    pid=$(proc_pid_of "$1") && alive "$pid" "$1"
+}
+
+# proc_start_one NAME COMMAND...: starts COMMAND as NAME with a fresh $DIR/NAME.log.
+proc_start_one() {
+    local name=$1
+    shift
+    : >"$DIR/$name.log"
+    proc_start "$DIR/$name.log" "$DIR/$name.pid" "$name" "$@"
+}
+
+# proc_stop_one NAME: SIGTERM to its process group, SIGKILL after 10 s, gone within 15 s;
+# its pid file removed.
+proc_stop_one() {
+    local name=$1 pid i
+    pid=$(proc_pid_of "$name") || return 0
+    if alive "$pid" "$name"; then
+        kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do
+            alive "$pid" "$name" || break
+            sleep 0.1
+        done
+        if alive "$pid" "$name"; then
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            for ((i = 0; i < 50; i++)); do
+                alive "$pid" "$name" || break
+                sleep 0.1
+            done
+        fi
+    fi
+    rm -f "$DIR/$name.pid"
 }
