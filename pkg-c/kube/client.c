@@ -22,10 +22,11 @@ typedef struct {
 } sock_ctx;
 
 
-static void check_done(kube_client *c);
-static void call_send(kube_call *call);
-static void arm_retry_timer(kube_client *c);
-static void client_free(kube_client *c);
+static void       check_done(kube_client *c);
+static kube_call *next_marked(kube_client *c, kube__call_state state, uint64_t due_before, int mark);
+static void       call_send(kube_call *call);
+static void       arm_retry_timer(kube_client *c);
+static void       client_free(kube_client *c);
 
 
 static void
@@ -161,6 +162,7 @@ on_header(char *p, size_t size, size_t n, void *userp)
         curl_easy_getinfo(call->easy, CURLINFO_LOCAL_PORT, &call->port);
         if (call->port == 0)
             call->port = -1;
+        call->client->live = 1;
         if (call->client->opener == call) {
             call->client->opener = NULL;
             arm_retry_timer(call->client);
@@ -296,9 +298,10 @@ static void
 call_finished(kube_call *call, CURLcode cc)
 {
     kube_client *c = call->client;
+    kube_call   *held;
     char         msg[CURL_ERROR_SIZE + 300];
     long         status = 0, delay;
-    int          err;
+    int          err, opened;
 
     kube__fp_on_answer(call);
     curl_easy_getinfo(call->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -339,7 +342,23 @@ call_finished(kube_call *call, CURLcode cc)
                  c->server, call->errbuf[0] ? call->errbuf : curl_easy_strerror(cc));
     else
         msg[0] = '\0';
+    if (err != CORE_ECONN && err != CORE_ETLS) {
+        call_complete(call, err, msg);
+        return;
+    }
+    /*
+     * The connection failed. Held calls were waiting for the one this call was opening: they
+     * share its fate, as requests waiting on a dial do in Go's HTTP/2 client, rather than
+     * each opening another (libcurl 7.88 wakes its waiters one at a time, and each opens a
+     * connection of its own once the one it waited on is gone: one connection per call).
+     */
+    c->live = 0;
+    opened = c->opener == call && call->port == 0;
+    if (opened)
+        next_marked(c, KUBE__CALL_HOLD, 0, 1);
     call_complete(call, err, msg);
+    while (opened && !c->closing && (held = next_marked(c, KUBE__CALL_HOLD, 0, 0)))
+        call_complete(held, err, msg);
 }
 
 
@@ -483,7 +502,9 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
  * Whether call may go to libcurl now. When every connection that has answered is full
  * (max_streams each), one call may open the next connection and the rest wait until it has
  * answered: libcurl 7.88 would otherwise open a connection for each of them, since PIPEWAIT
- * only waits on a host's first connection.
+ * only waits on a host's first connection. The same holds when no connection is known to
+ * work (none has answered yet, or the last one failed, as after a cut): one call opens it.
+ * A live connection with no answered call running (idle) is one libcurl reuses.
  */
 static int
 gate_open(kube_client *c, kube_call *call)
@@ -500,7 +521,9 @@ gate_open(kube_client *c, kube_call *call)
         if (i == n)
             ports[n++] = o->port;
     }
-    if (c->running < c->max_streams * (n ? n : 1))
+    if (!n && c->live)
+        n = 1;
+    if (n && c->running < c->max_streams * n)
         return 1;
     if (c->opener)
         return 0;

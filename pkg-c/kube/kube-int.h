@@ -58,6 +58,7 @@ struct kube_client {
     long             max_streams; /* per connection, as libcurl is told (default 100) */
     long             running;     /* calls on the multi handle */
     kube_call       *opener;      /* the call opening a new connection, or NULL */
+    int              live;        /* a call has answered since the last connection failure */
     int              closing;
     int              open_handles; /* client timers not yet closed */
     kube_observer_cb observer;

@@ -4,6 +4,10 @@
  * One libcurl multi handle, driven by libuv poll and timer handles, carries every request.
  * HTTP/2 is negotiated over TLS and requests wait for a multiplexed stream (PIPEWAIT), so
  * they share one connection; libcurl opens another only past the server's stream limit.
+ * While no connection is known to work (none has answered yet, or the last one failed),
+ * one request opens it and the others wait for its answer; if it fails to connect (reset,
+ * refused, TLS), the waiting requests end with its error (CORE_ECONN or CORE_ETLS) rather
+ * than each opening a connection of its own.
  * TLS is always verified: against the kubeconfig's CA, else the system's. Client
  * certificates and keys are handed to libcurl from memory.
  *

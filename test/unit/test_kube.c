@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -89,6 +90,60 @@ TEST(kube_close_cancels_requests_in_flight)
     ASSERT_EQ(o2.calls, 1);
     ASSERT_EQ(o1.err, CORE_ECANCELED);
     ASSERT_EQ(o2.err, CORE_ECANCELED);
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    close(lfd);
+}
+
+
+/*
+ * A server that resets every connection before the TLS handshake ends (as after a cut, when
+ * the new connection fails too): calls sent together wait for the one connection the first
+ * opens and fail with it, instead of each opening one (libcurl 7.88 alone: 10 connections).
+ */
+TEST(kube_calls_waiting_for_a_connection_fail_with_it)
+{
+    uv_loop_t          loop;
+    kube_client       *c = NULL;
+    kcfg               cfg;
+    char               server[64], err[256];
+    outcome            o[10];
+    kube_req           req = {.path = "/version", .timeout_ms = 5000};
+    struct sockaddr_in a;
+    socklen_t          len = sizeof a;
+    int                lfd = socket(AF_INET, SOCK_STREAM, 0), fd, i, done = 0, spins = 0;
+
+    memset(o, 0, sizeof o);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0);
+    ASSERT(listen(lfd, 16) == 0);
+    ASSERT(getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
+    ASSERT(fcntl(lfd, F_SETFL, O_NONBLOCK) == 0);
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", ntohs(a.sin_port));
+    memset(&cfg, 0, sizeof cfg);
+    cfg.server = server;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
+    for (i = 0; i < 10; i++)
+        ASSERT_EQ(kube_request(c, &req, record, &o[i], NULL), CORE_OK);
+    while (done < 10 && spins++ < 5000) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        while ((fd = accept(lfd, NULL, NULL)) >= 0)
+            close(fd); /* reset: the client has sent its ClientHello */
+        usleep(1000);
+        for (done = 0, i = 0; i < 10; i++)
+            done += o[i].calls;
+    }
+    ASSERT_EQ(done, 10);
+    for (i = 0; i < 10; i++) {
+        ASSERT_EQ(o[i].calls, 1);
+        ASSERT(o[i].err == CORE_ECONN || o[i].err == CORE_ETLS);
+        ASSERT_CONTAINS(o[i].message, server);
+    }
+    ASSERT_EQ(kube_client_connects(c), 1);
+    kube_client_close(c);
     ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(uv_loop_close(&loop), 0);
     close(lfd);
