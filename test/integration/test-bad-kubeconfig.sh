@@ -56,12 +56,15 @@ grep -E ' WARN .*the API server did not answer.*TLS to https://127\.0\.0\.1:[0-9
 # SIGTERM after SIGTERM (timeout(1) signals the process and then its group) must still end
 # in a clean exit: the handlers stay until the process has shut down. Each try sends
 # SIGTERMs until the process is gone; the old code died by the signal in about 1 try of 4.
+# A log file per try: the background child truncates its file only once it runs, so with
+# one file the wait below could read the previous try's line and signal a process that has
+# not blocked its signals yet (that, not the shutdown, was the exit 143 CI saw twice).
 for try in $(seq 1 12); do
     "$ROOT/bin/dbaas-operator" --kubeconfig "$tmp/wrong-ca" --log-format text --metrics-addr "" \
-        2>"$tmp/err" >/dev/null &
+        2>"$tmp/err.$try" >/dev/null &
     pid=$!
     # Logged once the handlers are installed; a signal before that is not what is tested.
-    wait_for 20 "the operator to start" grep -q 'dbaas-operator starting' "$tmp/err"
+    wait_for 20 "the operator to start" grep -q 'dbaas-operator starting' "$tmp/err.$try"
     deadline=$((SECONDS + 20))
     while kill -TERM "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do :; done
     set +e
