@@ -47,16 +47,7 @@ COMPONENTS=(redis-server git-daemon argocd-repo-server argocd-application-contro
 
 log() { printf 'argocd: %s\n' "$*" >&2; }
 
-fail() {
-    local comp=$1
-    shift
-    log "ERROR: $*"
-    if [ -n "$comp" ] && [ -s "$DIR/$comp.log" ]; then
-        log "last lines of $DIR/$comp.log:"
-        tail -n 30 "$DIR/$comp.log" | sed 's/^/    /' >&2
-    fi
-    exit 1
-}
+fail() { proc_fail "$@"; }
 
 load_bins() {
     local line

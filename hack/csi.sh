@@ -45,16 +45,7 @@ COMPONENTS=(csi-mock csi-provisioner csi-snapshotter snapshot-controller csi-res
 
 log() { printf 'csi: %s\n' "$*" >&2; }
 
-fail() {
-    local comp=$1
-    shift
-    log "ERROR: $*"
-    if [ -n "$comp" ] && [ -s "$DIR/$comp.log" ]; then
-        log "last lines of $DIR/$comp.log:"
-        tail -n 30 "$DIR/$comp.log" | sed 's/^/    /' >&2
-    fi
-    exit 1
-}
+fail() { proc_fail "$@"; }
 
 load_bins() {
     local line

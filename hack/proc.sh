@@ -81,3 +81,16 @@ proc_stop_one() {
     fi
     rm -f "$DIR/$name.pid"
 }
+
+# proc_fail COMPONENT MESSAGE...: logs MESSAGE (the script's `log`) and the last 30 lines of
+# $DIR/COMPONENT.log when COMPONENT is not empty, then exits 1.
+proc_fail() {
+    local comp=$1
+    shift
+    log "ERROR: $*"
+    if [ -n "$comp" ] && [ -s "$DIR/$comp.log" ]; then
+        log "last lines of $DIR/$comp.log:"
+        tail -n 30 "$DIR/$comp.log" | sed 's/^/    /' >&2
+    fi
+    exit 1
+}

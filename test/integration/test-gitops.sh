@@ -80,6 +80,8 @@ app_events() {
     k -n "$ARGOCD_NS" get events --field-selector "involvedObject.name=$APP,involvedObject.kind=Application" \
         -o jsonpath='{range .items[*]}{.message}{" x"}{.count}{"\n"}{end}' 2>/dev/null
 }
+# refresh: asks Argo CD to compare the Application with Git now (not at its next poll).
+refresh() { k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null; }
 # event_seen PATTERN: an event of the Application matches the grep PATTERN (events are posted
 # asynchronously: wait for them with wait_for).
 event_seen() { grep -q -- "$1" <<<"$(app_events)"; }
@@ -200,7 +202,7 @@ commit "orders: cpu 200m"
 rev=$(head_rev)
 pushed
 # Argo CD polls Git every --app-resync (10 s); a refresh annotation asks at once, as a webhook would.
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 synced_at() { app_revision_is "$1" && app_is Synced/Healthy; }
 wait_for 120 "the Application to sync $rev and be Healthy" synced_at "$rev"
 took "change (Healthy)"
@@ -218,7 +220,7 @@ wait_for 30 "the change to be Progressing (a second event)" progressing_twice
 dbi orders "  resources: {requests: {cpu: 200m}}"$'\n'"  stopped: true"$'\n' >"$tmp/work/$NS/orders.yaml"
 commit "orders: stopped"
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 wait_for 120 "orders' resource health to be Suspended" res_health_is DBInstance orders Suspended
 expect_eq "$(res_health DBInstance orders message)" \
     "$(dbi_field orders '{.status.conditions[?(@.type=="Ready")].message}')" "Suspended orders' message"
@@ -230,7 +232,7 @@ dbi orders "  resources: {requests: {cpu: 200m}}"$'\n' >"$tmp/work/$NS/orders.ya
 commit "orders: started again"
 rev=$(head_rev)
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 wait_for 120 "the Application to sync $rev (started again) and be Healthy" synced_at "$rev"
 took "started (Healthy)"
 
@@ -239,7 +241,7 @@ dbi bad >"$tmp/work/$NS/bad.yaml"
 sed -i 's/version: "16"/version: "12"/' "$tmp/work/$NS/bad.yaml"
 commit "bad: a version with no image"
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 app_degraded() { [ "$(app_health)" = Degraded ]; }
 wait_for 120 "the Application to be Degraded" app_degraded
 wait_for 30 "bad's resource health to be Degraded" res_health_is DBInstance bad Degraded
@@ -255,7 +257,7 @@ commit "bad: removed"
 STORAGE_CLASS=csi-mock dbi kept "  deletionPolicy: Retain"$'\n' >"$tmp/work/$NS/kept.yaml"
 commit "kept"
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 wait_for 180 "kept to be Ready through Argo CD" dbi_ready kept
 wait_for 60 "the Application to be Synced and Healthy" app_is Synced/Healthy
 took "kept (Healthy)"
@@ -267,7 +269,7 @@ wait_for 30 "the PV of kept to be Retain" pv_retain
 rm "$tmp/work/$NS/kept.yaml"
 commit "kept: removed"
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 dbi_gone() { ! k -n "$NS" get dbinstance "$1" >/dev/null 2>&1; }
 wait_for 120 "Argo CD to prune kept" dbi_gone kept
 took "prune (gone)"
@@ -290,7 +292,7 @@ spec: {instanceName: snapped}
 YAML
     commit "snapped and its snapshot, in two waves"
     pushed
-    k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+    refresh
     wait_for 60 "Argo CD to create snapped" k -n "$NS" get dbinstance snapped
     wait_for 180 "the snapshot to be created" k -n "$NS" get dbsnapshot snapped-1
     ready_at=$(dbi_field snapped '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')
@@ -314,7 +316,7 @@ dbi orders "  resources: {requests: {cpu: 300m}}"$'\n' >"$tmp/work/$NS/orders.ya
 commit "orders: cpu 300m, applied server-side"
 rev=$(head_rev)
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 wait_for 120 "the Application to sync $rev server-side and be Healthy" synced_at "$rev"
 took "ssa (Healthy)"
 expect_eq "$(dbi_field orders '{.spec.resources.requests.cpu}')" 300m "orders' cpu request (server-side)"
@@ -332,7 +334,7 @@ cp "$ROOT/examples/hacluster.yaml" "$tmp/work/$NS/hacluster.yaml"
 commit "payments: a HACluster"
 rev=$(head_rev)
 pushed
-k -n "$ARGOCD_NS" annotate application "$APP" argocd.argoproj.io/refresh=normal --overwrite >/dev/null
+refresh
 wait_for 300 "the Application to sync $rev and be Healthy with the HACluster" synced_at "$rev"
 hac_ready payments || fail "the Application is Healthy but payments is not Ready"
 res_health_is HACluster payments Healthy || fail "payments' resource health: $(res_health HACluster payments status)"
