@@ -69,13 +69,14 @@ for t in "${tests[@]}"; do
     NS="it-$name-$RANDOM"
     export NS
     log=$(mktemp)
+    t0=$SECONDS
     if tools_for "$t" 2>"$log" && "$KUBECTL" create namespace "$NS" >>"$log" 2>&1 &&
         timeout --kill-after=10 "$timeout_s" bash "$t" >>"$log" 2>&1; then
-        echo "ok   $name"
+        echo "ok   $name ($((SECONDS - t0)) s)"
         [ -z "${INTEGRATION_VERBOSE:-}" ] || sed 's/^/    /' "$log"
         passed=$((passed + 1))
     else
-        echo "FAIL $name (log follows)"
+        echo "FAIL $name after $((SECONDS - t0)) s (log follows)"
         sed 's/^/    /' "$log"
         failed=$((failed + 1))
     fi
