@@ -349,6 +349,7 @@ teardown() {
     local rc=0
     bash "$here/csi.sh" stop || rc=1
     bash "$here/argocd.sh" stop || rc=1
+    ZALANDO_STATE=$STATE/zalando-state bash "$here/zalando.sh" stop || rc=1
     stop_all || rc=1
     rm -rf "$STATE/etcd" "$CLUSTER_ENV" "$STATE"/*kubeconfig "$STATE/kwok" \
         "$STATE/controller-manager" "$STATE/scheduler"

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash hack/install-deps.sh
-make -j2 bin/dbaas-operator >/dev/null
+make -j2 bin/dbaas-operator bin/kubectl-dbaas >/dev/null
 
 if [ -z "${KUBECONFIG:-}" ]; then
     bash hack/cluster.sh up
@@ -29,7 +29,8 @@ echo "run: deletion protection installed: deploy/deletion-protection.yaml"
 
 cat <<EOM
 run: starting the operator (Ctrl-C stops it). Next, in another terminal:
-    export KUBECONFIG=$KUBECONFIG PATH=$(dirname "$kubectl"):\$PATH
-    kubectl apply -f examples/postgresql.yaml; kubectl get dbinstances -w
+    export KUBECONFIG=$KUBECONFIG PATH=$(dirname "$kubectl"):$PWD/bin:\$PATH
+    kubectl apply -f examples/postgresql.yaml; kubectl get dbaas   # all three kinds; -w needs one kind (dbinstances)
+    kubectl dbaas status orders              # the plugin, bin/kubectl-dbaas
 EOM
 exec bin/dbaas-operator --log-format text --metrics-addr 127.0.0.1:8080

@@ -16,7 +16,8 @@
 # Version: ZALANDO_VERSION in hack/versions.env. The binary lands outside the repository in
 # ${XDG_CACHE_HOME:-~/.cache}/dbaas-operator/postgres-operator-VERSION/. Its own manifests
 # (RBAC) are read from the Go module cache at run time. Our configuration is
-# hack/zalando/operator.env. State (pid, log) lives in $ZALANDO_STATE (/tmp/zalando-state).
+# hack/zalando/operator.env. State (pid, log) lives in $ZALANDO_STATE, by default zalando-state
+# in the local cluster's folder ($DBAAS_CLUSTER_DIR, as hack/cluster.sh), whose `down` stops it.
 # ZALANDO_KUBE_QPS / ZALANDO_KUBE_BURST set its client rate limits (upstream: 10 / 20);
 # ZALANDO_OPERATOR_NAMESPACE holds its ConfigMap (default: default).
 set -euo pipefail
@@ -30,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MODULE=github.com/zalando/postgres-operator
 OUT=$cache/postgres-operator-$ZALANDO_VERSION
 BIN=$OUT/postgres-operator
-STATE=${ZALANDO_STATE:-/tmp/zalando-state}
+STATE=${ZALANDO_STATE:-${DBAAS_CLUSTER_DIR:-$cache/cluster}/zalando-state}
 PID_FILE=$STATE/postgres-operator.pid
 LOG_FILE=$STATE/postgres-operator.log
 OP_NS=${ZALANDO_OPERATOR_NAMESPACE:-default}
