@@ -267,10 +267,15 @@ kd_restore(const kd_opts *o, kcli *c)
 
     if (kcli_get(c, &KRES_DBSNAPSHOTS, ns, snapname, &snap, &r))
         return kd_fail("get", &KRES_DBSNAPSHOTS, ns, snapname, &r);
-    /* The source instance's storage class, while it exists: its driver holds the snapshot. */
-    if (kjson_path_str(snap, "spec", "instanceName", NULL) &&
-        kcli_get(c, &KRES_DBINSTANCES, ns, kjson_path_str(snap, "spec", "instanceName", NULL),
-                 &source, &r) == CORE_OK)
+    /* The source's storage class, whose driver holds the snapshot: as the DBSnapshot recorded
+     * it ("" for the default class), else (recorded before that field) the source instance's,
+     * while it exists. */
+    storage_class = kjson_path_str(snap, "status", "source", "storageClassName", NULL);
+    if (storage_class)
+        storage_class = storage_class[0] ? storage_class : NULL;
+    else if (kjson_path_str(snap, "spec", "instanceName", NULL) &&
+             kcli_get(c, &KRES_DBINSTANCES, ns, kjson_path_str(snap, "spec", "instanceName", NULL),
+                      &source, &r) == CORE_OK)
         storage_class = kjson_path_str(source, "spec", "storage", "storageClassName", NULL);
     if (plugin_restore_obj(snap, o->to, storage_class, &inst, err, sizeof err)) {
         rc = kd_error("%s", err);

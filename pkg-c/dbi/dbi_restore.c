@@ -114,6 +114,7 @@ on_snapshot(ctrl_run *run, const cJSON *snap)
     const char    *size = kjson_path_str(snap, "status", "restoreSize", NULL);
     const char    *source = kjson_path_str(snap, "spec", "instanceName", NULL);
     const char    *uid = kjson_get_str(src, "instanceUID");
+    const cJSON   *cls;
     char           msg[CTRL_MSG_MAX], want[32], have[32];
     kjson_quantity q_size, q_want;
 
@@ -164,6 +165,22 @@ on_snapshot(ctrl_run *run, const cJSON *snap)
                  name, kjson_get_str(src, "username") ? kjson_get_str(src, "username") : "?",
                  kjson_get_str(src, "database") ? kjson_get_str(src, "database") : "?",
                  s->spec.username, s->spec.database ? s->spec.database : "none");
+        refuse(run, msg);
+        return;
+    }
+    /* A claim on a class whose provisioner is not the snapshot's CSI driver ignores its
+     * dataSource (a pre-made or other-driver volume binds empty): the class must be the
+     * source's. Snapshots recorded before the field existed are not checked. */
+    cls = cJSON_GetObjectItemCaseSensitive(src, "storageClassName");
+    if (cJSON_IsString(cls) &&
+        strcmp(cls->valuestring, s->spec.storage_class ? s->spec.storage_class : "") != 0) {
+        snprintf(msg, sizeof msg,
+                 "the DBSnapshot %s is of a volume on StorageClass %s; spec.storage.storageClassName "
+                 "is %s: a restore needs the source's class, whose CSI driver holds the snapshot "
+                 "(the field is immutable: delete this DBInstance and create it with %s)",
+                 name, cls->valuestring[0] ? cls->valuestring : "(unset: the default class)",
+                 s->spec.storage_class ? s->spec.storage_class : "unset (the default class)",
+                 cls->valuestring[0] ? "that storageClassName" : "storageClassName unset");
         refuse(run, msg);
         return;
     }

@@ -14,6 +14,10 @@
  *     (an unset size counts as the 1Gi default: set it), or another username or database
  *     than the source instance had (the data holds that user and database): InvalidSpec
  *     naming both values, Ready False;
+ *   - spec.storage.storageClassName other than the source's (status.source.storageClassName,
+ *     "" for the default class; not checked for snapshots recorded before that field): a
+ *     class of another provisioner ignores the claim's dataSource and binds an empty volume,
+ *     so the restore is refused as InvalidSpec naming both classes;
  *   - credentials: the data holds the source instance's passwords, so without
  *     spec.credentialsSecretRef the run takes them from the source's Secret
  *     "<source>-credentials" when it is still the source's (its controller's uid is the

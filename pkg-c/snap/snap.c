@@ -66,6 +66,9 @@ snap_source_read(const cJSON *dbi, snap_source *out)
     out->storage_size = kjson_path_str(dbi, "spec", "storage", "size", NULL);
     out->database = kjson_path_str(dbi, "spec", "database", NULL);
     out->username = kjson_path_str(dbi, "spec", "username", NULL);
+    out->storage_class = kjson_path_str(dbi, "spec", "storage", "storageClassName", NULL);
+    if (!out->storage_class)
+        out->storage_class = "";
     if (!out->storage_size || !out->storage_size[0])
         out->storage_size = "1Gi";
     if (!out->username || !out->username[0])
@@ -94,6 +97,8 @@ snap_source_json(const snap_source *src)
         ctrl_b_str(&b, o, "database", src->database);
     if (src->username)
         ctrl_b_str(&b, o, "username", src->username);
+    if (src->storage_class)
+        ctrl_b_str(&b, o, "storageClassName", src->storage_class);
     if (src->uid)
         ctrl_b_str(&b, o, "instanceUID", src->uid);
     return ctrl_b_done(&b, o);

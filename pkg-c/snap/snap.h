@@ -50,9 +50,12 @@ typedef struct {
 typedef struct {
     const char *engine;
     const char *version;
-    const char *storage_size; /* spec.storage.size, "1Gi" when unset (the DBInstance default) */
-    const char *database;     /* NULL when unset */
-    const char *username;     /* "app" when unset (the DBInstance default) */
+    const char *storage_size;  /* spec.storage.size, "1Gi" when unset (the DBInstance default) */
+    const char *database;      /* NULL when unset */
+    const char *username;      /* "app" when unset (the DBInstance default) */
+    const char *storage_class; /* spec.storage.storageClassName, "" when unset (the default
+                                * class): a restore must use the same class, whose CSI driver
+                                * holds the snapshot */
     const char *uid;
 } snap_source;
 

@@ -8,7 +8,8 @@ MOCK_LOG=$(dirname "$HOLD")/csi-mock.log
 export HOLD MOCK_LOG
 
 # instance NAME [VERSION [ENGINE [SIZE [SNAPSHOT [DELETION]]]]]: a DBInstance on csi-mock
-# (database orders), restored from DBSnapshot SNAPSHOT when given.
+# (database orders; CLASS in the environment names another StorageClass), restored from
+# DBSnapshot SNAPSHOT when given.
 instance() {
     k -n "$NS" apply -f - >/dev/null <<YAML
 apiVersion: dbaas.dev/v1alpha1
@@ -19,7 +20,7 @@ spec:
   version: "${2:-16.4}"
   database: orders
   deletionPolicy: ${6:-Delete}
-  storage: {size: ${4:-1Gi}, storageClassName: csi-mock}
+  storage: {size: ${4:-1Gi}, storageClassName: ${CLASS:-csi-mock}}
 ${5:+  restoreFrom: {snapshot: $5\}}
 YAML
 }

@@ -5,7 +5,8 @@
 #   (never the second's), the driver made the new volume from that snapshot (csi-mock's log
 #   of CreateVolume), and the credentials are the source's (the data holds its passwords);
 # - refused before anything is created: another engine, another major version, a volume
-#   smaller than the snapshot, the source's Secret gone without credentialsSecretRef;
+#   smaller than the snapshot, another StorageClass than the source's (the default pool is
+#   not CSI), the source's Secret gone without credentialsSecretRef;
 # - a snapshot that cannot be taken: SnapshotFailed with its reason, Stalled; restored once
 #   the snapshot is taken;
 # - a snapshot not ready yet (held back by the driver): WaitingForSnapshot, nothing created;
@@ -68,7 +69,12 @@ instance bad-major 17 postgresql 1Gi snap-orders
 refused bad-major 16.4 17
 instance bad-size 16.4 postgresql 512Mi snap-orders
 refused bad-size 1Gi 512Mi
-echo "engine, major version and size refused at $((SECONDS - t0))s"
+# The default pool is not CSI: its pre-made volume would bind empty, ignoring the dataSource.
+expect_eq "$(k -n "$NS" get dbsnapshot snap-orders -o jsonpath='{.status.source.storageClassName}')" csi-mock \
+    "status.source.storageClassName of snap-orders"
+CLASS=standard instance bad-class 16.4 postgresql 1Gi snap-orders
+refused bad-class "StorageClass csi-mock" "is standard"
+echo "engine, major version, size and class refused at $((SECONDS - t0))s"
 
 # The source's Secret gone: the passwords must be given.
 k -n "$NS" delete dbinstance other --timeout=60s >/dev/null

@@ -2,7 +2,8 @@
 # not running): `snapshot --wait` follows a DBSnapshot to Ready with progress lines on
 # stderr; one the driver holds back fails `--wait --timeout` with exit 1 naming it; `restore
 # --wait` makes a DBInstance that becomes Ready with the snapshot's engine, version,
-# database, user and size and the source's storage class; `status` and `list` show the
+# database, user and size and the source's storage class (from the snapshot's status, also
+# once the source is gone); `status` and `list` show the
 # snapshot; `status SNAP` shows it in depth, `status dbsnapshot/NAME` picks it over a
 # DBInstance of the same name, `status -o json|yaml` parse back; `snapshot` without --name gets a generated name.
 # tools: csi
@@ -86,4 +87,10 @@ grep -Eq '^DBSnapshot +s1 +postgresql +[^ ]+ +True +Ready +<none> +instance/orde
     fail "list has no ready row for s1: $out"
 expect_rc 0 "$P" -n "$NS" snapshot orders
 [[ $out =~ ^dbsnapshot.dbaas.dev/orders-[a-z0-9]{5}\ created$ ]] || fail "a generated name: $out"
+# The source gone: the class comes from the snapshot's status.source (a restore on another
+# class would bind an empty volume, and the operator refuses it).
+k -n "$NS" delete dbinstance orders --wait=false >/dev/null
+wait_for 60 "orders to be gone" absent dbinstance orders
+expect_rc 0 "$P" -n "$NS" restore s1 --to orders3
+expect_eq "$(dbi_field orders3 '{.spec.storage.storageClassName}')" csi-mock "orders3's class with its source gone"
 echo "ok in $((SECONDS - t0))s"
