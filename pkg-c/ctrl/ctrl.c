@@ -813,13 +813,26 @@ note_conflict(ctrl_run *run, const char *kind, const char *name, const char *msg
 }
 
 
+/* live carries our managed-by label and the run's name as its instance label: an earlier
+ * object of this name made it and, being deleted with Retain, let it go. */
+static int
+retained_here(ctrl_run *run, const cJSON *live)
+{
+    const cJSON *labels = kjson_path(live, "metadata", "labels", NULL);
+    const char  *by = kjson_get_str(labels, CTRL_LABEL_MANAGED);
+    const char  *inst = kjson_get_str(labels, CTRL_LABEL_INSTANCE);
+
+    return by && inst && strcmp(by, CTRL_MANAGED_BY) == 0 && strcmp(inst, ctrl_name(run)) == 0;
+}
+
+
 int
 ctrl_may_write(ctrl_run *run, const cJSON *live)
 {
     const cJSON *ref;
     const char  *kind = kjson_get_str(live, "kind"), *name;
     int          copied = 0;
-    char         msg[CTRL_MSG_MAX];
+    char         msg[CTRL_MSG_MAX], hint[256];
 
     if (!live)
         return 1;
@@ -845,7 +858,19 @@ ctrl_may_write(ctrl_run *run, const cJSON *live)
                  "it or give this %s another name",
                  kind ? kind : "object", name ? name : "?", kjson_get_str(ref, "kind") ?: "?",
                  kjson_get_str(ref, "name") ?: "?", run->c->kind->res->kind);
-    else
+    else if (retained_here(run, live)) {
+        hint[0] = '\0';
+        if (run->c->kind->adopt_hint)
+            run->c->kind->adopt_hint(run, live, hint, sizeof hint);
+        /* Never "delete it": it may be the only copy of a database. */
+        snprintf(msg, sizeof msg,
+                 "%s %s was retained by an earlier %s of this name (deletionPolicy Retain) and "
+                 "keeps its data; it is taken over only by a spec that matches it%s%s, and is not "
+                 "changed meanwhile. Make the spec match it, or delete it only if its data is "
+                 "not needed",
+                 kind ? kind : "object", name ? name : "?", run->c->kind->res->kind,
+                 hint[0] ? ": " : "", hint);
+    } else
         snprintf(msg, sizeof msg,
                  "%s %s already exists, has no controller and was not created by this %s; "
                  "it is not changed. Delete it or give this %s another name",

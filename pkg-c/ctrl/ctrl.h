@@ -111,6 +111,11 @@ typedef struct {
     /* Whether child, which has no controller ownerReference, may be adopted by the run's
      * object (a retained claim or Secret). NULL: never. */
     int (*may_adopt)(ctrl_run *run, const cJSON *child);
+    /* For the ChildConflict over a child an earlier object of this name retained (our
+     * managed-by and instance labels, no controller) that may_adopt refused: writes into buf
+     * (len bytes, NUL-terminated, may be cut) what the child holds, which the spec must
+     * match, e.g. "PostgreSQL 16, database payments, user app". NULL: nothing said. */
+    void (*adopt_hint)(ctrl_run *run, const cJSON *child, char *buf, size_t len);
     /* Scrubs the kind's state at the end of a run (passwords). NULL: nothing to do. */
     void (*state_free)(ctrl_run *run);
     /* The engine label of dbaas_object_info when spec.engine is absent (ctrl_metrics.h).

@@ -76,6 +76,18 @@ may_adopt(ctrl_run *run, const cJSON *child)
 }
 
 
+/* What a retained claim or Secret holds: its engine (may_adopt wants spec.engine). */
+static void
+adopt_hint(ctrl_run *run, const cJSON *child, char *buf, size_t len)
+{
+    const char *app = kjson_path_str(child, "metadata", "labels", CTRL_LABEL_NAME, NULL);
+
+    (void)run;
+    if (app)
+        snprintf(buf, len, "engine %s (its label %s)", app, CTRL_LABEL_NAME);
+}
+
+
 /* obj.part.replicas (0 when absent). */
 static int64_t
 replicas(const cJSON *obj, const char *part)
@@ -754,6 +766,7 @@ static const ctrl_kind dbi_kind = {
     .finalize = finalize_volume,
     .retain = retain_volume,
     .may_adopt = may_adopt,
+    .adopt_hint = adopt_hint,
     .state_free = scrub,
 };
 

@@ -325,6 +325,7 @@ hac_spec_parse(const cJSON *obj, hac_spec *out, char *err, size_t errlen)
         return core_errf(err, errlen, CORE_EINVAL, "the HACluster is not a JSON object");
     if ((rc = parse_metadata(obj, out, err, errlen)))
         return rc;
+    out->running = kjson_path_str(obj, "status", "currentVersion", NULL);
     spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     if (!cJSON_IsObject(spec))
         return core_errf(err, errlen, CORE_EINVAL, "spec: required");
@@ -364,7 +365,8 @@ hac_zalando_secret_name(const hac_spec *s, char *buf, size_t len)
 int
 hac_held(const hac_spec *s, char *buf, size_t len)
 {
-    int n = snprintf(buf, len, "%s/%s/%s", s->version, s->database, s->username);
+    int n = snprintf(buf, len, "%s/%s/%s", s->running ? s->running : s->version, s->database,
+                     s->username);
 
     return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
 }

@@ -73,6 +73,8 @@ typedef struct {
     const char  *pooler_mode;           /* "transaction" | "session" */
     int          read_replicas_service; /* publish the read-only endpoint */
     const char  *deletion_policy;       /* "Delete" | "Retain" */
+    const char  *running;               /* status.currentVersion, NULL when not yet known:
+                                         * what the data holds, for HAC_HELD_ANN */
 } hac_spec;
 
 /*
@@ -134,7 +136,9 @@ typedef struct {
 cJSON *hac_build_secret(const hac_spec *s, const cJSON *owner, const char *password,
                         const hac_poolers *p);
 
-/* The value HAC_HELD_ANN has for s ("16/payments/app"), in buf. CORE_ETOOBIG. */
+/* The value HAC_HELD_ANN has for s ("16/payments/app"), in buf: the version is the running
+ * one (s->running) when known, else spec.version, so that a cluster whose major upgrade was
+ * skipped or failed is retained as the version its data holds. CORE_ETOOBIG. */
 int hac_held(const hac_spec *s, char *buf, size_t len);
 
 #endif

@@ -371,6 +371,20 @@ may_adopt(ctrl_run *run, const cJSON *child)
 }
 
 
+/* What a retained child holds, from HAC_HELD_ANN ("16/payments/app"). */
+static void
+adopt_hint(ctrl_run *run, const cJSON *child, char *buf, size_t len)
+{
+    const char *held = kjson_path_str(child, "metadata", "annotations", HAC_HELD_ANN, NULL);
+    char        v[64], db[64], user[64];
+
+    (void)run;
+    if (held && sscanf(held, "%63[^/]/%63[^/]/%63s", v, db, user) == 3)
+        snprintf(buf, len, "PostgreSQL %s, database %s, user %s (its annotation %s)", v, db, user,
+                 HAC_HELD_ANN);
+}
+
+
 /* --- deletion ------------------------------------------------------------------------ */
 
 /* Whether Zalando's StatefulSet still carries an ownerReference to the run's object. */
@@ -505,6 +519,7 @@ static const ctrl_kind hac_kind = {
     .finalize = hac_finalize,
     .retain = keep_data,
     .may_adopt = may_adopt,
+    .adopt_hint = adopt_hint,
     .state_free = scrub,
     .engine = "postgresql", /* Zalando's Spilo */
 };

@@ -127,6 +127,33 @@ TEST(hac_spec_defaults)
 }
 
 
+/* The held annotation records the version the data holds: the running one once known. */
+TEST(hac_held_records_the_running_version)
+{
+    const char *v17 = "{\"metadata\":{\"name\":\"payments\",\"namespace\":\"team-a\",\"uid\":\"u1\"},"
+                      "\"spec\":{\"version\":\"17\",\"database\":\"payments\"}%s}";
+    char        text[512];
+    cJSON      *fresh, *skipped;
+    hac_spec    s;
+    char        err[256], held[128];
+
+    snprintf(text, sizeof text, v17, "");
+    fresh = cJSON_Parse(text);
+    snprintf(text, sizeof text, v17, ",\"status\":{\"currentVersion\":\"16\"}");
+    skipped = cJSON_Parse(text);
+    ASSERT_EQ(hac_spec_parse(fresh, &s, err, sizeof err), CORE_OK);
+    ASSERT_EQ(hac_held(&s, held, sizeof held), CORE_OK);
+    ASSERT_STR(held, "17/payments/app");
+    ASSERT_EQ(hac_spec_parse(skipped, &s, err, sizeof err), CORE_OK);
+    ASSERT_STR(s.version, "17");
+    ASSERT_EQ(hac_held(&s, held, sizeof held), CORE_OK);
+    ASSERT_STR(held, "16/payments/app");
+    ASSERT_EQ(hac_held(&s, held, 8), CORE_ETOOBIG);
+    cJSON_Delete(fresh);
+    cJSON_Delete(skipped);
+}
+
+
 TEST(hac_zalando_secret_name_dashes)
 {
     cJSON   *o = hac_obj(",\"username\":\"pay_app\"", NULL);
