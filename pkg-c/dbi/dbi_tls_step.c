@@ -4,8 +4,9 @@
  *   decide (dbi_tls_decide) -> off: next
  *                           -> a user's Secret (spec.tls.secretName): read, check, next
  *                           -> ours: the namespace's CA (cached, else GET, else made and
- *                              created) -> the server certificate kept, or issued when
- *                              missing, not matching, or due -> <name>-tls applied -> next
+ *                              created) -> <name>-tls (cached, else GET) -> the server
+ *                              certificate kept, or issued when missing, not matching, or
+ *                              due -> <name>-tls applied -> next
  *
  * The CA Secret dbaas-ca has no owner (every instance of the namespace uses it) and is
  * created, never updated nor deleted: a create that loses a race (409) ends the run in
@@ -48,6 +49,7 @@ struct dbi_tls_st {
     char   checksum[17];
     char   secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
     time_t not_after, renew_after;
+    cJSON *live; /* our <name>-tls as read (cache, else GET), or NULL */
 };
 
 
@@ -62,6 +64,19 @@ wipe(char **p)
 }
 
 
+/* Frees a copy of a Secret, its private key cleansed first. */
+static void
+drop_secret(cJSON **secret)
+{
+    cJSON *key = kjson_path(*secret, "data", "tls.key", NULL);
+
+    if (cJSON_IsString(key))
+        OPENSSL_cleanse(key->valuestring, strlen(key->valuestring));
+    cJSON_Delete(*secret);
+    *secret = NULL;
+}
+
+
 void
 dbi__tls_free(ctrl_run *run)
 {
@@ -69,6 +84,7 @@ dbi__tls_free(ctrl_run *run)
 
     if (!t)
         return;
+    drop_secret(&t->live);
     wipe(&t->ca_cert);
     wipe(&t->ca_key);
     wipe(&t->cert);
@@ -191,7 +207,7 @@ server_cert(ctrl_run *run)
 {
     dbi_run           *s = dbi__st(run);
     struct dbi_tls_st *t = s->tls;
-    cJSON             *live = ctrl_cached(run, dbi__caches(run)->secrets, t->secret);
+    const cJSON       *live = t->live;
     char               why[600], buf[1024];
     const char        *names[DBI_TLS_NAMES];
     size_t             n = 0;
@@ -200,8 +216,11 @@ server_cert(ctrl_run *run)
     time_t             now = time(NULL);
     int                keep = 0, had = live != NULL;
 
+    if (ctrl_refused(run)) { /* <name>-tls is someone else's: ChildConflict */
+        dbi__run_status(run);
+        return;
+    }
     if (dbi_tls_names(&s->spec, buf, sizeof buf, names, &n) != CORE_OK) {
-        cJSON_Delete(live);
         ctrl_refuse(run, 1, "BuildFailed", "the certificate's names are too long");
         dbi__run_status(run);
         return;
@@ -210,7 +229,7 @@ server_cert(ctrl_run *run)
         secret_pem(live, "tls.key", &t->key, why, sizeof why) == CORE_OK &&
         tlsca_check(t->cert, t->key, t->ca_cert, names, n, now, &info, why, sizeof why) == CORE_OK)
         keep = !tlsca_renew_due(info.not_before, info.not_after, now);
-    cJSON_Delete(live);
+    drop_secret(&t->live);
     if (!keep) {
         wipe(&t->cert);
         wipe(&t->key);
@@ -240,7 +259,22 @@ server_cert(ctrl_run *run)
 }
 
 
-/* The CA Secret as read: ours (labelled), and a CA that serves; then server_cert. */
+/* Our <name>-tls as it is: a copy for server_cert. */
+static void
+on_tls_live(ctrl_run *run, const cJSON *live, int written)
+{
+    struct dbi_tls_st *t = dbi__st(run)->tls;
+
+    (void)written;
+    drop_secret(&t->live);
+    t->live = live ? cJSON_Duplicate(live, 1) : NULL;
+}
+
+
+/* The CA Secret as read: ours (labelled), and a CA that serves; then our <name>-tls read
+ * from the cache, else with a GET (a cache that has not seen it yet, after a watch was
+ * down, must not make the run issue a new certificate, and restart the pod with it), then
+ * server_cert. */
 static void
 use_ca(ctrl_run *run, const cJSON *ca)
 {
@@ -266,7 +300,8 @@ use_ca(ctrl_run *run, const cJSON *ca)
         dbi__run_status(run);
         return;
     }
-    server_cert(run);
+    ctrl_check(run, &KRES_SECRETS, dbi__caches(run)->secrets, t->secret, on_tls_live);
+    ctrl_then(run, server_cert);
 }
 
 
