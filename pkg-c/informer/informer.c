@@ -887,6 +887,17 @@ informer__retry_due_ms(const informer *inf)
 
 
 void
+informer_retry_soon(informer *inf)
+{
+    uint64_t soon = (uint64_t)(rand() % 250);
+
+    if (inf->state != INF_WAITING || inf->attempts == 0 || uv_timer_get_due_in(&inf->timer) <= soon)
+        return;
+    uv_timer_start(&inf->timer, on_timer, soon, 0);
+}
+
+
+void
 informer__retry_now(informer *inf)
 {
     if (inf->state != INF_WAITING)

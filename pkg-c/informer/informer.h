@@ -133,6 +133,16 @@ void informer_stop(informer *inf, void (*closed)(void *data), void *data);
 /* The default transform: drops metadata.managedFields and the last-applied annotation. */
 void informer_strip(cJSON *obj);
 
+/*
+ * Told that the API server answers again (kube_client_set_on_back): an informer waiting out
+ * the backoff of a failed list or watch tries again within 250 ms (jittered, so that the
+ * informers of one process do not all start in the same instant) instead of up to 45 s
+ * later; any other state is left alone (the consecutive-failure count stays, so a failure
+ * right after backs off as before). An improvement on client-go's reflector, which waits
+ * its backoff out however early the server comes back.
+ */
+void informer_retry_soon(informer *inf);
+
 /* The delay before retry number attempt (1, 2, ...): 0.8 s doubling to 30 s, jitter in [1, 1.5). */
 uint64_t informer_backoff_ms(unsigned attempt, double jitter);
 

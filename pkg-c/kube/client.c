@@ -162,6 +162,8 @@ on_header(char *p, size_t size, size_t n, void *userp)
         curl_easy_getinfo(call->easy, CURLINFO_LOCAL_PORT, &call->port);
         if (call->port == 0)
             call->port = -1;
+        if (!call->client->live && call->client->on_back)
+            call->client->on_back(call->client->on_back_data);
         call->client->live = 1;
         if (call->client->opener == call) {
             call->client->opener = NULL;
@@ -813,6 +815,14 @@ kube_client_set_max_streams(kube_client *c, long n)
 {
     if (n > 0 && curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n) == CURLM_OK)
         c->max_streams = n;
+}
+
+
+void
+kube_client_set_on_back(kube_client *c, void (*cb)(void *data), void *data)
+{
+    c->on_back = cb;
+    c->on_back_data = data;
 }
 
 

@@ -63,8 +63,10 @@ struct kube_client {
     int              open_handles; /* client timers not yet closed */
     kube_observer_cb observer;
     void            *observer_data;
-    kube_failpoint   fp;
-    long             writes; /* counted for fp */
+    void (*on_back)(void *data);
+    void          *on_back_data;
+    kube_failpoint fp;
+    long           writes; /* counted for fp */
 };
 
 typedef enum {

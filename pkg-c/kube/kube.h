@@ -102,6 +102,14 @@ void kube_client_set_max_streams(kube_client *c, long n);
 
 void kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data);
 
+/*
+ * cb(data) runs on the loop each time an answer arrives after a connection failed (the
+ * server is reachable again), once per outage; also for the first answer of the client's
+ * life. It must not call back into the client synchronously (start timers, queue work).
+ * NULL: nothing is told.
+ */
+void kube_client_set_on_back(kube_client *c, void (*cb)(void *data), void *data);
+
 /* Cancels all requests (callbacks see CORE_ECANCELED) and frees the client asynchronously. */
 void kube_client_close(kube_client *c);
 

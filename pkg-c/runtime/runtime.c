@@ -790,6 +790,18 @@ start_informers(rt *r)
 
 /* --- metrics and health ------------------------------------------------------------ */
 
+/* The API server answers again: the informers waiting out a failure's backoff try now. */
+static void
+on_server_back(void *data)
+{
+    rt        *r = data;
+    rt_shared *sh;
+
+    for (sh = r->shared; sh; sh = sh->next)
+        informer_retry_soon(sh->inf);
+}
+
+
 static void
 on_api_request(const char *method, long status, void *data)
 {
@@ -1349,6 +1361,7 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
         return rc;
     }
     kube_client_set_observer(r->client, on_api_request, r);
+    kube_client_set_on_back(r->client, on_server_back, r);
     if ((rc = arm_failpoint(r, err, errlen)))
         return rc;
     if ((rc = start_http(r, err, errlen)))

@@ -603,6 +603,39 @@ TEST(informer_errors_told_once_per_change_then_recovery)
 }
 
 
+/* Told that the server answers again, an informer in backoff tries within 250 ms; one
+ * that is not waiting out a failure is left alone. */
+TEST(informer_retry_soon_cuts_a_failure_backoff_short)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+    int       requests;
+
+    informer_retry_soon(inf); /* listing: nothing changes */
+    ASSERT(peer_is_list());
+    peer_answer(CORE_ECONN, 0, NULL, "connection refused");
+    informer__retry_now(inf);
+    peer_answer(CORE_ECONN, 0, NULL, "connection refused");
+    ASSERT(!peer.pending);
+    ASSERT(informer__retry_due_ms(inf) >= 1600); /* the second failure: 1.6 s or more */
+    requests = peer.requests;
+    informer_retry_soon(inf);
+    ASSERT(informer__retry_due_ms(inf) <= 250);
+    uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(peer.requests, requests + 1);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, empty_list, NULL);
+    ASSERT_EQ(h.synced, 1);
+    ASSERT(peer_is_watch());
+    requests = peer.requests;
+    informer_retry_soon(inf); /* watching: nothing changes */
+    ASSERT_EQ(peer.requests, requests);
+    ASSERT(peer_is_watch());
+    scripted_close(&loop, inf);
+}
+
+
 /* A relist whose LIST fails (etcd restarting behind the API server) and is retried is one
  * relist, not one per attempt (make faults counted 2 for one etcd kill -9). */
 TEST(informer_relist_retried_counts_once)
