@@ -62,7 +62,7 @@ build() {
     mkdir -p "$work/argocd/cmd/dbaas-argocd"
     cp "$here/argocd-main/main.go" "$work/argocd/cmd/dbaas-argocd/main.go"
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/argocd" && GOTOOLCHAIN=$ARGOCD_GO_TOOLCHAIN go build -mod=mod -trimpath \
+    (cd "$work/argocd" && GOTOOLCHAIN=$ARGOCD_GO_TOOLCHAIN go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" \
         -ldflags="-s -w -X github.com/argoproj/argo-cd/v3/common.version=${ARGOCD_VERSION#v}" \
         -o "$out.tmp/argocd" ./cmd/dbaas-argocd)
     local n

@@ -45,7 +45,7 @@ build_provisioner() {
     log "csi-provisioner $CSI_PROVISIONER_VERSION"
     mod_copy "github.com/kubernetes-csi/external-provisioner/v6@$CSI_PROVISIONER_VERSION" provisioner
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/provisioner" && go build -mod=mod -trimpath -ldflags='-s -w' \
+    (cd "$work/provisioner" && go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' \
         -o "$out.tmp/csi-provisioner" ./cmd/csi-provisioner)
     rm -rf "$out" && mv "$out.tmp" "$out"
 }
@@ -58,7 +58,7 @@ build_snapshotter() {
     rm -rf "$work/snapshotter/client"
     mod_copy "github.com/kubernetes-csi/external-snapshotter/client/v8@$CSI_SNAPSHOTTER_VERSION" snapshotter/client
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/snapshotter" && go build -mod=mod -trimpath -ldflags='-s -w' \
+    (cd "$work/snapshotter" && go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' \
         -o "$out.tmp/" ./cmd/csi-snapshotter ./cmd/snapshot-controller)
     rm -rf "$out" && mv "$out.tmp" "$out"
 }
@@ -69,7 +69,7 @@ build_resizer() {
     log "csi-resizer $CSI_RESIZER_VERSION"
     mod_copy "github.com/kubernetes-csi/external-resizer/v2@$CSI_RESIZER_VERSION" resizer
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/resizer" && go build -mod=mod -trimpath -ldflags='-s -w' \
+    (cd "$work/resizer" && go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' \
         -o "$out.tmp/csi-resizer" ./cmd/csi-resizer)
     rm -rf "$out" && mv "$out.tmp" "$out"
 }

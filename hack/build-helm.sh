@@ -46,7 +46,7 @@ build() {
         ldflags+=" -X $pkg/pkg/lint/rules.k8sVersionMajor=1 -X $pkg/pkg/lint/rules.k8sVersionMinor=$kube"
     fi
     rm -rf "$out.tmp"
-    GOBIN=$out.tmp go install -trimpath -ldflags="$ldflags" "$pkg/cmd/helm@$version"
+    GOBIN=$out.tmp go install -trimpath "${PEER_GCFLAGS[@]}" -ldflags="$ldflags" "$pkg/cmd/helm@$version"
     rm -rf "$out"
     mv "$out.tmp" "$out"
     log "helm $version built in $((SECONDS - t0)) s"

@@ -30,7 +30,7 @@ if ! [ -x "$out/prometheus" ] || ! [ -x "$out/promtool" ]; then
         mkdir -p "$out.tmp" &&
         # remove_all_sd: only file and http service discovery (the tests use static
         # targets); the cloud SDKs are most of the build: 4.5 min of CPU instead of 8.
-        go build -trimpath -tags remove_all_sd \
+        go build -trimpath "${PEER_GCFLAGS[@]}" -tags remove_all_sd \
             -ldflags="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
             -o "$out.tmp/" github.com/prometheus/prometheus/cmd/prometheus \
             github.com/prometheus/prometheus/cmd/promtool)
