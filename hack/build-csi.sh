@@ -2,15 +2,22 @@
 # Builds the CSI stack of the local test control plane from the Go module proxy at the
 # versions pinned in hack/versions.env: csi-provisioner, csi-snapshotter, snapshot-controller,
 # csi-resizer and our wrapper of Kubernetes' mock CSI driver (hack/csi-mock/main.go).
-# Binaries land in a cache outside the repository, one folder per version, and are reused;
-# a component is rebuilt only when its folder lacks a binary.
+# Binaries land in a cache outside the repository, in folders keyed by the versions (one for
+# the three sidecars, one for the mock), and are reused; a folder lacking a binary is built again.
 #
-# Why not `go install`: external-provisioner and external-snapshotter carry replace
-# directives, which `go install pkg@version` refuses. So each is built inside a writable copy
-# of its downloaded module with -mod=mod; external-snapshotter replaces its client module with
-# ./client, which the module zip leaves out, so the published client/v8 module is put there.
+# The three sidecars are built in one scratch module that requires them, by one go build: their
+# own go.mod files pin client-go and the rest at three different versions (the provisioner
+# replaces every staging module with v0.36.1, the snapshotter has v0.37.0, the resizer
+# v0.37.1), so built one by one they compile the Kubernetes client libraries three times. In
+# the scratch module their replace directives do not apply (only the main module's do); it
+# replaces every staging module with the control plane's version (kube_replaces, as for the
+# mock), so all of them link one build list: client-go and the staging modules at
+# v0.${KUBERNETES_VERSION#v1.}, k8s.io/kubernetes at KUBERNETES_VERSION, and for each other
+# module the highest version any of them requires (csi-lib-utils v0.25.0 for the resizer
+# too). Fresh build cache, nothing else running, 2 cores: 217 s for the four binaries
+# against 174 + 139 + 170 s (483 s) one module at a time.
 #
-# Usage: build-csi.sh [all|provisioner|snapshotter|resizer|mock]; prints CSI_BIN=<dir> etc.
+# Usage: build-csi.sh [all|sidecars|mock]; prints CSI_PROVISIONER_BIN=<dir> etc.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,47 +37,39 @@ mod_dir() {
     (cd "$work" && go mod download -json "$1") | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
 }
 
-# Writable copy of module $1 in $work/$2.
-mod_copy() {
-    local dir
-    dir=$(mod_dir "$1")
-    [ -d "$dir" ] || { log "cannot download $1"; return 1; }
-    cp -r "$dir" "$work/$2"
-    chmod -R u+w "$work/$2"
+# shellcheck source=kube-replaces.sh
+. "$here/kube-replaces.sh"
+
+sidecars_dir() {
+    printf '%s/csi-sidecars-%s-%s-%s-k%s' "$cache" "$CSI_PROVISIONER_VERSION" "$CSI_SNAPSHOTTER_VERSION" \
+        "$CSI_RESIZER_VERSION" "$KUBERNETES_VERSION"
 }
 
-build_provisioner() {
-    local out=$cache/csi-provisioner-$CSI_PROVISIONER_VERSION
-    [ -x "$out/csi-provisioner" ] && return
-    log "csi-provisioner $CSI_PROVISIONER_VERSION"
-    mod_copy "github.com/kubernetes-csi/external-provisioner/v6@$CSI_PROVISIONER_VERSION" provisioner
+build_sidecars() {
+    local out b
+    out=$(sidecars_dir)
+    for b in csi-provisioner csi-snapshotter snapshot-controller csi-resizer; do
+        [ -x "$out/$b" ] || break
+    done
+    [ -x "$out/$b" ] && return
+    log "csi-provisioner $CSI_PROVISIONER_VERSION, csi-snapshotter and snapshot-controller" \
+        "$CSI_SNAPSHOTTER_VERSION, csi-resizer $CSI_RESIZER_VERSION (client-go of Kubernetes $KUBERNETES_VERSION)"
+    local mod=$work/sidecars
+    mkdir -p "$mod"
+    (cd "$mod" && go mod init local/csisidecars >/dev/null 2>&1)
+    local -a replaces
+    mapfile -t replaces < <(kube_replaces "$mod")
+    [ "${#replaces[@]}" -gt 10 ] || { log "found only ${#replaces[@]} staging replaces"; return 1; }
+    local -a cmds=(
+        "github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner@$CSI_PROVISIONER_VERSION"
+        "github.com/kubernetes-csi/external-snapshotter/v8/cmd/csi-snapshotter@$CSI_SNAPSHOTTER_VERSION"
+        "github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller@$CSI_SNAPSHOTTER_VERSION"
+        "github.com/kubernetes-csi/external-resizer/v2/cmd/csi-resizer@$CSI_RESIZER_VERSION")
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/provisioner" && go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' \
-        -o "$out.tmp/csi-provisioner" ./cmd/csi-provisioner)
-    rm -rf "$out" && mv "$out.tmp" "$out"
-}
-
-build_snapshotter() {
-    local out=$cache/csi-snapshotter-$CSI_SNAPSHOTTER_VERSION
-    [ -x "$out/csi-snapshotter" ] && [ -x "$out/snapshot-controller" ] && return
-    log "csi-snapshotter and snapshot-controller $CSI_SNAPSHOTTER_VERSION"
-    mod_copy "github.com/kubernetes-csi/external-snapshotter/v8@$CSI_SNAPSHOTTER_VERSION" snapshotter
-    rm -rf "$work/snapshotter/client"
-    mod_copy "github.com/kubernetes-csi/external-snapshotter/client/v8@$CSI_SNAPSHOTTER_VERSION" snapshotter/client
-    rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/snapshotter" && go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' \
-        -o "$out.tmp/" ./cmd/csi-snapshotter ./cmd/snapshot-controller)
-    rm -rf "$out" && mv "$out.tmp" "$out"
-}
-
-build_resizer() {
-    local out=$cache/csi-resizer-$CSI_RESIZER_VERSION
-    [ -x "$out/csi-resizer" ] && return
-    log "csi-resizer $CSI_RESIZER_VERSION"
-    mod_copy "github.com/kubernetes-csi/external-resizer/v2@$CSI_RESIZER_VERSION" resizer
-    rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-    (cd "$work/resizer" && go build -mod=mod -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' \
-        -o "$out.tmp/csi-resizer" ./cmd/csi-resizer)
+    (cd "$mod" && go mod edit "${replaces[@]}" &&
+        go get "k8s.io/kubernetes@$KUBERNETES_VERSION" \
+            "github.com/kubernetes-csi/external-snapshotter/client/v8@$CSI_SNAPSHOTTER_VERSION" "${cmds[@]}" >/dev/null 2>&1 &&
+        go build -trimpath "${PEER_GCFLAGS[@]}" -ldflags='-s -w' -o "$out.tmp/" "${cmds[@]%@*}")
     rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
@@ -80,9 +79,6 @@ mock_dir() {
     sum=$(sha256sum "$here/csi-mock/main.go" | cut -c1-12)
     printf '%s/csi-mock-%s-%s' "$cache" "$KUBERNETES_VERSION" "$sum"
 }
-
-# shellcheck source=kube-replaces.sh
-. "$here/kube-replaces.sh"
 
 build_mock() {
     local out
@@ -107,16 +103,14 @@ build_mock() {
 main() {
     mkdir -p "$cache"
     case ${1:-all} in
-    provisioner) build_provisioner ;;
-    snapshotter) build_snapshotter ;;
-    resizer) build_resizer ;;
+    sidecars) build_sidecars ;;
     mock) build_mock ;;
-    all) build_mock; build_provisioner; build_snapshotter; build_resizer ;;
-    *) log "usage: $0 [all|provisioner|snapshotter|resizer|mock]"; exit 2 ;;
+    all) build_mock; build_sidecars ;;
+    *) log "usage: $0 [all|sidecars|mock]"; exit 2 ;;
     esac
-    printf 'CSI_PROVISIONER_BIN=%s\n' "$cache/csi-provisioner-$CSI_PROVISIONER_VERSION"
-    printf 'CSI_SNAPSHOTTER_BIN=%s\n' "$cache/csi-snapshotter-$CSI_SNAPSHOTTER_VERSION"
-    printf 'CSI_RESIZER_BIN=%s\n' "$cache/csi-resizer-$CSI_RESIZER_VERSION"
+    printf 'CSI_PROVISIONER_BIN=%s\n' "$(sidecars_dir)"
+    printf 'CSI_SNAPSHOTTER_BIN=%s\n' "$(sidecars_dir)"
+    printf 'CSI_RESIZER_BIN=%s\n' "$(sidecars_dir)"
     printf 'CSI_MOCK_BIN=%s\n' "$(mock_dir)"
     printf 'CSI_CRD_DIR=%s/config/crd\n' \
         "$(mod_dir "github.com/kubernetes-csi/external-snapshotter/client/v8@$CSI_SNAPSHOTTER_VERSION")"

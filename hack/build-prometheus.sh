@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds prometheus and promtool from the Go module proxy at PROMETHEUS_VERSION
-# (hack/versions.env) into $cache/prometheus-<version>/, once: a folder holding both
+# (hack/versions.env) into $cache/prometheus-<version>-<peers_key>/, once: a folder holding both
 # binaries is reused. Built without the builtinassets tag, so no web UI assets are needed
 # (the HTTP API, which the tests use, is unaffected).
 #
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/go-build.sh"
 # One build at a time (a background hack/build-tools.sh, a test that needs it).
 build_lock prometheus
-out=$cache/prometheus-$PROMETHEUS_VERSION
+out=$cache/prometheus-$PROMETHEUS_VERSION-$(peers_key)
 
 log() { printf 'build-prometheus: %s\n' "$*" >&2; }
 
@@ -21,13 +21,8 @@ if ! [ -x "$out/prometheus" ] || ! [ -x "$out/promtool" ]; then
     log "prometheus $PROMETHEUS_VERSION (prometheus, promtool)"
     work=$(mktemp -d)
     trap 'rm -rf "$work" "$out.tmp"' EXIT
-    # The module's go.mod carries exclude directives, which go install refuses; a scratch
-    # module that requires it builds the same commands.
-    (cd "$work" && go mod init local/prometheus >/dev/null 2>&1 &&
-        go get "github.com/prometheus/prometheus@$PROMETHEUS_VERSION" >/dev/null 2>&1 &&
-        go get "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" \
-            "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" >/dev/null 2>&1 &&
-        mkdir -p "$out.tmp" &&
+    # In the scratch module of peers_module (hack/go-build.sh), beside Helm.
+    peers_module "$work" && (cd "$work" && mkdir -p "$out.tmp" &&
         # remove_all_sd: only file and http service discovery (the tests use static
         # targets); the cloud SDKs are most of the build: 4.5 min of CPU instead of 8.
         go build -trimpath "${PEER_GCFLAGS[@]}" -tags remove_all_sd \
