@@ -1466,9 +1466,11 @@ ctrl_event_on_status(ctrl_run *run, const char *type, const char *reason, const 
 }
 
 
-/* Events tell of transitions: Ready's status or reason, or a new reason to be Stalled.
+/* Events tell of transitions: Ready's status or reason, a new reason to be Stalled or
+ * Degraded.
  * They are recorded once the status that shows them is written, so a retried write
- * does not tell them twice. */
+ * does not tell them twice. A transition to not Ready is a Warning when it is a refusal or
+ * Degraded is True (something failed: a snapshot, an upgrade), else Normal (progress). */
 static void
 transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
 {
@@ -1476,16 +1478,26 @@ transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
                 *r_new = ctrl_condition_find(now, "Ready");
     const cJSON *s_old = ctrl_condition_find(old, "Stalled"),
                 *s_new = ctrl_condition_find(now, "Stalled");
-    const char *reason = kjson_get_str(r_new, "reason");
-    const char *status = kjson_get_str(r_new, "status");
+    const char  *reason = kjson_get_str(r_new, "reason");
+    const char  *status = kjson_get_str(r_new, "status");
+    const cJSON *d_old = ctrl_condition_find(old, "Degraded"),
+                *d_new = ctrl_condition_find(now, "Degraded");
+    const char *degraded = kjson_get_str(d_new, "status"), *d_reason = kjson_get_str(d_new, "reason");
     int         ready = status && strcmp(status, "True") == 0;
+    int         bad = run->conds.refusal || (degraded && strcmp(degraded, "True") == 0);
 
     if (reason && !same_condition(r_old, r_new))
-        queue_event(run, ready || !run->conds.refusal ? "Normal" : "Warning", reason,
+        queue_event(run, ready || !bad ? "Normal" : "Warning", reason,
                     kjson_get_str(r_new, "message"));
     if (run->conds.refusal && !same_condition(s_old, s_new) &&
         !(reason && strcmp(reason, run->conds.refusal) == 0))
         queue_event(run, "Warning", run->conds.refusal, run->conds.refusal_message);
+    /* Degraded with a new reason that Ready's Event did not tell (a cluster that serves but
+     * whose upgrade was skipped, say). */
+    if (d_reason && degraded && strcmp(degraded, "True") == 0 && !same_condition(d_old, d_new) &&
+        !(reason && strcmp(reason, d_reason) == 0) &&
+        !(run->conds.refusal && strcmp(run->conds.refusal, d_reason) == 0))
+        queue_event(run, "Warning", d_reason, kjson_get_str(d_new, "message"));
 }
 
 

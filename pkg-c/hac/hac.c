@@ -501,7 +501,7 @@ hac_build_secret(const hac_spec *s, const cJSON *owner, const char *password, co
         return NULL;
     core_buf_init(&jdbc, HAC_TEXT_MAX);
     if (core_buf_printf(&jdbc, "jdbc:postgresql://%s:%d/", host, HAC_PORT) ||
-        core_pct_encode(&jdbc, s->database))
+        core_pct_encode(&jdbc, s->database) || core_buf_printf(&jdbc, "%s", HAC_SSLMODE))
         return NULL;
     snprintf(port, sizeof port, "%d", HAC_PORT);
     o = ctrl_b_child(&b, "v1", "Secret", name, owner, HAC_API_VERSION, HAC_KIND, HAC_APP);

@@ -126,9 +126,9 @@ typedef struct {
  * pooler-uri, pooler-read-host and pooler-read-uri for the pooler Services in p. uris are
  * postgresql://<user>:<password>@host:port/<database>, user, password and database
  * percent-encoded (core_pct_encode), followed by HAC_SSLMODE for the Spilo Services (uri,
- * read-uri: Spilo rejects connections without TLS by default, Zalando docs/user.md; the
- * pooler uris have none, PgBouncer gets no certificate from us); jdbc-url holds no
- * credentials. The annotation
+ * read-uri, jdbc-url, which pgjdbc reads the same way: Spilo rejects connections without
+ * TLS by default, Zalando docs/user.md; the pooler uris have none, PgBouncer gets no
+ * certificate from us); jdbc-url holds no credentials. The annotation
  * HAC_HELD_ANN records version, database and user for a later takeover (Retain).
  */
 #define HAC_SSLMODE "?sslmode=require"

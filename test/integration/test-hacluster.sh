@@ -32,6 +32,7 @@ wait_for 60 "Degraded False" hac_is $H '{.status.conditions[?(@.type=="Degraded"
 s=$H-credentials
 expect_eq "$(secret_key $s host)" "$H.$NS.svc.cluster.local" "host"
 expect_eq "$(secret_key $s read-host)" "$H-repl.$NS.svc.cluster.local" "read-host"
+expect_eq "$(secret_key $s jdbc-url)" "jdbc:postgresql://$H.$NS.svc.cluster.local:5432/$(secret_key $s database)?sslmode=require" "jdbc-url"
 zpass=$(k -n "$NS" get secret "app.$H.credentials.postgresql.acid.zalan.do" -o jsonpath='{.data.password}' | base64 -d)
 expect_eq "$(secret_key $s password)" "$zpass" "password (Zalando's)"
 for key in uri read-uri; do
@@ -109,11 +110,13 @@ wait_for 120 "Progressing False at 6Gi" hac_is $H '{.status.conditions[?(@.type=
 echo "storage grown in $((SECONDS - t0))s"
 
 # A major upgrade the Zalando operator skips (its major_version_upgrade_mode is manual by
-# default): the version running stays 16 and status says UpgradeSkipped.
+# default): the version running stays 16, status says UpgradeSkipped, and a Warning Event.
 k -n "$NS" patch hac $H --type merge -p '{"spec":{"version":"17"}}' >/dev/null
 wait_for 120 "UpgradeSkipped" hac_is $H '{.status.conditions[?(@.type=="Degraded")].reason}' UpgradeSkipped
 expect_eq "$(hac_field $H '{.status.currentVersion}')" 16 "currentVersion after a skipped upgrade"
 hac_cond $H Degraded message | grep -q major_version_upgrade_mode || fail "UpgradeSkipped does not say why"
+skipped_event() { [ -n "$(k -n "$NS" get events --field-selector "involvedObject.name=$H,type=Warning,reason=UpgradeSkipped" -o name)" ]; }
+wait_for 30 "a Warning Event UpgradeSkipped" skipped_event
 
 # A version past its end of life in the engines' table (PostgreSQL 14's ended 2026-11-12, the
 # same row a DBInstance is judged by) runs, with versionCheck, the warning in Ready's message

@@ -40,6 +40,9 @@ wait_for 120 "plain to be Ready" dbi_ready plain
 expect_rc 1 "$P" -n "$NS" snapshot plain --name nocsi --wait --timeout 600
 [[ $(tail -n 1 <<<"$err") == "error: DBSnapshot \"nocsi\" failed: "* ]] || fail "a failed snapshot: $err"
 echo "a failed snapshot ended --wait: $(tail -n 1 <<<"$err" | cut -c1-120)"
+# Failed (Degraded) is told as a Warning Event, not a Normal one.
+warned() { [ -n "$(k -n "$NS" get events --field-selector "involvedObject.name=nocsi,type=Warning,reason=$1" -o name)" ]; }
+wait_for 30 "a Warning Event for nocsi's failure" warned "$(snap_field nocsi '{.status.conditions[?(@.type=="Ready")].reason}')"
 k -n "$NS" delete dbsnapshot nocsi --wait=false >/dev/null
 
 expect_rc 0 "$P" -n "$NS" restore s1 --to orders2 --wait --timeout 180
