@@ -52,7 +52,7 @@ ctrl_metrics_values_of(const cJSON *obj, const cJSON *status, const char *defaul
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     const cJSON *ready = ctrl_condition_find(status, "Ready");
     const char  *s;
-    int          usable = 0;
+    int          usable = 0, stopped = 0;
 
     memset(out, 0, sizeof *out);
     s = kjson_get_str(spec, "engine");
@@ -70,6 +70,10 @@ ctrl_metrics_values_of(const cJSON *obj, const cJSON *status, const char *defaul
         s = kjson_get_str(status, "restoreSize");
     out->has_storage = quantity_bytes(s, &out->storage_bytes);
     out->has_replicas = number(cJSON_GetObjectItemCaseSensitive(spec, "replicas"), &out->replicas);
+    if (kjson_get_bool(spec, "stopped", &stopped) == CORE_OK && stopped) {
+        out->has_replicas = 1; /* stopped on purpose: asks for none */
+        out->replicas = 0;
+    }
     out->has_ready_replicas =
         number(cJSON_GetObjectItemCaseSensitive(status, "readyReplicas"), &out->ready_replicas);
     out->has_snapshot = time_of(kjson_get_str(status, "lastBackup"), &out->snapshot_time);

@@ -7,7 +7,9 @@
  *   dbaas_object_storage_requested_bytes             spec.storage.size
  *   dbaas_object_storage_bytes                       status.storageSize (the claim's
  *                                                    capacity), or a snapshot's restoreSize
- *   dbaas_object_replicas                            spec.replicas (HACluster)
+ *   dbaas_object_replicas                            spec.replicas (HACluster); 0 when
+ *                                                    spec.stopped is true (a DBInstance
+ *                                                    stopped on purpose)
  *   dbaas_object_ready_replicas                      status.readyReplicas
  *   dbaas_object_last_snapshot_timestamp_seconds     status.lastBackup (DBInstance), or
  *                                                    status.creationTime of a DBSnapshot

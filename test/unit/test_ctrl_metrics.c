@@ -39,6 +39,27 @@ TEST(ctrl_metrics_values_of_a_dbinstance)
 }
 
 
+/* A stopped DBInstance asks for no replicas: the alert on Ready leaves it out by that. */
+TEST(ctrl_metrics_values_of_a_stopped_dbinstance)
+{
+    cJSON              *obj = parse("{\"spec\":{\"engine\":\"mysql\",\"version\":\"8.4\","
+                                                 "\"stopped\":true}}");
+    cJSON              *st = parse("{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\","
+                                                "\"reason\":\"Stopped\"}]}");
+    ctrl_metrics_values v;
+
+    ctrl_metrics_values_of(obj, st, NULL, &v);
+    ASSERT_EQ(v.ready, 0);
+    ASSERT(v.has_replicas && v.replicas == 0);
+    cJSON_Delete(obj);
+    obj = parse("{\"spec\":{\"engine\":\"mysql\",\"stopped\":false}}");
+    ctrl_metrics_values_of(obj, st, NULL, &v);
+    ASSERT(!v.has_replicas);
+    cJSON_Delete(obj);
+    cJSON_Delete(st);
+}
+
+
 TEST(ctrl_metrics_values_of_a_hacluster_and_bad_fields)
 {
     cJSON              *obj = parse("{\"spec\":{\"version\":\"17\",\"replicas\":3,"
