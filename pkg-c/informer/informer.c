@@ -734,8 +734,16 @@ on_event(ws_event *ev, void *data)
         report_success(inf, "watch");
         return 0;
     case WS_ERROR:
-        /* 410: our resourceVersion is too old; anything else: start over as well. */
+        /* 410: our resourceVersion is too old; anything else: start over as well, and say
+         * why (client-go's reflector warns of these too, and is quiet about 410). */
         inf->relist_next = 1;
+        if (ev->code != 410) {
+            kube_response r = {.err = CORE_EHTTP,
+                               .status = ev->code,
+                               .message = ev->message ? ev->message : "an ERROR event"};
+
+            report_failure(inf, "watch", &r, 0);
+        }
         return CORE_ECANCELED;
     case WS_ADDED:
     case WS_MODIFIED:

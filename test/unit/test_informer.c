@@ -666,3 +666,49 @@ TEST(informer_relist_retried_counts_once)
     ASSERT_EQ(informer_get_stats(inf)->relists, 2);
     scripted_close(&loop, inf);
 }
+
+
+/* Streams one line of a watch to the request in flight; what the informer returned. */
+static int
+peer_stream(const char *line)
+{
+    ASSERT(peer.pending && peer.on_data);
+    return peer.on_data(line, strlen(line), peer.data);
+}
+
+
+/* An ERROR event ends the watch and relists. One other than 410 (expired, routine) is told
+ * with its code and message, so that a log says why the cache is rebuilt. */
+TEST(informer_watch_error_event_relists_and_tells_why)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT(peer_is_watch());
+    /* The informer ends the stream (its answer to on_data); the transfer then ends so. */
+    ASSERT_EQ(peer_stream("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
+                          "\"reason\":\"Expired\",\"message\":\"too old resource version\"}}\n"),
+              CORE_ECANCELED);
+    peer_answer(CORE_ECANCELED, 200, NULL, "ended by the data callback");
+    ASSERT_EQ(h.errors, 0);
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT_EQ(informer_get_stats(inf)->relists, 1);
+    ASSERT(peer_is_watch());
+    ASSERT_EQ(peer_stream("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":500,"
+                          "\"reason\":\"InternalError\",\"message\":\"etcd went away\"}}\n"),
+              CORE_ECANCELED);
+    peer_answer(CORE_ECANCELED, 200, NULL, "ended by the data callback");
+    ASSERT_EQ(h.errors, 1);
+    ASSERT_STR(h.op, "watch");
+    ASSERT_EQ(h.status, 500);
+    ASSERT_STR(h.message, "etcd went away");
+    ASSERT(peer_is_list());
+    peer_answer(CORE_OK, 200, two_widgets, NULL);
+    ASSERT_EQ(informer_get_stats(inf)->relists, 2);
+    ASSERT_EQ(h.errors, 2);
+    ASSERT_EQ(h.recovered, 1);
+    scripted_close(&loop, inf);
+}
