@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make fuzz: runs each libFuzzer target in DIR (built by the Makefile) for SECONDS seconds.
+# make fuzz: runs each libFuzzer target in DIR (built by the Makefile) for SECONDS seconds,
+# or, with FUZZ_RUNS set, for that many executions (no time limit); TARGET... picks targets.
 # New inputs go to DIR/corpus/<target>; the committed seeds in test/fuzz/seeds/<target> are
 # read only. A crash leaves its input in DIR/ (crash-*, leak-*, timeout-*) and fails the run.
 # Standard input is /dev/null so that no input can make a target wait on it.
@@ -23,8 +24,10 @@ for t in "${targets[@]}"; do
     mkdir -p "$dir/corpus/$t"
     dict=()
     [ -f "test/fuzz/$t.dict" ] && dict=(-dict="test/fuzz/$t.dict")
-    echo "== fuzz_$t for ${secs}s"
-    "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    limit=(-max_total_time="$secs")
+    [ -z "${FUZZ_RUNS:-}" ] || limit=(-runs="$FUZZ_RUNS")
+    echo "== fuzz_$t for ${FUZZ_RUNS:+$FUZZ_RUNS runs}${FUZZ_RUNS:-${secs}s}"
+    "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 -artifact_prefix="$dir/" "${dict[@]}" \
         "$dir/corpus/$t" "test/fuzz/seeds/$t" </dev/null >"$dir/fuzz_$t.log" 2>&1 || {
         tail -n 60 "$dir/fuzz_$t.log"
