@@ -1184,12 +1184,28 @@ on_checked(const kops_result *res, void *data)
 }
 
 
+/* One GET of the object name of res for the run, answered to done (on_checked, on_read). */
+static void
+get_child(ctrl_run *run, const kres *res, const char *name, ctrl_answer_fn on_answer, kops_cb done)
+{
+    ctrl_write *w;
+    kops_target t;
+
+    if (!name || !(w = write_new(run, res, name, NULL, on_answer)))
+        return;
+    t = child_target(w);
+    t.no_obj = 0;
+    if (kops_get(&t, done, w)) {
+        run->failed = 1;
+        write_end(w);
+    }
+}
+
+
 void
 ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
 {
-    ctrl_write *w;
-    cJSON      *live = ctrl_cached(run, cache, name);
-    kops_target t;
+    cJSON *live = ctrl_cached(run, cache, name);
 
     if (live) {
         if (on_answer)
@@ -1199,14 +1215,35 @@ ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ct
         cJSON_Delete(live);
         return;
     }
-    if (!name || !(w = write_new(run, res, name, NULL, on_answer)))
+    get_child(run, res, name, on_answer, on_checked);
+}
+
+
+static void
+on_read(const kops_result *res, void *data)
+{
+    ctrl_write *w = data;
+
+    if (res->err == CORE_ENOENT)
+        note_absent(w->run, w->res, w->name);
+    else
+        judge(w, res);
+    w->on_answer(w->run, res->err == CORE_OK ? res->obj : NULL, 0);
+    write_end(w);
+}
+
+
+void
+ctrl_read(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
+{
+    cJSON *live = ctrl_cached(run, cache, name);
+
+    if (live) {
+        on_answer(run, live, 0);
+        cJSON_Delete(live);
         return;
-    t = child_target(w);
-    t.no_obj = 0;
-    if (kops_get(&t, on_checked, w)) {
-        run->failed = 1;
-        write_end(w);
     }
+    get_child(run, res, name, on_answer, on_read);
 }
 
 

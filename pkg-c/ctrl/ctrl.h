@@ -284,6 +284,19 @@ void ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *nam
                 ctrl_answer_fn on_answer);
 
 /*
+ * Queues a read of the object name of res: from cache or, when the cache does not hold it,
+ * with one GET (the caches hold only objects with our labels, and one whose watch was down
+ * may not have seen it yet). Unlike ctrl_check it judges nothing (no ChildConflict for an
+ * object that is not the run's): the caller decides, and ctrl_patch and ctrl_delete check
+ * whose it is before they write. For what a deletion must find: a Secret to cut loose, a
+ * claim to delete. on_answer (not NULL; may run inside ctrl_read) gets the live object,
+ * borrowed for the call, or NULL when it does not exist or the GET failed (a failure ends
+ * the run as ctrl_then says). name NULL: nothing is queued, on_answer is not called.
+ */
+void ctrl_read(ctrl_run *run, const kres *res, informer *cache, const char *name,
+               ctrl_answer_fn on_answer);
+
+/*
  * The run's object depends on the object name of res in its namespace (a Secret its spec
  * names, say): ctrl watches that one object by name (a field selector, so the cache holds
  * nothing else) and reconciles the run's object when it appears, changes or goes. The set

@@ -634,16 +634,23 @@ holds_claim(ctrl_run *run, const cJSON *claim)
 /* Retain: keep the claim and the credentials Secret, cut loose so the collector leaves them
  * and a new DBInstance of the same name adopts them. event NULL: the caller told already. */
 static void
-keep_secret(ctrl_run *run)
+on_keep_secret(ctrl_run *run, const cJSON *live, int written)
 {
-    char   name[DBI_NAME_LEN];
-    cJSON *live;
-
-    dbi__secret_name(run, name, sizeof name);
-    live = ctrl_cached(run, dbi__caches(run)->secrets, name);
+    (void)written;
     if (live && ctrl_controls(run, live)) /* ours to cut loose */
         ctrl_patch(run, &KRES_SECRETS, live, cJSON_Parse("{\"metadata\":{\"ownerReferences\":null}}"));
-    cJSON_Delete(live);
+}
+
+
+/* The Secret from the cache, else with a GET (ctrl_read): a cache that has not seen it yet
+ * (a watch that was down) must not let the collector take the passwords. */
+static void
+keep_secret(ctrl_run *run)
+{
+    char name[DBI_NAME_LEN];
+
+    dbi__secret_name(run, name, sizeof name);
+    ctrl_read(run, &KRES_SECRETS, dbi__caches(run)->secrets, name, on_keep_secret);
 }
 
 
@@ -657,19 +664,34 @@ keep_data(ctrl_run *run, const char *event)
 }
 
 
+static void
+on_claim_to_delete(ctrl_run *run, const cJSON *live, int written)
+{
+    (void)written;
+    if (live && !holds_claim(run, live)) {
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
+                "the volume was retained by another DBInstance and never adopted: kept", "claim",
+                kjson_path_str(live, "metadata", "name", NULL), NULL);
+    } else if (live) {
+        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
+                "deleting the volume (deletionPolicy Delete)", NULL);
+        ctrl_delete(run, &KRES_PVCS, live, "Background");
+    }
+}
+
+
 /*
  * Delete: remove the claim too (children owned by the DBInstance are collected), when this
  * DBInstance holds it (holds_claim); Snapshot, once its final DBSnapshot is ready
  * (dbi_final.h), does the same but keeps the credentials Secret. Retain: keep_data.
- * Only what is ours is touched: the claim and Secret come from the caches, which hold only
- * objects with our labels, and ctrl_delete and ctrl_patch check whose they are.
+ * Only what is ours is touched: the claim and Secret come from the caches, else with a GET
+ * (ctrl_read), and ctrl_delete and ctrl_patch check whose they are.
  */
 static void
 finalize(ctrl_run *run)
 {
     const char *policy = kjson_path_str(ctrl_obj(run), "spec", "deletionPolicy", NULL);
     char        name[DBI_NAME_LEN];
-    cJSON      *live;
 
     if (policy && strcmp(policy, "Retain") == 0) {
         keep_data(run, "the volume and the credentials Secret are kept for a DBInstance of "
@@ -679,17 +701,8 @@ finalize(ctrl_run *run)
     if (policy && strcmp(policy, "Snapshot") == 0)
         keep_secret(run); /* the final snapshot's data holds its passwords (dbi_final.h) */
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    live = ctrl_cached(run, dbi__caches(run)->pvcs, name);
-    if (live && !holds_claim(run, live)) {
-        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
-                "the volume was retained by another DBInstance and never adopted: kept", "claim",
-                name, NULL);
-    } else if (live) {
-        log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run),
-                "deleting the volume (deletionPolicy Delete)", NULL);
-        ctrl_delete(run, &KRES_PVCS, live, "Background");
-    }
-    cJSON_Delete(live);
+    /* From the cache, else with a GET: a claim the cache has not seen yet is not left behind. */
+    ctrl_read(run, &KRES_PVCS, dbi__caches(run)->pvcs, name, on_claim_to_delete);
     ctrl_then(run, after_cleanup);
 }
 

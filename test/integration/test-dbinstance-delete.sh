@@ -13,10 +13,14 @@
 # - crd:     `kubectl delete crd dbinstances.dbaas.dev` with a Delete-policy instance keeps
 #            its claim, Secret and PV, says so in an Event, and the CRD deletion completes.
 #            The CRD is installed again at the end, whatever happens (tests share a cluster).
-# DELETE_TEST_PARTS (default "retain foreign refused protect crd") picks parts.
+# - unseen:  Retain with a credentials Secret the operator's cache never saw (its labels
+#            removed while the operator was stopped, as a watch outage leaves a cache behind):
+#            the deletion still cuts it loose (a GET, ctrl_read), so the garbage collector
+#            leaves the passwords.
+# DELETE_TEST_PARTS (default "retain foreign unseen refused protect crd") picks parts.
 . "$ROOT/test/integration/lib.sh"
 
-parts=${DELETE_TEST_PARTS:-retain foreign refused protect crd}
+parts=${DELETE_TEST_PARTS:-retain foreign unseen refused protect crd}
 CRD=dbinstances.dbaas.dev
 pvs=()
 crd_deleted=
@@ -126,6 +130,26 @@ if [[ " $parts " == *" foreign "* ]]; then
     pv_policy_is "$PV" Retain ||
         fail "deleting a DBInstance that never adopted the retained claim set its PV to $(pv_field "$PV" '{.spec.persistentVolumeReclaimPolicy}')"
     k -n "$NS" delete pvc data-kept-0 --wait=false >/dev/null
+fi
+
+if [[ " $parts " == *" unseen "* ]]; then
+    delete_pv_for unseen
+    dbi unseen Retain
+    wait_for 90 "unseen to be Ready" dbi_ready unseen
+    pw=$(secret_key unseen-credentials password)
+    [ -n "$(k -n "$NS" get secret unseen-credentials -o jsonpath='{.metadata.ownerReferences}')" ] ||
+        fail "the credentials Secret of unseen has no ownerReference to begin with"
+    stop_operator
+    k -n "$NS" label secret unseen-credentials app.kubernetes.io/managed-by- app.kubernetes.io/instance- >/dev/null
+    k -n "$NS" delete dbinstance unseen --wait=false >/dev/null
+    start_operator "$tmp/op.log"
+    wait_for 60 "unseen to be deleted" gone -n "$NS" dbinstance unseen
+    k -n "$NS" get secret unseen-credentials >/dev/null || fail "the Secret the cache never saw went with unseen"
+    expect_eq "$(k -n "$NS" get secret unseen-credentials -o jsonpath='{.metadata.ownerReferences}')" "" \
+        "the ownerReferences of the Secret the cache never saw"
+    sleep 3 # the garbage collector would have taken it by now
+    expect_eq "$(secret_key unseen-credentials password)" "$pw" "the password kept for a later DBInstance"
+    k -n "$NS" delete pvc data-unseen-0 --wait=false >/dev/null
 fi
 
 if [[ " $parts " == *" refused "* ]]; then
