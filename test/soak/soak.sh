@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make soak (issue 16, section 4; not in CI): SOAK_MINUTES (default 60) of churn on
-# SOAK_OBJECTS (default 200) DBInstances (test/soak/churn.sh) on a control plane of its own,
+# SOAK_OBJECTS (default 200) DBInstances, DBSnapshots of a fifth of them and two HAClusters
+# (test/soak/churn.sh; CHURN_KINDS narrows it) on a control plane of its own with the CSI
+# stack and the Zalando operator,
 # the operator's RSS sampled every 10 s into build/soak/rss.csv and drawn into
 # build/soak/rss.png (gnuplot, installed from Debian when missing). After the first fifth
 # (warm-up) the RSS must be flat: the least-squares slope is printed in KiB per hour and must
@@ -23,6 +25,8 @@ export KUBECONFIG KUBECTL
 NS=soak-$RANDOM
 export NS
 OP_PID=
+# Zalando's state beside the cluster's (hack/zalando.sh); cluster.sh down stops it too.
+export ZALANDO_STATE=$DBAAS_CLUSTER_DIR/zalando-state ZALANDO_OPERATOR_NAMESPACE=$NS
 cleanup() {
     [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null
     bash hack/cluster.sh down >/dev/null 2>&1 || true
@@ -31,6 +35,9 @@ trap cleanup EXIT
 "$KUBECTL" create namespace "$NS" >/dev/null
 "$KUBECTL" apply --server-side --force-conflicts -f crds/ >/dev/null
 "$KUBECTL" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+kinds=" ${CHURN_KINDS:-dbinstance dbsnapshot hacluster} "
+[[ $kinds != *" dbsnapshot "* ]] || bash hack/csi.sh start >/dev/null
+[[ $kinds != *" hacluster "* ]] || bash hack/zalando.sh start "$NS" >/dev/null
 
 run=(bin/dbaas-operator --kubeconfig "$KUBECONFIG" --namespace "$NS" --log-format text --metrics-addr 127.0.0.1:0)
 if [ -n "${SOAK_VALGRIND:-}" ]; then
