@@ -25,8 +25,12 @@ for t in "${targets[@]}"; do
     dict=()
     [ -f "test/fuzz/$t.dict" ] && dict=(-dict="test/fuzz/$t.dict")
     limit=(-max_total_time="$secs")
-    [ -z "${FUZZ_RUNS:-}" ] || limit=(-runs="$FUZZ_RUNS")
-    echo "== fuzz_$t for ${FUZZ_RUNS:+$FUZZ_RUNS runs}${FUZZ_RUNS:-${secs}s}"
+    what="${secs}s"
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        limit=(-runs="$FUZZ_RUNS")
+        what="$FUZZ_RUNS runs"
+    fi
+    echo "== fuzz_$t for $what"
     "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
         -print_final_stats=1 -artifact_prefix="$dir/" "${dict[@]}" \
         "$dir/corpus/$t" "test/fuzz/seeds/$t" </dev/null >"$dir/fuzz_$t.log" 2>&1 || {
