@@ -145,7 +145,17 @@ all_current() {
         hac_current "$n" || return 1
     done
 }
-wait_for 300 "every object to converge after the churn" all_current
+# Not wait_for: on a timeout, say which objects did not converge and what they say.
+deadline=$((SECONDS + 300))
+until all_current; do
+    if [ $SECONDS -ge $deadline ]; then
+        echo "churn: not converged after 300 s; the objects as they are:"
+        k -n "$NS" get dbinstances,dbsnapshots,haclusters -o custom-columns='KIND:.kind,NAME:.metadata.name,GEN:.metadata.generation,OBSERVED:.status.observedGeneration,DELETING:.metadata.deletionTimestamp,READY:.status.conditions[?(@.type=="Ready")].status,REASON:.status.conditions[?(@.type=="Ready")].reason,MESSAGE:.status.conditions[?(@.type=="Ready")].message' || true
+        fail "the objects did not converge within 300 s of the churn's end"
+    fi
+    sleep 2
+done
+echo "churn: converged $((SECONDS - deadline + 300)) s after the last change"
 # Labelled children of objects that no longer exist, a "kind/name (instance, owner)" line
 # each. The instance label names the DBInstance, DBSnapshot or HACluster of the child (the
 # name label says which kind); a Retain policy keeps a DBInstance's claim and Secret, which
