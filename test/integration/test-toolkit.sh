@@ -52,6 +52,15 @@ wait_for 30 "work_mem to leave the ConfigMap" config_lacks work_mem
 wait_for 30 "work_mem to leave the server's arguments" args_lack work_mem
 [[ $(config) == *max_connections* ]] || fail "max_connections went with work_mem: $(config)"
 wait_for 60 "the last generation to be Ready" gen_done
+# The parameter change rolled the pod; Ready can be True before the old pod goes (it serves
+# meanwhile), and the roll's status changes are writes: let it end before "at rest".
+rolled() {
+    [ "$(sts orders '{.status.currentRevision}')" = "$(sts orders '{.status.updateRevision}')" ] &&
+        [ "$(sts orders '{.status.updatedReplicas}')" = 1 ] && [ "$(sts orders '{.status.readyReplicas}')" = 1 ]
+}
+wait_for 90 "the StatefulSet's roll to end" rolled
+settled() { gen_done && [ "$(cond orders Progressing)" = False ]; }
+wait_for 60 "the DBInstance to say the roll is over (Progressing False)" settled
 
 # An edit by someone else to a field we set is still put back; one to a field we do not set
 # is left alone.
