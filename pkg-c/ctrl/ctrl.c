@@ -1519,9 +1519,10 @@ transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
     const char  *status = kjson_get_str(r_new, "status");
     const cJSON *d_old = ctrl_condition_find(old, "Degraded"),
                 *d_new = ctrl_condition_find(now, "Degraded");
-    const char *degraded = kjson_get_str(d_new, "status"), *d_reason = kjson_get_str(d_new, "reason");
+    const char *d_status = kjson_get_str(d_new, "status"), *d_reason = kjson_get_str(d_new, "reason");
     int         ready = status && strcmp(status, "True") == 0;
-    int         bad = run->conds.refusal || (degraded && strcmp(degraded, "True") == 0);
+    int         degraded = d_status && strcmp(d_status, "True") == 0;
+    int         bad = run->conds.refusal || degraded;
 
     if (reason && !same_condition(r_old, r_new))
         queue_event(run, ready || !bad ? "Normal" : "Warning", reason,
@@ -1531,7 +1532,7 @@ transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
         queue_event(run, "Warning", run->conds.refusal, run->conds.refusal_message);
     /* Degraded with a new reason that Ready's Event did not tell (a cluster that serves but
      * whose upgrade was skipped, say). */
-    if (d_reason && degraded && strcmp(degraded, "True") == 0 && !same_condition(d_old, d_new) &&
+    if (d_reason && degraded && !same_condition(d_old, d_new) &&
         !(reason && strcmp(reason, d_reason) == 0) &&
         !(run->conds.refusal && strcmp(run->conds.refusal, d_reason) == 0))
         queue_event(run, "Warning", d_reason, kjson_get_str(d_new, "message"));
