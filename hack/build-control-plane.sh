@@ -48,11 +48,20 @@ GO
 # shellcheck source=kube-replaces.sh
 . "$here/kube-replaces.sh"
 
+# kube-apiserver, kube-controller-manager, kube-scheduler, kubectl and kwok: one scratch module,
+# one go build, one folder. kwok v0.8.0 alone links client-go v0.36.1 and compiles it and the
+# rest of the API machinery a second time; here it links the staging modules at the control
+# plane's version (a patch-compatible API: it builds and passes the cluster tests) and shares
+# those compiled packages. kwok alone, fresh build cache: 161 s and 308 s of CPU; in this
+# module after the Kubernetes commands: 94 s and 175 s of CPU (2 cores).
+kube_dir() { printf '%s/kubernetes-%s-kwok-%s' "$cache" "$KUBERNETES_VERSION" "$KWOK_VERSION"; }
+
 build_kubernetes() {
-    local out=$cache/kubernetes-$KUBERNETES_VERSION
+    local out
+    out=$(kube_dir)
     [ -x "$out/kube-apiserver" ] && [ -x "$out/kube-controller-manager" ] &&
-        [ -x "$out/kube-scheduler" ] && [ -x "$out/kubectl" ] && return
-    log "kubernetes $KUBERNETES_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
+        [ -x "$out/kube-scheduler" ] && [ -x "$out/kubectl" ] && [ -x "$out/kwok" ] && return
+    log "kubernetes $KUBERNETES_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) and kwok $KWOK_VERSION"
     local mod=$work/kubernetes
     mkdir -p "$mod"
     (cd "$mod" && go mod init local/kubernetes >/dev/null 2>&1)
@@ -72,17 +81,9 @@ build_kubernetes() {
         go mod edit "${replaces[@]}" &&
         go get "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null 2>&1 &&
         for c in "${cmds[@]}"; do go get "$c@$KUBERNETES_VERSION" >/dev/null 2>&1; done &&
+        go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" >/dev/null 2>&1 &&
         mkdir -p "$out.tmp" &&
-        go build -trimpath -ldflags="$ldflags" -o "$out.tmp/" "${cmds[@]}")
-    rm -rf "$out"
-    mv "$out.tmp" "$out"
-}
-
-build_kwok() {
-    local out=$cache/kwok-$KWOK_VERSION
-    [ -x "$out/kwok" ] && return
-    log "kwok $KWOK_VERSION"
-    GOBIN=$out.tmp go install -trimpath -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+        go build -trimpath -ldflags="$ldflags" -o "$out.tmp/" "${cmds[@]}" sigs.k8s.io/kwok/cmd/kwok)
     rm -rf "$out"
     mv "$out.tmp" "$out"
 }
@@ -93,14 +94,13 @@ main() {
     local what=${1:-all}
     case $what in
     etcd) build_etcd ;;
-    kubernetes) build_kubernetes ;;
-    kwok) build_kwok ;;
-    all) build_etcd; build_kubernetes; build_kwok ;;
+    kubernetes | kwok) build_kubernetes ;;
+    all) build_etcd; build_kubernetes ;;
     *) log "usage: $0 [all|etcd|kubernetes|kwok]"; exit 2 ;;
     esac
     printf 'ETCD_BIN=%s\n' "$cache/etcd-$ETCD_VERSION"
-    printf 'KUBE_BIN=%s\n' "$cache/kubernetes-$KUBERNETES_VERSION"
-    printf 'KWOK_BIN=%s\n' "$cache/kwok-$KWOK_VERSION"
+    printf 'KUBE_BIN=%s\n' "$(kube_dir)"
+    printf 'KWOK_BIN=%s\n' "$(kube_dir)"
 }
 
 main "$@"
