@@ -93,7 +93,9 @@ format:
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# Only this build's dependency files: another build (make clang, asan, fuzz) may be writing
+# its own at the same time (test/run.sh runs them beside the integration tests).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # ---- fuzzing and the watch-stream benchmark (test/fuzz, test/bench) ----
 # `make fuzz` builds the libFuzzer targets with clang, ASan and UBSan in build/fuzz and runs
