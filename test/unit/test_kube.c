@@ -5,7 +5,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -195,4 +198,138 @@ TEST(kube_failpoint_parse_accepts_both_variants_and_names_errors)
     ASSERT_CONTAINS(err, "sent or answer");
     ASSERT_EQ(fp.write, 0);
     ASSERT_EQ(kube_failpoint_parse(NULL, &fp, err, sizeof err), CORE_EINVAL);
+}
+
+
+/* The peer of kube_on_back_once_per_outage: Debian's `openssl s_server -www` on PORT. */
+static pid_t
+tls_peer_start(const char *dir, int port)
+{
+    char  accept_at[32], cert[512], key[512];
+    pid_t pid;
+    int   fd, spins = 0;
+
+    snprintf(accept_at, sizeof accept_at, "127.0.0.1:%d", port);
+    snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+    snprintf(key, sizeof key, "%s/key.pem", dir);
+    pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept_at, "-cert",
+               cert, "-key", key, (char *)NULL);
+        _exit(127);
+    }
+    /* Ready once it accepts a connection. */
+    for (;;) {
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        int                ok;
+
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok)
+            return pid;
+        ASSERT(spins++ < 1000); /* 10 s */
+        usleep(10000);
+    }
+}
+
+
+static void
+tls_peer_stop(pid_t pid)
+{
+    int status;
+
+    kill(pid, SIGKILL);
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+}
+
+
+static void
+count_back(void *data)
+{
+    (*(int *)data)++;
+}
+
+
+/* One GET / through the client; its outcome's error. */
+static int
+one_request(uv_loop_t *loop, kube_client *c)
+{
+    kube_req req = {.path = "/", .timeout_ms = 10000};
+    outcome  o = {0};
+
+    ASSERT_EQ(kube_request(c, &req, record, &o, NULL), CORE_OK);
+    while (o.calls == 0 && uv_run(loop, UV_RUN_ONCE))
+        ;
+    ASSERT_EQ(o.calls, 1);
+    return o.err;
+}
+
+
+/*
+ * kube_client_set_on_back against a real TLS peer (openssl s_server) killed and started again
+ * on the same port: told at the client's first answer, not again while the server answers,
+ * and once at the first answer after each outage (the runtime relists its informers then).
+ */
+TEST(kube_on_back_once_per_outage)
+{
+    char         dir[] = "/tmp/kube-on-back-XXXXXX", cmd[1024], server[64], err[256], path[600];
+    uv_loop_t    loop;
+    kube_client *c = NULL;
+    kcfg         cfg;
+    int          port = test_closed_port(), backs = 0;
+    pid_t        peer;
+    char        *ca = NULL;
+    size_t       ca_len = 0;
+
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem "
+             ">/dev/null 2>&1",
+             dir, dir);
+    ASSERT_EQ(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/cert.pem", dir);
+    ASSERT_EQ(core_read_file(path, 1 << 16, &ca, &ca_len), CORE_OK);
+    memset(&cfg, 0, sizeof cfg);
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", port);
+    cfg.server = server;
+    cfg.ca = (unsigned char *)ca;
+    cfg.ca_len = ca_len;
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
+    kube_client_set_on_back(c, count_back, &backs);
+
+    ASSERT_EQ(one_request(&loop, c), CORE_ECONN); /* nothing listens yet */
+    ASSERT_EQ(backs, 0);
+    peer = tls_peer_start(dir, port);
+    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    ASSERT_EQ(backs, 1); /* the first answer */
+    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    ASSERT_EQ(backs, 1); /* still answering: nothing to tell */
+
+    tls_peer_stop(peer);
+    ASSERT_EQ(one_request(&loop, c), CORE_ECONN);
+    ASSERT_EQ(one_request(&loop, c), CORE_ECONN);
+    ASSERT_EQ(backs, 1); /* a failure is not an answer */
+    peer = tls_peer_start(dir, port);
+    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    ASSERT_EQ(backs, 2); /* back after the outage: told once */
+    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    ASSERT_EQ(backs, 2);
+    tls_peer_stop(peer);
+
+    kube_client_close(c);
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+    free(ca);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_EQ(system(cmd), 0);
 }
