@@ -34,10 +34,12 @@ step() {
 }
 
 step control-plane bash "$here/build-control-plane.sh" all
-# The rest at the lowest priority: in a cold make test the control plane is the critical path
-# (the cluster and every integration test wait for it), the others are needed later, so they
-# build in the CPU the running tests leave (test/run.sh says why).
-renice -n 19 -p $$ >/dev/null 2>&1 || true
+# When building everything (test/run.sh, in the background), the rest at the lowest priority:
+# in a cold make test the control plane is the critical path (the cluster and every
+# integration test wait for it), the others are needed later, so they build in the CPU the
+# running tests leave (test/run.sh says why). A test waiting for one tool (NAMEs given) keeps
+# its priority.
+[ $# -gt 0 ] || renice -n 19 -p $$ >/dev/null 2>&1 || true
 step csi bash "$here/build-csi.sh" all
 step zalando bash "$here/zalando.sh" build
 step argocd bash "$here/build-argocd.sh" build
