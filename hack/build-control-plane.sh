@@ -10,8 +10,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=go-build.sh
 . "$here/go-build.sh"
-# One build at a time (a background hack/build-tools.sh, a test that needs it).
-build_lock control-plane
+# One build at a time (a background hack/build-tools.sh, a test that needs it); `path` builds
+# nothing and does not wait.
+[ "${1:-}" = path ] || build_lock control-plane
 
 log() { printf 'build-control-plane: %s\n' "$*" >&2; }
 
@@ -89,14 +90,19 @@ build_kubernetes() {
 }
 
 main() {
+    local what=${1:-all}
+    if [ "$what" = path ]; then
+        # Builds nothing: only the folders below (hack/cluster.sh kubectl-path).
+        printf 'KUBE_BIN=%s\n' "$(kube_dir)"
+        return
+    fi
     need_go
     mkdir -p "$cache"
-    local what=${1:-all}
     case $what in
     etcd) build_etcd ;;
     kubernetes | kwok) build_kubernetes ;;
     all) build_etcd; build_kubernetes ;;
-    *) log "usage: $0 [all|etcd|kubernetes|kwok]"; exit 2 ;;
+    *) log "usage: $0 [all|etcd|kubernetes|kwok|path]"; exit 2 ;;
     esac
     printf 'ETCD_BIN=%s\n' "$cache/etcd-$ETCD_VERSION"
     printf 'KUBE_BIN=%s\n' "$(kube_dir)"

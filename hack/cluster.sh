@@ -554,7 +554,7 @@ cmd_kubectl_path() {
     if load_env; then
         kubectl=$KUBE_BIN/kubectl
     else
-        kubectl=${DBAAS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dbaas-operator}/kubernetes-$KUBERNETES_VERSION-kwok-$KWOK_VERSION/kubectl
+        kubectl=$(bash "$here/build-control-plane.sh" path | sed -n 's/^KUBE_BIN=//p')/kubectl
     fi
     [ -x "$kubectl" ] || { log "no kubectl at $kubectl (hack/build-control-plane.sh kubernetes)"; return 1; }
     echo "$kubectl"
