@@ -279,8 +279,19 @@ call_complete(kube_call *call, int err, const char *why)
     res.message = why ? why : "";
     res.body = call->body.data ? call->body.data : "";
     res.body_len = call->body.len;
-    if (c->observer)
-        c->observer(call->method, res.status, c->observer_data);
+    if (c->observer) {
+        char       *url = NULL;
+        const char *path = "";
+
+        /* scheme://host:port/path?query: the path starts at the first '/' after "//". */
+        if (curl_easy_getinfo(call->easy, CURLINFO_EFFECTIVE_URL, &url) == CURLE_OK && url) {
+            const char *host = strstr(url, "//");
+            const char *slash = host ? strchr(host + 2, '/') : NULL;
+
+            path = slash ? slash : "";
+        }
+        c->observer(call->method, path, res.status, c->observer_data);
+    }
     call->cb(&res, call->data);
     call_free(call);
 }

@@ -67,8 +67,11 @@ typedef struct {
     kube_data_cb on_data;    /* stream a 2xx body here instead of buffering it */
 } kube_req;
 
-/* Told of every answer (or failure, status 0): for request metrics. */
-typedef void (*kube_observer_cb)(const char *method, long status, void *data);
+/*
+ * Told of every answer (or failure, status 0): for request metrics and the debug log. path is
+ * the request's path and query (borrowed, valid during the call; "" when unknown).
+ */
+typedef void (*kube_observer_cb)(const char *method, const char *path, long status, void *data);
 
 /*
  * Creates a client for cfg on loop. On failure *out is NULL and err holds one line.

@@ -803,11 +803,18 @@ on_server_back(void *data)
 
 
 static void
-on_api_request(const char *method, long status, void *data)
+on_api_request(const char *method, const char *path, long status, void *data)
 {
     rt *r = data;
 
     metrics_std_api_request(&r->std, method, status);
+    /* Paths name objects, never carry their contents: no secret reaches the log. */
+    if (log_enabled(LOG_DEBUG)) {
+        char code[24];
+
+        snprintf(code, sizeof code, "%ld", status);
+        log_kv(LOG_DEBUG, "api request", "verb", method, "path", path, "code", code, NULL);
+    }
 }
 
 
