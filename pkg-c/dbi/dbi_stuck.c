@@ -195,9 +195,15 @@ claim_pending(const cJSON *pvc, const char *name, const cJSON *sched, int64_t no
     const char *msg = or_empty(kjson_get_str(sched, "message"));
     int64_t     made, left = 0;
 
-    if (sched && core_rfc3339_parse(kjson_path_str(pvc, "metadata", "creationTimestamp", NULL),
-                                    &made) == CORE_OK)
-        left = made + DBI_CLAIM_BIND_S - now_s;
+    if (core_rfc3339_parse(kjson_path_str(pvc, "metadata", "creationTimestamp", NULL), &made) ==
+        CORE_OK) {
+        if (made + DBI_CLAIM_QUIET_S > now_s) {
+            out->recheck_s = made + DBI_CLAIM_QUIET_S - now_s; /* not worth telling yet */
+            return 0;
+        }
+        if (sched)
+            left = made + DBI_CLAIM_BIND_S - now_s;
+    }
     if (sched && left <= 0)
         return say(out, "ClaimNotBound", 1,
                    "volume claim %s is not bound after %d s and the pod waits for it (check %s)%s%s",
@@ -218,6 +224,7 @@ dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *ou
     const cJSON *sched = condition(pod, "PodScheduled", "False");
     const cJSON *c;
 
+    out->recheck_s = 0;
     if (!pvc)
         return 0;
     if ((c = condition(pvc, "ControllerResizeError", "True")) ||

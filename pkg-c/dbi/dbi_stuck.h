@@ -20,6 +20,14 @@
  */
 #define DBI_CLAIM_BIND_S 60
 
+/*
+ * A claim younger than this that is not bound yet is part of provisioning and not told in
+ * status: the volume of a new instance is usually bound within seconds, and telling the
+ * wait would cost two status writes (ClaimPending, then back to Provisioning) per instance
+ * for nothing a person can act on. Past it the wait is told (ClaimPending).
+ */
+#define DBI_CLAIM_QUIET_S 10
+
 typedef struct {
     const char *reason;    /* CamelCase, static */
     int         degraded;  /* 1: something is wrong (Degraded); 0: in progress (Progressing) */
@@ -48,7 +56,9 @@ int dbi_stuck_pod(const cJSON *pod, dbi_stuck *out);
  * out->recheck_s set to when that will be while it is not yet. Or a resize is in progress
  * (Resizing, FileSystemResizePending) or refused (StorageResizeRefused: a
  * ControllerResizeError or NodeResizeError condition, or an Infeasible
- * status.allocatedResourceStatuses.storage). 1 and out filled, or 0.
+ * status.allocatedResourceStatuses.storage). 1 and out filled, or 0. A claim not bound that
+ * is younger than DBI_CLAIM_QUIET_S at now_s gives 0 with out->recheck_s set to the seconds
+ * until it is that old (judge again then); every other 0 leaves out->recheck_s 0.
  */
 int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *out);
 

@@ -43,6 +43,8 @@ stuck_pod(const char *text, dbi_stuck *out)
 /* The clock of the claim tests: claims are made at MADE_S ("2026-12-01T05:00:00Z"). */
 #define MADE   "2026-12-01T05:00:00Z"
 #define MADE_S 1796101200
+/* ... and judged past their quiet time (DBI_CLAIM_QUIET_S), 5 s into the wait they tell. */
+#define WAIT_S (MADE_S + DBI_CLAIM_QUIET_S + 5)
 /* A claim not bound yet, and a pod waiting for it (kube-scheduler's VolumeBinding words). */
 #define CLAIM_PENDING \
     "{\"metadata\":{\"name\":\"data-o-0\",\"creationTimestamp\":\"" MADE "\"}," \
@@ -75,7 +77,7 @@ stuck_claim_at(const char *text, const char *pod_text, int64_t now_s, dbi_stuck 
 static int
 stuck_claim(const char *text, const char *pod_text, dbi_stuck *out)
 {
-    return stuck_claim_at(text, pod_text, MADE_S + 5, out);
+    return stuck_claim_at(text, pod_text, WAIT_S, out);
 }
 
 
@@ -158,7 +160,7 @@ TEST(dbi_stuck_claim_binding_and_resizing)
     ASSERT_EQ(stuck_claim(CLAIM_PENDING, POD_UNBOUND, &s), 1);
     ASSERT_STR(s.reason, "ClaimPending");
     ASSERT_EQ(s.degraded, 0);
-    ASSERT_EQ(s.recheck_s, DBI_CLAIM_BIND_S - 5);
+    ASSERT_EQ(s.recheck_s, DBI_CLAIM_BIND_S - DBI_CLAIM_QUIET_S - 5);
     ASSERT_STR(s.message,
                "volume claim data-o-0 is not bound yet (spec.storage.size, "
                "spec.storage.storageClassName): 0/1 nodes are available: pod has unbound "
@@ -227,7 +229,7 @@ status_at(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, co
 static cJSON *
 status_with(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, const cJSON *pod)
 {
-    return status_at(obj, reason, sts, pvc, pod, MADE_S + 5);
+    return status_at(obj, reason, sts, pvc, pod, WAIT_S);
 }
 
 
@@ -305,7 +307,20 @@ TEST(dbi_status_a_pod_waiting_for_its_claim_is_progressing_until_the_claim_waits
 
     ASSERT_EQ(stuck_pod(POD_UNBOUND, &s), 0);
 
-    st = status_at(obj, NULL, sts, pending, pod, MADE_S + 5);
+    /* A young claim is part of provisioning: nothing told, judged again when it is older. */
+    ASSERT_EQ(stuck_claim_at(CLAIM_PENDING, POD_UNBOUND, MADE_S + 3, &s), 0);
+    ASSERT_EQ(s.recheck_s, DBI_CLAIM_QUIET_S - 3);
+    st = status_at(obj, NULL, sts, pending, pod, MADE_S + 3);
+    ASSERT_STR(cond(st, "Progressing", "reason"), "Provisioning");
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    cJSON_Delete(st);
+    ASSERT_EQ(stuck_claim_at(CLAIM_PENDING, POD_UNBOUND, MADE_S + DBI_CLAIM_QUIET_S, &s), 1);
+    ASSERT_STR(s.reason, "ClaimPending");
+    /* Bound: no quiet time to wait out. */
+    ASSERT_EQ(stuck_claim_at(CLAIM_BOUND, POD_UNBOUND, MADE_S + 3, &s), 0);
+    ASSERT_EQ(s.recheck_s, 0);
+
+    st = status_at(obj, NULL, sts, pending, pod, WAIT_S);
     ASSERT_STR(cond(st, "Degraded", "status"), "False");
     ASSERT_STR(cond(st, "Stalled", "status"), "False");
     ASSERT_STR(cond(st, "Progressing", "status"), "True");
@@ -314,7 +329,7 @@ TEST(dbi_status_a_pod_waiting_for_its_claim_is_progressing_until_the_claim_waits
     cJSON_Delete(st);
 
     /* Bound, while the pod still carries the scheduler's last word until its next try. */
-    st = status_at(obj, NULL, sts, bound, pod, MADE_S + 5);
+    st = status_at(obj, NULL, sts, bound, pod, WAIT_S);
     ASSERT_STR(cond(st, "Degraded", "status"), "False");
     ASSERT_STR(cond(st, "Progressing", "reason"), "Provisioning");
     cJSON_Delete(st);
