@@ -597,6 +597,11 @@ ctrl_generation(const ctrl_run *run)
 {
     return run->generation;
 }
+int
+ctrl_is_new(const ctrl_run *run)
+{
+    return !ctrl_condition_find(cJSON_GetObjectItemCaseSensitive(run->obj, "status"), "Ready");
+}
 void *
 ctrl_state(ctrl_run *run)
 {
@@ -622,6 +627,17 @@ ctrl_cached(const ctrl_run *run, informer *cache, const char *name)
     if (!cache || !name || snprintf(key, sizeof key, "%s/%s", run->ns, name) >= (int)sizeof key)
         return NULL;
     return store_parse(store_get(informer_store(cache), key));
+}
+
+
+int
+ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name)
+{
+    char key[CTRL_KEY_MAX];
+
+    if (!cache || !name || snprintf(key, sizeof key, "%s/%s", run->ns, name) >= (int)sizeof key)
+        return 0;
+    return store_get(informer_store(cache), key) != NULL;
 }
 
 

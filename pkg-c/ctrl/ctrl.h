@@ -164,8 +164,20 @@ rt          *ctrl_runtime(ctrl_run *run);
 /* The cached object name in the run's namespace, parsed (the caller frees), or NULL. */
 cJSON *ctrl_cached(const ctrl_run *run, informer *cache, const char *name);
 
+/* Whether cache holds the object name in the run's namespace (1 or 0), without parsing it. */
+int ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name);
+
 /* An Event about the run's object (events_record); messages never hold secrets. */
 void ctrl_event(ctrl_run *run, const char *type, const char *reason, const char *message);
+
+/*
+ * Whether the object is new: its cached status has no Ready condition, so no run has
+ * written its status yet. What a run makes for a new object (its first Secret, its first
+ * certificate) is told by the status and the Ready Event the first status write brings
+ * (reason Provisioning), not by an Event each: every Event is a write, and these would
+ * repeat for every object created.
+ */
+int ctrl_is_new(const ctrl_run *run);
 
 /* An Event told once the status this run writes is written: for something the status
  * shows from now on (say it only when the cached status does not yet). Dropped when the

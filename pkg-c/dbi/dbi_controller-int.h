@@ -14,6 +14,7 @@
 #include "ctrl/ctrl.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_backup.h"
+#include "hmap/hmap.h"
 #include "informer/informer.h"
 
 #define DBI_VERSION_AN     "dbaas.dev/version"
@@ -24,9 +25,10 @@
 
 typedef struct {
     informer        *sts, *secrets, *configmaps, *services, *pvcs, *pods;
-    informer        *netpols; /* NetworkPolicies (dbi_netpol_step.c) */
-    informer        *snaps;   /* DBSnapshots labelled with an instance (dbi_schedule.c) */
-    struct dbi_zone *zones;   /* spec.backup.timeZone rules, loaded once per name */
+    informer        *netpols;  /* NetworkPolicies (dbi_netpol_step.c) */
+    informer        *snaps;    /* DBSnapshots labelled with an instance (dbi_schedule.c) */
+    struct dbi_zone *zones;    /* spec.backup.timeZone rules, loaded once per name */
+    hmap            *tls_seen; /* TLS Secrets verified, by "<ns>/<name>" (dbi_tls_step.c) */
 } dbi_ctl;
 
 
@@ -39,7 +41,8 @@ typedef struct {
     char               other[DBI_PASSWORD_MAX + 1];
     char               why[300];
     int                have_secret, have_superuser;
-    char               checksum[32]; /* of the rendered configuration, for the pod template */
+    int                secret_posted; /* this run created the Secret as built: no apply */
+    char               checksum[32];  /* of the rendered configuration, for the pod template */
     cJSON             *sts; /* the StatefulSet: the answer to this run's write, else as cached */
     int                sts_looked;  /* the cache was read for sts in this run (parsed once) */
     int                volume_done; /* the PV step of a Retain instance ran in this run */
@@ -132,7 +135,14 @@ void dbi__backup(ctrl_run *run, void (*next)(ctrl_run *run));
  * else is Degraded. Call after dbi_status_eval. */
 void dbi__backup_status(ctrl_run *run, cJSON *fields);
 
-/* dbi_schedule.c: frees the controller's data (the zones, then d), for rt_on_cleanup. */
+/* dbi_schedule.c: frees the controller's data (the zones, what the TLS step remembers,
+ * then d), for rt_on_cleanup. */
 void dbi__ctl_free(void *d);
+
+/* dbi_tls_step.c: frees what the TLS step remembers of verified Secrets (d->tls_seen). */
+void dbi__tls_seen_free(dbi_ctl *d);
+
+/* dbi_tls_step.c: forgets the run's <name>-tls (its instance is being finalized). */
+void dbi__tls_forget(ctrl_run *run);
 
 #endif

@@ -184,8 +184,10 @@ write_status(ctrl_run *run)
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     in.now_s = (int64_t)time(NULL);
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
-    /* No event marks the end of a claim's wait (ClaimPending becoming ClaimNotBound). */
-    if (dbi_stuck_claim(claim, pod, in.now_s, &wait) && wait.recheck_s > 0)
+    /* No event marks the end of a claim's quiet time or wait (ClaimPending becoming
+     * ClaimNotBound). */
+    dbi_stuck_claim(claim, pod, in.now_s, &wait);
+    if (wait.recheck_s > 0)
         ctrl_requeue_after(run, (uint64_t)wait.recheck_s * 1000);
     if (fields && s->spec_ok)
         version_status(run, fields);
@@ -510,8 +512,9 @@ dbi__run_children(ctrl_run *run)
         dbi__run_status(run);
         return;
     }
-    ctrl_apply(run, &KRES_SECRETS, d->secrets,
-               dbi_build_secret(&s->spec, owner, s->password, s->superuser), on_secret);
+    if (!s->secret_posted)
+        ctrl_apply(run, &KRES_SECRETS, d->secrets,
+                   dbi_build_secret(&s->spec, owner, s->password, s->superuser), on_secret);
     ctrl_apply(run, &KRES_CONFIGMAPS, d->configmaps,
                dbi_build_configmap(&s->spec, owner, s->checksum, sizeof s->checksum), NULL);
     ctrl_apply(run, &KRES_SERVICES, d->services, dbi_build_service(&s->spec, owner), on_service);
@@ -546,13 +549,19 @@ on_held_checked(ctrl_run *run, const cJSON *live, int written)
 static void
 check_children(ctrl_run *run, void (*next)(ctrl_run *run))
 {
-    dbi_run *s = dbi__st(run);
-    dbi_ctl *d = dbi__caches(run);
-    char     name[DBI_NAME_LEN];
+    dbi_run     *s = dbi__st(run);
+    dbi_ctl     *d = dbi__caches(run);
+    const cJSON *sts = known_sts(run);
+    char         name[DBI_NAME_LEN];
 
-    /* The data first: a mismatch of the retained claim is what status names. */
+    /* The data first: a mismatch of the retained claim is what status names. Once our
+     * StatefulSet exists (made after this check found no claim, or ours), the claim is the
+     * one it makes from our template, labelled, which the claim cache receives: not cached
+     * yet is no reason for a GET (the StatefulSet controller would mount one made by hand
+     * since anyway). */
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    ctrl_check(run, &KRES_PVCS, d->pvcs, name, on_held_checked);
+    if (!sts || !ctrl_controls(run, sts) || ctrl_has_cached(run, d->pvcs, name))
+        ctrl_check(run, &KRES_PVCS, d->pvcs, name, on_held_checked);
     dbi__secret_name(run, name, sizeof name);
     ctrl_check(run, &KRES_SECRETS, d->secrets, name, on_held_checked);
     if (dbi_child_name(&s->spec, "-config", name, sizeof name) == CORE_OK)
@@ -614,6 +623,7 @@ after_cleanup(ctrl_run *run)
         dbi__run_status(run); /* say why; the finalizer stays until cleanup is done */
         return;
     }
+    dbi__tls_forget(run);
     ctrl_finalized(run);
 }
 

@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_named.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_controller.h"
@@ -160,7 +161,10 @@ on_created_secret(const kops_result *res, void *data)
         ctrl_end(run, WQ_ERROR);
         return;
     }
-    ctrl_event(run, "Normal", "CredentialsCreated", "created the credentials Secret");
+    dbi__st(run)->secret_posted = 1;
+    dbi__st(run)->have_secret = 1;
+    if (!ctrl_is_new(run))
+        ctrl_event(run, "Normal", "CredentialsCreated", "created the credentials Secret");
     dbi__run_children(run);
 }
 
@@ -171,8 +175,11 @@ create_secret(ctrl_run *run)
     dbi_run    *s = dbi__st(run);
     cJSON      *secret = dbi_build_secret(&s->spec, ctrl_obj(run), s->password, s->superuser);
     kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), NULL, NULL, 1, 0};
-    int         rc = secret ? kops_create(&t, secret, on_created_secret, run) : CORE_ENOMEM;
+    int         rc = CORE_ENOMEM;
 
+    /* Stamped as ctrl_apply stamps it: the next run's apply of the same finds it applied. */
+    if (secret && ctrl_stamp(secret) == CORE_OK)
+        rc = kops_create(&t, secret, on_created_secret, run);
     cJSON_Delete(secret);
     if (rc)
         ctrl_end(run, WQ_ERROR);

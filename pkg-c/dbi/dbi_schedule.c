@@ -74,6 +74,7 @@ dbi__ctl_free(void *p)
         cron_zone_free(z->zone);
         free(z);
     }
+    dbi__tls_seen_free(d);
     free(d);
 }
 

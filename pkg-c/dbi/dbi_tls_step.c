@@ -31,6 +31,7 @@
 #include "dbi/dbi.h"
 #include "dbi/dbi_controller.h"
 #include "dbi/dbi_tls.h"
+#include "hmap/hmap.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
 #include "log/log.h"
@@ -43,13 +44,16 @@
 /* What the TLS step keeps for the rest of the run (dbi_run.tls). */
 struct dbi_tls_st {
     void (*next)(ctrl_run *run);
-    int    decided, enabled;
-    char  *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
-    char  *cert, *key;       /* the serving certificate and key */
-    char   checksum[17];
-    char   secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
-    time_t not_after, renew_after;
-    cJSON *live; /* our <name>-tls as read (cache, else GET), or NULL */
+    int        decided, enabled;
+    char      *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
+    char      *cert, *key;       /* the serving certificate and key */
+    char       checksum[17];
+    char       secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
+    char       ca_rv[32];            /* the CA Secret's resourceVersion (ours), for tls_seen */
+    char       against[64];          /* what <name>-tls is checked against (tls_seen), or "" */
+    tlsca_info info;                 /* of the certificate <name>-tls holds */
+    time_t     not_after, renew_after;
+    cJSON     *live; /* our <name>-tls as read (cache, else GET), or NULL */
 };
 
 
@@ -117,6 +121,143 @@ secret_pem(const cJSON *secret, const char *key, char **out, char *why, size_t w
     }
     *out = (char *)raw;
     return CORE_OK;
+}
+
+
+/* --- what was verified --------------------------------------------------------------- */
+
+/*
+ * Verifying a certificate parses its PEM text and keys with OpenSSL, which was most of a
+ * run's CPU (issue 18: 54% of the instructions of the operator creating 100 instances,
+ * callgrind). A Secret that passed is not verified again while it is the same object (uid)
+ * at the same resourceVersion, which every change to it moves (Kubernetes API conventions,
+ * "Concurrency Control and Consistency"), and a server certificate also only while the CA
+ * Secret's resourceVersion and the names it must cover are those it passed with. Its dates
+ * are still compared with the clock on every run. One entry per namespace's CA and per
+ * instance's <name>-tls; an instance's goes when it is finalized, a CA's stays (small).
+ */
+typedef struct {
+    char       rv[32], uid[64]; /* the Secret's when it passed */
+    char       against[64];     /* for a server certificate: the CA's rv and the names' checksum */
+    tlsca_info info;
+} tls_seen;
+
+
+static int
+seen_key(ctrl_run *run, const char *name, char *key, size_t len)
+{
+    return snprintf(key, len, "%s/%s", ctrl_ns(run), name) < (int)len ? CORE_OK : CORE_ETOOBIG;
+}
+
+
+/* 1 when secret passed before as it is now, with *info as read then, and now within it. */
+static int
+seen_get(ctrl_run *run, const char *name, const cJSON *secret, const char *against, time_t now,
+         tlsca_info *info)
+{
+    hmap           *m = dbi__caches(run)->tls_seen;
+    const char     *rv = kjson_resource_version(secret);
+    const char     *uid = kjson_path_str(secret, "metadata", "uid", NULL);
+    const tls_seen *e;
+    char            key[2 * DBI_NAME_LEN];
+
+    if (!m || !rv || !uid || seen_key(run, name, key, sizeof key) != CORE_OK ||
+        !(e = hmap_get(m, key)) || strcmp(e->rv, rv) != 0 || strcmp(e->uid, uid) != 0 ||
+        strcmp(e->against, against) != 0 || now < e->info.not_before || now >= e->info.not_after)
+        return 0;
+    *info = e->info;
+    return 1;
+}
+
+
+/* Remembers that secret passed (info as read); nothing when it cannot (no memory). */
+static void
+seen_put(ctrl_run *run, const char *name, const cJSON *secret, const char *against,
+         const tlsca_info *info)
+{
+    dbi_ctl    *d = dbi__caches(run);
+    const char *rv = kjson_resource_version(secret);
+    const char *uid = kjson_path_str(secret, "metadata", "uid", NULL);
+    tls_seen   *e;
+    char        key[2 * DBI_NAME_LEN];
+
+    if (!rv || !uid || strlen(rv) >= sizeof e->rv || strlen(uid) >= sizeof e->uid ||
+        strlen(against) >= sizeof e->against || seen_key(run, name, key, sizeof key) != CORE_OK)
+        return;
+    if (!d->tls_seen && hmap_new(16, &d->tls_seen) != CORE_OK)
+        return;
+    if (!(e = hmap_get(d->tls_seen, key))) {
+        if (!(e = malloc(sizeof *e)))
+            return;
+        if (hmap_put(d->tls_seen, key, e, NULL) != CORE_OK) {
+            free(e);
+            return;
+        }
+    }
+    snprintf(e->rv, sizeof e->rv, "%s", rv);
+    snprintf(e->uid, sizeof e->uid, "%s", uid);
+    snprintf(e->against, sizeof e->against, "%s", against);
+    e->info = *info;
+}
+
+
+void
+dbi__tls_forget(ctrl_run *run)
+{
+    hmap *m = dbi__caches(run)->tls_seen;
+    void *old = NULL;
+    char  name[DBI_NAME_LEN], key[2 * DBI_NAME_LEN];
+
+    snprintf(name, sizeof name, "%s-tls", ctrl_name(run));
+    if (m && seen_key(run, name, key, sizeof key) == CORE_OK && hmap_del(m, key, &old) == CORE_OK)
+        free(old);
+}
+
+
+void
+dbi__tls_seen_free(dbi_ctl *d)
+{
+    if (d && d->tls_seen)
+        hmap_free(d->tls_seen, free);
+}
+
+
+/* What a server certificate is checked against, for tls_seen: the CA's resourceVersion and
+ * a checksum of the names, in out. CORE_ETOOBIG when it cannot be said (then no entry). */
+static int
+server_against(const struct dbi_tls_st *t, const char *const *names, size_t n, char *out, size_t len)
+{
+    char   sum[17], joined[2048];
+    size_t used = 0, i;
+    int    w;
+
+    for (i = 0; i < n; i++) {
+        w = snprintf(joined + used, sizeof joined - used, "%s\n", names[i]);
+        if (w < 0 || (size_t)w >= sizeof joined - used)
+            return CORE_ETOOBIG;
+        used += (size_t)w;
+    }
+    if (!t->ca_rv[0] || ctrl_checksum(joined, used, sum, sizeof sum) != CORE_OK ||
+        snprintf(out, len, "%s/%s", t->ca_rv, sum) >= (int)len)
+        return CORE_ETOOBIG;
+    return CORE_OK;
+}
+
+
+/* Checks the CA (tlsca_check_ca) unless it passed before at this version: 0 or its error,
+ * the reason in why. */
+static int
+check_ca(ctrl_run *run, const cJSON *ca, const struct dbi_tls_st *t, char *why, size_t len)
+{
+    time_t     now = time(NULL);
+    tlsca_info info;
+    int        rc;
+
+    if (seen_get(run, DBI_CA_SECRET, ca, "", now, &info))
+        return CORE_OK;
+    if ((rc = tlsca_check_ca(t->ca_cert, t->ca_key, now, &info, why, len)) == CORE_OK)
+        seen_put(run, DBI_CA_SECRET, ca, "", &info);
+    return rc;
 }
 
 
@@ -200,6 +341,18 @@ on_user_secret(ctrl_run *run, const cJSON *secret)
 
 /* --- ours: the CA, then the server certificate ------------------------------------------ */
 
+/* <name>-tls as written (or found as it is to be): what it holds was checked in this run. */
+static void
+on_tls_written(ctrl_run *run, const cJSON *secret, int written)
+{
+    struct dbi_tls_st *t = dbi__st(run)->tls;
+
+    (void)written;
+    if (secret && t->against[0])
+        seen_put(run, t->secret, secret, t->against, &t->info);
+}
+
+
 /* Keeps the live <name>-tls when it still serves (chains to this CA, key matches, names,
  * not due), else issues a new certificate; applies <name>-tls; ready. */
 static void
@@ -214,7 +367,8 @@ server_cert(ctrl_run *run)
     tlsca_info         info;
     tlsca_pair         pair = {NULL, NULL};
     time_t             now = time(NULL);
-    int                keep = 0, had = live != NULL;
+    int                keep = 0, had = live != NULL, memo;
+    char               against[64];
 
     if (ctrl_refused(run)) { /* <name>-tls is someone else's: ChildConflict */
         dbi__run_status(run);
@@ -225,17 +379,25 @@ server_cert(ctrl_run *run)
         dbi__run_status(run);
         return;
     }
+    memo = server_against(t, names, n, against, sizeof against) == CORE_OK;
     if (live && secret_pem(live, "tls.crt", &t->cert, why, sizeof why) == CORE_OK &&
-        secret_pem(live, "tls.key", &t->key, why, sizeof why) == CORE_OK &&
-        tlsca_check(t->cert, t->key, t->ca_cert, names, n, now, &info, why, sizeof why) == CORE_OK)
-        keep = !tlsca_renew_due(info.not_before, info.not_after, now);
+        secret_pem(live, "tls.key", &t->key, why, sizeof why) == CORE_OK) {
+        if (memo && seen_get(run, t->secret, live, against, now, &info)) {
+            keep = !tlsca_renew_due(info.not_before, info.not_after, now);
+        } else if (tlsca_check(t->cert, t->key, t->ca_cert, names, n, now, &info, why, sizeof why) ==
+                   CORE_OK) {
+            if (memo)
+                seen_put(run, t->secret, live, against, &info);
+            keep = !tlsca_renew_due(info.not_before, info.not_after, now);
+        }
+    }
     drop_secret(&t->live);
     if (!keep) {
         wipe(&t->cert);
         wipe(&t->key);
-        if (tlsca_issue(t->ca_cert, t->ca_key, names, n, now, &pair, why, sizeof why) != CORE_OK ||
-            tlsca_check(pair.cert, pair.key, t->ca_cert, names, n, now, &info, why, sizeof why) !=
-                CORE_OK) {
+        /* Not checked again: tlsca_issue signs what tlsca_check accepts (test_tlsca.c). */
+        if (tlsca_issue(t->ca_cert, t->ca_key, names, n, now, &pair, &info, why, sizeof why) !=
+            CORE_OK) {
             tlsca_pair_free(&pair);
             ctrl_refuse(run, 1, "CertificateFailed", "issuing the server certificate failed: %s", why);
             dbi__run_status(run);
@@ -243,7 +405,7 @@ server_cert(ctrl_run *run)
         }
         t->cert = pair.cert;
         t->key = pair.key;
-        {
+        if (had || !ctrl_is_new(run)) {
             char ev[CTRL_MSG_MAX];
 
             snprintf(ev, sizeof ev,
@@ -251,10 +413,14 @@ server_cert(ctrl_run *run)
             ctrl_event(run, "Normal", had ? "CertificateRenewed" : "CertificateIssued", ev);
         }
     }
+    t->info = info;
     t->not_after = info.not_after;
     t->renew_after = tlsca_renew_at(info.not_before, info.not_after);
+    if (memo)
+        memcpy(t->against, against, sizeof t->against);
     ctrl_apply(run, &KRES_SECRETS, dbi__caches(run)->secrets,
-               dbi_build_tls_secret(&s->spec, ctrl_obj(run), t->cert, t->key, t->ca_cert), NULL);
+               dbi_build_tls_secret(&s->spec, ctrl_obj(run), t->cert, t->key, t->ca_cert),
+               on_tls_written);
     ready(run);
 }
 
@@ -280,6 +446,7 @@ use_ca(ctrl_run *run, const cJSON *ca)
 {
     struct dbi_tls_st *t = dbi__st(run)->tls;
     const char        *managed = kjson_path_str(ca, "metadata", "labels", CTRL_LABEL_MANAGED, NULL);
+    const char        *rv;
     char               why[600];
 
     if (!managed || strcmp(managed, CTRL_MANAGED_BY) != 0) {
@@ -290,9 +457,11 @@ use_ca(ctrl_run *run, const cJSON *ca)
         dbi__run_status(run);
         return;
     }
+    rv = kjson_resource_version(ca);
+    snprintf(t->ca_rv, sizeof t->ca_rv, "%s", rv ? rv : "");
     if (secret_pem(ca, "tls.crt", &t->ca_cert, why, sizeof why) ||
         secret_pem(ca, "tls.key", &t->ca_key, why, sizeof why) ||
-        tlsca_check_ca(t->ca_cert, t->ca_key, time(NULL), NULL, why, sizeof why)) {
+        check_ca(run, ca, t, why, sizeof why)) {
         ctrl_refuse(run, 1, "CAInvalid",
                     "Secret %s: %s; delete it (and the <name>-tls Secrets of the namespace) for "
                     "the operator to make a new CA",

@@ -270,7 +270,7 @@ san_value(const char *const *names, size_t n, core_buf *b)
 
 int
 tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, size_t n, time_t now,
-            tlsca_pair *out, char *err, size_t errlen)
+            tlsca_pair *out, tlsca_info *info, char *err, size_t errlen)
 {
     STACK_OF(X509) *cas = NULL;
     X509     *ca, *x = NULL;
@@ -320,6 +320,10 @@ tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, s
     }
     if ((rc = write_pair(x, key, out)))
         fail(err, errlen, rc, "writing the server certificate as PEM failed");
+    else if (info) {
+        info->not_before = now - TLSCA_BACKDATE; /* as new_cert wrote them */
+        info->not_after = not_after;
+    }
 out:
     ERR_clear_error();
     core_buf_free(&san);

@@ -69,11 +69,12 @@ int tlsca_make_ca(const char *cn, time_t now, tlsca_pair *out, char *err, size_t
  * A server certificate for names[0..n) (n 1..TLSCA_MAX_NAMES; CN=names[0], every name a
  * dNSName SAN), signed by the CA (ca_cert, ca_key as tlsca_make_ca wrote them), valid from
  * now - TLSCA_BACKDATE for TLSCA_SERVER_DAYS, never past the CA's notAfter. A fresh key
- * each time. CORE_EINVAL (a name empty or over 253 bytes, n out of range, a CA that does not
- * parse or whose key does not match), CORE_ENOMEM, CORE_EINTERNAL.
+ * each time. On success *info (may be NULL) holds the dates it was given, as tlsca_check
+ * would read them. CORE_EINVAL (a name empty or over 253 bytes, n out of range, a CA that
+ * does not parse or whose key does not match), CORE_ENOMEM, CORE_EINTERNAL.
  */
 int tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, size_t n,
-                time_t now, tlsca_pair *out, char *err, size_t errlen);
+                time_t now, tlsca_pair *out, tlsca_info *info, char *err, size_t errlen);
 
 /*
  * Checks cert (PEM; more certificates after the first are intermediates, as cert-manager

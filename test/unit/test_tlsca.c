@@ -68,10 +68,17 @@ make_ca(tlsca_pair *ca, time_t now)
 static void
 issue(const tlsca_pair *ca, time_t now, tlsca_pair *srv)
 {
-    char err[256];
+    char       err[256];
+    tlsca_info said = {0, 0}, read = {0, 0};
 
     memset(srv, 0, sizeof *srv);
-    ASSERT_EQ(tlsca_issue(ca->cert, ca->key, names, NNAMES, now, srv, err, sizeof err), CORE_OK);
+    ASSERT_EQ(tlsca_issue(ca->cert, ca->key, names, NNAMES, now, srv, &said, err, sizeof err),
+              CORE_OK);
+    /* The dates it says it gave are those the certificate holds (callers skip the check). */
+    ASSERT_EQ(tlsca_check(srv->cert, srv->key, ca->cert, names, NNAMES, now, &read, err, sizeof err),
+              CORE_OK);
+    ASSERT_EQ(said.not_before, read.not_before);
+    ASSERT_EQ(said.not_after, read.not_after);
 }
 
 
@@ -233,11 +240,12 @@ TEST(tlsca_issue_refuses_bad_input_and_stays_inside_the_ca)
     make_ca(&ca, T0);
     make_ca(&other, T0);
     memset(&srv, 0, sizeof srv);
-    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, bad, 1, T0, &srv, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, many, TLSCA_MAX_NAMES + 1, T0, &srv, err, sizeof err),
+    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, bad, 1, T0, &srv, NULL, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, many, TLSCA_MAX_NAMES + 1, T0, &srv, NULL, err, sizeof err),
               CORE_EINVAL);
-    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, names, 0, T0, &srv, err, sizeof err), CORE_EINVAL);
-    ASSERT_EQ(tlsca_issue(ca.cert, other.key, names, NNAMES, T0, &srv, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(tlsca_issue(ca.cert, ca.key, names, 0, T0, &srv, NULL, err, sizeof err), CORE_EINVAL);
+    ASSERT_EQ(tlsca_issue(ca.cert, other.key, names, NNAMES, T0, &srv, NULL, err, sizeof err),
+              CORE_EINVAL);
     ASSERT_STR(err, "the CA key does not match the CA certificate");
     ASSERT(srv.cert == NULL && srv.key == NULL);
     /* 30 days before the CA ends: the certificate ends with the CA, not 90 days later */
