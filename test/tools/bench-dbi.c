@@ -9,9 +9,11 @@
  * usage: bench-dbi lower-bound KUBECONFIG NAMESPACE N CONCURRENCY [WINDOW]
  *   The same work without an operator: creates the same DBInstances, and for each one, as
  *   its create answers, the children the operator's own builders (pkg-c/dbi) render for it:
- *   Secret (POST), ConfigMap, Service, headless Service and StatefulSet (server-side apply,
- *   all five at once, as one reconcile sends them), for at most CONCURRENCY DBInstances at a
- *   time (the operator's --concurrency). Waits until every StatefulSet has a ready pod.
+ *   Secret (POST), ConfigMap, Service, headless Service, StatefulSet and, with TLS on (the
+ *   default, as the operator decides it), the <name>-tls Secret with a certificate issued
+ *   from the namespace's CA (made and created once, first) (server-side apply, all at once,
+ *   as one reconcile sends them), for at most CONCURRENCY DBInstances at a time (the
+ *   operator's --concurrency). Waits until every StatefulSet has a ready pod.
  *
  * usage: bench-dbi churn KUBECONFIG NAMESPACE N PERCENT
  *   Changes spec.parameters of PERCENT% of b-00001 ... b-N (spread evenly), which rolls
@@ -25,11 +27,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "core/core.h"
+#include "ctrl/ctrl_build.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_controller.h"
+#include "dbi/dbi_tls.h"
 #include "hmap/hmap.h"
 #include "informer/informer.h"
 #include "kjson/kjson.h"
@@ -37,10 +42,11 @@
 #include "kres/kres.h"
 #include "kube/kube.h"
 #include "kubeconfig/kubeconfig.h"
+#include "tlsca/tlsca.h"
 
 #define BENCH_DEADLINE_MS 1800000
 #define BENCH_TICK_MS     20
-#define BENCH_CHILDREN    5
+#define BENCH_CHILDREN    6
 
 typedef enum {
     MODE_CREATE,
@@ -67,6 +73,7 @@ struct bench {
     unsigned     n, window, conc, percent;
     unsigned     next, inflight, created; /* DBInstance creates (or churn patches) */
     cJSON       *todo;                    /* lower bound: created DBInstances to render */
+    tlsca_pair   ca;                      /* lower bound: the namespace's CA */
     unsigned     lanes_busy, children_done;
     hmap        *want;      /* key -> boxed generation to wait for (churn) */
     hmap        *done_keys; /* keys that reached the goal */
@@ -195,14 +202,31 @@ render_and_send(bench *b, const cJSON *dbi)
     dbi_spec    spec;
     char        err[300], password[64], superuser[64], checksum[32];
     cJSON      *kids[BENCH_CHILDREN] = {0};
-    const kres *res[BENCH_CHILDREN] = {&KRES_SECRETS, &KRES_CONFIGMAPS, &KRES_SERVICES,
-                                       &KRES_SERVICES, &KRES_STATEFULSETS};
+    const kres *res[BENCH_CHILDREN] = {&KRES_SECRETS,  &KRES_CONFIGMAPS,   &KRES_SERVICES,
+                                       &KRES_SERVICES, &KRES_STATEFULSETS, &KRES_SECRETS};
+    const char *names[DBI_TLS_NAMES];
+    char        buf[1024], sum[17];
+    size_t      nn = 0;
+    tlsca_pair  pair = {NULL, NULL};
     lane       *l;
     int         i, rc = CORE_OK;
 
     if (dbi_spec_parse(dbi, &spec, err, sizeof err)) {
         fail(b, "the DBInstance the server returned", err);
         return CORE_EINVAL;
+    }
+    /* TLS as the operator decides it for a new instance, with the same certificate work. */
+    spec.tls = dbi_tls_decide(spec.tls, NULL, dbi);
+    if (dbi_tls_on(&spec)) {
+        if (dbi_tls_names(&spec, buf, sizeof buf, names, &nn) ||
+            tlsca_issue(b->ca.cert, b->ca.key, names, nn, time(NULL), &pair, NULL, err, sizeof err) ||
+            ctrl_checksum(pair.cert, strlen(pair.cert), sum, sizeof sum)) {
+            tlsca_pair_free(&pair);
+            fail(b, "issuing a certificate", err);
+            return CORE_EINVAL;
+        }
+        spec.tls_ca = b->ca.cert;
+        spec.tls_checksum = sum;
     }
     if (dbi_password(password, sizeof password, 32) ||
         dbi_password(superuser, sizeof superuser, 32) || !(l = calloc(1, sizeof *l))) {
@@ -214,11 +238,16 @@ render_and_send(bench *b, const cJSON *dbi)
     kids[2] = dbi_build_service(&spec, dbi);
     kids[3] = dbi_build_headless_service(&spec, dbi);
     kids[4] = kids[1] ? dbi_build_statefulset(&spec, dbi, checksum) : NULL;
+    if (pair.cert)
+        kids[5] = dbi_build_tls_secret(&spec, dbi, pair.cert, pair.key, b->ca.cert);
+    tlsca_pair_free(&pair);
     l->b = b;
     for (i = 0; i < BENCH_CHILDREN && !rc; i++) {
         const char *name = kjson_path_str(kids[i], "metadata", "name", NULL);
         kops_target t = {b->client, res[i], spec.namespace, name, NULL, 1, 0};
 
+        if (i == 5 && !dbi_tls_on(&spec))
+            break;
         if (!name) {
             rc = CORE_ENOMEM;
             break;
@@ -423,12 +452,44 @@ on_tick(uv_timer_t *t)
 
 
 static void
+on_ca_created(const kops_result *r, void *data)
+{
+    if (r->err && r->err != CORE_ECONFLICT)
+        fail(data, "creating the CA Secret", r->message);
+}
+
+
+/* The lower bound's namespace CA, made and created as the operator's first run does. */
+static int
+make_ca(bench *b)
+{
+    char        err[300] = "", cn[128];
+    cJSON      *obj = NULL;
+    kops_target t = {b->client, &KRES_SECRETS, b->ns, NULL, NULL, 1, 0};
+    int         rc = CORE_EINVAL;
+
+    snprintf(cn, sizeof cn, "dbaas-operator CA %.60s", b->ns);
+    if (tlsca_make_ca(cn, time(NULL), &b->ca, err, sizeof err) == CORE_OK &&
+        (obj = dbi_build_ca_secret(b->ns, b->ca.cert, b->ca.key)))
+        rc = kops_create(&t, obj, on_ca_created, b);
+    cJSON_Delete(obj);
+    if (rc)
+        fail(b, "making the CA", *err ? err : core_strerror(rc));
+    else
+        b->requests++;
+    return rc;
+}
+
+
+static void
 on_synced(informer *inf, void *data)
 {
     bench *b = data;
 
     (void)inf;
     b->t0 = now_ms(b);
+    if (b->mode == MODE_LOWER_BOUND && make_ca(b) != CORE_OK)
+        return;
     send_creates(b);
     if (uv_timer_start(&b->tick, on_tick, BENCH_TICK_MS, BENCH_TICK_MS))
         fail(b, "starting", "no timer");
@@ -509,5 +570,6 @@ main(int argc, char **argv)
     hmap_free(b.want, free);
     hmap_free(b.done_keys, NULL);
     cJSON_Delete(b.todo);
+    tlsca_pair_free(&b.ca);
     return b.failed ? 1 : 0;
 }
