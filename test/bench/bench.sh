@@ -8,7 +8,9 @@
 #      Ready, peak RSS, CPU seconds, API requests by verb, reconciles;
 #   3. steady state: BENCH_STEADY_S (300) seconds with nothing changing: writes, CPU, RSS;
 #   4. restart: kill -9 and start again over the N objects: time to caches synced and to the
-#      first idle moment (from the operator's own log lines), writes issued;
+#      first idle moment (from the operator's own log lines), writes issued; and against it,
+#      a plain paginated list (bench-dbi list) of what the operator's informers list (read
+#      from its debug log at start, test/bench/list-paths.py);
 #   5. churn: spec.parameters of 10% of the objects changed; time until every change is
 #      Ready in status for its new generation;
 #   6. the peer: the Zalando postgres-operator (hack/zalando.sh) with N `postgresql` objects:
@@ -123,8 +125,9 @@ wait_log() {
 start_op() {
     OP_PORT=$(free_port)
     : >"$WORK/op.log"
+    # shellcheck disable=SC2086 # OP_FLAGS: words on purpose
     ${OP_WRAP:-} bin/dbaas-operator --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$OP_PORT" \
-        --concurrency "$CONC" >>"$WORK/op.log" 2>&1 &
+        --concurrency "$CONC" ${OP_FLAGS:-} >>"$WORK/op.log" 2>&1 &
     OP_PID=$!
 }
 stop_op() {
@@ -155,6 +158,12 @@ wait_log "initial reconcile done" 60 >/dev/null
 sleep 5
 record "{\"phase\":\"idle\",$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID")}"
 stop_op
+# What its informers list (the debug log names every request), for step 4's plain list.
+OP_FLAGS="--log-level debug" start_op
+wait_log "initial reconcile done" 60 >/dev/null
+stop_op
+python3 test/bench/list-paths.py "$WORK/op.log" >"$WORK/list-paths"
+[ -s "$WORK/list-paths" ] || die "no LIST in the operator's debug log"
 
 for n in "${SIZES[@]}"; do
   if [ "${BENCH_ONLY_PEER:-0}" != 1 ]; then
@@ -198,7 +207,10 @@ for n in "${SIZES[@]}"; do
     synced=$(wait_log "caches synced" 120)
     idle=$(wait_log "initial reconcile done" 300)
     sleep 5
-    record "{\"phase\":\"restart\",\"n\":$n,\"synced_s\":$synced,\"idle_s\":$idle,\"writes\":$(writes),\"reconciles\":$(reconciles),$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID")}"
+    # The pace the control plane sets: the same LISTs, paginated, with nothing else to do.
+    mapfile -t paths <"$WORK/list-paths"
+    plain=$(bin/bench-dbi list "$KUBECONFIG" "${paths[@]}") || die "bench-dbi list failed"
+    record "{\"phase\":\"restart\",\"n\":$n,\"synced_s\":$synced,\"idle_s\":$idle,\"writes\":$(writes),\"reconciles\":$(reconciles),$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"plain_list\":$plain}"
 
     # ---------------------------------------------------------------- 5. churn
     log "N=$n: churn of 10%"

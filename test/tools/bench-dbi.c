@@ -20,6 +20,11 @@
  *   their pods, and waits until each one's status says the new generation is rolled out
  *   (observedGeneration, phase Ready, Ready=True).
  *
+ * usage: bench-dbi list KUBECONFIG PATH...
+ *   Lists every PATH (a collection with its query, as the operator's informers list it) to
+ *   its last page, 500 objects a page as the informers ask, all PATHs at once on one
+ *   connection: the plain paginated list an operator's restart is measured against.
+ *
  * Times are seconds from the first request.
  */
 #include <cjson/cJSON.h>
@@ -496,11 +501,124 @@ on_synced(informer *inf, void *data)
 }
 
 
+/* --- list: the plain paginated list of the operator's resources --------------------- */
+
+typedef struct {
+    uv_loop_t    loop;
+    kube_client *client;
+    unsigned     pending;
+    uint64_t     t0, items, pages;
+    int          failed;
+} lister;
+
+typedef struct {
+    lister *l;
+    char   *path; /* with its query, without limit and continue */
+} list_one;
+
+static int list_page(list_one *o, const char *cont);
+
+
+static void
+on_page(const kube_response *res, void *data)
+{
+    list_one   *o = data;
+    lister     *l = o->l;
+    cJSON      *page = NULL;
+    const char *cont;
+    int         more = 0;
+
+    if (res->err || res->status != 200 || !(page = cJSON_ParseWithLength(res->body, res->body_len))) {
+        fprintf(stderr, "bench-dbi: listing %s: %s (HTTP %ld)\n", o->path,
+                res->err ? res->message : "not a list", res->status);
+        l->failed = 1;
+    } else {
+        l->pages++;
+        l->items += (uint64_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "items"));
+        cont = kjson_path_str(page, "metadata", "continue", NULL);
+        more = cont && *cont && list_page(o, cont) == CORE_OK;
+    }
+    cJSON_Delete(page);
+    if (more)
+        return;
+    free(o->path);
+    free(o);
+    if (--l->pending == 0)
+        kube_client_close(l->client);
+}
+
+
+static int
+list_page(list_one *o, const char *cont)
+{
+    core_buf path;
+    kube_req req = {0};
+    int      rc;
+
+    core_buf_init(&path, 1024);
+    rc = core_buf_printf(&path, "%s%slimit=500", o->path, strchr(o->path, '?') ? "&" : "?");
+    if (!rc && cont)
+        rc = core_buf_printf(&path, "&continue=") || kres_escape(&path, cont);
+    req.path = path.data;
+    req.timeout_ms = 60000;
+    if (!rc)
+        rc = kube_request(o->l->client, &req, on_page, o, NULL);
+    core_buf_free(&path);
+    return rc;
+}
+
+
+static int
+list_main(int argc, char **argv)
+{
+    lister l;
+    kcfg   cfg;
+    char   err[512];
+    int    i;
+
+    memset(&l, 0, sizeof l);
+    if (kcfg_load(argv[2], NULL, &cfg, err, sizeof err)) {
+        fprintf(stderr, "bench-dbi: %s\n", err);
+        return 1;
+    }
+    uv_loop_init(&l.loop);
+    if (kube_client_new(&l.loop, &cfg, &l.client, err, sizeof err)) {
+        fprintf(stderr, "bench-dbi: %s\n", err);
+        return 1;
+    }
+    uv_update_time(&l.loop);
+    l.t0 = uv_now(&l.loop);
+    for (i = 3; i < argc; i++) {
+        list_one *o = calloc(1, sizeof *o);
+
+        if (!o || !(o->path = strdup(argv[i]))) {
+            free(o);
+            return 1;
+        }
+        o->l = &l;
+        l.pending++;
+        if (list_page(o, NULL) != CORE_OK) {
+            fprintf(stderr, "bench-dbi: cannot list %s\n", argv[i]);
+            return 1;
+        }
+    }
+    uv_run(&l.loop, UV_RUN_DEFAULT);
+    uv_update_time(&l.loop);
+    printf("{\"mode\":\"list\",\"paths\":%d,\"pages\":%llu,\"items\":%llu,\"seconds\":%.3f}\n",
+           argc - 3, (unsigned long long)l.pages, (unsigned long long)l.items,
+           (double)(uv_now(&l.loop) - l.t0) / 1000.0);
+    uv_loop_close(&l.loop);
+    kcfg_free(&cfg);
+    return l.failed ? 1 : 0;
+}
+
+
 static int
 usage(void)
 {
     fprintf(stderr, "usage: bench-dbi create KUBECONFIG NAMESPACE N [WINDOW]\n"
                     "       bench-dbi lower-bound KUBECONFIG NAMESPACE N CONCURRENCY [WINDOW]\n"
+                    "       bench-dbi list KUBECONFIG PATH...\n"
                     "       bench-dbi churn KUBECONFIG NAMESPACE N PERCENT\n");
     return 2;
 }
@@ -520,6 +638,8 @@ main(int argc, char **argv)
     char          err[512];
     informer_opts opts = {0};
 
+    if (argc >= 4 && strcmp(argv[1], "list") == 0)
+        return list_main(argc, argv);
     if (argc < 5)
         return usage();
     if (strcmp(argv[1], "create") == 0) {
