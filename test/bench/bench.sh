@@ -278,3 +278,31 @@ fi
 [ -z "${BENCH_RAW_MERGE:-}" ] || cat "$BENCH_RAW_MERGE" >>"$RAW"
 python3 test/bench/report.py "$RAW" "$OUT_MD" "$OUT_JSON" "$WORK" "$CONC" "$STEADY_S"
 log "wrote $OUT_MD and $OUT_JSON"
+
+# The chart: time to Ready and peak RSS against N, ours and the Zalando operator's (gnuplot
+# from Debian), beside RESULTS.md.
+if [ "$(wc -l <"$WORK/scale.csv")" -gt 2 ]; then
+    command -v gnuplot >/dev/null || apt-get install -y -qq gnuplot-nox >/dev/null 2>&1 ||
+        log "gnuplot could not be installed; no chart"
+    if command -v gnuplot >/dev/null; then
+        gnuplot <<GP || log "gnuplot failed; no chart"
+set terminal png size 1000,450
+set output "$(dirname "$OUT_MD")/scale.png"
+set datafile separator ","
+set datafile missing "NaN"
+set key top left
+set logscale xy
+set xlabel "DBInstances / postgresql objects created at once (N)"
+set multiplot layout 1,2
+set title "Time until all are Ready (s)"
+plot "$WORK/scale.csv" every ::1 using 1:2 with linespoints title "dbaas-operator", \
+     "" every ::1 using 1:3 with linespoints title "lower bound (no operator)", \
+     "" every ::1 using 1:5 with linespoints title "Zalando postgres-operator"
+set title "Operator peak RSS (MiB)"
+plot "$WORK/scale.csv" every ::1 using 1:4 with linespoints title "dbaas-operator", \
+     "" every ::1 using 1:6 with linespoints title "Zalando postgres-operator"
+unset multiplot
+GP
+        log "drew $(dirname "$OUT_MD")/scale.png"
+    fi
+fi

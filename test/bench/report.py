@@ -205,6 +205,22 @@ def main():
                   f"{round(c['cpu_s'] * 1000 / n, 2)} | - | {c['operator_s']} s (Ready) |")
         w("")
 
+    # The chart's data (bench.sh draws scale.png from it with gnuplot): one line per N.
+    rows = []
+    for n in sizes:
+        s = summary["sizes"][str(n)]
+        c, p = s.get("create"), s.get("peer")
+        if c:
+            rows.append([n, c["operator_s"], c["lower_bound_s"], c["peak_rss_mb"],
+                         p["pods_ready_s"] if p else "NaN", round(p["hwm_kb"] / 1024, 1) if p else "NaN"])
+    with open(os.path.join(work, "scale.csv"), "w") as f:
+        f.write("n,operator_s,lower_bound_s,operator_rss_mib,zalando_ready_s,zalando_rss_mib\n")
+        for r in rows:
+            f.write(",".join(str(x) for x in r) + "\n")
+    if len(rows) > 1:
+        w("## Against N\n")
+        w("![Time to Ready and peak RSS against N, dbaas-operator and the Zalando operator](scale.png)\n")
+
     for name, title in (("profile-self.txt", "self cost"), ("profile-incl.txt", "inclusive cost")):
         path = os.path.join(work, name)
         if os.path.exists(path) and os.path.getsize(path):
