@@ -13,7 +13,9 @@
 #      from its debug log at start, test/bench/list-paths.py);
 #   5. churn: spec.parameters of 10% of the objects changed; time until every change is
 #      Ready in status for its new generation;
-#   6. the peer: the Zalando postgres-operator (hack/zalando.sh) with N `postgresql` objects:
+#   6. HAClusters (N <= BENCH_HAC_MAX, 100): N HAClusters of one instance through the operator
+#      and the Zalando operator: time until all are Ready, both operators' RSS and CPU;
+#   7. the peer: the Zalando postgres-operator (hack/zalando.sh) with N `postgresql` objects:
 #      peak RSS, CPU seconds, time until all its StatefulSets exist and their pods are Ready.
 # Steps 1 and 2 repeat BENCH_REPEAT times (default 3) while N <= 100 and report the median.
 # Also the idle operator (no objects) and (unless BENCH_PROFILE=0) a callgrind profile of the
@@ -150,6 +152,32 @@ drop_ns() {
     done
 }
 record() { printf '%s\n' "$1" >>"$RAW"; }
+# N HAClusters of one instance each, sized as hack/zalando.sh manifest's postgresql objects.
+hac_manifest() {
+    local i
+    echo "apiVersion: v1"
+    echo "kind: List"
+    echo "items:"
+    for ((i = 1; i <= $1; i++)); do
+        cat <<EOF
+- apiVersion: dbaas.dev/v1alpha1
+  kind: HACluster
+  metadata:
+    name: $(printf 'hac-%04d' "$i")
+    namespace: $2
+  spec:
+    version: "16"
+    replicas: 1
+    database: app
+    storage:
+      size: 1Gi
+    resources:
+      requests:
+        cpu: 10m
+        memory: 100Mi
+EOF
+    done
+}
 
 # ---------------------------------------------------------------------------- idle operator
 log "idle: the operator with no DBInstances"
@@ -221,7 +249,38 @@ for n in "${SIZES[@]}"; do
     stop_op
   fi
 
-    # ---------------------------------------------------------------- 6. the peer
+    # ---------------------------------------------------------------- 6. HAClusters
+    # N HAClusters through our operator and the Zalando operator it drives, each one
+    # instance like the peer's postgresql objects below: time until all say Ready, both
+    # operators' memory and CPU. Up to BENCH_HAC_MAX (100).
+    if [ "${BENCH_SKIP_PEER:-0}" != 1 ] && [ "$n" -le "${BENCH_HAC_MAX:-100}" ]; then
+        ns=bench-hac-$n
+        k create namespace "$ns" >/dev/null
+        zpid=$(ZALANDO_KUBE_QPS=${BENCH_CLIENT_QPS:-500} ZALANDO_KUBE_BURST=$((${BENCH_CLIENT_QPS:-500} * 2)) \
+            bash hack/zalando.sh start "$ns") || die "hack/zalando.sh start failed"
+        start_op
+        wait_log "initial reconcile done" 60 >/dev/null
+        sleep 5
+        cpu0=$(proc_cpu "$OP_PID") zcpu0=$(proc_cpu "$zpid")
+        hac_manifest "$n" "$ns" >"$WORK/hac.yaml"
+        log "N=$n: HAClusters through the Zalando operator"
+        t0=$(date +%s.%N)
+        k create -f "$WORK/hac.yaml" >/dev/null
+        deadline=$((SECONDS + 1800))
+        until [ "$(k -n "$ns" get haclusters -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')" -ge "$n" ]; do
+            [ $SECONDS -lt $deadline ] || die "the HAClusters not all Ready after 1800 s"
+            kill -0 "$zpid" 2>/dev/null || die "the Zalando operator exited"
+            sleep 0.5
+        done
+        t_ready=$(date +%s.%N)
+        sleep 2
+        record "{\"phase\":\"hacluster\",\"n\":$n,\"ready_s\":$(python3 -c "print(round($t_ready - $t0, 3))"),\"op\":{$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"cpu0_s\":$cpu0},\"zalando\":{$(mem_json "$zpid"),\"cpu_s\":$(proc_cpu "$zpid"),\"cpu0_s\":$zcpu0},\"requests\":$(requests_json)}"
+        drop_ns "$ns" # our finalizers: the operator runs until the namespace is gone
+        stop_op
+        bash hack/zalando.sh stop >/dev/null
+    fi
+
+    # ---------------------------------------------------------------- 7. the peer
     if [ "${BENCH_SKIP_PEER:-0}" != 1 ]; then
         ns=bench-zo-$n
         k create namespace "$ns" >/dev/null

@@ -94,7 +94,7 @@ def main():
                     round((lb[-1]["result"]["requests"] - n) / n, 2) if lb else None,
                 "cpu_ms_per_dbinstance": round(cpu / n * 1000, 2),
             }
-        for phase in ("steady", "restart", "churn", "peer"):
+        for phase in ("steady", "restart", "churn", "hacluster", "peer"):
             got = [r for r in by.get(phase, []) if r["n"] == n]
             if got:
                 s[phase] = {k: v for k, v in got[-1].items() if k not in ("phase", "n")}
@@ -203,6 +203,26 @@ def main():
                 w(f"| {n} | dbaas-operator | {c['peak_rss_mb']} MiB | "
                   f"{round(c['peak_rss_mb'] * 1024 / n, 1)} KB | {c['cpu_s']} | "
                   f"{round(c['cpu_s'] * 1000 / n, 2)} | - | {c['operator_s']} s (Ready) |")
+        w("")
+
+    hacs = [n for n in sizes if "hacluster" in summary["sizes"][str(n)]]
+    if hacs:
+        w("## HAClusters against the same postgresql objects applied directly\n")
+        w("N HAClusters of one instance created at once (`kubectl create -f`), our operator writing "
+          "a `postgresql` object for each and the Zalando operator making the database, until every "
+          "HACluster says Ready; against the Zalando operator alone with the same N objects "
+          "(the table above), until every pod is Ready. Same run, same cluster.\n")
+        w("| N | HAClusters Ready | postgresql direct | ratio | our peak RSS | our CPU s | Zalando peak RSS | Zalando CPU s | our requests / HACluster |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for n in hacs:
+            s_ = summary["sizes"][str(n)]
+            h, p = s_["hacluster"], s_.get("peer")
+            direct = p["pods_ready_s"] if p else None
+            w(f"| {n} | {h['ready_s']} s | {direct if direct else '-'} s | "
+              f"{round(h['ready_s'] / direct, 2) if direct else '-'}x | {mb(h['op']['hwm_kb'])} MiB | "
+              f"{round(h['op']['cpu_s'] - h['op']['cpu0_s'], 2)} | {mb(h['zalando']['hwm_kb'])} MiB | "
+              f"{round(h['zalando']['cpu_s'] - h['zalando']['cpu0_s'], 2)} | "
+              f"{round(sum(h['requests'].values()) / n, 2)} |")
         w("")
 
     # The chart's data (bench.sh draws scale.png from it with gnuplot): one line per N.
