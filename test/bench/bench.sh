@@ -15,15 +15,18 @@
 #      Ready in status for its new generation;
 #   6. HAClusters (N <= BENCH_HAC_MAX, 100): N HAClusters of one instance through the operator
 #      and the Zalando operator: time until all are Ready, both operators' RSS and CPU;
-#   7. the peer: the Zalando postgres-operator (hack/zalando.sh) with N `postgresql` objects:
+#   7. DBSnapshots (N <= BENCH_SNAP_MAX, 100; BENCH_SKIP_SNAP=1 skips): N DBInstances on the
+#      CSI mock driver (hack/csi.sh), a DBSnapshot of each at once, time until all are
+#      readyToUse; against a VolumeSnapshot of each data claim made directly, same run;
+#   8. the peer: the Zalando postgres-operator (hack/zalando.sh) with N `postgresql` objects:
 #      peak RSS, CPU seconds, time until all its StatefulSets exist and their pods are Ready.
 # Steps 1 and 2 repeat BENCH_REPEAT times (default 3) while N <= 100 and report the median.
 # Also the idle operator (no objects) and (unless BENCH_PROFILE=0) a callgrind profile of the
 # operator creating 100 DBInstances. Writes test/bench/RESULTS.md and test/bench/results.json.
 #
 # Environment: BENCH_CLUSTER_DIR (default ~/.cache/dbaas-operator/cluster-bench),
-# BENCH_CONCURRENCY (4, the operator's default), BENCH_SKIP_PEER=1, BENCH_ONLY_PEER=1 (steps
-# 1-5 skipped), BENCH_RAW_MERGE=FILE (raw lines of an earlier run reported with this one's; a
+# BENCH_CONCURRENCY (4, the operator's default), BENCH_SKIP_PEER=1 (steps 6 and 8),
+# BENCH_SKIP_SNAP=1 (step 7), BENCH_ONLY_PEER=1 (steps 1-5 skipped), BENCH_RAW_MERGE=FILE (raw lines of an earlier run reported with this one's; a
 # failed run leaves its lines in /tmp/bench-raw-PID.jsonl), BENCH_KEEP_CLUSTER=1.
 set -euo pipefail
 
@@ -72,6 +75,10 @@ make -j2 bin/dbaas-operator bin/bench-dbi >"$WORK/build.log" 2>&1 ||
 if [ "${BENCH_SKIP_PEER:-0}" != 1 ]; then
     log "building the Zalando postgres-operator (hack/zalando.sh build)"
     bash hack/zalando.sh build >/dev/null || die "hack/zalando.sh build failed"
+fi
+if [ "${BENCH_SKIP_SNAP:-0}" != 1 ]; then
+    log "building the CSI stack (hack/csi.sh build)"
+    bash hack/csi.sh build >/dev/null || die "hack/csi.sh build failed"
 fi
 log "cluster in $DBAAS_CLUSTER_DIR with $((max_n + 200)) volumes"
 CLUSTER_PV_COUNT=$((max_n + 200)) CLUSTER_CLIENT_QPS=${BENCH_CLIENT_QPS:-500} bash hack/cluster.sh up
@@ -152,6 +159,31 @@ drop_ns() {
     done
 }
 record() { printf '%s\n' "$1" >>"$RAW"; }
+# kind_manifest KIND N NAMESPACE SPEC: N objects KIND named snap-0001.. (DBSnapshot and
+# VolumeSnapshot: named after the instance snap-NNNN, with a suffix) with spec SPEC (YAML
+# flow mapping body), NAME in SPEC replaced by the instance's name.
+kind_manifest() {
+    local i name api=dbaas.dev/v1alpha1 suffix=
+    [ "$1" = VolumeSnapshot ] && api=snapshot.storage.k8s.io/v1 suffix=-direct
+    [ "$1" = DBSnapshot ] && suffix=-ours
+    echo "apiVersion: v1"
+    echo "kind: List"
+    echo "items:"
+    for ((i = 1; i <= $2; i++)); do
+        name=$(printf 'snap-%04d' "$i")
+        printf -- '- {apiVersion: %s, kind: %s, metadata: {name: %s, namespace: %s}, spec: {%s}}\n' \
+            "$api" "$1" "$name$suffix" "$3" "${4//NAME/$name}"
+    done
+}
+# wait_ready NAMESPACE RESOURCE JSONPATH VALUE COUNT: until COUNT objects have VALUE there.
+wait_ready() {
+    local deadline=$((SECONDS + 1800))
+    until [ "$(k -n "$1" get "$2" -o jsonpath="{range .items[*]}$3{\"\n\"}{end}" | grep -c "^$4\$")" -ge "$5" ]; do
+        [ $SECONDS -lt $deadline ] || die "$2 in $1: not $5 at $3 = $4 after 1800 s"
+        kill -0 "$OP_PID" 2>/dev/null || die "the operator exited"
+        sleep 0.5
+    done
+}
 # N HAClusters of one instance each, sized as hack/zalando.sh manifest's postgresql objects.
 hac_manifest() {
     local i
@@ -280,7 +312,40 @@ for n in "${SIZES[@]}"; do
         bash hack/zalando.sh stop >/dev/null
     fi
 
-    # ---------------------------------------------------------------- 7. the peer
+    # ---------------------------------------------------------------- 7. DBSnapshots
+    # N DBInstances on the CSI mock driver (hack/csi.sh), then a DBSnapshot of each at once:
+    # time until all are readyToUse; then a VolumeSnapshot of each data claim made directly,
+    # same class: time until all are readyToUse. Up to BENCH_SNAP_MAX (100).
+    if [ "${BENCH_SKIP_SNAP:-0}" != 1 ] && [ "$n" -le "${BENCH_SNAP_MAX:-100}" ]; then
+        bash hack/csi.sh start >/dev/null || die "hack/csi.sh start failed"
+        ns=bench-snap-$n
+        k create namespace "$ns" >/dev/null
+        start_op
+        wait_log "initial reconcile done" 60 >/dev/null
+        kind_manifest DBInstance "$n" "$ns" 'engine: postgresql, version: "16", database: app, storage: {size: 1Gi, storageClassName: csi-mock}' >"$WORK/snap-dbi.yaml"
+        k create -f "$WORK/snap-dbi.yaml" >/dev/null
+        wait_ready "$ns" dbinstances '{.status.conditions[?(@.type=="Ready")].status}' True "$n"
+        log "N=$n: DBSnapshots"
+        cpu0=$(proc_cpu "$OP_PID")
+        kind_manifest DBSnapshot "$n" "$ns" 'instanceName: NAME' >"$WORK/snap.yaml"
+        t0=$(date +%s.%N)
+        k create -f "$WORK/snap.yaml" >/dev/null
+        wait_ready "$ns" dbsnapshots '{.status.readyToUse}' true "$n"
+        t_ours=$(date +%s.%N)
+        cpu1=$(proc_cpu "$OP_PID")
+        log "N=$n: VolumeSnapshots made directly"
+        kind_manifest VolumeSnapshot "$n" "$ns" 'volumeSnapshotClassName: csi-mock, source: {persistentVolumeClaimName: data-NAME-0}' >"$WORK/vs.yaml"
+        t1=$(date +%s.%N)
+        k create -f "$WORK/vs.yaml" >/dev/null
+        wait_ready "$ns" volumesnapshots.snapshot.storage.k8s.io '{.status.readyToUse}' true "$((2 * n))"
+        t_direct=$(date +%s.%N)
+        record "{\"phase\":\"dbsnapshot\",\"n\":$n,\"ours_s\":$(python3 -c "print(round($t_ours - $t0, 3))"),\"direct_s\":$(python3 -c "print(round($t_direct - $t1, 3))"),\"cpu_s\":$(python3 -c "print(round($cpu1 - $cpu0, 2))"),$(mem_json "$OP_PID")}"
+        drop_ns "$ns"
+        stop_op
+        bash hack/csi.sh stop >/dev/null || true
+    fi
+
+    # ---------------------------------------------------------------- 8. the peer
     if [ "${BENCH_SKIP_PEER:-0}" != 1 ]; then
         ns=bench-zo-$n
         k create namespace "$ns" >/dev/null

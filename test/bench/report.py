@@ -94,7 +94,7 @@ def main():
                     round((lb[-1]["result"]["requests"] - n) / n, 2) if lb else None,
                 "cpu_ms_per_dbinstance": round(cpu / n * 1000, 2),
             }
-        for phase in ("steady", "restart", "churn", "hacluster", "peer"):
+        for phase in ("steady", "restart", "churn", "hacluster", "dbsnapshot", "peer"):
             got = [r for r in by.get(phase, []) if r["n"] == n]
             if got:
                 s[phase] = {k: v for k, v in got[-1].items() if k not in ("phase", "n")}
@@ -223,6 +223,21 @@ def main():
               f"{round(h['op']['cpu_s'] - h['op']['cpu0_s'], 2)} | {mb(h['zalando']['hwm_kb'])} MiB | "
               f"{round(h['zalando']['cpu_s'] - h['zalando']['cpu0_s'], 2)} | "
               f"{round(sum(h['requests'].values()) / n, 2)} |")
+        w("")
+
+    snaps = [n for n in sizes if "dbsnapshot" in summary["sizes"][str(n)]]
+    if snaps:
+        w("## DBSnapshots against VolumeSnapshots made directly\n")
+        w("N DBInstances on the CSI mock driver (Kubernetes' e2e mock behind the real "
+          "csi-snapshotter and snapshot-controller, hack/csi.sh); a DBSnapshot of each created at "
+          "once, until every one says readyToUse; then a VolumeSnapshot of each data claim created "
+          "directly (same class), until every one is readyToUse. Same run.\n")
+        w("| N | DBSnapshots readyToUse | VolumeSnapshots direct | ratio | operator CPU s | operator RSS |")
+        w("|---|---|---|---|---|---|")
+        for n in snaps:
+            d = summary["sizes"][str(n)]["dbsnapshot"]
+            ratio = round(d["ours_s"] / d["direct_s"], 2) if d["direct_s"] else "-"
+            w(f"| {n} | {d['ours_s']} s | {d['direct_s']} s | {ratio}x | {d['cpu_s']} | {mb(d['rss_kb'])} MiB |")
         w("")
 
     # The chart's data (bench.sh draws scale.png from it with gnuplot): one line per N.
