@@ -14,7 +14,7 @@
 #include "ctrl/ctrl.h"
 #include "dbi/dbi.h"
 #include "dbi/dbi_backup.h"
-#include "hmap/hmap.h"
+#include "dbi/dbi_tls_seen.h"
 #include "informer/informer.h"
 
 #define DBI_VERSION_AN     "dbaas.dev/version"
@@ -28,7 +28,7 @@ typedef struct {
     informer        *netpols;  /* NetworkPolicies (dbi_netpol_step.c) */
     informer        *snaps;    /* DBSnapshots labelled with an instance (dbi_schedule.c) */
     struct dbi_zone *zones;    /* spec.backup.timeZone rules, loaded once per name */
-    hmap            *tls_seen; /* TLS Secrets verified, by "<ns>/<name>" (dbi_tls_step.c) */
+    dbi_tls_seen    *tls_seen; /* TLS Secrets verified (dbi_tls_seen.h), made when first needed */
 } dbi_ctl;
 
 
@@ -139,7 +139,8 @@ void dbi__backup_status(ctrl_run *run, cJSON *fields);
  * then d), for rt_on_cleanup. */
 void dbi__ctl_free(void *d);
 
-/* dbi_tls_step.c: frees what the TLS step remembers of verified Secrets (d->tls_seen). */
+/* dbi_tls_step.c: frees what the TLS step remembers of verified Secrets (d->tls_seen, then
+ * NULL). */
 void dbi__tls_seen_free(dbi_ctl *d);
 
 /* dbi_tls_step.c: forgets the run's <name>-tls (its instance is being finalized). */

@@ -31,7 +31,7 @@
 #include "dbi/dbi.h"
 #include "dbi/dbi_controller.h"
 #include "dbi/dbi_tls.h"
-#include "hmap/hmap.h"
+#include "dbi/dbi_tls_seen.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
 #include "log/log.h"
@@ -48,10 +48,10 @@ struct dbi_tls_st {
     char      *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
     char      *cert, *key;       /* the serving certificate and key */
     char       checksum[17];
-    char       secret[DBI_NAME_LEN]; /* the Secret the pod mounts */
-    char       ca_rv[32];            /* the CA Secret's resourceVersion (ours), for tls_seen */
-    char       against[64];          /* what <name>-tls is checked against (tls_seen), or "" */
-    tlsca_info info;                 /* of the certificate <name>-tls holds */
+    char       secret[DBI_NAME_LEN];  /* the Secret the pod mounts */
+    char       ca_uid[64], ca_rv[32]; /* the CA Secret's (ours), for dbi_tls_seen; "" unknown */
+    char       against[128];          /* what <name>-tls is checked against, or "" */
+    tlsca_info info;                  /* of the certificate <name>-tls holds */
     time_t     not_after, renew_after;
     cJSON     *live; /* our <name>-tls as read (cache, else GET), or NULL */
 };
@@ -124,24 +124,7 @@ secret_pem(const cJSON *secret, const char *key, char **out, char *why, size_t w
 }
 
 
-/* --- what was verified --------------------------------------------------------------- */
-
-/*
- * Verifying a certificate parses its PEM text and keys with OpenSSL, which was most of a
- * run's CPU (issue 18: 54% of the instructions of the operator creating 100 instances,
- * callgrind). A Secret that passed is not verified again while it is the same object (uid)
- * at the same resourceVersion, which every change to it moves (Kubernetes API conventions,
- * "Concurrency Control and Consistency"), and a server certificate also only while the CA
- * Secret's resourceVersion and the names it must cover are those it passed with. Its dates
- * are still compared with the clock on every run. One entry per namespace's CA and per
- * instance's <name>-tls; an instance's goes when it is finalized, a CA's stays (small).
- */
-typedef struct {
-    char       rv[32], uid[64]; /* the Secret's when it passed */
-    char       against[64];     /* for a server certificate: the CA's rv and the names' checksum */
-    tlsca_info info;
-} tls_seen;
-
+/* --- what was verified (dbi_tls_seen.h) ------------------------------------------------ */
 
 static int
 seen_key(ctrl_run *run, const char *name, char *key, size_t len)
@@ -150,80 +133,60 @@ seen_key(ctrl_run *run, const char *name, char *key, size_t len)
 }
 
 
-/* 1 when secret passed before as it is now, with *info as read then, and now within it. */
+/* 1 when secret (name in the run's namespace) passed before as it is now, *info as read. */
 static int
 seen_get(ctrl_run *run, const char *name, const cJSON *secret, const char *against, time_t now,
          tlsca_info *info)
 {
-    hmap           *m = dbi__caches(run)->tls_seen;
-    const char     *rv = kjson_resource_version(secret);
-    const char     *uid = kjson_path_str(secret, "metadata", "uid", NULL);
-    const tls_seen *e;
-    char            key[2 * DBI_NAME_LEN];
+    char key[2 * DBI_NAME_LEN];
 
-    if (!m || !rv || !uid || seen_key(run, name, key, sizeof key) != CORE_OK ||
-        !(e = hmap_get(m, key)) || strcmp(e->rv, rv) != 0 || strcmp(e->uid, uid) != 0 ||
-        strcmp(e->against, against) != 0 || now < e->info.not_before || now >= e->info.not_after)
-        return 0;
-    *info = e->info;
-    return 1;
+    return seen_key(run, name, key, sizeof key) == CORE_OK &&
+           dbi_tls_seen_get(dbi__caches(run)->tls_seen, key,
+                            kjson_path_str(secret, "metadata", "uid", NULL),
+                            kjson_resource_version(secret), against, now, info);
 }
 
 
-/* Remembers that secret passed (info as read); nothing when it cannot (no memory). */
+/* Remembers that secret passed (info as read); nothing when it cannot. */
 static void
 seen_put(ctrl_run *run, const char *name, const cJSON *secret, const char *against,
          const tlsca_info *info)
 {
-    dbi_ctl    *d = dbi__caches(run);
-    const char *rv = kjson_resource_version(secret);
-    const char *uid = kjson_path_str(secret, "metadata", "uid", NULL);
-    tls_seen   *e;
-    char        key[2 * DBI_NAME_LEN];
+    dbi_ctl *d = dbi__caches(run);
+    char     key[2 * DBI_NAME_LEN];
 
-    if (!rv || !uid || strlen(rv) >= sizeof e->rv || strlen(uid) >= sizeof e->uid ||
-        strlen(against) >= sizeof e->against || seen_key(run, name, key, sizeof key) != CORE_OK)
+    if (!d->tls_seen && dbi_tls_seen_new(&d->tls_seen) != CORE_OK)
         return;
-    if (!d->tls_seen && hmap_new(16, &d->tls_seen) != CORE_OK)
-        return;
-    if (!(e = hmap_get(d->tls_seen, key))) {
-        if (!(e = malloc(sizeof *e)))
-            return;
-        if (hmap_put(d->tls_seen, key, e, NULL) != CORE_OK) {
-            free(e);
-            return;
-        }
-    }
-    snprintf(e->rv, sizeof e->rv, "%s", rv);
-    snprintf(e->uid, sizeof e->uid, "%s", uid);
-    snprintf(e->against, sizeof e->against, "%s", against);
-    e->info = *info;
+    if (seen_key(run, name, key, sizeof key) == CORE_OK)
+        dbi_tls_seen_put(d->tls_seen, key, kjson_path_str(secret, "metadata", "uid", NULL),
+                         kjson_resource_version(secret), against, info);
 }
 
 
 void
 dbi__tls_forget(ctrl_run *run)
 {
-    hmap *m = dbi__caches(run)->tls_seen;
-    void *old = NULL;
-    char  name[DBI_NAME_LEN], key[2 * DBI_NAME_LEN];
+    char name[DBI_NAME_LEN], key[2 * DBI_NAME_LEN];
 
     snprintf(name, sizeof name, "%s-tls", ctrl_name(run));
-    if (m && seen_key(run, name, key, sizeof key) == CORE_OK && hmap_del(m, key, &old) == CORE_OK)
-        free(old);
+    if (seen_key(run, name, key, sizeof key) == CORE_OK)
+        dbi_tls_seen_forget(dbi__caches(run)->tls_seen, key);
 }
 
 
 void
 dbi__tls_seen_free(dbi_ctl *d)
 {
-    if (d && d->tls_seen)
-        hmap_free(d->tls_seen, free);
+    if (d) {
+        dbi_tls_seen_free(d->tls_seen);
+        d->tls_seen = NULL;
+    }
 }
 
 
-/* What a server certificate is checked against, for tls_seen: the CA's resourceVersion and
- * a checksum of the names, in out. CORE_ETOOBIG when it cannot be said (then no entry). */
+/* What a server certificate is checked against, for dbi_tls_seen: the CA Secret's uid and
+ * resourceVersion and a checksum of the names, in out. CORE_ETOOBIG when it cannot be said
+ * (then nothing is remembered). */
 static int
 server_against(const struct dbi_tls_st *t, const char *const *names, size_t n, char *out, size_t len)
 {
@@ -237,8 +200,8 @@ server_against(const struct dbi_tls_st *t, const char *const *names, size_t n, c
             return CORE_ETOOBIG;
         used += (size_t)w;
     }
-    if (!t->ca_rv[0] || ctrl_checksum(joined, used, sum, sizeof sum) != CORE_OK ||
-        snprintf(out, len, "%s/%s", t->ca_rv, sum) >= (int)len)
+    if (!t->ca_rv[0] || !t->ca_uid[0] || ctrl_checksum(joined, used, sum, sizeof sum) != CORE_OK ||
+        snprintf(out, len, "%s/%s/%s", t->ca_uid, t->ca_rv, sum) >= (int)len)
         return CORE_ETOOBIG;
     return CORE_OK;
 }
@@ -341,6 +304,32 @@ on_user_secret(ctrl_run *run, const cJSON *secret)
 
 /* --- ours: the CA, then the server certificate ------------------------------------------ */
 
+/*
+ * A certificate just issued is checked as a client would (tlsca_check) the first time this
+ * CA version issues one: a CA put in by hand may pass tlsca_check_ca and still sign what a
+ * chain check refuses (an extended key usage without serverAuth, name constraints). Once one
+ * passed, the CA's entry is marked and its later certificates, made by the same code from
+ * the same CA with other names, are not parsed back. 0 or tlsca_check's error, why said.
+ */
+static int
+issued_check(ctrl_run *run, const tlsca_pair *pair, const char *const *names, size_t n, time_t now,
+             char *why, size_t len)
+{
+    struct dbi_tls_st *t = dbi__st(run)->tls;
+    dbi_tls_seen      *seen = dbi__caches(run)->tls_seen;
+    char               key[2 * DBI_NAME_LEN];
+    int                rc;
+
+    if (seen_key(run, DBI_CA_SECRET, key, sizeof key) == CORE_OK &&
+        dbi_tls_seen_marked(seen, key, t->ca_uid, t->ca_rv))
+        return CORE_OK;
+    rc = tlsca_check(pair->cert, pair->key, t->ca_cert, names, n, now, NULL, why, len);
+    if (rc == CORE_OK)
+        dbi_tls_seen_mark(seen, key, t->ca_uid, t->ca_rv);
+    return rc;
+}
+
+
 /* <name>-tls as written (or found as it is to be): what it holds was checked in this run. */
 static void
 on_tls_written(ctrl_run *run, const cJSON *secret, int written)
@@ -368,7 +357,7 @@ server_cert(ctrl_run *run)
     tlsca_pair         pair = {NULL, NULL};
     time_t             now = time(NULL);
     int                keep = 0, had = live != NULL, memo;
-    char               against[64];
+    char               against[128];
 
     if (ctrl_refused(run)) { /* <name>-tls is someone else's: ChildConflict */
         dbi__run_status(run);
@@ -395,9 +384,9 @@ server_cert(ctrl_run *run)
     if (!keep) {
         wipe(&t->cert);
         wipe(&t->key);
-        /* Not checked again: tlsca_issue signs what tlsca_check accepts (test_tlsca.c). */
         if (tlsca_issue(t->ca_cert, t->ca_key, names, n, now, &pair, &info, why, sizeof why) !=
-            CORE_OK) {
+                CORE_OK ||
+            issued_check(run, &pair, names, n, now, why, sizeof why) != CORE_OK) {
             tlsca_pair_free(&pair);
             ctrl_refuse(run, 1, "CertificateFailed", "issuing the server certificate failed: %s", why);
             dbi__run_status(run);
@@ -446,7 +435,7 @@ use_ca(ctrl_run *run, const cJSON *ca)
 {
     struct dbi_tls_st *t = dbi__st(run)->tls;
     const char        *managed = kjson_path_str(ca, "metadata", "labels", CTRL_LABEL_MANAGED, NULL);
-    const char        *rv;
+    const char        *rv, *uid;
     char               why[600];
 
     if (!managed || strcmp(managed, CTRL_MANAGED_BY) != 0) {
@@ -457,8 +446,13 @@ use_ca(ctrl_run *run, const cJSON *ca)
         dbi__run_status(run);
         return;
     }
+    /* Too long to hold whole: left "", which turns the memo off for this run. */
     rv = kjson_resource_version(ca);
-    snprintf(t->ca_rv, sizeof t->ca_rv, "%s", rv ? rv : "");
+    uid = kjson_path_str(ca, "metadata", "uid", NULL);
+    if (rv && strlen(rv) < sizeof t->ca_rv && uid && strlen(uid) < sizeof t->ca_uid) {
+        memcpy(t->ca_rv, rv, strlen(rv) + 1);
+        memcpy(t->ca_uid, uid, strlen(uid) + 1);
+    }
     if (secret_pem(ca, "tls.crt", &t->ca_cert, why, sizeof why) ||
         secret_pem(ca, "tls.key", &t->ca_key, why, sizeof why) ||
         check_ca(run, ca, t, why, sizeof why)) {

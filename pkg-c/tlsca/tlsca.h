@@ -49,7 +49,7 @@ typedef struct {
     char *key;  /* PEM "PRIVATE KEY" (PKCS#8, unencrypted) */
 } tlsca_pair;
 
-/* What tlsca_check read from a certificate that passed. */
+/* What tlsca_check read from a certificate that passed, or the dates tlsca_issue gave one. */
 typedef struct {
     time_t not_before;
     time_t not_after;
@@ -70,7 +70,7 @@ int tlsca_make_ca(const char *cn, time_t now, tlsca_pair *out, char *err, size_t
  * dNSName SAN), signed by the CA (ca_cert, ca_key as tlsca_make_ca wrote them), valid from
  * now - TLSCA_BACKDATE for TLSCA_SERVER_DAYS, never past the CA's notAfter. A fresh key
  * each time. On success *info (may be NULL) holds the dates it was given, as tlsca_check
- * would read them. CORE_EINVAL (a name empty or over 253 bytes, n out of range, a CA that
+ * would read them; on failure it is untouched. CORE_EINVAL (a name empty or over 253 bytes, n out of range, a CA that
  * does not parse or whose key does not match), CORE_ENOMEM, CORE_EINTERNAL.
  */
 int tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, size_t n,
