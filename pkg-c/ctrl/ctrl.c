@@ -619,25 +619,29 @@ ctrl_runtime(ctrl_run *run)
 }
 
 
-cJSON *
-ctrl_cached(const ctrl_run *run, informer *cache, const char *name)
+/* The cached object name in the run's namespace as stored, or NULL. */
+static const store_obj *
+cached_obj(const ctrl_run *run, informer *cache, const char *name)
 {
     char key[CTRL_KEY_MAX];
 
     if (!cache || !name || snprintf(key, sizeof key, "%s/%s", run->ns, name) >= (int)sizeof key)
         return NULL;
-    return store_parse(store_get(informer_store(cache), key));
+    return store_get(informer_store(cache), key);
+}
+
+
+cJSON *
+ctrl_cached(const ctrl_run *run, informer *cache, const char *name)
+{
+    return store_parse(cached_obj(run, cache, name));
 }
 
 
 int
 ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name)
 {
-    char key[CTRL_KEY_MAX];
-
-    if (!cache || !name || snprintf(key, sizeof key, "%s/%s", run->ns, name) >= (int)sizeof key)
-        return 0;
-    return store_get(informer_store(cache), key) != NULL;
+    return cached_obj(run, cache, name) != NULL;
 }
 
 

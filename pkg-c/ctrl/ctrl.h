@@ -175,7 +175,8 @@ void ctrl_event(ctrl_run *run, const char *type, const char *reason, const char 
  * written its status yet. What a run makes for a new object (its first Secret, its first
  * certificate) is told by the status and the Ready Event the first status write brings
  * (reason Provisioning), not by an Event each: every Event is a write, and these would
- * repeat for every object created.
+ * repeat for every object created. An object restored without its status (a backup tool
+ * that drops it) counts as new: what is made for it then is told by status alone.
  */
 int ctrl_is_new(const ctrl_run *run);
 

@@ -4,8 +4,9 @@
  *
  * The data claim and the Secret carry what they hold in annotations (DBI_HELD_*): the engine,
  * its major version, the database, the username, and the uid of the DBInstance that holds
- * them (or last held them). The controller writes them on the claim once it exists and the
- * Secret builder writes them on the Secret. A DBInstance of the same name adopts a retained
+ * them (or last held them). The StatefulSet builder puts them in the claim template (the
+ * claim is made with them; the controller patches a claim made from an older template once
+ * it exists) and the Secret builder writes them on the Secret. A DBInstance of the same name adopts a retained
  * claim or Secret only when engine, major version, database and username all match: a
  * volume initialised as database "ledger" for user "keeper" by PostgreSQL 15 cannot serve
  * another database, user, or major version; a major change goes through the upgrade rules

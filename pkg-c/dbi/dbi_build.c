@@ -625,18 +625,24 @@ claim_template(ctrl_bld *b, cJSON *spec, const dbi_spec *s)
     cJSON                   *t = ctrl_b_obj(b, ctrl_b_arr(b, spec, "volumeClaimTemplates"), NULL);
     cJSON                   *meta = ctrl_b_obj(b, t, "metadata");
     cJSON                   *cs = ctrl_b_obj(b, t, "spec");
-    cJSON                   *held = cJSON_CreateObject();
+    cJSON                   *held;
     kjson_quantity           size;
+    int                      rc;
 
     ctrl_b_str(b, meta, "name", "data");
     ctrl_b_put(b, meta, "labels", dbi_labels(s));
     /* What the claim holds (dbi_adopt.h), from the moment the StatefulSet makes it: the
      * controller then has no annotation to patch onto it. Without a uid (a spec not read
-     * from an object) there is nothing to say. */
-    if (held && dbi_held_put(s, held) == CORE_OK)
+     * from an object: CORE_EINVAL) there is nothing to say. */
+    held = cJSON_CreateObject();
+    rc = held ? dbi_held_put(s, held) : CORE_ENOMEM;
+    if (rc == CORE_OK) {
         ctrl_b_put(b, meta, "annotations", held);
-    else
+    } else {
         cJSON_Delete(held);
+        if (rc != CORE_EINVAL)
+            b->failed = 1;
+    }
     ctrl_b_strs(b, cs, "accessModes", rwo);
     if (s->storage_class)
         ctrl_b_str(b, cs, "storageClassName", s->storage_class);

@@ -552,15 +552,18 @@ check_children(ctrl_run *run, void (*next)(ctrl_run *run))
     dbi_run     *s = dbi__st(run);
     dbi_ctl     *d = dbi__caches(run);
     const cJSON *sts = known_sts(run);
-    char         name[DBI_NAME_LEN];
+    char         name[DBI_NAME_LEN], pod[DBI_NAME_LEN];
 
-    /* The data first: a mismatch of the retained claim is what status names. Once our
-     * StatefulSet exists (made after this check found no claim, or ours), the claim is the
-     * one it makes from our template, labelled, which the claim cache receives: not cached
-     * yet is no reason for a GET (the StatefulSet controller would mount one made by hand
-     * since anyway). */
+    /* The data first: a mismatch of the retained claim is what status names. While our
+     * StatefulSet exists (made after this check found no claim, or ours) and its pod 0 does
+     * not yet, the claim is the one the StatefulSet controller is making from our template,
+     * labelled, on its way to the claim cache: no GET for it. Once the pod exists (the
+     * controller makes the claim first), a claim the cache lacks has lost our labels or was
+     * made by someone else, and the GET finds it. */
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    if (!sts || !ctrl_controls(run, sts) || ctrl_has_cached(run, d->pvcs, name))
+    snprintf(pod, sizeof pod, "%s-0", ctrl_name(run));
+    if (!sts || !ctrl_controls(run, sts) || ctrl_has_cached(run, d->pvcs, name) ||
+        ctrl_has_cached(run, d->pods, pod))
         ctrl_check(run, &KRES_PVCS, d->pvcs, name, on_held_checked);
     dbi__secret_name(run, name, sizeof name);
     ctrl_check(run, &KRES_SECRETS, d->secrets, name, on_held_checked);

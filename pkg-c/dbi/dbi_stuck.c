@@ -198,7 +198,11 @@ claim_pending(const cJSON *pvc, const char *name, const cJSON *sched, int64_t no
     if (core_rfc3339_parse(kjson_path_str(pvc, "metadata", "creationTimestamp", NULL), &made) ==
         CORE_OK) {
         if (made + DBI_CLAIM_QUIET_S > now_s) {
-            out->recheck_s = made + DBI_CLAIM_QUIET_S - now_s; /* not worth telling yet */
+            /* Not worth telling yet. At most the quiet time: a clock behind the API server's
+             * must not put the look further off. */
+            out->recheck_s = made + DBI_CLAIM_QUIET_S - now_s;
+            if (out->recheck_s > DBI_CLAIM_QUIET_S)
+                out->recheck_s = DBI_CLAIM_QUIET_S;
             return 0;
         }
         if (sched)
