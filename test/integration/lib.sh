@@ -33,11 +33,12 @@ install_crds() {
 }
 
 # start_operator LOG: the operator for $NS in the background; sets OP_PID and OP_PORT.
-# OP_BIN, when set, names another build of it (test-upgrade.sh starts an older one).
+# OP_BIN, when set, names another build of it (test-upgrade.sh starts an older one);
+# OP_LOG_LEVEL its --log-level (info).
 start_operator() {
     OP_PORT=$(free_port)
     "${OP_BIN:-$ROOT/bin/dbaas-operator}" --kubeconfig "$KUBECONFIG" --namespace "$NS" --log-format text \
-        --metrics-addr "127.0.0.1:$OP_PORT" >>"$1" 2>&1 &
+        --log-level "${OP_LOG_LEVEL:-info}" --metrics-addr "127.0.0.1:$OP_PORT" >>"$1" 2>&1 &
     OP_PID=$!
     wait_for 60 "the operator to be ready" curl -sf "http://127.0.0.1:$OP_PORT/readyz"
 }
