@@ -223,6 +223,7 @@ render_and_send(bench *b, const cJSON *dbi)
     /* TLS as the operator decides it for a new instance, with the same certificate work. */
     spec.tls = dbi_tls_decide(spec.tls, NULL, dbi);
     if (dbi_tls_on(&spec)) {
+        snprintf(err, sizeof err, "the names are too long, or no checksum");
         if (dbi_tls_names(&spec, buf, sizeof buf, names, &nn) ||
             tlsca_issue(b->ca.cert, b->ca.key, names, nn, time(NULL), &pair, NULL, err, sizeof err) ||
             ctrl_checksum(pair.cert, strlen(pair.cert), sum, sizeof sum)) {
@@ -536,7 +537,13 @@ on_page(const kube_response *res, void *data)
         l->pages++;
         l->items += (uint64_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(page, "items"));
         cont = kjson_path_str(page, "metadata", "continue", NULL);
-        more = cont && *cont && list_page(o, cont) == CORE_OK;
+        if (cont && *cont) {
+            more = list_page(o, cont) == CORE_OK;
+            if (!more) {
+                fprintf(stderr, "bench-dbi: listing %s: cannot ask for the next page\n", o->path);
+                l->failed = 1;
+            }
+        }
     }
     cJSON_Delete(page);
     if (more)
@@ -557,8 +564,8 @@ list_page(list_one *o, const char *cont)
 
     core_buf_init(&path, 1024);
     rc = core_buf_printf(&path, "%s%slimit=500", o->path, strchr(o->path, '?') ? "&" : "?");
-    if (!rc && cont)
-        rc = core_buf_printf(&path, "&continue=") || kres_escape(&path, cont);
+    if (!rc && cont && (rc = core_buf_printf(&path, "&continue=")) == CORE_OK)
+        rc = kres_escape(&path, cont);
     req.path = path.data;
     req.timeout_ms = 60000;
     if (!rc)
