@@ -980,6 +980,12 @@ metrics_std_register(metrics_registry *r, metrics_std *m)
                                resource, 1, &m->informer_objects);
     if (rc)
         return rc;
+    rc = metrics_gauge_vec_new(r, "dbaas_informers",
+                               "Informers (list-watch caches) of a resource: one per label selector "
+                               "and per object watched by name. Each relists on its own.",
+                               resource, 1, &m->informers);
+    if (rc)
+        return rc;
     rc = metrics_counter_vec_new(r, "dbaas_reconciles_total", "Reconciles by controller and result.",
                                  ctl_result, 2, &m->reconciles);
     if (rc)

@@ -145,7 +145,10 @@ int metrics_process_register(metrics_registry *r);
  * The operator's standard metrics, registered together so names stay consistent:
  *   dbaas_api_requests_total{verb,code}           Kubernetes API requests by verb and HTTP code
  *   dbaas_watch_restarts_total{resource}          watches re-opened
- *   dbaas_watch_relists_total{resource}           full relists (e.g. after 410 Gone)
+ *   dbaas_watch_relists_total{resource}           full relists (e.g. after 410 Gone), all the
+ *                                                 resource's informers together
+ *   dbaas_informers{resource}                     informers (list-watch caches) of a resource:
+ *                                                 one per label selector, one per named watch
  *   dbaas_informer_errors_total{resource,op}      failed lists and watches (op: list, watch)
  *   dbaas_workqueue_depth{name}                   items waiting in a work queue
  *   dbaas_informer_objects{resource}              objects in the informer caches of a resource
@@ -161,6 +164,7 @@ typedef struct {
     metrics_counter_vec   *informer_errors;
     metrics_gauge_vec     *queue_depth;
     metrics_gauge_vec     *informer_objects;
+    metrics_gauge_vec     *informers;
     metrics_counter_vec   *reconciles;
     metrics_histogram_vec *reconcile_duration;
 } metrics_std;

@@ -858,11 +858,14 @@ sync_watch_metrics(rt *r)
         sync_metrics_of(r, sh);
     if (!r->metrics)
         return;
-    /* Cache sizes per resource: zero every resource seen, then add each informer's. */
+    /* Cache sizes and informers per resource: zero every resource seen, then add each
+     * informer's. */
     for (sh = r->shared; sh; sh = sh->next) {
         const char *res[] = {sh->resource};
 
         if (metrics_gauge_with(r->std.informer_objects, res, &g) == CORE_OK)
+            metrics_gauge_set(g, 0);
+        if (metrics_gauge_with(r->std.informers, res, &g) == CORE_OK)
             metrics_gauge_set(g, 0);
     }
     for (sh = r->shared; sh; sh = sh->next) {
@@ -870,6 +873,8 @@ sync_watch_metrics(rt *r)
 
         if (metrics_gauge_with(r->std.informer_objects, res, &g) == CORE_OK)
             metrics_gauge_add(g, (double)store_len(informer_store(sh->inf)));
+        if (metrics_gauge_with(r->std.informers, res, &g) == CORE_OK)
+            metrics_gauge_add(g, 1);
     }
 }
 

@@ -348,6 +348,9 @@ TEST(runtime_missing_crd_blocks_nothing_and_requeues_when_it_appears)
     /* Cache sizes per resource: the one ConfigMap, no Widget. */
     ASSERT_CONTAINS(out.data, "dbaas_informer_objects{resource=\"configmaps\"} 1\n");
     ASSERT_CONTAINS(out.data, "dbaas_informer_objects{resource=\"widgets.demo.dbaas.dev\"} 0\n");
+    /* One informer each (relists count per resource: the test of faults divides by these). */
+    ASSERT_CONTAINS(out.data, "dbaas_informers{resource=\"configmaps\"} 1\n");
+    ASSERT_CONTAINS(out.data, "dbaas_informers{resource=\"widgets.demo.dbaas.dev\"} 1\n");
     core_buf_free(&out);
 
     rewind(logf);
