@@ -256,6 +256,11 @@ def main():
         w("## Against N\n")
         w("![Time to Ready and peak RSS against N, dbaas-operator and the Zalando operator](scale.png)\n")
 
+    changes = os.path.join(os.path.dirname(out_md), "CHANGES.md")
+    if os.path.exists(changes):
+        w("## Changes, before and after\n")
+        w(open(changes).read().rstrip() + "\n")
+
     for name, title in (("profile-self.txt", "self cost"), ("profile-incl.txt", "inclusive cost")):
         path = os.path.join(work, name)
         if os.path.exists(path) and os.path.getsize(path):
