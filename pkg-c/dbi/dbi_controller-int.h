@@ -143,6 +143,11 @@ void dbi__ctl_free(void *d);
  * NULL). */
 void dbi__tls_seen_free(dbi_ctl *d);
 
+/* dbi_controller.c: the StatefulSet as this run knows it: the answer to this run's write,
+ * else the cached one, parsed once per run (kept in the run's state, freed by scrub); NULL
+ * when there is none. Borrowed. */
+const cJSON *dbi__known_sts(ctrl_run *run);
+
 /* dbi_tls_step.c: forgets the run's <name>-tls (its instance is being finalized). */
 void dbi__tls_forget(ctrl_run *run);
 

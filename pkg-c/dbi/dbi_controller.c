@@ -145,8 +145,8 @@ dbi__run_status(ctrl_run *run)
 /* The StatefulSet as this run knows it: the server's answer to this run's write, else the
  * cached one, parsed once per run and kept in the run's state (freed by scrub); NULL when
  * there is none. */
-static const cJSON *
-known_sts(ctrl_run *run)
+const cJSON *
+dbi__known_sts(ctrl_run *run)
 {
     dbi_run *s = dbi__st(run);
 
@@ -175,7 +175,7 @@ write_status(ctrl_run *run)
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
-    in.sts = known_sts(run);
+    in.sts = dbi__known_sts(run);
     in.pvc = claim;
     in.svc = svc;
     in.svc_ours = s->svc_ok || svc;
@@ -436,7 +436,7 @@ version_refused(ctrl_run *run, const cJSON *sts_live)
 static void
 replace_stuck_pod(ctrl_run *run)
 {
-    const cJSON *sts = known_sts(run);
+    const cJSON *sts = dbi__known_sts(run);
     cJSON       *pod;
     char         name[DBI_NAME_LEN], msg[CTRL_MSG_MAX];
     dbi_stuck    why;
@@ -470,7 +470,7 @@ run_pod(ctrl_run *run)
         dbi__run_status(run);
         return;
     }
-    sts_live = known_sts(run); /* before the write: its answer comes later */
+    sts_live = dbi__known_sts(run); /* before the write: its answer comes later */
     ctrl_apply(run, &KRES_STATEFULSETS, dbi__caches(run)->sts,
                desired_sts(run, s->checksum, sts_live), on_sts);
     /* One patch of the claim per run (each carries its resourceVersion): the next run makes
@@ -508,7 +508,7 @@ dbi__run_children(ctrl_run *run)
     dbi_run     *s = dbi__st(run);
     dbi_ctl     *d = dbi__caches(run);
     const cJSON *owner = ctrl_obj(run);
-    if (version_refused(run, known_sts(run))) {
+    if (version_refused(run, dbi__known_sts(run))) {
         dbi__run_status(run);
         return;
     }
@@ -551,7 +551,7 @@ check_children(ctrl_run *run, void (*next)(ctrl_run *run))
 {
     dbi_run     *s = dbi__st(run);
     dbi_ctl     *d = dbi__caches(run);
-    const cJSON *sts = known_sts(run);
+    const cJSON *sts = dbi__known_sts(run);
     char         name[DBI_NAME_LEN], pod[DBI_NAME_LEN];
 
     /* The data first: a mismatch of the retained claim is what status names. While our

@@ -524,12 +524,10 @@ void
 dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run))
 {
     dbi_run           *s = dbi__st(run);
-    cJSON             *sts = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
     cJSON             *ca;
     struct dbi_tls_st *t;
 
-    s->spec.tls = dbi_tls_decide(s->spec.tls, sts, ctrl_obj(run));
-    cJSON_Delete(sts);
+    s->spec.tls = dbi_tls_decide(s->spec.tls, dbi__known_sts(run), ctrl_obj(run));
     if (!(t = calloc(1, sizeof *t))) {
         ctrl_end(run, WQ_ERROR);
         return;
