@@ -16,6 +16,11 @@
 #define INFORMER_ABSENT_BASE  1000 /* retries of a list answered 404: 1 s doubling to 5 s */
 #define INFORMER_ABSENT_MAX   5000
 #define INFORMER_ERRMSG_MAX   256
+/* Metadata only: what client-go's metadata client asks for a list and for a watch. */
+#define INFORMER_ACCEPT_META_LIST \
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+#define INFORMER_ACCEPT_META \
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json"
 
 typedef enum {
     INF_IDLE,
@@ -709,6 +714,8 @@ start_list(informer *inf)
         rc = core_buf_printf(&path, "&continue=") || kres_escape(&path, inf->cont);
     req.path = path.data;
     req.timeout_ms = 60000;
+    if (inf->opts.metadata_only)
+        req.accept = INFORMER_ACCEPT_META_LIST;
     if (!rc)
         rc = inf->request(inf->client, &req, on_list, inf, &inf->call);
     core_buf_free(&path);
@@ -842,6 +849,8 @@ start_watch(informer *inf)
     req.path = path.data;
     req.timeout_ms = (long)(timeout + 30) * 1000;
     req.on_data = on_watch_data;
+    if (inf->opts.metadata_only)
+        req.accept = INFORMER_ACCEPT_META;
     if (!rc)
         rc = inf->request(inf->client, &req, on_watch, inf, &inf->call);
     core_buf_free(&path);

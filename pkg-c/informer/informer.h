@@ -77,6 +77,11 @@ typedef struct {
     unsigned           page_size;   /* 0: 500 */
     size_t             max_line;    /* 0: the watch parser's default */
     const char        *index_label; /* a label key for store_by_label, or NULL */
+    /* 1: list and watch the objects' metadata only (kind PartialObjectMetadata, group
+     * meta.k8s.io/v1: name, namespace, uid, resourceVersion, labels, annotations,
+     * ownerReferences; no spec, status or data), as client-go's metadata informers do
+     * (Kubernetes API concepts, "Receiving resources as Tables or metadata"). */
+    int                metadata_only;
 } informer_opts;
 
 typedef struct {

@@ -255,6 +255,7 @@ call_free(kube_call *call)
     core_buf_free(&call->body);
     free(call->req_body);
     free(call->method);
+    free(call->accept);
     free(call);
 }
 
@@ -416,7 +417,11 @@ call_headers(kube_call *call, const char *content_type)
 
     curl_slist_free_all(call->headers);
     call->headers = NULL;
-    h = curl_slist_append(NULL, "Accept: application/json");
+    core_buf_init(&b, 256);
+    if (core_buf_printf(&b, "Accept: %s", call->accept ? call->accept : "application/json"))
+        return CORE_ENOMEM;
+    h = curl_slist_append(NULL, b.data);
+    core_buf_free(&b);
     if (!h)
         return CORE_ENOMEM;
     call->headers = h;
@@ -618,8 +623,9 @@ kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data, k
                                : req->on_data ? KUBE_MAX_ERROR_BODY
                                               : KUBE_MAX_BODY);
     call->method = strdup(req->method ? req->method : "GET");
+    call->accept = req->accept ? strdup(req->accept) : NULL;
     call->easy = curl_easy_init();
-    if (!call->method || !call->easy) {
+    if (!call->method || !call->easy || (req->accept && !call->accept)) {
         rc = CORE_ENOMEM;
         goto fail;
     }

@@ -84,6 +84,7 @@ struct kube_call {
     kube_data_cb       on_data;
     void              *data;
     char              *method;
+    char              *accept; /* NULL: application/json */
     core_buf           body;
     char              *req_body;
     char               errbuf[CURL_ERROR_SIZE];

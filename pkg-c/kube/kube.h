@@ -60,7 +60,11 @@ typedef struct {
     const char  *method;       /* "GET" when NULL */
     const char  *path;         /* starts with '/', query already escaped */
     const char  *content_type; /* for a body; "application/json" when NULL */
-    const char  *body;         /* copied; may be NULL */
+    /* The Accept header's value; "application/json" when NULL. A metadata-only list or
+     * watch asks "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+     * (Kubernetes API concepts, "Receiving resources as Tables or metadata"). Copied. */
+    const char  *accept;
+    const char  *body; /* copied; may be NULL */
     size_t       body_len;
     long         timeout_ms; /* 0: the client's default (30 s); -1: none (watches) */
     size_t       max_body;   /* 0: KUBE_MAX_BODY */

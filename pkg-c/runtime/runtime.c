@@ -353,14 +353,15 @@ on_error(informer *inf, const informer_error *e, void *data)
 
 /* --- shared informers ---------------------------------------------------------------- */
 
-/* The identity of a watched set: group/version/resource, namespace and both selectors. */
+/* The identity of a watched set: group/version/resource, namespace, both selectors and
+ * whether it is metadata only. */
 static int
 shared_id(const informer_opts *o, char *buf, size_t len)
 {
-    int n = snprintf(buf, len, "%s/%s/%s\x1f%s\x1f%s\x1f%s", o->res->group, o->res->version,
+    int n = snprintf(buf, len, "%s/%s/%s\x1f%s\x1f%s\x1f%s%s", o->res->group, o->res->version,
                      o->res->resource, o->namespace ? o->namespace : "",
                      o->label_selector ? o->label_selector : "",
-                     o->field_selector ? o->field_selector : "");
+                     o->field_selector ? o->field_selector : "", o->metadata_only ? "\x1fmeta" : "");
 
     return n < 0 || (size_t)n >= len ? CORE_ETOOBIG : CORE_OK;
 }
