@@ -124,12 +124,16 @@ ctrl_metrics_families(metrics_registry *r, ctrl_metrics *out)
 }
 
 
+/* The object's series of v: set to value when has, else removed (by every label: a hash
+ * lookup, not a walk of the family). */
 static void
 set(metrics_gauge_vec *v, const char *const *labels, int has, double value)
 {
     metrics_gauge *g = NULL;
 
-    if (has && metrics_gauge_with(v, labels, &g) == CORE_OK)
+    if (!has)
+        metrics_gauge_remove(v, labels, NOBJ);
+    else if (metrics_gauge_with(v, labels, &g) == CORE_OK)
         metrics_gauge_set(g, value);
 }
 
@@ -157,9 +161,14 @@ ctrl_metrics_observe(const ctrl_metrics *m, const char *kind, const char *ns, co
 {
     const char *const labels[] = {kind, ns, name, v->engine, v->version};
 
+    metrics_gauge *g = NULL;
+
     if (!m->info)
         return;
-    ctrl_metrics_forget(m, kind, ns, name);
+    /* In place, since it runs on every status step: only a new info series (the first, or
+     * another engine or version) walks the family, to drop the object's older one. */
+    if (metrics_gauge_lookup(m->info, labels, &g) != CORE_OK)
+        metrics_gauge_remove(m->info, labels, NOBJ);
     set(m->info, labels, 1, 1);
     set(m->ready, labels, 1, v->ready);
     set(m->requested, labels, v->has_requested, v->requested_bytes);

@@ -15,8 +15,8 @@
  *                                                    status.creationTime of a DBSnapshot
  *                                                    that is readyToUse
  *
- * A series whose source field is absent is absent. The series are replaced each time the
- * status step runs and removed when the object leaves the cache (deleted), so cardinality
+ * A series whose source field is absent is absent. The series are set (or removed) each
+ * time the status step runs, with a hash lookup each, and removed when the object leaves the cache (deleted), so cardinality
  * is bounded by the number of objects (at most METRICS_MAX_SERIES per family; past that
  * new objects go unmeasured). The engine label is spec.engine, else the kind's
  * ctrl_kind.engine; version is status.currentVersion, else spec.version.
@@ -51,7 +51,8 @@ void ctrl_metrics_values_of(const cJSON *obj, const cJSON *status, const char *d
  * CORE_ENOMEM. */
 int ctrl_metrics_families(metrics_registry *r, ctrl_metrics *out);
 
-/* Replaces the object's series with v's. Errors (a full family) leave it unmeasured. */
+/* Sets the object's series to v's (absent fields: removed; an info series of another engine
+ * or version: replaced). Errors (a full family) leave it unmeasured. */
 void ctrl_metrics_observe(const ctrl_metrics *m, const char *kind, const char *ns, const char *name,
                           const ctrl_metrics_values *v);
 

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hmap/hmap.h"
+
 typedef struct family_s family_t;
 typedef struct series_s series_t;
 
@@ -31,7 +33,7 @@ struct metrics_histogram {
 
 /* One allocation: the series, then its label values back to back. */
 struct series_s {
-    series_t *next;
+    series_t *next, *prev;
     union {
         struct metrics_counter   c;
         struct metrics_gauge     g;
@@ -52,7 +54,8 @@ struct family_s {
     double           buckets[METRICS_MAX_BUCKETS];
     series_t        *series, *last;
     size_t           nseries;
-    metrics_value_fn fn; /* computed family: no series, fn gives the value */
+    hmap            *index; /* series_key -> series, made with the first series */
+    metrics_value_fn fn;    /* computed family: no series, fn gives the value */
     void            *fn_data;
 };
 
@@ -94,6 +97,7 @@ family_free(family_t *f)
         next = s->next;
         free(s);
     }
+    hmap_free(f->index, NULL);
     for (i = 0; i < f->nlabels; i++)
         free(f->labels[i]);
     free(f->name);
@@ -228,34 +232,100 @@ nomem:
 }
 
 
-/* The series for values, created on first use. */
+/* The index key of n label values: each value's length, ':', the value (NULL reads as ""),
+ * so that no value can pass for two. Fits SERIES_KEY_MAX. */
+#define SERIES_KEY_MAX (METRICS_MAX_LABELS * (METRICS_MAX_VALUE + 8))
+static void
+series_key(const char *const *values, size_t n, char *buf)
+{
+    size_t i, used = 0, len;
+
+    for (i = 0; i < n; i++) {
+        const char *v = values[i] ? values[i] : "";
+
+        len = strlen(v);
+        used += (size_t)snprintf(buf + used, SERIES_KEY_MAX - used, "%zu:", len);
+        memcpy(buf + used, v, len);
+        used += len;
+    }
+    buf[used] = '\0';
+}
+
+
+/* The series for values, or NULL. Values are checked to fit METRICS_MAX_VALUE first. */
+static series_t *
+series_find(const family_t *f, const char *const *values)
+{
+    char key[SERIES_KEY_MAX + 1];
+
+    if (!f->index)
+        return NULL;
+    series_key(values, f->nlabels, key);
+    return hmap_get(f->index, key);
+}
+
+
+/* Unlinks s from f and frees it. */
+static void
+series_drop(family_t *f, series_t *s)
+{
+    char key[SERIES_KEY_MAX + 1];
+
+    series_key(s->values, f->nlabels, key);
+    hmap_del(f->index, key, NULL);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        f->series = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        f->last = s->prev;
+    f->nseries--;
+    free(s);
+}
+
+
+/* Whether every value fits METRICS_MAX_VALUE; their total size with NULs in *total. */
+static int
+values_fit(const family_t *f, const char *const *values, size_t *len, size_t *total)
+{
+    size_t i;
+
+    *total = 0;
+    if (f->nlabels && !values)
+        return 0;
+    for (i = 0; i < f->nlabels; i++) {
+        len[i] = strlen(values[i] ? values[i] : "");
+        if (len[i] > METRICS_MAX_VALUE)
+            return 0;
+        *total += len[i] + 1;
+    }
+    return 1;
+}
+
+
+/* The series for values, created on first use (found through the family's index). */
 static int
 series_get(family_t *f, const char *const *values, series_t **out)
 {
     series_t *s;
     size_t    i, len[METRICS_MAX_LABELS], total = 0;
-    char     *p;
+    char     *p, key[SERIES_KEY_MAX + 1];
 
     *out = NULL;
     if (f->nlabels && !values)
         return CORE_EINVAL;
-    for (i = 0; i < f->nlabels; i++) {
-        len[i] = strlen(values[i] ? values[i] : "");
-        if (len[i] > METRICS_MAX_VALUE)
-            return CORE_ETOOBIG;
-        total += len[i] + 1;
-    }
-    for (s = f->series; s; s = s->next) {
-        for (i = 0; i < f->nlabels; i++)
-            if (strcmp(s->values[i], values[i] ? values[i] : "") != 0)
-                break;
-        if (i == f->nlabels) {
-            *out = s;
-            return CORE_OK;
-        }
+    if (!values_fit(f, values, len, &total))
+        return CORE_ETOOBIG;
+    if ((s = series_find(f, values))) {
+        *out = s;
+        return CORE_OK;
     }
     if (f->nseries >= METRICS_MAX_SERIES)
         return CORE_ETOOBIG;
+    if (!f->index && hmap_new(0, &f->index))
+        return CORE_ENOMEM;
     s = calloc(1, sizeof *s + total);
     if (!s)
         return CORE_ENOMEM;
@@ -265,7 +335,13 @@ series_get(family_t *f, const char *const *values, series_t **out)
         s->values[i] = p;
         p += len[i] + 1;
     }
+    series_key(values, f->nlabels, key);
+    if (hmap_put(f->index, key, s, NULL)) {
+        free(s);
+        return CORE_ENOMEM;
+    }
     s->u.h.family = f->type == METRICS_HISTOGRAM ? f : NULL;
+    s->prev = f->last;
     if (f->last)
         f->last->next = s;
     else
@@ -368,29 +444,43 @@ int
 metrics_gauge_remove(metrics_gauge_vec *v, const char *const *values, size_t n)
 {
     family_t *f;
-    series_t *s, *prev = NULL, *next;
+    series_t *s, *next;
+    size_t    len[METRICS_MAX_LABELS], total;
     int       removed = 0;
 
     if (!v || n == 0 || n > v->f.nlabels || !values)
         return CORE_EINVAL;
     f = &v->f;
+    if (n == f->nlabels) {
+        if (!values_fit(f, values, len, &total) || !(s = series_find(f, values)))
+            return 0;
+        series_drop(f, s);
+        return 1;
+    }
     for (s = f->series; s; s = next) {
         next = s->next;
-        if (!series_match(s, values, n)) {
-            prev = s;
-            continue;
+        if (series_match(s, values, n)) {
+            series_drop(f, s);
+            removed++;
         }
-        if (prev)
-            prev->next = next;
-        else
-            f->series = next;
-        if (f->last == s)
-            f->last = prev;
-        f->nseries--;
-        free(s);
-        removed++;
     }
     return removed;
+}
+
+
+int
+metrics_gauge_lookup(metrics_gauge_vec *v, const char *const *values, metrics_gauge **out)
+{
+    size_t    len[METRICS_MAX_LABELS], total;
+    series_t *s;
+
+    *out = NULL;
+    if (!v || (v->f.nlabels && !values))
+        return CORE_EINVAL;
+    if (!values_fit(&v->f, values, len, &total) || !(s = series_find(&v->f, values)))
+        return CORE_ENOENT;
+    *out = &s->u.g;
+    return CORE_OK;
 }
 
 

@@ -32,7 +32,7 @@
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define METRICS_MAX_LABELS   8
 #define METRICS_MAX_BUCKETS  32
-#define METRICS_MAX_SERIES   1024
+#define METRICS_MAX_SERIES   16384
 #define METRICS_MAX_VALUE    256 /* bytes in one label value */
 
 typedef enum {
@@ -92,6 +92,11 @@ int metrics_histogram_with(metrics_histogram_vec *v, const char *const *values,
  * deleted object's series go and a family's cardinality follows the number of objects.
  */
 int metrics_gauge_remove(metrics_gauge_vec *v, const char *const *values, size_t n);
+
+/* The gauge series for these label values when it exists (nothing is created): CORE_OK with
+ * *out, CORE_ENOENT (also for a value over METRICS_MAX_VALUE), CORE_EINVAL. A hash lookup,
+ * as metrics_*_with and a removal by every label are. */
+int metrics_gauge_lookup(metrics_gauge_vec *v, const char *const *values, metrics_gauge **out);
 
 /* The gauge family name registered in r (by metrics_gauge_vec_new), or NULL: for modules
  * that share a family without sharing a pointer. */

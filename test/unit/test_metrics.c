@@ -412,3 +412,40 @@ TEST(metrics_gauge_remove_drops_series_by_label_prefix)
     core_buf_free(&out);
     metrics_registry_free(r);
 }
+
+
+/* The index: values that would collide if joined ("a:b","c" against "a","b:c") stay apart;
+ * a lookup creates nothing; a series removed from the middle leaves the rest in order. */
+TEST(metrics_gauge_lookup_and_index)
+{
+    static const char *const labels[] = {"x", "y"};
+    metrics_registry        *r = NULL;
+    metrics_gauge_vec       *v = NULL;
+    metrics_gauge           *g = NULL, *h = NULL;
+    core_buf                 out;
+
+    ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
+    ASSERT_EQ(metrics_gauge_vec_new(r, "idx", "Index.", labels, 2, &v), CORE_OK);
+    ASSERT_EQ(metrics_gauge_lookup(v, (const char *const[]){"a", "b"}, &g), CORE_ENOENT);
+    ASSERT(g == NULL);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"a:b", "c"}, &g), CORE_OK);
+    metrics_gauge_set(g, 1);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"a", "b:c"}, &h), CORE_OK);
+    ASSERT(g != h);
+    metrics_gauge_set(h, 2);
+    ASSERT_EQ(metrics_gauge_with(v, (const char *const[]){"z", NULL}, &g), CORE_OK);
+    metrics_gauge_set(g, 3);
+    ASSERT_EQ(metrics_gauge_lookup(v, (const char *const[]){"a", "b:c"}, &g), CORE_OK);
+    ASSERT(g == h);
+    ASSERT_EQ(metrics_gauge_lookup(v, (const char *const[]){"z", ""}, &g), CORE_OK);
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"a", "b:c"}, 2), 1);
+    ASSERT_EQ(metrics_gauge_remove(v, (const char *const[]){"a", "b:c"}, 2), 0);
+    ASSERT_EQ(metrics_gauge_lookup(v, (const char *const[]){"a", "b:c"}, &g), CORE_ENOENT);
+    core_buf_init(&out, 1 << 16);
+    ASSERT_EQ(metrics_render(r, &out), CORE_OK);
+    expect_text(out.data, "# HELP idx Index.\n# TYPE idx gauge\n"
+                          "idx{x=\"a:b\",y=\"c\"} 1\n"
+                          "idx{x=\"z\",y=\"\"} 3\n");
+    core_buf_free(&out);
+    metrics_registry_free(r);
+}
