@@ -42,6 +42,12 @@ struct ctrl {
     char         api_version[128];
     void        *data;
     ctrl_metrics metrics; /* per-object gauges; all NULL when the registry refused them */
+    /* Per child resource, the metadata of its objects without our labels (ctrl_watch_others). */
+    struct {
+        const kres *res;
+        informer   *inf;
+    } others[CTRL_OTHERS_MAX];
+    int nothers;
 };
 
 #define CTRL_ABSENT_MAX 8
@@ -553,6 +559,7 @@ ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out)
     o.res = res;
     o.namespace = c->namespace;
     o.label_selector = CTRL_LABEL_MANAGED "=" CTRL_MANAGED_BY;
+    o.index_label = label;
     return rt_controller_watch_by_label(c->ctl, &o, label, out);
 }
 
@@ -642,6 +649,107 @@ int
 ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name)
 {
     return cached_obj(run, cache, name) != NULL;
+}
+
+
+/* --- others: the objects without our labels, metadata only ----------------------------- */
+
+/* Keeps of an object what ctrl_may_write and the kinds' checks read: see ctrl_watch_others. */
+static void
+others_strip(cJSON *obj)
+{
+    static const char *const keep[] = {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "deletionTimestamp"};
+    cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(obj, "metadata");
+    cJSON *it, *next, *ann;
+    size_t i;
+
+    while (obj->child)
+        cJSON_Delete(cJSON_DetachItemViaPointer(obj, obj->child));
+    if (!meta)
+        return;
+    for (it = meta->child; it; it = next) {
+        next = it->next;
+        for (i = 0; i < sizeof keep / sizeof *keep && strcmp(it->string, keep[i]) != 0; i++)
+            ;
+        if (i == sizeof keep / sizeof *keep)
+            cJSON_Delete(cJSON_DetachItemViaPointer(meta, it));
+    }
+    ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+    for (it = ann ? ann->child : NULL; it; it = next) {
+        next = it->next;
+        if (strncmp(it->string, "dbaas.dev/", 10) != 0)
+            cJSON_Delete(cJSON_DetachItemViaPointer(ann, it));
+    }
+    cJSON_AddItemToObject(obj, "metadata", meta);
+}
+
+
+int
+ctrl_watch_others(ctrl *c, const kres *res)
+{
+    informer_opts o;
+    int           rc;
+
+    if (c->nothers >= CTRL_OTHERS_MAX)
+        return CORE_ETOOBIG;
+    memset(&o, 0, sizeof o);
+    o.res = res;
+    o.namespace = c->namespace;
+    o.label_selector = CTRL_LABEL_MANAGED "!=" CTRL_MANAGED_BY;
+    o.metadata_only = 1;
+    o.transform = others_strip;
+    if ((rc = rt_controller_watch(c->ctl, &o, c->kind->res->kind, &c->others[c->nothers].inf)))
+        return rc;
+    c->others[c->nothers++].res = res;
+    return CORE_OK;
+}
+
+
+typedef enum {
+    OTHERS_UNKNOWN, /* no cache of others for the resource, or it has not listed */
+    OTHERS_ABSENT,  /* neither cache holds the name: it is free */
+    OTHERS_FOUND    /* someone else's, or ours without our labels */
+} others_answer;
+
+
+/*
+ * What the cache of others of res (ctrl_watch_others) says of name, once the run's own
+ * cache did not hold it. FOUND sets *meta (the caller frees it) to the object's metadata,
+ * with kind set to res's for the messages that name it; otherwise *meta is NULL.
+ */
+static others_answer
+others_find(const ctrl_run *run, const kres *res, const char *name, cJSON **meta)
+{
+    const store_obj *o;
+    informer        *inf = NULL;
+
+    *meta = NULL;
+    for (int i = 0; i < run->c->nothers && !inf; i++)
+        if (run->c->others[i].res == res ||
+            (strcmp(run->c->others[i].res->resource, res->resource) == 0 &&
+             strcmp(run->c->others[i].res->group, res->group) == 0))
+            inf = run->c->others[i].inf;
+    if (!inf || !name || !informer_synced(inf) || !informer_installed(inf))
+        return OTHERS_UNKNOWN;
+    if (!(o = cached_obj(run, inf, name)))
+        return OTHERS_ABSENT;
+    if (!(*meta = store_parse(o)))
+        return OTHERS_UNKNOWN;
+    cJSON_DeleteItemFromObjectCaseSensitive(*meta, "kind");
+    if (!cJSON_AddStringToObject(*meta, "kind", res->kind)) {
+        cJSON_Delete(*meta);
+        *meta = NULL;
+        return OTHERS_UNKNOWN;
+    }
+    return OTHERS_FOUND;
 }
 
 
@@ -1093,6 +1201,21 @@ child_target(ctrl_write *w)
 
 
 /*
+ * Makes an apply of desired a create only: resourceVersion "1" is a precondition no existing
+ * object meets (the API server answers 409 Conflict), as an apply with a resourceVersion is
+ * (Kubernetes API concepts, "Server-Side Apply": conflicts and resourceVersion).
+ */
+static int
+create_only(cJSON *desired)
+{
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(desired, "metadata");
+
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+    return meta && cJSON_AddStringToObject(meta, "resourceVersion", "1") ? CORE_OK : CORE_ENOMEM;
+}
+
+
+/*
  * The live object is known (NULL: it does not exist): write desired when ours to write and
  * different. An object that does not exist is created without force, so that one made
  * meanwhile by someone else is not taken over.
@@ -1117,7 +1240,7 @@ decide(ctrl_write *w, const cJSON *live)
     }
     w->existed = live != NULL;
     t.no_force = !live;
-    if (kops_apply(&t, w->desired, on_written, w)) {
+    if ((!live && create_only(w->desired) != CORE_OK) || kops_apply(&t, w->desired, on_written, w)) {
         run->failed = 1;
         if (w->on_answer)
             w->on_answer(run, NULL, 0);
@@ -1174,6 +1297,11 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
         cJSON_Delete(live);
         return;
     }
+    if (others_find(run, res, name, &live) == OTHERS_ABSENT) {
+        decide(w, NULL);
+        return;
+    }
+    cJSON_Delete(live);
     /* The caches hold only objects with our labels: is there one without them? */
     t = child_target(w);
     t.no_obj = 0;
@@ -1225,7 +1353,7 @@ get_child(ctrl_run *run, const kres *res, const char *name, ctrl_answer_fn on_an
 void
 ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
 {
-    cJSON *live = ctrl_cached(run, cache, name);
+    cJSON *live = ctrl_cached(run, cache, name), *meta;
 
     if (live) {
         if (on_answer)
@@ -1234,6 +1362,26 @@ ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ct
             ctrl_may_write(run, live);
         cJSON_Delete(live);
         return;
+    }
+    switch (others_find(run, res, name, &meta)) {
+    case OTHERS_ABSENT:
+        note_absent(run, res, name);
+        if (on_answer)
+            on_answer(run, NULL, 0);
+        return;
+    case OTHERS_FOUND:
+        /* Another controller's settles it (a conflict, recorded); ours without labels, or
+         * one with no controller the kind may adopt, is judged from the whole object. */
+        if (controller_ref(meta) && !ctrl_controls(run, meta)) {
+            ctrl_may_write(run, meta);
+            cJSON_Delete(meta);
+            if (on_answer)
+                on_answer(run, NULL, 0);
+            return;
+        }
+        cJSON_Delete(meta);
+        break;
+    case OTHERS_UNKNOWN: break;
     }
     get_child(run, res, name, on_answer, on_checked);
 }
@@ -1256,13 +1404,19 @@ on_read(const kops_result *res, void *data)
 void
 ctrl_read(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
 {
-    cJSON *live = ctrl_cached(run, cache, name);
+    cJSON *live = ctrl_cached(run, cache, name), *meta;
 
     if (live) {
         on_answer(run, live, 0);
         cJSON_Delete(live);
         return;
     }
+    if (others_find(run, res, name, &meta) == OTHERS_ABSENT) {
+        note_absent(run, res, name);
+        on_answer(run, NULL, 0);
+        return;
+    }
+    cJSON_Delete(meta);
     get_child(run, res, name, on_answer, on_read);
 }
 

@@ -143,8 +143,26 @@ int ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ct
  * is of this kind; a change queues the owner. *out (may be NULL) gives the cache. */
 int ctrl_watch_children(ctrl *c, const kres *res, informer **out);
 
-/* Watches objects that name their owner in label (claims a StatefulSet made). */
+/* Watches objects that name their owner in label (claims a StatefulSet made); the cache is
+ * indexed by label (store_by_label finds one owner's objects without a walk). */
 int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out);
+
+/*
+ * Watches the metadata (only: PartialObjectMetadata, informer_opts.metadata_only) of the
+ * objects of res that lack the label managed-by=dbaas-operator, so that a child name no
+ * cache holds is known to be free without a GET: ctrl_check, ctrl_apply and ctrl_read ask
+ * the server only for a name this cache holds (someone else's object, or ours with its
+ * labels removed; a change to one whose controller is of this kind queues it). What is
+ * kept of each object: name, namespace, uid, resourceVersion, labels, ownerReferences and
+ * the dbaas.dev/ annotations, so a cluster's others cost little memory. The controller
+ * waits for its list as for its other caches. A create of a child judged absent this way
+ * carries metadata.resourceVersion "1", which the API server refuses with 409 when the
+ * object exists (one made since the cache last heard): the run ends as for any 409 and
+ * the next one reads fresh state. At most CTRL_OTHERS_MAX resources (CORE_ETOOBIG), one
+ * call each. Same set for every controller, so the informer is shared.
+ */
+#define CTRL_OTHERS_MAX 6
+int ctrl_watch_others(ctrl *c, const kres *res);
 
 informer      *ctrl_primary(ctrl *c);
 rt_controller *ctrl_controller(ctrl *c);

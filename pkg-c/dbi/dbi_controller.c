@@ -368,7 +368,8 @@ drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
     sc.run = run;
     if (!(sc.found = cJSON_CreateArray()))
         return;
-    store_each(informer_store(dbi__caches(run)->pvcs), stray_visit, &sc);
+    store_by_label(informer_store(dbi__caches(run)->pvcs), CTRL_LABEL_INSTANCE, ctrl_name(run),
+                   stray_visit, &sc);
     cJSON_ArrayForEach(claim, sc.found) {
         snprintf(msg, sizeof msg, "deleting claim %s, left by a scale-up beyond one replica",
                  kjson_path_str(claim, "metadata", "name", NULL));
@@ -800,9 +801,11 @@ static const ctrl_kind dbi_kind = {
 int
 dbi_controller_setup(rt *r, const char *namespace)
 {
-    dbi_ctl *d = calloc(1, sizeof *d);
-    ctrl    *c;
-    int      rc;
+    static const kres *const others[] = {&KRES_STATEFULSETS, &KRES_SECRETS, &KRES_CONFIGMAPS,
+                                         &KRES_SERVICES, &KRES_PVCS};
+    dbi_ctl                 *d = calloc(1, sizeof *d);
+    ctrl                    *c;
+    int                      rc;
 
     if (!d)
         return CORE_ENOMEM;
@@ -820,5 +823,9 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)) ||
         (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)))
         return rc;
+    /* A new instance's children are known free from these, without a GET each (issue 18). */
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+        if ((rc = ctrl_watch_others(c, others[i])))
+            return rc;
     return CORE_OK;
 }

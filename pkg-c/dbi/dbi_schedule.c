@@ -239,7 +239,8 @@ prune(ctrl_run *run)
     sc.name = ctrl_name(run);
     if (!uid || !(sc.found = cJSON_CreateArray()))
         goto out;
-    store_each(informer_store(dbi__caches(run)->snaps), snap_visit, &sc);
+    store_by_label(informer_store(dbi__caches(run)->snaps), DBI_BACKUP_INSTANCE_LABEL, sc.name,
+                   snap_visit, &sc);
     s->snaps = sc.found;
     i = (size_t)cJSON_GetArraySize(sc.found);
     if (i == 0)
