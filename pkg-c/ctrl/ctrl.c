@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 #include "ctrl/ctrl_build.h"
@@ -1698,6 +1699,10 @@ transition_events(ctrl_run *run, const cJSON *old, const cJSON *now)
     int         degraded = d_status && strcmp(d_status, "True") == 0;
     int         bad = run->conds.refusal || degraded;
 
+    /* A new object's first Ready, when it is progress (Provisioning, Pending): the user has
+     * just asked for it, and the status says it; failures and Ready itself are told. */
+    if (!r_old && !ready && !bad)
+        reason = NULL;
     if (reason && !same_condition(r_old, r_new))
         queue_event(run, ready || !bad ? "Normal" : "Warning", reason,
                     kjson_get_str(r_new, "message"));
@@ -1763,6 +1768,7 @@ ctrl_status(ctrl_run *run, cJSON *fields)
 
     const char *from = hmap_get(run->c->written, run->key);
     const char *rv = kjson_resource_version(run->obj);
+    uint64_t    hold;
 
     deps_sync(run->c, run->key, &run->deps);
     if (from && rv && strcmp(from, rv) == 0) {
@@ -1784,6 +1790,14 @@ ctrl_status(ctrl_run *run, cJSON *fields)
     /* A condition that holds keeps its time, so an unchanged status compares equal. */
     if (old && cJSON_Compare(status, old, 1)) {
         cJSON_Delete(status);
+        ctrl_end(run, outcome(run));
+        return;
+    }
+    if (old && (hold = ctrl_status_hold_ms(old, status, run->conds.refusal != NULL,
+                                           (int64_t)time(NULL))) > 0) {
+        cJSON_Delete(status);
+        if (!run->requeue_ms || run->requeue_ms > hold)
+            run->requeue_ms = hold;
         ctrl_end(run, outcome(run));
         return;
     }

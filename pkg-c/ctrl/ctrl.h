@@ -159,7 +159,9 @@ int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **
  * carries metadata.resourceVersion "1", which the API server refuses with 409 when the
  * object exists (one made since the cache last heard): the run ends as for any 409 and
  * the next one reads fresh state. At most CTRL_OTHERS_MAX resources (CORE_ETOOBIG), one
- * call each. Same set for every controller, so the informer is shared.
+ * call each. Same set for every controller, so the informer is shared. Not for Secrets,
+ * whose cache holds only ours and the named ones (least privilege: even names of others'
+ * Secrets stay out of memory).
  */
 #define CTRL_OTHERS_MAX 6
 int ctrl_watch_others(ctrl *c, const kres *res);

@@ -168,3 +168,24 @@ fail:
     cJSON_Delete(st);
     return NULL;
 }
+
+
+uint64_t
+ctrl_status_hold_ms(const cJSON *old, const cJSON *status, int refused, int64_t now)
+{
+    const cJSON *ready = ctrl_condition_find(old, "Ready");
+    const char  *since = kjson_get_str(ready, "lastTransitionTime");
+    const char  *was = kjson_get_str(ready, "status");
+    const char  *degraded = kjson_get_str(ctrl_condition_find(status, "Degraded"), "status");
+    int64_t      t0;
+
+    if (refused || !since || !was || strcmp(was, "False") != 0 ||
+        (degraded && strcmp(degraded, "True") == 0) ||
+        !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(old, "conditions"),
+                       cJSON_GetObjectItemCaseSensitive(status, "conditions"), 1) ||
+        !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(old, "observedGeneration"),
+                       cJSON_GetObjectItemCaseSensitive(status, "observedGeneration"), 1) ||
+        core_rfc3339_parse(since, &t0) != CORE_OK || now < t0 || now - t0 >= CTRL_HOLD_S)
+        return 0;
+    return (uint64_t)(CTRL_HOLD_S - (now - t0)) * 1000;
+}

@@ -801,8 +801,10 @@ static const ctrl_kind dbi_kind = {
 int
 dbi_controller_setup(rt *r, const char *namespace)
 {
-    static const kres *const others[] = {&KRES_STATEFULSETS, &KRES_SECRETS, &KRES_CONFIGMAPS,
-                                         &KRES_SERVICES, &KRES_PVCS};
+    /* Not Secrets: the Secret cache holds only ours and the ones our objects name (least
+     * privilege, issue 16); the credentials and TLS Secrets are read with a GET each. */
+    static const kres *const others[] = {&KRES_STATEFULSETS, &KRES_CONFIGMAPS, &KRES_SERVICES,
+                                         &KRES_PVCS};
     dbi_ctl                 *d = calloc(1, sizeof *d);
     ctrl                    *c;
     int                      rc;

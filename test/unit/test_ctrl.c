@@ -297,3 +297,55 @@ TEST(ctrl_write_refused_4xx_and_schema_500)
               0);
     ASSERT_EQ(ctrl_write_refused(0, "connection refused"), 0);
 }
+
+
+/* Provisioning: a field filled in waits while Ready has been False for under CTRL_HOLD_S;
+ * a new message, a new generation, Ready, a refusal or the end of the hold write at once. */
+TEST(ctrl_status_hold_folds_provisioning_writes)
+{
+    const char *t0 = "2026-12-01T10:00:00Z";
+    int64_t     at;
+    ctrl_conds  c;
+    cJSON      *old, *now_st;
+
+    ASSERT_EQ(core_rfc3339_parse(t0, &at), CORE_OK);
+    ready_conds(&c);
+    set(&c, CTRL_READY, 0, "Provisioning", "waiting for the pod");
+    set(&c, CTRL_PROGRESSING, 1, "Provisioning", "creating the database");
+    old = ctrl_status_build(NULL, 1, &c, cJSON_Parse("{\"endpoint\":\"e\"}"), t0);
+    ASSERT(old);
+
+    /* Only storageSize is new: held for what is left of CTRL_HOLD_S. */
+    now_st =
+        ctrl_status_build(old, 1, &c, cJSON_Parse("{\"endpoint\":\"e\",\"storageSize\":\"1Gi\"}"),
+                          "2026-12-01T10:00:02Z");
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at + 2), (uint64_t)(CTRL_HOLD_S - 2) * 1000);
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at + CTRL_HOLD_S), 0);
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at - 1), 0); /* a clock behind: no guess */
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 1, at + 2), 0); /* refused */
+    cJSON_Delete(now_st);
+
+    /* Another message, another generation, Degraded, Ready: at once. */
+    set(&c, CTRL_READY, 0, "Provisioning", "waiting for the volume");
+    now_st = ctrl_status_build(old, 1, &c, NULL, "2026-12-01T10:00:01Z");
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at + 1), 0);
+    cJSON_Delete(now_st);
+    set(&c, CTRL_READY, 0, "Provisioning", "waiting for the pod");
+    now_st =
+        ctrl_status_build(old, 2, &c, cJSON_Parse("{\"endpoint\":\"e\"}"), "2026-12-01T10:00:01Z");
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at + 1), 0);
+    cJSON_Delete(now_st);
+    set(&c, CTRL_DEGRADED, 1, "SnapshotFailed", "x");
+    now_st =
+        ctrl_status_build(old, 1, &c, cJSON_Parse("{\"endpoint\":\"e\"}"), "2026-12-01T10:00:01Z");
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at + 1), 0);
+    cJSON_Delete(now_st);
+    ready_conds(&c);
+    now_st =
+        ctrl_status_build(old, 1, &c, cJSON_Parse("{\"endpoint\":\"e\"}"), "2026-12-01T10:00:01Z");
+    ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at + 1), 0);
+    /* Ready True is never held, whatever follows. */
+    ASSERT_EQ(ctrl_status_hold_ms(now_st, now_st, 0, at + 1), 0);
+    cJSON_Delete(now_st);
+    cJSON_Delete(old);
+}
