@@ -4,6 +4,7 @@
  */
 #include "tlsca.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,13 +269,65 @@ san_value(const char *const *names, size_t n, core_buf *b)
 }
 
 
+/*
+ * The CA tlsca_issue signed with last, parsed and checked: OpenSSL 3's PEM decoders cost
+ * more than the signature itself (perf: 60 % of an issue), and a namespace's certificates
+ * all come from one CA. One entry, found by the PEM texts, under a lock; its key copy is
+ * cleansed when replaced. Lives until exit (still reachable, not a leak).
+ */
+static struct {
+    pthread_mutex_t lock;
+    char           *cert, *key;
+    STACK_OF(X509) * cas;
+    EVP_PKEY *cakey;
+} ca_memo = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL, NULL, NULL};
+
+
+static void
+ca_memo_clear(void)
+{
+    if (ca_memo.key)
+        OPENSSL_cleanse(ca_memo.key, strlen(ca_memo.key));
+    free(ca_memo.key);
+    free(ca_memo.cert);
+    sk_X509_pop_free(ca_memo.cas, X509_free);
+    EVP_PKEY_free(ca_memo.cakey);
+    ca_memo.key = ca_memo.cert = NULL;
+    ca_memo.cas = NULL;
+    ca_memo.cakey = NULL;
+}
+
+
+/* With ca_memo.lock held: ca_memo holds ca_cert and ca_key parsed, their key matching the
+ * first certificate; CORE_EINVAL when they do not parse or match (the memo is then empty). */
+static int
+ca_memo_load(const char *ca_cert, const char *ca_key, char *err, size_t errlen)
+{
+    if (ca_memo.cert && strcmp(ca_memo.cert, ca_cert) == 0 && strcmp(ca_memo.key, ca_key) == 0)
+        return CORE_OK;
+    ca_memo_clear();
+    if (!(ca_memo.cas = read_certs(ca_cert)) || !(ca_memo.cakey = read_key(ca_key))) {
+        ca_memo_clear();
+        return fail(err, errlen, CORE_EINVAL, "the CA certificate or key does not parse");
+    }
+    if (EVP_PKEY_eq(X509_get0_pubkey(sk_X509_value(ca_memo.cas, 0)), ca_memo.cakey) != 1) {
+        ca_memo_clear();
+        return fail(err, errlen, CORE_EINVAL, "the CA key does not match the CA certificate");
+    }
+    if (!(ca_memo.cert = strdup(ca_cert)) || !(ca_memo.key = strdup(ca_key))) {
+        ca_memo_clear();
+        return fail(err, errlen, CORE_ENOMEM, "out of memory");
+    }
+    return CORE_OK;
+}
+
+
 int
 tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, size_t n, time_t now,
             tlsca_pair *out, tlsca_info *info, char *err, size_t errlen)
 {
-    STACK_OF(X509) *cas = NULL;
     X509     *ca, *x = NULL;
-    EVP_PKEY *cakey = NULL, *key = NULL;
+    EVP_PKEY *cakey, *key = NULL;
     core_buf  san;
     time_t    not_after = now + (time_t)TLSCA_SERVER_DAYS * 86400, ca_end;
     size_t    i;
@@ -286,15 +339,13 @@ tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, s
     for (i = 0; i < n; i++)
         if (!dns_name_ok(names[i]))
             return fail(err, errlen, rc, "a server certificate's names must be DNS names");
-    if (!(cas = read_certs(ca_cert)) || !(cakey = read_key(ca_key))) {
-        rc = fail(err, errlen, rc, "the CA certificate or key does not parse");
+    if (!ca_cert || !ca_key || strlen(ca_cert) > TLSCA_PEM_MAX || strlen(ca_key) > TLSCA_PEM_MAX)
+        return fail(err, errlen, rc, "the CA certificate or key does not parse");
+    pthread_mutex_lock(&ca_memo.lock);
+    if ((rc = ca_memo_load(ca_cert, ca_key, err, errlen)) != CORE_OK)
         goto out;
-    }
-    ca = sk_X509_value(cas, 0);
-    if (EVP_PKEY_eq(X509_get0_pubkey(ca), cakey) != 1) {
-        rc = fail(err, errlen, rc, "the CA key does not match the CA certificate");
-        goto out;
-    }
+    ca = sk_X509_value(ca_memo.cas, 0);
+    cakey = ca_memo.cakey;
     if (asn1_to_time(X509_get0_notAfter(ca), &ca_end) == CORE_OK && ca_end < not_after)
         not_after = ca_end;
     rc = CORE_EINTERNAL;
@@ -325,12 +376,11 @@ tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, s
         info->not_after = not_after;
     }
 out:
+    pthread_mutex_unlock(&ca_memo.lock);
     ERR_clear_error();
     core_buf_free(&san);
     X509_free(x);
     EVP_PKEY_free(key);
-    EVP_PKEY_free(cakey);
-    sk_X509_pop_free(cas, X509_free);
     return rc;
 }
 

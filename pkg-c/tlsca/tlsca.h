@@ -72,6 +72,9 @@ int tlsca_make_ca(const char *cn, time_t now, tlsca_pair *out, char *err, size_t
  * each time. On success *info (may be NULL) holds the dates it was given, as tlsca_check
  * would read them; on failure it is untouched. CORE_EINVAL (a name empty or over 253 bytes, n out of range, a CA that
  * does not parse or whose key does not match), CORE_ENOMEM, CORE_EINTERNAL.
+ * The last CA it signed with stays parsed (one, found by its PEM texts, under a lock; a
+ * copy of its key is kept until another CA replaces it, cleansed then): OpenSSL 3's PEM
+ * decoding costs more than the signature.
  */
 int tlsca_issue(const char *ca_cert, const char *ca_key, const char *const *names, size_t n,
                 time_t now, tlsca_pair *out, tlsca_info *info, char *err, size_t errlen);

@@ -284,3 +284,40 @@ TEST(tlsca_renewal_at_two_thirds_of_life)
     tlsca_pair_free(&srv);
     tlsca_pair_free(&ca);
 }
+
+
+/* tlsca_issue keeps the last CA parsed: certificates from two CAs in turn each chain to
+ * their own, and a CA whose key was swapped for another's is refused after a good one. */
+TEST(tlsca_issue_follows_the_ca_it_is_given)
+{
+    tlsca_pair a, b, srv, mixed;
+    char       err[256];
+    X509      *x, *ax, *bx;
+
+    make_ca(&a, T0);
+    make_ca(&b, T0);
+    ax = parse_cert(a.cert);
+    bx = parse_cert(b.cert);
+    for (int i = 0; i < 4; i++) {
+        const tlsca_pair *ca = i % 2 ? &b : &a;
+
+        issue(ca, T0, &srv);
+        x = parse_cert(srv.cert);
+        ASSERT(x);
+        ASSERT_EQ(X509_verify(x, X509_get0_pubkey(i % 2 ? bx : ax)), 1);
+        ASSERT(X509_verify(x, X509_get0_pubkey(i % 2 ? ax : bx)) != 1);
+        X509_free(x);
+        tlsca_pair_free(&srv);
+    }
+    mixed.cert = a.cert;
+    mixed.key = b.key;
+    memset(&srv, 0, sizeof srv);
+    ASSERT_EQ(tlsca_issue(mixed.cert, mixed.key, names, 1, T0, &srv, NULL, err, sizeof err),
+              CORE_EINVAL);
+    ASSERT(strstr(err, "does not match"));
+    ASSERT(srv.cert == NULL);
+    X509_free(ax);
+    X509_free(bx);
+    tlsca_pair_free(&a);
+    tlsca_pair_free(&b);
+}
