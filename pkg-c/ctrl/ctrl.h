@@ -27,8 +27,10 @@
  * only when this object controls it (a controller ownerReference with its uid, and our
  * labels or checksum: see ctrl_may_write) or when it is an orphan the kind may adopt; anything else is a ChildConflict, reported in status,
  * never written. A child the cache does not hold is read once with a GET first, since the
- * caches only hold objects with our labels; one that does not exist is created without
- * force (a conflicting field someone set meanwhile gives a 409, not a takeover). ctrl_check
+ * caches only hold objects with our labels, unless the kind watches the others' metadata
+ * (ctrl_watch_others) and that cache says the name is free; one that does not exist is
+ * created without force and with resourceVersion "1" (one made meanwhile by someone else
+ * gives a 409, not a takeover). ctrl_check
  * judges a child the same way without writing, so a kind can check all its children
  * before it writes any.
  * ctrl_patch and ctrl_delete follow the same ownership rule, with the object's
