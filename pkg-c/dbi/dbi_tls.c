@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "ctrl/ctrl.h"
 #include "dbi/dbi_pass.h"
@@ -294,7 +295,7 @@ dbi_tls_pod(ctrl_bld *b, cJSON *tmpl_meta, cJSON *pod_spec, const dbi_spec *s)
 
 cJSON *
 dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *cert, const char *key,
-                     const char *ca)
+                     const char *ca, const char *mark)
 {
     ctrl_bld b = {0};
     char     name[NAME_MAX_];
@@ -305,6 +306,14 @@ dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *cert, co
     o = ctrl_b_child(&b, "v1", "Secret", name, owner, DBI_API_VERSION, DBI_KIND, s->engine->name);
     if (!b.failed)
         dbi_pass_metadata(&b, o, s);
+    if (mark && !b.failed) {
+        cJSON *meta = cJSON_GetObjectItemCaseSensitive(o, "metadata");
+        cJSON *ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+
+        if (!ann)
+            ann = ctrl_b_obj(&b, meta, "annotations");
+        ctrl_b_str(&b, ann, DBI_TLS_CHECKED_AN, mark);
+    }
     ctrl_b_str(&b, o, "type", "kubernetes.io/tls");
     data = ctrl_b_obj(&b, o, "data");
     ctrl_b_b64(&b, data, "tls.crt", cert);
@@ -340,4 +349,73 @@ dbi_build_ca_secret(const char *namespace, const char *cert, const char *key)
     ctrl_b_b64(&b, data, "tls.crt", cert);
     ctrl_b_b64(&b, data, "tls.key", key);
     return ctrl_b_done(&b, o);
+}
+
+
+/* The HMAC of a mark in hex (65 bytes with the NUL) into hex. */
+static int
+mark_hmac(const char *ca_key, const char *against, const char *cert, const char *key,
+          const char *ca, long long nb, long long na, char *hex)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char     md[EVP_MAX_MD_SIZE];
+    unsigned int      mdlen = 0;
+    core_buf          msg;
+    int               rc = CORE_EINTERNAL;
+
+    core_buf_init(&msg, 4 * 64 * 1024);
+    if (core_buf_printf(&msg, "v1\n%lld\n%lld\n%s\n%s\n%s\n%s", nb, na, against, cert, key, ca) ==
+            CORE_OK &&
+        HMAC(EVP_sha256(), ca_key, (int)strlen(ca_key), (const unsigned char *)msg.data, msg.len,
+             md, &mdlen) &&
+        mdlen == 32) {
+        for (unsigned int i = 0; i < mdlen; i++) {
+            hex[2 * i] = digits[md[i] >> 4];
+            hex[2 * i + 1] = digits[md[i] & 15];
+        }
+        hex[64] = '\0';
+        rc = CORE_OK;
+    }
+    if (msg.data)
+        OPENSSL_cleanse(msg.data, msg.len); /* it held the server's key */
+    core_buf_free(&msg);
+    return rc;
+}
+
+
+int
+dbi_tls_mark(const char *ca_key, const char *against, const char *cert, const char *key,
+             const char *ca, time_t not_before, time_t not_after, char *out, size_t len)
+{
+    char hex[65];
+    int  rc;
+
+    if (!ca_key || !against || !cert || !key || !ca || !out)
+        return CORE_EINVAL;
+    if ((rc = mark_hmac(ca_key, against, cert, key, ca, (long long)not_before, (long long)not_after,
+                        hex)) != CORE_OK)
+        return rc;
+    if (snprintf(out, len, "v1 %lld %lld %s", (long long)not_before, (long long)not_after, hex) >=
+        (int)len)
+        return CORE_ETOOBIG;
+    return CORE_OK;
+}
+
+
+int
+dbi_tls_mark_ok(const char *mark, const char *ca_key, const char *against, const char *cert,
+                const char *key, const char *ca, time_t *not_before, time_t *not_after)
+{
+    long long nb, na;
+    char      got[65], want[65];
+    int       used = 0;
+
+    if (!mark || !ca_key || !against || !cert || !key || !ca ||
+        sscanf(mark, "v1 %lld %lld %64[0-9a-f]%n", &nb, &na, got, &used) != 3 || mark[used] != '\0' ||
+        strlen(got) != 64 || mark_hmac(ca_key, against, cert, key, ca, nb, na, want) != CORE_OK ||
+        CRYPTO_memcmp(got, want, 64) != 0)
+        return 0;
+    *not_before = (time_t)nb;
+    *not_after = (time_t)na;
+    return 1;
 }

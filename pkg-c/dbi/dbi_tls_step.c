@@ -342,6 +342,26 @@ on_tls_written(ctrl_run *run, const cJSON *secret, int written)
 }
 
 
+/* Whether live <name>-tls carries the mark (DBI_TLS_CHECKED_AN) of these very contents
+ * having passed the check against this CA and these names, valid now: its dates in *info.
+ * t->cert and t->key hold live's. */
+static int
+marked(const cJSON *live, const struct dbi_tls_st *t, const char *against, time_t now,
+       tlsca_info *info)
+{
+    const char *mark = kjson_path_str(live, "metadata", "annotations", DBI_TLS_CHECKED_AN, NULL);
+    time_t      nb, na;
+
+    if (!mark || !t->ca_key || !t->ca_cert ||
+        !dbi_tls_mark_ok(mark, t->ca_key, against, t->cert, t->key, t->ca_cert, &nb, &na) ||
+        now < nb || now > na)
+        return 0;
+    info->not_before = nb;
+    info->not_after = na;
+    return 1;
+}
+
+
 /* Keeps the live <name>-tls when it still serves (chains to this CA, key matches, names,
  * not due), else issues a new certificate; applies <name>-tls; ready. */
 static void
@@ -357,7 +377,7 @@ server_cert(ctrl_run *run)
     tlsca_pair         pair = {NULL, NULL};
     time_t             now = time(NULL);
     int                keep = 0, had = live != NULL, memo;
-    char               against[128];
+    char               against[128], mark[DBI_TLS_MARK_MAX];
 
     if (ctrl_refused(run)) { /* <name>-tls is someone else's: ChildConflict */
         dbi__run_status(run);
@@ -372,6 +392,9 @@ server_cert(ctrl_run *run)
     if (live && secret_pem(live, "tls.crt", &t->cert, why, sizeof why) == CORE_OK &&
         secret_pem(live, "tls.key", &t->key, why, sizeof why) == CORE_OK) {
         if (memo && seen_get(run, t->secret, live, against, now, &info)) {
+            keep = !tlsca_renew_due(info.not_before, info.not_after, now);
+        } else if (memo && marked(live, t, against, now, &info)) {
+            seen_put(run, t->secret, live, against, &info);
             keep = !tlsca_renew_due(info.not_before, info.not_after, now);
         } else if (tlsca_check(t->cert, t->key, t->ca_cert, names, n, now, &info, why, sizeof why) ==
                    CORE_OK) {
@@ -407,8 +430,14 @@ server_cert(ctrl_run *run)
     t->renew_after = tlsca_renew_at(info.not_before, info.not_after);
     if (memo)
         memcpy(t->against, against, sizeof t->against);
+    /* The mark carries this check over a restart (dbi_tls_mark); without one the Secret is
+     * simply checked again. */
+    if (!memo || dbi_tls_mark(t->ca_key, against, t->cert, t->key, t->ca_cert, info.not_before,
+                              info.not_after, mark, sizeof mark) != CORE_OK)
+        mark[0] = '\0';
     ctrl_apply(run, &KRES_SECRETS, dbi__caches(run)->secrets,
-               dbi_build_tls_secret(&s->spec, ctrl_obj(run), t->cert, t->key, t->ca_cert),
+               dbi_build_tls_secret(&s->spec, ctrl_obj(run), t->cert, t->key, t->ca_cert,
+                                    mark[0] ? mark : NULL),
                on_tls_written);
     ready(run);
 }

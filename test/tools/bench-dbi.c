@@ -245,7 +245,7 @@ render_and_send(bench *b, const cJSON *dbi)
     kids[3] = dbi_build_headless_service(&spec, dbi);
     kids[4] = kids[1] ? dbi_build_statefulset(&spec, dbi, checksum) : NULL;
     if (pair.cert)
-        kids[5] = dbi_build_tls_secret(&spec, dbi, pair.cert, pair.key, b->ca.cert);
+        kids[5] = dbi_build_tls_secret(&spec, dbi, pair.cert, pair.key, b->ca.cert, NULL);
     tlsca_pair_free(&pair);
     l->b = b;
     for (i = 0; i < BENCH_CHILDREN && !rc; i++) {

@@ -249,7 +249,8 @@ render_dbinstance(const cJSON *input, golden_files *out, char *err, size_t errle
         spec.tls_checksum = "0123456789abcdef";
         if (!spec.tls_secret &&
             (rc = add_with_data(out, "tls-secret-data.txt", "tls-secret.json",
-                                dbi_build_tls_secret(&spec, input, GOLDEN_CERT, GOLDEN_KEY, GOLDEN_CA),
+                                dbi_build_tls_secret(&spec, input, GOLDEN_CERT, GOLDEN_KEY,
+                                                     GOLDEN_CA, NULL),
                                 1))) {
             snprintf(err, errlen, "dbi_build_tls_secret or its data failed");
             return rc;

@@ -110,3 +110,40 @@ TEST(dbi_tls_names_cover_services_and_pod)
     ASSERT_STR(names[5], "orders-0.orders-headless.shop.svc.cluster.local");
     ASSERT_EQ(dbi_tls_names(&s, buf, 40, names, &n), CORE_ETOOBIG);
 }
+
+
+/* The mark of a checked <name>-tls: made and verified with the CA's key; any other byte of
+ * the inputs, another CA key, a malformed or extended mark, or none, fails. */
+TEST(dbi_tls_mark_binds_contents_dates_and_ca_key)
+{
+    const char *cakey = "-----BEGIN PRIVATE KEY-----\nCAKEY\n-----END PRIVATE KEY-----\n";
+    const char *cert = "CERT", *key = "KEY", *ca = "CA", *against = "uid/1/abc";
+    char        mark[DBI_TLS_MARK_MAX], bad[DBI_TLS_MARK_MAX + 8];
+    time_t      nb = 0, na = 0;
+
+    ASSERT_EQ(dbi_tls_mark(cakey, against, cert, key, ca, 1000, 2000, mark, sizeof mark), CORE_OK);
+    ASSERT_EQ(strncmp(mark, "v1 1000 2000 ", 13), 0);
+    ASSERT_EQ(strlen(mark), 13 + 64);
+    ASSERT_EQ(dbi_tls_mark_ok(mark, cakey, against, cert, key, ca, &nb, &na), 1);
+    ASSERT_EQ((long long)nb, 1000);
+    ASSERT_EQ((long long)na, 2000);
+    /* Same inputs, same mark: an unchanged Secret is not rewritten. */
+    ASSERT_EQ(dbi_tls_mark(cakey, against, cert, key, ca, 1000, 2000, bad, sizeof bad), CORE_OK);
+    ASSERT_STR(bad, mark);
+
+    ASSERT_EQ(dbi_tls_mark_ok(mark, "another CA key", against, cert, key, ca, &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark_ok(mark, cakey, "uid/2/abc", cert, key, ca, &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark_ok(mark, cakey, against, "CERT2", key, ca, &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark_ok(mark, cakey, against, cert, "KEX", ca, &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark_ok(mark, cakey, against, cert, key, "CB", &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark_ok(NULL, cakey, against, cert, key, ca, &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark_ok("", cakey, against, cert, key, ca, &nb, &na), 0);
+    /* Other dates with the same HMAC, a mark with more after it, another version. */
+    snprintf(bad, sizeof bad, "v1 1000 9999 %s", mark + 13);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    snprintf(bad, sizeof bad, "%s0", mark);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    snprintf(bad, sizeof bad, "v2%s", mark + 2);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    ASSERT_EQ(dbi_tls_mark(NULL, against, cert, key, ca, 1, 2, mark, sizeof mark), CORE_EINVAL);
+}
