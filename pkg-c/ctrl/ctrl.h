@@ -43,7 +43,10 @@
  * spec, a write the API server refused, a child conflict), the phase derived from them,
  * lastTransitionTime kept while a condition holds, observedGeneration (the generation
  * evaluated; whether it was applied is what the conditions say), writes /status only when
- * it changed, and records an Event when Ready changes. Conventions: Kubernetes API
+ * it changed (and, during a new object's provisioning, holds a change of fields alone for
+ * up to CTRL_HOLD_S: ctrl_status_hold_ms), and records an Event when Ready changes (not
+ * for a new object's first Ready that is progress: the user has just asked for it).
+ * Conventions: Kubernetes API
  * conventions, "Typical status properties" (conditions, observedGeneration), and kstatus
  * (sigs.k8s.io/cli-utils/pkg/kstatus) for Reconciling and Stalled.
  *
@@ -146,21 +149,29 @@ int ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ct
 int ctrl_watch_children(ctrl *c, const kres *res, informer **out);
 
 /* Watches objects that name their owner in label (claims a StatefulSet made); the cache is
- * indexed by label (store_by_label finds one owner's objects without a walk). */
+ * indexed by label (store_by_label finds one owner's objects without a walk). One label per
+ * resource: another label for the same resource is CORE_EINVAL (a shared cache has one
+ * index). */
 int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out);
 
 /*
  * Watches the metadata (only: PartialObjectMetadata, informer_opts.metadata_only) of the
  * objects of res that lack the label managed-by=dbaas-operator, so that a child name no
- * cache holds is known to be free without a GET: ctrl_check, ctrl_apply and ctrl_read ask
- * the server only for a name this cache holds (someone else's object, or ours with its
- * labels removed; a change to one whose controller is of this kind queues it). What is
- * kept of each object: name, namespace, uid, resourceVersion, labels, ownerReferences and
- * the dbaas.dev/ annotations, so a cluster's others cost little memory. The controller
+ * cache holds is known to be free without a GET: ctrl_check and ctrl_apply ask the server
+ * only for a name this cache holds (someone else's object, or ours with its labels
+ * removed; a change to one whose controller is of this kind queues it). ctrl_read always
+ * asks: what a deletion must find is never guessed. What is kept of each object: name,
+ * namespace, uid, resourceVersion, labels, ownerReferences, deletionTimestamp and the
+ * dbaas.dev/ annotations, so a cluster's others cost little memory. The controller
  * waits for its list as for its other caches. A create of a child judged absent this way
  * carries metadata.resourceVersion "1", which the API server refuses with 409 when the
  * object exists (one made since the cache last heard): the run ends as for any 409 and
- * the next one reads fresh state. At most CTRL_OTHERS_MAX resources (CORE_ETOOBIG), one
+ * the next one reads fresh state. So ctrl_check's promise (nothing written while a name is
+ * someone else's) holds for what the caches have heard: an object made a moment ago, or
+ * relabelled (between the two caches), may be in neither, and then children checked
+ * otherwise (Secrets) can be written before that one's create is refused. Not for a name
+ * the kind never creates but something else consumes (a StatefulSet's claim), since no
+ * create would be refused there. At most CTRL_OTHERS_MAX resources (CORE_ETOOBIG), one
  * call each. Same set for every controller, so the informer is shared. Not for Secrets,
  * whose cache holds only ours and the named ones (least privilege: even names of others'
  * Secrets stay out of memory).
@@ -195,8 +206,8 @@ void ctrl_event(ctrl_run *run, const char *type, const char *reason, const char 
 /*
  * Whether the object is new: its cached status has no Ready condition, so no run has
  * written its status yet. What a run makes for a new object (its first Secret, its first
- * certificate) is told by the status and the Ready Event the first status write brings
- * (reason Provisioning), not by an Event each: every Event is a write, and these would
+ * certificate) is told by the status the first status write brings (no Event: see the
+ * status step), not by an Event each: every Event is a write, and these would
  * repeat for every object created. An object restored without its status (a backup tool
  * that drops it) counts as new: what is made for it then is told by status alone.
  */
@@ -204,7 +215,8 @@ int ctrl_is_new(const ctrl_run *run);
 
 /* An Event told once the status this run writes is written: for something the status
  * shows from now on (say it only when the cached status does not yet). Dropped when the
- * status needs no write or its write fails; at most CTRL_STATUS_EVENTS a run. */
+ * status needs no write, is held (ctrl_status_hold_ms) or its write fails; at most
+ * CTRL_STATUS_EVENTS a run. */
 #define CTRL_STATUS_EVENTS 4
 void ctrl_event_on_status(ctrl_run *run, const char *type, const char *reason, const char *message);
 

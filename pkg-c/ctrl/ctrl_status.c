@@ -177,10 +177,13 @@ ctrl_status_hold_ms(const cJSON *old, const cJSON *status, int refused, int64_t 
     const char  *since = kjson_get_str(ready, "lastTransitionTime");
     const char  *was = kjson_get_str(ready, "status");
     const char  *degraded = kjson_get_str(ctrl_condition_find(status, "Degraded"), "status");
+    const char  *phase_old = kjson_get_str(old, "phase"), *phase = kjson_get_str(status, "phase");
+    const cJSON *gen = cJSON_GetObjectItemCaseSensitive(old, "observedGeneration");
     int64_t      t0;
 
-    if (refused || !since || !was || strcmp(was, "False") != 0 ||
-        (degraded && strcmp(degraded, "True") == 0) ||
+    if (!cJSON_IsNumber(gen) || gen->valuedouble != 1 || refused || !since || !was ||
+        strcmp(was, "False") != 0 || !phase_old || !phase || strcmp(phase_old, "Provisioning") != 0 ||
+        strcmp(phase, "Provisioning") != 0 || (degraded && strcmp(degraded, "True") == 0) ||
         !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(old, "conditions"),
                        cJSON_GetObjectItemCaseSensitive(status, "conditions"), 1) ||
         !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(old, "observedGeneration"),

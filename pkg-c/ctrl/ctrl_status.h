@@ -62,9 +62,11 @@ cJSON *ctrl_status_build(const cJSON *old, int64_t generation, const ctrl_conds 
 /*
  * How long to wait before writing status in place of old (ms; 0: write now), so that the
  * writes of provisioning fold into fewer (issue 18): while Ready has been False for less
- * than CTRL_HOLD_S (by its lastTransitionTime against now, Unix seconds), for progress (not
- * refused, Degraded not True), a status whose conditions and observedGeneration equal
- * old's (only a field such as the bound volume's size was filled in) waits, and the next
+ * than CTRL_HOLD_S (by its lastTransitionTime against now, Unix seconds), in phase
+ * Provisioning before and after, at observedGeneration 1 (a new object's first provisioning,
+ * so that fields a kind reads back from its status later, such as lastBackup, are never
+ * held), not refused, Degraded not True, a status whose conditions and observedGeneration
+ * equal old's (only a field such as the bound volume's size was filled in) waits, and the next
  * transition, or the end of the hold, writes it. Anything else is written at once: a new
  * condition, reason or message, a new generation seen, Ready True, a failure.
  */

@@ -542,7 +542,8 @@ on_held_checked(ctrl_run *run, const cJSON *live, int written)
 
 
 /*
- * Checks every child (ctrl_check: the caches, and a GET for a name they do not hold) and
+ * Checks every child (ctrl_check: the caches, ours and the metadata of others', and a GET
+ * for a name they do not settle: the Secrets, the data claim) and
  * runs next once all have answered, so that nothing is written while any is someone
  * else's. The data claim is checked too: the StatefulSet controller would mount a claim
  * data-<name>-0 that exists whoever made it.
@@ -802,9 +803,11 @@ int
 dbi_controller_setup(rt *r, const char *namespace)
 {
     /* Not Secrets: the Secret cache holds only ours and the ones our objects name (least
-     * privilege, issue 16); the credentials and TLS Secrets are read with a GET each. */
-    static const kres *const others[] = {&KRES_STATEFULSETS, &KRES_CONFIGMAPS, &KRES_SERVICES,
-                                         &KRES_PVCS};
+     * privilege, issue 16); the credentials and TLS Secrets are read with a GET each. Not
+     * claims: we never create data-<name>-0 (the StatefulSet controller does, and mounts
+     * whatever claim has that name), so its absence is asked of the server, not of a cache
+     * that may lag behind a claim applied with the DBInstance. */
+    static const kres *const others[] = {&KRES_STATEFULSETS, &KRES_CONFIGMAPS, &KRES_SERVICES};
     dbi_ctl                 *d = calloc(1, sizeof *d);
     ctrl                    *c;
     int                      rc;

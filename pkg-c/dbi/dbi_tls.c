@@ -352,20 +352,24 @@ dbi_build_ca_secret(const char *namespace, const char *cert, const char *key)
 }
 
 
-/* The HMAC of a mark in hex (65 bytes with the NUL) into hex. */
+/* The HMAC of a mark in hex (65 bytes with the NUL) into hex: over "v2", the dates, and each
+ * field as its length, ':', its bytes, so that no byte can move from one field to another. */
 static int
 mark_hmac(const char *ca_key, const char *against, const char *cert, const char *key,
           const char *ca, long long nb, long long na, char *hex)
 {
     static const char digits[] = "0123456789abcdef";
+    const char *const fields[] = {against, cert, key, ca};
     unsigned char     md[EVP_MAX_MD_SIZE];
     unsigned int      mdlen = 0;
     core_buf          msg;
-    int               rc = CORE_EINTERNAL;
+    int               rc = CORE_EINTERNAL, ok;
 
-    core_buf_init(&msg, 4 * 64 * 1024);
-    if (core_buf_printf(&msg, "v1\n%lld\n%lld\n%s\n%s\n%s\n%s", nb, na, against, cert, key, ca) ==
-            CORE_OK &&
+    core_buf_init(&msg, 5 * 64 * 1024);
+    ok = core_buf_printf(&msg, "v2\n%lld\n%lld\n", nb, na) == CORE_OK;
+    for (size_t i = 0; ok && i < sizeof fields / sizeof *fields; i++)
+        ok = core_buf_printf(&msg, "%zu:%s", strlen(fields[i]), fields[i]) == CORE_OK;
+    if (ok &&
         HMAC(EVP_sha256(), ca_key, (int)strlen(ca_key), (const unsigned char *)msg.data, msg.len,
              md, &mdlen) &&
         mdlen == 32) {
@@ -395,7 +399,7 @@ dbi_tls_mark(const char *ca_key, const char *against, const char *cert, const ch
     if ((rc = mark_hmac(ca_key, against, cert, key, ca, (long long)not_before, (long long)not_after,
                         hex)) != CORE_OK)
         return rc;
-    if (snprintf(out, len, "v1 %lld %lld %s", (long long)not_before, (long long)not_after, hex) >=
+    if (snprintf(out, len, "v2 %lld %lld %s", (long long)not_before, (long long)not_after, hex) >=
         (int)len)
         return CORE_ETOOBIG;
     return CORE_OK;
@@ -407,13 +411,22 @@ dbi_tls_mark_ok(const char *mark, const char *ca_key, const char *against, const
                 const char *key, const char *ca, time_t *not_before, time_t *not_after)
 {
     long long nb, na;
-    char      got[65], want[65];
-    int       used = 0;
+    char     *end;
+    char      want[DBI_TLS_MARK_MAX];
+    size_t    n;
 
-    if (!mark || !ca_key || !against || !cert || !key || !ca ||
-        sscanf(mark, "v1 %lld %lld %64[0-9a-f]%n", &nb, &na, got, &used) != 3 || mark[used] != '\0' ||
-        strlen(got) != 64 || mark_hmac(ca_key, against, cert, key, ca, nb, na, want) != CORE_OK ||
-        CRYPTO_memcmp(got, want, 64) != 0)
+    if (!mark || strncmp(mark, "v2 ", 3) != 0 || (n = strlen(mark)) >= sizeof want)
+        return 0;
+    /* The dates as written, then the whole mark written again from them and compared: a
+     * mark in any other spelling (signs, spaces, leading zeros, more after it) fails. */
+    nb = strtoll(mark + 3, &end, 10);
+    if (*end != ' ')
+        return 0;
+    na = strtoll(end + 1, &end, 10);
+    if (*end != ' ' ||
+        dbi_tls_mark(ca_key, against, cert, key, ca, (time_t)nb, (time_t)na, want, sizeof want) !=
+            CORE_OK ||
+        strlen(want) != n || CRYPTO_memcmp(want, mark, n) != 0)
         return 0;
     *not_before = (time_t)nb;
     *not_after = (time_t)na;

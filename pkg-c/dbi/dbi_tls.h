@@ -125,10 +125,11 @@ cJSON *dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *c
 
 /*
  * The mark of a <name>-tls whose cert, key and ca passed tlsca_check for the names and CA
- * version in against, valid from not_before to not_after (Unix seconds): "v1 <notBefore>
- * <notAfter> <HMAC-SHA256 in hex>", the HMAC keyed with the CA's private key (ca_key PEM)
- * over the version, the dates, against and the three PEMs, so that only who holds the CA's
- * key can make one, and any other byte makes it fail. Why: the memo of checks is lost on a
+ * version in against, valid from not_before to not_after (Unix seconds): "v2 <notBefore>
+ * <notAfter> <HMAC-SHA256 in hex>", the HMAC (RFC 2104) keyed with the CA's private key
+ * (ca_key PEM) over the version, the dates, and against and the three PEMs each prefixed
+ * with its length, so that only who holds the CA's key can make one, and any other byte,
+ * or a byte moved from one field to the next, makes it fail. Why: the memo of checks is lost on a
  * restart, and parsing every certificate and key again with OpenSSL 3 was 68 % of the CPU
  * of a restart's reconciles (callgrind, 200 DBInstances); the mark carries the check over.
  * Into out (DBI_TLS_MARK_MAX bytes): CORE_OK, CORE_EINVAL (a NULL input), CORE_EINTERNAL.
@@ -136,8 +137,9 @@ cJSON *dbi_build_tls_secret(const dbi_spec *s, const cJSON *owner, const char *c
 int dbi_tls_mark(const char *ca_key, const char *against, const char *cert, const char *key,
                  const char *ca, time_t not_before, time_t not_after, char *out, size_t len);
 
-/* 1 when mark is what dbi_tls_mark writes for these inputs (compared in constant time), with
- * its dates in *not_before and *not_after; else 0 (absent, malformed, another byte). */
+/* 1 when mark is exactly what dbi_tls_mark writes for these inputs (compared in constant
+ * time), with its dates in *not_before and *not_after; else 0 (absent, malformed, spelled
+ * otherwise, another byte). */
 int dbi_tls_mark_ok(const char *mark, const char *ca_key, const char *against, const char *cert,
                     const char *key, const char *ca, time_t *not_before, time_t *not_after);
 

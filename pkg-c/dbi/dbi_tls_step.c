@@ -354,7 +354,7 @@ marked(const cJSON *live, const struct dbi_tls_st *t, const char *against, time_
 
     if (!mark || !t->ca_key || !t->ca_cert ||
         !dbi_tls_mark_ok(mark, t->ca_key, against, t->cert, t->key, t->ca_cert, &nb, &na) ||
-        now < nb || now > na)
+        now < nb || now >= na)
         return 0;
     info->not_before = nb;
     info->not_after = na;

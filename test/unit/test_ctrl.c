@@ -324,6 +324,16 @@ TEST(ctrl_status_hold_folds_provisioning_writes)
     ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 0, at - 1), 0); /* a clock behind: no guess */
     ASSERT_EQ(ctrl_status_hold_ms(old, now_st, 1, at + 2), 0); /* refused */
     cJSON_Delete(now_st);
+    {
+        /* An object edited since (observedGeneration 2): its fields are never held. */
+        cJSON *old2 = ctrl_status_build(NULL, 2, &c, cJSON_Parse("{\"endpoint\":\"e\"}"), t0);
+        cJSON *now2 = ctrl_status_build(old2, 2, &c, cJSON_Parse("{\"endpoint\":\"f\"}"), t0);
+
+        ASSERT(old2 && now2);
+        ASSERT_EQ(ctrl_status_hold_ms(old2, now2, 0, at + 1), 0);
+        cJSON_Delete(now2);
+        cJSON_Delete(old2);
+    }
 
     /* Another message, another generation, Degraded, Ready: at once. */
     set(&c, CTRL_READY, 0, "Provisioning", "waiting for the volume");

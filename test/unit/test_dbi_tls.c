@@ -122,7 +122,7 @@ TEST(dbi_tls_mark_binds_contents_dates_and_ca_key)
     time_t      nb = 0, na = 0;
 
     ASSERT_EQ(dbi_tls_mark(cakey, against, cert, key, ca, 1000, 2000, mark, sizeof mark), CORE_OK);
-    ASSERT_EQ(strncmp(mark, "v1 1000 2000 ", 13), 0);
+    ASSERT_EQ(strncmp(mark, "v2 1000 2000 ", 13), 0);
     ASSERT_EQ(strlen(mark), 13 + 64);
     ASSERT_EQ(dbi_tls_mark_ok(mark, cakey, against, cert, key, ca, &nb, &na), 1);
     ASSERT_EQ((long long)nb, 1000);
@@ -139,11 +139,24 @@ TEST(dbi_tls_mark_binds_contents_dates_and_ca_key)
     ASSERT_EQ(dbi_tls_mark_ok(NULL, cakey, against, cert, key, ca, &nb, &na), 0);
     ASSERT_EQ(dbi_tls_mark_ok("", cakey, against, cert, key, ca, &nb, &na), 0);
     /* Other dates with the same HMAC, a mark with more after it, another version. */
-    snprintf(bad, sizeof bad, "v1 1000 9999 %s", mark + 13);
+    snprintf(bad, sizeof bad, "v2 1000 9999 %s", mark + 13);
     ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
     snprintf(bad, sizeof bad, "%s0", mark);
     ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
-    snprintf(bad, sizeof bad, "v2%s", mark + 2);
+    snprintf(bad, sizeof bad, "v1%s", mark + 2);
     ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    /* Other spellings of the same dates. */
+    snprintf(bad, sizeof bad, "v2 +1000 2000 %s", mark + 13);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    snprintf(bad, sizeof bad, "v2 1000  2000 %s", mark + 13);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    snprintf(bad, sizeof bad, "v2 01000 2000 %s", mark + 13);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, cert, key, ca, &nb, &na), 0);
+    /* A line moved from the certificate to the key keeps the bytes joined by newlines, not
+     * the mark (fields are length-prefixed). */
+    ASSERT_EQ(dbi_tls_mark(cakey, against, "CERT\nX", "KEY", ca, 1000, 2000, bad, sizeof bad),
+              CORE_OK);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, "CERT\nX", "KEY", ca, &nb, &na), 1);
+    ASSERT_EQ(dbi_tls_mark_ok(bad, cakey, against, "CERT", "X\nKEY", ca, &nb, &na), 0);
     ASSERT_EQ(dbi_tls_mark(NULL, against, cert, key, ca, 1, 2, mark, sizeof mark), CORE_EINVAL);
 }
