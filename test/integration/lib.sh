@@ -72,11 +72,15 @@ dbi_reason() { [ "$(dbi_field "$1" '{.status.conditions[?(@.type=="Ready")].reas
 secret_key() { k -n "$NS" get secret "$1" -o jsonpath="{.data.$2}" | base64 -d; }
 
 # with_operator: the usual start of a DBInstance test: a scratch folder $tmp, the CRDs, and
-# the operator for $NS (killed at exit; its log printed when DEBUG is set).
+# the operator for $NS (killed at exit; its log printed when DEBUG is set, and its last 60
+# lines when the test fails, so that a failure in CI can be read without a rerun).
 with_operator() {
     tmp=$(mktemp -d)
     OP_PID=
-    trap '[ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null; [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"; rm -rf "$tmp"' EXIT
+    trap 'rc=$?; [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null
+          if [ -n "${DEBUG:-}" ]; then cat "$tmp/op.log"
+          elif [ "$rc" != 0 ] && [ -f "$tmp/op.log" ]; then echo "--- the operator log, last 60 lines"; tail -n 60 "$tmp/op.log"; fi
+          rm -rf "$tmp"' EXIT
     install_crds
     start_operator "$tmp/op.log"
 }
