@@ -728,7 +728,8 @@ typedef enum {
 /*
  * What the cache of others of res (ctrl_watch_others) says of name, once the run's own
  * cache did not hold it. FOUND sets *meta (the caller frees it) to the object's metadata,
- * with kind set to res's for the messages that name it; otherwise *meta is NULL.
+ * with kind set to res's for the messages that name it; otherwise *meta is NULL. meta NULL:
+ * only whether it is there (nothing parsed).
  */
 static others_answer
 others_find(const ctrl_run *run, const kres *res, const char *name, cJSON **meta)
@@ -736,7 +737,8 @@ others_find(const ctrl_run *run, const kres *res, const char *name, cJSON **meta
     const store_obj *o;
     informer        *inf = NULL;
 
-    *meta = NULL;
+    if (meta)
+        *meta = NULL;
     for (int i = 0; i < run->c->nothers && !inf; i++)
         if (run->c->others[i].res == res ||
             (strcmp(run->c->others[i].res->resource, res->resource) == 0 &&
@@ -746,6 +748,8 @@ others_find(const ctrl_run *run, const kres *res, const char *name, cJSON **meta
         return OTHERS_UNKNOWN;
     if (!(o = cached_obj(run, inf, name)))
         return OTHERS_ABSENT;
+    if (!meta)
+        return OTHERS_FOUND;
     if (!(*meta = store_parse(o)))
         return OTHERS_UNKNOWN;
     cJSON_DeleteItemFromObjectCaseSensitive(*meta, "kind");
@@ -1304,11 +1308,10 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
         cJSON_Delete(live);
         return;
     }
-    if (others_find(run, res, name, &live) == OTHERS_ABSENT) {
+    if (others_find(run, res, name, NULL) == OTHERS_ABSENT) {
         decide(w, NULL);
         return;
     }
-    cJSON_Delete(live);
     /* The caches hold only objects with our labels: is there one without them? */
     t = child_target(w);
     t.no_obj = 0;
