@@ -7,6 +7,7 @@
 #include "core/core.h"
 #include "hmap/hmap.h"
 #include "informer-int.h"
+#include "kjson/kjson.h"
 #include "wstream/wstream.h"
 
 #define INFORMER_PAGE_SIZE    500
@@ -86,14 +87,17 @@ informer_backoff_ms(unsigned attempt, double jitter)
 }
 
 
-void
+int
 informer_strip(cJSON *obj)
 {
-    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata"), *mf, *la;
 
-    cJSON_DeleteItemFromObjectCaseSensitive(meta, "managedFields");
-    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
-                                            "kubectl.kubernetes.io/last-applied-configuration");
+    mf = cJSON_DetachItemFromObjectCaseSensitive(meta, "managedFields");
+    la = cJSON_DetachItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(meta, "annotations"),
+                                                 "kubectl.kubernetes.io/last-applied-configuration");
+    cJSON_Delete(mf);
+    cJSON_Delete(la);
+    return mf || la;
 }
 
 
@@ -221,9 +225,10 @@ report_success(informer *inf, const char *op)
 }
 
 
-/* Caches one object (transformed) and tells the handler. */
+/* Caches one object (transformed) and tells the handler. text (len bytes) is the JSON obj was
+ * parsed from, or NULL: kept as it is when the transform leaves obj unchanged. */
 static int
-apply(informer *inf, informer_change hint, cJSON *obj)
+apply(informer *inf, informer_change hint, cJSON *obj, const char *text, size_t len)
 {
     char             key[INFORMER_KEY_MAX];
     const store_obj *old;
@@ -231,7 +236,8 @@ apply(informer *inf, informer_change hint, cJSON *obj)
 
     if (store_key(obj, key, sizeof key))
         return CORE_OK; /* nameless: nothing a controller could look up */
-    inf->opts.transform(obj);
+    if (inf->opts.transform(obj))
+        text = NULL;
     if (hint == INFORMER_DELETE) {
         if (store_del(inf->store, key) == CORE_OK)
             notify(inf, INFORMER_DELETE, key, obj);
@@ -247,7 +253,7 @@ apply(informer *inf, informer_change hint, cJSON *obj)
             return CORE_OK;
     }
     hint = old ? INFORMER_UPDATE : INFORMER_ADD;
-    rc = store_put(inf->store, key, obj);
+    rc = text ? store_put_text(inf->store, key, obj, text, len) : store_put(inf->store, key, obj);
     if (rc)
         return rc;
     notify(inf, hint, key, obj);
@@ -393,86 +399,6 @@ not_served(informer *inf, const kube_response *res)
 
 /* --- list text walker ------------------------------------------------------------- */
 
-#define LIST_DEPTH_MAX 512 /* nesting deeper than this is refused (cJSON allows 1000) */
-
-
-static const char *
-skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
-    return p;
-}
-
-
-/* p is at '"'. Returns just past the closing quote, or NULL if the text ends first (a
- * trailing backslash included). */
-static const char *
-skip_string(const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '"')
-            return p + 1;
-        if (*p == '\\' && ++p == end)
-            return NULL;
-    }
-    return NULL;
-}
-
-
-static int
-is_scalar_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
-           c == 'E';
-}
-
-
-/* Returns the end of the JSON value at p (no leading whitespace), or NULL if it is cut
- * short or its brackets do not match. Only the structure is checked: cJSON validates
- * every value we hand on, and a skipped value is never read. One pass, no allocation. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-    char   closer[LIST_DEPTH_MAX]; /* the bracket that closes each open level */
-    size_t depth = 0;
-
-    do {
-        if (p >= end)
-            return NULL;
-        if (*p == '"') {
-            if (!(p = skip_string(p, end)))
-                return NULL;
-        } else if (*p == '{' || *p == '[') {
-            if (depth == LIST_DEPTH_MAX)
-                return NULL;
-            closer[depth++] = *p == '{' ? '}' : ']';
-            p++;
-        } else if (*p == '}' || *p == ']') {
-            if (depth == 0 || closer[--depth] != *p)
-                return NULL;
-            p++;
-        } else if (is_scalar_char(*p)) {
-            while (p < end && is_scalar_char(*p))
-                p++;
-        } else if (depth > 0 &&
-                   (*p == ',' || *p == ':' || *p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
-            p++;
-        } else {
-            return NULL;
-        }
-    } while (depth > 0);
-    return p;
-}
-
-
-static int
-key_is(const char *k, size_t n, const char *want)
-{
-    return n == strlen(want) && memcmp(k, want, n) == 0;
-}
-
-
 /* Calls on_item for each element of the "items" array between p (just past '[') and end
  * (just past ']'). */
 static int
@@ -482,20 +408,20 @@ walk_items(const char *p, const char *end, int (*on_item)(const char *p, size_t 
     const char *vend;
     int         rc;
 
-    p = skip_ws(p, end);
+    p = kjson_skip_ws(p, end);
     if (p < end && *p == ']')
         return CORE_OK;
     for (;;) {
-        if (!(vend = skip_value(p, end)))
+        if (!(vend = kjson_skip_value(p, end)))
             return CORE_EPROTO;
         if ((rc = on_item(p, (size_t)(vend - p), data)))
             return rc;
-        p = skip_ws(vend, end);
+        p = kjson_skip_ws(vend, end);
         if (p < end && *p == ']')
             return CORE_OK;
         if (p >= end || *p != ',')
             return CORE_EPROTO;
-        p = skip_ws(p + 1, end);
+        p = kjson_skip_ws(p + 1, end);
     }
 }
 
@@ -515,51 +441,51 @@ informer_list_each(const char *body, size_t len,
     *meta_out = NULL;
     if (!body)
         goto out;
-    p = skip_ws(p, end);
+    p = kjson_skip_ws(p, end);
     if (p >= end || *p != '{')
         goto out;
-    p = skip_ws(p + 1, end);
+    p = kjson_skip_ws(p + 1, end);
     if (p < end && *p == '}') {
         p++;
         goto done;
     }
     for (;;) {
-        if (p >= end || *p != '"' || !(kend = skip_string(p, end)))
+        if (p >= end || *p != '"' || !(kend = kjson_skip_string(p, end)))
             goto out;
         k = p + 1;
-        p = skip_ws(kend, end);
+        p = kjson_skip_ws(kend, end);
         if (p >= end || *p != ':')
             goto out;
-        p = skip_ws(p + 1, end);
+        p = kjson_skip_ws(p + 1, end);
         /* The whole value first: a cut-short items array applies none of its items. */
-        if (!(vend = skip_value(p, end)))
+        if (!(vend = kjson_skip_value(p, end)))
             goto out;
         /* Keys are compared as written: the API server never escapes these two. */
-        if (key_is(k, (size_t)(kend - 1 - k), "items")) {
+        if (kjson_key_is(k, (size_t)(kend - 1 - k), "items")) {
             if (seen_items++)
                 goto out;
             if (*p == '[') {
                 if ((rc = walk_items(p + 1, vend, on_item, data)))
                     goto out;
                 rc = CORE_EPROTO;
-            } else if (!key_is(p, (size_t)(vend - p), "null")) {
+            } else if (!kjson_key_is(p, (size_t)(vend - p), "null")) {
                 goto out;
             }
-        } else if (key_is(k, (size_t)(kend - 1 - k), "metadata")) {
+        } else if (kjson_key_is(k, (size_t)(kend - 1 - k), "metadata")) {
             if (seen_meta++ || !(meta = cJSON_ParseWithLength(p, (size_t)(vend - p))))
                 goto out;
         }
-        p = skip_ws(vend, end);
+        p = kjson_skip_ws(vend, end);
         if (p < end && *p == '}') {
             p++;
             break;
         }
         if (p >= end || *p != ',')
             goto out;
-        p = skip_ws(p + 1, end);
+        p = kjson_skip_ws(p + 1, end);
     }
 done:
-    if (!seen_items || skip_ws(p, end) != end)
+    if (!seen_items || kjson_skip_ws(p, end) != end)
         goto out;
     *meta_out = meta;
     meta = NULL;
@@ -574,25 +500,51 @@ out:
 static int
 list_item(const char *text, size_t n, void *data)
 {
-    informer *inf = data;
-    cJSON    *item = cJSON_ParseWithLength(text, n);
-    char      key[INFORMER_KEY_MAX];
-    int       rc;
+    informer  *inf = data;
+    kjson_span cut;
+    char       key[INFORMER_KEY_MAX], *copy = NULL, *typed = NULL, api[128];
+    size_t     len, head, cap;
+    cJSON     *item;
+    int        rc = CORE_ENOMEM;
 
-    if (!item)
+    /* managedFields left out before the parse, as in a watch event (wstream.c). */
+    if (kjson_managed_fields(text, n, &cut) && (copy = kjson_without(text, n, &cut, &len))) {
+        text = copy;
+        n = len;
+    }
+    if (!(item = cJSON_ParseWithLength(text, n))) {
+        free(copy);
         return CORE_EPROTO;
-    /* List items lack the type that watch events carry; give them the same shape. */
+    }
+    /* List items lack the type that watch events carry; give them the same shape, in the
+     * tree and in the text kept (written first there: member order means nothing). */
     if (!cJSON_GetObjectItemCaseSensitive(item, "kind")) {
-        char api[128];
-
         kres_api_version(&inf->res, api, sizeof api);
-        cJSON_AddStringToObject(item, "apiVersion", api);
-        cJSON_AddStringToObject(item, "kind", inf->res.kind);
+        /* One with an apiVersion of its own would hold it twice, which the text and the tree
+         * would resolve differently: printed instead. */
+        if (cJSON_IsObject(item) && item->child && *text == '{' &&
+            !cJSON_GetObjectItemCaseSensitive(item, "apiVersion") && !strpbrk(api, "\"\\") &&
+            !strpbrk(inf->res.kind, "\"\\") &&
+            (typed = malloc(cap = n + strlen(api) + strlen(inf->res.kind) + 32))) {
+            head = (size_t)snprintf(typed, cap, "{\"apiVersion\":\"%s\",\"kind\":\"%s\",", api,
+                                    inf->res.kind);
+            memcpy(typed + head, text + 1, n - 1);
+            text = typed;
+            n = head + n - 1;
+        } else {
+            text = NULL;
+        }
+        if (!cJSON_AddStringToObject(item, "apiVersion", api) ||
+            !cJSON_AddStringToObject(item, "kind", inf->res.kind))
+            goto out;
     }
     if (store_key(item, key, sizeof key) == CORE_OK)
         hmap_put(inf->seen, key, (void *)1, NULL);
-    rc = apply(inf, INFORMER_ADD, item);
+    rc = apply(inf, INFORMER_ADD, item, text, n);
+out:
     cJSON_Delete(item);
+    free(copy);
+    free(typed);
     return rc;
 }
 
@@ -755,7 +707,8 @@ on_event(ws_event *ev, void *data)
     case WS_ADDED:
     case WS_MODIFIED:
     case WS_DELETED:
-        rc = apply(inf, ev->type == WS_DELETED ? INFORMER_DELETE : INFORMER_UPDATE, ev->object);
+        rc = apply(inf, ev->type == WS_DELETED ? INFORMER_DELETE : INFORMER_UPDATE, ev->object,
+                   ev->object_text, ev->object_len);
         if (rc)
             return rc;
         set_rv(inf, ev->resource_version);

@@ -57,8 +57,12 @@ typedef struct {
                                   recovered: the failure that ended was that one */
 } informer_error;
 
-/* Trims an object in place before it is cached (drop what controllers never read). */
-typedef void (*informer_transform)(cJSON *obj);
+/*
+ * Trims an object in place before it is cached (drop what controllers never read). Returns
+ * nonzero when it changed obj: the informer then caches obj printed again; when it returns 0
+ * the text the object came as is cached, unprinted.
+ */
+typedef int (*informer_transform)(cJSON *obj);
 
 typedef struct {
     const kres *res;
@@ -135,8 +139,9 @@ int informer_list_each(const char *body, size_t len,
 /* Stops and frees; closed (may be NULL) runs once memory is released. */
 void informer_stop(informer *inf, void (*closed)(void *data), void *data);
 
-/* The default transform: drops metadata.managedFields and the last-applied annotation. */
-void informer_strip(cJSON *obj);
+/* The default transform: drops metadata.managedFields and the last-applied annotation.
+ * Returns 1 when it dropped either, else 0. */
+int informer_strip(cJSON *obj);
 
 /*
  * Told that the API server answers again (kube_client_set_on_back): an informer waiting out

@@ -173,4 +173,59 @@ int kjson_quantity_format(const kjson_quantity *q, char *buf, size_t len);
  */
 int kjson_get_quantity(const cJSON *obj, const char *key, kjson_quantity *q);
 
+/* ---- Raw JSON text (no tree) ------------------------------------------------------- */
+/*
+ * For the hot paths that must find a member, or leave one out, before the text becomes a
+ * cJSON tree (a watch event, a list item). Only the structure is checked: brackets match,
+ * strings end. Scalars are not validated, so these never stand in for a parse; whatever they
+ * hand on is parsed by cJSON, which validates it. They allocate nothing, keep no state, and
+ * read only [p, end).
+ */
+#define KJSON_SCAN_DEPTH_MAX 512 /* nesting deeper than this is refused (cJSON allows 1000) */
+
+typedef struct {
+    const char *p; /* into the caller's text */
+    size_t      n;
+} kjson_span;
+
+/* Returns p moved past JSON whitespace (RFC 8259 section 2), at most to end. */
+const char *kjson_skip_ws(const char *p, const char *end);
+
+/* p is at '"'. Returns just past the closing quote, or NULL if the text ends first (a trailing
+ * backslash included). */
+const char *kjson_skip_string(const char *p, const char *end);
+
+/* Returns the end of the JSON value at p (no leading whitespace), or NULL if it is cut short,
+ * its brackets do not match, or it nests deeper than KJSON_SCAN_DEPTH_MAX. */
+const char *kjson_skip_value(const char *p, const char *end);
+
+/* Whether the n bytes at k are exactly want (a key compared as written: no unescaping). */
+int kjson_key_is(const char *k, size_t n, const char *want);
+
+/*
+ * Finds the first member key of the object whose text starts at p (leading whitespace
+ * allowed). Returns 1 with *value the member's value and *cut the text that removes the
+ * member and one comma beside it; 0 when p holds no object, the object has no such member,
+ * its text is malformed before the member ends, or what follows the member is neither a
+ * comma and another member's key nor the object's end (so that the cut never makes text
+ * that was not JSON into JSON). Keys are compared as written, not unescaped (the API server
+ * never escapes the ones we look for): "obj\u0065ct" is not "object".
+ */
+int kjson_member(const char *p, const char *end, const char *key, kjson_span *value, kjson_span *cut);
+
+/*
+ * The text of metadata.managedFields in the Kubernetes object obj (n bytes), with one comma,
+ * in *cut; returns 1, or 0 when there is none. managedFields is read by nobody here and is
+ * often half an object's bytes (server-side apply): informers leave it out before parsing.
+ * A scalar inside it that is not valid JSON goes unnoticed once it is left out.
+ */
+int kjson_managed_fields(const char *obj, size_t n, kjson_span *cut);
+
+/*
+ * A copy of the n bytes at s without the span cut (which must lie inside them), NUL-
+ * terminated, its length in *len. Returns NULL when out of memory or when cut is not inside
+ * s; the caller frees the copy with free().
+ */
+char *kjson_without(const char *s, size_t n, const kjson_span *cut, size_t *len);
+
 #endif

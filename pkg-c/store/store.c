@@ -205,26 +205,31 @@ unindex(store *s, const char *key, entry *e)
 }
 
 
+/* The stored form of obj: text (len bytes) when given, else obj printed. */
 static store_obj *
-obj_new(const cJSON *obj)
+obj_new(const cJSON *obj, const char *text, size_t len)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
     const char *owner = controller_uid(obj);
-    char       *json = cJSON_PrintUnformatted(obj);
-    size_t      len, rvlen, olen;
+    char       *json = text ? NULL : cJSON_PrintUnformatted(obj);
+    size_t      rvlen, olen;
     store_obj  *o = NULL;
     char       *tail;
 
-    if (!json)
+    if (!text && !json)
         return NULL;
-    len = strlen(json);
+    if (!text) {
+        text = json;
+        len = strlen(json);
+    }
     rvlen = rv ? strlen(rv) : 0;
     olen = owner ? strlen(owner) + 1 : 0;
     /* One block: header, JSON, resourceVersion, owner UID. */
     o = malloc(sizeof *o + len + 1 + rvlen + 1 + olen);
     if (o) {
-        memcpy(o->json, json, len + 1);
+        memcpy(o->json, text, len);
+        o->json[len] = '\0';
         o->len = len;
         tail = o->json + len + 1;
         memcpy(tail, rv ? rv : "", rvlen + 1);
@@ -248,8 +253,8 @@ obj_size(const store_obj *o)
 }
 
 
-int
-store_put(store *s, const char *key, const cJSON *obj)
+static int
+put(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
 {
     entry       *e = NULL, *old = NULL;
     const char  *stable;
@@ -257,7 +262,7 @@ store_put(store *s, const char *key, const cJSON *obj)
     int          i, rc = CORE_ENOMEM;
 
     e = calloc(1, sizeof *e);
-    if (!e || !(e->obj = obj_new(obj)))
+    if (!e || !(e->obj = obj_new(obj, text, len)))
         goto fail;
     labels =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
@@ -304,6 +309,20 @@ fail_unindexed:
 fail:
     entry_free(e);
     return rc;
+}
+
+
+int
+store_put(store *s, const char *key, const cJSON *obj)
+{
+    return put(s, key, obj, NULL, 0);
+}
+
+
+int
+store_put_text(store *s, const char *key, const cJSON *obj, const char *json, size_t len)
+{
+    return json ? put(s, key, obj, json, len) : CORE_EINVAL;
 }
 
 

@@ -24,7 +24,8 @@ typedef struct {
     const char *rv;        /* metadata.resourceVersion, "" when absent */
     const char *owner_uid; /* UID of the controller ownerReference, or NULL */
     size_t      len;       /* of json */
-    char        json[];    /* compact JSON of the object, NUL-terminated */
+    char        json[];    /* JSON of the object, NUL-terminated: printed compact, or the text
+                              it came as (store_put_text) */
 } store_obj;
 
 typedef void (*store_visit_cb)(const char *key, const store_obj *obj, void *data);
@@ -43,6 +44,13 @@ int store_key(const cJSON *obj, char *buf, size_t len);
 
 /* Stores obj under key (replacing what was there); obj is not kept or changed. */
 int store_put(store *s, const char *key, const cJSON *obj);
+
+/*
+ * The same with the text to keep given: json (len bytes, need not be NUL-terminated) must be
+ * the JSON of obj itself (any spacing), as an object that came as text and was parsed into obj
+ * unchanged; obj still gives the indexes. Saves printing obj again. json is copied.
+ */
+int store_put_text(store *s, const char *key, const cJSON *obj, const char *json, size_t len);
 
 /* Removes key; CORE_ENOENT when absent. */
 int store_del(store *s, const char *key);

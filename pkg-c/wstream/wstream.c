@@ -4,7 +4,10 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "kjson/kjson.h"
 
 
 static const struct {
@@ -178,6 +181,32 @@ ws_event_fill(ws_event *ev)
 }
 
 
+/* Whether the event has exactly one member named "object" (as cJSON decodes names). */
+static int
+one_object(const cJSON *root)
+{
+    const cJSON *it;
+    int          n = 0;
+
+    for (it = root->child; it; it = it->next)
+        n += it->string && strcmp(it->string, "object") == 0;
+    return n == 1;
+}
+
+
+/* The offset in the line as received (s) of at, a position in text: the line itself, or its
+ * copy without cut. */
+static size_t
+line_offset(const char *text, const char *at, const char *s, const kjson_span *cut)
+{
+    size_t off = (size_t)(at - text);
+
+    if (text != s && off >= (size_t)(cut->p - s))
+        off += cut->n;
+    return off;
+}
+
+
 /*
  * Handles one complete line s[0..n), without its '\n'. s may point into the caller's chunk:
  * cJSON is told the length, so nothing past s[n - 1] is read as part of the line.
@@ -186,10 +215,12 @@ static int
 ws_line(ws_parser *p, const char *s, size_t n)
 {
     cJSON      *root = NULL, *type;
-    const char *end = NULL, *name;
+    const char *end = NULL, *name, *text;
+    char       *copy = NULL;
+    kjson_span  obj, unused, cut = {NULL, 0};
     ws_event    ev;
-    size_t      i, bad;
-    int         rc = CORE_OK;
+    size_t      i, bad, len;
+    int         rc = CORE_OK, has_obj;
 
     p->lineno++;
     for (i = 0; i < n && ws_is_blank(s[i]); i++)
@@ -199,16 +230,30 @@ ws_line(ws_parser *p, const char *s, size_t n)
     if (!ws_text_valid(s, n, &bad))
         return ws_fail(p, CORE_EPROTO, "invalid UTF-8 or a raw control byte at byte %zu", bad);
 
-    root = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    text = s;
+    len = n;
+    /* Nobody reads managedFields, often half an object's bytes: it is left out before the
+     * parse rather than parsed and deleted (kjson_managed_fields). Out of memory, the whole
+     * line is parsed as before. */
+    has_obj = kjson_member(s, s + n, "object", &obj, &unused);
+    if (has_obj && kjson_managed_fields(obj.p, obj.n, &cut) &&
+        (copy = kjson_without(s, n, &cut, &len))) {
+        text = copy;
+        obj.p = copy + (obj.p - s); /* the cut lies inside the object */
+        obj.n -= cut.n;
+    }
+    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
         rc = ws_fail(p, CORE_EPROTO, "invalid JSON near byte %zu",
-                     end && end >= s && end <= s + n ? (size_t)(end - s) : (size_t)0);
+                     end && end >= text && end <= text + len ? line_offset(text, end, s, &cut)
+                                                             : (size_t)0);
         goto out;
     }
-    while (end < s + n && ws_is_blank(*end))
+    while (end < text + len && ws_is_blank(*end))
         end++;
-    if (end != s + n) {
-        rc = ws_fail(p, CORE_EPROTO, "data after the event at byte %zu", (size_t)(end - s));
+    if (end != text + len) {
+        rc = ws_fail(p, CORE_EPROTO, "data after the event at byte %zu",
+                     line_offset(text, end, s, &cut));
         goto out;
     }
     if (!cJSON_IsObject(root)) {
@@ -235,6 +280,12 @@ ws_line(ws_parser *p, const char *s, size_t n)
         goto out;
     }
     ws_event_fill(&ev);
+    /* The scanner found the first member written "object"; cJSON the first whose name
+     * decodes to it ("obj\u0065ct"): the same one only if there is one of them. */
+    if (has_obj && one_object(root)) {
+        ev.object_text = obj.p;
+        ev.object_len = obj.n;
+    }
 
     p->in_callback = 1;
     rc = p->on_event(&ev, p->data);
@@ -251,6 +302,7 @@ ws_line(ws_parser *p, const char *s, size_t n)
     p->events++;
 out:
     cJSON_Delete(root);
+    free(copy);
     return rc;
 }
 

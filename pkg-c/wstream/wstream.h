@@ -72,6 +72,10 @@ typedef struct {
                                      absent or not a number in 0..999, and for other types */
     const char *reason;           /* ERROR: Status.reason ("Expired", "Gone"), or NULL */
     const char *message;          /* ERROR: Status.message, or NULL */
+    /* The text object was parsed from (managedFields left out), object_len bytes, not NUL-
+     * terminated, valid until the callback returns; NULL when not known. */
+    const char *object_text;
+    size_t      object_len;
 } ws_event;
 
 /*

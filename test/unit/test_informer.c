@@ -1,6 +1,7 @@
 #include "core/core.h"
 #include "informer/informer-int.h"
 #include "informer/informer.h"
+#include "kjson/kjson.h"
 #include "test.h"
 
 
@@ -710,5 +711,80 @@ TEST(informer_watch_error_event_relists_and_tells_why)
     ASSERT_EQ(informer_get_stats(inf)->relists, 2);
     ASSERT_EQ(h.errors, 2);
     ASSERT_EQ(h.recovered, 1);
+    scripted_close(&loop, inf);
+}
+
+
+/* What the cache keeps is the text the object came as, without managedFields, typed: no
+ * second print unless the transform changed the object. */
+TEST(informer_caches_the_text_objects_came_as)
+{
+    uv_loop_t        loop;
+    heard            h = {0};
+    informer        *inf = scripted_informer(&loop, &h, NULL);
+    const store_obj *o;
+    cJSON           *tree;
+
+    peer_answer(CORE_OK, 200,
+                "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
+                "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"managedFields\":[{\"m\":1}],"
+                "\"resourceVersion\":\"5\"},\"spec\":{\"x\":1.50}},"
+                "{\"kind\":\"Widget\",\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"6\"}}]}",
+                NULL);
+    ASSERT(peer_is_watch());
+    o = store_get(informer_store(inf), "ns/a");
+    ASSERT(o != NULL);
+    /* As sent (1.50 is not how cJSON prints 1.5), typed first. */
+    ASSERT_STR(o->json,
+               "{\"apiVersion\":\"demo.dbaas.dev/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"a\","
+               "\"namespace\":\"ns\",\"resourceVersion\":\"5\"},\"spec\":{\"x\":1.50}}");
+    ASSERT_EQ(o->len, strlen(o->json));
+    ASSERT_STR(o->rv, "5");
+    tree = store_parse(o);
+    ASSERT(tree != NULL);
+    cJSON_Delete(tree);
+    ASSERT_STR(store_get(informer_store(inf), "ns/b")->json,
+               "{\"kind\":\"Widget\",\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\",\"resourceVersion\":\"6\"}}");
+
+    ASSERT_EQ(peer_stream(
+                  "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Widget\",\"metadata\":{\"name\":\"a\","
+                  "\"namespace\":\"ns\",\"resourceVersion\":\"8\",\"managedFields\":[]},\"spec\":{\"x\":2.0}}}\n"),
+              CORE_OK);
+    ASSERT_STR(store_get(informer_store(inf), "ns/a")->json,
+               "{\"kind\":\"Widget\",\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"8\"},"
+               "\"spec\":{\"x\":2.0}}");
+    /* The transform changed it (the last-applied annotation): printed again. */
+    ASSERT_EQ(peer_stream("{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Widget\",\"metadata\":{\"name\":\"a\","
+                          "\"namespace\":\"ns\",\"resourceVersion\":\"9\",\"annotations\":{\"kubectl.kubernetes.io/"
+                          "last-applied-configuration\":\"{}\"}},\"spec\":{\"x\":2.0}}}\n"),
+              CORE_OK);
+    ASSERT_STR(store_get(informer_store(inf), "ns/a")->json,
+               "{\"kind\":\"Widget\",\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"9\","
+               "\"annotations\":{}},\"spec\":{\"x\":2}}");
+    ASSERT_EQ(h.errors, 0);
+    scripted_close(&loop, inf);
+}
+
+
+/* An item with an apiVersion of its own but no kind: the kept text is the tree printed, with
+ * the item's apiVersion first (as cJSON resolves the duplicate), never the informer's. */
+TEST(informer_item_with_own_api_version_is_printed)
+{
+    uv_loop_t loop;
+    heard     h = {0};
+    informer *inf = scripted_informer(&loop, &h, NULL);
+    cJSON    *tree;
+
+    peer_answer(CORE_OK, 200,
+                "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
+                "{\"apiVersion\":\"demo.dbaas.dev/v0\",\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\","
+                "\"resourceVersion\":\"5\"}}]}",
+                NULL);
+    ASSERT(peer_is_watch());
+    tree = store_parse(store_get(informer_store(inf), "ns/c"));
+    ASSERT(tree != NULL);
+    ASSERT_STR(kjson_get_str(tree, "apiVersion"), "demo.dbaas.dev/v0");
+    ASSERT_STR(kjson_get_str(tree, "kind"), "Widget");
+    cJSON_Delete(tree);
     scripted_close(&loop, inf);
 }

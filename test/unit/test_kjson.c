@@ -585,3 +585,110 @@ TEST(kjson_get_quantity_from_string_or_number)
     ASSERT_EQ(kjson_get_quantity(j, "z", &q), CORE_ENOENT);
     cJSON_Delete(j);
 }
+
+
+/* --- raw JSON text ------------------------------------------------------------------ */
+
+static void
+skip_string_is(const char *text, int want_len)
+{
+    const char *end = text + strlen(text), *got = kjson_skip_string(text, end);
+
+    if (want_len < 0)
+        ASSERT(got == NULL);
+    else
+        ASSERT_EQ(got ? (int)(got - text) : -1, want_len);
+}
+
+
+TEST(kjson_skip_string_tells_escaped_quotes_from_the_end)
+{
+    skip_string_is("\"abc\"", 5);
+    skip_string_is("\"\"x", 2);
+    skip_string_is("\"a\\\"b\"", 6);   /* "a\"b" */
+    skip_string_is("\"a\\\\\"b", 5);   /* "a\\" then b */
+    skip_string_is("\"\\\\\\\"\"", 6); /* "\\\"" */
+    skip_string_is("\"\\\\\\\\\"", 6); /* "\\\\" */
+    skip_string_is("\"abc", -1);       /* cut short */
+    skip_string_is("\"abc\\", -1);     /* a trailing backslash */
+    skip_string_is("\"abc\\\"", -1);   /* the only quote escaped */
+}
+
+
+static void
+without_is(const char *text, const char *key, const char *want)
+{
+    kjson_span v, cut;
+    size_t     len = 0;
+    char      *out;
+    int        found = kjson_member(text, text + strlen(text), key, &v, &cut);
+
+    if (!want) {
+        ASSERT_EQ(found, 0);
+        return;
+    }
+    ASSERT_EQ(found, 1);
+    out = kjson_without(text, strlen(text), &cut, &len);
+    ASSERT(out != NULL);
+    ASSERT_STR(out, want);
+    ASSERT_EQ(len, strlen(want));
+    free(out);
+}
+
+
+TEST(kjson_member_cuts_a_member_and_one_comma)
+{
+    without_is("{\"a\":1,\"b\":[2,{\"c\":\"}\"}],\"d\":3}", "b", "{\"a\":1,\"d\":3}");
+    without_is("{\"b\":{\"x\":[]},\"d\":3}", "b", "{\"d\":3}");
+    without_is("{\"a\":1,\"b\":\"x\\\"y\"}", "b", "{\"a\":1}");
+    without_is("{\"b\":null}", "b", "{}");
+    without_is(" { \"a\" : 1 , \"b\" : true , \"c\" : 2 } ", "b", " { \"a\" : 1 , \"c\" : 2 } ");
+    without_is("{\"a\":{\"b\":1}}", "b", NULL); /* members only, not nested keys */
+    without_is("{\"a\":1}", "b", NULL);
+    without_is("{}", "b", NULL);
+    without_is("[\"b\",1]", "b", NULL);
+    without_is("{\"a\":[1,2,\"b\":1}", "b", NULL); /* malformed before it */
+    without_is("{\"a\":1,\"b\":[1,2}", "b", NULL); /* malformed value */
+    without_is("{\"a\":1 \"b\":2}", "b", NULL);    /* no comma */
+    without_is("{\"b\\u0022\":1}", "b", NULL);     /* keys are compared as written */
+}
+
+
+TEST(kjson_managed_fields_of_an_object_only)
+{
+    const char *obj = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"managedFields\":[{\"manager\":"
+                      "\"kubectl\",\"fieldsV1\":{\"f:metadata\":{}}}],\"uid\":\"u\"},\"spec\":{}}";
+    const char *nested = "{\"spec\":{\"template\":{\"metadata\":{\"managedFields\":[]}}}}";
+    kjson_span  cut;
+    size_t      len;
+    char       *out;
+    cJSON      *a, *b;
+
+    ASSERT_EQ(kjson_managed_fields(obj, strlen(obj), &cut), 1);
+    out = kjson_without(obj, strlen(obj), &cut, &len);
+    ASSERT_STR(out, "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},\"spec\":{}}");
+    /* The same tree as parsing everything and deleting the member. */
+    a = parse(obj);
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "metadata"),
+                                            "managedFields");
+    b = parse(out);
+    ASSERT(cJSON_Compare(a, b, 1));
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(out);
+    ASSERT_EQ(kjson_managed_fields(nested, strlen(nested), &cut), 0);
+    ASSERT_EQ(kjson_managed_fields("{\"metadata\":{}}", 15, &cut), 0);
+    ASSERT_EQ(kjson_managed_fields("{\"metadata\":[1]}", 16, &cut), 0);
+    ASSERT_EQ(kjson_managed_fields("{\"metadata\":{\"managedFields\":[", 31, &cut), 0);
+}
+
+
+/* A cut never makes JSON of text that was not: a missing or extra comma after the member. */
+TEST(kjson_member_refuses_to_mend_malformed_text)
+{
+    without_is("{\"b\":[] \"a\":1}", "b", NULL);
+    without_is("{\"b\":[],}", "b", NULL);
+    without_is("{\"a\":1,\"b\":[],}", "b", NULL);
+    without_is("{\"a\":1,\"b\":[]", "b", NULL);
+    without_is("{\"a\":1,\"b\":[] , \"c\":2}", "b", "{\"a\":1 , \"c\":2}");
+}

@@ -1,4 +1,5 @@
 #include "core/core.h"
+#include "kjson/kjson.h"
 #include "test.h"
 #include "wstream/wstream.h"
 
@@ -15,7 +16,8 @@ typedef struct {
     int        code[MAX_SEEN];
     char       reason[MAX_SEEN][32];
     char       message[MAX_SEEN][96];
-    int        take; /* return WS_TAKE and keep the objects */
+    char       text[MAX_SEEN][96]; /* object_text, cut to fit; "" when NULL */
+    int        take;               /* return WS_TAKE and keep the objects */
     cJSON     *kept[MAX_SEEN];
     int        stop_at;    /* return CORE_ECANCELED at this event (1-based); 0: never */
     int        reenter_rc; /* what ws_feed / ws_finish said when called from the callback */
@@ -47,6 +49,8 @@ on_event(ws_event *ev, void *data)
     s->code[i] = ev->code;
     snprintf(s->reason[i], sizeof s->reason[i], "%s", ev->reason ? ev->reason : "-");
     snprintf(s->message[i], sizeof s->message[i], "%s", ev->message ? ev->message : "-");
+    snprintf(s->text[i], sizeof s->text[i], "%.*s", ev->object_text ? (int)ev->object_len : 0,
+             ev->object_text ? ev->object_text : "");
     if (s->stop_at && s->n == s->stop_at)
         return CORE_ECANCELED;
     if (s->take) {
@@ -728,5 +732,63 @@ TEST(wstream_feed_from_callback_is_refused)
     ASSERT_EQ(feed_all(&p, three, strlen(three)), CORE_OK);
     ASSERT_EQ(s.reenter_rc, CORE_EINVAL);
     ASSERT_EQ(s.n, 3);
+    ws_free(&p);
+}
+
+
+/* managedFields never reaches the handler (left out before the parse); an error past it is
+ * still placed at its byte in the line as received. */
+TEST(wstream_leaves_managed_fields_out)
+{
+    static const char ev[] = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"m\","
+                             "\"managedFields\":[{\"manager\":\"x\",\"fieldsV1\":{\"f:data\":{}}}],"
+                             "\"resourceVersion\":\"9\"},\"data\":{\"managedFields\":\"kept\"}}}\n";
+    static const char bad[] =
+        "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"managedFields\":[1]},"
+        "\"x\":tru}}\n";
+    ws_parser    p;
+    seen         s;
+    const cJSON *meta;
+
+    memset(&s, 0, sizeof s);
+    s.take = 1;
+    ws_init(&p, 0, on_event, &s);
+    ASSERT_EQ(ws_feed(&p, ev, strlen(ev)), CORE_OK);
+    ASSERT_EQ(s.n, 1);
+    meta = cJSON_GetObjectItemCaseSensitive(s.kept[0], "metadata");
+    ASSERT(meta != NULL);
+    ASSERT(cJSON_GetObjectItemCaseSensitive(meta, "managedFields") == NULL);
+    ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion")), "9");
+    ASSERT_STR(kjson_path_str(s.kept[0], "data", "managedFields", NULL), "kept");
+    ws_free(&p);
+    seen_free(&s);
+
+    memset(&s, 0, sizeof s);
+    ws_init(&p, 0, on_event, &s);
+    ASSERT_EQ(ws_feed(&p, bad, strlen(bad)), CORE_EPROTO);
+    /* "tru" is at byte 66 of the line as received (47 of the copy without the cut). */
+    ASSERT_CONTAINS(ws_errmsg(&p), "invalid JSON near byte 66");
+    ws_free(&p);
+}
+
+
+/* Two members that both decode to "object": the text handed on is the tree's only when the
+ * scanner (which compares names as written) and cJSON agree on the member; else none. */
+TEST(wstream_object_text_only_when_unambiguous)
+{
+    static const char two[] = "{\"type\":\"ADDED\",\"obj\\u0065ct\":{\"metadata\":{\"name\":\"a\"}},"
+                              "\"object\":{\"metadata\":{\"name\":\"b\"}}}\n";
+    static const char one[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"c\"}}}\n";
+    ws_parser         p;
+    seen              s;
+
+    memset(&s, 0, sizeof s);
+    ws_init(&p, 0, on_event, &s);
+    ASSERT_EQ(ws_feed(&p, two, strlen(two)), CORE_OK);
+    ASSERT_EQ(ws_feed(&p, one, strlen(one)), CORE_OK);
+    ASSERT_EQ(s.n, 2);
+    ASSERT_STR(s.name[0], "a");
+    ASSERT_STR(s.text[0], "");
+    ASSERT_STR(s.text[1], "{\"metadata\":{\"name\":\"c\"}}");
     ws_free(&p);
 }
