@@ -84,7 +84,16 @@ struct ctrl_run {
         const kres *res;
         char        name[256];
     } absent[CTRL_ABSENT_MAX];
-    int nabsent;
+    int               nabsent;
+    struct ctrl_view *views; /* cached objects parsed in this run (ctrl_view), newest first */
+};
+
+/* A cached object as ctrl_view parsed it: kept until the run ends. */
+struct ctrl_view {
+    struct ctrl_view *next;
+    const informer   *cache;
+    char             *name, *rv;
+    cJSON            *obj;
 };
 
 /* One write of the children step. */ typedef struct {
@@ -196,12 +205,31 @@ ctrl_depend(ctrl_run *run, const kres *res, const char *name)
 
 
 static void
+view_free(struct ctrl_view *v)
+{
+    if (!v)
+        return;
+    cJSON_Delete(v->obj);
+    free(v->name);
+    free(v->rv);
+    free(v);
+}
+
+
+static void
 run_free(ctrl_run *run)
 {
+    struct ctrl_view *v, *next;
+
     deps_clear(&run->deps);
     if (run->c->kind->state_free && run->state)
         run->c->kind->state_free(run);
     free(run->state);
+    /* After state_free: the kind's state may point into these. */
+    for (v = run->views; v; v = next) {
+        next = v->next;
+        view_free(v);
+    }
     cJSON_Delete(run->obj);
     free(run);
 }
@@ -646,6 +674,31 @@ ctrl_cached(const ctrl_run *run, informer *cache, const char *name)
 }
 
 
+const cJSON *
+ctrl_view(ctrl_run *run, informer *cache, const char *name)
+{
+    const store_obj  *o = cached_obj(run, cache, name);
+    struct ctrl_view *v;
+
+    if (!o)
+        return NULL;
+    /* The same resourceVersion of the same object is the same content (an object deleted
+     * and made again gets a new one); without one, nothing is shared. */
+    for (v = run->views; v && *o->rv; v = v->next)
+        if (v->cache == cache && strcmp(v->name, name) == 0 && strcmp(v->rv, o->rv) == 0)
+            return v->obj;
+    if (!(v = calloc(1, sizeof *v)) || !(v->name = strdup(name)) || !(v->rv = strdup(o->rv)) ||
+        !(v->obj = store_parse(o))) {
+        view_free(v);
+        return NULL;
+    }
+    v->cache = cache;
+    v->next = run->views;
+    run->views = v;
+    return v->obj;
+}
+
+
 int
 ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name)
 {
@@ -656,7 +709,7 @@ ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name)
 /* --- others: the objects without our labels, metadata only ----------------------------- */
 
 /* Keeps of an object what ctrl_may_write and the kinds' checks read: see ctrl_watch_others. */
-static void
+static int
 others_strip(cJSON *obj)
 {
     static const char *const keep[] = {
@@ -676,7 +729,7 @@ others_strip(cJSON *obj)
         cJSON_Delete(cJSON_DetachItemViaPointer(obj, obj->child));
     if (!cJSON_IsObject(meta)) {
         cJSON_Delete(meta);
-        return;
+        return 1;
     }
     for (it = meta->child; it; it = next) {
         next = it->next;
@@ -694,6 +747,7 @@ others_strip(cJSON *obj)
     }
     if (!cJSON_AddItemToObject(obj, "metadata", meta))
         cJSON_Delete(meta);
+    return 1; /* always rebuilt: the text it came as is not kept */
 }
 
 
@@ -1279,10 +1333,10 @@ on_live(const kops_result *res, void *data)
 void
 ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl_answer_fn on_answer)
 {
-    const char *name = kjson_path_str(desired, "metadata", "name", NULL);
-    ctrl_write *w;
-    cJSON      *live;
-    kops_target t;
+    const char  *name = kjson_path_str(desired, "metadata", "name", NULL);
+    ctrl_write  *w;
+    const cJSON *live;
+    kops_target  t;
 
     if (!desired || !name ||
         (!kjson_path_str(desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL) &&
@@ -1302,10 +1356,9 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
             on_answer(run, NULL, 0);
         return;
     }
-    live = ctrl_cached(run, cache, name);
+    live = ctrl_view(run, cache, name);
     if (live || was_absent(run, res, name)) {
         decide(w, live);
-        cJSON_Delete(live);
         return;
     }
     if (others_find(run, res, name, NULL) == OTHERS_ABSENT) {
@@ -1363,14 +1416,14 @@ get_child(ctrl_run *run, const kres *res, const char *name, ctrl_answer_fn on_an
 void
 ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
 {
-    cJSON *live = ctrl_cached(run, cache, name), *meta;
+    const cJSON *live = ctrl_view(run, cache, name);
+    cJSON       *meta;
 
     if (live) {
         if (on_answer)
             on_answer(run, ctrl_may_write(run, live) ? live : NULL, 0);
         else
             ctrl_may_write(run, live);
-        cJSON_Delete(live);
         return;
     }
     switch (others_find(run, res, name, &meta)) {
@@ -1414,13 +1467,12 @@ on_read(const kops_result *res, void *data)
 void
 ctrl_read(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
 {
-    cJSON *live = ctrl_cached(run, cache, name);
+    const cJSON *live = ctrl_view(run, cache, name);
 
     /* Not from the cache of others: what a deletion must find (a claim our StatefulSet's
      * controller made, on its way to our cache) is read from the server, never guessed. */
     if (live) {
         on_answer(run, live, 0);
-        cJSON_Delete(live);
         return;
     }
     get_child(run, res, name, on_answer, on_read);

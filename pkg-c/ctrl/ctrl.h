@@ -197,6 +197,16 @@ rt          *ctrl_runtime(ctrl_run *run);
 /* The cached object name in the run's namespace, parsed (the caller frees), or NULL. */
 cJSON *ctrl_cached(const ctrl_run *run, informer *cache, const char *name);
 
+/*
+ * The same, read-only and owned by the run: parsed at most once per run for each
+ * resourceVersion (the steps of one run look at the same claim, pod or child several times),
+ * freed when the run ends. A newer version cached meanwhile is parsed anew; a pointer handed
+ * out earlier stays valid, unchanged, until the run ends. An object without a
+ * resourceVersion is parsed at each call (each copy kept until the run ends). NULL when
+ * absent or out of memory.
+ */
+const cJSON *ctrl_view(ctrl_run *run, informer *cache, const char *name);
+
 /* Whether cache holds the object name in the run's namespace (1 or 0), without parsing it. */
 int ctrl_has_cached(const ctrl_run *run, informer *cache, const char *name);
 

@@ -43,11 +43,12 @@ typedef struct {
     int                have_secret, have_superuser;
     int                secret_posted; /* this run created the Secret as built: no apply */
     char               checksum[32];  /* of the rendered configuration, for the pod template */
-    cJSON             *sts; /* the StatefulSet: the answer to this run's write, else as cached */
-    int                sts_looked;  /* the cache was read for sts in this run (parsed once) */
-    int                volume_done; /* the PV step of a Retain instance ran in this run */
-    int                svc_ok;      /* the client Service was written or found ours in this run */
-    struct dbi_tls_st *tls;         /* the TLS step's state (dbi_tls_step.c), freed by scrub */
+    const cJSON       *sts;           /* the StatefulSet: sts_answer, else as cached (ctrl_view) */
+    cJSON             *sts_answer;    /* the server's answer to this run's write of it */
+    int                sts_looked;    /* the cache was read for sts in this run (parsed once) */
+    int                volume_done;   /* the PV step of a Retain instance ran in this run */
+    int                svc_ok;        /* the client Service was written or found ours in this run */
+    struct dbi_tls_st *tls;           /* the TLS step's state (dbi_tls_step.c), freed by scrub */
     /* restore (dbi_restore.c): the step after the checks, and the source's Secret */
     void (*after_restore)(ctrl_run *run);
     char restore_source[64], restore_uid[64], restore_secret[DBI_NAME_LEN];

@@ -51,7 +51,7 @@ scrub(ctrl_run *run)
     OPENSSL_cleanse(s->password, sizeof s->password);
     OPENSSL_cleanse(s->superuser, sizeof s->superuser);
     OPENSSL_cleanse(s->other, sizeof s->other);
-    cJSON_Delete(s->sts);
+    cJSON_Delete(s->sts_answer);
     dbi__tls_free(run);
     cJSON_Delete(s->snaps);
 }
@@ -142,16 +142,16 @@ dbi__run_status(ctrl_run *run)
 }
 
 
-/* The StatefulSet as this run knows it: the server's answer to this run's write, else the
- * cached one, parsed once per run and kept in the run's state (freed by scrub); NULL when
- * there is none. */
+/* The StatefulSet as this run knows it: the server's answer to this run's write (kept in the
+ * run's state, freed by scrub), else the cached one (ctrl_view: the run's); NULL when there
+ * is none. */
 const cJSON *
 dbi__known_sts(ctrl_run *run)
 {
     dbi_run *s = dbi__st(run);
 
     if (!s->sts && !s->sts_looked) {
-        s->sts = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
+        s->sts = ctrl_view(run, dbi__caches(run)->sts, ctrl_name(run));
         s->sts_looked = 1;
     }
     return s->sts;
@@ -164,14 +164,15 @@ write_status(ctrl_run *run)
     dbi_run      *s = dbi__st(run);
     dbi_status_in in;
     char          pvc[DBI_NAME_LEN], pod_name[DBI_NAME_LEN];
-    cJSON        *claim, *pod, *fields, *svc;
+    const cJSON  *claim, *pod, *svc;
+    cJSON        *fields;
     dbi_stuck     wait;
 
     snprintf(pvc, sizeof pvc, "data-%s-0", ctrl_name(run));
     snprintf(pod_name, sizeof pod_name, "%s-0", ctrl_name(run));
-    claim = ctrl_cached(run, dbi__caches(run)->pvcs, pvc);
-    svc = ctrl_cached(run, dbi__caches(run)->services, ctrl_name(run));
-    pod = ctrl_cached(run, dbi__caches(run)->pods, pod_name);
+    claim = ctrl_view(run, dbi__caches(run)->pvcs, pvc);
+    svc = ctrl_view(run, dbi__caches(run)->services, ctrl_name(run));
+    pod = ctrl_view(run, dbi__caches(run)->pods, pod_name);
     memset(&in, 0, sizeof in);
     in.dbi = ctrl_obj(run);
     in.spec = s->spec_ok ? &s->spec : NULL;
@@ -193,9 +194,6 @@ write_status(ctrl_run *run)
         version_status(run, fields);
     dbi__tls_status(run, fields);
     dbi__backup_status(run, fields);
-    cJSON_Delete(claim);
-    cJSON_Delete(svc);
-    cJSON_Delete(pod);
     ctrl_status(run, fields);
 }
 
@@ -213,8 +211,8 @@ on_sts(ctrl_run *run, const cJSON *sts, int written)
     /* An answer without a write is the object run_pod already holds: keep that one. */
     if (!sts || (!written && s->sts) || !(copy = cJSON_Duplicate(sts, 1)))
         return;
-    cJSON_Delete(s->sts);
-    s->sts = copy;
+    cJSON_Delete(s->sts_answer);
+    s->sts = s->sts_answer = copy;
 }
 
 
@@ -264,12 +262,13 @@ grow_claim(ctrl_run *run)
 {
     dbi_run       *s = dbi__st(run);
     char           name[DBI_NAME_LEN], msg[300];
-    cJSON         *pvc, *patch;
+    const cJSON   *pvc;
+    cJSON         *patch;
     const char    *req;
     kjson_quantity want, have;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, name);
+    pvc = ctrl_view(run, dbi__caches(run)->pvcs, name);
     req = kjson_path_str(pvc, "spec", "resources", "requests", "storage", NULL);
     if (req && kjson_quantity_parse(req, &have) == CORE_OK &&
         kjson_quantity_parse(s->spec.storage_size, &want) == CORE_OK &&
@@ -280,10 +279,8 @@ grow_claim(ctrl_run *run)
         ctrl_patch(run, &KRES_PVCS, pvc, patch);
         snprintf(msg, sizeof msg, "growing the volume from %s to %s", req, s->spec.storage_size);
         ctrl_event(run, "Normal", "Resizing", msg);
-        cJSON_Delete(pvc);
         return 1;
     }
-    cJSON_Delete(pvc);
     return 0;
 }
 
@@ -301,19 +298,19 @@ mark_initialised(ctrl_run *run, const cJSON *sts_live)
 {
     const cJSON *ready = kjson_path(sts_live, "status", "readyReplicas", NULL);
     char         name[DBI_NAME_LEN];
-    cJSON       *pvc, *patch;
+    const cJSON *pvc;
+    cJSON       *patch;
     int          patched = 0;
 
     if (!cJSON_IsNumber(ready) || ready->valuedouble < 1 || dbi__claim_initialised(run))
         return 0;
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, name);
+    pvc = ctrl_view(run, dbi__caches(run)->pvcs, name);
     if (pvc && !kjson_path(pvc, "metadata", "deletionTimestamp", NULL)) {
         patch = cJSON_Parse("{\"metadata\":{\"annotations\":{\"" DBI_INITIALISED_AN "\":\"true\"}}}");
         ctrl_patch(run, &KRES_PVCS, pvc, patch);
         patched = 1;
     }
-    cJSON_Delete(pvc);
     return patched;
 }
 
@@ -386,13 +383,14 @@ drop_stray_claims(ctrl_run *run, const cJSON *sts_live)
 static int
 annotate_claim(ctrl_run *run)
 {
-    dbi_run *s = dbi__st(run);
-    char     name[DBI_NAME_LEN];
-    cJSON   *pvc, *patch = NULL, *ann;
-    int      patched = 0;
+    dbi_run     *s = dbi__st(run);
+    char         name[DBI_NAME_LEN];
+    const cJSON *pvc;
+    cJSON       *patch = NULL, *ann;
+    int          patched = 0;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, name);
+    pvc = ctrl_view(run, dbi__caches(run)->pvcs, name);
     if (pvc && !dbi_held_current(&s->spec, pvc)) {
         patch = cJSON_Parse("{\"metadata\":{\"annotations\":{}}}");
         ann = kjson_path(patch, "metadata", "annotations", NULL);
@@ -403,7 +401,6 @@ annotate_claim(ctrl_run *run)
             cJSON_Delete(patch);
         }
     }
-    cJSON_Delete(pvc);
     return patched;
 }
 
@@ -437,13 +434,12 @@ version_refused(ctrl_run *run, const cJSON *sts_live)
 static void
 replace_stuck_pod(ctrl_run *run)
 {
-    const cJSON *sts = dbi__known_sts(run);
-    cJSON       *pod;
+    const cJSON *sts = dbi__known_sts(run), *pod;
     char         name[DBI_NAME_LEN], msg[CTRL_MSG_MAX];
     dbi_stuck    why;
 
     snprintf(name, sizeof name, "%s-0", ctrl_name(run));
-    pod = ctrl_cached(run, dbi__caches(run)->pods, name);
+    pod = ctrl_view(run, dbi__caches(run)->pods, name);
     if (!ctrl_refused(run) && dbi_stuck_replace(pod, sts, &why) &&
         ctrl_delete_via(run, &KRES_PODS, pod, sts, NULL)) {
         snprintf(msg, sizeof msg,
@@ -454,7 +450,6 @@ replace_stuck_pod(ctrl_run *run)
                 "pod", name, "reason", why.reason, NULL);
         ctrl_event(run, "Normal", "StuckPodReplaced", msg);
     }
-    cJSON_Delete(pod);
     ctrl_then(run, dbi__run_status);
 }
 
@@ -739,17 +734,14 @@ retains(ctrl_run *run)
 static void
 with_volume(ctrl_run *run, dbi_volume_mode mode, void (*next)(ctrl_run *run))
 {
-    char   name[DBI_NAME_LEN];
-    cJSON *claim;
+    char         name[DBI_NAME_LEN];
+    const cJSON *claim;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    claim = ctrl_cached(run, dbi__caches(run)->pvcs, name);
-    if (claim && !holds_claim(run, claim)) {
-        cJSON_Delete(claim);
+    claim = ctrl_view(run, dbi__caches(run)->pvcs, name);
+    if (claim && !holds_claim(run, claim))
         claim = NULL;
-    }
     dbi_volume_keep(run, claim, mode, next); /* next(run) at once without a bound claim */
-    cJSON_Delete(claim);
 }
 
 

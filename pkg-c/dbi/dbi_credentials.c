@@ -77,16 +77,12 @@ int
 dbi__claim_initialised(ctrl_run *run)
 {
     char        name[DBI_NAME_LEN];
-    cJSON      *claim;
     const char *mark;
-    int         yes;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    claim = ctrl_cached(run, dbi__caches(run)->pvcs, name);
-    mark = kjson_path_str(claim, "metadata", "annotations", DBI_INITIALISED_AN, NULL);
-    yes = mark && strcmp(mark, "true") == 0;
-    cJSON_Delete(claim);
-    return yes;
+    mark = kjson_path_str(ctrl_view(run, dbi__caches(run)->pvcs, name), "metadata", "annotations",
+                          DBI_INITIALISED_AN, NULL);
+    return mark && strcmp(mark, "true") == 0;
 }
 
 

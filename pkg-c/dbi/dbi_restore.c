@@ -200,20 +200,14 @@ dbi__restore(ctrl_run *run, void (*next)(ctrl_run *run))
 {
     dbi_run *s = dbi__st(run);
     char     claim[DBI_NAME_LEN];
-    cJSON   *sts, *pvc;
-    int      created;
 
     if (!s->spec.restore_snapshot) {
         next(run);
         return;
     }
     snprintf(claim, sizeof claim, "data-%s-0", ctrl_name(run));
-    sts = ctrl_cached(run, dbi__caches(run)->sts, ctrl_name(run));
-    pvc = ctrl_cached(run, dbi__caches(run)->pvcs, claim);
-    created = sts || pvc;
-    cJSON_Delete(sts);
-    cJSON_Delete(pvc);
-    if (created) {
+    if (ctrl_has_cached(run, dbi__caches(run)->sts, ctrl_name(run)) ||
+        ctrl_has_cached(run, dbi__caches(run)->pvcs, claim)) {
         next(run);
         return;
     }
