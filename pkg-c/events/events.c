@@ -241,23 +241,39 @@ one_line(const char *in, char *out, size_t len)
 }
 
 
-/* Drops every tracked Event; one with a write in flight is freed when the write ends. */
+/* Drops every tracked Event whose key starts with prefix (n bytes; 0: all); one with a write
+ * in flight is freed when the write ends. */
 static void
-forget_all(events_recorder *r)
+forget(events_recorder *r, const char *prefix, size_t n)
 {
-    hmap_iter it;
-    void     *v;
+    hmap_iter   it;
+    const char *key;
+    void       *v;
 
     hmap_iter_init(r->events, &it);
-    while (hmap_iter_next(r->events, &it, NULL, &v)) {
+    while (hmap_iter_next(r->events, &it, &key, &v)) {
         tracked *t = v;
 
+        if (n && strncmp(key, prefix, n) != 0)
+            continue;
         hmap_iter_del(r->events, &it, NULL);
         if (t->busy)
             t->rec = NULL;
         else
             tracked_free(t);
     }
+}
+
+
+void
+events_forget(events_recorder *r, const char *uid)
+{
+    char prefix[160];
+    int  n;
+
+    if (!r || !uid || (n = snprintf(prefix, sizeof prefix, "%s|", uid)) >= (int)sizeof prefix)
+        return;
+    forget(r, prefix, (size_t)n);
 }
 
 
@@ -294,7 +310,7 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
         return CORE_OK;
     }
     if (hmap_len(r->events) >= EVENTS_MAX_TRACKED)
-        forget_all(r); /* bounded: a repeat of a forgotten Event starts a new one */
+        forget(r, NULL, 0); /* bounded: a repeat of a forgotten Event starts a new one */
     snprintf(name, sizeof name, "%.240s.%llx%04x", oname, (unsigned long long)time(NULL),
              r->seq++ & 0xffff);
     rc = CORE_ENOMEM;
@@ -340,7 +356,7 @@ events_free(events_recorder *r)
 {
     if (!r)
         return;
-    forget_all(r);
+    forget(r, NULL, 0);
     hmap_free(r->events, NULL);
     free(r->component);
     free(r->instance);

@@ -21,7 +21,7 @@
 
 #include "kube/kube.h"
 
-#define EVENTS_MAX_TRACKED 4096
+#define EVENTS_MAX_TRACKED 4096 /* as client-go's EventCorrelator (maxLruCacheEntries) */
 
 typedef struct events_recorder events_recorder;
 
@@ -46,6 +46,15 @@ const events_stats *events_get_stats(const events_recorder *r);
 
 /* Whether s is CamelCase: an upper-case letter, then letters and digits, at most 128. */
 int events_reason_valid(const char *s);
+
+/*
+ * Forgets the Events tracked for the object with this uid, once it is gone (the runtime
+ * calls it when a controller's primary object leaves its cache): nothing of it will repeat,
+ * and without this each deleted object's Events stayed tracked until the EVENTS_MAX_TRACKED
+ * reset (the 60-minute soak's RSS grew by ~1.8 MiB/h with them). One with a write in flight
+ * is freed when the write ends. r or uid NULL: nothing.
+ */
+void events_forget(events_recorder *r, const char *uid);
 
 /* Frees the recorder. Writes in flight finish without it (their results are dropped). */
 void events_free(events_recorder *r);

@@ -206,8 +206,13 @@ on_change(informer *inf, informer_change what, const char *key, const cJSON *obj
     rt_sub    *s;
 
     (void)inf;
-    (void)what;
     for (s = sh->subs; s; s = s->next) {
+        /* A primary object gone (or no longer selected): none of its Events will repeat.
+         * Without this the recorder kept them until EVENTS_MAX_TRACKED. */
+        if (what == INFORMER_DELETE && s->map == RT_MAP_OWN)
+            events_forget(s->ctl->r->events,
+                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "uid")));
         /* Before every cache has synced a reconcile would see children as missing and write. */
         if (!s->ctl->synced)
             continue;

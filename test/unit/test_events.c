@@ -577,3 +577,34 @@ TEST(events_write_through_the_client_counts_a_failure)
     ASSERT_EQ(uv_loop_close(&loop), 0);
     cJSON_Delete(o);
 }
+
+
+TEST(events_forget_drops_one_objects_events)
+{
+    events_recorder *r = recorder();
+    cJSON           *a = object("u-1"), *b = object("u-10");
+
+    ASSERT_EQ(events_record(r, a, "Normal", "Ready", "ready"), CORE_OK);
+    ASSERT_EQ(events_record(r, a, "Warning", "Failed", "failed"), CORE_OK);
+    ASSERT_EQ(events_record(r, b, "Normal", "Ready", "ready"), CORE_OK);
+    answer_ok(0);
+    answer_ok(2);
+    ASSERT_EQ(events__tracked(r), 3);
+    events_forget(r, "u-1"); /* not u-10, whose uid it begins */
+    ASSERT_EQ(events__tracked(r), 1);
+    answer_ok(1); /* in flight when forgotten: freed when answered */
+    /* b still aggregates: its repeat is a count patch. */
+    ASSERT_EQ(events_record(r, b, "Normal", "Ready", "ready"), CORE_OK);
+    ASSERT_STR(wire.w[wire.n - 1].method, "PATCH");
+    answer_ok(wire.n - 1);
+    /* a's repeat starts a new Event. */
+    ASSERT_EQ(events_record(r, a, "Normal", "Ready", "ready"), CORE_OK);
+    ASSERT_STR(wire.w[wire.n - 1].method, "POST");
+    answer_ok(wire.n - 1);
+    events_forget(r, NULL);
+    events_forget(NULL, "u-1");
+    ASSERT_EQ(events__tracked(r), 2);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    finish(r);
+}
