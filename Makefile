@@ -141,6 +141,14 @@ bench-informer:
 bench:
 	bash test/bench/bench.sh
 
+# `make profile-restart`: callgrind over one restart with PROFILE_N DBInstances, for each binary
+# of PROFILE_BINS (copy an older build aside to compare; test/bench/profile-restart.sh).
+PROFILE_N    ?= 300
+PROFILE_BINS ?= bin/dbaas-operator
+.PHONY: profile-restart
+profile-restart: all
+	bash test/bench/profile-restart.sh $(PROFILE_N) $(PROFILE_BINS)
+
 # ---- builder tests as data (test/golden, test/tools/golden.c) ----
 # `make golden-check` compares what the real builders make with test/golden; `make golden`
 # rewrites the expected files after an intended change: read the diff before committing it.
