@@ -135,7 +135,10 @@ int metrics_render(metrics_registry *r, core_buf *out);
  * Process metrics computed at render time: process_cpu_seconds_total (getrusage),
  * process_resident_memory_bytes and process_virtual_memory_bytes (/proc/self/statm),
  * process_start_time_seconds (/proc/self/stat and /proc/stat, read once here),
- * process_open_fds and process_max_fds. A value that cannot be read renders as NaN.
+ * process_open_fds and process_max_fds; with glibc also dbaas_heap_inuse_bytes and
+ * dbaas_heap_free_bytes (mallinfo2(3), all arenas: what malloc handed out and not got back,
+ * and what it got back and keeps; together they tell a leak, where in-use grows, from
+ * fragmentation, where only free does). A value that cannot be read renders as NaN.
  * Registering twice is harmless (metrics_std_register already does it).
  */
 int metrics_process_register(metrics_registry *r);

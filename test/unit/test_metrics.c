@@ -201,6 +201,74 @@ TEST(metrics_process_metrics_are_present_and_plausible)
 }
 
 
+#ifdef __GLIBC__
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
+/* Whether malloc is glibc's: ASan and valgrind bring their own, which mallinfo2 does not see. */
+static int
+malloc_is_glibcs(void)
+{
+    char  *maps = NULL;
+    size_t len;
+    int    rc = !UNDER_ASAN && core_read_file("/proc/self/maps", 1 << 24, &maps, &len) == CORE_OK &&
+             !strstr(maps, "vgpreload");
+
+    free(maps);
+    return rc;
+}
+
+
+static double
+heap_sample(metrics_registry *r, const char *name)
+{
+    core_buf out;
+    double   v;
+
+    core_buf_init(&out, 1 << 16);
+    if (metrics_render(r, &out) != CORE_OK)
+        return NAN;
+    v = sample(out.data, name);
+    core_buf_free(&out);
+    return v;
+}
+
+
+TEST(metrics_heap_in_use_follows_malloc)
+{
+    metrics_registry *r = NULL;
+    double            before, during, after;
+    size_t            n = 4u << 20;
+    char             *block;
+
+    ASSERT_EQ(metrics_registry_new(&r), CORE_OK);
+    ASSERT_EQ(metrics_process_register(r), CORE_OK);
+    before = heap_sample(r, "dbaas_heap_inuse_bytes");
+    ASSERT(before >= 0);
+    ASSERT(heap_sample(r, "dbaas_heap_free_bytes") >= 0);
+    block = malloc(n);
+    ASSERT(block != NULL);
+    memset(block, 1, n);
+    during = heap_sample(r, "dbaas_heap_inuse_bytes");
+    free(block);
+    after = heap_sample(r, "dbaas_heap_inuse_bytes");
+    if (malloc_is_glibcs()) {
+        ASSERT(during - before >= (double)n);
+        ASSERT(during - after >= (double)n);
+    }
+    metrics_registry_free(r);
+}
+#endif
+
+
 TEST(metrics_reject_bad_names_labels_and_buckets)
 {
     static const char *const le[] = {"le"};
