@@ -5,7 +5,8 @@
 # DBSnapshots of the DBInstances on the CSI mock (every fifth name: storageClassName
 # csi-mock) and of CHURN_HACLUSTERS (default 2) HAClusters through the Zalando operator,
 # with the operator of OP_PID sampled every SAMPLE seconds into CSV (seconds,rss_kib,objects:
-# of the three kinds). Then it stops changing things and asserts the end state:
+# of the three kinds; with METRICS_URL, the operator's /metrics, also cached: all informers'
+# objects, heap_kib and heap_free_kib: malloc's in use and kept, dbaas_heap_*_bytes). Then it stops changing things and asserts the end state:
 # - every DBInstance and HACluster left converges (Ready at its generation);
 # - every DBSnapshot left is ready, or (its DBInstance gone before it was taken) says
 #   InstanceNotFound at its generation;
@@ -38,7 +39,36 @@ engines=(postgresql mysql mariadb)
 versions=(16 8.4 11.4)
 policies=(Delete Retain)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$OP_PID/status"; }
-echo "seconds,rss_kib,objects" >"$csv"
+# ",cached,heap_kib,heap_free_kib" from the operator's /metrics (empty fields when it does
+# not answer).
+from_metrics() {
+    local text
+    text=$(curl -fsS --max-time 5 "$METRICS_URL" 2>/dev/null) || { echo ",,,"; return; }
+    awk '/^dbaas_informer_objects\{/ {cached += $2}
+        /^dbaas_heap_inuse_bytes / {heap = $2 / 1024}
+        /^dbaas_heap_free_bytes / {free = $2 / 1024}
+        END {printf ",%d,%d,%d\n", cached, heap, free}' <<<"$text"
+}
+if [ -n "${METRICS_URL:-}" ]; then
+    echo "seconds,rss_kib,objects,cached,heap_kib,heap_free_kib" >"$csv"
+else
+    echo "seconds,rss_kib,objects" >"$csv"
+fi
+# CHURN_PREFILL=1: start from the population the churn keeps on average (creates are 2 of
+# the 8 turns, deletes 1, so two names in three exist), so RSS after the warm-up measures the
+# operator and not a cluster still filling up. One apply, before the clock starts.
+if [ -n "${CHURN_PREFILL:-}" ]; then
+    for ((i = 0; i < objects; i++)); do
+        [ $((i / 3 % 3)) -eq 2 ] && continue # a third of each engine
+        e=$((i % 3))
+        class=
+        [ $((i % 5)) -eq 0 ] && [[ $kinds == *" dbsnapshot "* ]] && class=", storageClassName: csi-mock"
+        printf -- '---\napiVersion: dbaas.dev/v1alpha1\nkind: DBInstance\nmetadata: {name: c%s}\n' "$i"
+        printf 'spec: {engine: %s, version: "%s", database: shop, storage: {size: 1Gi%s}, deletionPolicy: %s}\n' \
+            "${engines[$e]}" "${versions[$e]}" "$class" "${policies[$((i % 2))]}"
+    done | k -n "$NS" apply -f - >/dev/null
+    echo "churn: prefilled $(k -n "$NS" get dbinstances -o name | wc -l) DBInstances"
+fi
 t0=$SECONDS
 next_sample=0
 ops=0
@@ -46,7 +76,9 @@ per_op=()
 while [ $((SECONDS - t0)) -lt $((minutes * 60)) ]; do
     if [ $((SECONDS - t0)) -ge $next_sample ]; then
         kill -0 "$OP_PID" || fail "the operator died during the churn"
-        echo "$((SECONDS - t0)),$(rss_kib),$(k -n "$NS" get dbinstances,dbsnapshots,haclusters -o name | wc -l)" >>"$csv"
+        line="$((SECONDS - t0)),$(rss_kib),$(k -n "$NS" get dbinstances,dbsnapshots,haclusters -o name | wc -l)"
+        [ -z "${METRICS_URL:-}" ] || line+=$(from_metrics)
+        echo "$line" >>"$csv"
         next_sample=$((next_sample + sample))
     fi
     i=$((RANDOM % objects))
