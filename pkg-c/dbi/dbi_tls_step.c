@@ -343,21 +343,24 @@ on_tls_written(ctrl_run *run, const cJSON *secret, int written)
 
 
 /* Whether live <name>-tls carries the mark (DBI_TLS_CHECKED_AN) of these very contents
- * having passed the check against this CA and these names, valid now: its dates in *info.
+ * having passed the check against this CA and these names, valid now: its dates in *info,
+ * and the mark copied into out (of DBI_TLS_MARK_MAX): dbi_tls_mark_ok compared it whole with
+ * what dbi_tls_mark writes for these inputs and dates, so it is what a new one would be.
  * t->cert and t->key hold live's. */
 static int
 marked(const cJSON *live, const struct dbi_tls_st *t, const char *against, time_t now,
-       tlsca_info *info)
+       tlsca_info *info, char *out)
 {
     const char *mark = kjson_path_str(live, "metadata", "annotations", DBI_TLS_CHECKED_AN, NULL);
     time_t      nb, na;
 
-    if (!mark || !t->ca_key || !t->ca_cert ||
+    if (!mark || strlen(mark) >= DBI_TLS_MARK_MAX || !t->ca_key || !t->ca_cert ||
         !dbi_tls_mark_ok(mark, t->ca_key, against, t->cert, t->key, t->ca_cert, &nb, &na) ||
         now < nb || now >= na)
         return 0;
     info->not_before = nb;
     info->not_after = na;
+    memcpy(out, mark, strlen(mark) + 1);
     return 1;
 }
 
@@ -376,8 +379,8 @@ server_cert(ctrl_run *run)
     tlsca_info         info;
     tlsca_pair         pair = {NULL, NULL};
     time_t             now = time(NULL);
-    int                keep = 0, had = live != NULL, memo;
-    char               against[128], mark[DBI_TLS_MARK_MAX];
+    int                keep = 0, had = live != NULL, memo, verified = 0;
+    char               against[128], mark[DBI_TLS_MARK_MAX] = "";
 
     if (ctrl_refused(run)) { /* <name>-tls is someone else's: ChildConflict */
         dbi__run_status(run);
@@ -393,9 +396,10 @@ server_cert(ctrl_run *run)
         secret_pem(live, "tls.key", &t->key, why, sizeof why) == CORE_OK) {
         if (memo && seen_get(run, t->secret, live, against, now, &info)) {
             keep = !tlsca_renew_due(info.not_before, info.not_after, now);
-        } else if (memo && marked(live, t, against, now, &info)) {
+        } else if (memo && marked(live, t, against, now, &info, mark)) {
             seen_put(run, t->secret, live, against, &info);
             keep = !tlsca_renew_due(info.not_before, info.not_after, now);
+            verified = keep;
         } else if (tlsca_check(t->cert, t->key, t->ca_cert, names, n, now, &info, why, sizeof why) ==
                    CORE_OK) {
             if (memo)
@@ -431,9 +435,11 @@ server_cert(ctrl_run *run)
     if (memo)
         memcpy(t->against, against, sizeof t->against);
     /* The mark carries this check over a restart (dbi_tls_mark); without one the Secret is
-     * simply checked again. */
-    if (!memo || dbi_tls_mark(t->ca_key, against, t->cert, t->key, t->ca_cert, info.not_before,
-                              info.not_after, mark, sizeof mark) != CORE_OK)
+     * simply checked again. One just verified is kept as it is (an HMAC less per reconcile
+     * after a restart). */
+    if (!memo ||
+        (!verified && dbi_tls_mark(t->ca_key, against, t->cert, t->key, t->ca_cert, info.not_before,
+                                   info.not_after, mark, sizeof mark) != CORE_OK))
         mark[0] = '\0';
     ctrl_apply(run, &KRES_SECRETS, dbi__caches(run)->secrets,
                dbi_build_tls_secret(&s->spec, ctrl_obj(run), t->cert, t->key, t->ca_cert,
