@@ -253,22 +253,34 @@ crash() {
     fi
     stop_operator
     summary+=("$sc write:$n:$v converged ${secs}s after the restart")
+    echo "  $sc write:$n:$v converged ${secs}s after the restart" # progress, for a long matrix
+    recov+=("$secs")
     cleanup_case "$name" "$sc"
+}
+
+# "recovery min/median/max s over N crashes" of the times in recov.
+recovery() {
+    local sorted n
+    n=${#recov[@]}
+    [ "$n" -gt 0 ] || { echo "no crash reached its write"; return; }
+    mapfile -t sorted < <(printf '%s\n' "${recov[@]}" | sort -n)
+    echo "recovery ${sorted[0]}/${sorted[$((n / 2))]}/${sorted[$((n - 1))]} s (min/median/max) over $n crashes"
 }
 
 matrix=()
 for sc in $scenarios; do
+    recov=()
     reference "$sc"
     echo "$sc: $W writes in an uncrashed run"
     if [ "$mode" = all ]; then
         for ((n = 1; n <= W; n++)); do crash "$sc" "$n" answer; crash "$sc" "$n" sent; done
-        matrix+=("$sc: $W writes x 2 variants, all green")
+        matrix+=("$sc: $W writes x 2 variants, all green; $(recovery)")
     else
         # Smoke: one write in the middle (sent), and for creating PostgreSQL also the first
         # and the last (answer); `make failpoints` walks them all.
         crash "$sc" $(((W + 1) / 2)) sent
         if [ "$sc" = create-postgresql ]; then crash "$sc" 1 answer; crash "$sc" "$W" answer; fi
-        matrix+=("$sc: $W writes, smoke")
+        matrix+=("$sc: $W writes, smoke; $(recovery)")
     fi
 done
 printf '%s\n' "${summary[@]}"
