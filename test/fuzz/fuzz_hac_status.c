@@ -18,41 +18,11 @@
 #include "hac/hac_status.h"
 #include "kjson/kjson.h"
 
+#include "fuzz_status.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_PODS 8
-
-static void
-check(const cJSON *st)
-{
-    const char  *want[] = {"Ready", "Progressing", "Degraded"};
-    const cJSON *c;
-    size_t       i;
-
-    if (!st || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(st, "phase")))
-        abort();
-    for (i = 0; i < sizeof want / sizeof want[0]; i++) {
-        int found = 0;
-
-        cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(st, "conditions")) {
-            const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type"));
-            const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "status"));
-            const char *reason = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "reason"));
-
-            if (!type || strcmp(type, want[i]) != 0)
-                continue;
-            found = 1;
-            if (!status ||
-                (strcmp(status, "True") && strcmp(status, "False") && strcmp(status, "Unknown")))
-                abort();
-            if (!reason || !*reason)
-                abort();
-        }
-        if (!found)
-            abort();
-    }
-}
-
 
 /* The status hac_status_eval and ctrl_status_build make of in: printed, or abort. */
 static char *
@@ -77,7 +47,7 @@ status_text(const hac_status_in *in, int spec_ok, const char *err)
     (void)kjson_get_int64(meta, "generation", &generation); /* 0 when absent or not an int64 */
     st = ctrl_status_build(cJSON_GetObjectItemCaseSensitive(in->hac, "status"), generation, &conds,
                            fields, in->now);
-    check(st);
+    fuzz_check_status(st);
     text = cJSON_PrintUnformatted(st);
     if (!text)
         abort();
