@@ -29,7 +29,8 @@ typedef enum {
     RT_MAP_OWN,   /* the object's own key (the controller's primary objects) */
     RT_MAP_OWNER, /* the key of its controller owner of kind arg */
     RT_MAP_LABEL, /* "<namespace>/<value of label arg>" */
-    RT_MAP_KEY    /* always the key arg (a named watch) */
+    RT_MAP_KEY,   /* always the key arg (a named watch) */
+    RT_MAP_ABOUT  /* "<namespace>/<involvedObject.name>" (an Event about a primary's namesake) */
 } rt_map;
 
 typedef struct rt_sub {
@@ -183,12 +184,10 @@ enqueue_owner(rt_sub *s, const char *key, const cJSON *obj)
 }
 
 
+/* Queues "<namespace of key>/<v>"; nothing when v is NULL or key has no namespace. */
 static void
-enqueue_labelled(rt_sub *s, const char *key, const cJSON *obj)
+enqueue_named(rt_sub *s, const char *key, const char *v)
 {
-    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
-        s->arg));
     const char *slash = strchr(key, '/');
     char        owner[512];
 
@@ -219,8 +218,19 @@ on_change(informer *inf, informer_change what, const char *key, const cJSON *obj
         switch (s->map) {
         case RT_MAP_OWN: wq_add(s->ctl->queue, key); break;
         case RT_MAP_OWNER: enqueue_owner(s, key, obj); break;
-        case RT_MAP_LABEL: enqueue_labelled(s, key, obj); break;
+        case RT_MAP_LABEL:
+            enqueue_named(s, key,
+                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(
+                                  cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels"),
+                              s->arg)));
+            break;
         case RT_MAP_KEY: wq_add(s->ctl->queue, s->arg); break;
+        case RT_MAP_ABOUT:
+            enqueue_named(s, key,
+                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(obj, "involvedObject"), "name")));
+            break;
         }
     }
 }
@@ -587,6 +597,13 @@ rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts, cons
     if (out)
         *out = NULL;
     return label ? watch_pinned(ctl, opts, RT_MAP_LABEL, label, out) : CORE_EINVAL;
+}
+
+
+int
+rt_controller_watch_about(rt_controller *ctl, const informer_opts *opts, informer **out)
+{
+    return watch_pinned(ctl, opts, RT_MAP_ABOUT, NULL, out);
 }
 
 

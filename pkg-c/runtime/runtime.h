@@ -117,6 +117,15 @@ int rt_controller_watch_by_label(rt_controller *ctl, const informer_opts *opts, 
                                  informer **out);
 
 /*
+ * Subscribes ctl to Events (opts->res KRES_EVENTS, narrowed by opts->field_selector) so
+ * that each queues "<namespace>/<involvedObject.name>": an Event about one of ctl's
+ * primaries' namesakes (the StatefulSet a DBInstance of the same name made) wakes that
+ * primary. An Event about an object no primary is named after queues a key whose reconcile
+ * finds nothing. *out (may be NULL) gives the cache. CORE_ENOMEM.
+ */
+int rt_controller_watch_about(rt_controller *ctl, const informer_opts *opts, informer **out);
+
+/*
  * Watches one object by name (field selector metadata.name=NAME, in namespace ns; ns is
  * ignored for a cluster-scoped res): its changes queue for_key ("namespace/name" of one of
  * ctl's primaries), and so does the first list when ctl has synced already. For objects a

@@ -2,6 +2,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_about.h"
 #include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_status.h"
 #include "kjson/kjson.h"
@@ -358,4 +359,34 @@ TEST(ctrl_status_hold_folds_provisioning_writes)
     ASSERT_EQ(ctrl_status_hold_ms(now_st, now_st, 0, at + 1), 0);
     cJSON_Delete(now_st);
     cJSON_Delete(old);
+}
+
+
+/* core/v1 Events say when in lastTimestamp; those the events.k8s.io/v1 API wrote have only
+ * eventTime (microseconds) and, once repeated, series.lastObservedTime. */
+TEST(ctrl_about_when_reads_each_events_api)
+{
+    static const struct {
+        const char *json;
+        int64_t     want;
+    } cases[] = {
+        {"{\"lastTimestamp\":\"2026-12-01T05:00:10Z\",\"eventTime\":\"2026-12-01T05:00:00.000001Z\"}",
+         1796101210},
+        {"{\"lastTimestamp\":null,\"eventTime\":\"2026-12-01T05:00:00.123456Z\"}", 1796101200},
+        {"{\"eventTime\":\"2026-12-01T05:00:00.5Z\",\"series\":{\"count\":3,"
+         "\"lastObservedTime\":\"2026-12-01T05:01:00.5Z\"}}",
+         1796101260},
+        {"{\"lastTimestamp\":\"yesterday\"}", 0},
+        {"{}", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *ev = cJSON_Parse(cases[i].json);
+
+        ASSERT(ev != NULL);
+        ASSERT_EQ(ctrl_about_when(ev), cases[i].want);
+        cJSON_Delete(ev);
+    }
+    ASSERT_EQ(ctrl_about_when(NULL), 0);
 }

@@ -1,0 +1,119 @@
+/*
+ * ctrl_about: Events others record about a run's children (ctrl_about.h).
+ */
+#include "ctrl/ctrl_about.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "kjson/kjson.h"
+#include "kres/kres.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+
+/* Events about one child looked at per call; a recorder folds repeats into one Event
+ * (count), so a child has a few at most. */
+#define ABOUT_MAX 16
+
+typedef struct {
+    char   prefix[320]; /* "<namespace>/<child's name>." */
+    size_t len;
+    char   names[ABOUT_MAX][256];
+    int    n;
+} about_walk;
+
+
+static int
+plain(const char *s)
+{
+    return s && *s && !strpbrk(s, ",= ");
+}
+
+
+int
+ctrl_watch_about(ctrl *c, const char *involved_kind, const char *reason, informer **out)
+{
+    informer_opts o;
+    char          field[256];
+    int           n;
+
+    if (out)
+        *out = NULL;
+    if (!plain(involved_kind) || !plain(reason))
+        return CORE_EINVAL;
+    n = snprintf(field, sizeof field, "involvedObject.kind=%s,reason=%s", involved_kind, reason);
+    if (n < 0 || (size_t)n >= sizeof field)
+        return CORE_EINVAL;
+    memset(&o, 0, sizeof o);
+    o.res = &KRES_EVENTS;
+    o.namespace = ctrl_namespace(c);
+    o.field_selector = field;
+    return rt_controller_watch_about(ctrl_controller(c), &o, out);
+}
+
+
+int64_t
+ctrl_about_when(const cJSON *ev)
+{
+    const char *at[] = {kjson_get_str(ev, "lastTimestamp"),
+                        kjson_path_str(ev, "series", "lastObservedTime", NULL),
+                        kjson_get_str(ev, "eventTime")};
+    int64_t     t;
+    size_t      i;
+
+    for (i = 0; i < sizeof at / sizeof at[0]; i++)
+        if (core_rfc3339_parse(at[i], &t) == CORE_OK)
+            return t;
+    return 0;
+}
+
+
+static void
+visit(const char *key, const store_obj *o, void *data)
+{
+    about_walk *w = data;
+    const char *name = key + w->len;
+
+    (void)o;
+    if (w->n < ABOUT_MAX && strncmp(key, w->prefix, w->len) == 0 &&
+        (size_t)snprintf(w->names[w->n], sizeof w->names[0], "%s", name) < sizeof w->names[0])
+        w->n++;
+}
+
+
+const cJSON *
+ctrl_about(ctrl_run *run, informer *cache, const cJSON *child)
+{
+    const char  *uid = kjson_path_str(child, "metadata", "uid", NULL);
+    const char  *name = kjson_path_str(child, "metadata", "name", NULL);
+    const cJSON *best = NULL, *ev;
+    int64_t      best_t = 0, t;
+    about_walk   w;
+    int          i, n;
+
+    if (!cache || !uid || !name)
+        return NULL;
+    memset(&w, 0, sizeof w);
+    n = snprintf(w.prefix, sizeof w.prefix, "%s/%s.", ctrl_ns(run), name);
+    if (n < 0 || (size_t)n >= sizeof w.prefix)
+        return NULL;
+    w.len = (size_t)n;
+    store_each(informer_store(cache), visit, &w);
+    for (i = 0; i < w.n; i++) {
+        char full[320];
+
+        /* ctrl_view takes the name without the namespace: the child's name, '.', suffix. */
+        if ((size_t)snprintf(full, sizeof full, "%s.%s", name, w.names[i]) >= sizeof full ||
+            !(ev = ctrl_view(run, cache, full)))
+            continue;
+        if (strcmp(kjson_path_str(ev, "involvedObject", "uid", NULL) ?: "", uid) != 0)
+            continue;
+        t = ctrl_about_when(ev);
+        if (!best || t > best_t) {
+            best = ev;
+            best_t = t;
+        }
+    }
+    return best;
+}
