@@ -71,7 +71,7 @@ int test_closed_port(void);
         const char *h_ = (hay), *n_ = (needle); \
         if (!h_ || !strstr(h_, n_)) { \
             char m_[768]; \
-            snprintf(m_, sizeof m_, "\"%s\" contains \"%s\"", h_ ? h_ : "(null)", n_); \
+            snprintf(m_, sizeof m_, "\"%.500s\" contains \"%.200s\"", h_ ? h_ : "(null)", n_); \
             test_fail(__FILE__, __LINE__, m_); \
         } \
     } while (0)
