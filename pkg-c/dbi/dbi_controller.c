@@ -18,6 +18,7 @@
 
 #include "core/core.h"
 #include "ctrl/ctrl.h"
+#include "ctrl/ctrl_about.h"
 #include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_status.h"
 #include "dbi/dbi.h"
@@ -182,6 +183,9 @@ write_status(ctrl_run *run)
     in.svc_ours = s->svc_ok || svc;
     in.secret_ours = s->have_secret;
     in.pod = pod;
+    /* Only while the pod is missing: the Events are walked for nothing otherwise. */
+    if (!pod && in.sts)
+        in.sts_failed = ctrl_about(run, dbi__caches(run)->failed, in.sts);
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     in.now_s = (int64_t)time(NULL);
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
@@ -818,7 +822,9 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_NETWORKPOLICIES, &d->netpols)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)) ||
-        (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)))
+        (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)) ||
+        /* The StatefulSet controller tells a pod it cannot create only in an Event. */
+        (rc = ctrl_watch_about(c, "StatefulSet", "FailedCreate", &d->failed)))
         return rc;
     /* A new instance's children are known free from these, without a GET each (issue 18). */
     for (size_t i = 0; i < sizeof others / sizeof *others; i++)

@@ -20,7 +20,8 @@ typedef struct {
     const cJSON *sts;     /* the StatefulSet as written or cached, or NULL */
     const cJSON *pvc;     /* cached data claim, or NULL */
     const cJSON *pod;     /* cached pod <name>-0, or NULL */
-    const cJSON *svc;     /* cached client Service (ours), or NULL */
+    const cJSON *sts_failed; /* the newest FailedCreate Event about the StatefulSet, or NULL */
+    const cJSON *svc;        /* cached client Service (ours), or NULL */
     int          svc_ours, secret_ours; /* the client Service and credentials Secret exist
                                          * and are ours: status may name them */
     int          deleting;
@@ -30,7 +31,8 @@ typedef struct {
 
 /*
  * Evaluates Ready, Progressing and Degraded into conds (a stuck pod or claim, dbi_stuck, is
- * Degraded or Progressing with its reason and the kubelet's or scheduler's message) (a refusal in conds->refusal, or
+ * Degraded or Progressing with its reason and the kubelet's or scheduler's message; a pod
+ * the StatefulSet cannot create is Degraded, dbi_stuck_create) (a refusal in conds->refusal, or
  * in->reason, keeps what was known) and returns the DBInstance's own status members
  * (endpoint, externalEndpoint, connectionSecret, readyReplicas, currentVersion,
  * storageSize; phase Stopped, which replaces the derived one, for a spec.stopped instance

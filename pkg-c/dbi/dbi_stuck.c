@@ -256,6 +256,49 @@ dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *ou
 }
 
 
+/* The spec fields behind an admission plugin's refusal of a pod or claim the StatefulSet
+ * creates: Priority ("no PriorityClass with name %v was found"), ResourceQuota ("exceeded
+ * quota", "failed quota") and LimitRanger ("maximum cpu usage per Container is ..."), in
+ * kubernetes/plugin/pkg/admission. The claim's refusals name its size. */
+static const struct {
+    const char *phrase;
+    const char *pod_fields;
+    const char *claim_fields;
+} create_hints[] = {
+    {"no PriorityClass with name", "spec.podTemplate.priorityClassName", NULL},
+    {"exceeded quota", "spec.resources", "spec.storage.size"},
+    {"failed quota", "spec.resources", "spec.storage.size"},
+    {" usage per ", "spec.resources", "spec.storage.size"},
+    {"limit to request ratio", "spec.resources", NULL},
+};
+
+
+int
+dbi_stuck_create(const cJSON *ev, const cJSON *pod, dbi_stuck *out)
+{
+    const char *msg = kjson_get_str(ev, "message");
+    int         claim;
+    char        hints[256] = "";
+    const char *f;
+    size_t      i;
+
+    if (!ev || pod || !msg)
+        return 0;
+    /* "create Claim data-x-0 for Pod x-0 in StatefulSet x failed error: ..." */
+    claim = strncmp(msg, "create Claim ", 13) == 0;
+    for (i = 0; i < sizeof create_hints / sizeof create_hints[0]; i++) {
+        f = claim ? create_hints[i].claim_fields : create_hints[i].pod_fields;
+        if (f && strstr(msg, create_hints[i].phrase) && !strstr(hints, f))
+            hint_add(hints, sizeof hints, f);
+    }
+    if (hints[0])
+        return say(out, "PodCreateFailed", 1, "the StatefulSet cannot create the %s (check %s): %s",
+                   claim ? "volume claim" : "pod", hints, msg);
+    return say(out, "PodCreateFailed", 1, "the StatefulSet cannot create the %s: %s",
+               claim ? "volume claim" : "pod", msg);
+}
+
+
 int
 dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why)
 {

@@ -63,6 +63,20 @@ int dbi_stuck_pod(const cJSON *pod, dbi_stuck *out);
 int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *out);
 
 /*
+ * The StatefulSet cannot create the pod or its claim: ev (may be NULL) is the newest
+ * FailedCreate Event about it (ctrl_about; kube-controller-manager's statefulset
+ * controller records it, "create Pod <pod> in StatefulSet <sts> failed error: ...") and
+ * pod (may be NULL) does not exist. Degraded, reason PodCreateFailed, with the API server's
+ * words led by the spec fields they point at ("(check spec.podTemplate.priorityClassName)"
+ * for the Priority admission plugin's "no PriorityClass with name", spec.resources for a
+ * ResourceQuota or LimitRange refusal of the pod, spec.storage.size for one of the claim).
+ * 1 and out filled, or 0 (no Event, or the pod exists: a create that failed earlier has
+ * since succeeded). The Event's uid match (ctrl_about) keeps one about an earlier
+ * StatefulSet of the same name out.
+ */
+int dbi_stuck_create(const cJSON *ev, const cJSON *pod, dbi_stuck *out);
+
+/*
  * Whether pod (may be NULL) should be deleted so that the StatefulSet sts makes it again
  * from its current template: it is stuck (dbi_stuck_pod), not Ready, not being deleted,
  * and runs an older template (its controller-revision-hash label is not sts'

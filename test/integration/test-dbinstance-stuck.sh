@@ -78,6 +78,27 @@ wait_for 90 "big: Degraded Unschedulable" has_cond big Degraded True Unschedulab
 msg=$(cond big Degraded message)
 grep -q 'Insufficient cpu' <<<"$msg" || fail "big: message is not the scheduler's: $msg"
 
+# A pod the StatefulSet cannot create (kube-apiserver's Priority admission plugin refuses a
+# PriorityClass that does not exist): the statefulset controller says so only in a
+# FailedCreate Event on the StatefulSet, which the operator watches. Degraded PodCreateFailed
+# naming the field; made Ready by creating the class (the controller retries with backoff).
+prio=dbaas-test-$NS
+k delete priorityclass "$prio" --ignore-not-found >/dev/null
+dbi prio 16 "  podTemplate: {priorityClassName: $prio}" | k -n "$NS" apply -f - >/dev/null
+wait_for 90 "prio: Degraded PodCreateFailed" has_cond prio Degraded True PodCreateFailed
+msg=$(cond prio Degraded message)
+grep -q 'check spec.podTemplate.priorityClassName' <<<"$msg" || fail "prio: message does not name the field: $msg"
+grep -q "no PriorityClass with name $prio was found" <<<"$msg" || fail "prio: message lacks the server's words: $msg"
+[ "$(cond prio Ready status)" = False ] || fail "prio: Ready without a pod"
+t0=$SECONDS
+printf 'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: %s}\nvalue: 1000\n' "$prio" |
+    k apply -f - >/dev/null
+wait_for 300 "prio: Ready once the PriorityClass exists" dbi_ready prio
+has_cond prio Degraded False Healthy || fail "prio: still Degraded: $(dbi_field prio '{.status.conditions}')"
+echo "prio: Ready $((SECONDS - t0)) s after the PriorityClass was made (the StatefulSet controller's backoff)"
+k -n "$NS" delete dbinstance prio --wait=false >/dev/null
+k delete priorityclass "$prio" >/dev/null
+
 # A major version change on a serving instance: Ready stays True (the old pod serves),
 # Degraded and Stalled say why, the phase is Degraded (not Failed, not Updating).
 dbi up 16 | k -n "$NS" apply -f - >/dev/null

@@ -78,7 +78,7 @@ for d in yaml.safe_load_all(open(sys.argv[1])):
         print("\n".join(d["spec"]["template"]["spec"]["containers"][0].get("args", [])))' "$tmp/rendered.yaml")
 start_zalando # its CRD, for the checks below
 for r in dbinstances.dbaas.dev haclusters.dbaas.dev dbsnapshots.dbaas.dev secrets configmaps services \
-    persistentvolumeclaims statefulsets.apps networkpolicies.networking.k8s.io pods \
+    persistentvolumeclaims statefulsets.apps networkpolicies.networking.k8s.io pods events \
     postgresqls.acid.zalan.do volumesnapshots.snapshot.storage.k8s.io; do
     for v in list watch; do
         [ "$(k auth can-i "$v" "$r" --all-namespaces --as="system:serviceaccount:$NS:$SA")" = yes ] ||

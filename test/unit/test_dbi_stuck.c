@@ -203,6 +203,10 @@ TEST(dbi_stuck_claim_binding_and_resizing)
 }
 
 
+/* The FailedCreate Event status_at hands over (dbi_status_in.sts_failed); NULL: none. */
+static const cJSON *failed_event;
+
+
 static cJSON *
 status_at(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, const cJSON *pod,
           int64_t now_s)
@@ -220,6 +224,7 @@ status_at(cJSON *obj, const char *reason, const cJSON *sts, const cJSON *pvc, co
     in.sts = sts;
     in.pvc = pvc;
     in.pod = pod;
+    in.sts_failed = failed_event;
     in.now = "T1";
     in.now_s = now_s;
     return dbi_status_build(&in);
@@ -417,4 +422,114 @@ TEST(dbi_stuck_replace_only_a_stuck_pod_of_an_older_template)
     ASSERT_EQ(replace(POD_PULL, NULL, 0, "db-new", 3, 3, &why), 0);
     ASSERT_EQ(replace(POD_PULL, "db-old", 0, NULL, 3, 3, &why), 0);
     ASSERT_EQ(dbi_stuck_replace(NULL, NULL, &why), 0);
+}
+
+
+/* The statefulset controller's FailedCreate Events (stateful_pod_control.go), with the
+ * refusals of kube-apiserver's admission plugins (Priority, ResourceQuota, LimitRanger). */
+#define EV_PRIORITY \
+    "{\"reason\":\"FailedCreate\",\"message\":\"create Pod o-0 in StatefulSet o failed error: pods " \
+    "\\\"o-0\\\" is forbidden: no PriorityClass with name gold was found\"}"
+#define EV_CLAIM_QUOTA \
+    "{\"reason\":\"FailedCreate\",\"message\":\"create Claim data-o-0 for Pod o-0 in StatefulSet o " \
+    "failed error: persistentvolumeclaims \\\"data-o-0\\\" is forbidden: exceeded quota: q, " \
+    "requested: requests.storage=10Gi, used: requests.storage=0, limited: requests.storage=1Gi\"}"
+#define EV_POD_LIMIT \
+    "{\"reason\":\"FailedCreate\",\"message\":\"create Pod o-0 in StatefulSet o failed error: pods " \
+    "\\\"o-0\\\" is forbidden: maximum cpu usage per Container is 2, but limit is 4\"}"
+#define EV_OTHER \
+    "{\"reason\":\"FailedCreate\",\"message\":\"create Pod o-0 in StatefulSet o failed error: pods " \
+    "\\\"o-0\\\" is forbidden: violates PodSecurity \\\"restricted:latest\\\"\"}"
+
+
+static int
+stuck_create(const char *ev_text, const char *pod_text, dbi_stuck *out)
+{
+    cJSON *ev = ev_text ? cJSON_Parse(ev_text) : NULL, *pod = pod_text ? cJSON_Parse(pod_text) : NULL;
+    int    r;
+
+    ASSERT(!ev_text || ev != NULL);
+    memset(out, 0, sizeof *out);
+    r = dbi_stuck_create(ev, pod, out);
+    cJSON_Delete(ev);
+    cJSON_Delete(pod);
+    return r;
+}
+
+
+/* spec fuzzing found it (issue 16): a PriorityClass that does not exist left the instance
+ * Provisioning for good, as the reason was only in an Event on the StatefulSet. */
+TEST(dbi_stuck_create_names_the_field_the_admission_refusal_points_at)
+{
+    dbi_stuck s;
+
+    ASSERT_EQ(stuck_create(EV_PRIORITY, NULL, &s), 1);
+    ASSERT_STR(s.reason, "PodCreateFailed");
+    ASSERT_EQ(s.degraded, 1);
+    ASSERT_EQ(s.recheck_s, 0);
+    ASSERT_CONTAINS(s.message,
+                    "cannot create the pod (check spec.podTemplate.priorityClassName): create Pod o-0");
+    ASSERT_CONTAINS(s.message, "no PriorityClass with name gold was found");
+
+    ASSERT_EQ(stuck_create(EV_CLAIM_QUOTA, NULL, &s), 1);
+    ASSERT_CONTAINS(s.message, "cannot create the volume claim (check spec.storage.size): ");
+    ASSERT_CONTAINS(s.message, "exceeded quota: q");
+
+    ASSERT_EQ(stuck_create(EV_POD_LIMIT, NULL, &s), 1);
+    ASSERT_CONTAINS(s.message, "(check spec.resources): ");
+
+    /* Words no hint knows: the server's message alone, no field guessed. */
+    ASSERT_EQ(stuck_create(EV_OTHER, NULL, &s), 1);
+    ASSERT(strstr(s.message, "check") == NULL);
+    ASSERT_CONTAINS(s.message, "cannot create the pod: create Pod o-0");
+
+    /* The pod exists: a create that failed before has succeeded since. No Event, nothing. */
+    ASSERT_EQ(stuck_create(EV_PRIORITY, POD_STARTING, &s), 0);
+    ASSERT_EQ(stuck_create(NULL, NULL, &s), 0);
+    ASSERT_EQ(stuck_create("{\"reason\":\"FailedCreate\"}", NULL, &s), 0);
+}
+
+
+TEST(dbi_status_a_pod_the_statefulset_cannot_create_is_degraded_unless_stopped)
+{
+    cJSON *obj =
+        cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"n\",\"generation\":1},"
+                    "\"spec\":{\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"o\"}}");
+    cJSON *stopped =
+        cJSON_Parse("{\"metadata\":{\"name\":\"o\",\"namespace\":\"n\",\"generation\":2},"
+                    "\"spec\":{\"engine\":\"postgresql\",\"version\":\"16\",\"database\":\"o\","
+                    "\"stopped\":true}}");
+    cJSON *sts = cJSON_Parse("{\"metadata\":{\"generation\":1},\"status\":{\"observedGeneration\":1,"
+                             "\"replicas\":0,\"readyReplicas\":0}}");
+    cJSON *ev = cJSON_Parse(EV_PRIORITY), *st;
+
+    failed_event = ev;
+    st = status_with(obj, NULL, sts, NULL, NULL);
+    ASSERT_STR(cond(st, "Degraded", "status"), "True");
+    ASSERT_STR(cond(st, "Degraded", "reason"), "PodCreateFailed");
+    ASSERT_CONTAINS(cond(st, "Degraded", "message"), "spec.podTemplate.priorityClassName");
+    ASSERT_STR(cond(st, "Ready", "status"), "False");
+    cJSON_Delete(st);
+
+    /* Without the StatefulSet there is nothing the Event can be about. */
+    st = status_with(obj, NULL, NULL, NULL, NULL);
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    cJSON_Delete(st);
+
+    /* A stopped instance has no pod on purpose: an Event from before says nothing now. */
+    st = status_with(stopped, NULL, sts, NULL, NULL);
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    ASSERT_STR(cond(st, "Ready", "reason"), "Stopped");
+    cJSON_Delete(st);
+    failed_event = NULL;
+
+    st = status_with(obj, NULL, sts, NULL, NULL);
+    ASSERT_STR(cond(st, "Degraded", "status"), "False");
+    ASSERT_STR(cond(st, "Ready", "reason"), "Provisioning");
+    cJSON_Delete(st);
+
+    cJSON_Delete(obj);
+    cJSON_Delete(stopped);
+    cJSON_Delete(sts);
+    cJSON_Delete(ev);
 }
