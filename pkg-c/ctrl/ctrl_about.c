@@ -40,9 +40,10 @@ ctrl_watch_about(ctrl *c, const char *involved_kind, const char *reason, informe
 
     if (out)
         *out = NULL;
-    if (!plain(involved_kind) || !plain(reason))
+    if (!plain(involved_kind) || (reason && !plain(reason)))
         return CORE_EINVAL;
-    n = snprintf(field, sizeof field, "involvedObject.kind=%s,reason=%s", involved_kind, reason);
+    n = snprintf(field, sizeof field, "involvedObject.kind=%s%s%s", involved_kind,
+                 reason ? ",reason=" : "", reason ? reason : "");
     if (n < 0 || (size_t)n >= sizeof field)
         return CORE_EINVAL;
     memset(&o, 0, sizeof o);
@@ -82,8 +83,20 @@ visit(const char *key, const store_obj *o, void *data)
 }
 
 
+static int
+reason_in(const cJSON *ev, const char *const *reasons)
+{
+    const char *r = kjson_get_str(ev, "reason");
+
+    for (; reasons && *reasons; reasons++)
+        if (r && strcmp(r, *reasons) == 0)
+            return 1;
+    return !reasons;
+}
+
+
 const cJSON *
-ctrl_about(ctrl_run *run, informer *cache, const cJSON *child)
+ctrl_about(ctrl_run *run, informer *cache, const cJSON *child, const char *const *reasons)
 {
     const char  *uid = kjson_path_str(child, "metadata", "uid", NULL);
     const char  *name = kjson_path_str(child, "metadata", "name", NULL);
@@ -107,7 +120,8 @@ ctrl_about(ctrl_run *run, informer *cache, const cJSON *child)
         if ((size_t)snprintf(full, sizeof full, "%s.%s", name, w.names[i]) >= sizeof full ||
             !(ev = ctrl_view(run, cache, full)))
             continue;
-        if (strcmp(kjson_path_str(ev, "involvedObject", "uid", NULL) ?: "", uid) != 0)
+        if (strcmp(kjson_path_str(ev, "involvedObject", "uid", NULL) ?: "", uid) != 0 ||
+            !reason_in(ev, reasons))
             continue;
         t = ctrl_about_when(ev);
         if (!best || t > best_t) {

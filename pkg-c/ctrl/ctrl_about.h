@@ -17,22 +17,25 @@
 
 /*
  * Watches core/v1 Events in the controller's namespace (all when none) with the field
- * selector involvedObject.kind=involved_kind,reason=reason (both non-empty, plain
- * identifiers); each change queues the primary named as the Event's involved object (a
- * child named after its primary). Needs RBAC list and watch on events. *out (may be NULL)
- * gives the cache. CORE_EINVAL (an argument missing or with a ',' or '='), CORE_ENOMEM.
+ * selector involvedObject.kind=involved_kind (a plain identifier), and reason=reason when
+ * reason is not NULL; each change queues the primary named as the Event's involved object
+ * (a child named after its primary). Needs RBAC list and watch on events. *out (may be
+ * NULL) gives the cache. CORE_EINVAL (involved_kind missing, or either empty or with a ','
+ * '=' or ' '), CORE_ENOMEM.
  */
 int ctrl_watch_about(ctrl *c, const char *involved_kind, const char *reason, informer **out);
 
 /*
  * The newest Event in cache (from ctrl_watch_about) about child, an object in the run's
- * namespace: involvedObject.uid is child's metadata.uid, and the Event is named
- * "<child's name>.<suffix>", as client-go's recorders name them (so only those are parsed).
- * Newest by lastTimestamp, else eventTime, else series.lastObservedTime (Unix seconds). Read-only, owned by the run
- * (ctrl_view), freed when the run ends. NULL when there is none, child has no uid, or out
- * of memory.
+ * namespace, whose reason is one of reasons (NULL-terminated; NULL: any):
+ * involvedObject.uid is child's metadata.uid, and the Event is named "<child's
+ * name>.<suffix>", as client-go's recorders name them (so only those are parsed). Newest by
+ * ctrl_about_when; of equals, the first found. Read-only, owned by the run (ctrl_view), freed
+ * when the run ends. NULL when there is none, child has no uid, or out of memory. At most
+ * 16 Events named after child are looked at (a recorder folds repeats into one, count).
  */
-const cJSON *ctrl_about(ctrl_run *run, informer *cache, const cJSON *child);
+const cJSON *ctrl_about(ctrl_run *run, informer *cache, const cJSON *child,
+                        const char *const *reasons);
 
 /* When the Event ev happened last, in Unix seconds (lastTimestamp, else
  * series.lastObservedTime, else eventTime), or 0 when none can be read. */

@@ -25,11 +25,11 @@
 
 typedef struct {
     informer        *sts, *secrets, *configmaps, *services, *pvcs, *pods;
-    informer        *netpols;  /* NetworkPolicies (dbi_netpol_step.c) */
-    informer        *snaps;    /* DBSnapshots labelled with an instance (dbi_schedule.c) */
-    informer        *failed;   /* FailedCreate Events about StatefulSets (ctrl_watch_about) */
-    struct dbi_zone *zones;    /* spec.backup.timeZone rules, loaded once per name */
-    dbi_tls_seen    *tls_seen; /* TLS Secrets verified (dbi_tls_seen.h), made when first needed */
+    informer        *netpols;    /* NetworkPolicies (dbi_netpol_step.c) */
+    informer        *snaps;      /* DBSnapshots labelled with an instance (dbi_schedule.c) */
+    informer        *sts_events; /* Events about StatefulSets (ctrl_watch_about) */
+    struct dbi_zone *zones;      /* spec.backup.timeZone rules, loaded once per name */
+    dbi_tls_seen    *tls_seen;   /* TLS Secrets verified (dbi_tls_seen.h), made when first needed */
 } dbi_ctl;
 
 

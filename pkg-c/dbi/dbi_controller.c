@@ -184,8 +184,13 @@ write_status(ctrl_run *run)
     in.secret_ours = s->have_secret;
     in.pod = pod;
     /* Only while the pod is missing: the Events are walked for nothing otherwise. */
-    if (!pod && in.sts)
-        in.sts_failed = ctrl_about(run, dbi__caches(run)->failed, in.sts);
+    if (!pod && in.sts) {
+        static const char *const failed[] = {"FailedCreate", NULL};
+        static const char *const done[] = {"SuccessfulCreate", "SuccessfulDelete", NULL};
+
+        in.sts_failed = ctrl_about(run, dbi__caches(run)->sts_events, in.sts, failed);
+        in.sts_done = ctrl_about(run, dbi__caches(run)->sts_events, in.sts, done);
+    }
     in.deleting = kjson_path(ctrl_obj(run), "metadata", "deletionTimestamp", NULL) != NULL;
     in.now_s = (int64_t)time(NULL);
     fields = dbi_status_eval(&in, ctrl_run_conds(run));
@@ -823,8 +828,9 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
         (rc = ctrl_watch_labelled(c, &KRES_PODS, CTRL_LABEL_INSTANCE, &d->pods)) ||
         (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)) ||
-        /* The StatefulSet controller tells a pod it cannot create only in an Event. */
-        (rc = ctrl_watch_about(c, "StatefulSet", "FailedCreate", &d->failed)))
+        /* The StatefulSet controller tells a pod it cannot create only in an Event (and
+         * that it made or deleted one since, in others). */
+        (rc = ctrl_watch_about(c, "StatefulSet", NULL, &d->sts_events)))
         return rc;
     /* A new instance's children are known free from these, without a GET each (issue 18). */
     for (size_t i = 0; i < sizeof others / sizeof *others; i++)

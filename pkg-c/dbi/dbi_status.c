@@ -93,7 +93,7 @@ eval_stuck(const dbi_status_in *in, ctrl_conds *c)
         ctrl_conds_set(c, s.degraded ? CTRL_DEGRADED : CTRL_PROGRESSING, 1, s.reason, "%s", s.message);
     if (dbi_stuck_pod(in->pod, &s))
         ctrl_conds_set(c, CTRL_DEGRADED, 1, s.reason, "%s", s.message);
-    if (in->sts && !in->spec->stopped && dbi_stuck_create(in->sts_failed, in->pod, &s))
+    if (!in->spec->stopped && dbi_stuck_create(in->sts_failed, in->sts_done, in->sts, in->pod, &s))
         ctrl_conds_set(c, CTRL_DEGRADED, 1, s.reason, "%s", s.message);
 }
 

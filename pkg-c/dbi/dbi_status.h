@@ -21,6 +21,7 @@ typedef struct {
     const cJSON *pvc;     /* cached data claim, or NULL */
     const cJSON *pod;     /* cached pod <name>-0, or NULL */
     const cJSON *sts_failed; /* the newest FailedCreate Event about the StatefulSet, or NULL */
+    const cJSON *sts_done;   /* its newest SuccessfulCreate or SuccessfulDelete Event, or NULL */
     const cJSON *svc;        /* cached client Service (ours), or NULL */
     int          svc_ours, secret_ours; /* the client Service and credentials Secret exist
                                          * and are ours: status may name them */

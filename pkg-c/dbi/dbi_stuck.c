@@ -4,8 +4,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core.h"
+#include "ctrl/ctrl_about.h"
 #include "ctrl/ctrl_status.h"
 #include "kjson/kjson.h"
 
@@ -273,19 +275,43 @@ static const struct {
 };
 
 
-int
-dbi_stuck_create(const cJSON *ev, const cJSON *pod, dbi_stuck *out)
+/* What the API server said, without the statefulset controller's framing. */
+static const char *
+create_cause(const char *msg)
 {
-    const char *msg = kjson_get_str(ev, "message");
-    int         claim;
-    char        hints[256] = "";
-    const char *f;
-    size_t      i;
+    static const char framing[] = "failed error: ", pvc[] = "failed to create PVC ";
+    const char       *p = strstr(msg, framing), *colon;
 
-    if (!ev || pod || !msg)
+    if (!p)
+        return msg;
+    p += sizeof framing - 1;
+    if (strncmp(p, pvc, sizeof pvc - 1) == 0 && (colon = strstr(p, ": ")))
+        p = colon + 2;
+    return p;
+}
+
+
+int
+dbi_stuck_create(const cJSON *failed, const cJSON *done, const cJSON *sts, const cJSON *pod,
+                 dbi_stuck *out)
+{
+    const char  *msg = kjson_get_str(failed, "message");
+    const cJSON *gen = kjson_path(sts, "metadata", "generation", NULL);
+    const cJSON *seen = kjson_path(sts, "status", "observedGeneration", NULL);
+    int          claim;
+    char         hints[256] = "";
+    const char  *f;
+    size_t       i;
+
+    if (!msg || pod || !sts)
         return 0;
-    /* "create Claim data-x-0 for Pod x-0 in StatefulSet x failed error: ..." */
-    claim = strncmp(msg, "create Claim ", 13) == 0;
+    if (cJSON_IsNumber(gen) && (!cJSON_IsNumber(seen) || seen->valuedouble < gen->valuedouble))
+        return 0;
+    if (done && ctrl_about_when(done) >= ctrl_about_when(failed))
+        return 0;
+    /* "Create Claim data-x-0 for Pod x-0 ...", or "Create Pod x-0 ... failed to create PVC". */
+    claim = strncasecmp(msg, "create claim ", 13) == 0 || strstr(msg, "failed to create PVC ") ||
+            strstr(msg, "persistentvolumeclaims \"");
     for (i = 0; i < sizeof create_hints / sizeof create_hints[0]; i++) {
         f = claim ? create_hints[i].claim_fields : create_hints[i].pod_fields;
         if (f && strstr(msg, create_hints[i].phrase) && !strstr(hints, f))
@@ -293,9 +319,9 @@ dbi_stuck_create(const cJSON *ev, const cJSON *pod, dbi_stuck *out)
     }
     if (hints[0])
         return say(out, "PodCreateFailed", 1, "the StatefulSet cannot create the %s (check %s): %s",
-                   claim ? "volume claim" : "pod", hints, msg);
+                   claim ? "volume claim" : "pod", hints, create_cause(msg));
     return say(out, "PodCreateFailed", 1, "the StatefulSet cannot create the %s: %s",
-               claim ? "volume claim" : "pod", msg);
+               claim ? "volume claim" : "pod", create_cause(msg));
 }
 
 

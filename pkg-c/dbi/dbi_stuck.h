@@ -63,18 +63,25 @@ int dbi_stuck_pod(const cJSON *pod, dbi_stuck *out);
 int dbi_stuck_claim(const cJSON *pvc, const cJSON *pod, int64_t now_s, dbi_stuck *out);
 
 /*
- * The StatefulSet cannot create the pod or its claim: ev (may be NULL) is the newest
- * FailedCreate Event about it (ctrl_about; kube-controller-manager's statefulset
- * controller records it, "create Pod <pod> in StatefulSet <sts> failed error: ...") and
- * pod (may be NULL) does not exist. Degraded, reason PodCreateFailed, with the API server's
- * words led by the spec fields they point at ("(check spec.podTemplate.priorityClassName)"
- * for the Priority admission plugin's "no PriorityClass with name", spec.resources for a
- * ResourceQuota or LimitRange refusal of the pod, spec.storage.size for one of the claim).
- * 1 and out filled, or 0 (no Event, or the pod exists: a create that failed earlier has
- * since succeeded). The Event's uid match (ctrl_about) keeps one about an earlier
- * StatefulSet of the same name out.
+ * The StatefulSet sts cannot create the pod or its claim: failed (may be NULL) is the
+ * newest FailedCreate Event about sts (ctrl_about; kube-controller-manager's statefulset
+ * controller records "Create Pod <pod> in StatefulSet <sts> failed error: ..." or "Create
+ * Claim <claim> for Pod ..."), and pod (may be NULL) does not exist. Degraded, reason
+ * PodCreateFailed, with the API server's words (what follows "failed error: ", and "failed
+ * to create PVC <name>: ", so that the two Events of one refused claim say the same) led by
+ * the spec fields they point at: "(check spec.podTemplate.priorityClassName)" for the
+ * Priority admission plugin's "no PriorityClass with name", spec.resources for a
+ * ResourceQuota or LimitRange refusal of the pod, spec.storage.size for one of the claim.
+ * 1 and out filled, or 0. The Event is taken as current only when nothing newer happened:
+ * not while sts' controller has not seen its latest spec (status.observedGeneration below
+ * metadata.generation: a spec just written, an instance just started again), and not when
+ * done (may be NULL), the newest SuccessfulCreate or SuccessfulDelete Event about sts, is
+ * as new (a pod made or deleted since: a rolling update of an instance whose create failed
+ * earlier). Events of one second are not told apart: the next failed try, seconds later,
+ * tells it. An Event the recorder's spam filter dropped is not seen.
  */
-int dbi_stuck_create(const cJSON *ev, const cJSON *pod, dbi_stuck *out);
+int dbi_stuck_create(const cJSON *failed, const cJSON *done, const cJSON *sts, const cJSON *pod,
+                     dbi_stuck *out);
 
 /*
  * Whether pod (may be NULL) should be deleted so that the StatefulSet sts makes it again

@@ -96,6 +96,16 @@ printf 'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: 
 wait_for 300 "prio: Ready once the PriorityClass exists" dbi_ready prio
 has_cond prio Degraded False Healthy || fail "prio: still Degraded: $(dbi_field prio '{.status.conditions}')"
 echo "prio: Ready $((SECONDS - t0)) s after the PriorityClass was made (the StatefulSet controller's backoff)"
+# The FailedCreate Event outlives its cause (an hour): a rolling update afterwards (the pod
+# deleted, then made again) must not bring PodCreateFailed back (a new user's trial saw it).
+warned() { k -n "$NS" get events --field-selector involvedObject.name=prio,reason=PodCreateFailed \
+    -o jsonpath='{range .items[*]}{.count}{"\n"}{end}' | awk '{n += $1} END {print n + 0}'; }
+before=$(warned)
+dbi prio 16 "  podTemplate: {priorityClassName: $prio}
+  resources: {requests: {cpu: 300m}}" | k -n "$NS" apply -f - >/dev/null
+wait_for 120 "prio: rolled to the new spec" bash -c "[ \"\$('$KUBECTL' -n '$NS' get pod prio-0 -o jsonpath='{.spec.containers[0].resources.requests.cpu}')\" = 300m ]"
+wait_for 120 "prio: Ready after the roll" dbi_ready prio
+[ "$(warned)" = "$before" ] || fail "prio: PodCreateFailed again during a rolling update ($before -> $(warned) Events)"
 k -n "$NS" delete dbinstance prio --wait=false >/dev/null
 k delete priorityclass "$prio" >/dev/null
 

@@ -425,35 +425,69 @@ TEST(dbi_stuck_replace_only_a_stuck_pod_of_an_older_template)
 }
 
 
-/* The statefulset controller's FailedCreate Events (stateful_pod_control.go), with the
- * refusals of kube-apiserver's admission plugins (Priority, ResourceQuota, LimitRanger). */
+/* The statefulset controller's FailedCreate Events (stateful_pod_control.go, as
+ * kube-controller-manager v1.37 writes them: "Create Pod", capitalised), with the refusals of
+ * kube-apiserver's admission plugins (Priority, ResourceQuota, LimitRanger). */
+#define EV(msg, at) \
+    "{\"reason\":\"FailedCreate\",\"lastTimestamp\":\"" at "\",\"message\":\"" msg "\"}"
+#define AT     "2026-12-01T05:00:00Z"
+#define BEFORE "2026-12-01T04:59:00Z"
 #define EV_PRIORITY \
-    "{\"reason\":\"FailedCreate\",\"message\":\"create Pod o-0 in StatefulSet o failed error: pods " \
-    "\\\"o-0\\\" is forbidden: no PriorityClass with name gold was found\"}"
+    EV("Create Pod o-0 in StatefulSet o failed error: pods \\\"o-0\\\" is forbidden: no " \
+       "PriorityClass with name gold was found", \
+       AT)
 #define EV_CLAIM_QUOTA \
-    "{\"reason\":\"FailedCreate\",\"message\":\"create Claim data-o-0 for Pod o-0 in StatefulSet o " \
-    "failed error: persistentvolumeclaims \\\"data-o-0\\\" is forbidden: exceeded quota: q, " \
-    "requested: requests.storage=10Gi, used: requests.storage=0, limited: requests.storage=1Gi\"}"
+    EV("Create Claim data-o-0 for Pod o-0 in StatefulSet o failed error: persistentvolumeclaims " \
+       "\\\"data-o-0\\\" is forbidden: exceeded quota: q, requested: requests.storage=10Gi, used: " \
+       "requests.storage=0, limited: requests.storage=1Gi", \
+       AT)
+/* The same refusal, in the Event of the pod the claim was for. */
+#define EV_POD_PVC_QUOTA \
+    EV("Create Pod o-0 in StatefulSet o failed error: failed to create PVC data-o-0: " \
+       "persistentvolumeclaims \\\"data-o-0\\\" is forbidden: exceeded quota: q, requested: " \
+       "requests.storage=10Gi, used: requests.storage=0, limited: requests.storage=1Gi", \
+       AT)
 #define EV_POD_LIMIT \
-    "{\"reason\":\"FailedCreate\",\"message\":\"create Pod o-0 in StatefulSet o failed error: pods " \
-    "\\\"o-0\\\" is forbidden: maximum cpu usage per Container is 2, but limit is 4\"}"
+    EV("Create Pod o-0 in StatefulSet o failed error: pods \\\"o-0\\\" is forbidden: maximum cpu " \
+       "usage per Container is 2, but limit is 4", \
+       AT)
 #define EV_OTHER \
-    "{\"reason\":\"FailedCreate\",\"message\":\"create Pod o-0 in StatefulSet o failed error: pods " \
-    "\\\"o-0\\\" is forbidden: violates PodSecurity \\\"restricted:latest\\\"\"}"
+    EV("Create Pod o-0 in StatefulSet o failed error: pods \\\"o-0\\\" is forbidden: violates " \
+       "PodSecurity \\\"restricted:latest\\\"", \
+       AT)
+/* A StatefulSet its controller has seen, and one it has not seen since its last write. */
+#define STS_SEEN  "{\"metadata\":{\"generation\":2},\"status\":{\"observedGeneration\":2}}"
+#define STS_AHEAD "{\"metadata\":{\"generation\":3},\"status\":{\"observedGeneration\":2}}"
+#define DONE(at) \
+    "{\"reason\":\"SuccessfulDelete\",\"lastTimestamp\":\"" at "\",\"message\":\"delete Pod o-0 " \
+    "in StatefulSet o successful\"}"
+
+
+static int
+stuck_create_with(const char *ev_text, const char *done_text, const char *sts_text,
+                  const char *pod_text, dbi_stuck *out)
+{
+    cJSON *ev = ev_text ? cJSON_Parse(ev_text) : NULL, *pod = pod_text ? cJSON_Parse(pod_text) : NULL;
+    cJSON *done = done_text ? cJSON_Parse(done_text) : NULL;
+    cJSON *sts = sts_text ? cJSON_Parse(sts_text) : NULL;
+    int    r;
+
+    ASSERT(!ev_text || ev != NULL);
+    ASSERT(!done_text || done != NULL);
+    memset(out, 0, sizeof *out);
+    r = dbi_stuck_create(ev, done, sts, pod, out);
+    cJSON_Delete(ev);
+    cJSON_Delete(done);
+    cJSON_Delete(sts);
+    cJSON_Delete(pod);
+    return r;
+}
 
 
 static int
 stuck_create(const char *ev_text, const char *pod_text, dbi_stuck *out)
 {
-    cJSON *ev = ev_text ? cJSON_Parse(ev_text) : NULL, *pod = pod_text ? cJSON_Parse(pod_text) : NULL;
-    int    r;
-
-    ASSERT(!ev_text || ev != NULL);
-    memset(out, 0, sizeof *out);
-    r = dbi_stuck_create(ev, pod, out);
-    cJSON_Delete(ev);
-    cJSON_Delete(pod);
-    return r;
+    return stuck_create_with(ev_text, NULL, STS_SEEN, pod_text, out);
 }
 
 
@@ -462,31 +496,58 @@ stuck_create(const char *ev_text, const char *pod_text, dbi_stuck *out)
 TEST(dbi_stuck_create_names_the_field_the_admission_refusal_points_at)
 {
     dbi_stuck s;
+    char      first[CTRL_MSG_MAX];
 
     ASSERT_EQ(stuck_create(EV_PRIORITY, NULL, &s), 1);
     ASSERT_STR(s.reason, "PodCreateFailed");
     ASSERT_EQ(s.degraded, 1);
     ASSERT_EQ(s.recheck_s, 0);
-    ASSERT_CONTAINS(s.message,
-                    "cannot create the pod (check spec.podTemplate.priorityClassName): create Pod o-0");
-    ASSERT_CONTAINS(s.message, "no PriorityClass with name gold was found");
+    ASSERT_STR(s.message,
+               "the StatefulSet cannot create the pod (check spec.podTemplate.priorityClassName): "
+               "pods \"o-0\" is forbidden: no PriorityClass with name gold was found");
 
+    /* A claim's refusal names its size, whichever of its two Events is newest, in the same
+     * words (the trial saw the message alternate between them, a status write each). */
     ASSERT_EQ(stuck_create(EV_CLAIM_QUOTA, NULL, &s), 1);
-    ASSERT_CONTAINS(s.message, "cannot create the volume claim (check spec.storage.size): ");
-    ASSERT_CONTAINS(s.message, "exceeded quota: q");
+    ASSERT_CONTAINS(s.message, "cannot create the volume claim (check spec.storage.size): "
+                               "persistentvolumeclaims \"data-o-0\" is forbidden: exceeded quota: q");
+    snprintf(first, sizeof first, "%s", s.message);
+    ASSERT_EQ(stuck_create(EV_POD_PVC_QUOTA, NULL, &s), 1);
+    ASSERT_STR(s.message, first);
 
     ASSERT_EQ(stuck_create(EV_POD_LIMIT, NULL, &s), 1);
-    ASSERT_CONTAINS(s.message, "(check spec.resources): ");
+    ASSERT_CONTAINS(s.message,
+                    "the pod (check spec.resources): pods \"o-0\" is forbidden: maximum cpu");
 
     /* Words no hint knows: the server's message alone, no field guessed. */
     ASSERT_EQ(stuck_create(EV_OTHER, NULL, &s), 1);
     ASSERT(strstr(s.message, "check") == NULL);
-    ASSERT_CONTAINS(s.message, "cannot create the pod: create Pod o-0");
+    ASSERT_CONTAINS(s.message,
+                    "cannot create the pod: pods \"o-0\" is forbidden: violates PodSecurity");
 
     /* The pod exists: a create that failed before has succeeded since. No Event, nothing. */
     ASSERT_EQ(stuck_create(EV_PRIORITY, POD_STARTING, &s), 0);
     ASSERT_EQ(stuck_create(NULL, NULL, &s), 0);
     ASSERT_EQ(stuck_create("{\"reason\":\"FailedCreate\"}", NULL, &s), 0);
+}
+
+
+/* The trial: an Event outlives its cause by up to an hour, so a rolling update (the pod
+ * deleted, then made again) or an instance started again showed Degraded for a moment. */
+TEST(dbi_stuck_create_ignores_an_event_older_than_what_happened_since)
+{
+    dbi_stuck s;
+
+    /* The controller has not seen the StatefulSet's latest spec: it has not tried it yet. */
+    ASSERT_EQ(stuck_create_with(EV_PRIORITY, NULL, STS_AHEAD, NULL, &s), 0);
+    /* A pod deleted (or made) since the failure, or in the same second: not current. */
+    ASSERT_EQ(stuck_create_with(EV_PRIORITY, DONE("2026-12-01T05:00:30Z"), STS_SEEN, NULL, &s), 0);
+    ASSERT_EQ(stuck_create_with(EV_PRIORITY, DONE(AT), STS_SEEN, NULL, &s), 0);
+    /* A failure after the last success is. */
+    ASSERT_EQ(stuck_create_with(EV_PRIORITY, DONE(BEFORE), STS_SEEN, NULL, &s), 1);
+    ASSERT_STR(s.reason, "PodCreateFailed");
+    /* No StatefulSet, nothing to be about. */
+    ASSERT_EQ(stuck_create_with(EV_PRIORITY, NULL, NULL, NULL, &s), 0);
 }
 
 
