@@ -275,6 +275,18 @@ static const struct {
 };
 
 
+/* 1 when sts' controller has not seen its latest spec yet (status.observedGeneration below
+ * metadata.generation, or none); 0 when it has, or sts has no generation to compare. */
+static int
+sts_behind(const cJSON *sts)
+{
+    const cJSON *gen = kjson_path(sts, "metadata", "generation", NULL);
+    const cJSON *seen = kjson_path(sts, "status", "observedGeneration", NULL);
+
+    return cJSON_IsNumber(gen) && (!cJSON_IsNumber(seen) || seen->valuedouble < gen->valuedouble);
+}
+
+
 /* What the API server said, without the statefulset controller's framing. */
 static const char *
 create_cause(const char *msg)
@@ -295,17 +307,15 @@ int
 dbi_stuck_create(const cJSON *failed, const cJSON *done, const cJSON *sts, const cJSON *pod,
                  dbi_stuck *out)
 {
-    const char  *msg = kjson_get_str(failed, "message");
-    const cJSON *gen = kjson_path(sts, "metadata", "generation", NULL);
-    const cJSON *seen = kjson_path(sts, "status", "observedGeneration", NULL);
-    int          claim;
-    char         hints[256] = "";
-    const char  *f;
-    size_t       i;
+    const char *msg = kjson_get_str(failed, "message");
+    int         claim;
+    char        hints[256] = "";
+    const char *f;
+    size_t      i;
 
     if (!msg || pod || !sts)
         return 0;
-    if (cJSON_IsNumber(gen) && (!cJSON_IsNumber(seen) || seen->valuedouble < gen->valuedouble))
+    if (sts_behind(sts))
         return 0;
     if (done && ctrl_about_when(done) >= ctrl_about_when(failed))
         return 0;
@@ -328,13 +338,11 @@ dbi_stuck_create(const cJSON *failed, const cJSON *done, const cJSON *sts, const
 int
 dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why)
 {
-    const char  *want = kjson_path_str(sts, "status", "updateRevision", NULL);
-    const char  *has = kjson_path_str(pod, "metadata", "labels", "controller-revision-hash", NULL);
-    const cJSON *gen = kjson_path(sts, "metadata", "generation", NULL);
-    const cJSON *seen = kjson_path(sts, "status", "observedGeneration", NULL);
+    const char *want = kjson_path_str(sts, "status", "updateRevision", NULL);
+    const char *has = kjson_path_str(pod, "metadata", "labels", "controller-revision-hash", NULL);
 
-    if (!pod || !want || !has || strcmp(want, has) == 0 || !cJSON_IsNumber(gen) ||
-        !cJSON_IsNumber(seen) || seen->valuedouble < gen->valuedouble)
+    if (!pod || !want || !has || strcmp(want, has) == 0 ||
+        !cJSON_IsNumber(kjson_path(sts, "metadata", "generation", NULL)) || sts_behind(sts))
         return 0;
     if (kjson_path(pod, "metadata", "deletionTimestamp", NULL) || condition(pod, "Ready", "True"))
         return 0;
