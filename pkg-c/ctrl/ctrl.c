@@ -63,6 +63,7 @@ struct ctrl_run {
     int         pending;        /* writes in flight */
     int         conflict;       /* a write answered 409 */
     int         failed;         /* a write failed in transport or with 5xx */
+    int         stale;          /* a cache lacks a child this controller just made */
     int         child_conflict; /* how many children this run found foreign */
     /* Their "Kind name"s, sorted, so that the refusal names them in one order whichever
      * write found one first (else the status changed, and was written, on every retry). */
@@ -83,6 +84,7 @@ struct ctrl_run {
     struct {
         const kres *res;
         char        name[256];
+        int         assumed; /* by ctrl_check_to_create, not read: read if a child conflicts */
     } absent[CTRL_ABSENT_MAX];
     int               nabsent;
     struct ctrl_view *views; /* cached objects parsed in this run (ctrl_view), newest first */
@@ -106,19 +108,25 @@ struct ctrl_view {
 } ctrl_write;
 
 /*
- * A child this controller updated, writing the desired object whose applied-checksum is sum,
- * at loop time at_ms. Until the cache shows a copy with that checksum, the cached copy is
+ * A child this controller wrote, the desired object whose applied-checksum is sum, at loop
+ * time at_ms. Until the cache shows a copy with that checksum, the cached copy is
  * older than our write (every later version carries it), and writing the same again would
  * only repeat it: after a watch outage the caches lag and replay older versions, and every
  * reconcile would rewrite every child once a second. The memory lasts CTRL_AHEAD_MS at most,
  * so that a copy whose checksum someone else changed is written again after that.
+ * created: the write made the child; a cache that lacks it has not heard of it yet (for
+ * CTRL_BORN_MS), and the run waits for its watch event rather than read it or make it again.
+ * exists: a create of it was refused with 409 (sum ""), and no cache of ours shows it; for
+ * CTRL_AHEAD_MS ctrl_check_to_create and ctrl_apply read it with a GET before they write.
  */
 typedef struct {
     char     sum[80];
     uint64_t at_ms;
+    int      created, exists;
 } ctrl_ahead;
 
 #define CTRL_AHEAD_MS  60000
+#define CTRL_BORN_MS   10000
 /* Past this many remembered children the memory is dropped (children of deleted objects are
  * never seen again); the cost is at most one repeated write each. */
 #define CTRL_AHEAD_MAX 8192
@@ -1143,23 +1151,21 @@ judge(ctrl_write *w, const kops_result *res)
 
 
 static void
-ahead_key(const ctrl_write *w, char *buf, size_t len)
+ahead_key(const kres *res, const char *ns, const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s\x1f%s/%s", w->res->resource, w->run->ns, w->name);
+    snprintf(buf, len, "%s\x1f%s/%s", res->resource, ns ? ns : "", name);
 }
 
 
-/* An update of w's child went through: the cache is behind until it shows our checksum. */
+/* Remembers child key (ahead_key) as ctrl_ahead says; out of memory it is not remembered,
+ * which costs a request at most. */
 static void
-remember_ahead(ctrl_write *w)
+remember(ctrl *c, const char *key, const char *sum, int created, int exists)
 {
-    ctrl       *c = w->run->c;
-    const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
-    char        key[512];
     ctrl_ahead *a;
     void       *old = NULL;
 
-    if (!w->existed || !sum || strlen(sum) >= sizeof a->sum)
+    if (!sum || strlen(sum) >= sizeof a->sum)
         return;
     if (hmap_len(c->ahead) >= CTRL_AHEAD_MAX) {
         hmap_free(c->ahead, free);
@@ -1171,10 +1177,104 @@ remember_ahead(ctrl_write *w)
         return;
     memcpy(a->sum, sum, strlen(sum) + 1);
     a->at_ms = uv_now(rt_loop(c->r));
-    ahead_key(w, key, sizeof key);
+    a->created = created;
+    a->exists = exists;
     if (hmap_put(c->ahead, key, a, &old))
         free(a);
     free(old);
+}
+
+
+/* A write of w's child went through: the cache is behind until it shows our checksum. */
+static void
+remember_ahead(ctrl_write *w)
+{
+    char key[512];
+
+    ahead_key(w->res, w->run->ns, w->name, key, sizeof key);
+    remember(w->run->c, key,
+             kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL),
+             !w->existed, 0);
+}
+
+
+/*
+ * What the memory says of child name of res, which no cache of the run holds: AHEAD_BORN
+ * when this controller made it less than CTRL_BORN_MS ago (the run is marked stale: it ends
+ * at ctrl_then, and the child's watch event brings a fresh one), AHEAD_EXISTS when a create
+ * of it was refused less than CTRL_AHEAD_MS ago, else AHEAD_NONE (and a memory past its
+ * time ends).
+ */
+enum {
+    AHEAD_NONE,
+    AHEAD_BORN,
+    AHEAD_EXISTS
+};
+
+static int
+unseen(ctrl_run *run, const kres *res, const char *name)
+{
+    ctrl       *c = run->c;
+    uint64_t    now = uv_now(rt_loop(c->r));
+    char        key[512];
+    ctrl_ahead *a;
+    void       *old = NULL;
+
+    if (!c->ahead || !name)
+        return AHEAD_NONE;
+    ahead_key(res, run->ns, name, key, sizeof key);
+    if (!(a = hmap_get(c->ahead, key)))
+        return AHEAD_NONE;
+    if (a->created && now - a->at_ms < CTRL_BORN_MS) {
+        run->stale = 1;
+        return AHEAD_BORN;
+    }
+    if (a->exists && now - a->at_ms < CTRL_AHEAD_MS)
+        return AHEAD_EXISTS;
+    if (hmap_del(c->ahead, key, &old) == CORE_OK)
+        free(old);
+    return AHEAD_NONE;
+}
+
+
+void
+ctrl_created(ctrl_run *run, const kres *res, const cJSON *obj)
+{
+    const char *name = kjson_path_str(obj, "metadata", "name", NULL);
+    char        key[512];
+
+    if (!name)
+        return;
+    ahead_key(res, run->ns, name, key, sizeof key);
+    remember(run->c, key, kjson_path_str(obj, "metadata", "annotations", CTRL_APPLIED_ANN, NULL), 1,
+             0);
+}
+
+
+void
+ctrl_exists(ctrl_run *run, const kres *res, const char *name)
+{
+    char key[512];
+
+    if (!name)
+        return;
+    ahead_key(res, run->ns, name, key, sizeof key);
+    remember(run->c, key, "", 0, 1);
+}
+
+
+/* A GET found no child name of res: what the memory said of it no longer holds. */
+static void
+forget(ctrl_run *run, const kres *res, const char *name)
+{
+    char  key[512];
+    void *old = NULL;
+
+    if (!run->c->ahead)
+        return;
+    ahead_key(res, run->ns, name, key, sizeof key);
+    if (hmap_del(run->c->ahead, key, &old) == CORE_OK)
+        free(old);
 }
 
 
@@ -1197,7 +1297,7 @@ cache_behind(ctrl_write *w, const cJSON *live)
 
     if (!c->ahead)
         return 0;
-    ahead_key(w, key, sizeof key);
+    ahead_key(w->res, w->run->ns, w->name, key, sizeof key);
     if (!(a = hmap_get(c->ahead, key)))
         return 0;
     if (sum && strcmp(sum, a->sum) == 0 && !(cached && strcmp(cached, a->sum) == 0) &&
@@ -1222,6 +1322,8 @@ on_written(const kops_result *res, void *data)
 
     if (good)
         remember_ahead(w);
+    else if (res->err == CORE_ECONFLICT && !w->existed)
+        ctrl_exists(w->run, w->res, w->name); /* the next run reads it before it writes */
 
     /* Told once it happened: a refused write is told once, by the refusal. */
     if (good)
@@ -1240,6 +1342,7 @@ note_absent(ctrl_run *run, const kres *res, const char *name)
         return;
     run->absent[run->nabsent].res = res;
     memcpy(run->absent[run->nabsent].name, name, strlen(name) + 1);
+    run->absent[run->nabsent].assumed = 0;
     run->nabsent++;
 }
 
@@ -1320,6 +1423,8 @@ on_live(const kops_result *res, void *data)
     ctrl_write *w = data;
 
     if (res->err == CORE_OK || res->err == CORE_ENOENT) {
+        if (res->err == CORE_ENOENT)
+            forget(w->run, w->res, w->name);
         decide(w, res->err == CORE_OK ? res->obj : NULL);
         return;
     }
@@ -1361,9 +1466,22 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
         decide(w, live);
         return;
     }
-    if (others_find(run, res, name, NULL) == OTHERS_ABSENT) {
-        decide(w, NULL);
+    switch (unseen(run, res, name)) {
+    case AHEAD_BORN: /* ours, made a moment ago: the run ends, its watch event starts one */
+        if (on_answer)
+            on_answer(run, NULL, 0);
+        write_end(w);
         return;
+    case AHEAD_NONE:
+        if (others_find(run, res, name, NULL) != OTHERS_FOUND) {
+            /* No cache of ours holds it: created without force and with resourceVersion
+             * "1" (create_only), which the server refuses with 409 when it exists after
+             * all; the next run then reads it first (ctrl_exists). */
+            decide(w, NULL);
+            return;
+        }
+        break;
+    default: break;
     }
     /* The caches hold only objects with our labels: is there one without them? */
     t = child_target(w);
@@ -1383,11 +1501,14 @@ on_checked(const kops_result *res, void *data)
     ctrl_write  *w = data;
     const cJSON *live = NULL;
 
+    if (res->err == CORE_OK && unseen(w->run, w->res, w->name) == AHEAD_EXISTS)
+        ctrl_exists(w->run, w->res, w->name); /* still there: no blind create while it stays */
     if (res->err == CORE_OK && ctrl_may_write(w->run, res->obj))
         live = res->obj;
-    else if (res->err == CORE_ENOENT)
+    else if (res->err == CORE_ENOENT) {
         note_absent(w->run, w->res, w->name);
-    else if (res->err != CORE_OK)
+        forget(w->run, w->res, w->name);
+    } else if (res->err != CORE_OK)
         judge(w, res);
     if (w->on_answer)
         w->on_answer(w->run, live, 0);
@@ -1413,17 +1534,24 @@ get_child(ctrl_run *run, const kres *res, const char *name, ctrl_answer_fn on_an
 }
 
 
-void
-ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
+static void
+check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer,
+      int to_create)
 {
     const cJSON *live = ctrl_view(run, cache, name);
     cJSON       *meta;
+    int          memory;
 
     if (live) {
         if (on_answer)
             on_answer(run, ctrl_may_write(run, live) ? live : NULL, 0);
         else
             ctrl_may_write(run, live);
+        return;
+    }
+    if ((memory = unseen(run, res, name)) == AHEAD_BORN) {
+        if (on_answer)
+            on_answer(run, NULL, 0);
         return;
     }
     switch (others_find(run, res, name, &meta)) {
@@ -1444,9 +1572,34 @@ ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ct
         }
         cJSON_Delete(meta);
         break;
-    case OTHERS_UNKNOWN: break;
+    case OTHERS_UNKNOWN:
+        if (to_create && memory == AHEAD_NONE) {
+            note_absent(run, res, name);
+            if (run->nabsent > 0 && run->absent[run->nabsent - 1].res == res &&
+                strcmp(run->absent[run->nabsent - 1].name, name) == 0)
+                run->absent[run->nabsent - 1].assumed = 1;
+            if (on_answer)
+                on_answer(run, NULL, 0);
+            return;
+        }
+        break;
     }
     get_child(run, res, name, on_answer, on_checked);
+}
+
+
+void
+ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_answer_fn on_answer)
+{
+    check(run, res, cache, name, on_answer, 0);
+}
+
+
+void
+ctrl_check_to_create(ctrl_run *run, const kres *res, informer *cache, const char *name,
+                     ctrl_answer_fn on_answer)
+{
+    check(run, res, cache, name, on_answer, 1);
 }
 
 
@@ -1640,12 +1793,36 @@ ctrl_delete_via(ctrl_run *run, const kres *res, const cJSON *live, const cJSON *
 }
 
 
+static void get_child(ctrl_run *run, const kres *res, const char *name, ctrl_answer_fn on_answer,
+                      kops_cb done);
+static void on_checked(const kops_result *res, void *data);
+
+
+/* A child conflicts: the children ctrl_check_to_create took for absent are read now, so that
+ * the refusal names every foreign one at once (1: reads queued, batch_answered comes again). */
+static int
+read_assumed(ctrl_run *run)
+{
+    if (!run->child_conflict)
+        return 0;
+    run->pending++; /* held while queuing, so that no answer can end the run meanwhile */
+    for (int i = 0; i < run->nabsent; i++) {
+        if (!run->absent[i].assumed)
+            continue;
+        run->absent[i].assumed = 0;
+        get_child(run, run->absent[i].res, run->absent[i].name, NULL, on_checked);
+    }
+    run->pending--;
+    return run->pending > 0;
+}
+
+
 static void
 batch_answered(ctrl_run *run)
 {
     void (*next)(ctrl_run * run) = run->next;
 
-    if (run->pending > 0 || !next)
+    if (run->pending > 0 || !next || read_assumed(run))
         return;
     run->next = NULL;
     if (run->failed) {
@@ -1655,6 +1832,13 @@ batch_answered(ctrl_run *run)
     if (run->conflict) {
         /* Fresh state comes with the next run; backoff in case the cache stays behind. */
         ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    if (run->stale) {
+        /* A child we made is not in its cache yet: its watch event brings a fresh run (this
+         * requeue, should that event be lost, is the bound). */
+        run->requeue_ms = CTRL_STALE_RETRY_MS;
+        ctrl_end(run, WQ_REQUEUE_AFTER);
         return;
     }
     next(run);

@@ -26,11 +26,13 @@
  * in the live one (someone edited it: the drift is put back). An existing object is written
  * only when this object controls it (a controller ownerReference with its uid, and our
  * labels or checksum: see ctrl_may_write) or when it is an orphan the kind may adopt; anything else is a ChildConflict, reported in status,
- * never written. A child the cache does not hold is read once with a GET first, since the
- * caches only hold objects with our labels, unless the kind watches the others' metadata
- * (ctrl_watch_others) and that cache says the name is free; one that does not exist is
- * created without force and with resourceVersion "1" (one made meanwhile by someone else
- * gives a 409, not a takeover). ctrl_check
+ * never written. A child no cache holds is created without force and with resourceVersion
+ * "1", with no GET first: one that exists after all (the caches hold only objects with our
+ * labels) gives a 409, not a takeover, and the next run reads it with a GET before it
+ * writes (ctrl_exists). A child the cache of others' metadata (ctrl_watch_others) holds is
+ * read with a GET first. A child this controller made a moment ago that its cache has not
+ * shown yet is neither read nor made again: the run waits for its watch event (ctrl_created).
+ * ctrl_check
  * judges a child the same way without writing, so a kind can check all its children
  * before it writes any.
  * ctrl_patch and ctrl_delete follow the same ownership rule, with the object's
@@ -339,6 +341,36 @@ int ctrl_may_write(ctrl_run *run, const cJSON *live);
  */
 void ctrl_check(ctrl_run *run, const kres *res, informer *cache, const char *name,
                 ctrl_answer_fn on_answer);
+
+/*
+ * ctrl_check for a child the run goes on to create when it is absent, with a create the
+ * server refuses when it exists (ctrl_apply's, or kops_create's POST): a name no cache
+ * settles is answered absent with no GET (one request less per new child), and the create
+ * is what finds an object that exists without our labels; ctrl_apply then records it
+ * (ctrl_exists; a direct POST calls ctrl_exists itself), and for CTRL_AHEAD_MS (60 s) the
+ * check reads it with a GET as ctrl_check does. So the promise of ctrl_check (nothing
+ * written while a child is someone else's) holds here only for what the caches know:
+ * children written before this one's create was refused stay (they are ours, and go with
+ * the object). For children whose absence is only known from the caches (Secrets).
+ */
+void ctrl_check_to_create(ctrl_run *run, const kres *res, informer *cache, const char *name,
+                          ctrl_answer_fn on_answer);
+
+/*
+ * Tells ctrl that the run created obj (a child of res, the server's answer to a POST that
+ * did not go through ctrl_apply): for CTRL_BORN_MS (10 s), until its cache shows it, a
+ * ctrl_check, ctrl_check_to_create or ctrl_apply of that name ends the run at ctrl_then
+ * with a requeue after 1 s, instead of reading or making it again (its watch event comes
+ * sooner). ctrl_apply's creates are remembered so by ctrl itself. Memory: one entry per
+ * child until the cache shows it, bounded as ctrl_apply's (the whole memory is dropped past
+ * 8192 entries, which costs one request per child dropped).
+ */
+void ctrl_created(ctrl_run *run, const kres *res, const cJSON *obj);
+
+/* Tells ctrl that a create of the child name of res was refused with 409 (it exists) and
+ * no cache of ours holds it: ctrl_check_to_create and ctrl_apply read it with a GET for
+ * CTRL_AHEAD_MS (60 s), or until a GET finds it gone or its cache shows it. */
+void ctrl_exists(ctrl_run *run, const kres *res, const char *name);
 
 /*
  * Queues a read of the object name of res: from cache or, when the cache does not hold it,
