@@ -21,6 +21,7 @@
 #include "ctrl/ctrl_build.h"
 #include "ctrl/ctrl_named.h"
 #include "dbi/dbi.h"
+#include "dbi/dbi_adopt.h"
 #include "dbi/dbi_controller.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
@@ -119,10 +120,13 @@ credentials_lost(ctrl_run *run, const char *why)
 }
 
 
+/* The Secret a 409 said exists, as read: judged as the check of the children judges one
+ * (check_children: ours to write, and holding what the spec asks when it was kept). */
 static void
 on_live_secret(const kops_result *res, void *data)
 {
     ctrl_run *run = data;
+    char      msg[CTRL_MSG_MAX];
 
     if (res->err == CORE_ENOENT) {
         /* Gone again since the 409: the next run creates it. */
@@ -131,6 +135,12 @@ on_live_secret(const kops_result *res, void *data)
     }
     if (res->err) {
         ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    if (ctrl_may_write(run, res->obj) &&
+        dbi_adopt_check(&dbi__st(run)->spec, res->obj, msg, sizeof msg) != CORE_OK) {
+        ctrl_refuse(run, 0, "InvalidSpec", "%s", msg);
+        dbi__run_status(run);
         return;
     }
     use_secret(run, res->obj);
@@ -147,6 +157,7 @@ on_created_secret(const kops_result *res, void *data)
     if (res->err == CORE_ECONFLICT) {
         /* It exists (kept from a deleted DBInstance, someone else's, or not cached yet). */
         dbi__secret_name(run, name, sizeof name);
+        ctrl_exists(run, &KRES_SECRETS, name);
         if (kops_get(&t, on_live_secret, run))
             ctrl_end(run, WQ_ERROR);
         return;
@@ -157,6 +168,7 @@ on_created_secret(const kops_result *res, void *data)
         ctrl_end(run, WQ_ERROR);
         return;
     }
+    ctrl_created(run, &KRES_SECRETS, res->obj);
     dbi__st(run)->secret_posted = 1;
     dbi__st(run)->have_secret = 1;
     if (!ctrl_is_new(run))
@@ -170,10 +182,10 @@ create_secret(ctrl_run *run)
 {
     dbi_run    *s = dbi__st(run);
     cJSON      *secret = dbi_build_secret(&s->spec, ctrl_obj(run), s->password, s->superuser);
-    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), NULL, NULL, 1, 0};
+    kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), NULL, NULL, 0, 0};
     int         rc = CORE_ENOMEM;
 
-    /* Stamped as ctrl_apply stamps it: the next run's apply of the same finds it applied. */
+    /* The answer is kept for ctrl_created. Stamped as ctrl_apply stamps it: the next run's apply of the same finds it applied. */
     if (secret && ctrl_stamp(secret) == CORE_OK)
         rc = kops_create(&t, secret, on_created_secret, run);
     cJSON_Delete(secret);

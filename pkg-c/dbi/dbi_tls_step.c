@@ -44,16 +44,17 @@
 /* What the TLS step keeps for the rest of the run (dbi_run.tls). */
 struct dbi_tls_st {
     void (*next)(ctrl_run *run);
-    int        decided, enabled;
-    char      *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
-    char      *cert, *key;       /* the serving certificate and key */
-    char       checksum[17];
-    char       secret[DBI_NAME_LEN];  /* the Secret the pod mounts */
-    char       ca_uid[64], ca_rv[32]; /* the CA Secret's (ours), for dbi_tls_seen; "" unknown */
-    char       against[128];          /* what <name>-tls is checked against, or "" */
-    tlsca_info info;                  /* of the certificate <name>-tls holds */
-    time_t     not_after, renew_after;
-    cJSON     *live; /* our <name>-tls as read (cache, else GET), or NULL */
+    int         decided, enabled;
+    char       *ca_cert, *ca_key; /* the namespace's CA (ours) or the user's ca.crt */
+    char       *cert, *key;       /* the serving certificate and key */
+    char        checksum[17];
+    char        secret[DBI_NAME_LEN];  /* the Secret the pod mounts */
+    char        ca_uid[64], ca_rv[32]; /* the CA Secret's (ours), for dbi_tls_seen; "" unknown */
+    char        against[128];          /* what <name>-tls is checked against, or "" */
+    tlsca_info  info;                  /* of the certificate <name>-tls holds */
+    time_t      not_after, renew_after;
+    cJSON      *live;   /* our <name>-tls as read (cache, else GET), or NULL */
+    const char *issued; /* the Event's reason for a certificate issued in this run, or NULL */
 };
 
 
@@ -335,10 +336,17 @@ static void
 on_tls_written(ctrl_run *run, const cJSON *secret, int written)
 {
     struct dbi_tls_st *t = dbi__st(run)->tls;
+    char               ev[CTRL_MSG_MAX];
 
-    (void)written;
     if (secret && t->against[0])
         seen_put(run, t->secret, secret, t->against, &t->info);
+    /* Told once written: a create refused because the Secret exists after all issued nothing
+     * that serves. */
+    if (secret && written && t->issued) {
+        snprintf(ev, sizeof ev, "issued the server certificate (Secret %s) from the namespace's CA",
+                 t->secret);
+        ctrl_event(run, "Normal", t->issued, ev);
+    }
 }
 
 
@@ -421,13 +429,8 @@ server_cert(ctrl_run *run)
         }
         t->cert = pair.cert;
         t->key = pair.key;
-        if (had || !ctrl_is_new(run)) {
-            char ev[CTRL_MSG_MAX];
-
-            snprintf(ev, sizeof ev,
-                     "issued the server certificate (Secret %s) from the namespace's CA", t->secret);
-            ctrl_event(run, "Normal", had ? "CertificateRenewed" : "CertificateIssued", ev);
-        }
+        if (had || !ctrl_is_new(run))
+            t->issued = had ? "CertificateRenewed" : "CertificateIssued";
     }
     t->info = info;
     t->not_after = info.not_after;
@@ -462,9 +465,11 @@ on_tls_live(ctrl_run *run, const cJSON *live, int written)
 
 
 /* The CA Secret as read: ours (labelled), and a CA that serves; then our <name>-tls read
- * from the cache, else with a GET (a cache that has not seen it yet, after a watch was
- * down, must not make the run issue a new certificate, and restart the pod with it), then
- * server_cert. */
+ * from the cache, then server_cert. One the cache lacks is not read (ctrl_check_to_create):
+ * a new certificate is issued and created with a create the server refuses when the
+ * Secret exists after all (a cache that has not seen it, after a watch was down), so an
+ * existing certificate is never replaced that way, and the pod not restarted; the next
+ * run reads it with a GET and keeps it. */
 static void
 use_ca(ctrl_run *run, const cJSON *ca)
 {
@@ -498,7 +503,7 @@ use_ca(ctrl_run *run, const cJSON *ca)
         dbi__run_status(run);
         return;
     }
-    ctrl_check(run, &KRES_SECRETS, dbi__caches(run)->secrets, t->secret, on_tls_live);
+    ctrl_check_to_create(run, &KRES_SECRETS, dbi__caches(run)->secrets, t->secret, on_tls_live);
     ctrl_then(run, server_cert);
 }
 
