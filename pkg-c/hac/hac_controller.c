@@ -346,7 +346,9 @@ hac_sync(ctrl_run *run)
         return;
     }
     depend(run);
-    ctrl_check(run, &HAC_KRES_POSTGRESQLS, d->pg, ctrl_name(run), keep_pg);
+    /* The postgresql object is the first write (write_step), with nothing written before
+     * it: no GET for one the cache lacks; its create finds one that exists after all. */
+    ctrl_check_to_create(run, &HAC_KRES_POSTGRESQLS, d->pg, ctrl_name(run), keep_pg);
     hac_child_name(&s->spec, "-credentials", name, sizeof name);
     ctrl_check(run, &KRES_SECRETS, d->secrets, name, NULL);
     ctrl_then(run, write_step);

@@ -324,7 +324,9 @@ snap_sync(ctrl_run *run)
         ctrl_status(run, NULL);
         return;
     }
-    ctrl_check(run, &KRES_VOLUMESNAPSHOTS, d->vs, ctrl_name(run), on_vs);
+    /* No GET for a VolumeSnapshot the cache lacks: its create (snap_build_volumesnapshot's
+     * apply, the only write) finds one that exists after all. */
+    ctrl_check_to_create(run, &KRES_VOLUMESNAPSHOTS, d->vs, ctrl_name(run), on_vs);
     ctrl_then(run, after_vs);
 }
 
