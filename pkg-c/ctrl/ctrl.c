@@ -120,7 +120,7 @@ struct ctrl_view {
  * CTRL_AHEAD_MS ctrl_check_to_create and ctrl_apply read it with a GET before they write.
  */
 typedef struct {
-    char     sum[80];
+    char     sum[24]; /* ctrl_checksum's 16 hex digits; a longer one is not remembered */
     uint64_t at_ms;
     int      created, exists;
 } ctrl_ahead;
@@ -128,8 +128,10 @@ typedef struct {
 #define CTRL_AHEAD_MS  60000
 #define CTRL_BORN_MS   10000
 /* Past this many remembered children the memory is dropped (children of deleted objects are
- * never seen again); the cost is at most one repeated write each. */
-#define CTRL_AHEAD_MAX 8192
+ * never seen again); the cost is at most one repeated write or create each. Room for the
+ * six children each of 5000 DBInstances created at once (issue 18's N=5000): about 100
+ * bytes an entry while its cache catches up, 6 MiB at most. */
+#define CTRL_AHEAD_MAX 65536
 
 
 static void batch_answered(ctrl_run *run);

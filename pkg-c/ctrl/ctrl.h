@@ -363,7 +363,7 @@ void ctrl_check_to_create(ctrl_run *run, const kres *res, informer *cache, const
  * with a requeue after 1 s, instead of reading or making it again (its watch event comes
  * sooner). ctrl_apply's creates are remembered so by ctrl itself. Memory: one entry per
  * child until the cache shows it, bounded as ctrl_apply's (the whole memory is dropped past
- * 8192 entries, which costs one request per child dropped).
+ * 65536 entries, which costs one request per child dropped).
  */
 void ctrl_created(ctrl_run *run, const kres *res, const cJSON *obj);
 
