@@ -1738,6 +1738,7 @@ queue_delete(ctrl_run *run, const kres *res, const cJSON *live, const char *prop
 
     if (!name || !uid || !(w = write_new(run, res, name, NULL, NULL)))
         return 0;
+    forget(run, res, name); /* made again after this: not a copy its cache lacks */
     t = child_target(w);
     if (kops_delete_uid(&t, propagation, uid, on_other_write, w)) {
         run->failed = 1;
