@@ -33,9 +33,10 @@ typedef struct {
 
 struct ctrl {
     rt              *r;
-    hmap            *deps;    /* key -> ctrl_deps, as the last status-writing run said */
-    hmap            *written; /* key -> resourceVersion its status was last written from */
-    hmap            *ahead;   /* child -> ctrl_ahead: our write the cache has not seen yet */
+    hmap            *deps;           /* key -> ctrl_deps, as the last status-writing run said */
+    hmap            *written;        /* key -> resourceVersion its status was last written from */
+    hmap            *ahead;          /* child -> ctrl_ahead: our write the cache has not seen yet */
+    uint64_t         ahead_swept_ms; /* when ahead was last swept of entries past their time */
     const ctrl_kind *kind;
     rt_controller   *ctl;
     informer        *primary;
@@ -989,6 +990,8 @@ note_conflict(ctrl_run *run, const char *kind, const char *name, const char *msg
     snprintf(key, sizeof key, "%s %s", kind, name);
     for (i = 0; i < n && strcmp(run->conflict_keys[i], key) < 0; i++)
         ;
+    if (i < n && strcmp(run->conflict_keys[i], key) == 0)
+        return; /* judged twice in one run (a check and a read after a 409) */
     run->child_conflict++;
     if (i == CTRL_CONFLICTS_NAMED)
         return;
@@ -1164,11 +1167,30 @@ ahead_key(const kres *res, const char *ns, const char *name, char *buf, size_t l
 static void
 remember(ctrl *c, const char *key, const char *sum, int created, int exists)
 {
-    ctrl_ahead *a;
+    uint64_t    now = uv_now(rt_loop(c->r));
+    ctrl_ahead *a, *was;
     void       *old = NULL;
 
-    if (!sum || strlen(sum) >= sizeof a->sum)
+    if (!sum || strlen(sum) >= sizeof a->sum || (!c->ahead && hmap_new(0, &c->ahead)))
         return;
+    /* Entries past their time, of children never written or looked at again (a
+     * VolumeSnapshot made once), go once a minute, in one walk. */
+    if (now - c->ahead_swept_ms >= CTRL_AHEAD_MS) {
+        hmap_iter   it;
+        const char *k;
+        void       *v;
+
+        c->ahead_swept_ms = now;
+        hmap_iter_init(c->ahead, &it);
+        while (hmap_iter_next(c->ahead, &it, &k, &v))
+            if (now - ((ctrl_ahead *)v)->at_ms >= CTRL_AHEAD_MS &&
+                hmap_iter_del(c->ahead, &it, &old) == CORE_OK)
+                free(old);
+        old = NULL;
+    }
+    /* An update of a child known to exist that no cache holds yet: it still exists. */
+    if (!created && !exists && (was = hmap_get(c->ahead, key)) && was->exists)
+        exists = 1;
     if (hmap_len(c->ahead) >= CTRL_AHEAD_MAX) {
         hmap_free(c->ahead, free);
         c->ahead = NULL;
@@ -1178,12 +1200,23 @@ remember(ctrl *c, const char *key, const char *sum, int created, int exists)
     if (!(a = calloc(1, sizeof *a)))
         return;
     memcpy(a->sum, sum, strlen(sum) + 1);
-    a->at_ms = uv_now(rt_loop(c->r));
+    a->at_ms = now;
     a->created = created;
     a->exists = exists;
     if (hmap_put(c->ahead, key, a, &old))
         free(a);
     free(old);
+}
+
+
+/* What ctrl_check_to_create took for absent in this run has been written or read since:
+ * no read of it when a child conflicts (read_assumed). */
+static void
+settle_assumed(ctrl_run *run, const kres *res, const char *name)
+{
+    for (int i = 0; i < run->nabsent; i++)
+        if (run->absent[i].res == res && strcmp(run->absent[i].name, name) == 0)
+            run->absent[i].assumed = 0;
 }
 
 
@@ -1247,6 +1280,7 @@ ctrl_created(ctrl_run *run, const kres *res, const cJSON *obj)
 
     if (!name)
         return;
+    settle_assumed(run, res, name);
     ahead_key(res, run->ns, name, key, sizeof key);
     remember(run->c, key, kjson_path_str(obj, "metadata", "annotations", CTRL_APPLIED_ANN, NULL), 1,
              0);
@@ -1260,6 +1294,7 @@ ctrl_exists(ctrl_run *run, const kres *res, const char *name)
 
     if (!name)
         return;
+    settle_assumed(run, res, name);
     ahead_key(res, run->ns, name, key, sizeof key);
     remember(run->c, key, "", 0, 1);
 }
@@ -1322,6 +1357,7 @@ on_written(const kops_result *res, void *data)
     ctrl_write *w = data;
     int         good = judge(w, res);
 
+    settle_assumed(w->run, w->res, w->name);
     if (good)
         remember_ahead(w);
     else if (res->err == CORE_ECONFLICT && !w->existed)
@@ -1427,6 +1463,8 @@ on_live(const kops_result *res, void *data)
     if (res->err == CORE_OK || res->err == CORE_ENOENT) {
         if (res->err == CORE_ENOENT)
             forget(w->run, w->res, w->name);
+        else
+            ctrl_exists(w->run, w->res, w->name); /* no cache of ours holds it: read, not made */
         decide(w, res->err == CORE_OK ? res->obj : NULL);
         return;
     }
@@ -1503,8 +1541,12 @@ on_checked(const kops_result *res, void *data)
     ctrl_write  *w = data;
     const cJSON *live = NULL;
 
-    if (res->err == CORE_OK && unseen(w->run, w->res, w->name) == AHEAD_EXISTS)
-        ctrl_exists(w->run, w->res, w->name); /* still there: no blind create while it stays */
+    /* Found, and no cache of ours holds it: a write of it in this run or the next reads it
+     * first rather than create it blindly (ctrl_apply), while it stays. */
+    if (res->err == CORE_OK)
+        ctrl_exists(w->run, w->res, w->name);
+    else
+        settle_assumed(w->run, w->res, w->name);
     if (res->err == CORE_OK && ctrl_may_write(w->run, res->obj))
         live = res->obj;
     else if (res->err == CORE_ENOENT) {
@@ -1554,6 +1596,10 @@ check(ctrl_run *run, const kres *res, informer *cache, const char *name, ctrl_an
     if ((memory = unseen(run, res, name)) == AHEAD_BORN) {
         if (on_answer)
             on_answer(run, NULL, 0);
+        return;
+    }
+    if (memory == AHEAD_EXISTS) { /* a create was refused: the caches are behind it */
+        get_child(run, res, name, on_answer, on_checked);
         return;
     }
     switch (others_find(run, res, name, &meta)) {

@@ -236,7 +236,8 @@ void ctrl_event_on_status(ctrl_run *run, const char *type, const char *reason, c
 
 /* Called with the child as it now is: the server's answer when it was written (written 1),
  * the live object when it already matched (written 0); NULL when it was not written
- * (refused, conflict, failure). Valid during the call only. */
+ * (refused, conflict, failure, or made by this controller a moment ago and not in its cache
+ * yet: then the run ends at ctrl_then). Valid during the call only. */
 typedef void (*ctrl_answer_fn)(ctrl_run *run, const cJSON *child, int written);
 
 /*
@@ -308,8 +309,11 @@ int ctrl_delete_via(ctrl_run *run, const kres *res, const cJSON *live, const cJS
 
 /*
  * Runs next once every write queued so far has answered (at once when none is pending).
- * A conflict (409) or a transport failure ends the run instead (backoff); a refused
- * write or a child conflict is recorded and next still runs, so that status tells.
+ * A conflict (409) or a transport failure ends the run instead (backoff); so does a child
+ * this controller made a moment ago that its cache lacks (ctrl_created: a requeue after 1 s,
+ * no backoff; its watch event comes sooner). A refused write or a child conflict is
+ * recorded and next still runs, so that status tells; with a child conflict, the children
+ * ctrl_check_to_create took for absent are read first, so that it names them too.
  */
 void ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run));
 
@@ -331,7 +335,8 @@ int ctrl_may_write(ctrl_run *run, const cJSON *live);
 
 /*
  * Queues a check that the child name of res is ours to write (ctrl_may_write), from cache
- * or, when the cache does not hold it, with one GET; nothing is written. Check every child
+ * or, when the cache does not hold it, with one GET (none for a child this controller made
+ * a moment ago: see ctrl_created); nothing is written. Check every child
  * first and write after ctrl_then, when ctrl_refused says there is no conflict: then nothing
  * is written while one exists. on_answer (may be NULL, may run inside ctrl_check) gets the
  * live object when it exists and is ours to write, else NULL (absent, in conflict, or the
@@ -362,14 +367,17 @@ void ctrl_check_to_create(ctrl_run *run, const kres *res, informer *cache, const
  * ctrl_check, ctrl_check_to_create or ctrl_apply of that name ends the run at ctrl_then
  * with a requeue after 1 s, instead of reading or making it again (its watch event comes
  * sooner). ctrl_apply's creates are remembered so by ctrl itself. Memory: one entry per
- * child until the cache shows it, bounded as ctrl_apply's (the whole memory is dropped past
- * 65536 entries, which costs one request per child dropped).
+ * child (about 100 bytes) until the next ctrl_apply of it finds it in its cache, or for
+ * 60 s at most (entries past their time are swept once a minute); the whole memory is
+ * dropped past 65536 entries, which costs one request per child dropped.
  */
 void ctrl_created(ctrl_run *run, const kres *res, const cJSON *obj);
 
 /* Tells ctrl that a create of the child name of res was refused with 409 (it exists) and
- * no cache of ours holds it: ctrl_check_to_create and ctrl_apply read it with a GET for
- * CTRL_AHEAD_MS (60 s), or until a GET finds it gone or its cache shows it. */
+ * no cache of ours holds it: ctrl_check, ctrl_check_to_create and ctrl_apply read it with a
+ * GET for CTRL_AHEAD_MS (60 s; a GET that finds it again renews that), until a GET finds it
+ * gone or ctrl_apply finds it in its cache. ctrl records the same itself when a GET of its
+ * finds a child no cache holds. */
 void ctrl_exists(ctrl_run *run, const kres *res, const char *name);
 
 /*

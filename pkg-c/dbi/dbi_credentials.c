@@ -137,8 +137,11 @@ on_live_secret(const kops_result *res, void *data)
         ctrl_end(run, WQ_ERROR);
         return;
     }
-    if (ctrl_may_write(run, res->obj) &&
-        dbi_adopt_check(&dbi__st(run)->spec, res->obj, msg, sizeof msg) != CORE_OK) {
+    if (!ctrl_may_write(run, res->obj)) { /* someone else's: ChildConflict */
+        dbi__run_status(run);
+        return;
+    }
+    if (dbi_adopt_check(&dbi__st(run)->spec, res->obj, msg, sizeof msg) != CORE_OK) {
         ctrl_refuse(run, 0, "InvalidSpec", "%s", msg);
         dbi__run_status(run);
         return;
@@ -185,7 +188,8 @@ create_secret(ctrl_run *run)
     kops_target t = {rt_client(ctrl_runtime(run)), &KRES_SECRETS, ctrl_ns(run), NULL, NULL, 0, 0};
     int         rc = CORE_ENOMEM;
 
-    /* The answer is kept for ctrl_created. Stamped as ctrl_apply stamps it: the next run's apply of the same finds it applied. */
+    /* Stamped as ctrl_apply stamps it: the next run's apply of the same finds it applied.
+     * The answer is kept (no_obj 0) for ctrl_created. */
     if (secret && ctrl_stamp(secret) == CORE_OK)
         rc = kops_create(&t, secret, on_created_secret, run);
     cJSON_Delete(secret);

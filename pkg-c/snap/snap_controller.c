@@ -324,9 +324,9 @@ snap_sync(ctrl_run *run)
         ctrl_status(run, NULL);
         return;
     }
-    /* No GET for a VolumeSnapshot the cache lacks: its create (snap_build_volumesnapshot's
-     * apply, the only write) finds one that exists after all. */
-    ctrl_check_to_create(run, &KRES_VOLUMESNAPSHOTS, d->vs, ctrl_name(run), on_vs);
+    /* A GET for a VolumeSnapshot the cache lacks (not ctrl_check_to_create): a taken one
+     * decides more than its create (mirror), and an absence would be reported wrongly. */
+    ctrl_check(run, &KRES_VOLUMESNAPSHOTS, d->vs, ctrl_name(run), on_vs);
     ctrl_then(run, after_vs);
 }
 
