@@ -109,7 +109,7 @@ FUZZ_TARGETS := $(patsubst test/fuzz/%.c,$(FUZZ_DIR)/%,$(wildcard test/fuzz/fuzz
 FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=all
 
-.PHONY: fuzz bench-stream
+.PHONY: fuzz bench-stream bench-tlsca
 
 fuzz:
 	$(MAKE) CC=clang BUILD=$(FUZZ_DIR) CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_TARGETS)
@@ -124,7 +124,12 @@ bench-stream:
 	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_wstream
 	build/bench/bench_wstream
 
-build/bench/bench_wstream: test/bench/bench_wstream.c $(LIB)
+# `make bench-tlsca`: microseconds per server certificate (pkg-c/tlsca), -O2, one core.
+bench-tlsca:
+	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_tlsca
+	build/bench/bench_tlsca
+
+build/bench/bench_%: test/bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(LDLIBS)
 

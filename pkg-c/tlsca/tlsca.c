@@ -3,6 +3,7 @@
  * rules and their sources).
  */
 #include "tlsca.h"
+#include "tlsca-int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -21,9 +23,12 @@
 
 #include "core/core.h"
 
-#define CN_MAX      64  /* ub-common-name, RFC 5280 appendix A */
-#define NAME_MAX_   253 /* a DNS name */
-#define SERIAL_BITS 128
+#define CN_MAX             64  /* ub-common-name, RFC 5280 appendix A */
+#define NAME_MAX_          253 /* a DNS name */
+#define SERIAL_BITS        128
+#define P256_SCALAR        32 /* bytes of a private key (SEC 1 2.3.7) */
+#define P256_POINT         65 /* bytes of an uncompressed public point (SEC 1 2.3.3) */
+#define POINT_UNCOMPRESSED 0x04
 
 
 void
@@ -162,6 +167,45 @@ set_serial(X509 *x)
 }
 
 
+/* 1 when key is an EC key on P-256 (prime256v1), else 0. */
+static int
+is_p256(const EVP_PKEY *key)
+{
+    char   group[32];
+    size_t n = 0;
+
+    return EVP_PKEY_is_a(key, "EC") &&
+           EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &n) &&
+           strcmp(group, "prime256v1") == 0;
+}
+
+
+/*
+ * The key's public point into x's subjectPublicKeyInfo: id-ecPublicKey with the named curve
+ * prime256v1 and the uncompressed point (RFC 5480 2.1.1 and 2.2), the bytes X509_set_pubkey
+ * writes. X509_set_pubkey gets there through OpenSSL 3.0's encoder and decoder (an encoder
+ * and a decoder context made for each key): 2.2 M instructions of the 3.9 M a certificate
+ * costs (test/bench/bench_tlsca.c under callgrind); this is a copy of 65 bytes. 1 or 0.
+ */
+int
+tlsca__set_ec_pubkey(X509 *x, const EVP_PKEY *key)
+{
+    X509_PUBKEY   *pk = X509_get_X509_PUBKEY(x);
+    unsigned char *point = OPENSSL_malloc(P256_POINT);
+    size_t         len = 0;
+
+    if (!pk || !point || !is_p256(key) ||
+        !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, P256_POINT, &len) ||
+        len != P256_POINT || point[0] != POINT_UNCOMPRESSED ||
+        !X509_PUBKEY_set0_param(pk, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                                OBJ_nid2obj(NID_X9_62_prime256v1), point, (int)len)) {
+        OPENSSL_free(point);
+        return 0;
+    }
+    return 1; /* point is pk's now */
+}
+
+
 /* A new certificate for key with subject CN=cn, valid from now - TLSCA_BACKDATE to
  * not_after. */
 static X509 *
@@ -171,7 +215,7 @@ new_cert(EVP_PKEY *key, const char *cn, time_t now, time_t not_after)
     X509_NAME *name;
     time_t     start = now - TLSCA_BACKDATE;
 
-    if (!x || !X509_set_version(x, 2) || !set_serial(x) || !X509_set_pubkey(x, key) ||
+    if (!x || !X509_set_version(x, 2) || !set_serial(x) || !tlsca__set_ec_pubkey(x, key) ||
         !X509_time_adj_ex(X509_getm_notBefore(x), 0, 0, &start) ||
         !X509_time_adj_ex(X509_getm_notAfter(x), 0, 0, &not_after) ||
         !(name = X509_get_subject_name(x)) ||
@@ -183,6 +227,52 @@ new_cert(EVP_PKEY *key, const char *cn, time_t now, time_t not_after)
 }
 
 
+/*
+ * key (P-256) as PEM "PRIVATE KEY" into b: PKCS#8 PrivateKeyInfo (RFC 5208 5) of algorithm
+ * id-ecPublicKey with the named curve prime256v1, holding the ECPrivateKey (RFC 5915 3;
+ * version 1, the 32-byte scalar, the public point, no parameters: they are in the
+ * algorithm). These are the bytes PEM_write_bio_PrivateKey writes (a unit test compares
+ * them), without OpenSSL 3.0's encoder context, which costs 0.8 M instructions a key. The
+ * DER of the ECPrivateKey has one layout for every P-256 key: its header bytes, the scalar
+ * at offset 7 and the point at offset 44. 1 or 0.
+ */
+int
+tlsca__write_ec_key(BIO *b, const EVP_PKEY *key)
+{
+    static const unsigned char head[7] = {0x30, 0x6b, 0x02, 0x01, 0x01, 0x04, P256_SCALAR};
+    static const unsigned char mid[5] = {0xa1, 0x44, 0x03, 0x42, 0x00};
+    enum {
+        SCALAR_AT = 7,
+        POINT_AT = 7 + P256_SCALAR + 5,
+        DER_LEN = POINT_AT + P256_POINT
+    };
+    unsigned char       *der = OPENSSL_zalloc(DER_LEN);
+    BIGNUM              *d = NULL;
+    PKCS8_PRIV_KEY_INFO *p8 = NULL;
+    size_t               len = 0;
+    int                  ok = 0;
+
+    if (!der || !is_p256(key) || !EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) ||
+        BN_bn2binpad(d, der + SCALAR_AT, P256_SCALAR) != P256_SCALAR ||
+        !EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, der + POINT_AT, P256_POINT,
+                                         &len) ||
+        len != P256_POINT || der[POINT_AT] != POINT_UNCOMPRESSED || !(p8 = PKCS8_PRIV_KEY_INFO_new()))
+        goto out;
+    memcpy(der, head, sizeof head);
+    memcpy(der + SCALAR_AT + P256_SCALAR, mid, sizeof mid);
+    if (!PKCS8_pkey_set0(p8, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), 0, V_ASN1_OBJECT,
+                         OBJ_nid2obj(NID_X9_62_prime256v1), der, DER_LEN))
+        goto out;
+    der = NULL; /* p8's, cleansed when it is freed */
+    ok = PEM_write_bio_PKCS8_PRIV_KEY_INFO(b, p8) == 1;
+out:
+    OPENSSL_clear_free(der, DER_LEN);
+    BN_clear_free(d);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    return ok;
+}
+
+
 /* cert and key as PEM into out. */
 static int
 write_pair(X509 *x, EVP_PKEY *key, tlsca_pair *out)
@@ -191,8 +281,7 @@ write_pair(X509 *x, EVP_PKEY *key, tlsca_pair *out)
     char *cert = NULL, *k = NULL;
     int   rc = CORE_ENOMEM;
 
-    if (!cb || !kb || !PEM_write_bio_X509(cb, x) ||
-        !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL))
+    if (!cb || !kb || !PEM_write_bio_X509(cb, x) || !tlsca__write_ec_key(kb, key))
         goto out;
     if (!(cert = bio_text(cb)) || !(k = bio_text(kb)))
         goto out;

@@ -1,8 +1,10 @@
 /* tlsca: the CA, server certificates and their checks, read back with OpenSSL itself. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -12,6 +14,7 @@
 #include "core/core.h"
 #include "test.h"
 #include "tlsca/tlsca.h"
+#include "tlsca/tlsca-int.h"
 
 #define T0  ((time_t)1800000000) /* 2027-01-15: the injected clock */
 #define DAY ((time_t)86400)
@@ -320,4 +323,99 @@ TEST(tlsca_issue_follows_the_ca_it_is_given)
     X509_free(bx);
     tlsca_pair_free(&a);
     tlsca_pair_free(&b);
+}
+
+
+/* BIO b's bytes as a new string. */
+static char *
+bio_string(BIO *b)
+{
+    char *data = NULL, *out;
+    long  n = BIO_get_mem_data(b, &data);
+
+    ASSERT(n > 0);
+    out = malloc((size_t)n + 1);
+    ASSERT(out);
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    return out;
+}
+
+
+/* key as tlsca writes it and as OpenSSL's encoders do: the same bytes, for the private key
+ * (PEM PKCS#8) and the certificate's subjectPublicKeyInfo (DER). */
+static void
+same_as_openssl(EVP_PKEY *key)
+{
+    BIO           *ours = BIO_new(BIO_s_mem()), *theirs = BIO_new(BIO_s_mem());
+    X509          *x = X509_new();
+    unsigned char *a = NULL, *b = NULL;
+    int            na, nb;
+    char          *sa, *sb;
+
+    ASSERT(ours && theirs && x);
+    ASSERT_EQ(tlsca__write_ec_key(ours, key), 1);
+    ASSERT_EQ(PEM_write_bio_PrivateKey(theirs, key, NULL, NULL, 0, NULL, NULL), 1);
+    sa = bio_string(ours);
+    sb = bio_string(theirs);
+    ASSERT_STR(sa, sb);
+    ASSERT_EQ(tlsca__set_ec_pubkey(x, key), 1);
+    na = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &a);
+    nb = i2d_PUBKEY(key, &b);
+    ASSERT(na > 0 && na == nb && memcmp(a, b, (size_t)na) == 0);
+    {
+        const unsigned char *p = a;
+        X509_PUBKEY         *back = d2i_X509_PUBKEY(NULL, &p, na);
+
+        ASSERT(back);
+        ASSERT_EQ(EVP_PKEY_eq(X509_PUBKEY_get0(back), key), 1);
+        X509_PUBKEY_free(back);
+    }
+    OPENSSL_free(a);
+    OPENSSL_free(b);
+    OPENSSL_cleanse(sa, strlen(sa));
+    OPENSSL_cleanse(sb, strlen(sb));
+    free(sa);
+    free(sb);
+    X509_free(x);
+    BIO_free(ours);
+    BIO_free(theirs);
+}
+
+
+TEST(tlsca_writes_p256_keys_byte_for_byte_as_openssl_does)
+{
+    EVP_PKEY *key, *other;
+    BIO      *b = BIO_new(BIO_s_mem());
+    X509     *x = X509_new();
+    int       seen_zero = 0, tries;
+
+    /* Keys until one whose scalar's first byte is 0 (1 in 256): the padding case. */
+    for (tries = 0; tries < 8192 && !seen_zero; tries++) {
+        BIGNUM *d = NULL;
+
+        key = EVP_EC_gen("P-256");
+        ASSERT(key && EVP_PKEY_get_bn_param(key, "priv", &d));
+        seen_zero = BN_num_bytes(d) < 32;
+        BN_clear_free(d);
+        if (tries < 4 || seen_zero)
+            same_as_openssl(key);
+        EVP_PKEY_free(key);
+    }
+    ASSERT(seen_zero);
+    /* Another curve with 65-byte points, and a longer one, are refused. */
+    ASSERT(b && x);
+    other = EVP_EC_gen("secp256k1");
+    ASSERT(other);
+    ASSERT_EQ(tlsca__write_ec_key(b, other), 0);
+    ASSERT_EQ(tlsca__set_ec_pubkey(x, other), 0);
+    EVP_PKEY_free(other);
+    other = EVP_EC_gen("P-384");
+    ASSERT(other);
+    ASSERT_EQ(tlsca__write_ec_key(b, other), 0);
+    ASSERT_EQ(tlsca__set_ec_pubkey(x, other), 0);
+    EVP_PKEY_free(other);
+    ASSERT_EQ(BIO_ctrl_pending(b), 0);
+    X509_free(x);
+    BIO_free(b);
 }
