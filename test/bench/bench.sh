@@ -150,16 +150,19 @@ stop_op() {
     wait "$OP_PID" 2>/dev/null || true
     OP_PID=
 }
-# Deletes a namespace and waits until it is gone and its volumes are back in the pool.
+# Deletes a namespace and waits until it is gone and its volumes are back in the pool: 600 s,
+# and a quarter second more per DBInstance of the largest size (the namespace controller
+# deletes some 8 objects for each).
 drop_ns() {
     k delete namespace "$1" --wait=false >/dev/null 2>&1 || true
-    local deadline=$((SECONDS + 600))
+    local limit=$((600 + max_n / 4))
+    local deadline=$((SECONDS + limit))
     while k get namespace "$1" >/dev/null 2>&1; do
-        [ $SECONDS -lt $deadline ] || die "namespace $1 not gone after 600 s"
+        [ $SECONDS -lt $deadline ] || die "namespace $1 not gone after $limit s"
         sleep 1
     done
     until [ "$(k get pv --no-headers 2>/dev/null | grep -c ' Available ')" -ge "$max_n" ]; do
-        [ $SECONDS -lt $deadline ] || die "volumes not back in the pool after 600 s"
+        [ $SECONDS -lt $deadline ] || die "volumes not back in the pool after $limit s"
         sleep 1
     done
 }
