@@ -55,22 +55,23 @@ struct ctrl {
 #define CTRL_ABSENT_MAX 8
 
 struct ctrl_run {
-    ctrl       *c;
-    char        key[CTRL_KEY_MAX];
-    cJSON      *obj;
-    const char *ns, *name, *uid;
-    int64_t     generation;
-    void       *state;
-    int         pending;        /* writes in flight */
-    int         conflict;       /* a write answered 409 */
-    int         failed;         /* a write failed in transport or with 5xx */
-    int         stale;          /* a cache lacks a child this controller just made */
-    int         child_conflict; /* how many children this run found foreign */
+    ctrl        *c;
+    char         key[CTRL_KEY_MAX];
+    const cJSON *obj;     /* the primary object: in pool as cached, or own_obj */
+    cJSON       *own_obj; /* the primary as a GET found it (let_go), freed with the run */
+    const char  *ns, *name, *uid;
+    int64_t      generation;
+    void        *state;
+    int          pending;        /* writes in flight */
+    int          conflict;       /* a write answered 409 */
+    int          failed;         /* a write failed in transport or with 5xx */
+    int          stale;          /* a cache lacks a child this controller just made */
+    int          child_conflict; /* how many children this run found foreign */
     /* Their "Kind name"s, sorted, so that the refusal names them in one order whichever
      * write found one first (else the status changed, and was written, on every retry). */
-    char        conflict_keys[CTRL_CONFLICTS_NAMED][CTRL_KEY_MAX];
-    char        conflict_first[CTRL_MSG_MAX]; /* the full message of conflict_keys[0] */
-    uint64_t    requeue_ms;
+    char         conflict_keys[CTRL_CONFLICTS_NAMED][CTRL_KEY_MAX];
+    char         conflict_first[CTRL_MSG_MAX]; /* the full message of conflict_keys[0] */
+    uint64_t     requeue_ms;
     void (*next)(ctrl_run *run);
     ctrl_conds conds;
     ctrl_deps  deps; /* declared by this run */
@@ -89,6 +90,7 @@ struct ctrl_run {
     } absent[CTRL_ABSENT_MAX];
     int               nabsent;
     struct ctrl_view *views; /* cached objects parsed in this run (ctrl_view), newest first */
+    kjson_pool       *pool;  /* their trees, freed together when the run ends */
 };
 
 /* A cached object as ctrl_view parsed it: kept until the run ends. */
@@ -96,7 +98,7 @@ struct ctrl_view {
     struct ctrl_view *next;
     const informer   *cache;
     char             *name, *rv;
-    cJSON            *obj;
+    const cJSON      *obj; /* in the run's pool */
 };
 
 /* One write of the children step. */ typedef struct {
@@ -220,7 +222,6 @@ view_free(struct ctrl_view *v)
 {
     if (!v)
         return;
-    cJSON_Delete(v->obj);
     free(v->name);
     free(v->rv);
     free(v);
@@ -241,7 +242,8 @@ run_free(ctrl_run *run)
         next = v->next;
         view_free(v);
     }
-    cJSON_Delete(run->obj);
+    kjson_pool_free(run->pool);
+    cJSON_Delete(run->own_obj);
     free(run);
 }
 
@@ -348,7 +350,7 @@ on_let_go(const kops_result *res, void *data)
         ctrl_end(run, WQ_ERROR);
         return;
     }
-    if (!(run->obj = cJSON_Duplicate(res->obj, 1))) {
+    if (!(run->obj = run->own_obj = cJSON_Duplicate(res->obj, 1))) {
         ctrl_end(run, WQ_ERROR);
         return;
     }
@@ -386,6 +388,7 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     ctrl            *c = data;
     const ctrl_kind *k = c->kind;
     ctrl_run        *run = calloc(1, sizeof *run);
+    const store_obj *o;
 
     if (!run || (k->state_size && !(run->state = calloc(1, k->state_size)))) {
         free(run);
@@ -394,7 +397,10 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     }
     run->c = c;
     snprintf(run->key, sizeof run->key, "%s", key);
-    run->obj = store_parse(store_get(informer_store(c->primary), key));
+    /* Parsed into the run's pool, with the children it views (ctrl_view). */
+    o = store_get(informer_store(c->primary), key);
+    if (o && kjson_pool_new(&run->pool) == CORE_OK)
+        run->obj = kjson_pool_parse(run->pool, o->json, o->len);
     if (!run->obj) {
         deps_sync(c, key, NULL);
         forget_status(c, key);
@@ -698,8 +704,10 @@ ctrl_view(ctrl_run *run, informer *cache, const char *name)
     for (v = run->views; v && *o->rv; v = v->next)
         if (v->cache == cache && strcmp(v->name, name) == 0 && strcmp(v->rv, o->rv) == 0)
             return v->obj;
-    if (!(v = calloc(1, sizeof *v)) || !(v->name = strdup(name)) || !(v->rv = strdup(o->rv)) ||
-        !(v->obj = store_parse(o))) {
+    v = NULL;
+    if ((!run->pool && kjson_pool_new(&run->pool) != CORE_OK) || !(v = calloc(1, sizeof *v)) ||
+        !(v->name = strdup(name)) || !(v->rv = strdup(o->rv)) ||
+        !(v->obj = kjson_pool_parse(run->pool, o->json, o->len))) {
         view_free(v);
         return NULL;
     }

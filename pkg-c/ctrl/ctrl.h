@@ -202,7 +202,8 @@ cJSON *ctrl_cached(const ctrl_run *run, informer *cache, const char *name);
 /*
  * The same, read-only and owned by the run: parsed at most once per run for each
  * resourceVersion (the steps of one run look at the same claim, pod or child several times),
- * freed when the run ends. A newer version cached meanwhile is parsed anew; a pointer handed
+ * into the run's pool (kjson_pool: never cJSON_Delete'd, detached from or added to), freed
+ * when the run ends. A newer version cached meanwhile is parsed anew; a pointer handed
  * out earlier stays valid, unchanged, until the run ends. An object without a
  * resourceVersion is parsed at each call (each copy kept until the run ends). NULL when
  * absent or out of memory.

@@ -446,16 +446,16 @@ new_credentials(ctrl_run *run)
 void
 dbi__credentials(ctrl_run *run)
 {
-    char   name[DBI_NAME_LEN];
-    cJSON *secret;
+    char         name[DBI_NAME_LEN];
+    const cJSON *secret;
 
     dbi__secret_name(run, name, sizeof name);
-    secret = ctrl_cached(run, dbi__caches(run)->secrets, name);
+    /* The check of the children parsed it already in this run. */
+    secret = ctrl_view(run, dbi__caches(run)->secrets, name);
     if (secret)
         use_secret(run, secret);
     else if (dbi__claim_initialised(run))
         secret_gone(run);
     else
         new_credentials(run); /* a 409 says one exists after all, and it is read instead */
-    cJSON_Delete(secret);
 }

@@ -564,7 +564,7 @@ void
 dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run))
 {
     dbi_run           *s = dbi__st(run);
-    cJSON             *ca;
+    const cJSON       *ca;
     struct dbi_tls_st *t;
 
     s->spec.tls = dbi_tls_decide(s->spec.tls, dbi__known_sts(run), ctrl_obj(run));
@@ -587,9 +587,8 @@ dbi__tls(ctrl_run *run, void (*next)(ctrl_run *run))
         return;
     }
     snprintf(t->secret, sizeof t->secret, "%s-tls", ctrl_name(run));
-    if ((ca = ctrl_cached(run, dbi__caches(run)->secrets, DBI_CA_SECRET))) {
+    if ((ca = ctrl_view(run, dbi__caches(run)->secrets, DBI_CA_SECRET))) {
         use_ca(run, ca);
-        cJSON_Delete(ca);
         return;
     }
     /* Not cached: absent, not ours (no label), or the cache has not seen it yet. */

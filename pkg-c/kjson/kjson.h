@@ -228,4 +228,42 @@ int kjson_managed_fields(const char *obj, size_t n, kjson_span *cut);
  */
 char *kjson_without(const char *s, size_t n, const kjson_span *cut, size_t *len);
 
+/* ---- Trees parsed into a pool ------------------------------------------------------ */
+
+/*
+ * A pool holds read-only trees parsed into it and frees them all at once. A parse into a
+ * pool takes its items from blocks of KJSON_POOL_BLOCK bytes (a larger item gets a block of
+ * its own), so it costs no malloc per item, and freeing costs no cJSON_Delete walk: for the
+ * trees of one reconcile (ctrl_view), parsed again on every reconcile, that is most of what
+ * they cost (issue 18). Not glibc's obstack: it exits the process when memory runs out.
+ *
+ * Rules:
+ * - never cJSON_Delete a pooled tree, nor detach from, add to or replace in it: its memory
+ *   is not malloc's. cJSON_Duplicate it for a tree of your own;
+ * - cJSON's allocation hooks are process-wide: kjson_pool_parse sets them for the parse
+ *   and restores cJSON's defaults (malloc, free, realloc) before it returns. So no other
+ *   thread may use cJSON meanwhile (this program's loop is one thread), and a program that
+ *   sets hooks of its own (cJSON_InitHooks) must not use pools.
+ */
+#define KJSON_POOL_BLOCK (32 * 1024)
+
+typedef struct kjson_pool kjson_pool;
+
+/* An empty pool into *out (nothing else is allocated until the first parse). CORE_OK or
+ * CORE_ENOMEM (*out NULL). */
+int kjson_pool_new(kjson_pool **out);
+
+/*
+ * Parses the len bytes at json (need not be NUL-terminated) into p. Returns the tree,
+ * valid until kjson_pool_free(p); NULL when p or json is NULL, the text is not one JSON
+ * value, or memory ran out (what the failed parse took stays in p until it is freed).
+ */
+const cJSON *kjson_pool_parse(kjson_pool *p, const char *json, size_t len);
+
+/* Bytes of blocks p holds (each block's size, not malloc's overhead); 0 for NULL. */
+size_t kjson_pool_bytes(const kjson_pool *p);
+
+/* Frees p and every tree parsed into it. p may be NULL. */
+void kjson_pool_free(kjson_pool *p);
+
 #endif

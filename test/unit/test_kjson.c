@@ -692,3 +692,72 @@ TEST(kjson_member_refuses_to_mend_malformed_text)
     without_is("{\"a\":1,\"b\":[]", "b", NULL);
     without_is("{\"a\":1,\"b\":[] , \"c\":2}", "b", "{\"a\":1 , \"c\":2}");
 }
+
+
+/* A pooled tree is the tree cJSON_Parse gives; a big string gets a block of its own. */
+TEST(kjson_pool_parses_like_cjson)
+{
+    const char *text =
+        "{\"metadata\":{\"name\":\"p\",\"labels\":{\"a\":\"b\"}},\"n\":[1,2.5,true,null]}";
+    kjson_pool  *p;
+    const cJSON *t, *u, *big;
+    cJSON       *want;
+    size_t       n = 3 * KJSON_POOL_BLOCK, before;
+    char        *long_text = malloc(n + 16);
+
+    ASSERT(long_text != NULL);
+    ASSERT_EQ(kjson_pool_new(&p), CORE_OK);
+    ASSERT_EQ(kjson_pool_bytes(p), 0);
+    t = kjson_pool_parse(p, text, strlen(text));
+    ASSERT(t != NULL);
+    want = parse(text);
+    ASSERT(cJSON_Compare(t, want, 1));
+    ASSERT_EQ(kjson_pool_bytes(p), KJSON_POOL_BLOCK);
+    /* Only len bytes are read: a prefix that is a whole value parses alone. */
+    u = kjson_pool_parse(p, "[7]garbage", 3);
+    ASSERT(u != NULL && cJSON_GetArraySize(u) == 1);
+    before = kjson_pool_bytes(p);
+    long_text[0] = '"';
+    memset(long_text + 1, 'x', n);
+    long_text[n + 1] = '"';
+    big = kjson_pool_parse(p, long_text, n + 2);
+    ASSERT(cJSON_IsString(big) && strlen(big->valuestring) == n);
+    ASSERT(kjson_pool_bytes(p) >= before + n);
+    /* The first trees are intact after the big one, and the block being filled kept its
+     * room: a small parse now takes no new block. */
+    ASSERT(cJSON_Compare(t, want, 1));
+    before = kjson_pool_bytes(p);
+    ASSERT(kjson_pool_parse(p, "{\"x\":1}", 7) != NULL);
+    ASSERT_EQ(kjson_pool_bytes(p), before);
+    cJSON_Delete(want);
+    free(long_text);
+    kjson_pool_free(p);
+    kjson_pool_free(NULL);
+}
+
+
+/* Bad text gives NULL, and cJSON's own allocation works as before after any pooled parse:
+ * a tree made, printed (print grows its buffer with realloc) and deleted with malloc's
+ * memory, which ASan and valgrind check. */
+TEST(kjson_pool_restores_cjson_allocation)
+{
+    kjson_pool *p;
+    cJSON      *o;
+    char       *s;
+
+    ASSERT_EQ(kjson_pool_new(&p), CORE_OK);
+    ASSERT(kjson_pool_parse(p, "{\"a\":[1,2,", 10) == NULL);
+    ASSERT(kjson_pool_parse(p, "", 0) == NULL);
+    ASSERT(kjson_pool_parse(NULL, "1", 1) == NULL);
+    ASSERT(kjson_pool_parse(p, NULL, 0) == NULL);
+    ASSERT(kjson_pool_parse(p, "{\"ok\":true}", 11) != NULL);
+    o = cJSON_CreateObject();
+    ASSERT(o != NULL);
+    for (int i = 0; i < 200; i++)
+        ASSERT(cJSON_AddStringToObject(o, "key", "a value long enough to grow the buffer") != NULL);
+    s = cJSON_PrintUnformatted(o);
+    ASSERT(s != NULL && strlen(s) > 8000);
+    free(s);
+    cJSON_Delete(o);
+    kjson_pool_free(p);
+}
