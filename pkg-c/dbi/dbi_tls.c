@@ -367,8 +367,14 @@ mark_hmac(const char *ca_key, const char *against, const char *cert, const char 
 
     core_buf_init(&msg, 5 * 64 * 1024);
     ok = core_buf_printf(&msg, "v2\n%lld\n%lld\n", nb, na) == CORE_OK;
-    for (size_t i = 0; ok && i < sizeof fields / sizeof *fields; i++)
-        ok = core_buf_printf(&msg, "%zu:%s", strlen(fields[i]), fields[i]) == CORE_OK;
+    /* The bytes of a field are added as they are: printf's %s walks a PEM key or
+     * certificate a byte at a time, and this runs in every reconcile. */
+    for (size_t i = 0; ok && i < sizeof fields / sizeof *fields; i++) {
+        size_t n = strlen(fields[i]);
+
+        ok = core_buf_printf(&msg, "%zu:", n) == CORE_OK &&
+             core_buf_add(&msg, fields[i], n) == CORE_OK;
+    }
     if (ok &&
         HMAC(EVP_sha256(), ca_key, (int)strlen(ca_key), (const unsigned char *)msg.data, msg.len,
              md, &mdlen) &&
