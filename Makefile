@@ -154,6 +154,13 @@ PROFILE_BINS ?= bin/dbaas-operator
 profile-restart: all
 	bash test/bench/profile-restart.sh $(PROFILE_N) $(PROFILE_BINS)
 
+# `make profile-create`: PROFILE_CREATE_N DBInstances created to Ready, under callgrind and
+# natively, PROFILE_ROUNDS times for each binary of PROFILE_BINS (test/bench/profile-create.sh).
+PROFILE_CREATE_N ?= 100
+.PHONY: profile-create
+profile-create: all
+	bash test/bench/profile-create.sh $(PROFILE_CREATE_N) $(PROFILE_BINS)
+
 # ---- builder tests as data (test/golden, test/tools/golden.c) ----
 # `make golden-check` compares what the real builders make with test/golden; `make golden`
 # rewrites the expected files after an intended change: read the diff before committing it.

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# test/bench/profile-create.sh N BINARY... (issue 18): what creating N DBInstances costs the
+# operator, from create to all Ready, in instructions and in CPU seconds. On a control plane of
+# its own (cluster-profile-create), for each of PROFILE_ROUNDS rounds (default 2) and each
+# BINARY in turn (so that builds alternate, and a slow spell of the machine falls on both):
+#   - callgrind: the operator under callgrind, counts zeroed once its initial reconcile is done,
+#     then `bench-dbi create` of N DBInstances in a fresh namespace, until all are Ready;
+#   - native: the same without valgrind, its CPU seconds from /proc.
+# Reconciles come from the operator's metrics (dbaas_reconciles_total). Prints one line per
+# run; callgrind's self and inclusive tops go to build/profile/create-<n>-<binary>-<round>-*.
+# Instructions are exact but the runs are not: a slower run has more reconciles (status
+# requeues, events not batched), so compare per reconcile, and across rounds. Each namespace
+# is dropped after its run (finalizers removed: no operator watches it any more).
+# PROFILE_KEEP=1 leaves the control plane up.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+[ $# -ge 2 ] || { echo "usage: $0 N BINARY..." >&2; exit 2; }
+n=$1
+shift
+rounds=${PROFILE_ROUNDS:-2}
+port=${PROFILE_PORT:-18099}
+out=build/profile
+mkdir -p "$out"
+command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
+make -s bin/bench-dbi
+export DBAAS_CLUSTER_DIR=${PROFILE_CLUSTER_DIR:-$HOME/.cache/dbaas-operator/cluster-profile-create}
+# Room for two namespaces' claims while a dropped one's volumes are recycled.
+CLUSTER_PV_COUNT=$((2 * n + 20)) CLUSTER_CLIENT_QPS=500 bash hack/cluster.sh up >/dev/null
+eval "$(bash hack/cluster.sh env)"
+KUBECTL=$(bash hack/cluster.sh kubectl-path)
+export KUBECONFIG
+pid=
+cleanup() {
+    [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
+    [ -n "${PROFILE_KEEP:-}" ] || bash hack/cluster.sh down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+"$KUBECTL" apply --server-side --force-conflicts -f crds/ >/dev/null
+"$KUBECTL" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
+reconciles() {
+    curl -s "127.0.0.1:$port/metrics" | awk '/^dbaas_reconciles_total/ {n += $NF} END {print n + 0}'
+}
+available() { "$KUBECTL" get pv --no-headers | awk '$5 == "Available"' | wc -l; }
+
+# run NS LOG CMD...: starts CMD (the operator, watching NS), waits for its initial
+# reconcile, runs the hook $before, creates N DBInstances in NS and waits until all are Ready;
+# sets ready_s, cpu_s and recs, and leaves the operator running in $pid.
+run() {
+    local ns=$1 log=$2 t0 c0 r0
+    shift 2
+    t0=$SECONDS
+    until [ "$(available)" -ge $((n + 5)) ]; do
+        [ $((SECONDS - t0)) -lt 900 ] || { echo "profile: no free volumes after 900 s" >&2; exit 1; }
+        sleep 5
+    done
+    "$KUBECTL" create namespace "$ns" >/dev/null
+    "$@" --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$port" --concurrency 4 --namespace "$ns" \
+        >"$log" 2>&1 &
+    pid=$!
+    t0=$SECONDS
+    until grep -q '"initial reconcile done","controller":"dbinstance"' "$log"; do
+        kill -0 "$pid" 2>/dev/null || { echo "profile: the operator exited, see $log" >&2; exit 1; }
+        [ $((SECONDS - t0)) -lt 300 ] || { echo "profile: no initial reconcile in 300 s" >&2; exit 1; }
+        sleep 0.5
+    done
+    $before
+    c0=$(cpu "$pid") r0=$(reconciles)
+    t0=$SECONDS
+    bin/bench-dbi create "$KUBECONFIG" "$ns" "$n" >/dev/null # returns once all are Ready
+    ready_s=$((SECONDS - t0))
+    sleep 3
+    cpu_s=$(python3 -c "print(round($(cpu "$pid") - $c0, 2))")
+    recs=$(($(reconciles) - r0))
+}
+
+# stop NS: stops the operator, then drops NS and its DBInstances.
+stop() {
+    kill -TERM "$pid"
+    wait "$pid" || true
+    pid=
+    "$KUBECTL" -n "$1" get dbinstances -o name |
+        xargs -r -n 50 "$KUBECTL" -n "$1" patch --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+    "$KUBECTL" delete namespace "$1" --wait=false >/dev/null
+}
+
+zero() { callgrind_control -z "$pid" >/dev/null 2>&1; }
+for round in $(seq "$rounds"); do
+    for bin in "$@"; do
+        tag=create-$n-$(basename "$bin")-$round
+        before=zero
+        ns=callgrind-$round-$RANDOM
+        run "$ns" "$out/$tag.log" valgrind --tool=callgrind --callgrind-out-file="$out/$tag.callgrind" "$bin"
+        stop "$ns"
+        callgrind_annotate --inclusive=no "$out/$tag.callgrind" 2>/dev/null | sed -n 1,60p >"$out/$tag-self.txt"
+        callgrind_annotate --inclusive=yes "$out/$tag.callgrind" 2>/dev/null | sed -n 1,150p >"$out/$tag-incl.txt"
+        total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "%.0f", $1 / 1e6}' "$out/$tag-self.txt")
+        echo "profile: $bin round $round: callgrind: all Ready in $ready_s s, $total M instructions," \
+            "$recs reconciles, $(python3 -c "print(round($total / max($recs, 1), 2))") M per reconcile"
+        before=:
+        ns=native-$round-$RANDOM
+        run "$ns" "$out/$tag-native.log" "$bin"
+        stop "$ns"
+        echo "profile: $bin round $round: native: all Ready in $ready_s s, $cpu_s s CPU, $recs reconciles," \
+            "$(python3 -c "print(round(1000 * $cpu_s / max($recs, 1), 2))") s per 1000 reconciles"
+    done
+done
