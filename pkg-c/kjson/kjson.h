@@ -254,8 +254,9 @@ typedef struct kjson_pool kjson_pool;
 int kjson_pool_new(kjson_pool **out);
 
 /*
- * Parses the len bytes at json (need not be NUL-terminated) into p. Returns the tree,
- * valid until kjson_pool_free(p); NULL when p or json is NULL, the text is not one JSON
+ * Parses the len bytes at json (need not be NUL-terminated) into p, as cJSON_ParseWithLength
+ * does: the first JSON value, what follows it unchecked. Returns the tree, valid until
+ * kjson_pool_free(p); NULL when p or json is NULL, the text does not start with a JSON
  * value, or memory ran out (what the failed parse took stays in p until it is freed).
  */
 const cJSON *kjson_pool_parse(kjson_pool *p, const char *json, size_t len);

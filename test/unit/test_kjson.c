@@ -713,8 +713,9 @@ TEST(kjson_pool_parses_like_cjson)
     want = parse(text);
     ASSERT(cJSON_Compare(t, want, 1));
     ASSERT_EQ(kjson_pool_bytes(p), KJSON_POOL_BLOCK);
-    /* Only len bytes are read: a prefix that is a whole value parses alone. */
-    u = kjson_pool_parse(p, "[7]garbage", 3);
+    /* Only len bytes are read: "[7" alone is no value. */
+    ASSERT(kjson_pool_parse(p, "[7]", 2) == NULL);
+    u = kjson_pool_parse(p, "[7]", 3);
     ASSERT(u != NULL && cJSON_GetArraySize(u) == 1);
     before = kjson_pool_bytes(p);
     long_text[0] = '"';
