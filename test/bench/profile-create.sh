@@ -48,7 +48,7 @@ available() { "$KUBECTL" get pv --no-headers | awk '$5 == "Available"' | wc -l; 
 
 # run NS LOG CMD...: starts CMD (the operator, watching NS), waits for its initial
 # reconcile, runs the hook $before, creates N DBInstances in NS and waits until all are Ready;
-# sets ready_s, cpu_s and recs, and leaves the operator running in $pid.
+# sets ready_s, cpu_s, recs and peak_mib (VmHWM), and leaves the operator running in $pid.
 run() {
     local ns=$1 log=$2 t0 c0 r0
     shift 2
@@ -75,6 +75,7 @@ run() {
     sleep 3
     cpu_s=$(python3 -c "print(round($(cpu "$pid") - $c0, 2))")
     recs=$(($(reconciles) - r0))
+    peak_mib=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 }
 
 # stop NS: stops the operator, then drops NS and its DBInstances.
@@ -105,6 +106,7 @@ for round in $(seq "$rounds"); do
         run "$ns" "$out/$tag-native.log" "$bin"
         stop "$ns"
         echo "profile: $bin round $round: native: all Ready in $ready_s s, $cpu_s s CPU, $recs reconciles," \
-            "$(python3 -c "print(round(1000 * $cpu_s / max($recs, 1), 2))") s per 1000 reconciles"
+            "$(python3 -c "print(round(1000 * $cpu_s / max($recs, 1), 2))") s per 1000 reconciles," \
+            "peak RSS $peak_mib MiB"
     done
 done
