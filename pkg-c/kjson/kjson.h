@@ -254,8 +254,9 @@ typedef struct kjson_pool kjson_pool;
 int kjson_pool_new(kjson_pool **out);
 
 /*
- * Parses the len bytes at json (need not be NUL-terminated) into p, as cJSON_ParseWithLength
- * does: the first JSON value, what follows it unchecked. Returns the tree, valid until
+ * Parses the len bytes at json into p, as cJSON_ParseWithLength does: the first JSON value,
+ * what follows it unchecked. The byte after them must be readable (a NUL, as in the store's
+ * texts): cJSON 1.7.15 may look one byte past len (DaveGamble/cJSON issue 804). Returns the tree, valid until
  * kjson_pool_free(p); NULL when p or json is NULL, the text does not start with a JSON
  * value, or memory ran out (what the failed parse took stays in p until it is freed).
  */
