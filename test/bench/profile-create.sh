@@ -20,25 +20,9 @@ n=$1
 shift
 rounds=${PROFILE_ROUNDS:-2}
 port=${PROFILE_PORT:-18099}
-out=build/profile
-mkdir -p "$out"
-command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
-make -s bin/bench-dbi
-export DBAAS_CLUSTER_DIR=${PROFILE_CLUSTER_DIR:-$HOME/.cache/dbaas-operator/cluster-profile-create}
+. test/bench/profile-lib.sh
 # Room for two namespaces' claims while a dropped one's volumes are recycled.
-CLUSTER_PV_COUNT=$((2 * n + 20)) CLUSTER_CLIENT_QPS=500 bash hack/cluster.sh up >/dev/null
-eval "$(bash hack/cluster.sh env)"
-KUBECTL=$(bash hack/cluster.sh kubectl-path)
-export KUBECONFIG
-pid=
-cleanup() {
-    [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
-    [ -n "${PROFILE_KEEP:-}" ] || bash hack/cluster.sh down >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
-
-"$KUBECTL" apply --server-side --force-conflicts -f crds/ >/dev/null
-"$KUBECTL" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
+profile_cluster profile-create $((2 * n + 20))
 
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 reconciles() {
@@ -96,9 +80,7 @@ for round in $(seq "$rounds"); do
         ns=callgrind-$round-$RANDOM
         run "$ns" "$out/$tag.log" valgrind --tool=callgrind --callgrind-out-file="$out/$tag.callgrind" "$bin"
         stop "$ns"
-        callgrind_annotate --inclusive=no "$out/$tag.callgrind" 2>/dev/null | sed -n 1,60p >"$out/$tag-self.txt"
-        callgrind_annotate --inclusive=yes "$out/$tag.callgrind" 2>/dev/null | sed -n 1,150p >"$out/$tag-incl.txt"
-        total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "%.0f", $1 / 1e6}' "$out/$tag-self.txt")
+        total=$(profile_annotate "$tag")
         echo "profile: $bin round $round: callgrind: all Ready in $ready_s s, $total M instructions," \
             "$recs reconciles, $(python3 -c "print(round($total / max($recs, 1), 2))") M per reconcile"
         before=:

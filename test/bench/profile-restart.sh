@@ -15,22 +15,9 @@ cd "$ROOT"
 [ $# -ge 2 ] || { echo "usage: $0 N BINARY..." >&2; exit 2; }
 n=$1
 shift
-out=build/profile
-mkdir -p "$out"
-command -v valgrind >/dev/null || apt-get install -y -qq valgrind >/dev/null
-make -s bin/bench-dbi
-export DBAAS_CLUSTER_DIR=${PROFILE_CLUSTER_DIR:-$HOME/.cache/dbaas-operator/cluster-profile}
-CLUSTER_PV_COUNT=$((n + 20)) CLUSTER_CLIENT_QPS=500 bash hack/cluster.sh up >/dev/null
-eval "$(bash hack/cluster.sh env)"
-KUBECTL=$(bash hack/cluster.sh kubectl-path)
-export KUBECONFIG
+. test/bench/profile-lib.sh
+profile_cluster profile $((n + 20))
 ns=profile-$n
-pid=
-cleanup() {
-    [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
-    [ -n "${PROFILE_KEEP:-}" ] || bash hack/cluster.sh down >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 
 ready() {
     "$KUBECTL" get dbinstances -n "$ns" \
@@ -56,8 +43,6 @@ until_reconciled() {
     pid=
 }
 
-"$KUBECTL" apply --server-side --force-conflicts -f crds/ >/dev/null
-"$KUBECTL" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
 if ! "$KUBECTL" get namespace "$ns" >/dev/null 2>&1; then
     "$KUBECTL" create namespace "$ns" >/dev/null
     "$1" --kubeconfig "$KUBECONFIG" --metrics-addr 127.0.0.1:0 >"$out/setup.log" 2>&1 &
@@ -78,9 +63,6 @@ for bin in "$@"; do
     tag=$n-$(basename "$bin")
     until_reconciled "$out/$tag.log" valgrind --tool=callgrind --callgrind-out-file="$out/$tag.callgrind" \
         "$bin" --kubeconfig "$KUBECONFIG" --metrics-addr 127.0.0.1:0 --concurrency 4
-    # sed, not head: head's early exit would kill callgrind_annotate with SIGPIPE (pipefail).
-    callgrind_annotate --inclusive=no "$out/$tag.callgrind" 2>/dev/null | sed -n 1,60p >"$out/$tag-self.txt"
-    callgrind_annotate --inclusive=yes "$out/$tag.callgrind" 2>/dev/null | sed -n 1,120p >"$out/$tag-incl.txt"
-    total=$(awk '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "%.0f", $1 / 1e6}' "$out/$tag-self.txt")
+    total=$(profile_annotate "$tag")
     echo "profile: $bin: restart over $n DBInstances: $total M instructions ($(python3 -c "print(round($total / $n, 2))") M per DBInstance)"
 done
