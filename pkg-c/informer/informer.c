@@ -225,10 +225,20 @@ report_success(informer *inf, const char *op)
 }
 
 
-/* Caches one object (transformed) and tells the handler. text (len bytes) is the JSON obj was
- * parsed from, or NULL: kept as it is when the transform leaves obj unchanged. */
 static int
-apply(informer *inf, informer_change hint, cJSON *obj, const char *text, size_t len)
+transform(cJSON *obj, void *data)
+{
+    const informer *inf = data;
+
+    return inf->opts.transform(obj);
+}
+
+
+/* Caches one object (transformed) and tells the handler. text (len bytes) is the JSON obj was
+ * parsed from, or NULL: kept as it is when the transform leaves obj unchanged. pool: the one
+ * obj was parsed into, or NULL (the heap). */
+static int
+apply(informer *inf, informer_change hint, cJSON *obj, kjson_pool *pool, const char *text, size_t len)
 {
     char             key[INFORMER_KEY_MAX];
     const store_obj *old;
@@ -236,7 +246,7 @@ apply(informer *inf, informer_change hint, cJSON *obj, const char *text, size_t 
 
     if (store_key(obj, key, sizeof key))
         return CORE_OK; /* nameless: nothing a controller could look up */
-    if (inf->opts.transform(obj))
+    if (kjson_pool_edit(pool, transform, obj, inf))
         text = NULL;
     if (hint == INFORMER_DELETE) {
         if (store_del(inf->store, key) == CORE_OK)
@@ -496,25 +506,46 @@ out:
 }
 
 
-/* Parses, caches and frees one list item, so a page never exists as one cJSON tree. */
+/* What a list item lacks of a watch event's object (kjson_pool_edit's fn). */
+struct typed {
+    const char *api, *kind;
+};
+
+static int
+add_type(cJSON *item, void *data)
+{
+    const struct typed *t = data;
+
+    return cJSON_AddStringToObject(item, "apiVersion", t->api) &&
+                   cJSON_AddStringToObject(item, "kind", t->kind)
+             ? CORE_OK
+             : CORE_ENOMEM;
+}
+
+
+/* Parses, caches and frees one list item, so a page never exists as one cJSON tree. Into
+ * the informer's pool, when it has one and nobody else has it taken. */
 static int
 list_item(const char *text, size_t n, void *data)
 {
-    informer  *inf = data;
-    kjson_span cut;
-    char       key[INFORMER_KEY_MAX], *copy = NULL, *typed = NULL, api[128];
-    size_t     len, head, cap;
-    cJSON     *item;
-    int        rc = CORE_ENOMEM;
+    informer    *inf = data;
+    kjson_span   cut;
+    char         key[INFORMER_KEY_MAX], *copy = NULL, *typed = NULL, api[128];
+    size_t       len, head, cap;
+    kjson_pool  *pool = kjson_pool_take(inf->opts.pool) ? inf->opts.pool : NULL;
+    struct typed t = {api, inf->res.kind};
+    cJSON       *item;
+    int          rc = CORE_ENOMEM;
 
     /* managedFields left out before the parse, as in a watch event (wstream.c). */
     if (kjson_managed_fields(text, n, &cut) && (copy = kjson_without(text, n, &cut, &len))) {
         text = copy;
         n = len;
     }
-    if (!(item = cJSON_ParseWithLength(text, n))) {
-        free(copy);
-        return CORE_EPROTO;
+    item = pool ? kjson_pool_parse_end(pool, text, n, NULL) : cJSON_ParseWithLength(text, n);
+    if (!item) {
+        rc = CORE_EPROTO;
+        goto out;
     }
     /* List items lack the type that watch events carry; give them the same shape, in the
      * tree and in the text kept (written first there: member order means nothing). */
@@ -534,15 +565,17 @@ list_item(const char *text, size_t n, void *data)
         } else {
             text = NULL;
         }
-        if (!cJSON_AddStringToObject(item, "apiVersion", api) ||
-            !cJSON_AddStringToObject(item, "kind", inf->res.kind))
+        if (kjson_pool_edit(pool, add_type, item, &t) != CORE_OK)
             goto out;
     }
     if (store_key(item, key, sizeof key) == CORE_OK)
         hmap_put(inf->seen, key, (void *)1, NULL);
-    rc = apply(inf, INFORMER_ADD, item, text, n);
+    rc = apply(inf, INFORMER_ADD, item, pool, text, n);
 out:
-    cJSON_Delete(item);
+    if (pool)
+        kjson_pool_give(pool);
+    else
+        cJSON_Delete(item);
     free(copy);
     free(typed);
     return rc;
@@ -708,7 +741,7 @@ on_event(ws_event *ev, void *data)
     case WS_MODIFIED:
     case WS_DELETED:
         rc = apply(inf, ev->type == WS_DELETED ? INFORMER_DELETE : INFORMER_UPDATE, ev->object,
-                   ev->object_text, ev->object_len);
+                   ev->pool, ev->object_text, ev->object_len);
         if (rc)
             return rc;
         set_rv(inf, ev->resource_version);
@@ -791,6 +824,7 @@ start_watch(informer *inf)
     inf->watch_healthy = 0;
     ws_free(&inf->parser);
     ws_init(&inf->parser, inf->opts.max_line, on_event, inf);
+    inf->parser.pool = inf->opts.pool;
     core_buf_init(&path, 16384);
     rc = kres_path(&path, &inf->res, inf->namespace, NULL, NULL);
     if (!rc)

@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "kjson/kjson.h"
 #include "kres/kres.h"
 #include "kube/kube.h"
 #include "store/store.h"
@@ -60,7 +61,9 @@ typedef struct {
 /*
  * Trims an object in place before it is cached (drop what controllers never read). Returns
  * nonzero when it changed obj: the informer then caches obj printed again; when it returns 0
- * the text the object came as is cached, unprinted.
+ * the text the object came as is cached, unprinted. It may detach and delete items (for an
+ * object in a pool, informer_opts.pool, cJSON's hooks are the pool's meanwhile) and must
+ * not keep anything of obj.
  */
 typedef int (*informer_transform)(cJSON *obj);
 
@@ -86,6 +89,10 @@ typedef struct {
      * ownerReferences; no spec, status or data), as client-go's metadata informers do
      * (Kubernetes API concepts, "Receiving resources as Tables or metadata"). */
     int                metadata_only;
+    /* A pool (kjson.h) the list items and watch events are parsed into, one at a time, or
+     * NULL: on the heap. Informers of one loop may share one; it must outlive them. The
+     * transform is then called inside kjson_pool_edit. */
+    kjson_pool        *pool;
 } informer_opts;
 
 typedef struct {

@@ -238,8 +238,8 @@ char *kjson_without(const char *s, size_t n, const kjson_span *cut, size_t *len)
  * they cost (issue 18). Not glibc's obstack: it exits the process when memory runs out.
  *
  * Rules:
- * - never cJSON_Delete a pooled tree, nor detach from, add to or replace in it: its memory
- *   is not malloc's. cJSON_Duplicate it for a tree of your own;
+ * - never cJSON_Delete a pooled tree, nor detach from, add to or replace in it (but inside
+ *   kjson_pool_edit): its memory is not malloc's. cJSON_Duplicate it for a tree of your own;
  * - cJSON's allocation hooks are process-wide: kjson_pool_parse sets them for the parse
  *   and restores cJSON's defaults (malloc, free, realloc) before it returns. So no other
  *   thread may use cJSON meanwhile (this program's loop is one thread), and a program that
@@ -261,6 +261,37 @@ int kjson_pool_new(kjson_pool **out);
  * value, or memory ran out (what the failed parse took stays in p until it is freed).
  */
 const cJSON *kjson_pool_parse(kjson_pool *p, const char *json, size_t len);
+
+/*
+ * For a tree that is parsed, changed a little and dropped, one at a time (an informer's
+ * list items and watch events): the same pool serves them one after another, and a tree
+ * changes only inside kjson_pool_edit.
+ *
+ * kjson_pool_take: 1 when p was idle and is now the caller's, 0 when p is NULL or taken
+ * (a nested user: it parses on the heap instead).
+ * kjson_pool_give: ends the turn: every tree parsed into p is gone, the pool is idle again.
+ * One block of KJSON_POOL_BLOCK bytes is kept for the next turn, so a turn costs no malloc
+ * unless its tree is larger; larger blocks are freed.
+ */
+int  kjson_pool_take(kjson_pool *p);
+void kjson_pool_give(kjson_pool *p);
+
+/*
+ * As kjson_pool_parse, for a tree that kjson_pool_edit may change, and as
+ * cJSON_ParseWithLengthOpts(json, len, end, 0): *end (when end is not NULL) is where the
+ * parse stopped, on success just past the value, on failure near the error.
+ */
+cJSON *kjson_pool_parse_end(kjson_pool *p, const char *json, size_t len, const char **end);
+
+/*
+ * Calls fn(tree, data) with cJSON's hooks pointed at p, and returns what fn returns: inside
+ * fn, tree (parsed into p) may be changed with cJSON's functions. What fn adds comes from p;
+ * what it deletes (cJSON_Delete, cJSON_DeleteItemFromObject) stays in p until the turn ends.
+ * fn must not keep, print or free anything else with cJSON: all of it would be p's. Nests
+ * (the hooks of an outer parse or edit are put back). With p NULL, fn runs with cJSON's
+ * defaults, for a tree on the heap.
+ */
+int kjson_pool_edit(kjson_pool *p, int (*fn)(cJSON *tree, void *data), cJSON *tree, void *data);
 
 /* Bytes of blocks p holds (each block's size, not malloc's overhead); 0 for NULL. */
 size_t kjson_pool_bytes(const kjson_pool *p);

@@ -15,6 +15,7 @@ typedef struct block {
 struct kjson_pool {
     block *blocks; /* the first one is the one being filled */
     size_t bytes;
+    int    taken; /* kjson_pool_take */
 };
 
 /* cJSON allocates items (pointers and a double) and strings: 8-byte alignment serves both. */
@@ -75,20 +76,85 @@ kjson_pool_new(kjson_pool **out)
 }
 
 
-const cJSON *
-kjson_pool_parse(kjson_pool *p, const char *json, size_t len)
+/* Points cJSON's hooks at p (NULL: cJSON's defaults); returns the pool they pointed at. */
+static kjson_pool *
+hooks_to(kjson_pool *p)
 {
-    cJSON_Hooks hooks = {pool_alloc, pool_keep};
+    static cJSON_Hooks pooled = {pool_alloc, pool_keep};
+    kjson_pool        *was = parsing;
+
+    parsing = p;
+    cJSON_InitHooks(p ? &pooled : NULL); /* NULL: malloc, free and realloc again */
+    return was;
+}
+
+
+cJSON *
+kjson_pool_parse_end(kjson_pool *p, const char *json, size_t len, const char **end)
+{
+    kjson_pool *was;
     cJSON      *tree;
 
     if (!p || !json)
         return NULL;
-    parsing = p;
-    cJSON_InitHooks(&hooks);
-    tree = cJSON_ParseWithLength(json, len);
-    cJSON_InitHooks(NULL); /* malloc, free and realloc again */
-    parsing = NULL;
+    was = hooks_to(p);
+    tree = cJSON_ParseWithLengthOpts(json, len, end, 0);
+    hooks_to(was);
     return tree;
+}
+
+
+const cJSON *
+kjson_pool_parse(kjson_pool *p, const char *json, size_t len)
+{
+    return kjson_pool_parse_end(p, json, len, NULL);
+}
+
+
+int
+kjson_pool_edit(kjson_pool *p, int (*fn)(cJSON *tree, void *data), cJSON *tree, void *data)
+{
+    kjson_pool *was = hooks_to(p);
+    int         rc = fn(tree, data);
+
+    hooks_to(was);
+    return rc;
+}
+
+
+int
+kjson_pool_take(kjson_pool *p)
+{
+    if (!p || p->taken)
+        return 0;
+    p->taken = 1;
+    return 1;
+}
+
+
+void
+kjson_pool_give(kjson_pool *p)
+{
+    block *b, *next, *keep = NULL;
+
+    if (!p)
+        return;
+    for (b = p->blocks; b; b = next) {
+        next = b->next;
+        if (!keep && b->size == KJSON_POOL_BLOCK) {
+            keep = b;
+            continue;
+        }
+        free(b);
+    }
+    p->blocks = keep;
+    p->bytes = 0;
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+        p->bytes = keep->size;
+    }
+    p->taken = 0;
 }
 
 

@@ -13,6 +13,7 @@
 #include "hmap/hmap.h"
 #include "httpd/httpd.h"
 #include "informer/informer-int.h"
+#include "kjson/kjson.h"
 #include "kubeconfig/kubeconfig.h"
 #include "leader/leader.h"
 #include "log/log.h"
@@ -87,6 +88,7 @@ struct rt {
     rt_controller       *controllers[RT_MAX_CONTROLLERS];
     int                  ncontrollers;
     rt_shared           *shared; /* the informers, newest first */
+    kjson_pool          *pool;   /* what they parse into (informer_opts.pool), or NULL */
     int                  informers_started;
     informer__request_fn request; /* NULL: kube_request (tests set a script) */
     void (*cancel)(kube_call *call);
@@ -437,6 +439,12 @@ shared_new(rt *r, const informer_opts *opts, rt_shared **out)
     o.on_synced = on_synced;
     o.on_error = on_error;
     o.data = sh;
+    /* One pool for all: the loop parses one list item or watch event at a time. Without
+     * one (out of memory), they parse on the heap. */
+    if (!r->pool && kjson_pool_new(&r->pool) != CORE_OK)
+        r->pool = NULL;
+    if (!o.pool)
+        o.pool = r->pool;
     if ((rc = informer_new(r->loop, r->client, &o, &sh->inf)))
         goto fail;
     if (r->request)
@@ -1440,6 +1448,7 @@ rt_run(const rt_config *cfg, rt_setup_fn setup, void *data, char *err, size_t er
     close_signals(&r);
     code = r.exit_code;
     run_cleanups(&r);
+    kjson_pool_free(r.pool);
     metrics_registry_free(r.metrics);
     kcfg_free(&r.kc);
     if (uv_loop_close(r.loop) != 0 && code == 0)
@@ -1494,6 +1503,7 @@ rt__free(rt *r)
 {
     close_controllers(r);
     run_cleanups(r);
+    kjson_pool_free(r->pool);
     metrics_registry_free(r->metrics);
     free(r);
 }

@@ -220,7 +220,7 @@ ws_line(ws_parser *p, const char *s, size_t n)
     kjson_span  obj, unused, cut = {NULL, 0};
     ws_event    ev;
     size_t      i, bad, len;
-    int         rc = CORE_OK, has_obj;
+    int         rc = CORE_OK, has_obj, pooled = 0;
 
     p->lineno++;
     for (i = 0; i < n && ws_is_blank(s[i]); i++)
@@ -242,7 +242,9 @@ ws_line(ws_parser *p, const char *s, size_t n)
         obj.p = copy + (obj.p - s); /* the cut lies inside the object */
         obj.n -= cut.n;
     }
-    root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    pooled = kjson_pool_take(p->pool);
+    root = pooled ? kjson_pool_parse_end(p->pool, text, len, &end)
+                  : cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
         rc = ws_fail(p, CORE_EPROTO, "invalid JSON near byte %zu",
                      end && end >= text && end <= text + len ? line_offset(text, end, s, &cut)
@@ -280,6 +282,7 @@ ws_line(ws_parser *p, const char *s, size_t n)
         goto out;
     }
     ws_event_fill(&ev);
+    ev.pool = pooled ? p->pool : NULL;
     /* The scanner found the first member written "object"; cJSON the first whose name
      * decodes to it ("obj\u0065ct"): the same one only if there is one of them. */
     if (has_obj && one_object(root)) {
@@ -290,6 +293,10 @@ ws_line(ws_parser *p, const char *s, size_t n)
     p->in_callback = 1;
     rc = p->on_event(&ev, p->data);
     p->in_callback = 0;
+    if (rc == WS_TAKE && pooled) {
+        rc = ws_fail(p, CORE_EINVAL, "the event handler took a pooled object");
+        goto out;
+    }
     if (rc == WS_TAKE) {
         cJSON_DetachItemViaPointer(root, ev.object);
         rc = CORE_OK;
@@ -301,7 +308,10 @@ ws_line(ws_parser *p, const char *s, size_t n)
     rc = CORE_OK;
     p->events++;
 out:
-    cJSON_Delete(root);
+    if (pooled)
+        kjson_pool_give(p->pool);
+    else
+        cJSON_Delete(root);
     free(copy);
     return rc;
 }

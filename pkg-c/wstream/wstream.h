@@ -29,7 +29,8 @@
  *
  * Ownership: the caller allocates the ws_parser (often inside its own struct) and releases
  * it with ws_free. Events and the cJSON trees in them belong to the parser and are freed
- * when the callback returns, unless the callback returns WS_TAKE: then ev->object (only the
+ * when the callback returns, unless the callback returns WS_TAKE (not for an event parsed
+ * into a pool, ws_parser.pool): then ev->object (only the
  * "object" member, already detached from the event's envelope) belongs to the callback,
  * which frees it with cJSON_Delete. A store keeps objects this way without copying them.
  * The callback must not call ws_feed, ws_finish, ws_reset or ws_free on its own parser
@@ -44,6 +45,7 @@
 #include <stddef.h>
 
 #include "core/core.h"
+#include "kjson/kjson.h"
 
 /* A sane cap for max_line: Kubernetes refuses objects over 1.5 MiB; allow for escaping. */
 #define WS_DEFAULT_MAX_LINE (8u * 1024 * 1024)
@@ -76,6 +78,9 @@ typedef struct {
      * terminated, valid until the callback returns; NULL when not known. */
     const char *object_text;
     size_t      object_len;
+    /* The pool object was parsed into (ws_parser.pool), or NULL for a tree on the heap:
+     * the callback changes object only through kjson_pool_edit(pool, ...). */
+    kjson_pool *pool;
 } ws_event;
 
 /*
@@ -95,6 +100,11 @@ typedef struct {
     int           err;    /* sticky error, CORE_OK while healthy */
     int           in_callback;
     char          errmsg[160];
+    /* NULL (ws_init): events are parsed on the heap. Else the caller's pool (kjson.h), which
+     * the parser takes for each event (kjson_pool_take) and gives back when the callback has
+     * returned; while someone else has it taken, the event is parsed on the heap. Events
+     * parsed into it cannot be taken (WS_TAKE fails the stream with CORE_EINVAL). */
+    kjson_pool   *pool;
 } ws_parser;
 
 /* Sets up p. Allocates nothing; max_line 0 means WS_DEFAULT_MAX_LINE. */

@@ -403,10 +403,14 @@ static const char empty_list[] =
 static const kres widgets = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1};
 
 
+/* The pool scripted_informer's informer parses into (informer_opts.pool); NULL: the heap. */
+static kjson_pool *scripted_pool;
+
 static informer *
 scripted_informer(uv_loop_t *loop, heard *h, const char *field_selector)
 {
-    informer_opts o = {.res = &widgets,
+    informer_opts o = {.pool = scripted_pool,
+                       .res = &widgets,
                        .namespace = "ns",
                        .label_selector = "demo=1",
                        .field_selector = field_selector,
@@ -717,7 +721,8 @@ TEST(informer_watch_error_event_relists_and_tells_why)
 
 /* What the cache keeps is the text the object came as, without managedFields, typed: no
  * second print unless the transform changed the object. */
-TEST(informer_caches_the_text_objects_came_as)
+static void
+caches_the_text_objects_came_as(void)
 {
     uv_loop_t        loop;
     heard            h = {0};
@@ -765,10 +770,15 @@ TEST(informer_caches_the_text_objects_came_as)
     scripted_close(&loop, inf);
 }
 
+TEST(informer_caches_the_text_objects_came_as)
+{
+    caches_the_text_objects_came_as();
+}
 
 /* An item with an apiVersion of its own but no kind: the kept text is the tree printed, with
  * the item's apiVersion first (as cJSON resolves the duplicate), never the informer's. */
-TEST(informer_item_with_own_api_version_is_printed)
+static void
+item_with_own_api_version_is_printed(void)
 {
     uv_loop_t loop;
     heard     h = {0};
@@ -787,4 +797,28 @@ TEST(informer_item_with_own_api_version_is_printed)
     ASSERT_STR(kjson_get_str(tree, "kind"), "Widget");
     cJSON_Delete(tree);
     scripted_close(&loop, inf);
+}
+
+TEST(informer_item_with_own_api_version_is_printed)
+{
+    item_with_own_api_version_is_printed();
+}
+
+
+/* The same through a pool: the list items typed and the annotation deleted inside
+ * kjson_pool_edit (ASan and valgrind would see a free() of the pool's memory), and the pool
+ * idle again after each object, its one block kept. */
+TEST(informer_parses_into_a_pool)
+{
+    kjson_pool *pool;
+
+    ASSERT_EQ(kjson_pool_new(&pool), CORE_OK);
+    scripted_pool = pool;
+    caches_the_text_objects_came_as();
+    item_with_own_api_version_is_printed();
+    scripted_pool = NULL;
+    ASSERT_EQ(kjson_pool_bytes(pool), KJSON_POOL_BLOCK);
+    ASSERT_EQ(kjson_pool_take(pool), 1);
+    kjson_pool_give(pool);
+    kjson_pool_free(pool);
 }

@@ -18,6 +18,7 @@ typedef struct {
     char       message[MAX_SEEN][96];
     char       text[MAX_SEEN][96]; /* object_text, cut to fit; "" when NULL */
     int        take;               /* return WS_TAKE and keep the objects */
+    int        pooled[MAX_SEEN];   /* ev->pool was set */
     cJSON     *kept[MAX_SEEN];
     int        stop_at;    /* return CORE_ECANCELED at this event (1-based); 0: never */
     int        reenter_rc; /* what ws_feed / ws_finish said when called from the callback */
@@ -47,6 +48,7 @@ on_event(ws_event *ev, void *data)
     snprintf(s->name[i], sizeof s->name[i], "%s", name ? name : "-");
     snprintf(s->rv[i], sizeof s->rv[i], "%s", ev->resource_version ? ev->resource_version : "-");
     s->code[i] = ev->code;
+    s->pooled[i] = ev->pool != NULL;
     snprintf(s->reason[i], sizeof s->reason[i], "%s", ev->reason ? ev->reason : "-");
     snprintf(s->message[i], sizeof s->message[i], "%s", ev->message ? ev->message : "-");
     snprintf(s->text[i], sizeof s->text[i], "%.*s", ev->object_text ? (int)ev->object_len : 0,
@@ -700,6 +702,49 @@ TEST(wstream_callback_takes_ownership)
         ASSERT(s.kept[2]->string == NULL || strcmp(s.kept[2]->string, "object") == 0);
     }
     seen_free(&s);
+}
+
+
+/* With a pool, each event is parsed into it and the pool is given back after the callback;
+ * while someone else has it taken, events parse on the heap; a pooled object cannot be
+ * taken. */
+TEST(wstream_events_parse_into_a_pool)
+{
+    ws_parser   p;
+    seen        s;
+    kjson_pool *pool;
+    int         i;
+
+    ASSERT_EQ(kjson_pool_new(&pool), CORE_OK);
+    memset(&s, 0, sizeof s);
+    ws_init(&p, 0, on_event, &s);
+    p.pool = pool;
+    ASSERT_EQ(feed_all(&p, three, strlen(three)), CORE_OK);
+    ASSERT_EQ(s.n, 3);
+    for (i = 0; i < 3; i++)
+        ASSERT_EQ(s.pooled[i], 1);
+    ASSERT_STR(s.name[2], "c");
+    ASSERT_EQ(kjson_pool_bytes(pool), KJSON_POOL_BLOCK);
+
+    /* Taken by another user: the heap. */
+    memset(&s, 0, sizeof s);
+    ASSERT_EQ(kjson_pool_take(pool), 1);
+    ASSERT_EQ(feed_all(&p, three, strlen(three)), CORE_OK);
+    ASSERT_EQ(s.n, 3);
+    ASSERT_EQ(s.pooled[0] + s.pooled[1] + s.pooled[2], 0);
+    kjson_pool_give(pool);
+
+    /* WS_TAKE of a pooled object ends the stream. */
+    memset(&s, 0, sizeof s);
+    s.take = 1;
+    ASSERT_EQ(feed_all(&p, three, strlen(three)), CORE_EINVAL);
+    ASSERT_EQ(s.n, 1);
+    ASSERT(strstr(ws_errmsg(&p), "pooled") != NULL);
+    s.kept[0] = NULL;                    /* the pool's, not the test's */
+    ASSERT_EQ(kjson_pool_take(pool), 1); /* given back after the failed event too */
+    kjson_pool_give(pool);
+    ws_free(&p);
+    kjson_pool_free(pool);
 }
 
 
