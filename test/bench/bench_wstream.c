@@ -2,7 +2,9 @@
  * Throughput of pkg-c/wstream on one core: a watch stream of N realistic events (a
  * DBInstance-like object of about 2 KB: metadata with labels, annotations, owner references
  * and managed fields, a spec, a status with conditions) is built in memory, then parsed in
- * 16 KiB chunks and in randomly sized chunks, several times each. Prints the median rate.
+ * 16 KiB chunks and in randomly sized chunks, several times each. Prints the median rate;
+ * then 16 KiB chunks again with the events parsed into a kjson_pool, as the operator's
+ * informers parse them (ws_parser.pool).
  *
  *   bench_wstream [events] [repetitions]     (defaults: 20000, 7)
  *
@@ -15,6 +17,7 @@
 #include <time.h>
 
 #include "core/core.h"
+#include "kjson/kjson.h"
 #include "wstream/wstream.h"
 
 #define TARGET_EVENTS_PER_SEC 50000.0
@@ -99,7 +102,7 @@ append_event(core_buf *b, unsigned i)
 
 /* Parses the stream once; chunk 0 means random sizes from 1 byte to 64 KiB. */
 static double
-one_pass(const core_buf *stream, size_t chunk, unsigned seed, unsigned long want)
+one_pass(const core_buf *stream, size_t chunk, unsigned seed, unsigned long want, kjson_pool *pool)
 {
     ws_parser p;
     sink      s = {0, 0};
@@ -108,6 +111,7 @@ one_pass(const core_buf *stream, size_t chunk, unsigned seed, unsigned long want
     int       rc = CORE_OK;
 
     ws_init(&p, 0, on_event, &s);
+    p.pool = pool;
     t0 = now();
     for (off = 0; off < stream->len && !rc; off += step) {
         if (chunk) {
@@ -158,13 +162,14 @@ cmp_double(const void *a, const void *b)
 
 
 static double
-median_pass(const core_buf *stream, size_t chunk, unsigned long n, int reps, double *best)
+median_pass(const core_buf *stream, size_t chunk, unsigned long n, int reps, double *best,
+            kjson_pool *pool)
 {
     double t[64];
     int    i;
 
     for (i = 0; i < reps; i++)
-        t[i] = one_pass(stream, chunk, 42u + (unsigned)i, n);
+        t[i] = one_pass(stream, chunk, 42u + (unsigned)i, n, pool);
     qsort(t, (size_t)reps, sizeof t[0], cmp_double);
     *best = t[0];
     return t[reps / 2];
@@ -180,6 +185,7 @@ main(int argc, char **argv)
     double        med, med16, best, avg_kb, mb, t0, t;
     size_t        i;
     int           valid = 1, rc;
+    kjson_pool   *pool;
 
     if (n == 0 || reps < 1 || reps > 64) {
         fprintf(stderr, "usage: bench_wstream [events > 0] [repetitions 1..64]\n");
@@ -198,16 +204,25 @@ main(int argc, char **argv)
     printf("stream: %lu events, %.1f MB, %.2f KB each; %d repetitions, median (best)\n", n, mb,
            avg_kb, reps);
 
-    med16 = median_pass(&stream, 16 * 1024, n, reps, &best);
+    med16 = median_pass(&stream, 16 * 1024, n, reps, &best, NULL);
     printf("wstream: %.0f events/s (%.1f KB each, 16 KiB chunks), %.1f MB/s (best %.0f events/s)\n",
            (double)n / med16, avg_kb, mb / med16, (double)n / best);
-    med = median_pass(&stream, 0, n, reps, &best);
+    med = median_pass(&stream, 0, n, reps, &best, NULL);
     printf("wstream: %.0f events/s (%.1f KB each, random 1 B..64 KiB chunks), %.1f MB/s "
            "(best %.0f events/s)\n",
            (double)n / med, avg_kb, mb / med, (double)n / best);
-    med = median_pass(&stream, stream.len, n, reps, &best);
+    med = median_pass(&stream, stream.len, n, reps, &best, NULL);
     printf("wstream: %.0f events/s (%.1f KB each, one chunk), %.1f MB/s\n", (double)n / med, avg_kb,
            mb / med);
+    if (kjson_pool_new(&pool) != CORE_OK) {
+        fprintf(stderr, "bench_wstream: no memory for a pool\n");
+        return 1;
+    }
+    med = median_pass(&stream, 16 * 1024, n, reps, &best, pool);
+    kjson_pool_free(pool);
+    printf("wstream, into a pool: %.0f events/s (%.1f KB each, 16 KiB chunks), %.1f MB/s (best %.0f "
+           "events/s)\n",
+           (double)n / med, avg_kb, mb / med, (double)n / best);
 
     /* Finding the lines and checking their UTF-8 alone, to show that share of the cost. */
     t0 = now();
