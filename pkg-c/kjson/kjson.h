@@ -214,10 +214,19 @@ int kjson_key_is(const char *k, size_t n, const char *want);
 int kjson_member(const char *p, const char *end, const char *key, kjson_span *value, kjson_span *cut);
 
 /*
+ * As kjson_member, but stops at the member's value: returns 1 with *value at its first byte,
+ * neither its end nor what follows it looked at (so end may lie past the object's end); 0
+ * when p holds no object, it has no such member, or its text is malformed before the value.
+ */
+int kjson_member_at(const char *p, const char *end, const char *key, const char **value);
+
+/*
  * The text of metadata.managedFields in the Kubernetes object obj (n bytes), with one comma,
  * in *cut; returns 1, or 0 when there is none. managedFields is read by nobody here and is
  * often half an object's bytes (server-side apply): informers leave it out before parsing.
- * A scalar inside it that is not valid JSON goes unnoticed once it is left out.
+ * A scalar inside it that is not valid JSON goes unnoticed once it is left out. Only the
+ * text up to managedFields' end is read: n may run past the object's end (the rest of a
+ * watch event's line).
  */
 int kjson_managed_fields(const char *obj, size_t n, kjson_span *cut);
 

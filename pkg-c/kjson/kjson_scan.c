@@ -82,11 +82,17 @@ kjson_key_is(const char *k, size_t n, const char *want)
 }
 
 
-int
-kjson_member(const char *p, const char *end, const char *key, kjson_span *value, kjson_span *cut)
+/* Walks the members of the object at p up to the first named key, skipping the values of
+ * those before it: 1 with *member at its key's opening quote, *v at its value (not scanned)
+ * and *prev_end at the end of the value before it (NULL for the first member); 0 as
+ * kjson_member says, for the text up to the member's value. */
+static int
+find_member(const char *p, const char *end, const char *key, const char **member, const char **v,
+            const char **prev_end)
 {
-    const char *k, *kend, *v, *vend, *after, *next = NULL, *prev_end = NULL;
+    const char *k, *kend, *vend, *after;
 
+    *prev_end = NULL;
     p = kjson_skip_ws(p, end);
     if (p >= end || *p != '{')
         return 0;
@@ -97,52 +103,76 @@ kjson_member(const char *p, const char *end, const char *key, kjson_span *value,
         if (p >= end || *p != '"' || !(kend = kjson_skip_string(p, end)))
             return 0;
         k = p + 1;
-        v = kjson_skip_ws(kend, end);
-        if (v >= end || *v != ':')
+        *v = kjson_skip_ws(kend, end);
+        if (*v >= end || **v != ':')
             return 0;
-        v = kjson_skip_ws(v + 1, end);
-        if (!(vend = kjson_skip_value(v, end)))
-            return 0;
-        after = kjson_skip_ws(vend, end);
+        *v = kjson_skip_ws(*v + 1, end);
         if (kjson_key_is(k, (size_t)(kend - 1 - k), key)) {
-            value->p = v;
-            value->n = (size_t)(vend - v);
-            /* What follows must be another member or the end: a cut never turns text that
-             * is not JSON (a comma missing, one too many) into JSON. */
-            if (after < end && *after == ',') {
-                next = kjson_skip_ws(after + 1, end);
-                if (next >= end || *next != '"')
-                    return 0;
-            } else if (after >= end || *after != '}') {
-                return 0;
-            }
-            if (prev_end) { /* `, "key": value` */
-                cut->p = prev_end;
-                cut->n = (size_t)(vend - prev_end);
-            } else if (*after == ',') { /* `"key": value, ` */
-                cut->p = p;
-                cut->n = (size_t)(next - p);
-            } else { /* the only member */
-                cut->p = p;
-                cut->n = (size_t)(vend - p);
-            }
+            *member = p;
             return 1;
         }
+        if (!(vend = kjson_skip_value(*v, end)))
+            return 0;
+        after = kjson_skip_ws(vend, end);
         if (after >= end || *after != ',')
             return 0;
-        prev_end = vend;
+        *prev_end = vend;
         p = kjson_skip_ws(after + 1, end);
     }
 }
 
 
 int
+kjson_member(const char *p, const char *end, const char *key, kjson_span *value, kjson_span *cut)
+{
+    const char *m, *v, *vend, *after, *next = NULL, *prev_end;
+
+    if (!find_member(p, end, key, &m, &v, &prev_end) || !(vend = kjson_skip_value(v, end)))
+        return 0;
+    after = kjson_skip_ws(vend, end);
+    value->p = v;
+    value->n = (size_t)(vend - v);
+    /* What follows must be another member or the end: a cut never turns text that is not
+     * JSON (a comma missing, one too many) into JSON. */
+    if (after < end && *after == ',') {
+        next = kjson_skip_ws(after + 1, end);
+        if (next >= end || *next != '"')
+            return 0;
+    } else if (after >= end || *after != '}') {
+        return 0;
+    }
+    if (prev_end) { /* `, "key": value` */
+        cut->p = prev_end;
+        cut->n = (size_t)(vend - prev_end);
+    } else if (*after == ',') { /* `"key": value, ` */
+        cut->p = m;
+        cut->n = (size_t)(next - m);
+    } else { /* the only member */
+        cut->p = m;
+        cut->n = (size_t)(vend - m);
+    }
+    return 1;
+}
+
+
+int
+kjson_member_at(const char *p, const char *end, const char *key, const char **value)
+{
+    const char *m, *prev_end;
+
+    return find_member(p, end, key, &m, value, &prev_end);
+}
+
+
+int
 kjson_managed_fields(const char *obj, size_t n, kjson_span *cut)
 {
-    kjson_span meta, mf, unused;
+    const char *meta;
+    kjson_span  mf;
 
-    return kjson_member(obj, obj + n, "metadata", &meta, &unused) &&
-           kjson_member(meta.p, meta.p + meta.n, "managedFields", &mf, cut);
+    /* metadata's members are walked only up to managedFields: its end is not looked for. */
+    return kjson_member_at(obj, obj + n, "metadata", &meta) &&
+           kjson_member(meta, obj + n, "managedFields", &mf, cut);
 }
 
 

@@ -194,6 +194,39 @@ one_object(const cJSON *root)
 }
 
 
+/* Sets obj->n to the length of the object's text that starts at obj->p in the event text
+ * (len bytes, parsed whole into root, whose only "object" member it is): when that member is
+ * the event's last, as the API server writes it, it ends where the event's '}' and the
+ * blanks before it begin; else it is scanned for. 0 when it cannot be said. */
+static int
+object_end(const cJSON *root, const char *text, size_t len, kjson_span *obj)
+{
+    const cJSON *last = root->child;
+    const char  *q = text + len, *p = obj->p;
+    kjson_span   found, unused;
+
+    while (last && last->next)
+        last = last->next;
+    if (!last || !last->string || strcmp(last->string, "object") != 0) {
+        if (!kjson_member(text, text + len, "object", &found, &unused) || found.p != p)
+            return 0;
+        obj->n = found.n;
+        return 1;
+    }
+    while (q > p && ws_is_blank(q[-1]))
+        q--;
+    if (q == p || q[-1] != '}')
+        return 0;
+    q--; /* the event's own '}' */
+    while (q > p && ws_is_blank(q[-1]))
+        q--;
+    if (q == p || q[-1] != '}')
+        return 0;
+    obj->n = (size_t)(q - p);
+    return 1;
+}
+
+
 /* The offset in the line as received (s) of at, a position in text: the line itself, or its
  * copy without cut. */
 static size_t
@@ -217,7 +250,7 @@ ws_line(ws_parser *p, const char *s, size_t n)
     cJSON      *root = NULL, *type;
     const char *end = NULL, *name, *text;
     char       *copy = NULL;
-    kjson_span  obj, unused, cut = {NULL, 0};
+    kjson_span  obj, cut = {NULL, 0};
     ws_event    ev;
     size_t      i, bad, len;
     int         rc = CORE_OK, has_obj, pooled = 0;
@@ -235,7 +268,10 @@ ws_line(ws_parser *p, const char *s, size_t n)
     /* Nobody reads managedFields, often half an object's bytes: it is left out before the
      * parse rather than parsed and deleted (kjson_managed_fields). Out of memory, the whole
      * line is parsed as before. */
-    has_obj = kjson_member(s, s + n, "object", &obj, &unused);
+    /* The object runs to the line's end until the parse has said where it ends (object_end):
+     * it is not scanned here, only its metadata up to managedFields. */
+    has_obj = kjson_member_at(s, s + n, "object", &obj.p);
+    obj.n = has_obj ? (size_t)(s + n - obj.p) : 0;
     if (has_obj && kjson_managed_fields(obj.p, obj.n, &cut) &&
         (copy = kjson_without(s, n, &cut, &len))) {
         text = copy;
@@ -285,7 +321,7 @@ ws_line(ws_parser *p, const char *s, size_t n)
     ev.pool = pooled ? p->pool : NULL;
     /* The scanner found the first member written "object"; cJSON the first whose name
      * decodes to it ("obj\u0065ct"): the same one only if there is one of them. */
-    if (has_obj && one_object(root)) {
+    if (has_obj && one_object(root) && object_end(root, text, len, &obj)) {
         ev.object_text = obj.p;
         ev.object_len = obj.n;
     }

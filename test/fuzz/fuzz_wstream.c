@@ -3,7 +3,8 @@
  * size; the rest is the stream. It is fed three ways (one chunk, two chunks split there,
  * and small chunks) into parsers with a small max_line. Besides the sanitizers, the oracle
  * is that chunking never changes the outcome: the same result code, the same error
- * message and the same events, in order.
+ * message and the same events, in order; and that an event's object_text, when given, is
+ * the text of its object (parsed again, the same tree).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,18 @@ on_event(ws_event *ev, void *data)
         o->digest = o->digest * 1099511628211ull + (unsigned char)*rv;
     if (ev->reason)
         o->digest += strlen(ev->reason);
+    if (ev->object_text) {
+        /* Printed, not cJSON_Compare'd: 1e400 parses to infinity, which never compares equal
+         * to itself there (inf - inf is NaN). */
+        cJSON *again = cJSON_ParseWithLength(ev->object_text, ev->object_len);
+        char  *a = cJSON_PrintUnformatted(again), *b = cJSON_PrintUnformatted(ev->object);
+
+        if (!again || !a || !b || strcmp(a, b) != 0)
+            abort();
+        cJSON_free(a);
+        cJSON_free(b);
+        cJSON_Delete(again);
+    }
     o->take = !o->take;
     if (o->take) {
         cJSON_Delete(o->kept);

@@ -832,3 +832,21 @@ TEST(kjson_pool_turns_and_edits)
     free(long_text);
     kjson_pool_free(p);
 }
+
+
+/* kjson_member_at stops at the value: a text cut short inside it still finds it; the members
+ * before it are checked as kjson_member checks them. */
+TEST(kjson_member_at_stops_at_the_value)
+{
+    static const char text[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"na";
+    static const char bad[] = "{\"type\":ADDED,\"object\":{}}";
+    const char       *v = NULL;
+
+    ASSERT_EQ(kjson_member_at(text, text + strlen(text), "object", &v), 1);
+    ASSERT(v == text + 25);
+    ASSERT_EQ(kjson_member_at(text, text + strlen(text), "type", &v), 1);
+    ASSERT(v == text + 8);
+    ASSERT_EQ(kjson_member_at(text, text + strlen(text), "missing", &v), 0);
+    ASSERT_EQ(kjson_member_at(bad, bad + strlen(bad), "object", &v), 0);
+    ASSERT_EQ(kjson_member_at("[]", "[]" + 2, "object", &v), 0);
+}

@@ -837,3 +837,31 @@ TEST(wstream_object_text_only_when_unambiguous)
     ASSERT_STR(s.text[1], "{\"metadata\":{\"name\":\"c\"}}");
     ws_free(&p);
 }
+
+
+/* The object's text ends where the event's closing brace and the blanks before it begin; an
+ * "object" that is not the event's last member is scanned for. With managedFields cut, the
+ * text is the object without it. */
+TEST(wstream_object_text_ends_where_the_event_ends)
+{
+    static const char blanks[] =
+        "{\"type\":\"ADDED\", \"object\" : {\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]} \t } \r\n";
+    static const char first[] = "{\"object\":{\"metadata\":{\"name\":\"e\"}} ,\"type\":\"ADDED\"}\n";
+    static const char cut[] =
+        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"K\",\"metadata\":{\"name\":\"f\",\"managedFields\":"
+        "[{\"m\":\"}\"}],\"uid\":\"u\"},\"s\":\"}\"}}\n";
+    ws_parser p;
+    seen      s;
+
+    memset(&s, 0, sizeof s);
+    ws_init(&p, 0, on_event, &s);
+    ASSERT_EQ(ws_feed(&p, blanks, strlen(blanks)), CORE_OK);
+    ASSERT_EQ(ws_feed(&p, first, strlen(first)), CORE_OK);
+    ASSERT_EQ(ws_feed(&p, cut, strlen(cut)), CORE_OK);
+    ASSERT_EQ(s.n, 3);
+    ASSERT_STR(s.text[0], "{\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]}");
+    ASSERT_STR(s.text[1], "{\"metadata\":{\"name\":\"e\"}}");
+    ASSERT_STR(s.text[2], "{\"kind\":\"K\",\"metadata\":{\"name\":\"f\",\"uid\":\"u\"},\"s\":\"}\"}");
+    ASSERT_STR(s.name[2], "f");
+    ws_free(&p);
+}
