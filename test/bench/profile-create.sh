@@ -42,6 +42,9 @@ run() {
         sleep 5
     done
     "$KUBECTL" create namespace "$ns" >/dev/null
+    # Emptied here, not only by the redirection below: that happens in the background job,
+    # and the wait for the log line could read an earlier invocation's log first.
+    : >"$log"
     "$@" --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$port" --concurrency 4 --namespace "$ns" \
         >"$log" 2>&1 &
     pid=$!

@@ -30,6 +30,7 @@ ready() {
 until_reconciled() {
     local log=$1 t0=$SECONDS
     shift
+    : >"$log" # now: the redirection below happens in the background job (see profile-create.sh)
     "$@" >"$log" 2>&1 &
     pid=$!
     until grep -q '"initial reconcile done","controller":"dbinstance"' "$log"; do
