@@ -63,7 +63,8 @@ typedef struct {
  * nonzero when it changed obj: the informer then caches obj printed again; when it returns 0
  * the text the object came as is cached, unprinted. It may detach and delete items (for an
  * object in a pool, informer_opts.pool, cJSON's hooks are the pool's meanwhile) and must
- * not keep anything of obj.
+ * not keep anything of obj, nor make, print or free any other cJSON value: in a pool's turn
+ * that memory would be the pool's.
  */
 typedef int (*informer_transform)(cJSON *obj);
 
@@ -90,8 +91,9 @@ typedef struct {
      * (Kubernetes API concepts, "Receiving resources as Tables or metadata"). */
     int                metadata_only;
     /* A pool (kjson.h) the list items and watch events are parsed into, one at a time, or
-     * NULL: on the heap. Informers of one loop may share one; it must outlive them. The
-     * transform is then called inside kjson_pool_edit. */
+     * NULL: on the heap. Informers of one loop may share one; it must outlive their use
+     * (a stopped informer parses nothing more). The transform is then called inside
+     * kjson_pool_edit. */
     kjson_pool        *pool;
 } informer_opts;
 

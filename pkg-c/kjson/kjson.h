@@ -224,9 +224,10 @@ int kjson_member_at(const char *p, const char *end, const char *key, const char 
  * The text of metadata.managedFields in the Kubernetes object obj (n bytes), with one comma,
  * in *cut; returns 1, or 0 when there is none. managedFields is read by nobody here and is
  * often half an object's bytes (server-side apply): informers leave it out before parsing.
- * A scalar inside it that is not valid JSON goes unnoticed once it is left out. Only the
- * text up to managedFields' end is read: n may run past the object's end (the rest of a
- * watch event's line).
+ * A scalar inside it that is not valid JSON goes unnoticed once it is left out. What is read
+ * is the object's members up to metadata and metadata's up to managedFields' end (all of
+ * metadata when it has none), never past metadata: n may run past the object's end (the
+ * rest of a watch event's line).
  */
 int kjson_managed_fields(const char *obj, size_t n, kjson_span *cut);
 
@@ -249,10 +250,11 @@ char *kjson_without(const char *s, size_t n, const kjson_span *cut, size_t *len)
  * Rules:
  * - never cJSON_Delete a pooled tree, nor detach from, add to or replace in it (but inside
  *   kjson_pool_edit): its memory is not malloc's. cJSON_Duplicate it for a tree of your own;
- * - cJSON's allocation hooks are process-wide: kjson_pool_parse sets them for the parse
- *   and restores cJSON's defaults (malloc, free, realloc) before it returns. So no other
- *   thread may use cJSON meanwhile (this program's loop is one thread), and a program that
- *   sets hooks of its own (cJSON_InitHooks) must not use pools.
+ * - cJSON's allocation hooks are process-wide: a parse into a pool (and kjson_pool_edit)
+ *   points them at the pool and puts back, before it returns, the ones it found: cJSON's
+ *   defaults (malloc, free, realloc), or an outer parse's or edit's pool. So no other thread
+ *   may use cJSON meanwhile (this program's loop is one thread), and a program that sets
+ *   hooks of its own (cJSON_InitHooks) must not use pools.
  */
 #define KJSON_POOL_BLOCK (32 * 1024)
 
@@ -266,7 +268,7 @@ int kjson_pool_new(kjson_pool **out);
  * Parses the len bytes at json into p, as cJSON_ParseWithLength does: the first JSON value,
  * what follows it unchecked. The byte after them must be readable (a NUL, as in the store's
  * texts): cJSON 1.7.15 may look one byte past len (DaveGamble/cJSON issue 804). Returns the tree, valid until
- * kjson_pool_free(p); NULL when p or json is NULL, the text does not start with a JSON
+ * kjson_pool_free(p) (or kjson_pool_give(p), for a pool taken in turns); NULL when p or json is NULL, the text does not start with a JSON
  * value, or memory ran out (what the failed parse took stays in p until it is freed).
  */
 const cJSON *kjson_pool_parse(kjson_pool *p, const char *json, size_t len);
@@ -280,10 +282,12 @@ const cJSON *kjson_pool_parse(kjson_pool *p, const char *json, size_t len);
  * (a nested user: it parses on the heap instead).
  * kjson_pool_give: ends the turn: every tree parsed into p is gone, the pool is idle again.
  * One block of KJSON_POOL_BLOCK bytes is kept for the next turn, so a turn costs no malloc
- * unless its tree is larger; larger blocks are freed.
+ * unless its tree is larger; every other block is freed.
+ * kjson_pool_turns: how many turns p was taken for (0 for NULL), for tests and benchmarks.
  */
-int  kjson_pool_take(kjson_pool *p);
-void kjson_pool_give(kjson_pool *p);
+int    kjson_pool_take(kjson_pool *p);
+void   kjson_pool_give(kjson_pool *p);
+size_t kjson_pool_turns(const kjson_pool *p);
 
 /*
  * As kjson_pool_parse, for a tree that kjson_pool_edit may change, and as

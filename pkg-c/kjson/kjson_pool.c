@@ -15,6 +15,7 @@ typedef struct block {
 struct kjson_pool {
     block *blocks; /* the first one is the one being filled */
     size_t bytes;
+    size_t turns; /* kjson_pool_take's that succeeded */
     int    taken; /* kjson_pool_take */
 };
 
@@ -128,6 +129,7 @@ kjson_pool_take(kjson_pool *p)
     if (!p || p->taken)
         return 0;
     p->taken = 1;
+    p->turns++;
     return 1;
 }
 
@@ -155,6 +157,13 @@ kjson_pool_give(kjson_pool *p)
         p->bytes = keep->size;
     }
     p->taken = 0;
+}
+
+
+size_t
+kjson_pool_turns(const kjson_pool *p)
+{
+    return p ? p->turns : 0;
 }
 
 

@@ -268,8 +268,8 @@ ws_line(ws_parser *p, const char *s, size_t n)
     /* Nobody reads managedFields, often half an object's bytes: it is left out before the
      * parse rather than parsed and deleted (kjson_managed_fields). Out of memory, the whole
      * line is parsed as before. The object is taken to run to the line's end until the parse
-     * has said where it ends (object_end): only its metadata is scanned here, up to
-     * managedFields. */
+     * has said where it ends (object_end): here only the members before its metadata and
+     * metadata's up to managedFields are scanned. */
     has_obj = kjson_member_at(s, s + n, "object", &obj.p);
     obj.n = has_obj ? (size_t)(s + n - obj.p) : 0;
     if (has_obj && kjson_managed_fields(obj.p, obj.n, &cut) &&

@@ -19,6 +19,7 @@
  *                 unknown "type", or an "object" that is missing or not a JSON object;
  *                 also a stream that ends in the middle of a line (ws_finish)
  *   CORE_ENOMEM   an allocation failed
+ *   CORE_EINVAL   the callback returned WS_TAKE for an event parsed into a pool
  *   < 0           whatever the event callback returned to stop the stream
  * Errors are sticky: once ws_feed or ws_finish has failed, both return the same code again
  * until ws_reset. ws_errmsg says what went wrong, with the line number.
@@ -36,7 +37,8 @@
  * The callback must not call ws_feed, ws_finish, ws_reset or ws_free on its own parser
  * (ws_feed and ws_finish refuse with CORE_EINVAL); to stop, it returns a negative code.
  * Nothing here prints or blocks. One parser per stream; one thread at a time (cJSON keeps
- * its last parse error in a global).
+ * its last parse error in a global, and a parse into a pool points cJSON's process-wide
+ * allocation hooks at it meanwhile).
  */
 #ifndef DBAAS_WSTREAM_H
 #define DBAAS_WSTREAM_H
@@ -85,8 +87,9 @@ typedef struct {
 
 /*
  * Called once per event. Returns 0 (the parser frees the event), WS_TAKE (the callback
- * keeps ev->object) or a negative code (the parser frees the event, stops, and ws_feed
- * returns that code).
+ * keeps ev->object; only when ev->pool is NULL: a pooled object is gone once the callback
+ * returns, and WS_TAKE then fails the stream with CORE_EINVAL) or a negative code (the
+ * parser frees the event, stops, and ws_feed returns that code).
  */
 typedef int (*ws_event_cb)(ws_event *ev, void *data);
 

@@ -817,6 +817,8 @@ TEST(informer_parses_into_a_pool)
     caches_the_text_objects_came_as();
     item_with_own_api_version_is_printed();
     scripted_pool = NULL;
+    /* Every list item (3) and watch event (2) had its turn. */
+    ASSERT_EQ(kjson_pool_turns(pool), 5);
     ASSERT_EQ(kjson_pool_bytes(pool), KJSON_POOL_BLOCK);
     ASSERT_EQ(kjson_pool_take(pool), 1);
     kjson_pool_give(pool);

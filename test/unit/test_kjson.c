@@ -777,10 +777,14 @@ edit_tree(cJSON *tree, void *data)
 {
     kjson_pool *p = data;
 
+    int rc;
+
     cJSON_DeleteItemFromObjectCaseSensitive(tree, "drop");
     if (!cJSON_AddStringToObject(tree, "added", "a string the pool holds"))
         return -1;
-    return kjson_pool_edit(p, edit_inner, tree, NULL);
+    rc = kjson_pool_edit(p, edit_inner, tree, NULL);
+    /* Still the pool's after the inner edit: were it malloc's, nothing would free it (LSan). */
+    return cJSON_AddTrueToObject(tree, "after") ? rc : -1;
 }
 
 
@@ -806,7 +810,7 @@ TEST(kjson_pool_turns_and_edits)
     ASSERT_STR(end, " trailing");
     ASSERT_EQ(kjson_pool_edit(p, edit_tree, t, p), 7);
     s = cJSON_PrintUnformatted(t); /* cJSON's defaults again: malloc'd */
-    ASSERT_STR(s, "{\"keep\":1,\"added\":\"a string the pool holds\",\"inner\":2}");
+    ASSERT_STR(s, "{\"keep\":1,\"added\":\"a string the pool holds\",\"inner\":2,\"after\":true}");
     free(s);
     /* A tree larger than a block: its own block, freed by give; the standard one is kept. */
     long_text[0] = '"';
@@ -818,6 +822,7 @@ TEST(kjson_pool_turns_and_edits)
     kjson_pool_give(p);
     ASSERT_EQ(kjson_pool_bytes(p), KJSON_POOL_BLOCK);
     ASSERT_EQ(kjson_pool_take(p), 1);
+    ASSERT_EQ(kjson_pool_turns(p), 2);
     ASSERT(kjson_pool_parse_end(p, "[1", 2, &end) == NULL);
     ASSERT(end != NULL);
     kjson_pool_give(p);
@@ -840,6 +845,7 @@ TEST(kjson_member_at_stops_at_the_value)
 {
     static const char text[] = "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"na";
     static const char bad[] = "{\"type\":ADDED,\"object\":{}}";
+    static const char array[] = "[]";
     const char       *v = NULL;
 
     ASSERT_EQ(kjson_member_at(text, text + strlen(text), "object", &v), 1);
@@ -848,5 +854,5 @@ TEST(kjson_member_at_stops_at_the_value)
     ASSERT(v == text + 8);
     ASSERT_EQ(kjson_member_at(text, text + strlen(text), "missing", &v), 0);
     ASSERT_EQ(kjson_member_at(bad, bad + strlen(bad), "object", &v), 0);
-    ASSERT_EQ(kjson_member_at("[]", "[]" + 2, "object", &v), 0);
+    ASSERT_EQ(kjson_member_at(array, array + 2, "object", &v), 0);
 }

@@ -725,13 +725,15 @@ TEST(wstream_events_parse_into_a_pool)
         ASSERT_EQ(s.pooled[i], 1);
     ASSERT_STR(s.name[2], "c");
     ASSERT_EQ(kjson_pool_bytes(pool), KJSON_POOL_BLOCK);
+    ASSERT_EQ(kjson_pool_turns(pool), 3);
 
-    /* Taken by another user: the heap. */
+    /* Taken by another user: the heap, and the pool left taken. */
     memset(&s, 0, sizeof s);
     ASSERT_EQ(kjson_pool_take(pool), 1);
     ASSERT_EQ(feed_all(&p, three, strlen(three)), CORE_OK);
     ASSERT_EQ(s.n, 3);
     ASSERT_EQ(s.pooled[0] + s.pooled[1] + s.pooled[2], 0);
+    ASSERT_EQ(kjson_pool_take(pool), 0);
     kjson_pool_give(pool);
 
     /* WS_TAKE of a pooled object ends the stream. */
@@ -846,7 +848,8 @@ TEST(wstream_object_text_ends_where_the_event_ends)
 {
     static const char blanks[] =
         "{\"type\":\"ADDED\", \"object\" : {\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]} \t } \r\n";
-    static const char first[] = "{\"object\":{\"metadata\":{\"name\":\"e\"}} ,\"type\":\"ADDED\"}\n";
+    static const char first[] =
+        "{\"object\":{\"metadata\":{\"name\":\"e\",\"managedFields\":[1]},\"a\":1} ,\"type\":\"ADDED\"}\n";
     static const char cut[] =
         "{\"type\":\"ADDED\",\"object\":{\"kind\":\"K\",\"metadata\":{\"name\":\"f\",\"managedFields\":"
         "[{\"m\":\"}\"}],\"uid\":\"u\"},\"s\":\"}\"}}\n";
@@ -860,7 +863,7 @@ TEST(wstream_object_text_ends_where_the_event_ends)
     ASSERT_EQ(ws_feed(&p, cut, strlen(cut)), CORE_OK);
     ASSERT_EQ(s.n, 3);
     ASSERT_STR(s.text[0], "{\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]}");
-    ASSERT_STR(s.text[1], "{\"metadata\":{\"name\":\"e\"}}");
+    ASSERT_STR(s.text[1], "{\"metadata\":{\"name\":\"e\"},\"a\":1}");
     ASSERT_STR(s.text[2], "{\"kind\":\"K\",\"metadata\":{\"name\":\"f\",\"uid\":\"u\"},\"s\":\"}\"}");
     ASSERT_STR(s.name[2], "f");
     ws_free(&p);
