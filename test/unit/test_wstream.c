@@ -846,25 +846,20 @@ TEST(wstream_object_text_only_when_unambiguous)
  * text is the object without it. */
 TEST(wstream_object_text_ends_where_the_event_ends)
 {
-    static const char blanks[] =
-        "{\"type\":\"ADDED\", \"object\" : {\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]} \t } \r\n";
-    static const char first[] =
-        "{\"object\":{\"metadata\":{\"name\":\"e\",\"managedFields\":[1]},\"a\":1} ,\"type\":\"ADDED\"}\n";
-    static const char cut[] =
+    static const char three_lines[] =
+        /* blanks between the object, the event's '}' and the line's end */
+        "{\"type\":\"ADDED\", \"object\" : {\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]} \t } \r\n"
+        /* "object" first, managedFields cut */
+        "{\"object\":{\"metadata\":{\"name\":\"e\",\"managedFields\":[1]},\"a\":1} ,\"type\":\"ADDED\"}\n"
+        /* braces inside strings */
         "{\"type\":\"ADDED\",\"object\":{\"kind\":\"K\",\"metadata\":{\"name\":\"f\",\"managedFields\":"
         "[{\"m\":\"}\"}],\"uid\":\"u\"},\"s\":\"}\"}}\n";
-    ws_parser p;
-    seen      s;
+    seen s;
 
-    memset(&s, 0, sizeof s);
-    ws_init(&p, 0, on_event, &s);
-    ASSERT_EQ(ws_feed(&p, blanks, strlen(blanks)), CORE_OK);
-    ASSERT_EQ(ws_feed(&p, first, strlen(first)), CORE_OK);
-    ASSERT_EQ(ws_feed(&p, cut, strlen(cut)), CORE_OK);
+    ASSERT_EQ(run(three_lines, 0, &s), CORE_OK);
     ASSERT_EQ(s.n, 3);
     ASSERT_STR(s.text[0], "{\"metadata\":{\"name\":\"d\"},\"x\":[1,{}]}");
     ASSERT_STR(s.text[1], "{\"metadata\":{\"name\":\"e\"},\"a\":1}");
     ASSERT_STR(s.text[2], "{\"kind\":\"K\",\"metadata\":{\"name\":\"f\",\"uid\":\"u\"},\"s\":\"}\"}");
     ASSERT_STR(s.name[2], "f");
-    ws_free(&p);
 }
