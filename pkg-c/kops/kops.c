@@ -5,22 +5,26 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "kjson/kjson.h"
 
 typedef struct {
-    kops_cb cb;
-    void   *data;
-    int     no_obj;
+    kops_cb      cb;
+    void        *data;
+    int          no_obj;
+    kube_client *client; /* whose pool (kube_client_pool) the answer is parsed into */
 } pending;
 
 
 static void
 on_done(const kube_response *res, void *data)
 {
-    pending    *p = data;
-    kops_result r;
-    cJSON      *body = NULL;
-    const char *msg = NULL;
-    char        line[512];
+    pending     *p = data;
+    kops_result  r;
+    cJSON       *body = NULL;
+    const cJSON *obj = NULL;
+    kjson_pool  *pool = NULL;
+    const char  *msg = NULL;
+    char         line[512];
 
     memset(&r, 0, sizeof r);
     r.status = res->status;
@@ -32,17 +36,29 @@ on_done(const kube_response *res, void *data)
     }
     if (res->status >= 200 && res->status < 300 && p->no_obj)
         goto out;
-    body = res->body_len ? cJSON_ParseWithLength(res->body, res->body_len) : NULL;
-    r.obj = body;
+    /*
+     * The tree lives as long as the callback (kops.h), so it is parsed into the client's
+     * pool, in a turn of its own: no malloc per item, no cJSON_Delete walk (issue 18). When
+     * there is none, or it is taken (an answer handled inside another turn), on the heap.
+     * The body is NUL-terminated (core_buf), as a pooled parse needs.
+     */
+    if (res->body_len && kjson_pool_take(kube_client_pool(p->client))) {
+        pool = kube_client_pool(p->client);
+        obj = kjson_pool_parse(pool, res->body, res->body_len);
+    } else if (res->body_len) {
+        obj = body = cJSON_ParseWithLength(res->body, res->body_len);
+    }
+    r.obj = obj;
     if (res->status >= 200 && res->status < 300)
         goto out;
-    msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(body, "message"));
+    msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "message"));
     snprintf(line, sizeof line, "HTTP %ld: %s", res->status, msg ? msg : "(no message)");
     r.message = line;
     r.err = res->status == 404 ? CORE_ENOENT : res->status == 409 ? CORE_ECONFLICT : CORE_EHTTP;
 out:
     p->cb(&r, p->data);
     cJSON_Delete(body);
+    kjson_pool_give(pool);
     free(p);
 }
 
@@ -71,6 +87,7 @@ kops_send(const kops_target *t, const char *method, const char *query, const cha
     p->cb = cb;
     p->data = data;
     p->no_obj = t->no_obj;
+    p->client = t->client;
     req.method = method;
     req.path = path.data;
     req.content_type = content_type;

@@ -9,7 +9,9 @@
  *   CORE_ECONFLICT  409 (a stale resourceVersion, or AlreadyExists on create): requeue
  *   CORE_EHTTP      any other status; message holds the server's Status.message
  *   other           a transport failure (message says which)
- * obj is valid during the callback only, and may be NULL.
+ * obj is valid during the callback only, and may be NULL. It is read-only: it may sit in the
+ * client's pool (kube_client_set_pool), where cJSON_Delete, detaching, adding or replacing
+ * would corrupt the heap; cJSON_Duplicate what you keep.
  *
  * Also pure helpers for what controllers write: controller ownerReferences and finalizers.
  */

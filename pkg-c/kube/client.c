@@ -851,6 +851,20 @@ kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data)
 }
 
 
+void
+kube_client_set_pool(kube_client *c, struct kjson_pool *pool)
+{
+    c->pool = pool;
+}
+
+
+struct kjson_pool *
+kube_client_pool(const kube_client *c)
+{
+    return c ? c->pool : NULL;
+}
+
+
 static void
 client_free(kube_client *c)
 {

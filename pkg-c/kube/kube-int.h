@@ -64,9 +64,10 @@ struct kube_client {
     kube_observer_cb observer;
     void            *observer_data;
     void (*on_back)(void *data);
-    void          *on_back_data;
-    kube_failpoint fp;
-    long           writes; /* counted for fp */
+    void              *on_back_data;
+    kube_failpoint     fp;
+    long               writes; /* counted for fp */
+    struct kjson_pool *pool;   /* kube_client_set_pool: carried, not used here */
 };
 
 typedef enum {

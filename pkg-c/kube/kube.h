@@ -117,6 +117,16 @@ void kube_client_set_observer(kube_client *c, kube_observer_cb cb, void *data);
  */
 void kube_client_set_on_back(kube_client *c, void (*cb)(void *data), void *data);
 
+/*
+ * A pool (pkg-c/kjson: kjson_pool) that the client's users may parse its answers into, in
+ * turns (kjson_pool_take, kjson_pool_give): kops does, for the object a callback is given.
+ * The client only carries it and never frees it; the pool must outlive the client's calls
+ * (kube_client_close ends them). NULL (the default): answers are parsed on the heap.
+ */
+struct kjson_pool;
+void               kube_client_set_pool(kube_client *c, struct kjson_pool *pool);
+struct kjson_pool *kube_client_pool(const kube_client *c); /* NULL when none was set */
+
 /* Cancels all requests (callbacks see CORE_ECANCELED) and frees the client asynchronously. */
 void kube_client_close(kube_client *c);
 

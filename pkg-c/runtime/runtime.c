@@ -88,7 +88,7 @@ struct rt {
     rt_controller       *controllers[RT_MAX_CONTROLLERS];
     int                  ncontrollers;
     rt_shared           *shared; /* the informers, newest first */
-    kjson_pool          *pool;   /* what they parse into (informer_opts.pool), or NULL */
+    kjson_pool          *pool;   /* loop_pool: informers and kops parse into it, or NULL */
     int                  informers_started;
     informer__request_fn request; /* NULL: kube_request (tests set a script) */
     void (*cancel)(kube_call *call);
@@ -415,6 +415,20 @@ shared_free(rt_shared *sh)
 }
 
 
+/*
+ * The loop's one kjson_pool, made at its first use: the loop parses one list item, watch
+ * event or API answer at a time (the informers and, through the client, kops take it in
+ * turns). NULL when out of memory: they all parse on the heap then.
+ */
+static kjson_pool *
+loop_pool(rt *r)
+{
+    if (!r->pool && kjson_pool_new(&r->pool) != CORE_OK)
+        r->pool = NULL;
+    return r->pool;
+}
+
+
 static int
 shared_new(rt *r, const informer_opts *opts, rt_shared **out)
 {
@@ -439,12 +453,8 @@ shared_new(rt *r, const informer_opts *opts, rt_shared **out)
     o.on_synced = on_synced;
     o.on_error = on_error;
     o.data = sh;
-    /* One pool for all: the loop parses one list item or watch event at a time. Without
-     * one (out of memory), they parse on the heap. */
-    if (!r->pool && kjson_pool_new(&r->pool) != CORE_OK)
-        r->pool = NULL;
     if (!o.pool)
-        o.pool = r->pool;
+        o.pool = loop_pool(r);
     if ((rc = informer_new(r->loop, r->client, &o, &sh->inf)))
         goto fail;
     if (r->request)
@@ -1403,6 +1413,7 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
         snprintf(err, errlen, "start-up: %s", core_strerror(rc));
         return rc;
     }
+    kube_client_set_pool(r->client, loop_pool(r));
     kube_client_set_observer(r->client, on_api_request, r);
     kube_client_set_on_back(r->client, on_server_back, r);
     if ((rc = arm_failpoint(r, err, errlen)))
@@ -1503,6 +1514,8 @@ rt__free(rt *r)
 {
     close_controllers(r);
     run_cleanups(r);
+    if (r->client)
+        kube_client_set_pool(r->client, NULL);
     kjson_pool_free(r->pool);
     metrics_registry_free(r->metrics);
     free(r);

@@ -1,4 +1,6 @@
 #include "core/core.h"
+#include "kjson/kjson.h"
+#include "kops/kops.h"
 #include "kube/kube.h"
 #include "test.h"
 
@@ -201,9 +203,13 @@ TEST(kube_failpoint_parse_accepts_both_variants_and_names_errors)
 }
 
 
-/* The peer of kube_on_back_once_per_outage: Debian's `openssl s_server -www` on PORT. */
+/*
+ * A real TLS peer: Debian's `openssl s_server` on PORT with dir's cert.pem and key.pem.
+ * mode "-www" answers every request with a status page; "-WWW" serves the files under dir
+ * (HTTP/1.0, 200 even for a missing file, with openssl's error text).
+ */
 static pid_t
-tls_peer_start(const char *dir, int port)
+tls_peer_start(const char *dir, int port, const char *mode)
 {
     char  accept_at[32], cert[512], key[512];
     pid_t pid;
@@ -220,7 +226,9 @@ tls_peer_start(const char *dir, int port)
         dup2(null, 0);
         dup2(null, 1);
         dup2(null, 2);
-        execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept_at, "-cert",
+        if (chdir(dir) != 0)
+            _exit(127);
+        execlp("openssl", "openssl", "s_server", "-quiet", mode, "-accept", accept_at, "-cert",
                cert, "-key", key, (char *)NULL);
         _exit(127);
     }
@@ -278,58 +286,183 @@ one_request(uv_loop_t *loop, kube_client *c)
  * on the same port: told at the client's first answer, not again while the server answers,
  * and once at the first answer after each outage (the runtime relists its informers then).
  */
-TEST(kube_on_back_once_per_outage)
-{
-    char         dir[] = "/tmp/kube-on-back-XXXXXX", cmd[1024], server[64], err[256], path[600];
+/* What a test against tls_peer_start needs: a directory with its key and certificate, and
+ * a client on loop that trusts it. */
+typedef struct {
+    char         dir[64];
+    int          port;
     uv_loop_t    loop;
-    kube_client *c = NULL;
-    kcfg         cfg;
-    int          port = test_closed_port(), backs = 0;
-    pid_t        peer;
-    char        *ca = NULL;
-    size_t       ca_len = 0;
+    kube_client *c;
+    char        *ca;
+} tls_peer_env;
 
-    ASSERT(mkdtemp(dir) != NULL);
+
+static void
+tls_peer_env_open(tls_peer_env *e, const char *name)
+{
+    char   cmd[1024], server[64], err[256], path[600];
+    kcfg   cfg;
+    size_t ca_len = 0;
+
+    memset(e, 0, sizeof *e);
+    snprintf(e->dir, sizeof e->dir, "/tmp/%s-XXXXXX", name);
+    ASSERT(mkdtemp(e->dir) != NULL);
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
              "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout %s/key.pem -out %s/cert.pem "
              ">/dev/null 2>&1",
-             dir, dir);
+             e->dir, e->dir);
     ASSERT_EQ(system(cmd), 0);
-    snprintf(path, sizeof path, "%s/cert.pem", dir);
-    ASSERT_EQ(core_read_file(path, 1 << 16, &ca, &ca_len), CORE_OK);
+    snprintf(path, sizeof path, "%s/cert.pem", e->dir);
+    ASSERT_EQ(core_read_file(path, 1 << 16, &e->ca, &ca_len), CORE_OK);
+    e->port = test_closed_port();
     memset(&cfg, 0, sizeof cfg);
-    snprintf(server, sizeof server, "https://127.0.0.1:%d", port);
+    snprintf(server, sizeof server, "https://127.0.0.1:%d", e->port);
     cfg.server = server;
-    cfg.ca = (unsigned char *)ca;
+    cfg.ca = (unsigned char *)e->ca;
     cfg.ca_len = ca_len;
-    ASSERT_EQ(uv_loop_init(&loop), 0);
-    ASSERT_EQ(kube_client_new(&loop, &cfg, &c, err, sizeof err), CORE_OK);
+    ASSERT_EQ(uv_loop_init(&e->loop), 0);
+    ASSERT_EQ(kube_client_new(&e->loop, &cfg, &e->c, err, sizeof err), CORE_OK);
+}
+
+
+static void
+tls_peer_env_close(tls_peer_env *e)
+{
+    char cmd[128];
+
+    kube_client_close(e->c);
+    ASSERT_EQ(uv_run(&e->loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(uv_loop_close(&e->loop), 0);
+    free(e->ca);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", e->dir);
+    ASSERT_EQ(system(cmd), 0);
+}
+
+
+TEST(kube_on_back_once_per_outage)
+{
+    tls_peer_env e;
+    uv_loop_t   *loop = &e.loop;
+    kube_client *c;
+    int          backs = 0;
+    pid_t        peer;
+
+    tls_peer_env_open(&e, "kube-on-back");
+    c = e.c;
     kube_client_set_on_back(c, count_back, &backs);
 
-    ASSERT_EQ(one_request(&loop, c), CORE_ECONN); /* nothing listens yet */
+    ASSERT_EQ(one_request(loop, c), CORE_ECONN); /* nothing listens yet */
     ASSERT_EQ(backs, 0);
-    peer = tls_peer_start(dir, port);
-    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    peer = tls_peer_start(e.dir, e.port, "-www");
+    ASSERT_EQ(one_request(loop, c), CORE_OK);
     ASSERT_EQ(backs, 1); /* the first answer */
-    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    ASSERT_EQ(one_request(loop, c), CORE_OK);
     ASSERT_EQ(backs, 1); /* still answering: nothing to tell */
 
     tls_peer_stop(peer);
-    ASSERT_EQ(one_request(&loop, c), CORE_ECONN);
-    ASSERT_EQ(one_request(&loop, c), CORE_ECONN);
+    ASSERT_EQ(one_request(loop, c), CORE_ECONN);
+    ASSERT_EQ(one_request(loop, c), CORE_ECONN);
     ASSERT_EQ(backs, 1); /* a failure is not an answer */
-    peer = tls_peer_start(dir, port);
-    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    peer = tls_peer_start(e.dir, e.port, "-www");
+    ASSERT_EQ(one_request(loop, c), CORE_OK);
     ASSERT_EQ(backs, 2); /* back after the outage: told once */
-    ASSERT_EQ(one_request(&loop, c), CORE_OK);
+    ASSERT_EQ(one_request(loop, c), CORE_OK);
     ASSERT_EQ(backs, 2);
     tls_peer_stop(peer);
+    tls_peer_env_close(&e);
+}
 
-    kube_client_close(c);
-    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
-    ASSERT_EQ(uv_loop_close(&loop), 0);
-    free(ca);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ASSERT_EQ(system(cmd), 0);
+
+typedef struct {
+    kjson_pool *pool;
+    int         calls, err, taken;
+    char        name[64];
+} got;
+
+
+static void
+on_got(const kops_result *r, void *data)
+{
+    got        *g = data;
+    const char *name = kjson_path_str(r->obj, "metadata", "name", NULL);
+
+    g->calls++;
+    g->err = r->err;
+    snprintf(g->name, sizeof g->name, "%s", name ? name : "(none)");
+    /* Whether the answer's turn holds the pool while the callback runs. */
+    g->taken = !kjson_pool_take(g->pool);
+    if (!g->taken)
+        kjson_pool_give(g->pool);
+}
+
+
+/* One kops_get of secret name in namespace t; the callback's view of it in *g. */
+static void
+one_get(tls_peer_env *e, const char *name, int no_obj, got *g)
+{
+    kops_target t = {e->c, &KRES_SECRETS, "t", name, NULL, no_obj, 0};
+
+    g->calls = 0;
+    ASSERT_EQ(kops_get(&t, on_got, g), CORE_OK);
+    while (g->calls == 0 && uv_run(&e->loop, UV_RUN_ONCE))
+        ;
+    ASSERT_EQ(g->calls, 1);
+}
+
+
+/*
+ * kops parses an answer into the client's pool (kube_client_set_pool) in a turn of its own,
+ * given back when the callback returns; on the heap when the pool is taken. Against a real
+ * TLS peer serving a file (openssl s_server -WWW); ASan sees that nothing leaks either way.
+ */
+TEST(kops_answers_parse_into_the_client_pool)
+{
+    tls_peer_env e;
+    got          g = {0};
+    char         path[256];
+    FILE        *f;
+    pid_t        peer;
+
+    tls_peer_env_open(&e, "kops-pool");
+    snprintf(path, sizeof path, "mkdir -p %s/api/v1/namespaces/t/secrets", e.dir);
+    ASSERT_EQ(system(path), 0);
+    snprintf(path, sizeof path, "%s/api/v1/namespaces/t/secrets/s", e.dir);
+    ASSERT((f = fopen(path, "w")) != NULL);
+    fputs("{\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}}}\n", f);
+    ASSERT_EQ(fclose(f), 0);
+    ASSERT_EQ(kjson_pool_new(&g.pool), CORE_OK);
+    ASSERT(kube_client_pool(e.c) == NULL);
+    kube_client_set_pool(e.c, g.pool);
+    ASSERT(kube_client_pool(e.c) == g.pool);
+    peer = tls_peer_start(e.dir, e.port, "-WWW");
+
+    one_get(&e, "s", 0, &g);
+    ASSERT_EQ(g.err, CORE_OK);
+    ASSERT_STR(g.name, "s");
+    ASSERT_EQ(g.taken, 1);
+    ASSERT_EQ(kjson_pool_turns(g.pool), 1);
+
+    /* Not JSON (openssl's text for a missing file, with a 200): no object, nothing kept. */
+    one_get(&e, "missing", 0, &g);
+    ASSERT_EQ(g.err, CORE_OK);
+    ASSERT_STR(g.name, "(none)");
+    ASSERT_EQ(kjson_pool_turns(g.pool), 2);
+
+    /* no_obj: not parsed at all (the one turn is the callback's own take). */
+    one_get(&e, "s", 1, &g);
+    ASSERT_STR(g.name, "(none)");
+    ASSERT_EQ(g.taken, 0);
+    ASSERT_EQ(kjson_pool_turns(g.pool), 3);
+
+    /* Taken by someone else: parsed on the heap, the pool untouched. */
+    ASSERT(kjson_pool_take(g.pool));
+    one_get(&e, "s", 0, &g);
+    ASSERT_STR(g.name, "s");
+    ASSERT_EQ(kjson_pool_turns(g.pool), 4);
+    kjson_pool_give(g.pool);
+
+    tls_peer_stop(peer);
+    tls_peer_env_close(&e);
+    kjson_pool_free(g.pool);
 }
