@@ -244,18 +244,46 @@ call_detach(kube_call *call)
 }
 
 
+/*
+ * A call's easy handle: one a finished call left, else a new one. Reusing one saves
+ * curl_easy_init and curl_easy_cleanup, and the buffers libcurl allocates in a handle for its
+ * first transfer and frees only with it (malloc's consolidation of the heap ran on each of
+ * those frees: issue 18). curl_easy_reset puts every option back to its default, so a
+ * reused handle starts as a new one does; it keeps what curl_easy_reset(3) lists (the TLS
+ * session cache, among them), none of which carries a call's data.
+ */
+static CURL *
+easy_get(kube_client *c)
+{
+    return c->nidle ? c->idle[--c->nidle] : curl_easy_init();
+}
+
+
+static void
+easy_put(kube_client *c, CURL *easy)
+{
+    if (c->closing || c->nidle == KUBE__IDLE_EASY) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    curl_easy_reset(easy);
+    c->idle[c->nidle++] = easy;
+}
+
+
 static void
 call_free(kube_call *call)
 {
     if (call->easy) {
         call_detach(call);
-        curl_easy_cleanup(call->easy);
+        easy_put(call->client, call->easy);
     }
     curl_slist_free_all(call->headers);
     core_buf_free(&call->body);
     free(call->req_body);
     free(call->method);
     free(call->accept);
+    free(call->content_type);
     free(call);
 }
 
@@ -511,8 +539,7 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
     }
     if (strcmp(call->method, "GET") != 0)
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, call->method);
-    return call_headers(call, req->body ? (req->content_type ? req->content_type : "application/json")
-                                        : NULL);
+    return CORE_OK; /* the headers are call_send's, for each attempt */
 }
 
 
@@ -554,27 +581,14 @@ gate_open(kube_client *c, kube_call *call)
 static void
 call_send(kube_call *call)
 {
-    kube_client       *c = call->client;
-    struct curl_slist *ct;
-    const char        *content_type = NULL;
+    kube_client *c = call->client;
 
     if (!kube__auth_ready(c)) {
         call->state = KUBE__CALL_AUTH_WAIT;
         return;
     }
-    /* Keep the Content-Type of the first attempt; only the token changes. */
-    for (ct = call->headers; ct; ct = ct->next)
-        if (strncmp(ct->data, "Content-Type: ", 14) == 0)
-            content_type = ct->data + 14;
-    if (content_type) {
-        char keep[256];
-
-        snprintf(keep, sizeof keep, "%s", content_type);
-        if (call_headers(call, keep))
-            goto fail;
-    } else if (call_headers(call, NULL)) {
+    if (call_headers(call, call->content_type))
         goto fail;
-    }
     if (!gate_open(c, call)) {
         call->state = KUBE__CALL_HOLD;
         return;
@@ -624,8 +638,11 @@ kube_request(kube_client *c, const kube_req *req, kube_done_cb cb, void *data, k
                                               : KUBE_MAX_BODY);
     call->method = strdup(req->method ? req->method : "GET");
     call->accept = req->accept ? strdup(req->accept) : NULL;
-    call->easy = curl_easy_init();
-    if (!call->method || !call->easy || (req->accept && !call->accept)) {
+    call->content_type =
+        req->body ? strdup(req->content_type ? req->content_type : "application/json") : NULL;
+    call->easy = easy_get(c);
+    if (!call->method || !call->easy || (req->accept && !call->accept) ||
+        (req->body && !call->content_type)) {
         rc = CORE_ENOMEM;
         goto fail;
     }
@@ -907,6 +924,8 @@ kube_client_close(kube_client *c)
         call_detach(call);
         call_complete(call, CORE_ECANCELED, "cancelled: the client is closing");
     }
+    while (c->nidle)
+        curl_easy_cleanup(c->idle[--c->nidle]);
     /* With no transfers left, cleanup closes the cached connections (CURL_POLL_REMOVE). */
     curl_multi_cleanup(c->multi);
     c->multi = NULL;

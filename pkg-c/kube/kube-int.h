@@ -14,6 +14,8 @@
 #define KUBE__TOKEN_FILE_PERIOD_MS 60000
 #define KUBE__MAX_RETRIES          3
 #define KUBE__MAX_RETRY_AFTER_MS   30000
+/* Easy handles kept for the next calls (see easy_get in client.c). */
+#define KUBE__IDLE_EASY            8
 
 typedef enum {
     KUBE__AUTH_STATIC,    /* token (or none) never changes */
@@ -66,8 +68,10 @@ struct kube_client {
     void (*on_back)(void *data);
     void              *on_back_data;
     kube_failpoint     fp;
-    long               writes; /* counted for fp */
-    struct kjson_pool *pool;   /* kube_client_set_pool: carried, not used here */
+    long               writes;                /* counted for fp */
+    struct kjson_pool *pool;                  /* kube_client_set_pool: carried, not used here */
+    CURL              *idle[KUBE__IDLE_EASY]; /* reset easy handles for the next calls */
+    int                nidle;
 };
 
 typedef enum {
@@ -85,7 +89,8 @@ struct kube_call {
     kube_data_cb       on_data;
     void              *data;
     char              *method;
-    char              *accept; /* NULL: application/json */
+    char              *accept;       /* NULL: application/json */
+    char              *content_type; /* the body's, or NULL without one */
     core_buf           body;
     char              *req_body;
     char               errbuf[CURL_ERROR_SIZE];

@@ -1,6 +1,7 @@
 #include "core/core.h"
 #include "kjson/kjson.h"
 #include "kops/kops.h"
+#include "kube/kube-int.h"
 #include "kube/kube.h"
 #include "test.h"
 
@@ -18,6 +19,7 @@ typedef struct {
     int  err;
     long status;
     char message[512];
+    char body[128]; /* its start */
 } outcome;
 
 
@@ -30,6 +32,7 @@ record(const kube_response *res, void *data)
     o->err = res->err;
     o->status = res->status;
     snprintf(o->message, sizeof o->message, "%s", res->message);
+    snprintf(o->body, sizeof o->body, "%.*s", (int)res->body_len, res->body ? res->body : "");
 }
 
 
@@ -374,6 +377,74 @@ TEST(kube_on_back_once_per_outage)
 }
 
 
+/* Writes text into the file path under dir, for the -WWW peer to serve. */
+static void
+peer_file(const tls_peer_env *e, const char *path, const char *text)
+{
+    char  full[256];
+    FILE *f;
+
+    snprintf(full, sizeof full, "%s/%s", e->dir, path);
+    ASSERT((f = fopen(full, "w")) != NULL);
+    fputs(text, f);
+    ASSERT_EQ(fclose(f), 0);
+}
+
+
+/*
+ * A finished call's easy handle serves the next call (reset to libcurl's defaults: the next
+ * answer is the next URL's), and at most KUBE__IDLE_EASY wait; ASan sees the rest freed.
+ */
+TEST(kube_reuses_easy_handles)
+{
+    tls_peer_env e;
+    outcome      a[12];
+    kube_req     req = {.timeout_ms = 10000};
+    CURL        *first;
+    pid_t        peer;
+    int          i, done;
+
+    tls_peer_env_open(&e, "kube-easy");
+    peer_file(&e, "a", "{\"n\":\"a\"}");
+    peer_file(&e, "b", "{\"n\":\"b\"}");
+    peer = tls_peer_start(e.dir, e.port, "-WWW");
+    memset(a, 0, sizeof a);
+
+    req.path = "/a";
+    ASSERT_EQ(kube_request(e.c, &req, record, &a[0], NULL), CORE_OK);
+    while (a[0].calls == 0 && uv_run(&e.loop, UV_RUN_ONCE))
+        ;
+    ASSERT_CONTAINS(a[0].body, "\"a\"");
+    ASSERT_EQ(e.c->nidle, 1);
+    first = e.c->idle[0];
+
+    req.path = "/b";
+    ASSERT_EQ(kube_request(e.c, &req, record, &a[1], NULL), CORE_OK);
+    ASSERT_EQ(e.c->nidle, 0); /* taken by the new call */
+    while (a[1].calls == 0 && uv_run(&e.loop, UV_RUN_ONCE))
+        ;
+    ASSERT_CONTAINS(a[1].body, "\"b\"");
+    ASSERT_EQ(e.c->nidle, 1);
+    ASSERT(e.c->idle[0] == first);
+
+    for (i = 0; i < 12; i++) {
+        a[i].calls = 0;
+        req.path = i % 2 ? "/a" : "/b";
+        ASSERT_EQ(kube_request(e.c, &req, record, &a[i], NULL), CORE_OK);
+    }
+    do {
+        for (done = 0, i = 0; i < 12; i++)
+            done += a[i].calls;
+    } while (done < 12 && uv_run(&e.loop, UV_RUN_ONCE));
+    for (i = 0; i < 12; i++)
+        ASSERT_CONTAINS(a[i].body, i % 2 ? "\"a\"" : "\"b\"");
+    ASSERT_EQ(e.c->nidle, KUBE__IDLE_EASY);
+
+    tls_peer_stop(peer);
+    tls_peer_env_close(&e);
+}
+
+
 typedef struct {
     kjson_pool *pool;
     int         calls, err, taken;
@@ -421,16 +492,13 @@ TEST(kops_answers_parse_into_the_client_pool)
     tls_peer_env e;
     got          g = {0};
     char         path[256];
-    FILE        *f;
     pid_t        peer;
 
     tls_peer_env_open(&e, "kops-pool");
     snprintf(path, sizeof path, "mkdir -p %s/api/v1/namespaces/t/secrets", e.dir);
     ASSERT_EQ(system(path), 0);
-    snprintf(path, sizeof path, "%s/api/v1/namespaces/t/secrets/s", e.dir);
-    ASSERT((f = fopen(path, "w")) != NULL);
-    fputs("{\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}}}\n", f);
-    ASSERT_EQ(fclose(f), 0);
+    peer_file(&e, "api/v1/namespaces/t/secrets/s",
+              "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\",\"labels\":{\"a\":\"b\"}}}\n");
     ASSERT_EQ(kjson_pool_new(&g.pool), CORE_OK);
     ASSERT(kube_client_pool(e.c) == NULL);
     kube_client_set_pool(e.c, g.pool);
