@@ -107,6 +107,7 @@ struct ctrl_view {
     cJSON         *desired; /* apply: what to write once the live object is known */
     ctrl_answer_fn on_answer;
     int            existed; /* the live object existed when the write was sent */
+    informer      *cache;   /* live came from it (ctrl_view), or NULL: see note_held */
     char           name[256];
 } ctrl_write;
 
@@ -1434,11 +1435,41 @@ create_only(cJSON *desired)
  * different. An object that does not exist is created without force, so that one made
  * meanwhile by someone else is not taken over.
  */
+/*
+ * The stamp (CTRL_APPLIED_ANN) of the desired object w's cached live object was found to
+ * hold: noted on that version of it in the informer's store (store_note), so that the next
+ * run that wants the same of the same version neither parses it nor compares (held_noted).
+ * Whether an object holds desired and is ours to write depends on the two objects only (the
+ * stamp covers every field of desired, its ownerReference and labels among them), and a
+ * changed object is a new version, without the note: what anyone changes is still seen.
+ */
+static void
+note_held(ctrl_write *w)
+{
+    const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+    char        key[CTRL_KEY_MAX];
+
+    if (w->cache && sum && snprintf(key, sizeof key, "%s/%s", w->run->ns, w->name) < (int)sizeof key)
+        (void)store_note(informer_store(w->cache), key, sum); /* a note too long: none */
+}
+
+
+/* Whether o, the cached object w writes, was found to hold w's desired object (note_held). */
+static int
+held_noted(const ctrl_write *w, const store_obj *o)
+{
+    const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
+
+    return o && *o->rv && *o->note && sum && strcmp(o->note, sum) == 0;
+}
+
+
 static void
 decide(ctrl_write *w, const cJSON *live)
 {
     ctrl_run   *run = w->run;
     kops_target t = child_target(w);
+    int         behind = 0;
 
     if (!ctrl_may_write(run, live)) {
         if (w->on_answer)
@@ -1446,7 +1477,9 @@ decide(ctrl_write *w, const cJSON *live)
         write_end(w);
         return;
     }
-    if (live && (cache_behind(w, live) || kops_is_applied(w->desired, live))) {
+    if (live && ((behind = cache_behind(w, live)) || kops_is_applied(w->desired, live))) {
+        if (!behind)
+            note_held(w);
         if (w->on_answer)
             w->on_answer(run, live, 0);
         write_end(w);
@@ -1509,8 +1542,16 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
             on_answer(run, NULL, 0);
         return;
     }
+    /* Held as it is cached, by what an earlier run found: no parse, no compare, no write.
+     * With an answer to give, the object is parsed for it (and compared) as before. */
+    if (!on_answer && held_noted(w, cached_obj(run, cache, name))) {
+        write_end(w);
+        return;
+    }
     live = ctrl_view(run, cache, name);
     if (live || was_absent(run, res, name)) {
+        if (live)
+            w->cache = cache;
         decide(w, live);
         return;
     }

@@ -231,6 +231,7 @@ obj_new(const cJSON *obj, const char *text, size_t len)
         memcpy(o->json, text, len);
         o->json[len] = '\0';
         o->len = len;
+        o->note[0] = '\0';
         tail = o->json + len + 1;
         memcpy(tail, rv ? rv : "", rvlen + 1);
         o->rv = tail;
@@ -349,6 +350,21 @@ store_get(const store *s, const char *key)
     entry *e = hmap_get(s->objects, key);
 
     return e ? e->obj : NULL;
+}
+
+
+int
+store_note(store *s, const char *key, const char *note)
+{
+    entry *e = hmap_get(s->objects, key);
+    size_t n = strlen(note);
+
+    if (!e)
+        return CORE_ENOENT;
+    if (n > STORE_NOTE_MAX)
+        return CORE_ETOOBIG;
+    memcpy(e->obj->note, note, n + 1);
+    return CORE_OK;
 }
 
 

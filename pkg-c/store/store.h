@@ -20,11 +20,14 @@
 
 typedef struct store store;
 
+#define STORE_NOTE_MAX 16
+
 typedef struct {
-    const char *rv;        /* metadata.resourceVersion, "" when absent */
-    const char *owner_uid; /* UID of the controller ownerReference, or NULL */
-    size_t      len;       /* of json */
-    char        json[];    /* JSON of the object, NUL-terminated: printed compact, or the text
+    const char *rv;                       /* metadata.resourceVersion, "" when absent */
+    const char *owner_uid;                /* UID of the controller ownerReference, or NULL */
+    size_t      len;                      /* of json */
+    char        note[STORE_NOTE_MAX + 1]; /* store_note: "" until set; gone with this version */
+    char        json[]; /* JSON of the object, NUL-terminated: printed compact, or the text
                               it came as (store_put_text) */
 } store_obj;
 
@@ -56,6 +59,15 @@ int store_put_text(store *s, const char *key, const cJSON *obj, const char *json
 int store_del(store *s, const char *key);
 
 const store_obj *store_get(const store *s, const char *key);
+
+/*
+ * Attaches a note of at most STORE_NOTE_MAX characters to the object now under key: what a
+ * reader learnt about this version of it (ctrl: the stamp of a desired object it was found
+ * to hold), so that the next reader need not parse it to learn it again. The note lives as
+ * long as this version: a put of the key (a changed object, or the same one listed again)
+ * starts with none. CORE_OK, CORE_ENOENT (no such key) or CORE_ETOOBIG (note too long).
+ */
+int store_note(store *s, const char *key, const char *note);
 
 /* Parses the stored object into a new cJSON tree (caller frees), or NULL. */
 cJSON *store_parse(const store_obj *o);

@@ -160,3 +160,28 @@ TEST(store_many_objects_and_bytes_return_to_zero)
     ASSERT_EQ(store_bytes(s), 0);
     store_free(s);
 }
+
+
+/* A note lives as long as the version it was put on: any put of the key starts without one. */
+TEST(store_note_lives_with_the_version)
+{
+    store           *s;
+    const store_obj *o;
+
+    ASSERT_EQ(store_new(&s), CORE_OK);
+    put(s, obj("ns", "a", "5", NULL, NULL));
+    ASSERT_STR(store_get(s, "ns/a")->note, "");
+    ASSERT_EQ(store_note(s, "ns/a", "0123456789abcdef"), CORE_OK);
+    ASSERT_STR(store_get(s, "ns/a")->note, "0123456789abcdef");
+    ASSERT_EQ(store_note(s, "ns/a", "0123456789abcdef0"), CORE_ETOOBIG);
+    ASSERT_STR(store_get(s, "ns/a")->note, "0123456789abcdef");
+    ASSERT_EQ(store_note(s, "ns/b", "x"), CORE_ENOENT);
+
+    put(s, obj("ns", "a", "5", NULL, NULL)); /* listed again */
+    o = store_get(s, "ns/a");
+    ASSERT_STR(o->note, "");
+    ASSERT_EQ(store_note(s, "ns/a", "x"), CORE_OK);
+    put(s, obj("ns", "a", "6", NULL, NULL)); /* changed */
+    ASSERT_STR(store_get(s, "ns/a")->note, "");
+    store_free(s);
+}
