@@ -16,6 +16,12 @@
  * (count), so a child has a few at most. */
 #define ABOUT_MAX 16
 
+/* The label about_strip gives each cached Event (in the cache only, never written): its
+ * involvedObject.uid, indexed, so a child's Events are found without a walk of all of them
+ * (at N=1000 that walk, twice per run while a pod is missing, was 3 % of the native CPU of a
+ * create, and it grows with N). */
+#define ABOUT_UID_LABEL "dbaas.dev/involved-uid"
+
 typedef struct {
     char   prefix[320]; /* "<namespace>/<child's name>." */
     size_t len;
@@ -28,6 +34,27 @@ static int
 plain(const char *s)
 {
     return s && *s && !strpbrk(s, ",= ");
+}
+
+
+/* The about watch's transform: informer_strip, and the involved object's uid as a label. */
+static int
+about_strip(cJSON *ev)
+{
+    const char *uid = kjson_path_str(ev, "involvedObject", "uid", NULL);
+    cJSON      *meta = cJSON_GetObjectItemCaseSensitive(ev, "metadata");
+    cJSON      *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
+
+    informer_strip(ev);
+    if (!uid || !cJSON_IsObject(meta))
+        return 1;
+    if (!cJSON_IsObject(labels)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "labels");
+        labels = cJSON_AddObjectToObject(meta, "labels");
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(labels, ABOUT_UID_LABEL);
+    cJSON_AddStringToObject(labels, ABOUT_UID_LABEL, uid); /* out of memory: not found */
+    return 1;
 }
 
 
@@ -50,6 +77,8 @@ ctrl_watch_about(ctrl *c, const char *involved_kind, const char *reason, informe
     o.res = &KRES_EVENTS;
     o.namespace = ctrl_namespace(c);
     o.field_selector = field;
+    o.transform = about_strip;
+    o.index_label = ABOUT_UID_LABEL;
     return rt_controller_watch_about(ctrl_controller(c), &o, out);
 }
 
@@ -112,7 +141,7 @@ ctrl_about(ctrl_run *run, informer *cache, const cJSON *child, const char *const
     if (n < 0 || (size_t)n >= sizeof w.prefix)
         return NULL;
     w.len = (size_t)n;
-    store_each(informer_store(cache), visit, &w);
+    store_by_label(informer_store(cache), ABOUT_UID_LABEL, uid, visit, &w);
     for (i = 0; i < w.n; i++) {
         char full[320];
 

@@ -20,7 +20,8 @@
  * selector involvedObject.kind=involved_kind (a plain identifier), and reason=reason when
  * reason is not NULL; each change queues the primary named as the Event's involved object
  * (a child named after its primary). Needs RBAC list and watch on events. *out (may be
- * NULL) gives the cache. CORE_EINVAL (involved_kind missing, or either empty or with a ','
+ * NULL) gives the cache; each Event in it carries its involvedObject.uid as an indexed label
+ * (dbaas.dev/involved-uid, in the cache only) for ctrl_about. CORE_EINVAL (involved_kind missing, or either empty or with a ','
  * '=' or ' '), CORE_ENOMEM.
  */
 int ctrl_watch_about(ctrl *c, const char *involved_kind, const char *reason, informer **out);
