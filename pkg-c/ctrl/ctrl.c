@@ -1431,17 +1431,14 @@ create_only(cJSON *desired)
 
 
 /*
- * The live object is known (NULL: it does not exist): write desired when ours to write and
- * different. An object that does not exist is created without force, so that one made
- * meanwhile by someone else is not taken over.
- */
-/*
  * The stamp (CTRL_APPLIED_ANN) of the desired object w's cached live object was found to
  * hold: noted on that version of it in the informer's store (store_note), so that the next
  * run that wants the same of the same version neither parses it nor compares (held_noted).
  * Whether an object holds desired and is ours to write depends on the two objects only (the
  * stamp covers every field of desired, its ownerReference and labels among them), and a
  * changed object is a new version, without the note: what anyone changes is still seen.
+ * Only writes without an answer are noted, as only they skip: the one builder that stamps
+ * before it adds fields from the live object (the StatefulSet's claim templates) has one.
  */
 static void
 note_held(ctrl_write *w)
@@ -1449,7 +1446,8 @@ note_held(ctrl_write *w)
     const char *sum = kjson_path_str(w->desired, "metadata", "annotations", CTRL_APPLIED_ANN, NULL);
     char        key[CTRL_KEY_MAX];
 
-    if (w->cache && sum && snprintf(key, sizeof key, "%s/%s", w->run->ns, w->name) < (int)sizeof key)
+    if (!w->on_answer && w->cache && sum &&
+        snprintf(key, sizeof key, "%s/%s", w->run->ns, w->name) < (int)sizeof key)
         (void)store_note(informer_store(w->cache), key, sum); /* a note too long: none */
 }
 
@@ -1464,6 +1462,11 @@ held_noted(const ctrl_write *w, const store_obj *o)
 }
 
 
+/*
+ * The live object is known (NULL: it does not exist): write desired when ours to write and
+ * different. An object that does not exist is created without force, so that one made
+ * meanwhile by someone else is not taken over.
+ */
 static void
 decide(ctrl_write *w, const cJSON *live)
 {
@@ -1542,8 +1545,10 @@ ctrl_apply(ctrl_run *run, const kres *res, informer *cache, cJSON *desired, ctrl
             on_answer(run, NULL, 0);
         return;
     }
-    /* Held as it is cached, by what an earlier run found: no parse, no compare, no write.
-     * With an answer to give, the object is parsed for it (and compared) as before. */
+    /* Held as it is cached, by what an earlier run found: no parse, no compare, no write,
+     * and none of decide's bookkeeping is due (a version that holds the stamp is no longer
+     * behind a write of ours). With an answer to give, the object is parsed for it (and
+     * compared) as before. */
     if (!on_answer && held_noted(w, cached_obj(run, cache, name))) {
         write_end(w);
         return;

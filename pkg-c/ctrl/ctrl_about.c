@@ -45,9 +45,10 @@ about_strip(cJSON *ev)
     cJSON      *meta = cJSON_GetObjectItemCaseSensitive(ev, "metadata");
     cJSON      *labels = cJSON_GetObjectItemCaseSensitive(meta, "labels");
 
-    informer_strip(ev);
+    int stripped = informer_strip(ev);
+
     if (!uid || !cJSON_IsObject(meta))
-        return 1;
+        return stripped;
     if (!cJSON_IsObject(labels)) {
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "labels");
         labels = cJSON_AddObjectToObject(meta, "labels");

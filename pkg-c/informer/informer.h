@@ -59,12 +59,13 @@ typedef struct {
 } informer_error;
 
 /*
- * Trims an object in place before it is cached (drop what controllers never read). Returns
- * nonzero when it changed obj: the informer then caches obj printed again; when it returns 0
- * the text the object came as is cached, unprinted. It may detach and delete items (for an
+ * Trims an object in place before it is cached (drop what controllers never read; ctrl's
+ * Events watch also adds a label to index). Returns nonzero when it changed obj: the
+ * informer then caches obj printed again; when it returns 0 the text the object came as is
+ * cached, unprinted. It may detach and delete items of obj and add items to it (for an
  * object in a pool, informer_opts.pool, cJSON's hooks are the pool's meanwhile) and must
- * not keep anything of obj, nor make, print or free any other cJSON value: in a pool's turn
- * that memory would be the pool's.
+ * not keep anything of obj, nor make, print or free any cJSON value outside obj: in a pool's
+ * turn that memory would be the pool's.
  */
 typedef int (*informer_transform)(cJSON *obj);
 

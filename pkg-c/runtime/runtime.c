@@ -1514,8 +1514,6 @@ rt__free(rt *r)
 {
     close_controllers(r);
     run_cleanups(r);
-    if (r->client)
-        kube_client_set_pool(r->client, NULL);
     kjson_pool_free(r->pool);
     metrics_registry_free(r->metrics);
     free(r);

@@ -2,8 +2,8 @@
  * store: the informer's local cache of one resource, keyed "namespace/name" (or "name").
  *
  * Each object is held as its compact JSON text in one allocation together with its
- * resourceVersion and controller owner UID: text is several times smaller than a cJSON tree,
- * and controllers parse the few objects they reconcile. Secondary indexes answer "children
+ * resourceVersion, controller owner UID and a short note (store_note): text is several
+ * times smaller than a cJSON tree, and controllers parse the few objects they reconcile. Secondary indexes answer "children
  * of owner UID" and "objects whose label L has value V" for the label keys asked for with
  * store_index_label.
  *

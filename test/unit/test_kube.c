@@ -418,6 +418,22 @@ TEST(kube_reuses_easy_handles)
     ASSERT_EQ(e.c->nidle, 1);
     first = e.c->idle[0];
 
+    /* A PUT with a body on the handle, then a GET on the same handle: reset, it asks for
+     * /b as a GET (-WWW serves GETs only), not a PUT with the last body. */
+    req.path = "/a";
+    req.method = "PUT";
+    req.body = "{}";
+    req.body_len = 2;
+    ASSERT_EQ(kube_request(e.c, &req, record, &a[1], NULL), CORE_OK);
+    ASSERT_EQ(e.c->nidle, 0);
+    while (a[1].calls == 0 && uv_run(&e.loop, UV_RUN_ONCE))
+        ;
+    ASSERT_EQ(e.c->nidle, 1);
+    ASSERT(e.c->idle[0] == first);
+    req.method = NULL;
+    req.body = NULL;
+    req.body_len = 0;
+    a[1].calls = 0;
     req.path = "/b";
     ASSERT_EQ(kube_request(e.c, &req, record, &a[1], NULL), CORE_OK);
     ASSERT_EQ(e.c->nidle, 0); /* taken by the new call */
@@ -448,6 +464,7 @@ TEST(kube_reuses_easy_handles)
 typedef struct {
     kjson_pool *pool;
     int         calls, err, taken;
+    size_t      bytes; /* the pool's while the callback ran */
     char        name[64];
 } got;
 
@@ -461,7 +478,8 @@ on_got(const kops_result *r, void *data)
     g->calls++;
     g->err = r->err;
     snprintf(g->name, sizeof g->name, "%s", name ? name : "(none)");
-    /* Whether the answer's turn holds the pool while the callback runs. */
+    /* Whether the answer's turn holds the pool while the callback runs, and fills it. */
+    g->bytes = kjson_pool_bytes(g->pool);
     g->taken = !kjson_pool_take(g->pool);
     if (!g->taken)
         kjson_pool_give(g->pool);
@@ -505,10 +523,12 @@ TEST(kops_answers_parse_into_the_client_pool)
     ASSERT(kube_client_pool(e.c) == g.pool);
     peer = tls_peer_start(e.dir, e.port, "-WWW");
 
+    ASSERT_EQ(kjson_pool_bytes(g.pool), 0);
     one_get(&e, "s", 0, &g);
     ASSERT_EQ(g.err, CORE_OK);
     ASSERT_STR(g.name, "s");
     ASSERT_EQ(g.taken, 1);
+    ASSERT(g.bytes > 0); /* the tree is in the pool */
     ASSERT_EQ(kjson_pool_turns(g.pool), 1);
 
     /* Not JSON (openssl's text for a missing file, with a 200): no object, nothing kept. */
