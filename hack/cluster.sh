@@ -17,7 +17,8 @@
 # $DBAAS_CLUSTER_DIR, by default ${XDG_CACHE_HOME:-~/.cache}/dbaas-operator/cluster.
 # CLUSTER_CSI=1 also starts the CSI stack of hack/csi.sh (a mock driver and its sidecars).
 # CLUSTER_PV_COUNT (default 50) sets the size of the volume pool; CLUSTER_POD_CIDR the
-# addresses kwok gives pods.
+# addresses kwok gives pods; CLUSTER_KCM_CONTROLLERS (default '*') and CLUSTER_KCM_GATES
+# (default none) the controller-manager's --controllers and --feature-gates.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +49,9 @@ CLIENT_QPS_FLAGS=()
 if [ -n "${CLUSTER_CLIENT_QPS:-}" ]; then
     CLIENT_QPS_FLAGS=(--kube-api-qps="$CLUSTER_CLIENT_QPS" --kube-api-burst=$((CLUSTER_CLIENT_QPS * 2)))
 fi
+KCM_CONTROLLERS=${CLUSTER_KCM_CONTROLLERS:-*}
+KCM_GATES=()
+[ -z "${CLUSTER_KCM_GATES:-}" ] || KCM_GATES=(--feature-gates="$CLUSTER_KCM_GATES")
 CONTEXT=dbaas-local
 # Stop order: dependents first, etcd last.
 COMPONENTS=(kwok kube-scheduler kube-controller-manager kube-apiserver etcd)
@@ -472,7 +476,7 @@ cmd_up() {
     start kube-controller-manager "$KUBE_BIN/kube-controller-manager" \
         --kubeconfig="$STATE/controller-manager.kubeconfig" \
         --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --cert-dir="$STATE/controller-manager" \
-        --controllers='*' --leader-elect=false \
+        --controllers="$KCM_CONTROLLERS" "${KCM_GATES[@]}" --leader-elect=false \
         --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
         --use-service-account-credentials=true \
         --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
