@@ -165,9 +165,13 @@ ctrl_metrics_observe(const ctrl_metrics *m, const char *kind, const char *ns, co
 
     if (!m->info)
         return;
-    /* In place, since it runs on every status step: only a new info series (the first, or
-     * another engine or version) walks the family, to drop the object's older one. */
-    if (metrics_gauge_lookup(m->info, labels, &g) != CORE_OK)
+    /* In place, since it runs on every status step: only another engine or version walks
+     * the info family, to drop the object's older series. An object with no ready series
+     * was never observed (or forgotten since: both go together), so it has no info series
+     * to drop, and the first observe of each object does not walk the family (that was
+     * O(N) per new object, O(N^2) for a create of N). */
+    if (metrics_gauge_lookup(m->info, labels, &g) != CORE_OK &&
+        metrics_gauge_lookup(m->ready, labels, &g) == CORE_OK)
         metrics_gauge_remove(m->info, labels, NOBJ);
     set(m->info, labels, 1, 1);
     set(m->ready, labels, 1, v->ready);
