@@ -169,12 +169,15 @@ ctrl_metrics_observe(const ctrl_metrics *m, const char *kind, const char *ns, co
      * the info family, to drop the object's older series. An object with no ready series
      * was never observed (or forgotten since: both go together), so it has no info series
      * to drop, and the first observe of each object does not walk the family (that was
-     * O(N) per new object, O(N^2) for a create of N). */
-    if (metrics_gauge_lookup(m->info, labels, &g) != CORE_OK &&
-        metrics_gauge_lookup(m->ready, labels, &g) == CORE_OK)
+     * O(N) per new object, O(N^2) for a create of N). The info series is made only once the
+     * ready series exists (a full family or no memory may refuse it), so that an info
+     * series never stands without one. */
+    if (metrics_gauge_lookup(m->ready, labels, &g) == CORE_OK &&
+        metrics_gauge_lookup(m->info, labels, &g) != CORE_OK)
         metrics_gauge_remove(m->info, labels, NOBJ);
-    set(m->info, labels, 1, 1);
     set(m->ready, labels, 1, v->ready);
+    if (metrics_gauge_lookup(m->ready, labels, &g) == CORE_OK)
+        set(m->info, labels, 1, 1);
     set(m->requested, labels, v->has_requested, v->requested_bytes);
     set(m->storage, labels, v->has_storage, v->storage_bytes);
     set(m->replicas, labels, v->has_replicas, v->replicas);

@@ -405,7 +405,7 @@ if [ "${BENCH_PROFILE:-1}" = 1 ]; then
     # The last size's peer namespace is still going: its deletions would be profiled too and,
     # 50 times slower under callgrind, kept the start from its first idle moment within 120 s.
     deadline=$((SECONDS + 600 + max_n / 4))
-    while k get namespaces --no-headers 2>/dev/null | grep -q '^bench-zo-'; do
+    while k get namespace "bench-zo-${SIZES[-1]}" >/dev/null 2>&1; do
         [ $SECONDS -lt $deadline ] || die "the peer's namespace not gone before the profile"
         sleep 1
     done
