@@ -175,9 +175,10 @@ ctrl_metrics_observe(const ctrl_metrics *m, const char *kind, const char *ns, co
     if (metrics_gauge_lookup(m->ready, labels, &g) == CORE_OK &&
         metrics_gauge_lookup(m->info, labels, &g) != CORE_OK)
         metrics_gauge_remove(m->info, labels, NOBJ);
-    set(m->ready, labels, 1, v->ready);
-    if (metrics_gauge_lookup(m->ready, labels, &g) == CORE_OK)
+    if (metrics_gauge_with(m->ready, labels, &g) == CORE_OK) {
+        metrics_gauge_set(g, v->ready);
         set(m->info, labels, 1, 1);
+    }
     set(m->requested, labels, v->has_requested, v->requested_bytes);
     set(m->storage, labels, v->has_storage, v->storage_bytes);
     set(m->replicas, labels, v->has_replicas, v->replicas);
