@@ -98,6 +98,17 @@ def main():
             got = [r for r in by.get(phase, []) if r["n"] == n]
             if got:
                 s[phase] = {k: v for k, v in got[-1].items() if k not in ("phase", "n")}
+        rounds = [r for r in by.get("restart", []) if r["n"] == n and (r.get("plain_list") or {}).get("seconds")]
+        if rounds:
+            # The round of median ratio: the control plane's pace varies between rounds.
+            rounds.sort(key=lambda r: r["idle_s"] / r["plain_list"]["seconds"])
+            s["restart"] = {k: v for k, v in rounds[(len(rounds) - 1) // 2].items() if k not in ("phase", "n")}
+            s["restart"]["rounds"] = [
+                {"round": r.get("round", 1), "synced_s": r["synced_s"], "idle_s": r["idle_s"],
+                 "plain_list_s": r["plain_list"]["seconds"],
+                 "ratio": round(r["idle_s"] / r["plain_list"]["seconds"], 2), "writes": r["writes"],
+                 "api_cpu_s": r.get("api_cpu_s"), "list_api_cpu_s": r.get("list_api_cpu_s")}
+                for r in sorted(rounds, key=lambda r: r.get("round", 1))]
         summary["sizes"][str(n)] = s
 
     with open(out_json, "w") as f:
@@ -180,7 +191,19 @@ def main():
       "(seconds since the process started); writes are every API request but GET. The plain list "
       "is the same collections the operator's informers list (with their label selectors), "
       "500 objects a page, all at once on one connection, by bench-dbi list right after: the "
-      "pace the control plane sets, with no cache to build and no reconcile.\n")
+      "pace the control plane sets, with no cache to build and no reconcile. Each N has "
+      "BENCH_RESTARTS rounds of restart and list; the table gives the round of median ratio, "
+      "and every round is below with the API server's CPU seconds during the restart (to idle) "
+      "and during the list.\n")
+    for n in sizes:
+        rr = summary["sizes"][str(n)].get("restart", {}).get("rounds", [])
+        if rr:
+            w(f"- N={n}: " + "; ".join(
+                f"round {r['round']}: synced {r['synced_s']} s, idle {r['idle_s']} s, list "
+                f"{r['plain_list_s']} s ({r['ratio']}x), {r['writes']} writes, API server CPU "
+                f"{r['api_cpu_s'] if r['api_cpu_s'] is not None else '-'} s / "
+                f"{r['list_api_cpu_s'] if r['list_api_cpu_s'] is not None else '-'} s" for r in rr))
+    w("")
 
     peers = [n for n in sizes if "peer" in summary["sizes"][str(n)]]
     if peers:
