@@ -36,6 +36,7 @@ struct ctrl {
     hmap            *deps;           /* key -> ctrl_deps, as the last status-writing run said */
     hmap            *written;        /* key -> resourceVersion its status was last written from */
     hmap            *ahead;          /* child -> ctrl_ahead: our write the cache has not seen yet */
+    hmap            *gone;           /* namespace -> ctrl_gone: seen being deleted */
     uint64_t         ahead_swept_ms; /* when ahead was last swept of entries past their time */
     const ctrl_kind *kind;
     rt_controller   *ctl;
@@ -54,6 +55,17 @@ struct ctrl {
 
 #define CTRL_ABSENT_MAX 8
 
+/* A namespace a create was refused in because it is being deleted (ctrl_ns_terminating). */
+typedef struct {
+    int64_t  created_s; /* the newest creationTimestamp of a primary seen refused there */
+    uint64_t until_ms;  /* loop time after which a run there writes again, and learns anew */
+} ctrl_gone;
+
+/* Kept 10 minutes (a namespace of 5000 instances went in some 15), at most 256 namespaces:
+ * a mistaken entry costs a missed run for that long, a dropped one a refused write. */
+#define CTRL_GONE_MS  (10u * 60 * 1000)
+#define CTRL_GONE_MAX 256
+
 struct ctrl_run {
     ctrl        *c;
     char         key[CTRL_KEY_MAX];
@@ -65,6 +77,7 @@ struct ctrl_run {
     int          pending;        /* writes in flight */
     int          conflict;       /* a write answered 409 */
     int          failed;         /* a write failed in transport or with 5xx */
+    int          ns_terminating; /* a create was refused: the namespace is being deleted */
     int          stale;          /* a cache lacks a child this controller just made */
     int          child_conflict; /* how many children this run found foreign */
     /* Their "Kind name"s, sorted, so that the refusal names them in one order whichever
@@ -298,6 +311,8 @@ finalizer_patch(ctrl_run *run, int add, kops_cb cb)
 
 static void identify(ctrl_run *run);
 static void dispatch(ctrl_run *run);
+static int  in_gone_namespace(ctrl_run *run);
+static void end_ns_terminating(ctrl_run *run);
 static void on_finalizer_removed(const kops_result *res, void *data);
 
 
@@ -521,6 +536,10 @@ dispatch(ctrl_run *run)
             ctrl_finalized(run);
         return;
     }
+    if (in_gone_namespace(run)) {
+        end_ns_terminating(run);
+        return;
+    }
     if (k->finalizer && !kops_has_finalizer(run->obj, k->finalizer)) {
         finalizer_patch(run, 1, on_finalizer_added);
         return;
@@ -537,6 +556,7 @@ ctrl_free_cb(void *data)
     hmap_free(c->deps, deps_free);
     hmap_free(c->written, free);
     hmap_free(c->ahead, free);
+    hmap_free(c->gone, free);
     free(c->namespace);
     free(c);
 }
@@ -551,7 +571,7 @@ ctrl_new(rt *r, const ctrl_kind *kind, const char *namespace, void *data, ctrl *
 
     *out = NULL;
     if (!c || (namespace && !(c->namespace = strdup(namespace))) || hmap_new(0, &c->deps) ||
-        hmap_new(0, &c->written) || hmap_new(0, &c->ahead))
+        hmap_new(0, &c->written) || hmap_new(0, &c->ahead) || hmap_new(0, &c->gone))
         goto fail;
     c->r = r;
     c->kind = kind;
@@ -577,6 +597,7 @@ fail:
         hmap_free(c->deps, deps_free);
         hmap_free(c->written, free);
         hmap_free(c->ahead, free);
+        hmap_free(c->gone, free);
         free(c->namespace);
     }
     free(c);
@@ -1139,8 +1160,117 @@ ctrl_write_refused(long status, const char *message)
 }
 
 
-/* Sorts an answer into the run: conflict, refusal (ctrl_write_refused), or failure. 1 when
- * it is good. */
+int
+ctrl_ns_terminating(long status, const cJSON *st)
+{
+    const cJSON *cause;
+
+    if (status != 403)
+        return 0;
+    cJSON_ArrayForEach(cause, kjson_path(st, "details", "causes", NULL)) {
+        if (kjson_get_str(cause, "reason") &&
+            strcmp(kjson_get_str(cause, "reason"), "NamespaceTerminating") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+
+static int
+deleting(const ctrl_run *run)
+{
+    return kjson_path(run->obj, "metadata", "deletionTimestamp", NULL) != NULL;
+}
+
+
+int
+ctrl_ns_doomed(int64_t refused_created_s, uint64_t until_ms, int64_t created_s, uint64_t now_ms)
+{
+    return now_ms < until_ms && created_s <= refused_created_s;
+}
+
+
+static int
+created_s(const ctrl_run *run, int64_t *out)
+{
+    return core_rfc3339_parse(kjson_path_str(run->obj, "metadata", "creationTimestamp", NULL), out);
+}
+
+
+/* Remembers run's namespace as being deleted (ctrl_gone); out of memory: not remembered. */
+static void
+learn_gone(ctrl_run *run)
+{
+    ctrl      *c = run->c;
+    ctrl_gone *g;
+    int64_t    t;
+
+    if (!run->ns || created_s(run, &t) != CORE_OK)
+        return;
+    if (!(g = hmap_get(c->gone, run->ns))) {
+        if (hmap_len(c->gone) >= CTRL_GONE_MAX) {
+            hmap *fresh;
+
+            if (hmap_new(0, &fresh) != CORE_OK)
+                return;
+            hmap_free(c->gone, free);
+            c->gone = fresh;
+        }
+        if (!(g = calloc(1, sizeof *g)) || hmap_put(c->gone, run->ns, g, NULL) != CORE_OK) {
+            free(g);
+            return;
+        }
+        g->created_s = t;
+    }
+    if (t > g->created_s)
+        g->created_s = t;
+    g->until_ms = uv_now(rt_loop(c->r)) + CTRL_GONE_MS;
+}
+
+
+/* Whether run's object is in a namespace seen being deleted, and was there then. */
+static int
+in_gone_namespace(ctrl_run *run)
+{
+    ctrl_gone *g = run->ns ? hmap_get(run->c->gone, run->ns) : NULL;
+    uint64_t   now = uv_now(rt_loop(run->c->r));
+    int64_t    t;
+
+    if (!g)
+        return 0;
+    if (now >= g->until_ms) {
+        hmap_del(run->c->gone, run->ns, NULL);
+        free(g);
+        return 0;
+    }
+    return created_s(run, &t) == CORE_OK && ctrl_ns_doomed(g->created_s, g->until_ms, t, now);
+}
+
+
+/* The namespace is going, and the object with it: nothing more to write, nothing to retry. */
+static void
+end_ns_terminating(ctrl_run *run)
+{
+    log_obj(LOG_DEBUG, run->c->kind->name, run->key,
+            "namespace being deleted; the object is left to its deletion", NULL);
+    run->requeue_ms = 0;
+    ctrl_end(run, WQ_OK);
+}
+
+
+int
+ctrl_end_if_ns_terminating(ctrl_run *run, const kops_result *res)
+{
+    if (res->err != CORE_EHTTP || !ctrl_ns_terminating(res->status, res->obj) || deleting(run))
+        return 0;
+    learn_gone(run);
+    end_ns_terminating(run);
+    return 1;
+}
+
+
+/* Sorts an answer into the run: conflict, namespace being deleted, refusal
+ * (ctrl_write_refused), or failure. 1 when it is good. */
 static int
 judge(ctrl_write *w, const kops_result *res)
 {
@@ -1150,6 +1280,10 @@ judge(ctrl_write *w, const kops_result *res)
         return res->err == CORE_OK;
     if (res->err == CORE_ECONFLICT) {
         run->conflict = 1;
+        return 0;
+    }
+    if (res->err == CORE_EHTTP && ctrl_ns_terminating(res->status, res->obj) && !deleting(run)) {
+        run->ns_terminating = 1;
         return 0;
     }
     if (res->err == CORE_EHTTP && ctrl_write_refused(res->status, res->message)) {
@@ -1930,6 +2064,11 @@ batch_answered(ctrl_run *run)
     run->next = NULL;
     if (run->failed) {
         ctrl_end(run, WQ_ERROR);
+        return;
+    }
+    if (run->ns_terminating) {
+        learn_gone(run);
+        end_ns_terminating(run);
         return;
     }
     if (run->conflict) {

@@ -78,6 +78,7 @@
 #include <stdint.h>
 
 #include "informer/informer.h"
+#include "kops/kops.h"
 #include "kres/kres.h"
 #include "runtime/runtime.h"
 #include "wq/wq.h"
@@ -432,6 +433,39 @@ const char *ctrl_refused(const ctrl_run *run);
  * found an unknown key under spec.podTemplate.affinity retried forever, no status).
  */
 int ctrl_write_refused(long status, const char *message);
+
+/*
+ * 1 when a write's error answer says the object's namespace is being deleted: HTTP 403 whose
+ * Status lists a cause of reason "NamespaceTerminating" (the API server's NamespaceLifecycle
+ * admission refuses every create there; k8s.io/api/core/v1 NamespaceTerminatingCause, which
+ * client-go's controllers test with apierrors.HasStatusCause). st is the answer's body (may
+ * be NULL: 0). Pure.
+ *
+ * ctrl_apply's writes are judged with it: while the run's object is not being deleted itself,
+ * such an answer ends the run with no status write, no Event and no retry, as the ReplicaSet
+ * controller does: the namespace controller deletes the object next, and that change brings
+ * the next run (the finalize step). Before, every instance of a namespace being deleted was
+ * reported ApplyFailed, warned of in the log and retried with backoff (N=5000 bench).
+ */
+int ctrl_ns_terminating(long status, const cJSON *st);
+
+/*
+ * The same for a kind's own writes (kops_create outside ctrl_apply): when res says the
+ * namespace is being deleted and the run's object is not being deleted itself, ends the run
+ * as above and returns 1; the caller must not touch run again. 0 otherwise: nothing done.
+ */
+int ctrl_end_if_ns_terminating(ctrl_run *run, const kops_result *res);
+
+/*
+ * After such an answer, ctrl remembers the namespace for 10 minutes: a run there of an object
+ * not being deleted whose creationTimestamp is no later than the refused object's ends the
+ * same way before it writes anything (no finalizer, no status, no watch of a Secret found
+ * gone). One refused create per namespace, then, not one per object (before: some ten per
+ * DBInstance, and a Secret watch each). A namespace made again under the same name holds only
+ * newer objects, which run as usual. This is the rule (times in seconds and loop
+ * milliseconds): 1 when now_ms < until_ms and created_s <= refused_created_s.
+ */
+int ctrl_ns_doomed(int64_t refused_created_s, uint64_t until_ms, int64_t created_s, uint64_t now_ms);
 
 /* Asks that the object be reconciled again after ms when the run ends well; also when it
  * ends with a refusal, which then looks again after ms instead of backing off: for a cause

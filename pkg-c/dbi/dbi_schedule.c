@@ -360,6 +360,8 @@ on_created(const kops_result *res, void *data)
         taken(run, 1);
         return;
     }
+    if (ctrl_end_if_ns_terminating(run, res))
+        return;
     if (res->status == 409) { /* whose? */
         if (kops_get(&t, on_got, run))
             ctrl_end(run, WQ_ERROR);
