@@ -77,7 +77,7 @@ struct ctrl_run {
     int          pending;        /* writes in flight */
     int          conflict;       /* a write answered 409 */
     int          failed;         /* a write failed in transport or with 5xx */
-    int          ns_terminating; /* a create was refused: the namespace is being deleted */
+    int          ns_terminating; /* the namespace is being deleted (note_ns_terminating) */
     int          stale;          /* a cache lacks a child this controller just made */
     int          child_conflict; /* how many children this run found foreign */
     /* Their "Kind name"s, sorted, so that the refusal names them in one order whichever
@@ -312,7 +312,7 @@ finalizer_patch(ctrl_run *run, int add, kops_cb cb)
 static void identify(ctrl_run *run);
 static void dispatch(ctrl_run *run);
 static int  in_gone_namespace(ctrl_run *run);
-static void end_ns_terminating(ctrl_run *run);
+static void note_ns_terminating(ctrl_run *run);
 static void on_finalizer_removed(const kops_result *res, void *data);
 
 
@@ -536,10 +536,8 @@ dispatch(ctrl_run *run)
             ctrl_finalized(run);
         return;
     }
-    if (in_gone_namespace(run)) {
-        end_ns_terminating(run);
-        return;
-    }
+    if (in_gone_namespace(run))
+        note_ns_terminating(run);
     if (k->finalizer && !kops_has_finalizer(run->obj, k->finalizer)) {
         finalizer_patch(run, 1, on_finalizer_added);
         return;
@@ -895,8 +893,8 @@ log_refusal(ctrl_run *run)
     if (!stalled || !kjson_get_str(stalled, "reason") || !kjson_get_str(stalled, "message") ||
         strcmp(kjson_get_str(stalled, "reason"), reason) != 0 ||
         strcmp(kjson_get_str(stalled, "message"), run->conds.refusal_message) != 0)
-        log_obj(LOG_WARN, run->c->kind->name, run->key, "refused", "reason", reason, "message",
-                run->conds.refusal_message, NULL);
+        log_obj(strcmp(reason, CTRL_NS_TERMINATING) == 0 ? LOG_DEBUG : LOG_WARN, run->c->kind->name,
+                run->key, "refused", "reason", reason, "message", run->conds.refusal_message, NULL);
 }
 
 
@@ -1247,24 +1245,28 @@ in_gone_namespace(ctrl_run *run)
 }
 
 
-/* The namespace is going, and the object with it: nothing more to write, nothing to retry. */
+/* The run's namespace is being deleted: the refusal NamespaceTerminating, once (the phase
+ * Deleting; no warning logged), and no create is sent in this run (decide). */
 static void
-end_ns_terminating(ctrl_run *run)
+note_ns_terminating(ctrl_run *run)
 {
-    log_obj(LOG_DEBUG, run->c->kind->name, run->key,
-            "namespace being deleted; the object is left to its deletion", NULL);
-    run->requeue_ms = 0;
-    ctrl_end(run, WQ_OK);
+    if (run->ns_terminating)
+        return;
+    run->ns_terminating = 1;
+    run->conds.deleting = 1;
+    refuse_f(run, 0, CTRL_NS_TERMINATING,
+             "namespace %s is being deleted; what was deleted with it is not made again",
+             run->ns ? run->ns : "");
 }
 
 
 int
-ctrl_end_if_ns_terminating(ctrl_run *run, const kops_result *res)
+ctrl_ns_refused(ctrl_run *run, const kops_result *res)
 {
     if (res->err != CORE_EHTTP || !ctrl_ns_terminating(res->status, res->obj) || deleting(run))
         return 0;
     learn_gone(run);
-    end_ns_terminating(run);
+    note_ns_terminating(run);
     return 1;
 }
 
@@ -1282,10 +1284,8 @@ judge(ctrl_write *w, const kops_result *res)
         run->conflict = 1;
         return 0;
     }
-    if (res->err == CORE_EHTTP && ctrl_ns_terminating(res->status, res->obj) && !deleting(run)) {
-        run->ns_terminating = 1;
+    if (ctrl_ns_refused(run, res))
         return 0;
-    }
     if (res->err == CORE_EHTTP && ctrl_write_refused(res->status, res->message)) {
         refuse_f(run, 1, "ApplyFailed", "%s %s was not written: %s", w->res->kind, w->name,
                  res->message);
@@ -1608,7 +1608,8 @@ decide(ctrl_write *w, const cJSON *live)
     kops_target t = child_target(w);
     int         behind = 0;
 
-    if (!ctrl_may_write(run, live)) {
+    /* No create where the namespace is being deleted: it would be refused (ctrl_ns_refused). */
+    if (!ctrl_may_write(run, live) || (!live && run->ns_terminating)) {
         if (w->on_answer)
             w->on_answer(run, NULL, 0);
         write_end(w);
@@ -2066,11 +2067,6 @@ batch_answered(ctrl_run *run)
         ctrl_end(run, WQ_ERROR);
         return;
     }
-    if (run->ns_terminating) {
-        learn_gone(run);
-        end_ns_terminating(run);
-        return;
-    }
     if (run->conflict) {
         /* Fresh state comes with the next run; backoff in case the cache stays behind. */
         ctrl_end(run, WQ_ERROR);
@@ -2100,6 +2096,8 @@ ctrl_then(ctrl_run *run, void (*next)(ctrl_run *run))
 static wq_result
 outcome(ctrl_run *run)
 {
+    if (run->ns_terminating)
+        return WQ_OK; /* the namespace controller deletes the object: that change runs it */
     if (run->child_conflict) {
         if (run->conds.refusal && strcmp(run->conds.refusal, "ChildConflict") == 0)
             log_refusal(run);
@@ -2224,7 +2222,7 @@ status_patch(const cJSON *old, cJSON *status)
 void
 ctrl_done(ctrl_run *run)
 {
-    deps_sync(run->c, run->key, &run->deps);
+    deps_sync(run->c, run->key, run->ns_terminating ? NULL : &run->deps);
     ctrl_end(run, outcome(run));
 }
 
@@ -2253,7 +2251,8 @@ ctrl_status(ctrl_run *run, cJSON *fields)
     const char *rv = kjson_resource_version(run->obj);
     uint64_t    hold;
 
-    deps_sync(run->c, run->key, &run->deps);
+    /* No watch of a Secret the namespace's deletion took: one per object, for nothing. */
+    deps_sync(run->c, run->key, run->ns_terminating ? NULL : &run->deps);
     if (from && rv && strcmp(from, rv) == 0) {
         /* This object's status was written from this very version, and the cache has not
          * seen the write yet: its watch event brings a fresh run. Comparing with the stale

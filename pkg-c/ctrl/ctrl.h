@@ -434,37 +434,40 @@ const char *ctrl_refused(const ctrl_run *run);
  */
 int ctrl_write_refused(long status, const char *message);
 
+/* The refusal of a run whose namespace is being deleted (ctrl_ns_refused). */
+#define CTRL_NS_TERMINATING "NamespaceTerminating"
+
 /*
  * 1 when a write's error answer says the object's namespace is being deleted: HTTP 403 whose
  * Status lists a cause of reason "NamespaceTerminating" (the API server's NamespaceLifecycle
  * admission refuses every create there; k8s.io/api/core/v1 NamespaceTerminatingCause, which
  * client-go's controllers test with apierrors.HasStatusCause). st is the answer's body (may
  * be NULL: 0). Pure.
- *
- * ctrl_apply's writes are judged with it: while the run's object is not being deleted itself,
- * such an answer ends the run with no status write, no Event and no retry, as the ReplicaSet
- * controller does: the namespace controller deletes the object next, and that change brings
- * the next run (the finalize step). Before, every instance of a namespace being deleted was
- * reported ApplyFailed, warned of in the log and retried with backoff (N=5000 bench).
  */
 int ctrl_ns_terminating(long status, const cJSON *st);
 
 /*
- * The same for a kind's own writes (kops_create outside ctrl_apply): when res says the
- * namespace is being deleted and the run's object is not being deleted itself, ends the run
- * as above and returns 1; the caller must not touch run again. 0 otherwise: nothing done.
+ * When res is such an answer and the run's object is not being deleted itself (its finalize
+ * step is left as it is: a final DBSnapshot refused there waits, saying so): records the
+ * refusal CTRL_NS_TERMINATING (Stalled, phase Deleting, message "namespace N is being
+ * deleted; what was deleted with it is not made again"; logged at debug, not as a warning),
+ * and returns 1; the caller goes on to its status step, as after any refusal. 0 otherwise,
+ * nothing done. ctrl_apply's answers are judged with it.
+ *
+ * The run then sends no create (ctrl_apply skips them), declares no watch of a named object
+ * (ctrl_depend's are dropped: a Secret the deletion took is not watched, one per object), and
+ * ends with no retry: the namespace controller deletes the object next, and that change
+ * brings the next run (the finalize step), as client-go's ReplicaSet controller does.
+ * Before, every instance of a namespace being deleted was reported ApplyFailed, warned of
+ * in the log and retried with backoff, its children tried again at each run.
+ *
+ * ctrl also remembers the namespace for 10 minutes: a later run there, of an object not
+ * being deleted and created no later than the refused one, starts with that refusal and
+ * sends no create at all. A namespace made again under the same name holds only newer
+ * objects, which run as usual. This is the rule (times in seconds and loop milliseconds):
+ * ctrl_ns_doomed is 1 when now_ms < until_ms and created_s <= refused_created_s.
  */
-int ctrl_end_if_ns_terminating(ctrl_run *run, const kops_result *res);
-
-/*
- * After such an answer, ctrl remembers the namespace for 10 minutes: a run there of an object
- * not being deleted whose creationTimestamp is no later than the refused object's ends the
- * same way before it writes anything (no finalizer, no status, no watch of a Secret found
- * gone). One refused create per namespace, then, not one per object (before: some ten per
- * DBInstance, and a Secret watch each). A namespace made again under the same name holds only
- * newer objects, which run as usual. This is the rule (times in seconds and loop
- * milliseconds): 1 when now_ms < until_ms and created_s <= refused_created_s.
- */
+int ctrl_ns_refused(ctrl_run *run, const kops_result *res);
 int ctrl_ns_doomed(int64_t refused_created_s, uint64_t until_ms, int64_t created_s, uint64_t now_ms);
 
 /* Asks that the object be reconciled again after ms when the run ends well; also when it

@@ -165,8 +165,10 @@ on_created_secret(const kops_result *res, void *data)
             ctrl_end(run, WQ_ERROR);
         return;
     }
-    if (ctrl_end_if_ns_terminating(run, res))
+    if (ctrl_ns_refused(run, res)) {
+        dbi__run_status(run);
         return;
+    }
     if (res->err) {
         log_obj(LOG_WARN, DBI_CTL_NAME, ctrl_key(run), "creating the credentials Secret failed",
                 "error", res->message, NULL);

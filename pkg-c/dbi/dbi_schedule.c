@@ -360,8 +360,10 @@ on_created(const kops_result *res, void *data)
         taken(run, 1);
         return;
     }
-    if (ctrl_end_if_ns_terminating(run, res))
+    if (ctrl_ns_refused(run, res)) {
+        prune(run);
         return;
+    }
     if (res->status == 409) { /* whose? */
         if (kops_get(&t, on_got, run))
             ctrl_end(run, WQ_ERROR);

@@ -513,8 +513,10 @@ on_ca_created(const kops_result *res, void *data)
 {
     ctrl_run *run = data;
 
-    if (ctrl_end_if_ns_terminating(run, res))
+    if (ctrl_ns_refused(run, res)) {
+        dbi__run_status(run);
         return;
+    }
     if (res->err) {
         /* A 409: another instance's run made it first; the next run reads it. */
         log_obj(LOG_INFO, DBI_CTL_NAME, ctrl_key(run), "creating the namespace's CA Secret failed",

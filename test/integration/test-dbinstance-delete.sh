@@ -9,7 +9,9 @@
 #            reach the children;
 # - protect: spec.deletionProtection makes the API server refuse the delete (the
 #            ValidatingAdmissionPolicy of deploy/), with a message saying how to turn it off,
-#            and a namespace deletion waits (Terminating, saying why) until it is turned off;
+#            and a namespace deletion waits (Terminating, saying why) until it is turned off,
+#            while the instance, its children gone with the namespace's content, says so in
+#            status (Deleting, NamespaceTerminating) with no warning and no retry;
 # - crd:     `kubectl delete crd dbinstances.dbaas.dev` with a Delete-policy instance keeps
 #            its claim, Secret and PV, says so in an Event, and the CRD deletion completes.
 #            The CRD is installed again at the end, whatever happens (tests share a cluster).
@@ -26,11 +28,13 @@ pvs=()
 crd_deleted=
 tmp=$(mktemp -d)
 OP_PID=
+OP2_PID=
 cleanup() {
     local rc=$?
     set +e
     [ -n "$OP_PID" ] && kill -9 "$OP_PID" 2>/dev/null
-    [ -n "${DEBUG:-}" ] && cat "$tmp/op.log"
+    [ -n "$OP2_PID" ] && kill -9 "$OP2_PID" 2>/dev/null
+    [ -n "${DEBUG:-}" ] && cat "$tmp/op.log" "$tmp/op2.log" 2>/dev/null
     if [ -n "$crd_deleted" ]; then
         # Later tests need the CRD: wait for the deletion to end, then install it again.
         k delete crd "$CRD" --ignore-not-found --timeout=120s >/dev/null 2>&1
@@ -207,10 +211,18 @@ if [[ " $parts " == *" protect "* ]]; then
     k -n "$NS" delete dbinstance guarded --timeout=60s >/dev/null || fail "deletion refused after deletionProtection: false"
 
     # A namespace deleted with a protected DBInstance in it stays Terminating, saying why in
-    # its conditions; turning the protection off lets the deletion finish.
+    # its conditions; turning the protection off lets the deletion finish. An operator of its
+    # own watches that namespace (JSON log, so that its warnings can be counted).
     ns2="$NS-ns"
     k create namespace "$ns2" >/dev/null
+    OP2_PORT=$(free_port)
+    "${OP_BIN:-$ROOT/bin/dbaas-operator}" --kubeconfig "$KUBECONFIG" --namespace "$ns2" \
+        --metrics-addr "127.0.0.1:$OP2_PORT" >>"$tmp/op2.log" 2>&1 &
+    OP2_PID=$!
+    wait_for 60 "the operator of $ns2 to be ready" curl -sf "http://127.0.0.1:$OP2_PORT/readyz"
     NS=$ns2 dbi guarded Delete true
+    guarded_runs() { [ -n "$(NS=$ns2 dbi_field guarded '{.status.phase}')" ]; }
+    wait_for 60 "the operator to report on the protected DBInstance" guarded_runs
     k delete namespace "$ns2" --wait=false >/dev/null
     ns_says() {
         k get namespace "$ns2" -o jsonpath='{.status.conditions[?(@.type=="NamespaceDeletionContentFailure")].message}' |
@@ -218,8 +230,22 @@ if [[ " $parts " == *" protect "* ]]; then
     }
     wait_for 120 "the namespace to say the protected DBInstance stops its deletion" ns_says
     k -n "$ns2" get dbinstance guarded >/dev/null || fail "the namespace deletion took the protected DBInstance"
+    # Its children went with the namespace's content, and cannot be made again there: status
+    # says why (phase Deleting, Stalled NamespaceTerminating) and the log warns of nothing
+    # (before: phase Failed, ApplyFailed, a warning per child and retries with backoff).
+    says_terminating() {
+        [ "$(NS=$ns2 dbi_field guarded '{.status.phase}/{.status.conditions[?(@.type=="Stalled")].reason}')" = \
+            Deleting/NamespaceTerminating ]
+    }
+    wait_for 60 "the protected DBInstance to say its namespace is being deleted" says_terminating
+    if grep '"level":"warn"' "$tmp/op2.log" | grep -q "\"key\":\"$ns2/guarded\""; then
+        fail "warnings logged for the DBInstance of a namespace being deleted: $(grep '"level":"warn"' "$tmp/op2.log" | grep "$ns2/guarded" | head -3)"
+    fi
     k -n "$ns2" patch dbinstance guarded --type=merge -p '{"spec":{"deletionProtection":false}}' >/dev/null
     wait_for 300 "the namespace deletion to finish once unprotected" gone namespace "$ns2"
+    kill -TERM "$OP2_PID" 2>/dev/null
+    wait "$OP2_PID" || fail "the operator of $ns2 did not exit 0 after SIGTERM"
+    OP2_PID=
 fi
 
 if [[ " $parts " == *" crd "* ]]; then
