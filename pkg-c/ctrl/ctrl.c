@@ -617,7 +617,8 @@ ctrl_watch_children(ctrl *c, const kres *res, informer **out)
 
 
 int
-ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out)
+ctrl_watch_labelled_kept(ctrl *c, const kres *res, const char *label, informer_transform transform,
+                         informer **out)
 {
     informer_opts o;
 
@@ -626,7 +627,15 @@ ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out)
     o.namespace = c->namespace;
     o.label_selector = CTRL_LABEL_MANAGED "=" CTRL_MANAGED_BY;
     o.index_label = label;
+    o.transform = transform;
     return rt_controller_watch_by_label(c->ctl, &o, label, out);
+}
+
+
+int
+ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out)
+{
+    return ctrl_watch_labelled_kept(c, res, label, NULL, out);
 }
 
 

@@ -157,6 +157,12 @@ int ctrl_watch_children(ctrl *c, const kres *res, informer **out);
  * index). */
 int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **out);
 
+/* The same, with transform (informer.h; NULL: informer_strip) trimming each object before it
+ * is cached: what the kind never reads need not be held (a pod's spec, at N=5000 some 15 MiB).
+ * One transform per resource, as one label. */
+int ctrl_watch_labelled_kept(ctrl *c, const kres *res, const char *label,
+                             informer_transform transform, informer **out);
+
 /*
  * Watches the metadata (only: PartialObjectMetadata, informer_opts.metadata_only) of the
  * objects of res that lack the label managed-by=dbaas-operator, so that a child name no

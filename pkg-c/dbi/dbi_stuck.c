@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "ctrl/ctrl_about.h"
 #include "ctrl/ctrl_status.h"
+#include "informer/informer.h"
 #include "kjson/kjson.h"
 
 /* Waiting reasons of the kubelet that need a person; ContainerCreating and PodInitializing
@@ -347,4 +348,26 @@ dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why)
     if (kjson_path(pod, "metadata", "deletionTimestamp", NULL) || condition(pod, "Ready", "True"))
         return 0;
     return dbi_stuck_pod(pod, why);
+}
+
+
+int
+dbi_pod_keep(cJSON *pod)
+{
+    static const char *const keep[] = {"phase", "conditions", "containerStatuses",
+                                       "initContainerStatuses"};
+    cJSON                   *status = cJSON_GetObjectItemCaseSensitive(pod, "status"), *it, *next;
+    size_t                   i;
+
+    (void)informer_strip(pod);
+    cJSON_DeleteItemFromObjectCaseSensitive(pod, "spec");
+    for (it = cJSON_IsObject(status) ? status->child : NULL; it; it = next) {
+        next = it->next;
+        for (i = 0;
+             it->string && i < sizeof keep / sizeof *keep && strcmp(it->string, keep[i]) != 0; i++)
+            ;
+        if (i == sizeof keep / sizeof *keep)
+            cJSON_Delete(cJSON_DetachItemViaPointer(status, it));
+    }
+    return 1;
 }

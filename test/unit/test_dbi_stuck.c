@@ -594,3 +594,91 @@ TEST(dbi_status_a_pod_the_statefulset_cannot_create_is_degraded_unless_stopped)
     cJSON_Delete(sts);
     cJSON_Delete(ev);
 }
+
+
+/* The pod cache keeps what the controller reads: a pod so trimmed is judged as the whole one
+ * (stuck, replaced or not, the claim's wait), and loses its spec and the rest of its status. */
+TEST(dbi_pod_keep_trims_a_pod_to_what_is_read)
+{
+    static const char *const pods[] = {POD_PULL, POD_CRASH, POD_UNSCHEDULABLE, POD_STARTING, POD_READY};
+    static const char *const extra =
+        "{\"metadata\":{\"name\":\"db-0\",\"namespace\":\"n\",\"uid\":\"u\",\"resourceVersion\":\"7\","
+        "\"deletionTimestamp\":\"2026-12-03T10:00:00Z\",\"labels\":{\"controller-revision-hash\":\"db-old\"},"
+        "\"ownerReferences\":[{\"kind\":\"StatefulSet\",\"name\":\"db\",\"uid\":\"s\",\"controller\":true}],"
+        "\"managedFields\":[{\"manager\":\"kube-controller-manager\"}]},"
+        "\"spec\":{\"containers\":[{\"name\":\"postgresql\",\"image\":\"postgres:16\"}],\"nodeName\":\"kwok\"},"
+        "\"status\":{\"hostIP\":\"127.0.0.1\",\"podIPs\":[{\"ip\":\"127.0.0.2\"}],\"qosClass\":\"BestEffort\","
+        "\"startTime\":\"2026-12-03T09:00:00Z\",\"initContainerStatuses\":[{\"name\":\"init\",\"state\":"
+        "{\"waiting\":{\"reason\":\"ErrImagePull\",\"message\":\"no such image\"}}}]}}";
+    cJSON *sts = cJSON_Parse("{\"metadata\":{\"generation\":3},\"status\":{\"observedGeneration\":3,"
+                             "\"updateRevision\":\"db-new\"}}");
+    cJSON    *pvc = cJSON_Parse(CLAIM_PENDING);
+    dbi_stuck a, b;
+    size_t    i;
+    int       ra, rb;
+
+    ASSERT(sts && pvc);
+    for (i = 0; i < sizeof pods / sizeof *pods; i++) {
+        cJSON *whole = cJSON_Parse(pods[i]), *kept;
+
+        ASSERT(whole != NULL);
+        /* Each test pod with a spec, metadata and status fields nothing reads. */
+        cJSON *more = cJSON_Parse(extra);
+        ASSERT(more != NULL);
+        cJSON_AddItemToObject(whole, "spec", cJSON_DetachItemFromObject(more, "spec"));
+        cJSON_AddItemToObject(whole, "metadata", cJSON_DetachItemFromObject(more, "metadata"));
+        if (i == 0)
+            cJSON_AddItemToObject(cJSON_GetObjectItem(whole, "status"), "initContainerStatuses",
+                                  cJSON_DetachItemFromObject(cJSON_GetObjectItem(more, "status"),
+                                                             "initContainerStatuses"));
+        cJSON_AddStringToObject(cJSON_GetObjectItem(whole, "status"), "hostIP", "127.0.0.1");
+        cJSON_AddStringToObject(cJSON_GetObjectItem(whole, "status"), "qosClass", "BestEffort");
+        cJSON_Delete(more);
+        if (i == 1) /* one not being deleted, for dbi_stuck_replace */
+            cJSON_DeleteItemFromObject(cJSON_GetObjectItem(whole, "metadata"), "deletionTimestamp");
+        kept = cJSON_Duplicate(whole, 1);
+        ASSERT(kept != NULL);
+        ASSERT_EQ(dbi_pod_keep(kept), 1);
+
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        ASSERT_EQ(dbi_stuck_pod(kept, &b), dbi_stuck_pod(whole, &a));
+        ASSERT_STR(b.reason ? b.reason : "", a.reason ? a.reason : "");
+        ASSERT_STR(b.message, a.message);
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        ASSERT_EQ(dbi_stuck_claim(pvc, kept, 1000, &b), dbi_stuck_claim(pvc, whole, 1000, &a));
+        ASSERT_STR(b.message, a.message);
+        ra = dbi_stuck_replace(whole, sts, &a);
+        rb = dbi_stuck_replace(kept, sts, &b);
+        ASSERT_EQ(rb, ra);
+
+        ASSERT(cJSON_GetObjectItem(kept, "spec") == NULL);
+        ASSERT(kjson_path(kept, "metadata", "managedFields", NULL) == NULL);
+        ASSERT(kjson_path(kept, "status", "hostIP", NULL) == NULL);
+        ASSERT(kjson_path(kept, "status", "qosClass", NULL) == NULL);
+        ASSERT_STR(kjson_path_str(kept, "metadata", "labels", "controller-revision-hash", NULL),
+                   "db-old");
+        ASSERT_STR(kjson_path_str(kept, "metadata", "uid", NULL), "u");
+        ASSERT(cJSON_GetArraySize(kjson_path(kept, "metadata", "ownerReferences", NULL)) == 1);
+        ASSERT_STR(kjson_path_str(kept, "status", "phase", NULL),
+                   kjson_path_str(whole, "status", "phase", NULL));
+        if (i == 0)
+            ASSERT(kjson_path(kept, "status", "initContainerStatuses", NULL) != NULL);
+        cJSON_Delete(whole);
+        cJSON_Delete(kept);
+    }
+    /* The one replaced: stuck (CrashLoopBackOff), older template, not being deleted. */
+    {
+        cJSON *p = cJSON_Parse(POD_CRASH), *m = cJSON_AddObjectToObject(p, "metadata");
+
+        cJSON_AddItemToObject(m, "labels", cJSON_Parse("{\"controller-revision-hash\":\"db-old\"}"));
+        cJSON_AddItemToObject(p, "spec", cJSON_Parse("{\"containers\":[]}"));
+        ASSERT_EQ(dbi_pod_keep(p), 1);
+        ASSERT_EQ(dbi_stuck_replace(p, sts, &a), 1);
+        ASSERT_STR(a.reason, "CrashLoopBackOff");
+        cJSON_Delete(p);
+    }
+    cJSON_Delete(sts);
+    cJSON_Delete(pvc);
+}
