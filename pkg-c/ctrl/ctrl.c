@@ -218,6 +218,15 @@ deps_sync(ctrl *c, const char *key, ctrl_deps *want)
 }
 
 
+/* The run's declared watches become the key's, except where the namespace is being deleted:
+ * no watch of a Secret the deletion took, one per object, for nothing. */
+static void
+sync_run_deps(ctrl_run *run)
+{
+    deps_sync(run->c, run->key, run->ns_terminating ? NULL : &run->deps);
+}
+
+
 void
 ctrl_depend(ctrl_run *run, const kres *res, const char *name)
 {
@@ -433,6 +442,14 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
 }
 
 
+/* Whether run's object is being deleted (metadata.deletionTimestamp). */
+static int
+deleting(const ctrl_run *run)
+{
+    return kjson_path(run->obj, "metadata", "deletionTimestamp", NULL) != NULL;
+}
+
+
 /* ns, name, uid and generation of run->obj. */
 static void
 identify(ctrl_run *run)
@@ -527,7 +544,7 @@ dispatch(ctrl_run *run)
 {
     const ctrl_kind *k = run->c->kind;
 
-    if (kjson_path(run->obj, "metadata", "deletionTimestamp", NULL)) {
+    if (deleting(run)) {
         if (!k->finalizer || !kops_has_finalizer(run->obj, k->finalizer))
             ctrl_end(run, WQ_OK);
         else if (k->finalize)
@@ -771,7 +788,6 @@ others_strip(cJSON *obj)
         "deletionTimestamp"};
     cJSON *meta = cJSON_DetachItemFromObjectCaseSensitive(obj, "metadata");
     cJSON *it, *next, *ann;
-    size_t i;
 
     while (obj->child)
         cJSON_Delete(cJSON_DetachItemViaPointer(obj, obj->child));
@@ -779,14 +795,7 @@ others_strip(cJSON *obj)
         cJSON_Delete(meta);
         return 1;
     }
-    for (it = meta->child; it; it = next) {
-        next = it->next;
-        for (i = 0;
-             it->string && i < sizeof keep / sizeof *keep && strcmp(it->string, keep[i]) != 0; i++)
-            ;
-        if (i == sizeof keep / sizeof *keep)
-            cJSON_Delete(cJSON_DetachItemViaPointer(meta, it));
-    }
+    kjson_keep(meta, keep, sizeof keep / sizeof *keep);
     ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
     for (it = cJSON_IsObject(ann) ? ann->child : NULL; it; it = next) {
         next = it->next;
@@ -1175,18 +1184,12 @@ ctrl_ns_terminating(long status, const cJSON *st)
     if (status != 403)
         return 0;
     cJSON_ArrayForEach(cause, kjson_path(st, "details", "causes", NULL)) {
-        if (kjson_get_str(cause, "reason") &&
-            strcmp(kjson_get_str(cause, "reason"), "NamespaceTerminating") == 0)
+        const char *reason = kjson_get_str(cause, "reason");
+
+        if (reason && strcmp(reason, "NamespaceTerminating") == 0)
             return 1;
     }
     return 0;
-}
-
-
-static int
-deleting(const ctrl_run *run)
-{
-    return kjson_path(run->obj, "metadata", "deletionTimestamp", NULL) != NULL;
 }
 
 
@@ -2231,7 +2234,7 @@ status_patch(const cJSON *old, cJSON *status)
 void
 ctrl_done(ctrl_run *run)
 {
-    deps_sync(run->c, run->key, run->ns_terminating ? NULL : &run->deps);
+    sync_run_deps(run);
     ctrl_end(run, outcome(run));
 }
 
@@ -2260,8 +2263,7 @@ ctrl_status(ctrl_run *run, cJSON *fields)
     const char *rv = kjson_resource_version(run->obj);
     uint64_t    hold;
 
-    /* No watch of a Secret the namespace's deletion took: one per object, for nothing. */
-    deps_sync(run->c, run->key, run->ns_terminating ? NULL : &run->deps);
+    sync_run_deps(run);
     if (from && rv && strcmp(from, rv) == 0) {
         /* This object's status was written from this very version, and the cache has not
          * seen the write yet: its watch event brings a fresh run. Comparing with the stale

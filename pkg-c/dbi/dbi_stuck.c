@@ -356,18 +356,9 @@ dbi_pod_keep(cJSON *pod)
 {
     static const char *const keep[] = {"phase", "conditions", "containerStatuses",
                                        "initContainerStatuses"};
-    cJSON                   *status = cJSON_GetObjectItemCaseSensitive(pod, "status"), *it, *next;
-    size_t                   i;
 
     (void)informer_strip(pod);
     cJSON_DeleteItemFromObjectCaseSensitive(pod, "spec");
-    for (it = cJSON_IsObject(status) ? status->child : NULL; it; it = next) {
-        next = it->next;
-        for (i = 0;
-             it->string && i < sizeof keep / sizeof *keep && strcmp(it->string, keep[i]) != 0; i++)
-            ;
-        if (i == sizeof keep / sizeof *keep)
-            cJSON_Delete(cJSON_DetachItemViaPointer(status, it));
-    }
+    kjson_keep(cJSON_GetObjectItemCaseSensitive(pod, "status"), keep, sizeof keep / sizeof *keep);
     return 1;
 }

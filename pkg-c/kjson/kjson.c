@@ -183,6 +183,22 @@ kjson_path(const cJSON *obj, ...)
 }
 
 
+void
+kjson_keep(cJSON *obj, const char *const *keep, size_t n)
+{
+    cJSON *it, *next;
+    size_t i;
+
+    for (it = cJSON_IsObject(obj) ? obj->child : NULL; it; it = next) {
+        next = it->next;
+        for (i = 0; it->string && i < n && strcmp(it->string, keep[i]) != 0; i++)
+            ;
+        if (i == n)
+            cJSON_Delete(cJSON_DetachItemViaPointer(obj, it));
+    }
+}
+
+
 const char *
 kjson_path_str(const cJSON *obj, ...)
 {

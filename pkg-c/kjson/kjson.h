@@ -79,6 +79,11 @@ cJSON *kjson_path(const cJSON *obj, ...) __attribute__((sentinel));
 /* kjson_path, then the item's string if it is one, else NULL. */
 const char *kjson_path_str(const cJSON *obj, ...) __attribute__((sentinel));
 
+/* Deletes every member of obj (an object; anything else, or NULL: nothing) whose key is not
+ * one of the n in keep. For the informers' transforms, which cache only what is read; inside
+ * kjson_pool_edit the deletes are the pool's. */
+void kjson_keep(cJSON *obj, const char *const *keep, size_t n);
+
 /*
  * A malloc'd copy of the string at the path; NULL when absent, not a string, or out of
  * memory. The caller frees it.

@@ -856,3 +856,26 @@ TEST(kjson_member_at_stops_at_the_value)
     ASSERT_EQ(kjson_member_at(bad, bad + strlen(bad), "object", &v), 0);
     ASSERT_EQ(kjson_member_at(array, array + 2, "object", &v), 0);
 }
+
+
+/* Only the members named stay; a non-object or NULL is left alone. */
+TEST(kjson_keep_deletes_the_members_not_named)
+{
+    static const char *const keep[] = {"a", "c"};
+    cJSON                   *o = cJSON_Parse("{\"a\":1,\"b\":{\"x\":2},\"c\":[3],\"d\":null}"),
+          *arr = cJSON_Parse("[1,2]");
+    char *s;
+
+    ASSERT(o && arr);
+    kjson_keep(o, keep, 2);
+    s = cJSON_PrintUnformatted(o);
+    ASSERT_STR(s, "{\"a\":1,\"c\":[3]}");
+    free(s);
+    kjson_keep(o, keep, 0);
+    ASSERT(o->child == NULL);
+    kjson_keep(arr, keep, 0);
+    ASSERT_EQ(cJSON_GetArraySize(arr), 2);
+    kjson_keep(NULL, keep, 2);
+    cJSON_Delete(o);
+    cJSON_Delete(arr);
+}
