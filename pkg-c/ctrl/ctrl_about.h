@@ -38,6 +38,15 @@ int ctrl_watch_about(ctrl *c, const char *involved_kind, const char *reason, inf
 const cJSON *ctrl_about(ctrl_run *run, informer *cache, const cJSON *child,
                         const char *const *reasons);
 
+/*
+ * The Events watch's transform (informer_transform): ev's involvedObject.uid as the label
+ * dbaas.dev/involved-uid, then ev trimmed to what is read: metadata, involvedObject's uid
+ * (ctrl_about) and name (the watch queues the primary of that name), reason, message, type,
+ * count, lastTimestamp, series and eventTime.
+ * Returns 1 (ev changed). ev stays the caller's.
+ */
+int ctrl_about_keep(cJSON *ev);
+
 /* When the Event ev happened last, in Unix seconds (lastTimestamp, else
  * series.lastObservedTime, else eventTime), or 0 when none can be read. */
 int64_t ctrl_about_when(const cJSON *ev);

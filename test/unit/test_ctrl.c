@@ -432,3 +432,80 @@ TEST(ctrl_about_when_reads_each_events_api)
     }
     ASSERT_EQ(ctrl_about_when(NULL), 0);
 }
+
+
+/* A StatefulSet's Event as kube-controller-manager v1.37.2 wrote it (from a watch: kind and
+ * apiVersion included), and one the events.k8s.io/v1 API wrote (series, no lastTimestamp). */
+TEST(ctrl_about_keep_trims_an_event_to_what_is_read)
+{
+    static const char *const events[] = {
+        "{\"apiVersion\":\"v1\",\"count\":1,\"eventTime\":null,\"firstTimestamp\":\"2026-12-03T23:24:48Z\","
+        "\"involvedObject\":{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"name\":\"b-00001\","
+        "\"namespace\":\"rs\",\"resourceVersion\":\"2923\",\"uid\":\"5b75e1c7-6125-4d9c-ac0d-8c4355424922\"},"
+        "\"kind\":\"Event\",\"lastTimestamp\":\"2026-12-03T23:24:48Z\",\"message\":\"Create Claim "
+        "data-b-00001-0 Pod b-00001-0 in StatefulSet b-00001 success\",\"metadata\":{\"creationTimestamp\":"
+        "\"2026-12-03T23:24:48Z\",\"name\":\"b-00001.18ede1f9a397e25b\",\"namespace\":\"rs\","
+        "\"resourceVersion\":\"2973\",\"uid\":\"b501ae38-ce4d-49ae-9572-70256be4a8cd\",\"managedFields\":"
+        "[{\"manager\":\"kube-controller-manager\"}]},\"reason\":\"SuccessfulCreate\",\"reportingComponent\":"
+        "\"statefulset-controller\",\"reportingInstance\":\"\",\"source\":{\"component\":"
+        "\"statefulset-controller\"},\"type\":\"Normal\"}",
+        "{\"metadata\":{\"name\":\"b-00002.18ede1f9a397e25c\",\"namespace\":\"rs\",\"labels\":{\"a\":\"b\"}},"
+        "\"involvedObject\":{\"kind\":\"StatefulSet\",\"name\":\"b-00002\",\"uid\":\"u2\"},\"reason\":"
+        "\"FailedCreate\",\"message\":\"m\",\"type\":\"Warning\",\"eventTime\":\"2026-12-01T05:00:00.5Z\","
+        "\"series\":{\"count\":3,\"lastObservedTime\":\"2026-12-01T05:01:00.5Z\"},\"action\":\"Create\","
+        "\"related\":{\"kind\":\"Pod\",\"name\":\"b-00002-0\"},\"reportingController\":\"x\"}",
+    };
+    static const char *const read[] = {"reason", "message", "type", "count", "lastTimestamp"};
+    size_t                   i, j;
+
+    for (i = 0; i < sizeof events / sizeof *events; i++) {
+        cJSON *whole = cJSON_Parse(events[i]), *kept = cJSON_Parse(events[i]);
+        char  *a, *b;
+
+        ASSERT(whole && kept);
+        ASSERT_EQ(ctrl_about_keep(kept), 1);
+        /* What is read is the same; the uid is indexed as a label. */
+        ASSERT_EQ(ctrl_about_when(kept), ctrl_about_when(whole));
+        ASSERT(ctrl_about_when(kept) > 0);
+        for (j = 0; j < sizeof read / sizeof *read; j++)
+            ASSERT(cJSON_Compare(cJSON_GetObjectItem(kept, read[j]),
+                                 cJSON_GetObjectItem(whole, read[j]), 1) ||
+                   !cJSON_GetObjectItem(whole, read[j]));
+        ASSERT_STR(kjson_path_str(kept, "involvedObject", "uid", NULL),
+                   kjson_path_str(whole, "involvedObject", "uid", NULL));
+        ASSERT_STR(kjson_path_str(kept, "metadata", "labels", "dbaas.dev/involved-uid", NULL),
+                   kjson_path_str(whole, "involvedObject", "uid", NULL));
+        ASSERT_STR(kjson_path_str(kept, "metadata", "name", NULL),
+                   kjson_path_str(whole, "metadata", "name", NULL));
+        /* The name: the watch queues the primary the Event is about by it (RT_MAP_ABOUT). */
+        ASSERT_STR(kjson_path_str(kept, "involvedObject", "name", NULL),
+                   kjson_path_str(whole, "involvedObject", "name", NULL));
+        /* What is not read is gone. */
+        ASSERT(kjson_path(kept, "involvedObject", "kind", NULL) == NULL);
+        ASSERT(kjson_path(kept, "involvedObject", "resourceVersion", NULL) == NULL);
+        ASSERT(kjson_path(kept, "metadata", "managedFields", NULL) == NULL);
+        ASSERT(cJSON_GetObjectItem(kept, "source") == NULL);
+        ASSERT(cJSON_GetObjectItem(kept, "reportingComponent") == NULL);
+        ASSERT(cJSON_GetObjectItem(kept, "firstTimestamp") == NULL);
+        ASSERT(cJSON_GetObjectItem(kept, "related") == NULL);
+        a = cJSON_PrintUnformatted(whole);
+        b = cJSON_PrintUnformatted(kept);
+        ASSERT(a && b);
+        printf("    event %zu: %zu bytes whole, %zu kept\n", i, strlen(a), strlen(b));
+        ASSERT(strlen(b) < strlen(a));
+        free(a);
+        free(b);
+        cJSON_Delete(whole);
+        cJSON_Delete(kept);
+    }
+    /* No involved object: nothing to index, trimmed all the same. */
+    {
+        cJSON *ev = cJSON_Parse("{\"metadata\":{\"name\":\"x.1\"},\"source\":{}}");
+
+        ASSERT(ev != NULL);
+        ASSERT_EQ(ctrl_about_keep(ev), 1);
+        ASSERT(kjson_path(ev, "metadata", "labels", NULL) == NULL);
+        ASSERT(cJSON_GetObjectItem(ev, "source") == NULL);
+        cJSON_Delete(ev);
+    }
+}
