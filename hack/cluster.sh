@@ -18,7 +18,9 @@
 # CLUSTER_CSI=1 also starts the CSI stack of hack/csi.sh (a mock driver and its sidecars).
 # CLUSTER_PV_COUNT (default 50) sets the size of the volume pool; CLUSTER_POD_CIDR the
 # addresses kwok gives pods; CLUSTER_KCM_CONTROLLERS (default '*') and CLUSTER_KCM_GATES
-# (default none) the controller-manager's --controllers and --feature-gates.
+# (default none) the controller-manager's --controllers and --feature-gates;
+# CLUSTER_APISERVER_PROFILING=1 the apiserver's /debug/pprof (--profiling, default off), read
+# at up and at restart-apiserver: the bench asks it for a garbage collection (heap?gc=1).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -398,7 +400,7 @@ start_apiserver() {
         --service-account-signing-key-file="$PKI/sa.key" \
         --authorization-mode=Node,RBAC \
         --allow-privileged=true \
-        --profiling=false \
+        --profiling="$([ "${CLUSTER_APISERVER_PROFILING:-0}" = 1 ] && echo true || echo false)" \
         --watch-cache-sizes=podtemplates#0 \
         --etcd-compaction-interval=10s
 }

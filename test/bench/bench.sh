@@ -90,7 +90,8 @@ log "cluster in $DBAAS_CLUSTER_DIR with $((max_n + 200)) volumes"
 # Nor the claims' "Unused" condition, a fifth write per bind. Lower bound and operator alike.
 CLUSTER_PV_COUNT=$((max_n + 200)) CLUSTER_CLIENT_QPS=${BENCH_CLIENT_QPS:-500} \
     CLUSTER_KCM_CONTROLLERS=${BENCH_KCM_CONTROLLERS:-*,-endpoints-controller,-endpointslice-controller,-endpointslice-mirroring-controller} \
-    CLUSTER_KCM_GATES=${BENCH_KCM_GATES:-PersistentVolumeClaimUnusedSinceTime=false} bash hack/cluster.sh up
+    CLUSTER_KCM_GATES=${BENCH_KCM_GATES:-PersistentVolumeClaimUnusedSinceTime=false} \
+    CLUSTER_APISERVER_PROFILING=1 bash hack/cluster.sh up
 eval "$(bash hack/cluster.sh env)"
 KUBECTL=$(bash hack/cluster.sh kubectl-path)
 k() { "$KUBECTL" "$@"; }
@@ -111,6 +112,12 @@ mem_json() {
 proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 api_cpu() { proc_cpu "$(cat "$DBAAS_CLUSTER_DIR/run/kube-apiserver.pid")"; }
 cpu_diff() { python3 -c "print(round($2 - $1, 2))"; }
+# A garbage collection of the API server, done when this returns (Go's pprof heap?gc=1 runs
+# runtime.GC first; --profiling, which the bench's cluster turns on). One cycle of its heap
+# costs 1.2 CPU s at N=1000: which of two timed phases it lands in is the heap pacer's luck,
+# so each starts just after one. Prints 1, or 0 when the endpoint is off (a cluster kept
+# from before): the phases are then timed as they come.
+api_gc() { k get --raw '/debug/pprof/heap?gc=1' >/dev/null 2>&1 && echo 1 || echo 0; }
 metrics() { curl -sf "http://127.0.0.1:$OP_PORT/metrics"; }
 # API requests by verb, as a JSON object.
 requests_json() {
@@ -285,10 +292,13 @@ for n in "${SIZES[@]}"; do
     # RESTARTS rounds, each a restart and then the plain list: the control plane's pace varies.
     # At N=5000 one restart right after the create took 24.1 s to idle; four more on a quiet
     # cluster of the same 5000 took 8.9-11.5 s, the list 6.3-9.5 s. The report takes the round
-    # of median ratio, with the API server's CPU seconds beside each.
+    # of median ratio, with the API server's CPU seconds beside each. Each phase starts just
+    # after a garbage collection of the API server (api_gc): at N=1000 a collection landing in
+    # the restart took it from 0.9 to 2.0 s, and it landed there in most rounds.
     for ((i = 1; i <= RESTARTS; i++)); do
         log "N=$n: kill -9 and restart over $n objects (round $i of $RESTARTS)"
         stop_op KILL
+        gc=$(api_gc)
         a0=$(api_cpu)
         start_op
         synced=$(wait_log "caches synced" 120)
@@ -297,10 +307,11 @@ for n in "${SIZES[@]}"; do
         sleep 5
         # The pace the control plane sets: the same LISTs, paginated, with nothing else to do.
         mapfile -t paths <"$WORK/list-paths"
+        gc=$((gc & $(api_gc)))
         a2=$(api_cpu)
         plain=$(bin/bench-dbi list "$KUBECONFIG" "${paths[@]}") || die "bench-dbi list failed"
         a3=$(api_cpu)
-        record "{\"phase\":\"restart\",\"n\":$n,\"round\":$i,\"synced_s\":$synced,\"idle_s\":$idle,\"writes\":$(writes),\"reconciles\":$(reconciles),$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"api_cpu_s\":$(cpu_diff "$a0" "$a1"),\"plain_list\":$plain,\"list_api_cpu_s\":$(cpu_diff "$a2" "$a3")}"
+        record "{\"phase\":\"restart\",\"n\":$n,\"round\":$i,\"synced_s\":$synced,\"idle_s\":$idle,\"writes\":$(writes),\"reconciles\":$(reconciles),$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"api_cpu_s\":$(cpu_diff "$a0" "$a1"),\"plain_list\":$plain,\"list_api_cpu_s\":$(cpu_diff "$a2" "$a3"),\"api_gc_first\":$gc}"
     done
 
     # ---------------------------------------------------------------- 5. churn
