@@ -55,7 +55,7 @@ struct ctrl {
 
 #define CTRL_ABSENT_MAX 8
 
-/* A namespace a create was refused in because it is being deleted (ctrl_ns_terminating). */
+/* A namespace a create was refused in because it is being deleted (kops_ns_terminating). */
 typedef struct {
     int64_t  created_s; /* the newest creationTimestamp of a primary seen refused there */
     uint64_t until_ms;  /* loop time after which a run there writes again, and learns anew */
@@ -1177,23 +1177,6 @@ ctrl_write_refused(long status, const char *message)
 
 
 int
-ctrl_ns_terminating(long status, const cJSON *st)
-{
-    const cJSON *cause;
-
-    if (status != 403)
-        return 0;
-    cJSON_ArrayForEach(cause, kjson_path(st, "details", "causes", NULL)) {
-        const char *reason = kjson_get_str(cause, "reason");
-
-        if (reason && strcmp(reason, "NamespaceTerminating") == 0)
-            return 1;
-    }
-    return 0;
-}
-
-
-int
 ctrl_ns_doomed(int64_t refused_created_s, uint64_t until_ms, int64_t created_s, uint64_t now_ms)
 {
     return now_ms < until_ms && created_s <= refused_created_s;
@@ -1275,7 +1258,7 @@ note_ns_terminating(ctrl_run *run)
 int
 ctrl_ns_refused(ctrl_run *run, const kops_result *res)
 {
-    if (res->err != CORE_EHTTP || !ctrl_ns_terminating(res->status, res->obj) || deleting(run))
+    if (!kops_ns_terminating(res) || deleting(run))
         return 0;
     learn_gone(run);
     note_ns_terminating(run);

@@ -444,15 +444,6 @@ int ctrl_write_refused(long status, const char *message);
 #define CTRL_NS_TERMINATING "NamespaceTerminating"
 
 /*
- * 1 when a write's error answer says the object's namespace is being deleted: HTTP 403 whose
- * Status lists a cause of reason "NamespaceTerminating" (the API server's NamespaceLifecycle
- * admission refuses every create there; k8s.io/api/core/v1 NamespaceTerminatingCause, which
- * client-go's controllers test with apierrors.HasStatusCause). st is the answer's body (may
- * be NULL: 0). Pure.
- */
-int ctrl_ns_terminating(long status, const cJSON *st);
-
-/*
  * When res is such an answer and the run's object is not being deleted itself (its finalize
  * step is left as it is: a final DBSnapshot refused there waits, saying so): records the
  * refusal CTRL_NS_TERMINATING (Stalled, phase Deleting, message "namespace N is being

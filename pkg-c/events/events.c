@@ -8,9 +8,12 @@
 
 #include "core/core.h"
 #include "hmap/hmap.h"
+#include "kjson/kjson.h"
 #include "kops/kops.h"
 
 #define EVENTS_MESSAGE_MAX 1024
+/* Namespaces remembered as being deleted (events_record); the map is emptied when full. */
+#define EVENTS_GONE_MAX    256
 
 /* One aggregated Event: its name on the server and how far its count got. */
 typedef struct {
@@ -18,14 +21,15 @@ typedef struct {
     char            *key;  /* this entry's key in the map */
     char            *name; /* the Event's metadata.name */
     char            *ns;
-    cJSON           *body;    /* what to create; held only while a write is in flight (a
+    cJSON           *body;      /* what to create; held only while a write is in flight (a
                                   404 on a count patch re-creates), since most Events
                                   never repeat: a repeat renders it again */
-    unsigned         count;   /* occurrences so far */
-    unsigned         written; /* count the server has */
-    unsigned         sending; /* count carried by the write in flight */
-    int              busy;    /* a write is in flight */
-    int              exists;  /* created on the server */
+    unsigned         count;     /* occurrences so far */
+    unsigned         written;   /* count the server has */
+    unsigned         sending;   /* count carried by the write in flight */
+    int              busy;      /* a write is in flight */
+    int              exists;    /* created on the server */
+    int64_t          created_s; /* the object's creationTimestamp, Unix s; 0: unknown */
 } tracked;
 
 struct events_recorder {
@@ -33,6 +37,9 @@ struct events_recorder {
     char           *component;
     char           *instance;
     hmap           *events; /* key -> tracked */
+    /* namespace -> int64_t: the newest creationTimestamp of an object whose Event the server
+     * refused there because the namespace is being deleted (kops_ns_terminating). */
+    hmap           *gone;
     unsigned        seq;
     events_stats    stats;
     events__send_fn send; /* send_kops; tests answer writes themselves */
@@ -73,7 +80,8 @@ events_new(kube_client *c, const char *component, const char *instance, events_r
     r->send = send_kops;
     r->component = strdup(component);
     r->instance = strdup(instance ? instance : component);
-    if (!r->component || !r->instance || hmap_new(0, &r->events)) {
+    if (!r->component || !r->instance || hmap_new(0, &r->events) || hmap_new(0, &r->gone)) {
+        hmap_free(r->events, NULL);
         free(r->component);
         free(r->instance);
         free(r);
@@ -109,6 +117,38 @@ drop_body(tracked *t)
 static void write_next(tracked *t);
 
 
+/* The server refused t's Event: its namespace is being deleted. Nothing older there is
+ * written any more; a namespace made again under the name holds newer objects only. */
+static void
+learn_gone(events_recorder *r, const tracked *t)
+{
+    int64_t *newest = hmap_get(r->gone, t->ns);
+
+    if (!t->created_s)
+        return;
+    if (!newest) {
+        if (hmap_len(r->gone) >= EVENTS_GONE_MAX) {
+            hmap_iter   it;
+            const char *k;
+            void       *v;
+
+            hmap_iter_init(r->gone, &it);
+            while (hmap_iter_next(r->gone, &it, &k, &v)) {
+                hmap_iter_del(r->gone, &it, NULL);
+                free(v);
+            }
+        }
+        if (!(newest = malloc(sizeof *newest)) || hmap_put(r->gone, t->ns, newest, NULL)) {
+            free(newest);
+            return;
+        }
+        *newest = t->created_s;
+    }
+    if (t->created_s > *newest)
+        *newest = t->created_s;
+}
+
+
 static void
 on_written(const kops_result *res, void *data)
 {
@@ -127,6 +167,8 @@ on_written(const kops_result *res, void *data)
     }
     if (res->err) {
         t->rec->stats.failed++;
+        if (kops_ns_terminating(res))
+            learn_gone(t->rec, t);
     } else {
         t->rec->stats.created += !t->exists;
         t->rec->stats.patched += t->exists;
@@ -288,6 +330,7 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
     char         msg[EVENTS_MESSAGE_MAX + 1], name[320];
     core_buf     key;
     tracked     *t;
+    int64_t      created_s = 0, *gone;
     int          rc;
 
     if (!events_reason_valid(reason) || !uid || !oname || !ns ||
@@ -295,6 +338,12 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
         !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, "kind")) || !type ||
         (strcmp(type, "Normal") != 0 && strcmp(type, "Warning") != 0))
         return CORE_EINVAL;
+    if (core_rfc3339_parse(kjson_get_str(meta, "creationTimestamp"), &created_s) != CORE_OK)
+        created_s = 0;
+    if (created_s && (gone = hmap_get(r->gone, ns)) && created_s <= *gone) {
+        r->stats.skipped++;
+        return CORE_OK;
+    }
     one_line(message ? message : "", msg, sizeof msg);
     core_buf_init(&key, 4096);
     if ((rc = core_buf_printf(&key, "%s|%s|%s|%s", uid, type, reason, msg)))
@@ -321,6 +370,7 @@ events_record(events_recorder *r, const cJSON *obj, const char *type, const char
         goto fail;
     t->rec = r;
     t->count = 1;
+    t->created_s = created_s;
     write_next(t);
     return CORE_OK;
 fail:
@@ -358,6 +408,7 @@ events_free(events_recorder *r)
         return;
     forget(r, NULL, 0);
     hmap_free(r->events, NULL);
+    hmap_free(r->gone, free);
     free(r->component);
     free(r->instance);
     free(r);

@@ -29,6 +29,7 @@ typedef struct {
     uint64_t created; /* Events created */
     uint64_t patched; /* repeats written as count updates */
     uint64_t failed;  /* writes that failed */
+    uint64_t skipped; /* not sent: the object's namespace is being deleted (events_record) */
 } events_stats;
 
 /* component: source.component and reportingComponent; instance: reportingInstance. */
@@ -38,6 +39,12 @@ int events_new(kube_client *c, const char *component, const char *instance, even
  * Records an Event about obj (which needs apiVersion, kind and metadata name, namespace and
  * uid). type is "Normal" or "Warning". Returns CORE_EINVAL, and sends nothing, for a reason
  * that is not CamelCase, another type, or an object missing one of those fields.
+ * Once the server has refused an Event because its namespace is being deleted (HTTP 403,
+ * cause NamespaceTerminating: kops_ns_terminating), Events about objects there created no
+ * later than that one's object (metadata.creationTimestamp) are not sent: CORE_OK, counted
+ * in skipped. Objects of a namespace made again under that name are newer. One without a
+ * creationTimestamp is always sent. At most 256 namespaces are remembered (then forgotten
+ * at once: a forgotten one costs one more refused write).
  */
 int events_record(events_recorder *r, const cJSON *obj, const char *type, const char *reason,
                   const char *message);

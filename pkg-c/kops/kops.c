@@ -195,6 +195,23 @@ object_member(cJSON *parent, const char *key)
 
 
 int
+kops_ns_terminating(const kops_result *res)
+{
+    const cJSON *cause;
+
+    if (!res || res->err != CORE_EHTTP || res->status != 403)
+        return 0;
+    cJSON_ArrayForEach(cause, kjson_path(res->obj, "details", "causes", NULL)) {
+        const char *reason = kjson_get_str(cause, "reason");
+
+        if (reason && strcmp(reason, "NamespaceTerminating") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+
+int
 kops_set_controller(cJSON *child, const cJSON *owner, const char *api_version, const char *kind)
 {
     const cJSON *ometa = cJSON_GetObjectItemCaseSensitive(owner, "metadata");

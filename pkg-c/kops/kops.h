@@ -59,6 +59,15 @@ int kops_merge_patch(const kops_target *t, const cJSON *patch, kops_cb cb, void 
 int kops_apply(const kops_target *t, const cJSON *obj, kops_cb cb, void *data);
 
 /*
+ * 1 when res is a write refused because its namespace is being deleted: CORE_EHTTP, HTTP 403,
+ * and a Status (res->obj) listing a cause of reason "NamespaceTerminating" (the API server's
+ * NamespaceLifecycle admission refuses every create there; k8s.io/api/core/v1
+ * NamespaceTerminatingCause, which client-go's controllers test with
+ * apierrors.HasStatusCause). An RBAC 403 has no such cause. res NULL: 0. Pure.
+ */
+int kops_ns_terminating(const kops_result *res);
+
+/*
  * Adds (or replaces) child's controller ownerReference to owner, with controller and
  * blockOwnerDeletion true. owner needs metadata.name and metadata.uid.
  */

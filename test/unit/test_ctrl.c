@@ -300,36 +300,6 @@ TEST(ctrl_write_refused_4xx_and_schema_500)
 }
 
 
-/* A create refused because the namespace is being deleted: the Status the API server's
- * NamespaceLifecycle admission answers (as kube-apiserver v1.37.2 sent it to kubectl). An
- * RBAC 403, another cause, another status or no body is not that. */
-TEST(ctrl_ns_terminating_reads_the_status_cause)
-{
-    cJSON *term = cJSON_Parse(
-        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
-        "\"message\":\"secrets \\\"y\\\" is forbidden: unable to create new content in namespace "
-        "term because it is being terminated\",\"reason\":\"Forbidden\",\"details\":{\"name\":"
-        "\"y\",\"kind\":\"secrets\",\"causes\":[{\"reason\":\"NamespaceTerminating\",\"message\":"
-        "\"namespace term is being terminated\",\"field\":\"metadata.namespace\"}]},\"code\":403}");
-    cJSON *rbac =
-        cJSON_Parse("{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"secrets is forbidden: User "
-                    "\\\"x\\\" cannot create resource \\\"secrets\\\"\",\"reason\":\"Forbidden\","
-                    "\"details\":{\"kind\":\"secrets\"},\"code\":403}");
-    cJSON *other = cJSON_Parse("{\"details\":{\"causes\":[{\"reason\":\"FieldValueInvalid\"},"
-                               "{\"message\":\"no reason\"}]}}");
-
-    ASSERT(term && rbac && other);
-    ASSERT_EQ(ctrl_ns_terminating(403, term), 1);
-    ASSERT_EQ(ctrl_ns_terminating(422, term), 0);
-    ASSERT_EQ(ctrl_ns_terminating(403, rbac), 0);
-    ASSERT_EQ(ctrl_ns_terminating(403, other), 0);
-    ASSERT_EQ(ctrl_ns_terminating(403, NULL), 0);
-    cJSON_Delete(term);
-    cJSON_Delete(rbac);
-    cJSON_Delete(other);
-}
-
-
 /* After a refusal, the namespace's objects as old as the refused one end at once, until the
  * memory runs out; a newer one (a namespace made again under the name) runs. */
 TEST(ctrl_ns_doomed_covers_older_objects_for_a_while)

@@ -608,3 +608,86 @@ TEST(events_forget_drops_one_objects_events)
     cJSON_Delete(b);
     finish(r);
 }
+
+
+/* An object of namespace ns created at created (RFC 3339). */
+static cJSON *
+object_in(const char *uid, const char *ns, const char *created)
+{
+    cJSON *o = object(uid), *meta = cJSON_GetObjectItem(o, "metadata");
+
+    cJSON_ReplaceItemInObject(meta, "namespace", cJSON_CreateString(ns));
+    cJSON_AddStringToObject(meta, "creationTimestamp", created);
+    return o;
+}
+
+
+/* The Status NamespaceLifecycle answers a create with in a namespace being deleted (as
+ * kube-apiserver v1.37.2 sent it), and an RBAC refusal of the same code. */
+static void
+answer_status(int i, const char *status_json)
+{
+    cJSON      *st = cJSON_Parse(status_json);
+    kops_result res = {CORE_EHTTP, 403, st, "forbidden"};
+
+    ASSERT(st != NULL && i < wire.n && !wire.w[i].answered);
+    wire.w[i].answered = 1;
+    wire.w[i].cb(&res, wire.w[i].data);
+    cJSON_Delete(st);
+}
+
+#define ST_TERMINATING \
+    "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"events \\\"orders.1\\\" is forbidden: " \
+    "unable to create new content in namespace shop because it is being terminated\",\"reason\":" \
+    "\"Forbidden\",\"details\":{\"causes\":[{\"reason\":\"NamespaceTerminating\",\"message\":" \
+    "\"namespace shop is being terminated\",\"field\":\"metadata.namespace\"}]},\"code\":403}"
+#define ST_RBAC \
+    "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"events is forbidden: User \\\"x\\\" " \
+    "cannot create resource \\\"events\\\"\",\"reason\":\"Forbidden\",\"details\":{\"kind\":" \
+    "\"events\"},\"code\":403}"
+
+
+/* The trial: deleting a namespace of 300 DBInstances, each finalize recorded an Event the
+ * server refused (403): 300 writes of the 1202 the deletion cost. */
+TEST(events_in_a_namespace_being_deleted_are_not_sent_once_refused)
+{
+    events_recorder *r = recorder();
+    cJSON           *a = object_in("u-a", "shop", "2026-12-03T10:00:00Z");
+    cJSON           *b = object_in("u-b", "shop", "2026-12-03T09:00:00Z");
+    cJSON           *other = object_in("u-o", "books", "2026-12-03T09:00:00Z");
+    cJSON           *again = object_in("u-n", "shop", "2026-12-03T11:00:00Z");
+    cJSON           *undated = object("u-x");
+
+    /* An RBAC 403 teaches nothing: the next Event is sent. */
+    ASSERT_EQ(events_record(r, b, "Normal", "Retained", "kept"), CORE_OK);
+    answer_status(0, ST_RBAC);
+    ASSERT_EQ(events_record(r, b, "Normal", "Other", "m"), CORE_OK);
+    ASSERT_EQ(wire.n, 2);
+    answer_ok(1);
+
+    /* Refused because shop is being deleted: nothing about shop's objects as old is sent. */
+    ASSERT_EQ(events_record(r, a, "Normal", "Retained", "kept"), CORE_OK);
+    answer_status(2, ST_TERMINATING);
+    ASSERT_EQ(events_get_stats(r)->failed, 2);
+    ASSERT_EQ(events_record(r, a, "Normal", "Retained", "kept"), CORE_OK);
+    ASSERT_EQ(events_record(r, b, "Normal", "Retained", "kept"), CORE_OK);
+    ASSERT_EQ(wire.n, 3);
+    ASSERT_EQ(events_get_stats(r)->skipped, 2);
+
+    /* Another namespace, an object made after the refusal (shop made again), and one
+     * without a creationTimestamp: sent. */
+    ASSERT_EQ(events_record(r, other, "Normal", "Retained", "kept"), CORE_OK);
+    ASSERT_EQ(events_record(r, again, "Normal", "Retained", "kept"), CORE_OK);
+    ASSERT_EQ(events_record(r, undated, "Normal", "Retained", "kept"), CORE_OK);
+    ASSERT_EQ(wire.n, 6);
+    ASSERT_CONTAINS(wire.w[3].path, "/namespaces/books/");
+    ASSERT_CONTAINS(wire.w[4].path, "/namespaces/shop/");
+    ASSERT_EQ(events_get_stats(r)->skipped, 2);
+    answer_all();
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(other);
+    cJSON_Delete(again);
+    cJSON_Delete(undated);
+    finish(r);
+}

@@ -119,3 +119,35 @@ TEST(kops_is_applied_matches_named_lists_by_name)
     cJSON_Delete(longer);
     cJSON_Delete(dup);
 }
+
+
+/* A create refused because the namespace is being deleted: the Status the API server's
+ * NamespaceLifecycle admission answers (as kube-apiserver v1.37.2 sent it to kubectl). An
+ * RBAC 403, another cause, another status or no body is not that. */
+TEST(kops_ns_terminating_reads_the_status_cause)
+{
+    cJSON *term = cJSON_Parse(
+        "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
+        "\"message\":\"secrets \\\"y\\\" is forbidden: unable to create new content in namespace "
+        "term because it is being terminated\",\"reason\":\"Forbidden\",\"details\":{\"name\":"
+        "\"y\",\"kind\":\"secrets\",\"causes\":[{\"reason\":\"NamespaceTerminating\",\"message\":"
+        "\"namespace term is being terminated\",\"field\":\"metadata.namespace\"}]},\"code\":403}");
+    cJSON *rbac =
+        cJSON_Parse("{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"secrets is forbidden: User "
+                    "\\\"x\\\" cannot create resource \\\"secrets\\\"\",\"reason\":\"Forbidden\","
+                    "\"details\":{\"kind\":\"secrets\"},\"code\":403}");
+    cJSON *other = cJSON_Parse("{\"details\":{\"causes\":[{\"reason\":\"FieldValueInvalid\"},"
+                               "{\"message\":\"no reason\"}]}}");
+
+    ASSERT(term && rbac && other);
+    ASSERT_EQ(kops_ns_terminating(&(kops_result){CORE_EHTTP, 403, term, "forbidden"}), 1);
+    ASSERT_EQ(kops_ns_terminating(&(kops_result){CORE_EHTTP, 422, term, "invalid"}), 0);
+    ASSERT_EQ(kops_ns_terminating(&(kops_result){CORE_ECONN, 403, term, "cut"}), 0);
+    ASSERT_EQ(kops_ns_terminating(&(kops_result){CORE_EHTTP, 403, rbac, "forbidden"}), 0);
+    ASSERT_EQ(kops_ns_terminating(&(kops_result){CORE_EHTTP, 403, other, "forbidden"}), 0);
+    ASSERT_EQ(kops_ns_terminating(&(kops_result){CORE_EHTTP, 403, NULL, "forbidden"}), 0);
+    ASSERT_EQ(kops_ns_terminating(NULL), 0);
+    cJSON_Delete(term);
+    cJSON_Delete(rbac);
+    cJSON_Delete(other);
+}
