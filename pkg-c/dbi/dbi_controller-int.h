@@ -18,7 +18,8 @@
 #include "informer/informer.h"
 
 #define DBI_VERSION_AN     "dbaas.dev/version"
-/* On the data claim once a pod has been Ready on it: its data holds the Secret's passwords. */
+/* Written on the data claim, once a pod had been Ready on it, by operators before the claim
+ * was taken as initialised from its DBI_HELD_UID (dbi__claim_initialised); still read. */
 #define DBI_INITIALISED_AN "dbaas.dev/initialized"
 #define DBI_PASSWORD_LEN   32
 #define DBI_NAME_LEN       320
@@ -104,7 +105,12 @@ void dbi__run_status(ctrl_run *run);
  * dbi__run_children, or ends with dbi__run_status. */
 void dbi__credentials(ctrl_run *run);
 
-/* dbi_credentials.c: whether the data claim is marked initialised (DBI_INITIALISED_AN). */
+/* dbi_credentials.c: whether the data claim data-<name>-0 (from the claim cache) holds data
+ * whose passwords are the Secret's: 1 when it carries DBI_HELD_UID (made from our
+ * StatefulSet's template, which has it, or annotated once adopted) or DBI_INITIALISED_AN
+ * "true" (an older operator's mark); else 0 (no claim, or one made by someone else and not
+ * yet adopted). The Secret is always made before the StatefulSet, and a pod may initialise
+ * the data before it is Ready, so the claim's existence is the signal, not readiness. */
 int dbi__claim_initialised(ctrl_run *run);
 
 /* dbi_tls_step.c: resolves spec.tls (dbi_tls_decide) and, when on, the certificate (the

@@ -294,36 +294,6 @@ grow_claim(ctrl_run *run)
 }
 
 
-/*
- * Marks the data claim initialised once a pod has been Ready on it, so that a lost Secret
- * is never replaced by a new password (see the credentials step). The signal: the cached
- * StatefulSet (one replica) reports readyReplicas >= 1 while the claim exists and is not
- * being deleted; pod 0 mounts data-<name>-0, and a claim in use cannot be removed
- * (kubernetes.io/pvc-protection), so the pod that is Ready uses this very claim.
- * Whether a patch was queued.
- */
-static int
-mark_initialised(ctrl_run *run, const cJSON *sts_live)
-{
-    const cJSON *ready = kjson_path(sts_live, "status", "readyReplicas", NULL);
-    char         name[DBI_NAME_LEN];
-    const cJSON *pvc;
-    cJSON       *patch;
-    int          patched = 0;
-
-    if (!cJSON_IsNumber(ready) || ready->valuedouble < 1 || dbi__claim_initialised(run))
-        return 0;
-    snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    pvc = ctrl_view(run, dbi__caches(run)->pvcs, name);
-    if (pvc && !kjson_path(pvc, "metadata", "deletionTimestamp", NULL)) {
-        patch = cJSON_Parse("{\"metadata\":{\"annotations\":{\"" DBI_INITIALISED_AN "\":\"true\"}}}");
-        ctrl_patch(run, &KRES_PVCS, pvc, patch);
-        patched = 1;
-    }
-    return patched;
-}
-
-
 /* Claims data-<name>-<n> (n >= 1) of this instance, found in the claim cache. */
 typedef struct {
     const char *prefix; /* "<namespace>/data-<name>-" */
@@ -479,9 +449,10 @@ run_pod(ctrl_run *run)
     ctrl_apply(run, &KRES_STATEFULSETS, dbi__caches(run)->sts,
                desired_sts(run, s->checksum, sts_live), on_sts);
     /* One patch of the claim per run (each carries its resourceVersion): the next run makes
-     * the next one. The mark that keeps a password from being made over the data comes
-     * first: a resize the server refuses on every run must not keep it off. */
-    if (!mark_initialised(run, sts_live) && !annotate_claim(run))
+     * the next one. The annotations that keep a password from being made over the data
+     * (dbi__claim_initialised) come first: a resize the server refuses on every run must
+     * not keep them off. */
+    if (!annotate_claim(run))
         grow_claim(run);
     drop_stray_claims(run, sts_live);
     ctrl_then(run, replace_stuck_pod);

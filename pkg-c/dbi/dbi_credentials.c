@@ -33,9 +33,11 @@ static void use_secret(ctrl_run *run, const cJSON *secret);
 
 
 /*
- * The password is generated only for data no pod has used: when the Secret is missing and
- * the data claim is marked initialised (DBI_INITIALISED_AN), the data holds the old
- * password and inventing another would lock every client out. Then the password comes
+ * The password is generated only while no data claim holds data (dbi__claim_initialised):
+ * the Secret is made before the StatefulSet, so a pod may have written its password into
+ * any claim made from our template, from the first start on (initdb runs before the pod
+ * is Ready). When the Secret is missing then, the data holds the old password and
+ * inventing another would lock every client out. Then the password comes
  * from credentialsSecretRef, or the instance is CredentialsLost until the Secret is back
  * (its name is watched meanwhile, so a restore is seen at once). A password in our Secret
  * that its uri was not built with was changed by hand: the user rotated it in the
@@ -73,16 +75,20 @@ secret_value(const cJSON *secret, const char *key, char *buf, size_t len, char *
 }
 
 
-/* Whether the data claim has been marked initialised (see mark_initialised). */
+/* Whether the data claim holds data (see dbi_controller-int.h): it says which DBInstance
+ * held it, or an older operator marked it initialised. */
 int
 dbi__claim_initialised(ctrl_run *run)
 {
-    char        name[DBI_NAME_LEN];
-    const char *mark;
+    char         name[DBI_NAME_LEN];
+    const cJSON *pvc;
+    const char  *mark;
 
     snprintf(name, sizeof name, "data-%s-0", ctrl_name(run));
-    mark = kjson_path_str(ctrl_view(run, dbi__caches(run)->pvcs, name), "metadata", "annotations",
-                          DBI_INITIALISED_AN, NULL);
+    pvc = ctrl_view(run, dbi__caches(run)->pvcs, name);
+    if (kjson_path_str(pvc, "metadata", "annotations", DBI_HELD_UID, NULL))
+        return 1;
+    mark = kjson_path_str(pvc, "metadata", "annotations", DBI_INITIALISED_AN, NULL);
     return mark && strcmp(mark, "true") == 0;
 }
 

@@ -1,5 +1,5 @@
 # Credentials never disagree with the data (issue 10, section 2). On a Ready instance whose
-# data claim is marked initialised: a deleted Secret gives CredentialsLost (Degraded, a
+# data claim says it holds its data (dbaas.dev/source-uid): a deleted Secret gives CredentialsLost (Degraded, a
 # Warning Event, Ready as the pod says) and no new password, and restoring the Secret heals
 # it; a password edited by hand is taken, its uri rebuilt, an Event told, nothing rolled. A
 # credentialsSecretRef whose password changes later is taken within seconds; a password of
@@ -20,7 +20,8 @@ event_msgs() {
 }
 has_event() { [ "$(event_type "$1" "$2")" = "$3" ]; }
 initialised() {
-    [ "$(k -n "$NS" get pvc "data-$1-0" -o jsonpath='{.metadata.annotations.dbaas\.dev/initialized}')" = true ]
+    [ "$(k -n "$NS" get pvc "data-$1-0" -o jsonpath='{.metadata.annotations.dbaas\.dev/source-uid}')" = \
+        "$(dbi_field "$1" '{.metadata.uid}')" ]
 }
 uri_is() { [ "$(secret_key "$1-credentials" uri)" = "$2" ]; }
 pod_state() {
@@ -29,7 +30,7 @@ pod_state() {
 
 k -n "$NS" apply -f "$ROOT/examples/postgresql.yaml" >/dev/null
 wait_for 90 "orders to be Ready" dbi_ready orders
-wait_for 30 "the data claim to be marked initialised" initialised orders
+wait_for 30 "the data claim to say it holds orders' data" initialised orders
 password=$(secret_key orders-credentials password)
 k -n "$NS" get secret orders-credentials -o json |
     python3 -c 'import json,sys; o=json.load(sys.stdin); m=o["metadata"]
