@@ -1,9 +1,10 @@
 # Credentials never disagree with the data (issue 10, section 2). On a Ready instance whose
-# data claim says it holds its data (dbaas.dev/source-uid): a deleted Secret gives CredentialsLost (Degraded, a
-# Warning Event, Ready as the pod says) and no new password, and restoring the Secret heals
-# it; a password edited by hand is taken, its uri rebuilt, an Event told, nothing rolled. A
-# credentialsSecretRef whose password changes later is taken within seconds; a password of
-# 1500 bytes or with a trailing newline is refused, saying so; one of 1024 bytes works.
+# data claim says it holds its data (dbaas.dev/source-uid): a deleted Secret gives
+# CredentialsLost (Degraded, a Warning Event, Ready as the pod says) and no new password, and
+# restoring the Secret heals it; a password edited by hand is taken, its uri rebuilt, an
+# Event told, nothing rolled. A credentialsSecretRef whose password changes later is taken
+# within seconds; a password of 1500 bytes or with a trailing newline is refused, saying so;
+# one of 1024 bytes works.
 . "$ROOT/test/integration/lib.sh"
 
 with_operator
