@@ -1,10 +1,10 @@
 /*
  * The credentials step of the DBInstance controller (see dbi_controller.c for the others).
  * Passwords are read from the existing Secret, never regenerated over data that has one:
- * when the cache has no Secret and the data claim has never served a Ready pod, a new one
- * is created with POST, which fails (409) rather than overwrite one the cache has not seen;
- * then a live GET reads the passwords from the Secret that is there, if it is ours to use.
- * On data that has served, a missing or unusable Secret is CredentialsLost: the operator
+ * when the cache has no Secret and no data claim holds data (dbi__claim_initialised), a new
+ * one is created with POST, which fails (409) rather than overwrite one the cache has not
+ * seen; then a live GET reads the passwords from the Secret that is there, if it is ours to
+ * use. On a claim that holds data, a missing or unusable Secret is CredentialsLost: the operator
  * never invents a password the data does not know. A hand edit of the password (a rotation
  * done in the database) and a change of the Secret spec.credentialsSecretRef names are taken
  * as they are, uri and jdbc-url rebuilt, nothing restarted.
@@ -371,8 +371,8 @@ on_gone_secret(const kops_result *res, void *data)
 
     if (res->err == CORE_ENOENT) {
         snprintf(why, sizeof why,
-                 "not found, and the volume data-%s-0 holds data initialised "
-                 "with its password",
+                 "not found, and the volume data-%s-0 was made for this instance: its data "
+                 "may hold that password (a pod writes it at its first start)",
                  ctrl_name(run));
         credentials_lost(run, why);
         return;
@@ -395,8 +395,8 @@ secret_gone(ctrl_run *run)
 
     if (s->spec.credentials_secret) {
         snprintf(s->why, sizeof s->why,
-                 "not found, and the volume data-%s-0 holds data "
-                 "initialised with its password",
+                 "not found, and the volume data-%s-0 was made for this instance: its data "
+                 "may hold that password (a pod writes it at its first start)",
                  ctrl_name(run));
         ctrl_read_named(run, &KRES_SECRETS, dbi__st(run)->spec.credentials_secret,
                         recover_from_ref); /* a 409 on create reads the one that is there */

@@ -26,7 +26,8 @@
  * 10 to 30), and telling the wait costs two status writes (ClaimPending, then back to
  * Provisioning) per instance for nothing a person can act on. Past it the wait is told
  * (ClaimPending), and past DBI_CLAIM_BIND_S it is Degraded. With 10 s, 82 of 300
- * DBInstances created at once told it and went back (issue 18).
+ * DBInstances created at once told it and went back (issue 18). test/fuzz/specfuzz.py waits
+ * longer than this for status to settle.
  */
 #define DBI_CLAIM_QUIET_S 30
 

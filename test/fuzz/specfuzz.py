@@ -137,7 +137,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--timeout", type=int, default=600, help="seconds to wait for convergence")
-    ap.add_argument("--stable", type=int, default=20, help="seconds without a status change")
+    # Longer than DBI_CLAIM_QUIET_S (30 s, pkg-c/dbi/dbi_stuck.h): a claim that never binds
+    # says nothing in status for that long, and then ClaimPending.
+    ap.add_argument("--stable", type=int, default=40, help="seconds without a status change")
     ap.add_argument("--report", help="write every object's outcome here (JSON lines)")
     a = ap.parse_args()
 

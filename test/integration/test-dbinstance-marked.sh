@@ -93,6 +93,9 @@ claim_held() {
         "$(dbi_field unbound '{.metadata.uid}')" ]
 }
 wait_for 60 "the claim data-unbound-0 to be made from the template" claim_held
+# The operator has seen the claim once status tells its wait (after DBI_CLAIM_QUIET_S, 30 s).
+tells_wait() { dbi_field unbound '{.status.conditions}' | grep -q 'data-unbound-0'; }
+wait_for 90 "unbound's status to tell the claim's wait" tells_wait
 dbi_ready unbound && fail "unbound is Ready without a volume"
 k -n "$NS" delete secret unbound-credentials >/dev/null
 lost() { [ "$(dbi_field unbound '{.status.conditions[?(@.type=="Degraded")].reason}')" = CredentialsLost ]; }
