@@ -545,8 +545,7 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
 
 /*
  * Streams per connection for the calls running and one more: the minimum, or as many as
- * fit them on KUBE__CONNS_TARGET connections when that is more, at most KUBE__STREAMS_MAX
- * (or the minimum, when it is set higher for a server that allows more).
+ * fit them on KUBE__CONNS_TARGET connections when that is more, at most KUBE__STREAMS_MAX.
  * A low minimum spreads a few dozen watches over a few connections (libcurl 7.88 wakes every
  * transfer of a connection at each of its events); without the growth, hundreds of watches
  * of single objects would each take a share of a connection of their own.
@@ -555,12 +554,11 @@ static void
 fit_streams(kube_client *c)
 {
     long want = (c->running + KUBE__CONNS_TARGET) / KUBE__CONNS_TARGET;
-    long most = c->min_streams > KUBE__STREAMS_MAX ? c->min_streams : KUBE__STREAMS_MAX;
 
     if (want < c->min_streams)
         want = c->min_streams;
-    if (want > most)
-        want = most;
+    if (want > KUBE__STREAMS_MAX)
+        want = KUBE__STREAMS_MAX;
     if (want != c->max_streams &&
         curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, want) == CURLM_OK)
         c->max_streams = want;
@@ -875,7 +873,7 @@ kube_client_set_max_streams(kube_client *c, long n)
 {
     if (n <= 0)
         return;
-    c->min_streams = n;
+    c->min_streams = n < KUBE__STREAMS_MAX ? n : KUBE__STREAMS_MAX;
     fit_streams(c);
 }
 
