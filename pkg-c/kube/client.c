@@ -544,28 +544,6 @@ call_setup(kube_client *c, kube_call *call, const kube_req *req)
 
 
 /*
- * Streams per connection for the calls running and one more: the minimum, or as many as
- * fit them on KUBE__CONNS_TARGET connections when that is more, at most KUBE__STREAMS_MAX.
- * A low minimum spreads a few dozen watches over a few connections (libcurl 7.88 wakes every
- * transfer of a connection at each of its events); without the growth, hundreds of watches
- * of single objects would each take a share of a connection of their own.
- */
-static void
-fit_streams(kube_client *c)
-{
-    long want = (c->running + KUBE__CONNS_TARGET) / KUBE__CONNS_TARGET;
-
-    if (want < c->min_streams)
-        want = c->min_streams;
-    if (want > KUBE__STREAMS_MAX)
-        want = KUBE__STREAMS_MAX;
-    if (want != c->max_streams &&
-        curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, want) == CURLM_OK)
-        c->max_streams = want;
-}
-
-
-/*
  * Whether call may go to libcurl now. When every connection that has answered is full
  * (max_streams each), one call may open the next connection and the rest wait until it has
  * answered: libcurl 7.88 would otherwise open a connection for each of them, since PIPEWAIT
@@ -580,7 +558,6 @@ gate_open(kube_client *c, kube_call *call)
     int        n = 0, i;
     kube_call *o;
 
-    fit_streams(c);
     for (o = c->calls; o && n < 64; o = o->next) {
         if (o->state != KUBE__CALL_RUNNING || o->port <= 0)
             continue;
@@ -832,8 +809,7 @@ kube_client_new(uv_loop_t *loop, const kcfg *cfg, kube_client **out, char *err, 
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-    c->max_streams = c->min_streams = KUBE__STREAMS_MAX; /* libcurl's default cap, and the
-                                                          * apiserver's default limit */
+    c->max_streams = 100; /* libcurl's default cap, and the apiserver's default limit */
     uv_timer_init(loop, &c->timer);
     uv_timer_init(loop, &c->retry_timer);
     c->timer.data = c->retry_timer.data = c;
@@ -871,10 +847,8 @@ kube_client_connects(const kube_client *c)
 void
 kube_client_set_max_streams(kube_client *c, long n)
 {
-    if (n <= 0)
-        return;
-    c->min_streams = n < KUBE__STREAMS_MAX ? n : KUBE__STREAMS_MAX;
-    fit_streams(c);
+    if (n > 0 && curl_multi_setopt(c->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n) == CURLM_OK)
+        c->max_streams = n;
 }
 
 

@@ -16,10 +16,6 @@
 #define KUBE__MAX_RETRY_AFTER_MS   30000
 /* Easy handles kept for the next calls (see easy_get in client.c). */
 #define KUBE__IDLE_EASY            8
-/* Streams per connection grow past the minimum (kube_client_set_max_streams) so that the
- * calls fit on this many connections, up to KUBE__STREAMS_MAX (see fit_streams). */
-#define KUBE__CONNS_TARGET         8
-#define KUBE__STREAMS_MAX          100
 
 typedef enum {
     KUBE__AUTH_STATIC,    /* token (or none) never changes */
@@ -62,7 +58,6 @@ struct kube_client {
     kube_call       *calls; /* every open call, doubly linked */
     long             connects;
     long             max_streams; /* per connection, as libcurl is told (default 100) */
-    long             min_streams; /* kube_client_set_max_streams (default 100) */
     long             running;     /* calls on the multi handle */
     kube_call       *opener;      /* the call opening a new connection, or NULL */
     int              live;        /* a call has answered since the last connection failure */

@@ -101,13 +101,9 @@ const char *kube_client_server(const kube_client *c);
 long kube_client_connects(const kube_client *c);
 
 /*
- * Streams libcurl may open on one connection: at least n (at most 100, libcurl's default,
- * which is also the client's default), and more while the open calls would otherwise need
- * more than 8 connections, up to 100. A low n spreads a few dozen watches over a few
- * connections: libcurl 7.88 runs every transfer of a connection at each of its events, and
- * all but one poll(2) the socket again. Past the limit libcurl 7.88 opens connections
- * eagerly; the client lets one call open the next connection and holds the others until it
- * has answered (see test/bench). n <= 0: nothing changes.
+ * Streams libcurl may open on one connection (its default is 100). A server allowing more
+ * (kube-apiserver --http2-max-streams-per-connection) then carries more watches on one
+ * connection. Past the limit libcurl 7.88 opens connections eagerly; see test/bench.
  */
 void kube_client_set_max_streams(kube_client *c, long n);
 

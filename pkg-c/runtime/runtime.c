@@ -1423,9 +1423,7 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
      * (strace -c: 65168 polls and 3103 epoll_waits while 100 DBInstances were created).
      * With 8, the operator's CPU over a create of 300 went from 280 to 315 ticks (three
      * runs) to 260 and 267 (two), for 0.2 MiB more private memory idle (two more
-     * connections) and 0.6 MiB at 300 (issue 18, thirteenth round). The client lets a
-     * connection carry more once the calls would need more than 8 connections (watches
-     * of single objects, one per credentialsSecretRef, say: kube_client_set_max_streams). */
+     * connections) and 0.6 MiB at 300 (issue 18, thirteenth round). */
     kube_client_set_max_streams(r->client, RT_STREAMS_PER_CONN);
     kube_client_set_pool(r->client, loop_pool(r));
     kube_client_set_observer(r->client, on_api_request, r);
