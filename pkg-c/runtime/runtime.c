@@ -21,9 +21,6 @@
 #include "runtime-int.h"
 #include "store/store.h"
 
-/* Streams on one connection to the API server (see where the client is made). */
-#define RT_STREAMS_PER_CONN 8
-
 #define RT_GRACE_MS        30000
 #define RT_MAX_CONTROLLERS 8
 #define RT_ID_MAX          1024
@@ -1416,15 +1413,6 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
         snprintf(err, errlen, "start-up: %s", core_strerror(rc));
         return rc;
     }
-    /* At most RT_STREAMS_PER_CONN streams on one connection, so the watches spread over
-     * several: libcurl 7.88 runs every transfer on a socket at each event of that socket
-     * (multi_socket), and all but the first ask the socket again with a poll(2) of their
-     * own (Curl_readwrite), some 21 polls per event with every watch on one connection
-     * (strace -c: 65168 polls and 3103 epoll_waits while 100 DBInstances were created).
-     * With 8, the operator's CPU over a create of 300 went from 280 to 315 ticks (three
-     * runs) to 260 and 267 (two), for 0.2 MiB more private memory idle (two more
-     * connections) and 0.6 MiB at 300 (issue 18, thirteenth round). */
-    kube_client_set_max_streams(r->client, RT_STREAMS_PER_CONN);
     kube_client_set_pool(r->client, loop_pool(r));
     kube_client_set_observer(r->client, on_api_request, r);
     kube_client_set_on_back(r->client, on_server_back, r);
