@@ -128,15 +128,12 @@ learn_gone(events_recorder *r, const tracked *t)
         return;
     if (!newest) {
         if (hmap_len(r->gone) >= EVENTS_GONE_MAX) {
-            hmap_iter   it;
-            const char *k;
-            void       *v;
+            hmap *fresh; /* emptied as ctrl's learn_gone empties its own */
 
-            hmap_iter_init(r->gone, &it);
-            while (hmap_iter_next(r->gone, &it, &k, &v)) {
-                hmap_iter_del(r->gone, &it, NULL);
-                free(v);
-            }
+            if (hmap_new(0, &fresh) != CORE_OK)
+                return;
+            hmap_free(r->gone, free);
+            r->gone = fresh;
         }
         if (!(newest = malloc(sizeof *newest)) || hmap_put(r->gone, t->ns, newest, NULL)) {
             free(newest);
