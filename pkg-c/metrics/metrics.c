@@ -34,17 +34,20 @@ struct metrics_histogram {
     uint64_t        count;
 };
 
-/* One allocation: the series, then its label values back to back. */
+/* One allocation: the series, then its label values back to back. A histogram's buckets
+ * (some 290 bytes) are an allocation of their own, so that a counter's or a gauge's series,
+ * of which there are several per object (ctrl_metrics), does not carry them. */
 struct series_s {
     series_t *next, *prev;
     union {
-        struct metrics_counter   c;
-        struct metrics_gauge     g;
-        struct metrics_histogram h;
+        struct metrics_counter    c;
+        struct metrics_gauge      g;
+        struct metrics_histogram *h;
     } u;
     const char *values[METRICS_MAX_LABELS];
     char        strings[];
 };
+
 
 struct family_s {
     family_t        *next;
@@ -61,6 +64,16 @@ struct family_s {
     metrics_value_fn fn;    /* computed family: no series, fn gives the value */
     void            *fn_data;
 };
+
+
+static void
+series_free(const family_t *f, series_t *s)
+{
+    if (f->type == METRICS_HISTOGRAM)
+        free(s->u.h);
+    free(s);
+}
+
 
 /* Typed views of a family, so a gauge handle cannot be passed where a counter goes. */
 struct metrics_counter_vec {
@@ -98,7 +111,7 @@ family_free(family_t *f)
 
     for (s = f->series; s; s = next) {
         next = s->next;
-        free(s);
+        series_free(f, s);
     }
     hmap_free(f->index, NULL);
     for (i = 0; i < f->nlabels; i++)
@@ -285,7 +298,7 @@ series_drop(family_t *f, series_t *s)
     else
         f->last = s->prev;
     f->nseries--;
-    free(s);
+    series_free(f, s);
 }
 
 
@@ -332,6 +345,13 @@ series_get(family_t *f, const char *const *values, series_t **out)
     s = calloc(1, sizeof *s + total);
     if (!s)
         return CORE_ENOMEM;
+    if (f->type == METRICS_HISTOGRAM) {
+        if (!(s->u.h = calloc(1, sizeof *s->u.h))) {
+            free(s);
+            return CORE_ENOMEM;
+        }
+        s->u.h->family = f;
+    }
     p = s->strings;
     for (i = 0; i < f->nlabels; i++) {
         memcpy(p, values[i] ? values[i] : "", len[i] + 1);
@@ -340,10 +360,9 @@ series_get(family_t *f, const char *const *values, series_t **out)
     }
     series_key(values, f->nlabels, key);
     if (hmap_put(f->index, key, s, NULL)) {
-        free(s);
+        series_free(f, s);
         return CORE_ENOMEM;
     }
-    s->u.h.family = f->type == METRICS_HISTOGRAM ? f : NULL;
     s->prev = f->last;
     if (f->last)
         f->last->next = s;
@@ -508,7 +527,7 @@ metrics_histogram_with(metrics_histogram_vec *v, const char *const *values, metr
     rc = series_get(&v->f, values, &s);
     if (rc)
         return rc;
-    *out = &s->u.h;
+    *out = s->u.h;
     return CORE_OK;
 }
 
@@ -750,7 +769,7 @@ render_sample(core_buf *out, const family_t *f, const series_t *s, const char *s
 static int
 render_histogram(core_buf *out, const family_t *f, const series_t *s)
 {
-    const struct metrics_histogram *h = &s->u.h;
+    const struct metrics_histogram *h = s->u.h;
     char                            le[32], value[32];
     uint64_t                        cumulative = 0;
     size_t                          i;
