@@ -17,6 +17,7 @@
 #include "kubeconfig/kubeconfig.h"
 #include "leader/leader.h"
 #include "log/log.h"
+#include "memtrim/memtrim.h"
 #include "metrics/metrics.h"
 #include "runtime-int.h"
 #include "store/store.h"
@@ -109,6 +110,7 @@ struct rt {
     int             exit_code;
     char            identity[256];
     rt_cleanup     *cleanups; /* newest first: run in reverse order of registration */
+    memtrim        *trim;     /* the heap given back once the controllers are idle, or NULL */
 };
 
 
@@ -287,6 +289,20 @@ check_first_idle(rt_controller *ctl)
 }
 
 
+/* memtrim's question: does any controller have work waiting or running? */
+static int
+controllers_busy(void *data)
+{
+    const rt *r = data;
+    int       i;
+
+    for (i = 0; i < r->ncontrollers; i++)
+        if (wq_ready(r->controllers[i]->queue) || wq_in_flight(r->controllers[i]->queue))
+            return 1;
+    return 0;
+}
+
+
 static int
 subscribes(const rt_shared *sh, const rt_controller *ctl)
 {
@@ -316,6 +332,7 @@ check_synced(rt_controller *ctl)
     log_obj(LOG_INFO, ctl->name, NULL, "caches synced", "seconds", secs, NULL);
     enqueue_primaries(ctl);
     check_first_idle(ctl);
+    memtrim_poke(ctl->r->trim); /* the lists' buffers are free now */
 }
 
 
@@ -742,6 +759,7 @@ rt_controller_done(rt_controller *ctl, const char *key, wq_result result, uint64
     wq_done(ctl->queue, key, result, requeue_after_ms);
     ctl->reconciles++;
     check_first_idle(ctl);
+    memtrim_poke(ctl->r->trim);
 }
 
 
@@ -1109,6 +1127,8 @@ close_rest(rt *r)
     }
     events_free(r->events);
     r->events = NULL;
+    memtrim_close(r->trim);
+    r->trim = NULL;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, NULL);
     /* Signals are still taken until the loop ends (close_signals): a second SIGTERM
@@ -1409,7 +1429,8 @@ start(rt *r, rt_setup_fn setup, void *data, char *err, size_t errlen)
         return rc;
     if ((rc = events_new(r->client, "dbaas-operator", r->identity, &r->events)) ||
         (rc = metrics_registry_new(&r->metrics)) || (rc = metrics_std_register(r->metrics, &r->std)) ||
-        (rc = metrics_process_register(r->metrics))) {
+        (rc = metrics_process_register(r->metrics)) ||
+        (rc = memtrim_new(r->loop, NULL, controllers_busy, r, &r->trim))) {
         snprintf(err, errlen, "start-up: %s", core_strerror(rc));
         return rc;
     }
