@@ -14,6 +14,7 @@ struct memtrim {
     memtrim_busy_fn busy;
     void           *data;
     uint64_t        count;
+    uint64_t        last; /* loop time of the last trim */
 };
 
 
@@ -28,11 +29,17 @@ static void
 on_quiet(uv_timer_t *timer)
 {
     memtrim *t = timer->data;
+    uint64_t now = uv_now(timer->loop);
 
+    if (t->count && now - t->last < t->opts.gap_ms) {
+        uv_timer_start(&t->timer, on_quiet, t->opts.gap_ms - (now - t->last), 0);
+        return;
+    }
     if (t->busy(t->data) || t->opts.free_bytes() <= t->opts.min_free)
         return;
     t->opts.trim(0);
     t->count++;
+    t->last = now;
 }
 
 
@@ -51,6 +58,8 @@ memtrim_new(uv_loop_t *loop, const memtrim_opts *opts, memtrim_busy_fn busy, voi
         t->opts = *opts;
     if (!t->opts.quiet_ms)
         t->opts.quiet_ms = MEMTRIM_QUIET_MS;
+    if (!t->opts.gap_ms)
+        t->opts.gap_ms = MEMTRIM_GAP_MS;
     if (!t->opts.min_free)
         t->opts.min_free = MEMTRIM_MIN_FREE;
     if (!t->opts.free_bytes)

@@ -10,7 +10,9 @@
  * The owner pokes after each unit of work. A timer then runs quiet_ms after the last poke; if
  * busy(data) says no work is waiting or running and more than min_free bytes of the heap are
  * free, the heap is trimmed. Pokes during a burst only push the timer back, so a trim comes
- * once the burst is over, not in the middle of it.
+ * once the burst is over, not in the middle of it. Trims are at least gap_ms apart: a trim
+ * does not change what glibc counts as free (the chunks stay in its free lists, their pages
+ * given back), so work that comes every second would otherwise walk the heap every second.
  *
  * Life cycle: memtrim_new, pokes, memtrim_close (the memory is freed in the timer's close
  * callback: keep running the loop). Not thread-safe: every call belongs on the loop's thread.
@@ -29,6 +31,7 @@ typedef int (*memtrim_busy_fn)(void *data);
 
 typedef struct {
     uint64_t quiet_ms; /* from the last poke to the trim; 0 means MEMTRIM_QUIET_MS */
+    uint64_t gap_ms;   /* from one trim to the next at least; 0 means MEMTRIM_GAP_MS */
     size_t   min_free; /* free heap bytes at or under which nothing is done; 0 means
                         * MEMTRIM_MIN_FREE */
     /* For tests; NULL means glibc's: the heap's free bytes (mallinfo2(3) fordblks), and
@@ -38,6 +41,7 @@ typedef struct {
 } memtrim_opts;
 
 #define MEMTRIM_QUIET_MS 1000u
+#define MEMTRIM_GAP_MS   10000u
 #define MEMTRIM_MIN_FREE ((size_t)1 << 20)
 
 /*

@@ -8,6 +8,7 @@
 #include "test.h"
 
 #define QUIET_MS 20
+#define GAP_MS   100
 
 static size_t     fake_free;
 static int        fake_busy;
@@ -45,7 +46,7 @@ busy(void *data)
 static memtrim *
 setup(uv_loop_t *loop, size_t min_free)
 {
-    memtrim_opts o = {QUIET_MS, min_free, free_bytes, trim};
+    memtrim_opts o = {QUIET_MS, GAP_MS, min_free, free_bytes, trim};
     memtrim     *t = NULL;
 
     ASSERT_EQ(uv_loop_init(loop), 0);
@@ -139,6 +140,25 @@ TEST(memtrim_skips_while_busy_or_little_is_free)
     ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
     ASSERT_EQ(trims, 1);
     ASSERT_EQ(memtrim_count(t), 1);
+    finish(&loop, t);
+}
+
+
+TEST(memtrim_keeps_trims_gap_ms_apart)
+{
+    uv_loop_t loop;
+    memtrim  *t = setup(&loop, 1000);
+    uint64_t  first;
+
+    fake_free = 5000;
+    memtrim_poke(t);
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(trims, 1);
+    first = trim_at;
+    memtrim_poke(t); /* quiet again QUIET_MS later, but the gap is not over */
+    ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    ASSERT_EQ(trims, 2);
+    ASSERT(trim_at >= first + GAP_MS);
     finish(&loop, t);
 }
 
