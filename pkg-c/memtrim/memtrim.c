@@ -46,7 +46,7 @@ on_quiet(uv_timer_t *timer)
 int
 memtrim_new(uv_loop_t *loop, const memtrim_opts *opts, memtrim_busy_fn busy, void *data, memtrim **out)
 {
-    memtrim *t;
+    memtrim *t = NULL;
 
     *out = NULL;
     if (!loop || !busy)

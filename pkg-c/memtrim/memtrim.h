@@ -5,14 +5,18 @@
  * mallopt(3)); pages freed in its middle stay resident. A burst of work (a restart's lists,
  * thousands of reconciles) leaves many of them: over 1000 DBInstances the operator's anonymous
  * RSS stayed 4 to 9 MiB above the heap in use. malloc_trim(3) releases every whole free page
- * (madvise MADV_DONTNEED since glibc 2.8) and costs a walk of the free lists.
+ * of every arena (madvise MADV_DONTNEED since glibc 2.8); it and mallinfo2(3), which decides
+ * whether to call it, each cost a walk of the free lists.
  *
  * The owner pokes after each unit of work. A timer then runs quiet_ms after the last poke; if
  * busy(data) says no work is waiting or running and more than min_free bytes of the heap are
  * free, the heap is trimmed. Pokes during a burst only push the timer back, so a trim comes
  * once the burst is over, not in the middle of it. Trims are at least gap_ms apart: a trim
  * does not change what glibc counts as free (the chunks stay in its free lists, their pages
- * given back), so work that comes every second would otherwise walk the heap every second.
+ * given back), so after the first one min_free rarely holds a trim back, and work that comes
+ * every second would otherwise walk the heap every second.
+ *
+ * busy is called from the timer's callback on the loop; data is read until memtrim_close.
  *
  * Life cycle: memtrim_new, pokes, memtrim_close (the memory is freed in the timer's close
  * callback: keep running the loop). Not thread-safe: every call belongs on the loop's thread.

@@ -7,6 +7,7 @@
 #define DBAAS_RUNTIME_INT_H
 
 #include "informer/informer-int.h"
+#include "memtrim/memtrim.h"
 #include "runtime.h"
 
 /* An rt on loop with client (may be NULL while the informers send through a script), and
@@ -31,6 +32,11 @@ int rt__controller_synced(const rt_controller *ctl);
 
 /* /readyz's verdict, with the reason when not ready. */
 int rt__ready(rt *r, char *reason, size_t len);
+
+/* Gives r a heap trimmer of opts (the tests' fake heap), as a real run gets glibc's; the
+ * trims it has done. CORE_OK, or memtrim_new's errors. */
+int      rt__set_trim(rt *r, const memtrim_opts *opts);
+uint64_t rt__trims(const rt *r);
 
 /* The metrics text /metrics would serve; the caller frees out. */
 int rt__render_metrics(rt *r, core_buf *out);

@@ -1118,6 +1118,10 @@ close_controllers(rt *r)
 static void
 close_rest(rt *r)
 {
+    /* First: the client's close ends reconciles in flight, and the controllers' close frees
+     * the queues controllers_busy reads. */
+    memtrim_close(r->trim);
+    r->trim = NULL;
     kube_client_close(r->client);
     r->client = NULL;
     close_controllers(r);
@@ -1127,8 +1131,6 @@ close_rest(rt *r)
     }
     events_free(r->events);
     r->events = NULL;
-    memtrim_close(r->trim);
-    r->trim = NULL;
     uv_timer_stop(&r->timer);
     uv_close((uv_handle_t *)&r->timer, NULL);
     /* Signals are still taken until the loop ends (close_signals): a second SIGTERM
@@ -1530,9 +1532,27 @@ rt__start_informers(rt *r)
 }
 
 
+int
+rt__set_trim(rt *r, const memtrim_opts *opts)
+{
+    memtrim_close(r->trim);
+    r->trim = NULL;
+    return memtrim_new(r->loop, opts, controllers_busy, r, &r->trim);
+}
+
+
+uint64_t
+rt__trims(const rt *r)
+{
+    return memtrim_count(r->trim);
+}
+
+
 void
 rt__free(rt *r)
 {
+    memtrim_close(r->trim);
+    r->trim = NULL;
     close_controllers(r);
     run_cleanups(r);
     kjson_pool_free(r->pool);

@@ -406,3 +406,77 @@ TEST(runtime_cleanups_all_run_newest_first)
     ASSERT_STR(order, "0");
     ASSERT_STR(order_seen, "ba");
 }
+
+
+/* --- the heap trimmer: after the last reconcile, never while one runs --------------------- */
+
+static size_t
+much_free(void)
+{
+    return (size_t)64 << 20;
+}
+
+
+static int trims_done;
+
+
+static int
+fake_trim(size_t pad)
+{
+    (void)pad;
+    trims_done++;
+    return 1;
+}
+
+
+static void
+hold_reconcile(rt_controller *ctl, const char *key, void *data)
+{
+    tally *t = data;
+
+    (void)ctl;
+    t->reconciles++;
+    snprintf(t->last, sizeof t->last, "%s", key); /* rt_controller_done comes later */
+}
+
+
+/* Runs the loop without blocking for at least ms (the trimmer's timer among its handles). */
+static void
+run_for(uv_loop_t *loop, uint64_t ms)
+{
+    uv_update_time(loop);
+    for (uint64_t t0 = uv_now(loop); uv_now(loop) - t0 < ms; uv_update_time(loop)) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+}
+
+
+TEST(runtime_trims_the_heap_once_the_controllers_are_idle)
+{
+    uv_loop_t      loop;
+    rt            *r = scripted_rt(&loop);
+    rt_controller *demo = NULL;
+    tally          td = {0};
+    informer_opts  maps = {.res = &KRES_CONFIGMAPS, .namespace = "ns"};
+    memtrim_opts   o = {.quiet_ms = 10, .gap_ms = 10, .free_bytes = much_free, .trim = fake_trim};
+
+    trims_done = 0;
+    ASSERT_EQ(rt__set_trim(r, &o), CORE_OK);
+    ASSERT_EQ(rt_controller_add(r, "demo", hold_reconcile, &td, &demo), CORE_OK);
+    ASSERT_EQ(rt_controller_watch(demo, &maps, NULL, NULL), CORE_OK);
+    rt__start_informers(r);
+    peer_answer(peer_find("/configmaps?", NULL), 200, one_map);
+    ASSERT_EQ(rt__controller_synced(demo), 1);
+    /* The sync pokes the trimmer, but the reconcile of ns/a is running past its quiet time. */
+    run_for(&loop, 60);
+    ASSERT_EQ(td.reconciles, 1);
+    ASSERT_EQ(trims_done, 0);
+    ASSERT_EQ(rt__trims(r), 0);
+    /* Done: quiet from now, and nothing else queued, so the heap is trimmed once. */
+    rt_controller_done(demo, "ns/a", WQ_OK, 0);
+    run_for(&loop, 60);
+    ASSERT_EQ(trims_done, 1);
+    ASSERT_EQ(rt__trims(r), 1);
+    close_all(&loop, r);
+}
