@@ -48,7 +48,6 @@ struct series_s {
     char        strings[];
 };
 
-
 struct family_s {
     family_t        *next;
     metrics_type     type;
