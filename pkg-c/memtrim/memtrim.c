@@ -18,11 +18,36 @@ struct memtrim {
 };
 
 
+#ifdef __GLIBC__
 static size_t
 heap_free_bytes(void)
 {
     return mallinfo2().fordblks;
 }
+
+
+static int
+heap_trim(size_t pad)
+{
+    return malloc_trim(pad);
+}
+#else
+/* Another libc: nothing counted as free, so nothing is trimmed (as metrics.c's heap gauges,
+ * which exist only on glibc). */
+static size_t
+heap_free_bytes(void)
+{
+    return 0;
+}
+
+
+static int
+heap_trim(size_t pad)
+{
+    (void)pad;
+    return 0;
+}
+#endif
 
 
 static void
@@ -65,7 +90,7 @@ memtrim_new(uv_loop_t *loop, const memtrim_opts *opts, memtrim_busy_fn busy, voi
     if (!t->opts.free_bytes)
         t->opts.free_bytes = heap_free_bytes;
     if (!t->opts.trim)
-        t->opts.trim = malloc_trim;
+        t->opts.trim = heap_trim;
     t->busy = busy;
     t->data = data;
     uv_timer_init(loop, &t->timer);

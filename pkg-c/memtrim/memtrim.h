@@ -39,7 +39,8 @@ typedef struct {
     size_t   min_free; /* free heap bytes at or under which nothing is done; 0 means
                         * MEMTRIM_MIN_FREE */
     /* For tests; NULL means glibc's: the heap's free bytes (mallinfo2(3) fordblks), and
-     * malloc_trim(3) (pad 0; returns 1 when memory went back to the kernel). */
+     * malloc_trim(3) (pad 0; returns 1 when memory went back to the kernel). Built against
+     * another libc, the default counts nothing free and never trims. */
     size_t (*free_bytes)(void);
     int (*trim)(size_t pad);
 } memtrim_opts;
