@@ -4,7 +4,7 @@
 CC       ?= cc
 BUILD    ?= build/default
 BIN      ?= bin
-PKGS     := libcurl libcjson yaml-0.1 openssl libuv
+PKGS     := libcurl libcjson yaml-0.1 openssl libuv libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

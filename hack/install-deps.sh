@@ -9,7 +9,7 @@
 set -euo pipefail
 
 pkgs=(gcc clang make pkg-config libcurl4-openssl-dev libcjson-dev libyaml-dev libssl-dev
-      libuv1-dev openssl valgrind curl ca-certificates libclang-rt-14-dev python3
+      libuv1-dev libzstd-dev openssl valgrind curl ca-certificates libclang-rt-14-dev python3
       lua5.1 python3-yaml clang-format-14 clang-format shellcheck)
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
     pkgs+=(golang-go)

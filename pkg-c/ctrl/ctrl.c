@@ -407,6 +407,19 @@ let_go(ctrl_run *run)
 }
 
 
+/* A cached object parsed into the run's pool (the text, when decompressed, only meanwhile). */
+static const cJSON *
+pool_parse(kjson_pool *pool, const store_obj *o)
+{
+    char        *tmp;
+    const char  *text = store_text(o, &tmp);
+    const cJSON *tree = text ? kjson_pool_parse(pool, text, o->len) : NULL;
+
+    free(tmp);
+    return tree;
+}
+
+
 static void
 on_reconcile(rt_controller *ctl, const char *key, void *data)
 {
@@ -425,7 +438,7 @@ on_reconcile(rt_controller *ctl, const char *key, void *data)
     /* Parsed into the run's pool, with the children it views (ctrl_view). */
     o = store_get(informer_store(c->primary), key);
     if (o && kjson_pool_new(&run->pool) == CORE_OK)
-        run->obj = kjson_pool_parse(run->pool, o->json, o->len);
+        run->obj = pool_parse(run->pool, o);
     if (!run->obj) {
         deps_sync(c, key, NULL);
         forget_status(c, key);
@@ -753,7 +766,7 @@ ctrl_view(ctrl_run *run, informer *cache, const char *name)
     v = NULL;
     if ((!run->pool && kjson_pool_new(&run->pool) != CORE_OK) || !(v = calloc(1, sizeof *v)) ||
         !(v->name = strdup(name)) || !(v->rv = strdup(o->rv)) ||
-        !(v->obj = kjson_pool_parse(run->pool, o->json, o->len))) {
+        !(v->obj = pool_parse(run->pool, o))) {
         view_free(v);
         return NULL;
     }

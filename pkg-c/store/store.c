@@ -6,6 +6,7 @@
 
 #include "core/core.h"
 #include "hmap/hmap.h"
+#include "store_zdict.h"
 
 
 /* The keys of the objects under one index value; small (an owner's children). */
@@ -26,11 +27,13 @@ typedef struct {
 } entry;
 
 struct store {
-    hmap       *objects; /* key -> entry */
-    hmap       *owners;  /* owner uid -> key_set */
-    label_index labels[STORE_MAX_LABEL_INDEXES];
-    int         nlabels;
-    size_t      bytes;
+    hmap          *objects; /* key -> entry */
+    hmap          *owners;  /* owner uid -> key_set */
+    label_index    labels[STORE_MAX_LABEL_INDEXES];
+    int            nlabels;
+    size_t         bytes;
+    store_zsampler sampler; /* the first objects' text, until zdict is made of it */
+    store_zdict   *zdict;   /* NULL until then */
 };
 
 
@@ -91,6 +94,8 @@ store_free(store *s)
         free((char *)s->labels[i].label);
         hmap_free(s->labels[i].sets, set_free);
     }
+    free(s->sampler.buf);
+    store_zdict_free(s->zdict); /* after the objects compressed with it */
     free(s);
 }
 
@@ -205,15 +210,35 @@ unindex(store *s, const char *key, entry *e)
 }
 
 
+/* The text the store keeps of an object of len bytes: compressed when the store has a
+ * dictionary and it gets smaller (*zlen set, else 0); a sample for the dictionary while
+ * there is none. */
+static const char *
+body_of(store *s, const char *text, size_t len, size_t *zlen)
+{
+    const char *z;
+
+    *zlen = 0;
+    if (!s->zdict) {
+        if (store_zsample(&s->sampler, text, len))
+            s->zdict = store_zdict_freeze(&s->sampler);
+        return text;
+    }
+    z = store_zcompress(s->zdict, text, len, zlen);
+    return z ? z : text;
+}
+
+
 /* The stored form of obj: text (len bytes) when given, else obj printed. */
 static store_obj *
-obj_new(const cJSON *obj, const char *text, size_t len)
+obj_new(store *s, const cJSON *obj, const char *text, size_t len)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
     const char *owner = controller_uid(obj);
     char       *json = text ? NULL : cJSON_PrintUnformatted(obj);
-    size_t      rvlen, olen;
+    size_t      rvlen, olen, zlen, blen;
+    const char *body;
     store_obj  *o = NULL;
     char       *tail;
 
@@ -225,14 +250,18 @@ obj_new(const cJSON *obj, const char *text, size_t len)
     }
     rvlen = rv ? strlen(rv) : 0;
     olen = owner ? strlen(owner) + 1 : 0;
-    /* One block: header, JSON, resourceVersion, owner UID. */
-    o = malloc(sizeof *o + len + 1 + rvlen + 1 + olen);
+    body = body_of(s, text, len, &zlen);
+    blen = zlen ? zlen : len;
+    /* One block: header, body (text or compressed), resourceVersion, owner UID. */
+    o = malloc(sizeof *o + blen + 1 + rvlen + 1 + olen);
     if (o) {
-        memcpy(o->json, text, len);
-        o->json[len] = '\0';
+        memcpy(o->body, body, blen);
+        o->body[blen] = '\0';
         o->len = len;
+        o->zlen = zlen;
+        o->zdict = zlen ? s->zdict : NULL;
         o->note[0] = '\0';
-        tail = o->json + len + 1;
+        tail = o->body + blen + 1;
         memcpy(tail, rv ? rv : "", rvlen + 1);
         o->rv = tail;
         tail += rvlen + 1;
@@ -250,7 +279,8 @@ obj_new(const cJSON *obj, const char *text, size_t len)
 static size_t
 obj_size(const store_obj *o)
 {
-    return sizeof *o + o->len + 1 + strlen(o->rv) + 1 + (o->owner_uid ? strlen(o->owner_uid) + 1 : 0);
+    return sizeof *o + (o->zdict ? o->zlen : o->len) + 1 + strlen(o->rv) + 1 +
+           (o->owner_uid ? strlen(o->owner_uid) + 1 : 0);
 }
 
 
@@ -263,7 +293,7 @@ put(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
     int          i, rc = CORE_ENOMEM;
 
     e = calloc(1, sizeof *e);
-    if (!e || !(e->obj = obj_new(obj, text, len)))
+    if (!e || !(e->obj = obj_new(s, obj, text, len)))
         goto fail;
     labels =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
@@ -368,10 +398,33 @@ store_note(store *s, const char *key, const char *note)
 }
 
 
+const char *
+store_text(const store_obj *o, char **tmp)
+{
+    *tmp = NULL;
+    if (!o)
+        return NULL;
+    if (!o->zdict)
+        return o->body;
+    if (!(*tmp = malloc(o->len + 1)))
+        return NULL;
+    if (store_zdecompress(o->zdict, o->body, o->zlen, *tmp, o->len) != CORE_OK) {
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return *tmp;
+}
+
+
 cJSON *
 store_parse(const store_obj *o)
 {
-    return o ? cJSON_ParseWithLength(o->json, o->len) : NULL;
+    char       *tmp;
+    const char *text = store_text(o, &tmp);
+    cJSON      *tree = text ? cJSON_ParseWithLength(text, o->len) : NULL;
+
+    free(tmp);
+    return tree;
 }
 
 

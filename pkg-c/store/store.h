@@ -3,7 +3,10 @@
  *
  * Each object is held as its compact JSON text in one allocation together with its
  * resourceVersion, controller owner UID and a short note (store_note): text is several
- * times smaller than a cJSON tree, and controllers parse the few objects they reconcile. Secondary indexes answer "children
+ * times smaller than a cJSON tree, and controllers parse the few objects they reconcile.
+ * Once the store has seen 16 KiB of objects, the text of each object put after is kept
+ * compressed (zstd, with those first objects as the dictionary: store_zdict.h), 5 to 25
+ * times smaller; store_text and store_parse give it back. Secondary indexes answer "children
  * of owner UID" and "objects whose label L has value V" for the label keys asked for with
  * store_index_label.
  *
@@ -22,13 +25,17 @@ typedef struct store store;
 
 #define STORE_NOTE_MAX 16
 
+struct store_zdict;
+
 typedef struct {
-    const char *rv;                       /* metadata.resourceVersion, "" when absent */
-    const char *owner_uid;                /* UID of the controller ownerReference, or NULL */
-    size_t      len;                      /* of json */
-    char        note[STORE_NOTE_MAX + 1]; /* store_note: "" until set; gone with this version */
-    char        json[]; /* JSON of the object, NUL-terminated: printed compact, or the text
-                              it came as (store_put_text) */
+    const char               *rv;        /* metadata.resourceVersion, "" when absent */
+    const char               *owner_uid; /* UID of the controller ownerReference, or NULL */
+    size_t                    len;       /* of the JSON text (store_text) */
+    const struct store_zdict *zdict;     /* what body is compressed with; NULL: not */
+    size_t                    zlen;      /* bytes in body when compressed */
+    char note[STORE_NOTE_MAX + 1];       /* store_note: "" until set; gone with this version */
+    char body[]; /* the JSON text of the object, NUL-terminated (printed compact, or the text
+                    it came as: store_put_text), or it compressed: read it with store_text */
 } store_obj;
 
 typedef void (*store_visit_cb)(const char *key, const store_obj *obj, void *data);
@@ -69,12 +76,22 @@ const store_obj *store_get(const store *s, const char *key);
  */
 int store_note(store *s, const char *key, const char *note);
 
+/*
+ * The JSON text of o: len bytes (o->len) and a NUL. When o holds it as text, that is o's own
+ * (valid as o is) and *tmp is set to NULL; else it is decompressed into a new allocation
+ * that *tmp points at too, for the caller to free. NULL (and *tmp NULL) when o is NULL, on
+ * no memory, or when the compressed body is damaged.
+ */
+const char *store_text(const store_obj *o, char **tmp);
+
 /* Parses the stored object into a new cJSON tree (caller frees), or NULL. */
 cJSON *store_parse(const store_obj *o);
 
 size_t store_len(const store *s);
 
-/* Bytes the store holds for its objects and indexes (allocation sizes, not RSS). */
+/* Bytes the store holds for its objects, as stored (compressed or not): allocation sizes,
+ * not RSS. Not counted: the indexes, and the dictionary (at most 16 KiB of samples and
+ * zstd's digest of them, some 60 to 160 KB), which stays for the store's life. */
 size_t store_bytes(const store *s);
 
 /* Calls fn for every object, in no order. fn must not change the store. */

@@ -185,3 +185,151 @@ TEST(store_note_lives_with_the_version)
     ASSERT_STR(store_get(s, "ns/a")->note, "");
     store_free(s);
 }
+
+
+/* The text of a StatefulSet-like object i (about 1.3 KB): the same keys and values as its
+ * neighbours but for the name, uid, resourceVersion and a checksum. */
+static void
+alike(char *buf, size_t len, int i)
+{
+    snprintf(
+        buf, len,
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"db-%05d\","
+        "\"namespace\":\"team-a\",\"uid\":\"%08x-1d2c-4b7a-9e0f-%012x\",\"resourceVersion\":\"%d\","
+        "\"labels\":{\"app.kubernetes.io/instance\":\"db-%05d\",\"app.kubernetes.io/managed-by\":"
+        "\"dbaas-operator\",\"app.kubernetes.io/name\":\"postgresql\"},\"annotations\":{"
+        "\"dbaas.dev/config-checksum\":\"%016llx\"}},\"spec\":{\"replicas\":1,\"serviceName\":"
+        "\"db-%05d-headless\",\"selector\":{\"matchLabels\":{\"app.kubernetes.io/instance\":"
+        "\"db-%05d\"}},\"template\":{\"spec\":{\"containers\":[{\"name\":\"postgresql\",\"image\":"
+        "\"postgres:17\",\"args\":[\"-c\",\"config_file=/etc/postgresql/postgresql.conf\"],"
+        "\"env\":[{\"name\":\"POSTGRES_USER\",\"valueFrom\":{\"secretKeyRef\":{\"name\":"
+        "\"db-%05d-credentials\",\"key\":\"username\"}}},{\"name\":\"POSTGRES_PASSWORD\","
+        "\"valueFrom\":{\"secretKeyRef\":{\"name\":\"db-%05d-credentials\",\"key\":\"password\"}}}],"
+        "\"readinessProbe\":{\"exec\":{\"command\":[\"pg_isready\",\"-U\",\"postgres\"]},"
+        "\"periodSeconds\":5,\"timeoutSeconds\":1.50},\"volumeMounts\":[{\"name\":\"data\","
+        "\"mountPath\":\"/var/lib/postgresql/data\"},{\"name\":\"config\",\"mountPath\":"
+        "\"/etc/postgresql\"}]}]}}},\"status\":{\"replicas\":1,\"readyReplicas\":%d}}",
+        i, (unsigned)(i * 2654435761u), (unsigned)(i * 40503u), 1000 + i, i,
+        (unsigned long long)i * 0x9e3779b97f4a7c15ull, i, i, i, i, i % 2);
+}
+
+
+static void
+put_text(store *s, const char *text)
+{
+    cJSON *o = cJSON_Parse(text);
+    char   key[256];
+
+    ASSERT(o != NULL);
+    ASSERT_EQ(store_key(o, key, sizeof key), CORE_OK);
+    ASSERT_EQ(store_put_text(s, key, o, text, strlen(text)), CORE_OK);
+    cJSON_Delete(o);
+}
+
+
+/* Checks that the object under key gives back text exactly; returns whether it is held
+ * compressed. */
+static int
+gives_back(const store *s, const char *key, const char *text)
+{
+    const store_obj *o = store_get(s, key);
+    char            *tmp;
+    const char      *got;
+    cJSON           *tree;
+
+    ASSERT(o != NULL);
+    got = store_text(o, &tmp);
+    ASSERT(got != NULL);
+    ASSERT_EQ(o->len, strlen(text));
+    ASSERT_STR(got, text);
+    ASSERT((tmp != NULL) == (o->zdict != NULL));
+    free(tmp);
+    tree = store_parse(o);
+    ASSERT(tree != NULL);
+    ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(tree, "metadata"), "name")),
+               strchr(key, '/') + 1);
+    cJSON_Delete(tree);
+    return o->zdict != NULL;
+}
+
+
+/* After the first 16 KiB the store keeps alike objects compressed, several times smaller,
+ * and each gives back its text byte for byte (1.50 as it came); the first ones, the
+ * dictionary's samples, stay text until they are put again. */
+TEST(store_compresses_alike_objects_and_gives_each_text_back)
+{
+    store *s;
+    char   text[2048], key[64];
+    size_t total = 0;
+    int    i, compressed = 0, first_raw = 0;
+
+    ASSERT_EQ(store_new(&s), CORE_OK);
+    for (i = 0; i < 200; i++) {
+        alike(text, sizeof text, i);
+        total += strlen(text);
+        put_text(s, text);
+    }
+    for (i = 0; i < 200; i++) {
+        alike(text, sizeof text, i);
+        snprintf(key, sizeof key, "team-a/db-%05d", i);
+        if (gives_back(s, key, text))
+            compressed++;
+        else if (compressed == 0)
+            first_raw++;
+    }
+    printf("    %d of 200 compressed (the first %d not); %zu bytes held for %zu of text\n",
+           compressed, first_raw, store_bytes(s), total);
+    ASSERT(first_raw >= 10 && first_raw <= 32); /* 16 KiB of 1.3 KB objects */
+    ASSERT_EQ(compressed, 200 - first_raw);
+    ASSERT(store_bytes(s) * 3 < total);
+    /* Listed again: a sample is now compressed too. */
+    alike(text, sizeof text, 0);
+    put_text(s, text);
+    ASSERT(gives_back(s, "team-a/db-00000", text));
+    store_free(s);
+}
+
+
+/* Small objects: 32 of them make the dictionary, whatever their size. */
+TEST(store_makes_the_dictionary_of_32_small_objects)
+{
+    store *s;
+    char   text[256], key[64];
+    int    i;
+
+    ASSERT_EQ(store_new(&s), CORE_OK);
+    for (i = 0; i < 33; i++) {
+        snprintf(text, sizeof text,
+                 "{\"metadata\":{\"name\":\"ev-%d\",\"namespace\":\"team-a\",\"resourceVersion\":\"%d\"},"
+                 "\"reason\":\"SuccessfulCreate\",\"count\":%d}",
+                 i, 7000 + i, i % 5);
+        put_text(s, text);
+        snprintf(key, sizeof key, "team-a/ev-%d", i);
+        ASSERT_EQ(gives_back(s, key, text), i == 32);
+    }
+    store_free(s);
+}
+
+
+/* A compressed body that is damaged gives nothing back rather than other text. */
+TEST(store_damaged_body_gives_no_text)
+{
+    store     *s;
+    char       text[2048], *tmp = (char *)"x";
+    store_obj *o;
+    int        i;
+
+    ASSERT_EQ(store_new(&s), CORE_OK);
+    for (i = 0; i < 40; i++) {
+        alike(text, sizeof text, i);
+        put_text(s, text);
+    }
+    o = (store_obj *)store_get(s, "team-a/db-00039");
+    ASSERT(o->zdict != NULL);
+    o->body[0] ^= 0x5a; /* no longer a zstd frame */
+    ASSERT(store_text(o, &tmp) == NULL);
+    ASSERT(tmp == NULL);
+    ASSERT(store_parse(o) == NULL);
+    ASSERT(store_text(NULL, &tmp) == NULL);
+    store_free(s);
+}
