@@ -32,8 +32,9 @@ struct store {
     label_index    labels[STORE_MAX_LABEL_INDEXES];
     int            nlabels;
     size_t         bytes;
-    store_zsampler sampler; /* the first objects' text, until zdict is made of it */
-    store_zdict   *zdict;   /* NULL until then */
+    store_zsampler sampler;      /* the first objects' text, until zdict is made of it */
+    int            sampler_full; /* it holds enough (store_zsample said 1) */
+    store_zdict   *zdict;        /* NULL until then */
 };
 
 
@@ -211,17 +212,23 @@ unindex(store *s, const char *key, entry *e)
 
 
 /* The text the store keeps of an object of len bytes: compressed when the store has a
- * dictionary and it gets smaller (*zlen set, else 0); a sample for the dictionary while
- * there is none. */
+ * dictionary and it gets smaller (*zlen set, else 0). While there is none, a new key's text
+ * is a sample, and the samples become the dictionary once they are enough and the store
+ * holds STORE_ZDICT_MIN_OBJS objects (a store of a few objects would spend more on zstd's
+ * state than it saves). */
 static const char *
-body_of(store *s, const char *text, size_t len, size_t *zlen)
+body_of(store *s, const char *key, const char *text, size_t len, size_t *zlen)
 {
     const char *z;
 
     *zlen = 0;
     if (!s->zdict) {
-        if (store_zsample(&s->sampler, text, len))
+        if (!s->sampler_full && !hmap_get(s->objects, key))
+            s->sampler_full = store_zsample(&s->sampler, text, len);
+        if (s->sampler_full && store_len(s) + 1 >= STORE_ZDICT_MIN_OBJS) {
             s->zdict = store_zdict_freeze(&s->sampler);
+            s->sampler_full = 0;
+        }
         return text;
     }
     z = store_zcompress(s->zdict, text, len, zlen);
@@ -229,9 +236,9 @@ body_of(store *s, const char *text, size_t len, size_t *zlen)
 }
 
 
-/* The stored form of obj: text (len bytes) when given, else obj printed. */
+/* The stored form of obj under key: text (len bytes) when given, else obj printed. */
 static store_obj *
-obj_new(store *s, const cJSON *obj, const char *text, size_t len)
+obj_new(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
@@ -250,7 +257,7 @@ obj_new(store *s, const cJSON *obj, const char *text, size_t len)
     }
     rvlen = rv ? strlen(rv) : 0;
     olen = owner ? strlen(owner) + 1 : 0;
-    body = body_of(s, text, len, &zlen);
+    body = body_of(s, key, text, len, &zlen);
     blen = zlen ? zlen : len;
     /* One block: header, body (text or compressed), resourceVersion, owner UID. */
     o = malloc(sizeof *o + blen + 1 + rvlen + 1 + olen);
@@ -293,7 +300,7 @@ put(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
     int          i, rc = CORE_ENOMEM;
 
     e = calloc(1, sizeof *e);
-    if (!e || !(e->obj = obj_new(s, obj, text, len)))
+    if (!e || !(e->obj = obj_new(s, key, obj, text, len)))
         goto fail;
     labels =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");

@@ -4,9 +4,9 @@
  * Each object is held as its compact JSON text in one allocation together with its
  * resourceVersion, controller owner UID and a short note (store_note): text is several
  * times smaller than a cJSON tree, and controllers parse the few objects they reconcile.
- * Once the store has seen 16 KiB of objects, the text of each object put after is kept
- * compressed (zstd, with those first objects as the dictionary: store_zdict.h), 5 to 25
- * times smaller; store_text and store_parse give it back. Secondary indexes answer "children
+ * Once the store holds 64 objects, the text of each one put after is kept compressed (zstd,
+ * with the first 16 KiB of objects, or 32 of them, as the dictionary: store_zdict.h), 5 to
+ * 25 times smaller; store_text and store_parse give it back. Secondary indexes answer "children
  * of owner UID" and "objects whose label L has value V" for the label keys asked for with
  * store_index_label.
  *
@@ -80,7 +80,8 @@ int store_note(store *s, const char *key, const char *note);
  * The JSON text of o: len bytes (o->len) and a NUL. When o holds it as text, that is o's own
  * (valid as o is) and *tmp is set to NULL; else it is decompressed into a new allocation
  * that *tmp points at too, for the caller to free. NULL (and *tmp NULL) when o is NULL, on
- * no memory, or when the compressed body is damaged.
+ * no memory, or when the compressed body does not decompress to len bytes (no checksum:
+ * see store_zdict.h).
  */
 const char *store_text(const store_obj *o, char **tmp);
 
@@ -90,8 +91,9 @@ cJSON *store_parse(const store_obj *o);
 size_t store_len(const store *s);
 
 /* Bytes the store holds for its objects, as stored (compressed or not): allocation sizes,
- * not RSS. Not counted: the indexes, and the dictionary (at most 16 KiB of samples and
- * zstd's digest of them, some 60 to 160 KB), which stays for the store's life. */
+ * not RSS. Not counted: the indexes; the samples (at most 16 KiB) and then the dictionary
+ * made of them (with zstd's digest, some 60 to 160 KB), which stays for the store's life;
+ * the process's one pair of zstd contexts (some 150 KB, while any store has a dictionary). */
 size_t store_bytes(const store *s);
 
 /* Calls fn for every object, in no order. fn must not change the store. */

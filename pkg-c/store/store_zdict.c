@@ -96,6 +96,8 @@ store_zcompress(const store_zdict *d, const char *src, size_t len, size_t *zlen)
 {
     size_t need = ZSTD_compressBound(len), n;
 
+    if (len > STORE_ZDICT_MAX_OBJ)
+        return NULL;
     if (need > zs.cap) {
         void *p = realloc(zs.scratch, need);
 

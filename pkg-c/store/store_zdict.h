@@ -6,19 +6,25 @@
  * serve as one) made of the first objects a store saw compresses the next ones 5 to 25
  * times (a StatefulSet of 4.7 KB to about 200 bytes), where each alone would barely halve.
  *
- * A sampler gathers the text of the first objects put; once it holds STORE_ZDICT_BYTES, or
- * STORE_ZDICT_OBJS objects, it is frozen into a dictionary that never changes, so whatever
- * was compressed with it stays readable for the store's life. One compression and one
- * decompression context serve every dictionary of the process: they exist while any
- * dictionary does. Single-threaded, as the store: the event loop's thread only.
+ * A sampler gathers the text of the first objects put (each key once); once it holds
+ * STORE_ZDICT_BYTES, or STORE_ZDICT_OBJS objects, and the store holds STORE_ZDICT_MIN_OBJS,
+ * it is frozen into a dictionary that never changes, so whatever was compressed with it stays
+ * readable for the store's life. The dictionary keeps those first objects' text as long:
+ * for the Secrets' cache, their data too, after the Secrets are gone. One compression and
+ * one decompression context serve every dictionary of the process: they exist while any
+ * dictionary does. Objects over STORE_ZDICT_MAX_OBJ bytes are not compressed (zstd's
+ * state would grow to their size and stay so). Single-threaded, as the store: the event
+ * loop's thread only.
  */
 #ifndef DBAAS_STORE_ZDICT_H
 #define DBAAS_STORE_ZDICT_H
 
 #include <stddef.h>
 
-#define STORE_ZDICT_BYTES (16 * 1024)
-#define STORE_ZDICT_OBJS  32
+#define STORE_ZDICT_BYTES    (16 * 1024)
+#define STORE_ZDICT_OBJS     32
+#define STORE_ZDICT_MIN_OBJS 64
+#define STORE_ZDICT_MAX_OBJ  (64 * 1024)
 
 typedef struct store_zdict store_zdict;
 
@@ -37,7 +43,7 @@ int store_zsample(store_zsampler *sm, const char *text, size_t len);
 /*
  * The dictionary made of the sampler's bytes (level 1: zstd's fastest standard level, as a
  * cache put is on the watch's path), or NULL on no memory. The sampler is emptied either way
- * and may not be used again. Free with store_zdict_free.
+ * (after a failure, sampling may start again). Free with store_zdict_free.
  */
 store_zdict *store_zdict_freeze(store_zsampler *sm);
 
@@ -47,15 +53,16 @@ void store_zdict_free(store_zdict *d);
 /*
  * Compresses the len bytes at src with d. Returns the compressed bytes in a scratch buffer
  * the next call reuses (the caller copies them out at once), with their count in *zlen; NULL
- * when compressing does not make them smaller, or on error (no memory): the caller keeps
- * the text as it is.
+ * when len is over STORE_ZDICT_MAX_OBJ, when compressing does not make them smaller, or on
+ * error (no memory): the caller keeps the text as it is.
  */
 const void *store_zcompress(const store_zdict *d, const char *src, size_t len, size_t *zlen);
 
 /*
  * Decompresses zlen bytes at src (from store_zcompress with d) into dst, which has room for
  * len bytes and a NUL; NUL-terminates it. CORE_OK, or CORE_EINVAL when the data does not
- * decompress to exactly len bytes, CORE_ENOMEM when no context could be made.
+ * decompress to exactly len bytes (the frames carry no checksum: damage inside one may give
+ * other text of the same length), CORE_ENOMEM when there is no context.
  */
 int store_zdecompress(const store_zdict *d, const void *src, size_t zlen, char *dst, size_t len);
 

@@ -1,5 +1,6 @@
 #include "core/core.h"
 #include "store/store.h"
+#include "store/store_zdict.h"
 #include "test.h"
 
 
@@ -253,35 +254,39 @@ gives_back(const store *s, const char *key, const char *text)
 }
 
 
-/* After the first 16 KiB the store keeps alike objects compressed, several times smaller,
- * and each gives back its text byte for byte (1.50 as it came); the first ones, the
- * dictionary's samples, stay text until they are put again. */
+/* Once the store holds 64 objects it keeps alike objects compressed, several times smaller,
+ * and each gives back its text byte for byte (1.50 as it came); the first 64 stay text
+ * until they are put again. */
 TEST(store_compresses_alike_objects_and_gives_each_text_back)
 {
-    store *s;
-    char   text[2048], key[64];
-    size_t total = 0;
-    int    i, compressed = 0, first_raw = 0;
+    store           *s;
+    const store_obj *o;
+    char             text[2048], key[64];
+    size_t           text_len = 0, held = 0;
+    int              i, compressed = 0, first_raw = 0;
 
     ASSERT_EQ(store_new(&s), CORE_OK);
     for (i = 0; i < 200; i++) {
         alike(text, sizeof text, i);
-        total += strlen(text);
         put_text(s, text);
     }
     for (i = 0; i < 200; i++) {
         alike(text, sizeof text, i);
         snprintf(key, sizeof key, "team-a/db-%05d", i);
-        if (gives_back(s, key, text))
+        if (gives_back(s, key, text)) {
+            o = store_get(s, key);
             compressed++;
-        else if (compressed == 0)
+            text_len += o->len;
+            held += o->zlen;
+        } else if (compressed == 0) {
             first_raw++;
+        }
     }
-    printf("    %d of 200 compressed (the first %d not); %zu bytes held for %zu of text\n",
-           compressed, first_raw, store_bytes(s), total);
-    ASSERT(first_raw >= 10 && first_raw <= 32); /* 16 KiB of 1.3 KB objects */
+    printf("    %d of 200 compressed (the first %d not), into %zu bytes of %zu\n", compressed,
+           first_raw, held, text_len);
+    ASSERT_EQ(first_raw, STORE_ZDICT_MIN_OBJS);
     ASSERT_EQ(compressed, 200 - first_raw);
-    ASSERT(store_bytes(s) * 3 < total);
+    ASSERT(held * 4 < text_len);
     /* Listed again: a sample is now compressed too. */
     alike(text, sizeof text, 0);
     put_text(s, text);
@@ -290,24 +295,85 @@ TEST(store_compresses_alike_objects_and_gives_each_text_back)
 }
 
 
-/* Small objects: 32 of them make the dictionary, whatever their size. */
-TEST(store_makes_the_dictionary_of_32_small_objects)
+static void
+small(char *buf, size_t len, const char *name, int i)
+{
+    snprintf(buf, len,
+             "{\"metadata\":{\"name\":\"%s\",\"namespace\":\"team-a\",\"resourceVersion\":\"%d\"},"
+             "\"reason\":\"SuccessfulCreate\",\"count\":%d}",
+             name, 7000 + i, i % 5);
+}
+
+
+/* Small objects: 32 of them are samples enough (far from 16 KiB), and the dictionary is made
+ * once the store holds 64; puts of one key again and again are not samples, nor make a
+ * store of one object compress. */
+TEST(store_compresses_once_it_holds_64_objects)
 {
     store *s;
-    char   text[256], key[64];
+    char   text[256], key[64], name[32];
     int    i;
 
     ASSERT_EQ(store_new(&s), CORE_OK);
-    for (i = 0; i < 33; i++) {
-        snprintf(text, sizeof text,
-                 "{\"metadata\":{\"name\":\"ev-%d\",\"namespace\":\"team-a\",\"resourceVersion\":\"%d\"},"
-                 "\"reason\":\"SuccessfulCreate\",\"count\":%d}",
-                 i, 7000 + i, i % 5);
+    for (i = 0; i < 100; i++) {
+        small(text, sizeof text, "same", i);
         put_text(s, text);
-        snprintf(key, sizeof key, "team-a/ev-%d", i);
-        ASSERT_EQ(gives_back(s, key, text), i == 32);
+        ASSERT_EQ(gives_back(s, "team-a/same", text), 0);
+    }
+    ASSERT_EQ(store_del(s, "team-a/same"), CORE_OK);
+    for (i = 0; i < 70; i++) {
+        snprintf(name, sizeof name, "ev-%d", i);
+        small(text, sizeof text, name, i);
+        put_text(s, text);
+        snprintf(key, sizeof key, "team-a/%s", name);
+        ASSERT_EQ(gives_back(s, key, text), i >= STORE_ZDICT_MIN_OBJS);
     }
     store_free(s);
+}
+
+
+/* Two stores, two dictionaries, one pair of zstd contexts: each object is read with its own
+ * store's dictionary, and the other store works on after one is freed. An object over
+ * STORE_ZDICT_MAX_OBJ stays text. */
+TEST(store_dictionaries_are_per_store_and_outlive_each_other)
+{
+    store *a, *b;
+    char   text[2048], name[32], *big;
+    int    i;
+    size_t n;
+
+    ASSERT_EQ(store_new(&a), CORE_OK);
+    ASSERT_EQ(store_new(&b), CORE_OK);
+    for (i = 0; i < 100; i++) {
+        alike(text, sizeof text, i);
+        put_text(a, text);
+        snprintf(name, sizeof name, "ev-%d", i);
+        small(text, sizeof text, name, i);
+        put_text(b, text);
+    }
+    for (i = 70; i < 100; i++) {
+        alike(text, sizeof text, i);
+        snprintf(name, sizeof name, "team-a/db-%05d", i);
+        ASSERT(gives_back(a, name, text));
+        snprintf(name, sizeof name, "team-a/ev-%d", i);
+        small(text, sizeof text, name + strlen("team-a/"), i);
+        ASSERT(gives_back(b, name, text));
+    }
+    store_free(b);
+    alike(text, sizeof text, 500);
+    put_text(a, text);
+    ASSERT(gives_back(a, "team-a/db-00500", text));
+    /* Over 64 KiB: text, however alike. */
+    n = STORE_ZDICT_MAX_OBJ + 100;
+    big = malloc(n + 128);
+    ASSERT(big != NULL);
+    i = snprintf(big, n + 128, "{\"metadata\":{\"name\":\"big\",\"namespace\":\"team-a\"},\"v\":\"");
+    memset(big + i, 'x', n);
+    snprintf(big + i + n, 64, "\"}");
+    put_text(a, big);
+    ASSERT_EQ(gives_back(a, "team-a/big", big), 0);
+    free(big);
+    store_free(a);
 }
 
 
@@ -320,11 +386,11 @@ TEST(store_damaged_body_gives_no_text)
     int        i;
 
     ASSERT_EQ(store_new(&s), CORE_OK);
-    for (i = 0; i < 40; i++) {
+    for (i = 0; i < 70; i++) {
         alike(text, sizeof text, i);
         put_text(s, text);
     }
-    o = (store_obj *)store_get(s, "team-a/db-00039");
+    o = (store_obj *)store_get(s, "team-a/db-00069");
     ASSERT(o->zdict != NULL);
     o->body[0] ^= 0x5a; /* no longer a zstd frame */
     ASSERT(store_text(o, &tmp) == NULL);
