@@ -32,9 +32,8 @@ struct store {
     label_index    labels[STORE_MAX_LABEL_INDEXES];
     int            nlabels;
     size_t         bytes;
-    store_zsampler sampler;      /* the first objects' text, until zdict is made of it */
-    int            sampler_full; /* it holds enough (store_zsample said 1) */
-    store_zdict   *zdict;        /* NULL until then */
+    store_zsampler sampler; /* the first objects' text, until zdict is made of it */
+    store_zdict   *zdict;   /* NULL until then */
 };
 
 
@@ -217,18 +216,16 @@ unindex(store *s, const char *key, entry *e)
  * holds STORE_ZDICT_MIN_OBJS objects (a store of a few objects would spend more on zstd's
  * state than it saves). */
 static const char *
-body_of(store *s, const char *key, const char *text, size_t len, size_t *zlen)
+body_of(store *s, int is_new, const char *text, size_t len, size_t *zlen)
 {
     const char *z;
 
     *zlen = 0;
     if (!s->zdict) {
-        if (!s->sampler_full && !hmap_get(s->objects, key))
-            s->sampler_full = store_zsample(&s->sampler, text, len);
-        if (s->sampler_full && store_len(s) + 1 >= STORE_ZDICT_MIN_OBJS) {
+        if (is_new && !store_zsampler_full(&s->sampler))
+            store_zsample(&s->sampler, text, len);
+        if (store_zsampler_full(&s->sampler) && store_len(s) + is_new >= STORE_ZDICT_MIN_OBJS)
             s->zdict = store_zdict_freeze(&s->sampler);
-            s->sampler_full = 0;
-        }
         return text;
     }
     z = store_zcompress(s->zdict, text, len, zlen);
@@ -236,9 +233,10 @@ body_of(store *s, const char *key, const char *text, size_t len, size_t *zlen)
 }
 
 
-/* The stored form of obj under key: text (len bytes) when given, else obj printed. */
+/* The stored form of obj (of a key new to the store: is_new): text (len bytes) when given,
+ * else obj printed. */
 static store_obj *
-obj_new(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
+obj_new(store *s, int is_new, const cJSON *obj, const char *text, size_t len)
 {
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
     const char *rv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "resourceVersion"));
@@ -257,7 +255,7 @@ obj_new(store *s, const char *key, const cJSON *obj, const char *text, size_t le
     }
     rvlen = rv ? strlen(rv) : 0;
     olen = owner ? strlen(owner) + 1 : 0;
-    body = body_of(s, key, text, len, &zlen);
+    body = body_of(s, is_new, text, len, &zlen);
     blen = zlen ? zlen : len;
     /* One block: header, body (text or compressed), resourceVersion, owner UID. */
     o = malloc(sizeof *o + blen + 1 + rvlen + 1 + olen);
@@ -299,8 +297,9 @@ put(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
     const cJSON *labels;
     int          i, rc = CORE_ENOMEM;
 
+    old = hmap_get(s->objects, key);
     e = calloc(1, sizeof *e);
-    if (!e || !(e->obj = obj_new(s, key, obj, text, len)))
+    if (!e || !(e->obj = obj_new(s, !old, obj, text, len)))
         goto fail;
     labels =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "labels");
@@ -311,7 +310,6 @@ put(store *s, const char *key, const cJSON *obj, const char *text, size_t len)
         if (v && !(e->label_values[i] = strdup(v)))
             goto fail;
     }
-    old = hmap_get(s->objects, key);
     if (old) {
         stable = hmap_key(s->objects, key);
         unindex(s, stable, old);

@@ -24,6 +24,13 @@ static struct {
 
 
 int
+store_zsampler_full(const store_zsampler *sm)
+{
+    return sm->len == STORE_ZDICT_BYTES || sm->objs >= STORE_ZDICT_OBJS;
+}
+
+
+void
 store_zsample(store_zsampler *sm, const char *text, size_t len)
 {
     size_t room = STORE_ZDICT_BYTES - sm->len;
@@ -32,12 +39,11 @@ store_zsample(store_zsampler *sm, const char *text, size_t len)
     if (len > room)
         len = room;
     if (!(buf = realloc(sm->buf, sm->len + len + 1)))
-        return 0;
+        return;
     sm->buf = buf;
     memcpy(sm->buf + sm->len, text, len);
     sm->len += len;
     sm->objs++;
-    return sm->len == STORE_ZDICT_BYTES || sm->objs >= STORE_ZDICT_OBJS;
 }
 
 

@@ -33,12 +33,13 @@ typedef struct {
     size_t len, objs;
 } store_zsampler;
 
-/*
- * Adds the first bytes of text (as many as still fit) to the sampler. Returns 1 when the
- * sampler is full and should be frozen, 0 otherwise (also when memory ran out: the sample is
- * then skipped).
- */
-int store_zsample(store_zsampler *sm, const char *text, size_t len);
+/* Adds the first bytes of text (as many as still fit) to the sampler; when memory runs out,
+ * the sample is skipped. */
+void store_zsample(store_zsampler *sm, const char *text, size_t len);
+
+/* 1 when the sampler holds STORE_ZDICT_BYTES or STORE_ZDICT_OBJS samples (enough to freeze),
+ * else 0. */
+int store_zsampler_full(const store_zsampler *sm);
 
 /*
  * The dictionary made of the sampler's bytes (level 1: zstd's fastest standard level, as a
