@@ -409,30 +409,50 @@ not_served(informer *inf, const kube_response *res)
 
 /* --- list text walker ------------------------------------------------------------- */
 
-/* Calls on_item for each element of the "items" array between p (just past '[') and end
- * (just past ']'). */
+/* Calls on_item for each element of the "items" array whose '[' is at p, once the array is
+ * known whole: one scan records where each element starts and ends (up to *vend, just past
+ * the ']'), then the elements are handed out, so that most of a page's bytes are scanned
+ * once. CORE_EPROTO for an array that does not close, CORE_ENOMEM, or on_item's code. */
 static int
 walk_items(const char *p, const char *end, int (*on_item)(const char *p, size_t n, void *data),
-           void *data)
+           void *data, const char **vend)
 {
-    const char *vend;
-    int         rc;
+    kjson_span *spans = NULL, *grown;
+    size_t      count = 0, cap = 0, i;
+    const char *e;
+    int         rc = CORE_EPROTO;
 
-    p = kjson_skip_ws(p, end);
+    p = kjson_skip_ws(p + 1, end);
     if (p < end && *p == ']')
-        return CORE_OK;
+        goto whole;
     for (;;) {
-        if (!(vend = kjson_skip_value(p, end)))
-            return CORE_EPROTO;
-        if ((rc = on_item(p, (size_t)(vend - p), data)))
-            return rc;
-        p = kjson_skip_ws(vend, end);
+        if (!(e = kjson_skip_value(p, end)))
+            goto out;
+        if (count == cap) {
+            cap = cap ? cap * 2 : 64;
+            if (!(grown = realloc(spans, cap * sizeof *spans))) {
+                rc = CORE_ENOMEM;
+                goto out;
+            }
+            spans = grown;
+        }
+        spans[count].p = p;
+        spans[count++].n = (size_t)(e - p);
+        p = kjson_skip_ws(e, end);
         if (p < end && *p == ']')
-            return CORE_OK;
+            break;
         if (p >= end || *p != ',')
-            return CORE_EPROTO;
+            goto out;
         p = kjson_skip_ws(p + 1, end);
     }
+whole:
+    *vend = p + 1;
+    rc = CORE_OK;
+    for (i = 0; i < count && rc == CORE_OK; i++)
+        rc = on_item(spans[i].p, spans[i].n, data);
+out:
+    free(spans);
+    return rc;
 }
 
 
@@ -467,20 +487,18 @@ informer_list_each(const char *body, size_t len,
         if (p >= end || *p != ':')
             goto out;
         p = kjson_skip_ws(p + 1, end);
-        /* The whole value first: a cut-short items array applies none of its items. */
-        if (!(vend = kjson_skip_value(p, end)))
+        /* Keys are compared as written: the API server never escapes these two. An items
+         * array is scanned whole before any of its items is applied (walk_items): a
+         * cut-short one applies none. */
+        if (kjson_key_is(k, (size_t)(kend - 1 - k), "items") && p < end && *p == '[') {
+            if (seen_items++ || (rc = walk_items(p, end, on_item, data, &vend)))
+                goto out;
+            rc = CORE_EPROTO;
+        } else if (!(vend = kjson_skip_value(p, end))) {
             goto out;
-        /* Keys are compared as written: the API server never escapes these two. */
-        if (kjson_key_is(k, (size_t)(kend - 1 - k), "items")) {
-            if (seen_items++)
+        } else if (kjson_key_is(k, (size_t)(kend - 1 - k), "items")) {
+            if (seen_items++ || !kjson_key_is(p, (size_t)(vend - p), "null"))
                 goto out;
-            if (*p == '[') {
-                if ((rc = walk_items(p + 1, vend, on_item, data)))
-                    goto out;
-                rc = CORE_EPROTO;
-            } else if (!kjson_key_is(p, (size_t)(vend - p), "null")) {
-                goto out;
-            }
         } else if (kjson_key_is(k, (size_t)(kend - 1 - k), "metadata")) {
             if (seen_meta++ || !(meta = cJSON_ParseWithLength(p, (size_t)(vend - p))))
                 goto out;

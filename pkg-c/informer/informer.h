@@ -138,7 +138,8 @@ int informer_start_from(informer *inf, const char *rv);
  * *meta_out (the caller frees it; NULL when absent); other members are skipped. "items"
  * may be null or [] but must be present. Malformed or cut-short text: CORE_EPROTO, with
  * *meta_out NULL (items before the fault may already have been handed out, but none of an
- * items array whose brackets do not close). Never reads past len; one pass per level. */
+ * items array whose brackets do not close: it is scanned whole, each element's span noted,
+ * before the first is handed out); CORE_ENOMEM. Never reads past len; one pass per level. */
 /* clang-format 14 aligns `len` with the function-pointer parameter as if both were members. */
 /* clang-format off */
 int informer_list_each(const char *body, size_t len,
