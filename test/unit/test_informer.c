@@ -255,6 +255,39 @@ TEST(informer_list_each_truncated_array_hands_out_nothing)
 }
 
 
+/* A full page (500 items, the informer's page size; the spans noted in one scan outgrow
+ * their first 64) hands out every item, in order, and a cut-short one still none. */
+TEST(informer_list_each_full_page_in_order)
+{
+    core_buf doc;
+    list_acc a = {0};
+    cJSON   *meta = NULL;
+    int      i;
+
+    core_buf_init(&doc, 1 << 20);
+    ASSERT_EQ(core_buf_printf(&doc, "{\"metadata\":{\"resourceVersion\":\"9\"},\"items\":["), CORE_OK);
+    for (i = 0; i < 500; i++)
+        ASSERT_EQ(core_buf_printf(&doc, "%s{\"metadata\":{\"name\":\"db-%d\"},\"n\":[%d]}",
+                                  i ? "," : "", i, i),
+                  CORE_OK);
+    ASSERT_EQ(core_buf_printf(&doc, "]}"), CORE_OK);
+    ASSERT_EQ(walk(doc.data, doc.len, &a, &meta), CORE_OK);
+    ASSERT_EQ(cJSON_GetArraySize(a.items), 500);
+    for (i = 0; i < 500; i++) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(a.items, i), "n");
+
+        ASSERT_EQ((int)cJSON_GetNumberValue(cJSON_GetArrayItem(n, 0)), i);
+    }
+    cJSON_Delete(meta);
+    cJSON_Delete(a.items);
+    meta = NULL;
+    ASSERT_EQ(walk(doc.data, doc.len - 2, &a, &meta), CORE_EPROTO); /* no "]}" */
+    ASSERT_EQ(cJSON_GetArraySize(a.items), 0);
+    cJSON_Delete(a.items);
+    free(doc.data);
+}
+
+
 TEST(informer_list_each_stops_on_callback_error_and_nesting_limit)
 {
     static const char doc[] = "{\"metadata\":{\"resourceVersion\":\"1\"},\"items\":[{},{},{}]}";
