@@ -409,10 +409,15 @@ not_served(informer *inf, const kube_response *res)
 
 /* --- list text walker ------------------------------------------------------------- */
 
+/* Items of one page at most: their spans take 16 MiB then. The API server sends the
+ * informer's page size (500); a body of KUBE_MAX_BODY holds fewer real objects than this. */
+#define LIST_ITEMS_MAX (1u << 20)
+
 /* Calls on_item for each element of the "items" array whose '[' is at p, once the array is
- * known whole: one scan records where each element starts and ends (up to *vend, just past
- * the ']'), then the elements are handed out, so that most of a page's bytes are scanned
- * once. CORE_EPROTO for an array that does not close, CORE_ENOMEM, or on_item's code. */
+ * known well formed: one scan records where each element starts and ends (up to *vend, just
+ * past the ']'), then the elements are handed out, so that most of a page's bytes are
+ * scanned once. CORE_EPROTO for an array malformed or cut short (none handed out) or of more
+ * than LIST_ITEMS_MAX elements, CORE_ENOMEM, or on_item's code (those before it handed out). */
 static int
 walk_items(const char *p, const char *end, int (*on_item)(const char *p, size_t n, void *data),
            void *data, const char **vend)
@@ -429,6 +434,8 @@ walk_items(const char *p, const char *end, int (*on_item)(const char *p, size_t 
         if (!(e = kjson_skip_value(p, end)))
             goto out;
         if (count == cap) {
+            if (count == LIST_ITEMS_MAX)
+                goto out;
             cap = cap ? cap * 2 : 64;
             if (!(grown = realloc(spans, cap * sizeof *spans))) {
                 rc = CORE_ENOMEM;
@@ -600,8 +607,9 @@ out:
 }
 
 
-/* Items are applied as they are walked: a page that turns out malformed past some items
- * leaves those cached (they are real objects) and the caller relists. */
+/* Items are applied once their array is known well formed: a page that turns out malformed
+ * past it (its metadata, say) leaves them cached (they are real objects) and the caller
+ * relists. */
 static int
 list_page(informer *inf, const char *body, size_t len)
 {

@@ -137,9 +137,10 @@ int informer_start_from(informer *inf, const char *rv);
  * stops the walk and is returned. The top-level "metadata" is parsed with cJSON into
  * *meta_out (the caller frees it; NULL when absent); other members are skipped. "items"
  * may be null or [] but must be present. Malformed or cut-short text: CORE_EPROTO, with
- * *meta_out NULL (items before the fault may already have been handed out, but none of an
- * items array whose brackets do not close: it is scanned whole, each element's span noted,
- * before the first is handed out); CORE_ENOMEM. Never reads past len; one pass per level. */
+ * *meta_out NULL (the items of a well-formed items array may have been handed out when the
+ * fault comes after it; none of one that is itself malformed or cut short). More than
+ * 2^20 (1048576) items in one page: CORE_EPROTO. CORE_ENOMEM, with *meta_out NULL. Never reads
+ * past len; one pass per level. */
 /* clang-format 14 aligns `len` with the function-pointer parameter as if both were members. */
 /* clang-format off */
 int informer_list_each(const char *body, size_t len,

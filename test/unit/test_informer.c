@@ -213,6 +213,8 @@ TEST(informer_list_each_rejects_malformed)
             fprintf(stderr, "accepted: %s\n", docs[i]);
         ASSERT_EQ(rc, CORE_EPROTO);
         ASSERT(meta == NULL);
+        /* Each fault is in or before the items array, so none was handed out. */
+        ASSERT_EQ(cJSON_GetArraySize(a.items), 0);
         cJSON_Delete(a.items);
     }
 }
@@ -284,7 +286,47 @@ TEST(informer_list_each_full_page_in_order)
     ASSERT_EQ(walk(doc.data, doc.len - 2, &a, &meta), CORE_EPROTO); /* no "]}" */
     ASSERT_EQ(cJSON_GetArraySize(a.items), 0);
     cJSON_Delete(a.items);
-    free(doc.data);
+    core_buf_free(&doc);
+}
+
+
+static int
+count_item(const char *p, size_t n, void *data)
+{
+    (void)p;
+    (void)n;
+    (*(size_t *)data)++;
+    return CORE_OK;
+}
+
+
+/* A page holds at most 2^20 items (informer.h): that many are handed out, one more is
+ * refused whole. */
+TEST(informer_list_each_caps_the_items_of_a_page)
+{
+    const size_t max = (size_t)1 << 20;
+    size_t       len = 10 + 2 * (max + 1) + 1, i, count;
+    char        *doc = malloc(len), *p;
+    cJSON       *meta = NULL;
+
+    ASSERT(doc);
+    memcpy(doc, "{\"items\":[", 10);
+    p = doc + 10;
+    for (i = 0; i < max + 1; i++) {
+        *p++ = '0';
+        *p++ = ',';
+    }
+    p[-1] = ']'; /* max + 1 items */
+    *p++ = '}';
+    count = 0;
+    ASSERT_EQ(informer_list_each(doc, (size_t)(p - doc), count_item, &meta, &count), CORE_EPROTO);
+    ASSERT_EQ(count, 0);
+    p[-4] = ']'; /* the last one cut off: max items */
+    p[-3] = '}';
+    count = 0;
+    ASSERT_EQ(informer_list_each(doc, (size_t)(p - 2 - doc), count_item, &meta, &count), CORE_OK);
+    ASSERT_EQ(count, max);
+    free(doc);
 }
 
 
