@@ -473,7 +473,7 @@ informer_list_each(const char *body, size_t len,
 {
     const char *p = body, *end = body + len, *k, *kend, *vend;
     cJSON      *meta = NULL;
-    int         rc = CORE_EPROTO, seen_items = 0, seen_meta = 0;
+    int         rc = CORE_EPROTO, seen_items = 0, seen_meta = 0, items;
 
     *meta_out = NULL;
     if (!body)
@@ -497,13 +497,14 @@ informer_list_each(const char *body, size_t len,
         /* Keys are compared as written: the API server never escapes these two. An items
          * array is scanned whole before any of its items is applied (walk_items): a
          * cut-short one applies none. */
-        if (kjson_key_is(k, (size_t)(kend - 1 - k), "items") && p < end && *p == '[') {
+        items = kjson_key_is(k, (size_t)(kend - 1 - k), "items");
+        if (items && p < end && *p == '[') {
             if (seen_items++ || (rc = walk_items(p, end, on_item, data, &vend)))
                 goto out;
             rc = CORE_EPROTO;
         } else if (!(vend = kjson_skip_value(p, end))) {
             goto out;
-        } else if (kjson_key_is(k, (size_t)(kend - 1 - k), "items")) {
+        } else if (items) {
             if (seen_items++ || !kjson_key_is(p, (size_t)(vend - p), "null"))
                 goto out;
         } else if (kjson_key_is(k, (size_t)(kend - 1 - k), "metadata")) {
