@@ -5,8 +5,8 @@
  * resourceVersion, controller owner UID and a short note (store_note): text is several
  * times smaller than a cJSON tree, and controllers parse the few objects they reconcile.
  * Once the store holds 64 objects, the text of each one put after is kept compressed (zstd,
- * with the first 16 KiB of objects, or 32 of them, as the dictionary: store_zdict.h), 5 to
- * 25 times smaller; store_text and store_parse give it back. Secondary indexes answer "children
+ * with the first 16 KiB of objects, or 32 of them, as the dictionary: store_zdict.h), 4 to
+ * 20 times smaller; store_text and store_parse give it back. Secondary indexes answer "children
  * of owner UID" and "objects whose label L has value V" for the label keys asked for with
  * store_index_label.
  *

@@ -72,7 +72,7 @@ store_zdict_freeze(store_zsampler *sm)
     if (d) {
         memcpy(d->bytes, sm->buf, sm->len);
         d->len = sm->len;
-        d->cdict = ZSTD_createCDict(d->bytes, d->len, 1);
+        d->cdict = ZSTD_createCDict(d->bytes, d->len, STORE_ZDICT_LEVEL);
     }
     free(sm->buf);
     memset(sm, 0, sizeof *sm);

@@ -3,8 +3,8 @@
  *
  * Objects of one resource are alike: the same keys, labels, images, probes, the namespace's
  * CA certificate. zstd with a raw-content dictionary (zstd.h, "Dictionary": any bytes may
- * serve as one) made of the first objects a store saw compresses the next ones 5 to 25
- * times (a StatefulSet of 4.7 KB to about 200 bytes), where each alone would barely halve.
+ * serve as one) made of the first objects a store saw compresses the next ones 4 to 20
+ * times (a StatefulSet of 4.7 KB to about 250 bytes), where each alone would barely halve.
  *
  * A sampler gathers the text of the first objects put (each key once); once it holds
  * STORE_ZDICT_BYTES, or STORE_ZDICT_OBJS objects, and the store holds STORE_ZDICT_MIN_OBJS,
@@ -25,6 +25,12 @@
 #define STORE_ZDICT_OBJS     32
 #define STORE_ZDICT_MIN_OBJS 64
 #define STORE_ZDICT_MAX_OBJ  (64 * 1024)
+/* zstd's level: -1, the first of its fast levels (zstd.h: negative levels, down to
+ * ZSTD_minCLevel(), trade ratio for speed). On the objects of 200 DBInstances, against level
+ * 1: compressed in about half the time and read back in a quarter to a half of it, for a
+ * fifth to a third more bytes, about 390 a DBInstance (test/bench/CHANGES.md, seventeenth
+ * round). A cache put is on the watch's path, and a reconcile reads each child it checks. */
+#define STORE_ZDICT_LEVEL    (-1)
 
 typedef struct store_zdict store_zdict;
 
@@ -42,9 +48,9 @@ void store_zsample(store_zsampler *sm, const char *text, size_t len);
 int store_zsampler_full(const store_zsampler *sm);
 
 /*
- * The dictionary made of the sampler's bytes (level 1: zstd's fastest standard level, as a
- * cache put is on the watch's path), or NULL on no memory. The sampler is emptied either way
- * (after a failure, sampling may start again). Free with store_zdict_free.
+ * The dictionary made of the sampler's bytes, for STORE_ZDICT_LEVEL, or NULL on no memory.
+ * The sampler is emptied either way (after a failure, sampling may start again). Free with
+ * store_zdict_free.
  */
 store_zdict *store_zdict_freeze(store_zsampler *sm);
 
