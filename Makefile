@@ -129,6 +129,15 @@ bench-tlsca:
 	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_tlsca
 	build/bench/bench_tlsca
 
+# `make bench-zdict ZDICT_FILES="sts.jsonl ..." ZDICT_LEVELS="1 -1"`: zstd's levels on the
+# caches' objects (test/bench/bench_zdict.c says how to make the files), -O2, one core.
+ZDICT_LEVELS ?= 1 -1 -3
+.PHONY: bench-zdict
+bench-zdict:
+	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_zdict
+	@[ -n "$(ZDICT_FILES)" ] || { echo "bench-zdict: set ZDICT_FILES (one object a line)" >&2; exit 2; }
+	for f in $(ZDICT_FILES); do build/bench/bench_zdict $$f $(ZDICT_LEVELS) || exit 1; done
+
 build/bench/bench_%: test/bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $< $(LIB) -o $@ $(LDLIBS)

@@ -27,9 +27,10 @@
 #define STORE_ZDICT_MAX_OBJ  (64 * 1024)
 /* zstd's level: -1, the first of its fast levels (zstd.h: negative levels, down to
  * ZSTD_minCLevel(), trade ratio for speed). On the objects of 200 DBInstances, against level
- * 1: compressed in about half the time and read back in a quarter to a half of it, for a
- * fifth to a third more bytes, about 390 a DBInstance (test/bench/CHANGES.md, seventeenth
- * round). A cache put is on the watch's path, and a reconcile reads each child it checks. */
+ * 1: compressed in about half the time and read back in a quarter to a half of it, for up
+ * to 30 % more bytes, about 390 a DBInstance (test/bench/CHANGES.md, seventeenth round;
+ * make bench-zdict). A cache put is on the watch's path, and a reconcile reads each child
+ * it checks. */
 #define STORE_ZDICT_LEVEL    (-1)
 
 typedef struct store_zdict store_zdict;
