@@ -134,9 +134,9 @@ bench-tlsca:
 ZDICT_LEVELS ?= 1 -1 -3
 .PHONY: bench-zdict
 bench-zdict:
-	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_zdict
 	@[ -n "$(ZDICT_FILES)" ] || { echo "bench-zdict: set ZDICT_FILES (one object a line)" >&2; exit 2; }
-	for f in $(ZDICT_FILES); do build/bench/bench_zdict $$f $(ZDICT_LEVELS) || exit 1; done
+	$(MAKE) BUILD=build/bench CFLAGS="-O2 -g" build/bench/bench_zdict
+	for f in $(ZDICT_FILES); do build/bench/bench_zdict $$f $(ZDICT_LEVELS) || exit $$?; done
 
 build/bench/bench_%: test/bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
