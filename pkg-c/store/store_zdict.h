@@ -27,8 +27,8 @@
 #define STORE_ZDICT_MAX_OBJ  (64 * 1024)
 /* zstd's level: -1, the first of its fast levels (zstd.h: negative levels, down to
  * ZSTD_minCLevel(), trade ratio for speed). On the objects of 200 DBInstances, against level
- * 1: compressed in about half the time and read back in a quarter to a half of it, for up
- * to 30 % more bytes, about 390 a DBInstance (test/bench/CHANGES.md, seventeenth round;
+ * 1: compressed in about half the time and read back in a tenth to a quarter of it, for up
+ * to 28 % more bytes, about 480 a DBInstance (test/bench/CHANGES.md, seventeenth round;
  * make bench-zdict). A cache put is on the watch's path, and a reconcile reads each child
  * it checks. */
 #define STORE_ZDICT_LEVEL    (-1)
