@@ -1,10 +1,11 @@
 /*
  * What zstd's level does to the caches (pkg-c/store, store_zdict.h; issue 18): for each FILE
- * of objects of one resource and each LEVEL, a raw dictionary of the first objects, as a
- * store makes it (STORE_ZDICT_OBJS objects or STORE_ZDICT_BYTES bytes), a CDict of it at
- * that level, and the objects the store would compress (those after its first 64, of at
- * most 64 KiB) compressed ROUNDS times and decompressed ROUNDS times, each checked to come
- * back as it was; one that does not shrink counts whole, as the store keeps it as text.
+ * of objects of one resource and each LEVEL, a raw dictionary of the first objects made by
+ * the store's own sampler (store_zsample: STORE_ZDICT_OBJS objects or STORE_ZDICT_BYTES
+ * bytes), a CDict of it at that level, and the objects the store would compress (those
+ * after its first 64, of at most 64 KiB) compressed ROUNDS times and decompressed ROUNDS
+ * times, each checked to come back as it was; one that does not shrink counts whole, as the
+ * store keeps it as text.
  * Prints, per file and level: the bytes kept, their share of the text, and microseconds per
  * object to compress and to decompress. Built -O2; one core.
  *
@@ -179,12 +180,13 @@ out:
 int
 main(int argc, char **argv)
 {
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
-    ZSTD_DCtx *dc = ZSTD_createDCtx();
-    size_t     dst_cap = ZSTD_compressBound(MAX_LINE), dict_len, i, take;
-    char      *dst = malloc(dst_cap), *back = malloc(MAX_LINE), dict[STORE_ZDICT_BYTES];
-    objects    o = {0};
-    int        a, rc = 0;
+    ZSTD_CCtx     *cc = ZSTD_createCCtx();
+    ZSTD_DCtx     *dc = ZSTD_createDCtx();
+    size_t         dst_cap = ZSTD_compressBound(MAX_LINE), i;
+    char          *dst = malloc(dst_cap), *back = malloc(MAX_LINE);
+    objects        o = {0};
+    store_zsampler sm = {0};
+    int            a, rc = 0;
 
     if (argc < 3) {
         fprintf(stderr, "usage: bench_zdict FILE LEVEL...\n");
@@ -200,12 +202,15 @@ main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    for (i = 0, dict_len = 0; i < o.n && i < STORE_ZDICT_OBJS && dict_len < sizeof dict; i++) {
-        take = o.len[i] < sizeof dict - dict_len ? o.len[i] : sizeof dict - dict_len;
-        memcpy(dict + dict_len, o.text[i], take);
-        dict_len += take;
+    /* The store's own sampler: the dictionary it would freeze from these objects. */
+    for (i = 0; i < o.n && !store_zsampler_full(&sm); i++)
+        store_zsample(&sm, o.text[i], o.len[i]);
+    if (!sm.buf) {
+        fprintf(stderr, "bench_zdict: out of memory\n");
+        rc = 1;
+        goto out;
     }
-    printf("%s: %zu objects, %zu bytes, dictionary %zu bytes\n", argv[1], o.n, o.bytes, dict_len);
+    printf("%s: %zu objects, %zu bytes, dictionary %zu bytes\n", argv[1], o.n, o.bytes, sm.len);
     for (a = 2; a < argc && rc == 0; a++) {
         char *end;
         long  level = strtol(argv[a], &end, 10);
@@ -214,10 +219,11 @@ main(int argc, char **argv)
             fprintf(stderr, "bench_zdict: level %s is not one of zstd's (%d to %d)\n", argv[a],
                     ZSTD_minCLevel(), ZSTD_maxCLevel());
             rc = 2;
-        } else if (run_level(&o, dict, dict_len, (int)level, cc, dc, dst, dst_cap, back) != 0)
+        } else if (run_level(&o, sm.buf, sm.len, (int)level, cc, dc, dst, dst_cap, back) != 0)
             rc = 1;
     }
 out:
+    free(sm.buf);
     objects_free(&o);
     ZSTD_freeCCtx(cc);
     ZSTD_freeDCtx(dc);
