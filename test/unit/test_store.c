@@ -399,3 +399,67 @@ TEST(store_damaged_body_gives_no_text)
     ASSERT(store_text(NULL, &tmp) == NULL);
     store_free(s);
 }
+
+
+/* store_same: the cached object and a new version whose only change is its resourceVersion
+ * are the same, in any member order and whether the text is held compressed or not; any
+ * other change, a member more or less, a damaged body or no object is not. */
+TEST(store_same_is_the_object_but_for_its_resource_version)
+{
+    store     *s;
+    cJSON     *o, *alt;
+    char       text[2048];
+    store_obj *held;
+    int        i;
+
+    ASSERT_EQ(store_new(&s), CORE_OK);
+    put(s, obj("a", "x", "10", "u1", "db"));
+    o = obj("a", "x", "11", "u1", "db");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), o), 1);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "data"), "k", cJSON_CreateString("w"));
+    ASSERT_EQ(store_same(store_get(s, "a/x"), o), 0);
+    cJSON_Delete(o);
+    /* Another member order (data first), the same members and values. */
+    alt = cJSON_Parse("{\"data\":{\"k\":\"v\"},\"metadata\":{\"ownerReferences\":[{\"uid\":"
+                      "\"other\"},{\"controller\":true,\"uid\":\"u1\"}],\"labels\":{"
+                      "\"app.kubernetes.io/instance\":\"db\"},\"resourceVersion\":\"12\","
+                      "\"namespace\":\"a\",\"name\":\"x\"}}");
+    ASSERT(alt != NULL);
+    ASSERT_EQ(store_same(store_get(s, "a/x"), alt), 1);
+    cJSON_AddStringToObject(alt, "status", "more");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), alt), 0);
+    cJSON_DeleteItemFromObject(alt, "status");
+    cJSON_DeleteItemFromObject(alt, "data");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), alt), 0);
+    /* Without a resourceVersion: all else still decides. */
+    o = obj("a", "x", "13", "u1", "db");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(o, "metadata"), "resourceVersion");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), o), 1);
+    cJSON_Delete(o);
+    ASSERT_EQ(store_same(NULL, alt), 0);
+    cJSON_Delete(alt);
+
+    /* Held compressed: the same again, and a changed status is not. */
+    for (i = 0; i < 70; i++) {
+        alike(text, sizeof text, i);
+        put_text(s, text);
+    }
+    held = (store_obj *)store_get(s, "team-a/db-00069");
+    ASSERT(held->zdict != NULL);
+    alike(text, sizeof text, 69);
+    o = cJSON_Parse(text);
+    ASSERT(o != NULL);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "resourceVersion",
+                              cJSON_CreateString("99999"));
+    ASSERT_EQ(store_same(held, o), 1);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "status"), "readyReplicas",
+                              cJSON_CreateNumber(0));
+    ASSERT_EQ(store_same(held, o), 0);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "status"), "readyReplicas",
+                              cJSON_CreateNumber(1));
+    ASSERT_EQ(store_same(held, o), 1);
+    held->body[0] ^= 0x5a; /* damaged: no text, so not the same */
+    ASSERT_EQ(store_same(held, o), 0);
+    cJSON_Delete(o);
+    store_free(s);
+}
