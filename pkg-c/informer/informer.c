@@ -242,8 +242,7 @@ apply(informer *inf, informer_change hint, cJSON *obj, kjson_pool *pool, const c
 {
     char             key[INFORMER_KEY_MAX];
     const store_obj *old;
-    char            *printed = NULL;
-    int              rc, quiet = 0;
+    int              rc, quiet;
 
     if (store_key(obj, key, sizeof key))
         return CORE_OK; /* nameless: nothing a controller could look up */
@@ -263,19 +262,9 @@ apply(informer *inf, informer_change hint, cJSON *obj, kjson_pool *pool, const c
         if (rv && strcmp(rv, old->rv) == 0)
             return CORE_OK;
     }
-    if (old && inf->opts.quiet_same) {
-        /* Printed here, as store_put would, to be compared as text with the cached one. */
-        if (!text) {
-            if (!(printed = cJSON_PrintUnformatted(obj)))
-                return CORE_ENOMEM;
-            text = printed;
-            len = strlen(printed);
-        }
-        quiet = store_same(old, text, len);
-    }
+    quiet = old && inf->opts.quiet_same && store_same(old, obj);
     hint = old ? INFORMER_UPDATE : INFORMER_ADD;
     rc = text ? store_put_text(inf->store, key, obj, text, len) : store_put(inf->store, key, obj);
-    free(printed);
     if (rc)
         return rc;
     if (quiet)

@@ -98,12 +98,10 @@ typedef struct {
      * kjson_pool_edit. */
     kjson_pool        *pool;
     /* 1: an update that leaves the object, as the transform keeps it, what the cache holds
-     * but for metadata.resourceVersion (store_same: the texts compared) is cached without
-     * telling on_change: what controller-runtime's update predicates do. For a transform
-     * that drops what changes often and is never read (a claim's "Unused" condition). Costs
-     * a decompression of the cached text per update (an update the transform changed is
-     * printed once, as it is without quiet_same). The same object spelt another way is told (a
-     * relisted one the transform changed: a list item's type is added at its end). */
+     * but for metadata.resourceVersion (store_same) is cached without telling on_change:
+     * what controller-runtime's update predicates do. For a transform that drops what
+     * changes often and is never read (a claim's "Unused" condition). Costs a parse of the
+     * cached object per update. */
     int                quiet_same;
 } informer_opts;
 

@@ -6,7 +6,6 @@
 
 #include "core/core.h"
 #include "hmap/hmap.h"
-#include "kjson/kjson.h"
 #include "store_zdict.h"
 
 
@@ -434,34 +433,28 @@ store_parse(const store_obj *o)
 }
 
 
-/* The span of metadata.resourceVersion's value (its quotes included) in the object text t. */
-static int
-rv_span(const char *t, size_t n, kjson_span *rv)
-{
-    kjson_span meta, cut;
-
-    return kjson_member(t, t + n, "metadata", &meta, &cut) &&
-           kjson_member(meta.p, meta.p + meta.n, "resourceVersion", rv, &cut);
-}
-
-
 int
-store_same(const store_obj *o, const char *json, size_t len)
+store_same(const store_obj *o, const cJSON *obj)
 {
-    char       *tmp;
-    const char *was = store_text(o, &tmp);
-    kjson_span  a, b;
-    size_t      head, tail;
-    int         same = 0;
+    cJSON       *was = store_parse(o), *meta;
+    const cJSON *rv =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                         "resourceVersion");
+    cJSON *copy;
+    int    same = 0;
 
-    if (was && json && rv_span(was, o->len, &a) && rv_span(json, len, &b)) {
-        head = (size_t)(a.p - was);
-        tail = o->len - head - a.n;
-        same = head == (size_t)(b.p - json) && tail == len - head - b.n &&
-               memcmp(was, json, head) == 0 && memcmp(a.p + a.n, b.p + b.n, tail) == 0;
+    meta = cJSON_GetObjectItemCaseSensitive(was, "metadata");
+    if (cJSON_IsObject(meta)) {
+        /* o's resourceVersion made obj's (or none, as obj has none): all else must match. */
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+        copy = rv ? cJSON_Duplicate(rv, 1) : NULL;
+        if (!rv || (copy && cJSON_AddItemToObject(meta, "resourceVersion", copy)))
+            same = cJSON_Compare(was, obj, 1);
+        else
+            cJSON_Delete(copy);
     }
-    free(tmp);
-    return same;
+    cJSON_Delete(was);
+    return same ? 1 : 0;
 }
 
 

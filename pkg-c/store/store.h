@@ -89,15 +89,15 @@ const char *store_text(const store_obj *o, char **tmp);
 cJSON *store_parse(const store_obj *o);
 
 /*
- * 1 when json (len bytes) is, byte for byte, the text o holds but for the value of
- * metadata.resourceVersion (found with kjson_member in each, not by a parse): the same object
- * at another version. 0 when anything else differs, when either has no
- * metadata.resourceVersion, when o is NULL, or when o cannot be read back (no memory, a
- * damaged body). The same object spelt another way (members in another order, the API
- * server's escapes against cJSON's print) counts as different: a caller that skips work on
- * 1 does it on any doubt. Decompresses o when it is held so (the informer's quiet_same).
+ * 1 when obj is the object o holds but for metadata.resourceVersion: the same members with
+ * the same values, an object's members in any order and an array's elements in order
+ * (cJSON_Compare, case-sensitive; numbers equal within its tolerance); the text as stored
+ * need not match obj's print. 0 when anything else differs,
+ * when o is NULL, or when o cannot be read back (no memory, a damaged body): a caller that
+ * skips work on 1 does it on any doubt. Parses o each call (the informer's quiet_same). obj
+ * is not changed.
  */
-int store_same(const store_obj *o, const char *json, size_t len);
+int store_same(const store_obj *o, const cJSON *obj);
 
 size_t store_len(const store *s);
 

@@ -949,8 +949,8 @@ modify_a(const char *rv, int x, const char *noise)
 
 
 /* quiet_same: an update that changes only what the transform drops (and the resourceVersion,
- * and managedFields) is cached untold; one that changes what it keeps is told, and so is one
- * spelt another way; a delete is always told. Without quiet_same every update is told. */
+ * and managedFields) is cached untold; one that changes what it keeps is told; a relist is
+ * judged the same way; a delete is always told. Without quiet_same every update is told. */
 static void
 quiet_same_case(int quiet)
 {
@@ -995,18 +995,10 @@ quiet_same_case(int quiet)
                 "\"spec\":{\"x\":1},\"noise\":\"two\"},{\"metadata\":{\"name\":\"b\",\"namespace\":"
                 "\"ns\",\"resourceVersion\":\"6\"}}]}",
                 NULL);
-    ASSERT_EQ(h.updates, ++told); /* spelt another way: see below */
-    ASSERT_EQ(h.adds, 2);
-    ASSERT_STR(store_get(informer_store(inf), "ns/a")->rv, "11");
-    ASSERT_EQ(informer_get_stats(inf)->quiet, quiet ? 2 : 0);
-    /* A list item's tree is typed at its end, so a changed one prints apiVersion and kind
-     * last where the watch event before it had them first: told, as any doubt is; and so is
-     * the watch event after it. The one after that is quiet again. */
-    modify_a("12", 1, "three");
-    ASSERT_EQ(h.updates, ++told);
-    modify_a("13", 1, "four");
     told += !quiet;
     ASSERT_EQ(h.updates, told);
+    ASSERT_EQ(h.adds, 2);
+    ASSERT_STR(store_get(informer_store(inf), "ns/a")->rv, "11");
     ASSERT_EQ(informer_get_stats(inf)->quiet, quiet ? 3 : 0);
 
     ASSERT(peer_is_watch());

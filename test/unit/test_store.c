@@ -401,54 +401,43 @@ TEST(store_damaged_body_gives_no_text)
 }
 
 
-/* A ConfigMap's text, its metadata.name, resourceVersion and data member as given. */
-static void
-cm_text(char *buf, size_t len, const char *name, const char *rv, const char *data)
+/* store_same: the cached object and a new version whose only change is its resourceVersion
+ * are the same, in any member order and whether the text is held compressed or not; any
+ * other change, a member more or less, a damaged body or no object is not. */
+TEST(store_same_is_the_object_but_for_its_resource_version)
 {
-    snprintf(buf, len,
-             "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"a\"%s%s%s,"
-             "\"labels\":{\"l\":\"resourceVersion\"}},\"data\":%s}",
-             name, rv ? ",\"resourceVersion\":\"" : "", rv ? rv : "", rv ? "\"" : "", data);
-}
-
-
-/* store_same: the cached text and a new version's whose only change is the value of
- * metadata.resourceVersion (of any length) are the same, whether held compressed or not; any
- * other change, another spelling of the same object, a version without a resourceVersion, a
- * damaged body or no object is not. */
-TEST(store_same_is_the_text_but_for_its_resource_version)
-{
-    static const struct {
-        const char *name, *rv, *data;
-        int         same;
-    } cases[] = {
-        {"x", "10", "{\"k\":\"v\"}", 1},
-        {"x", "100234", "{\"k\":\"v\"}", 1},
-        {"y", "11", "{\"k\":\"v\"}", 0},              /* a value before the resourceVersion */
-        {"x", "11", "{\"k\":\"w\"}", 0},              /* and after it */
-        {"x", "11", "{\"k\":\"v\",\"k2\":\"v\"}", 0}, /* a member more */
-        {"x", "11", "{\"k\": \"v\"}", 0},             /* spelt another way */
-        {"x", NULL, "{\"k\":\"v\"}", 0},              /* no resourceVersion (the label is not) */
-    };
-    static const char *const reordered =
-        "{\"metadata\":{\"name\":\"x\",\"namespace\":\"a\",\"resourceVersion\":\"11\",\"labels\":"
-        "{\"l\":\"resourceVersion\"}},\"kind\":\"ConfigMap\",\"data\":{\"k\":\"v\"}}";
     store     *s;
-    char       text[2048], v10[512];
+    cJSON     *o, *alt;
+    char       text[2048];
     store_obj *held;
-    size_t     c;
     int        i;
 
     ASSERT_EQ(store_new(&s), CORE_OK);
-    cm_text(v10, sizeof v10, "x", "10", "{\"k\":\"v\"}");
-    put_text(s, v10);
-    for (c = 0; c < sizeof cases / sizeof *cases; c++) {
-        cm_text(text, sizeof text, cases[c].name, cases[c].rv, cases[c].data);
-        ASSERT_EQ(store_same(store_get(s, "a/x"), text, strlen(text)), cases[c].same);
-    }
-    ASSERT_EQ(store_same(store_get(s, "a/x"), reordered, strlen(reordered)), 0);
-    ASSERT_EQ(store_same(NULL, v10, strlen(v10)), 0);
-    ASSERT_EQ(store_same(store_get(s, "a/x"), NULL, 0), 0);
+    put(s, obj("a", "x", "10", "u1", "db"));
+    o = obj("a", "x", "11", "u1", "db");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), o), 1);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "data"), "k", cJSON_CreateString("w"));
+    ASSERT_EQ(store_same(store_get(s, "a/x"), o), 0);
+    cJSON_Delete(o);
+    /* Another member order (data first), the same members and values. */
+    alt = cJSON_Parse("{\"data\":{\"k\":\"v\"},\"metadata\":{\"ownerReferences\":[{\"uid\":"
+                      "\"other\"},{\"controller\":true,\"uid\":\"u1\"}],\"labels\":{"
+                      "\"app.kubernetes.io/instance\":\"db\"},\"resourceVersion\":\"12\","
+                      "\"namespace\":\"a\",\"name\":\"x\"}}");
+    ASSERT(alt != NULL);
+    ASSERT_EQ(store_same(store_get(s, "a/x"), alt), 1);
+    cJSON_AddStringToObject(alt, "status", "more");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), alt), 0);
+    cJSON_DeleteItemFromObject(alt, "status");
+    cJSON_DeleteItemFromObject(alt, "data");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), alt), 0);
+    /* Without a resourceVersion: all else still decides. */
+    o = obj("a", "x", "13", "u1", "db");
+    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(o, "metadata"), "resourceVersion");
+    ASSERT_EQ(store_same(store_get(s, "a/x"), o), 1);
+    cJSON_Delete(o);
+    ASSERT_EQ(store_same(NULL, alt), 0);
+    cJSON_Delete(alt);
 
     /* Held compressed: the same again, and a changed status is not. */
     for (i = 0; i < 70; i++) {
@@ -458,15 +447,19 @@ TEST(store_same_is_the_text_but_for_its_resource_version)
     held = (store_obj *)store_get(s, "team-a/db-00069");
     ASSERT(held->zdict != NULL);
     alike(text, sizeof text, 69);
-    ASSERT_EQ(store_same(held, text, strlen(text)), 1);
-    ASSERT(strstr(text, "\"resourceVersion\":\"1069\"") != NULL);
-    memcpy(strstr(text, "\"resourceVersion\":\"1069\"") + 19, "2069", 4);
-    ASSERT_EQ(store_same(held, text, strlen(text)), 1);
-    ASSERT(strstr(text, "\"readyReplicas\":1}") != NULL);
-    strstr(text, "\"readyReplicas\":1}")[16] = '0';
-    ASSERT_EQ(store_same(held, text, strlen(text)), 0);
-    strstr(text, "\"readyReplicas\":0}")[16] = '1';
+    o = cJSON_Parse(text);
+    ASSERT(o != NULL);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "metadata"), "resourceVersion",
+                              cJSON_CreateString("99999"));
+    ASSERT_EQ(store_same(held, o), 1);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "status"), "readyReplicas",
+                              cJSON_CreateNumber(0));
+    ASSERT_EQ(store_same(held, o), 0);
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(o, "status"), "readyReplicas",
+                              cJSON_CreateNumber(1));
+    ASSERT_EQ(store_same(held, o), 1);
     held->body[0] ^= 0x5a; /* damaged: no text, so not the same */
-    ASSERT_EQ(store_same(held, text, strlen(text)), 0);
+    ASSERT_EQ(store_same(held, o), 0);
+    cJSON_Delete(o);
     store_free(s);
 }
