@@ -658,7 +658,6 @@ ctrl_watch_labelled_kept(ctrl *c, const kres *res, const char *label, informer_t
     o.label_selector = CTRL_LABEL_MANAGED "=" CTRL_MANAGED_BY;
     o.index_label = label;
     o.transform = transform;
-    o.quiet_same = transform != NULL;
     return rt_controller_watch_by_label(c->ctl, &o, label, out);
 }
 

@@ -159,11 +159,7 @@ int ctrl_watch_labelled(ctrl *c, const kres *res, const char *label, informer **
 
 /* The same, with transform (informer.h; NULL: informer_strip) trimming each object before it
  * is cached: what the kind never reads need not be held (a pod's spec, at N=5000 some 15 MiB).
- * With a transform, an update that changes nothing it keeps but the resourceVersion queues
- * no reconcile (informer_opts.quiet_same): what it drops is what the kind never reads. The
- * cache still takes the new resourceVersion, so a patch that carries the cached one as its
- * precondition and meets such an update answers 409 and is retried by the queue's backoff
- * alone. One transform per resource, as one label. */
+ * One transform per resource, as one label. */
 int ctrl_watch_labelled_kept(ctrl *c, const kres *res, const char *label,
                              informer_transform transform, informer **out);
 

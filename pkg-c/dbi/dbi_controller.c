@@ -798,7 +798,7 @@ dbi_controller_setup(rt *r, const char *namespace)
         (rc = ctrl_watch_children(c, &KRES_CONFIGMAPS, &d->configmaps)) ||
         (rc = ctrl_watch_children(c, &KRES_SERVICES, &d->services)) ||
         (rc = ctrl_watch_children(c, &KRES_NETWORKPOLICIES, &d->netpols)) ||
-        (rc = ctrl_watch_labelled_kept(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, dbi_claim_keep, &d->pvcs)) ||
+        (rc = ctrl_watch_labelled(c, &KRES_PVCS, CTRL_LABEL_INSTANCE, &d->pvcs)) ||
         (rc = ctrl_watch_labelled_kept(c, &KRES_PODS, CTRL_LABEL_INSTANCE, dbi_pod_keep, &d->pods)) ||
         (rc = ctrl_watch_labelled(c, &DBI_KRES_DBSNAPSHOTS, DBI_BACKUP_INSTANCE_LABEL, &d->snaps)) ||
         /* The StatefulSet controller tells a pod it cannot create only in an Event (and

@@ -352,29 +352,6 @@ dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why)
 
 
 int
-dbi_claim_keep(cJSON *claim)
-{
-    cJSON *status = cJSON_GetObjectItemCaseSensitive(claim, "status");
-    cJSON *conds = cJSON_GetObjectItemCaseSensitive(status, "conditions");
-    cJSON *c, *next;
-    int    changed = informer_strip(claim), dropped = 0;
-
-    for (c = cJSON_IsArray(conds) ? conds->child : NULL; c; c = next) {
-        const char *type = kjson_path_str(c, "type", NULL);
-
-        next = c->next;
-        if (type && strcmp(type, "Unused") == 0) {
-            cJSON_Delete(cJSON_DetachItemViaPointer(conds, c));
-            dropped = 1;
-        }
-    }
-    if (dropped && !conds->child)
-        cJSON_DeleteItemFromObjectCaseSensitive(status, "conditions");
-    return changed || dropped;
-}
-
-
-int
 dbi_pod_keep(cJSON *pod)
 {
     static const char *const keep[] = {"phase", "conditions", "containerStatuses",

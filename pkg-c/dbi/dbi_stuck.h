@@ -102,22 +102,10 @@ int dbi_stuck_replace(const cJSON *pod, const cJSON *sts, dbi_stuck *why);
  * The pod cache's transform (informer_transform): keeps what the DBInstance controller reads
  * of a pod, here and in ctrl (metadata, as informer_strip leaves it; status.phase,
  * conditions, containerStatuses and initContainerStatuses), and drops the rest (spec, the
- * other status fields): 4.7 KB of a kwok pod's compact JSON become 1.6 KB. A change to only
- * what it drops queues no reconcile either (quiet_same, ctrl_watch_labelled_kept). Returns 1
- * (obj changed). A reader of another field must add it here; test_dbi_stuck checks that a
- * pod so trimmed is judged as the whole one.
+ * other status fields): 4.7 KB of a kwok pod's compact JSON become 1.6 KB. Returns 1 (obj
+ * changed). A reader of another field must add it here; test_dbi_stuck checks that a pod so
+ * trimmed is judged as the whole one.
  */
 int dbi_pod_keep(cJSON *pod);
-
-/*
- * The claim cache's transform (informer_transform): informer_strip, and the "Unused"
- * condition taken out of status.conditions (and conditions with it when nothing is left).
- * The controller-manager writes that condition as pods start and stop using a claim
- * (KEP-5541, PersistentVolumeClaimUnusedSinceTime: beta and on by default from Kubernetes
- * 1.37), one or two writes for each new claim; nothing here reads it, and with the cache's
- * quiet_same (ctrl_watch_labelled_kept) those writes queue no reconcile. Returns 1 when it
- * changed obj.
- */
-int dbi_claim_keep(cJSON *claim);
 
 #endif

@@ -15,7 +15,7 @@
 # - in all at most 15 requests in the namespace, its CA's 3 included (11 for the instance at
 #   the time of writing, 14 in all; the bound leaves room for what timing may add: a third
 #   status write).
-# Then nothing at rest, and no reconcile for a write of the claim's "Unused" condition.
+# Then nothing at rest.
 . "$ROOT/test/integration/lib.sh"
 
 tmp=$(mktemp -d)
@@ -69,21 +69,3 @@ total=$(wc -l <"$tmp/requests")
 before=$(op_writes)
 sleep 5
 expect_eq "$(op_writes)" "$before" "writes at rest"
-
-# A claim's "Unused" condition (the controller-manager writes it as pods start and stop using
-# the claim: KEP-5541, on by default from Kubernetes 1.37) is left out of the claim cache and
-# queues no reconcile; a label on the claim, which the cache keeps, does.
-runs() { grep -c " reconciled .*key=$NS/counted " "$tmp/op.log" || true; }
-claim_rv() { k -n "$NS" get pvc data-counted-0 -o jsonpath='{.metadata.resourceVersion}'; }
-settle_writes runs # a requeue still due (a hold, a wait) runs first
-before=$(runs)
-rv=$(claim_rv)
-k -n "$NS" patch pvc data-counted-0 --subresource=status --type=merge -p \
-    '{"status":{"conditions":[{"type":"Unused","status":"True","reason":"Probe","message":"the test"}]}}' \
-    >/dev/null
-[ "$(claim_rv)" != "$rv" ] || fail "the claim's status patch made no new version"
-sleep 3
-expect_eq "$(runs)" "$before" "reconciles after the claim's Unused condition changed"
-more_runs() { [ "$(runs)" -gt "$before" ]; }
-k -n "$NS" label pvc data-counted-0 dbaas.dev/probe=1 >/dev/null
-wait_for 20 "a reconcile after the claim's labels changed" more_runs

@@ -2,9 +2,7 @@
 #include "dbi/dbi.h"
 #include "dbi/dbi_status.h"
 #include "dbi/dbi_stuck.h"
-#include "informer/informer.h"
 #include "kjson/kjson.h"
-#include "store/store.h"
 #include "test.h"
 
 /* Pods and claims as the kubelet, the scheduler and the volume controllers leave them. */
@@ -683,72 +681,4 @@ TEST(dbi_pod_keep_trims_a_pod_to_what_is_read)
     }
     cJSON_Delete(sts);
     cJSON_Delete(pvc);
-}
-
-
-/* The claim cache drops the "Unused" condition (and conditions, once empty) and
- * managedFields, and nothing else: a claim so trimmed is judged as the whole one, and two
- * versions that differ only in that condition are the same to the cache (store_same). */
-TEST(dbi_claim_keep_drops_only_the_unused_condition)
-{
-    static const char *const unused =
-        "{\"metadata\":{\"name\":\"data-o-0\",\"resourceVersion\":\"8\",\"managedFields\":[{}]},"
-        "\"spec\":{\"volumeName\":\"pv-1\"},\"status\":{\"phase\":\"Bound\",\"conditions\":["
-        "{\"type\":\"Unused\",\"status\":\"False\",\"reason\":\"PodUsingPVC\"}]}}";
-    static const char *const resizing =
-        "{\"metadata\":{\"name\":\"data-o-0\",\"resourceVersion\":\"9\"},\"status\":{\"phase\":"
-        "\"Bound\",\"conditions\":[{\"type\":\"Unused\",\"status\":\"True\"},{\"type\":"
-        "\"ControllerResizeError\",\"status\":\"True\",\"message\":\"resize volume failed: "
-        "quota exceeded\"}]}}";
-    cJSON *bound = cJSON_Parse(CLAIM_BOUND), *c = cJSON_Parse(unused), *r = cJSON_Parse(resizing);
-    cJSON *whole, *before;
-    store *s;
-    dbi_stuck a, b;
-    char      key[64];
-
-    ASSERT(bound && c && r);
-    /* Nothing to drop: unchanged, and its text is cached as it came. */
-    ASSERT_EQ(dbi_claim_keep(bound), 0);
-    whole = cJSON_Duplicate(r, 1);
-    ASSERT_EQ(dbi_claim_keep(r), 1);
-    ASSERT_EQ(cJSON_GetArraySize(kjson_path(r, "status", "conditions", NULL)), 1);
-    ASSERT_STR(cJSON_GetStringValue(cJSON_GetObjectItem(
-                   cJSON_GetArrayItem(kjson_path(r, "status", "conditions", NULL), 0), "type")),
-               "ControllerResizeError");
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
-    ASSERT_EQ(dbi_stuck_claim(r, NULL, MADE_S, &b), dbi_stuck_claim(whole, NULL, MADE_S, &a));
-    ASSERT_STR(b.reason, "StorageResizeRefused");
-    ASSERT_STR(b.message, a.message);
-
-    /* The version the controller-manager wrote after binding, trimmed. */
-    ASSERT_EQ(dbi_claim_keep(c), 1);
-    ASSERT(kjson_path(c, "status", "conditions", NULL) == NULL);
-    ASSERT(kjson_path(c, "metadata", "managedFields", NULL) == NULL);
-    ASSERT_STR(kjson_path_str(c, "status", "phase", NULL), "Bound");
-    /* Cached: the version before it, without the condition. The one with it is the same to
-     * the cache once trimmed, and not when only managedFields are stripped. */
-    before = cJSON_Parse(unused);
-    ASSERT(before != NULL);
-    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(before, "status"), "conditions");
-    cJSON_DeleteItemFromObject(cJSON_GetObjectItem(before, "metadata"), "managedFields");
-    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(before, "metadata"), "resourceVersion",
-                              cJSON_CreateString("7"));
-    ASSERT_EQ(store_new(&s), CORE_OK);
-    ASSERT_EQ(store_key(before, key, sizeof key), CORE_OK);
-    ASSERT_EQ(store_put(s, key, before), CORE_OK);
-    cJSON_Delete(before);
-    ASSERT_EQ(store_same(store_get(s, key), c), 1);
-    before = cJSON_Parse(unused);
-    ASSERT(before != NULL);
-    ASSERT_EQ(informer_strip(before), 1);
-    ASSERT_EQ(store_same(store_get(s, key), before), 0);
-    cJSON_Delete(before);
-    cJSON_AddStringToObject(cJSON_GetObjectItem(c, "status"), "phase2", "x");
-    ASSERT_EQ(store_same(store_get(s, key), c), 0);
-    store_free(s);
-    cJSON_Delete(c);
-    cJSON_Delete(r);
-    cJSON_Delete(whole);
-    cJSON_Delete(bound);
 }
