@@ -242,7 +242,7 @@ apply(informer *inf, informer_change hint, cJSON *obj, kjson_pool *pool, const c
 {
     char             key[INFORMER_KEY_MAX];
     const store_obj *old;
-    int              rc, quiet;
+    int              rc;
 
     if (store_key(obj, key, sizeof key))
         return CORE_OK; /* nameless: nothing a controller could look up */
@@ -262,15 +262,11 @@ apply(informer *inf, informer_change hint, cJSON *obj, kjson_pool *pool, const c
         if (rv && strcmp(rv, old->rv) == 0)
             return CORE_OK;
     }
-    quiet = old && inf->opts.quiet_same && store_same(old, obj);
     hint = old ? INFORMER_UPDATE : INFORMER_ADD;
     rc = text ? store_put_text(inf->store, key, obj, text, len) : store_put(inf->store, key, obj);
     if (rc)
         return rc;
-    if (quiet)
-        inf->stats.quiet++; /* nothing kept changed: no news, though the version is new */
-    else
-        notify(inf, hint, key, obj);
+    notify(inf, hint, key, obj);
     return CORE_OK;
 }
 

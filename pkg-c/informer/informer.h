@@ -13,8 +13,7 @@
  *   as deletes, the informer counts as synced with an empty store, informer_installed
  *   says 0, and one list request asks again after 1 s, doubling to 5 s, until the resource
  *   is served; then the list fills the store and on_synced runs again.
- * Handlers run after the store has changed, so they see the new state. With quiet_same, an
- * update that changes nothing the transform keeps but the resourceVersion is cached untold.
+ * Handlers run after the store has changed, so they see the new state.
  *
  * Errors: on_error hears of a failed list or watch when it differs from the failure before
  * (op, status, transport error, message), so a failure repeated on every retry is told
@@ -97,12 +96,6 @@ typedef struct {
      * (a stopped informer parses nothing more). The transform is then called inside
      * kjson_pool_edit. */
     kjson_pool        *pool;
-    /* 1: an update that leaves the object, as the transform keeps it, what the cache holds
-     * but for metadata.resourceVersion (store_same) is cached without telling on_change:
-     * what controller-runtime's update predicates do. For a transform that drops what
-     * changes often and is never read (a claim's "Unused" condition). Costs a parse of the
-     * cached object per update. */
-    int                quiet_same;
 } informer_opts;
 
 typedef struct {
@@ -113,7 +106,6 @@ typedef struct {
     uint64_t list_errors;  /* lists that failed (a 404 repeated while not served: once) */
     uint64_t events;       /* watch events applied (bookmarks excluded) */
     uint64_t bookmarks;
-    uint64_t quiet; /* updates cached without on_change (quiet_same) */
 } informer_stats;
 
 /* Copies what it needs from opts. Starts nothing. */

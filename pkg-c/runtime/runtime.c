@@ -51,7 +51,6 @@ typedef struct rt_shared {
     char              *id;
     char              *index_label;
     informer_transform transform;
-    int                quiet_same;
     char               resource[128]; /* "configmaps", "widgets.demo.dbaas.dev" */
     rt_sub            *subs;
     int                pinned; /* asked for by rt_informer or a controller watch */
@@ -459,7 +458,6 @@ shared_new(rt *r, const informer_opts *opts, rt_shared **out)
         return CORE_ENOMEM;
     sh->r = r;
     sh->transform = opts->transform;
-    sh->quiet_same = opts->quiet_same;
     snprintf(sh->resource, sizeof sh->resource, "%s%s%s", opts->res->resource,
              *opts->res->group ? "." : "", opts->res->group);
     if ((rc = shared_id(opts, id, sizeof id)))
@@ -491,7 +489,7 @@ fail:
 
 
 /* The informer for opts' set, created on first use. A later caller may not ask for another
- * transform, index or quiet_same than the first did. */
+ * transform or index than the first did. */
 static int
 shared_get(rt *r, const informer_opts *opts, rt_shared **out)
 {
@@ -504,8 +502,7 @@ shared_get(rt *r, const informer_opts *opts, rt_shared **out)
     if (!sh)
         return shared_new(r, opts, out);
     if ((opts->transform && opts->transform != sh->transform) ||
-        (opts->index_label && (!sh->index_label || strcmp(opts->index_label, sh->index_label))) ||
-        !opts->quiet_same != !sh->quiet_same)
+        (opts->index_label && (!sh->index_label || strcmp(opts->index_label, sh->index_label))))
         return CORE_EINVAL;
     *out = sh;
     return CORE_OK;

@@ -14,10 +14,8 @@
  * (the object's own key, its controller owner of a kind, a label's value, or a fixed key for
  * a named watch). The runtime owns every informer and frees it at shutdown (a named watch's
  * informer earlier, with its last subscription); callers read their stores, never stop them.
- * The informer of a set takes its transform, page size, line cap, index label and quiet_same
- * from the first caller; a later caller asking for a different transform or index, or for
- * another quiet_same (0 included: a subscriber that wants every update must not share a
- * cache that leaves some untold), gets CORE_EINVAL.
+ * The informer of a set takes its transform, page size, line cap and index label from the
+ * first caller; a later caller asking for a different transform or index gets CORE_EINVAL.
  *
  * A controller is synced once every informer it subscribes to has synced; then every object
  * of its primary informers (own-key subscriptions) is queued. Changes seen before that are

@@ -433,31 +433,6 @@ store_parse(const store_obj *o)
 }
 
 
-int
-store_same(const store_obj *o, const cJSON *obj)
-{
-    cJSON       *was = store_parse(o), *meta;
-    const cJSON *rv =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-                                         "resourceVersion");
-    cJSON *copy;
-    int    same = 0;
-
-    meta = cJSON_GetObjectItemCaseSensitive(was, "metadata");
-    if (cJSON_IsObject(meta)) {
-        /* o's resourceVersion made obj's (or none, as obj has none): all else must match. */
-        cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
-        copy = rv ? cJSON_Duplicate(rv, 1) : NULL;
-        if (!rv || (copy && cJSON_AddItemToObject(meta, "resourceVersion", copy)))
-            same = cJSON_Compare(was, obj, 1);
-        else
-            cJSON_Delete(copy);
-    }
-    cJSON_Delete(was);
-    return same ? 1 : 0;
-}
-
-
 size_t
 store_len(const store *s)
 {

@@ -88,17 +88,6 @@ const char *store_text(const store_obj *o, char **tmp);
 /* Parses the stored object into a new cJSON tree (caller frees), or NULL. */
 cJSON *store_parse(const store_obj *o);
 
-/*
- * 1 when obj is the object o holds but for metadata.resourceVersion: the same members with
- * the same values, an object's members in any order and an array's elements in order
- * (cJSON_Compare, case-sensitive; numbers equal within its tolerance); the text as stored
- * need not match obj's print. 0 when anything else differs,
- * when o is NULL, or when o cannot be read back (no memory, a damaged body): a caller that
- * skips work on 1 does it on any doubt. Parses o each call (the informer's quiet_same). obj
- * is not changed.
- */
-int store_same(const store_obj *o, const cJSON *obj);
-
 size_t store_len(const store *s);
 
 /* Bytes the store holds for its objects, as stored (compressed or not): allocation sizes,

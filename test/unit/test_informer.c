@@ -493,10 +493,7 @@ static const kres widgets = {"demo.dbaas.dev", "v1", "widgets", "Widget", 1};
 
 
 /* The pool scripted_informer's informer parses into (informer_opts.pool); NULL: the heap. */
-static kjson_pool        *scripted_pool;
-/* Its transform (NULL: informer_strip) and quiet_same. */
-static informer_transform scripted_transform;
-static int                scripted_quiet;
+static kjson_pool *scripted_pool;
 
 static informer *
 scripted_informer(uv_loop_t *loop, heard *h, const char *field_selector)
@@ -509,8 +506,6 @@ scripted_informer(uv_loop_t *loop, heard *h, const char *field_selector)
                        .on_change = heard_change,
                        .on_synced = heard_synced,
                        .on_error = heard_error,
-                       .transform = scripted_transform,
-                       .quiet_same = scripted_quiet,
                        .data = h};
     informer     *inf = NULL;
 
@@ -917,102 +912,4 @@ TEST(informer_parses_into_a_pool)
     ASSERT_EQ(kjson_pool_take(pool), 1);
     kjson_pool_give(pool);
     kjson_pool_free(pool);
-}
-
-
-/* Drops a widget's "noise" (as dbi_claim_keep drops a claim's Unused condition). */
-static int
-drop_noise(cJSON *obj)
-{
-    cJSON *noise = cJSON_DetachItemFromObjectCaseSensitive(obj, "noise");
-
-    cJSON_Delete(noise);
-    return informer_strip(obj) || noise != NULL;
-}
-
-
-/* Streams a MODIFIED event of widget a at rv with spec.x and, unless NULL, noise (typed as
- * the server sends it, as the informer types a list's items). */
-static void
-modify_a(const char *rv, int x, const char *noise)
-{
-    char line[512];
-
-    snprintf(line, sizeof line,
-             "{\"type\":\"MODIFIED\",\"object\":{\"apiVersion\":\"demo.dbaas.dev/v1\",\"kind\":"
-             "\"Widget\",\"metadata\":{\"name\":"
-             "\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"%s\",\"managedFields\":[{\"m\":"
-             "\"%s\"}]},\"spec\":{\"x\":%d}%s%s%s}}\n",
-             rv, rv, x, noise ? ",\"noise\":\"" : "", noise ? noise : "", noise ? "\"" : "");
-    ASSERT_EQ(peer_stream(line), CORE_OK);
-}
-
-
-/* quiet_same: an update that changes only what the transform drops (and the resourceVersion,
- * and managedFields) is cached untold; one that changes what it keeps is told; a relist is
- * judged the same way; a delete is always told. Without quiet_same every update is told. */
-static void
-quiet_same_case(int quiet)
-{
-    uv_loop_t loop;
-    heard     h = {0};
-    informer *inf;
-    int       told = 0;
-
-    scripted_transform = drop_noise;
-    scripted_quiet = quiet;
-    inf = scripted_informer(&loop, &h, NULL);
-    scripted_transform = NULL;
-    scripted_quiet = 0;
-    peer_answer(CORE_OK, 200,
-                "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
-                "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"5\"},"
-                "\"spec\":{\"x\":0}},{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\","
-                "\"resourceVersion\":\"6\"}}]}",
-                NULL);
-    ASSERT_EQ(h.adds, 2);
-    ASSERT(peer_is_watch());
-
-    modify_a("8", 0, "one"); /* noise and managedFields only */
-    told += !quiet;
-    ASSERT_EQ(h.updates, told);
-    ASSERT_STR(store_get(informer_store(inf), "ns/a")->rv, "8");
-    modify_a("9", 1, "one"); /* spec.x: kept */
-    ASSERT_EQ(h.updates, ++told);
-    modify_a("10", 1, NULL);
-    told += !quiet;
-    ASSERT_EQ(h.updates, told);
-    ASSERT_EQ(informer_get_stats(inf)->quiet, quiet ? 2 : 0);
-
-    /* A relist: a at a new version with new noise, b at its old one (no news either way). */
-    ASSERT_EQ(peer_stream("{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410}}\n"),
-              CORE_ECANCELED);
-    peer_answer(CORE_ECANCELED, 200, NULL, "ended by the data callback");
-    ASSERT(peer_is_list());
-    peer_answer(CORE_OK, 200,
-                "{\"kind\":\"WidgetList\",\"metadata\":{\"resourceVersion\":\"12\"},\"items\":["
-                "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"11\"},"
-                "\"spec\":{\"x\":1},\"noise\":\"two\"},{\"metadata\":{\"name\":\"b\",\"namespace\":"
-                "\"ns\",\"resourceVersion\":\"6\"}}]}",
-                NULL);
-    told += !quiet;
-    ASSERT_EQ(h.updates, told);
-    ASSERT_EQ(h.adds, 2);
-    ASSERT_STR(store_get(informer_store(inf), "ns/a")->rv, "11");
-    ASSERT_EQ(informer_get_stats(inf)->quiet, quiet ? 3 : 0);
-
-    ASSERT(peer_is_watch());
-    ASSERT_EQ(peer_stream("{\"type\":\"DELETED\",\"object\":{\"kind\":\"Widget\",\"metadata\":{"
-                          "\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"13\"},"
-                          "\"spec\":{\"x\":1}}}\n"),
-              CORE_OK);
-    ASSERT_EQ(h.deletes, 1);
-    ASSERT_EQ(h.errors, 0);
-    scripted_close(&loop, inf);
-}
-
-TEST(informer_quiet_same_tells_only_changes_to_what_is_kept)
-{
-    quiet_same_case(1);
-    quiet_same_case(0);
 }

@@ -181,19 +181,10 @@ TEST(runtime_one_informer_per_watched_set)
     o.index_label = "app";
     ASSERT_EQ(rt_controller_watch(b, &o, NULL, NULL), CORE_EINVAL);
     ASSERT_EQ(rt_controller_watch_by_label(b, &o, NULL, NULL), CORE_EINVAL);
-    o.index_label = NULL;
-    o.quiet_same = 1; /* nor tell fewer updates than the first asked for, nor more */
-    ASSERT_EQ(rt_controller_watch(b, &o, NULL, NULL), CORE_EINVAL);
-    ASSERT_EQ(rt_informer(r, &o, &other), CORE_EINVAL);
-    o.label_selector = "demo=3";
-    ASSERT_EQ(rt_informer(r, &o, &other), CORE_OK);
-    o.quiet_same = 0;
-    ASSERT_EQ(rt_informer(r, &o, &other), CORE_EINVAL);
-    ASSERT_EQ(rt__informer_count(r), 6);
 
     /* One list per set, whatever the number of controllers. */
     rt__start_informers(r);
-    ASSERT_EQ(peer.requests, 6);
+    ASSERT_EQ(peer.requests, 5);
     close_all(&loop, r);
 }
 
