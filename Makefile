@@ -165,6 +165,8 @@ profile-restart: all
 
 # `make profile-create`: PROFILE_CREATE_N DBInstances created to Ready, under callgrind and
 # natively, PROFILE_ROUNDS times for each binary of PROFILE_BINS (test/bench/profile-create.sh).
+# PROFILE_PERF=1 splits the native run's CPU by layer (perf), PROFILE_REQUESTS=1 counts its API
+# requests by verb and resource, PROFILE_CALLGRIND=0 skips callgrind.
 PROFILE_CREATE_N ?= 100
 .PHONY: profile-create
 profile-create: all

@@ -11,7 +11,12 @@
 # Instructions are exact but the runs are not: a slower run has more reconciles (status
 # requeues, events not batched), so compare per reconcile, and across rounds. Each namespace
 # is dropped after its run (finalizers removed: no operator watches it any more).
-# PROFILE_KEEP=1 leaves the control plane up.
+# PROFILE_KEEP=1 leaves the control plane up. PROFILE_CALLGRIND=0 leaves callgrind out.
+# PROFILE_PERF=1: the native run under `perf record --call-graph dwarf` (999 Hz), its samples
+# split by layer (test/bench/cpu_split.py: connection, event loop, operator); perf's stack
+# copies add to the CPU seconds that run reports. PROFILE_REQUESTS=1: the native run at
+# --log-level debug, its API requests from the create's start to all Ready by verb and
+# resource, per DBInstance (test/bench/requests_split.py); the logging adds CPU too.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -46,7 +51,7 @@ run() {
     # and the wait for the log line could read an earlier invocation's log first.
     : >"$log"
     "$@" --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$port" --concurrency 4 --namespace "$ns" \
-        >"$log" 2>&1 &
+        "${log_flags[@]}" >"$log" 2>&1 &
     pid=$!
     t0=$SECONDS
     until grep -q '"initial reconcile done","controller":"dbinstance"' "$log"; do
@@ -55,10 +60,11 @@ run() {
         sleep 0.5
     done
     $before
-    c0=$(cpu "$pid") r0=$(reconciles)
+    c0=$(cpu "$pid") r0=$(reconciles) lines0=$(wc -l <"$log")
     t0=$SECONDS
     bin/bench-dbi create "$KUBECONFIG" "$ns" "$n" >/dev/null # returns once all are Ready
     ready_s=$((SECONDS - t0))
+    lines1=$(wc -l <"$log")
     sleep 3
     cpu_s=$(python3 -c "print(round($(cpu "$pid") - $c0, 2))")
     recs=$(($(reconciles) - r0))
@@ -76,20 +82,40 @@ stop() {
 }
 
 zero() { callgrind_control -z "$pid" >/dev/null 2>&1; }
+perf_pid=
+perf_start() { perf record -q -F 999 --call-graph dwarf,16384 -p "$pid" -o "$out/$tag-native.perf" 2>/dev/null & perf_pid=$!; }
+perf_stop() { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=; }
+log_flags=()
+if [ "${PROFILE_PERF:-0}" = 1 ]; then
+    command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null
+fi
+[ "${PROFILE_REQUESTS:-0}" != 1 ] || log_flags=(--log-level debug)
 for round in $(seq "$rounds"); do
     for bin in "$@"; do
         tag=create-$n-$(basename "$bin")-$round
-        before=zero
-        ns=callgrind-$round-$RANDOM
-        run "$ns" "$out/$tag.log" valgrind --tool=callgrind --callgrind-out-file="$out/$tag.callgrind" "$bin"
-        stop "$ns"
-        total=$(profile_annotate "$tag")
-        echo "profile: $bin round $round: callgrind: all Ready in $ready_s s, $total M instructions," \
-            "$recs reconciles, $(python3 -c "print(round($total / max($recs, 1), 2))") M per reconcile"
+        if [ "${PROFILE_CALLGRIND:-1}" = 1 ]; then
+            before=zero
+            ns=callgrind-$round-$RANDOM
+            run "$ns" "$out/$tag.log" valgrind --tool=callgrind --callgrind-out-file="$out/$tag.callgrind" "$bin"
+            stop "$ns"
+            total=$(profile_annotate "$tag")
+            echo "profile: $bin round $round: callgrind: all Ready in $ready_s s, $total M instructions," \
+                "$recs reconciles, $(python3 -c "print(round($total / max($recs, 1), 2))") M per reconcile"
+        fi
         before=:
+        [ "${PROFILE_PERF:-0}" != 1 ] || before=perf_start
         ns=native-$round-$RANDOM
         run "$ns" "$out/$tag-native.log" "$bin"
+        [ -z "$perf_pid" ] || perf_stop
         stop "$ns"
+        if [ "${PROFILE_PERF:-0}" = 1 ]; then
+            perf script -i "$out/$tag-native.perf" -F comm,tid,ip,sym,dso 2>/dev/null |
+                python3 test/bench/cpu_split.py | sed "s|^|profile: $bin round $round: perf: |"
+        fi
+        if [ "${PROFILE_REQUESTS:-0}" = 1 ]; then
+            sed -n "$((lines0 + 1)),${lines1}p" "$out/$tag-native.log" | python3 test/bench/requests_split.py "$n" |
+                sed "s|^|profile: $bin round $round: requests: |"
+        fi
         echo "profile: $bin round $round: native: all Ready in $ready_s s, $cpu_s s CPU, $recs reconciles," \
             "$(python3 -c "print(round(1000 * $cpu_s / max($recs, 1), 2))") s per 1000 reconciles," \
             "peak RSS $peak_mib MiB"
