@@ -112,6 +112,26 @@ mem_json() {
 proc_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 api_cpu() { proc_cpu "$(cat "$DBAAS_CLUSTER_DIR/run/kube-apiserver.pid")"; }
 cpu_diff() { python3 -c "print(round($2 - $1, 2))"; }
+# The control plane's CPU seconds by process (its pid files; null for one not running) and
+# the machine's busy and total core-seconds (/proc/stat, all cores), as a JSON object: taken
+# before and after a create, they say whether the machine was saturated and who used it.
+cp_json() {
+    local p pid s=""
+    printf '{'
+    for p in kube-apiserver etcd kube-controller-manager kube-scheduler kwok; do
+        pid=$(cat "$DBAAS_CLUSTER_DIR/run/$p.pid" 2>/dev/null || true)
+        if [ -n "$pid" ] && [ -r "/proc/$pid/stat" ]; then
+            printf '%s"%s":%s' "$s" "$p" "$(proc_cpu "$pid")"
+        else
+            printf '%s"%s":null' "$s" "$p"
+        fi
+        s=,
+    done
+    awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" {
+        printf ",\"machine_busy_s\":%.2f,\"machine_total_s\":%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / hz,
+            ($2 + $3 + $4 + $5 + $6 + $7 + $8 + $9) / hz }' /proc/stat
+    printf '}'
+}
 # A garbage collection of the API server, done when this returns (Go's pprof heap?gc=1 runs
 # runtime.GC first; --profiling, which the bench's cluster turns on). One cycle of its heap
 # costs 1.2 CPU s at N=1000: which of two timed phases it lands in is the heap pacer's luck,
@@ -262,8 +282,9 @@ for n in "${SIZES[@]}"; do
         ns=bench-lb-$n-$i
         k create namespace "$ns" >/dev/null
         log "N=$n run $i: lower bound (children rendered by pkg-c/dbi, concurrency $CONC)"
+        cp0=$(cp_json)
         out=$(bin/bench-dbi lower-bound "$KUBECONFIG" "$ns" "$n" "$CONC") || die "bench-dbi lower-bound failed"
-        record "{\"phase\":\"lower_bound\",\"n\":$n,\"run\":$i,\"result\":$out}"
+        record "{\"phase\":\"lower_bound\",\"n\":$n,\"run\":$i,\"result\":$out,\"cp0\":$cp0,\"cp1\":$(cp_json)}"
         drop_ns "$ns"
 
         # ------------------------------------------------------------ 2. operator
@@ -273,9 +294,11 @@ for n in "${SIZES[@]}"; do
         wait_log "initial reconcile done" 60 >/dev/null
         cpu0=$(proc_cpu "$OP_PID")
         log "N=$n run $i: operator creates"
+        cp0=$(cp_json) opc0=$(proc_cpu "$OP_PID")
         out=$(bin/bench-dbi create "$KUBECONFIG" "$ns" "$n") || die "bench-dbi create failed"
+        cp1=$(cp_json) opc1=$(proc_cpu "$OP_PID")
         sleep 2
-        record "{\"phase\":\"create\",\"n\":$n,\"run\":$i,\"result\":$out,$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"cpu0_s\":$cpu0,\"reconciles\":$(reconciles),\"requests\":$(requests_json)}"
+        record "{\"phase\":\"create\",\"n\":$n,\"run\":$i,\"result\":$out,$(mem_json "$OP_PID"),\"cpu_s\":$(proc_cpu "$OP_PID"),\"cpu0_s\":$cpu0,\"reconciles\":$(reconciles),\"requests\":$(requests_json),\"cp0\":$cp0,\"cp1\":$cp1,\"op_window_cpu_s\":$(cpu_diff "$opc0" "$opc1")}"
         if [ "$i" -lt "$runs" ]; then
             drop_ns "$ns"
             stop_op

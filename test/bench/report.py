@@ -49,6 +49,25 @@ def mb(kb):
     return round(kb / 1024, 1)
 
 
+CP_PROCS = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def cp_use(r):
+    """The machine during one timed create (bench.sh's cp_json before and after): core-seconds
+    busy, the busy fraction of all cores, and each control-plane process's CPU seconds; None
+    when the run did not record them (or a process restarted in between)."""
+    a, b = r.get("cp0"), r.get("cp1")
+    if not a or not b or not b.get("machine_total_s"):
+        return None
+    total = b["machine_total_s"] - a["machine_total_s"]
+    busy = b["machine_busy_s"] - a["machine_busy_s"]
+    use = {"busy_core_s": round(busy, 1), "busy_pct": round(100 * busy / total, 1) if total > 0 else None}
+    for p in CP_PROCS:
+        d = None if a.get(p) is None or b.get(p) is None else round(b[p] - a[p], 1)
+        use[p] = d if d is None or d >= 0 else None
+    return use
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -94,6 +113,10 @@ def main():
                     round((lb[-1]["result"]["requests"] - n - 1) / n, 2) if lb else None,
                 "cpu_ms_per_dbinstance": round(cpu / n * 1000, 2),
             }
+            use = {"lower_bound": cp_use(lb[-1]), "operator": cp_use(last)}
+            if use["lower_bound"] and use["operator"]:
+                use["operator"]["dbaas-operator"] = last.get("op_window_cpu_s")
+                s["create"]["machine"] = use
         for phase in ("steady", "restart", "churn", "hacluster", "dbsnapshot", "peer"):
             got = [r for r in by.get(phase, []) if r["n"] == n]
             if got:
@@ -163,6 +186,22 @@ def main():
             verbs = ", ".join(f"{k} {v}" for k, v in sorted(c["requests_by_verb"].items()))
             w(f"- N={n}: runs {c['operator_runs_s']} s (operator), {c['lower_bound_runs_s']} s "
               f"(lower bound); API requests by verb: {verbs}")
+    machines = [(n, summary["sizes"][str(n)]["create"]["machine"]) for n in sizes
+                if "machine" in (summary["sizes"][str(n)].get("create") or {})]
+    if machines:
+        w("")
+        w("Where the machine's time went in each timed create (the last run of each N): its "
+          "cores' busy share over the run, and the CPU seconds of each process of the control "
+          "plane and of the operator. When both runs keep the cores busy, time to Ready is the "
+          "work the whole machine does, most of it the control plane's.\n")
+        w("| N | run | cores busy | busy core-s | API server | etcd | controller-manager | scheduler | kwok | operator |")
+        w("|---|---|---|---|---|---|---|---|---|---|")
+        for n, m in machines:
+            for run, u in (("lower bound", m["lower_bound"]), ("operator", m["operator"])):
+                procs = " | ".join("-" if u.get(p) is None else f"{u[p]}" for p in CP_PROCS)
+                op = u.get("dbaas-operator")
+                w(f"| {n} | {run} | {u['busy_pct']} % | {u['busy_core_s']} | {procs} | "
+                  f"{'-' if op is None else op} |")
     below = [str(n) for n in sizes if (summary["sizes"][str(n)].get("create") or {}).get("ratio", 1) < 1]
     if below:
         w(f"- A ratio under 1 (N={', '.join(below)}) is noise, not a speed-up: both runs wait on the "
