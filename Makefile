@@ -172,6 +172,14 @@ PROFILE_CREATE_N ?= 100
 profile-create: all
 	bash test/bench/profile-create.sh $(PROFILE_CREATE_N) $(PROFILE_BINS)
 
+# `make profile-apiserver`: the API server's CPU profile while PROFILE_API_N DBInstances are
+# made without and with the operator, and the shares of its kinds of work
+# (test/bench/profile-apiserver.sh).
+PROFILE_API_N ?= 1000
+.PHONY: profile-apiserver
+profile-apiserver: all
+	bash test/bench/profile-apiserver.sh $(PROFILE_API_N)
+
 # ---- builder tests as data (test/golden, test/tools/golden.c) ----
 # `make golden-check` compares what the real builders make with test/golden; `make golden`
 # rewrites the expected files after an intended change: read the diff before committing it.

@@ -53,12 +53,7 @@ run() {
     "$@" --kubeconfig "$KUBECONFIG" --metrics-addr "127.0.0.1:$port" --concurrency 4 --namespace "$ns" \
         "${log_flags[@]}" >"$log" 2>&1 &
     pid=$!
-    t0=$SECONDS
-    until grep -q '"initial reconcile done","controller":"dbinstance"' "$log"; do
-        kill -0 "$pid" 2>/dev/null || { echo "profile: the operator exited, see $log" >&2; exit 1; }
-        [ $((SECONDS - t0)) -lt 300 ] || { echo "profile: no initial reconcile in 300 s" >&2; exit 1; }
-        sleep 0.5
-    done
+    profile_wait_started "$log" 300
     $before
     c0=$(cpu "$pid") r0=$(reconciles) lines0=$(wc -l <"$log")
     t0=$SECONDS

@@ -21,6 +21,18 @@ profile_cluster() {
     "$KUBECTL" wait --for=condition=Established --timeout=60s -f crds/ >/dev/null
 }
 
+# profile_wait_started LOG SECONDS: waits until the operator ($pid) says in LOG that the
+# DBInstance controller's initial reconcile is done; exits 1 when it exits first, or after
+# SECONDS.
+profile_wait_started() {
+    local t0=$SECONDS
+    until grep -q '"initial reconcile done","controller":"dbinstance"' "$1"; do
+        kill -0 "$pid" 2>/dev/null || { echo "profile: the operator exited, see $1" >&2; exit 1; }
+        [ $((SECONDS - t0)) -lt "$2" ] || { echo "profile: no initial reconcile in $2 s" >&2; exit 1; }
+        sleep 0.5
+    done
+}
+
 profile_cleanup() {
     [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
     [ -n "${PROFILE_KEEP:-}" ] || bash hack/cluster.sh down >/dev/null 2>&1 || true

@@ -28,16 +28,12 @@ ready() {
 # Runs "$@" in the background with its log in $2 (the first argument is the log), until the
 # log says the DBInstance controller's initial reconcile is done, then stops it.
 until_reconciled() {
-    local log=$1 t0=$SECONDS
+    local log=$1
     shift
     : >"$log" # now: the redirection below happens in the background job (see profile-create.sh)
     "$@" >"$log" 2>&1 &
     pid=$!
-    until grep -q '"initial reconcile done","controller":"dbinstance"' "$log"; do
-        kill -0 "$pid" 2>/dev/null || { echo "profile: the operator exited, see $log" >&2; exit 1; }
-        [ $((SECONDS - t0)) -lt 600 ] || { echo "profile: no initial reconcile in 600 s" >&2; exit 1; }
-        sleep 0.5
-    done
+    profile_wait_started "$log" 600
     sleep 1
     kill -TERM "$pid"
     wait "$pid" || true
