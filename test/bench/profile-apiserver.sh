@@ -3,12 +3,13 @@
 # while N DBInstances are made, with no operator (the lower bound: `bench-dbi lower-bound`,
 # the same children at concurrency 4) and with the operator (BINARY, default
 # bin/dbaas-operator, and `bench-dbi create`), each in a namespace of its own on the control
-# plane cluster-profile-api (its API server with --profiling; the controller-manager with
-# Kubernetes' defaults, which `make bench` trims, so its runs are slower than the bench's). For each run, a CPU profile of
-# the API server over its first PROFILE_API_SECONDS (60) seconds (/debug/pprof/profile), taken
-# just after a garbage collection of its heap; then test/bench/api_shares.py tables the
-# shares of a few kinds of work in each. The profiles and their `go tool pprof -top` go to
-# build/profile/api-{lower-bound,operator}.*. PROFILE_KEEP=1 leaves the control plane up.
+# plane cluster-profile-api: its API server with --profiling, its controller-manager with
+# Kubernetes' defaults (which `make bench` trims, so these runs are slower than the bench's).
+# For each run, a CPU profile of the API server over its first PROFILE_API_SECONDS (60)
+# seconds (/debug/pprof/profile), taken just after a garbage collection of its heap; then
+# test/bench/api_shares.py tables the shares of a few kinds of work in each. The profiles and
+# their `go tool pprof -top` go to build/profile/api-{lower-bound,operator}.*. PROFILE_KEEP=1
+# leaves the control plane up.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
