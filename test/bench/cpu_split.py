@@ -11,10 +11,13 @@ innermost frame that belongs to a library of its own layer, walking from the lea
   event loop   libuv (its epoll_wait and the kernel below it);
   operator     anything else: the operator's code, cJSON, zstd, libyaml.
 
-Frames in libc, libcrypto, the kernel, the vDSO, or without a known library, are passed over:
-they are counted with whoever called them (malloc under cJSON is the operator's, AES-GCM under
-libssl is the connection's, a certificate's signature under pkg-c/tlsca is the operator's).
-An inlined frame belongs to the library of the function it was inlined into.
+The operator is its own binary (any library outside the system's library directories) and
+the libraries named in OPERATOR. Frames in any other system library (libc, libcrypto, the
+dynamic loader, zlib, libidn2 ...), the kernel, the vDSO, or without a known library, are
+passed over: they are counted with whoever called them (malloc under cJSON is the operator's,
+AES-GCM under libssl and zlib under libcurl are the connection's, a certificate's signature
+under pkg-c/tlsca is the operator's). An inlined frame belongs to the library of the function
+it was inlined into.
 
 A sample whose innermost counted frame is the client's libcurl callback at the boundary
 (pkg-c/kube/client.c: on_poll, on_timer, on_socket) is shown on its own line: most such
@@ -28,9 +31,10 @@ import sys
 from collections import Counter
 
 FRAME = re.compile(r"^\s+[0-9a-f]+ (.*) \((.*)\)\s*$")
-PASS = ("libc.so", "libcrypto.so", "[kernel", "[vdso]", "[unknown]")
 CONNECTION = ("libcurl.so", "libnghttp2.so", "libssl.so")
 LOOP = ("libuv.so",)
+OPERATOR = ("libcjson.so", "libzstd.so", "libyaml")
+SYSTEM = ("/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/", "[")  # "[kernel.kallsyms]", "[vdso]", ...
 BOUNDARY = ("on_poll", "on_timer", "on_socket")
 
 CLASSES = [
@@ -68,12 +72,14 @@ def classify(frames):
         if dsos[i] == "inlined":
             dsos[i] = dsos[i + 1] if i + 1 < len(dsos) else "[unknown]"
     for (sym, _), dso in zip(frames, dsos):
-        if any(p in dso for p in PASS):
-            continue
         if any(c in dso for c in CONNECTION):
             return "connection"
         if any(c in dso for c in LOOP):
             return "loop"
+        if any(c in dso for c in OPERATOR):
+            return "operator"
+        if dso.startswith(SYSTEM):
+            continue
         return "boundary" if sym in BOUNDARY else "operator"
     return "none"
 

@@ -40,9 +40,9 @@ profile() {
         >"$out/api-$tag.top" 2>/dev/null
 }
 
-ns=api-lb-$RANDOM
-"$KUBECTL" create namespace "$ns" >/dev/null
-profile lower-bound bin/bench-dbi lower-bound "$KUBECONFIG" "$ns" "$n" 4
+ns_lb=api-lb-$RANDOM
+"$KUBECTL" create namespace "$ns_lb" >/dev/null
+profile lower-bound bin/bench-dbi lower-bound "$KUBECONFIG" "$ns_lb" "$n" 4
 
 ns=api-op-$RANDOM
 "$KUBECTL" create namespace "$ns" >/dev/null
@@ -56,4 +56,9 @@ profile operator bin/bench-dbi create "$KUBECONFIG" "$ns" "$n"
 kill -TERM "$pid"
 wait "$pid" || true
 pid=
+# Both namespaces go, so that a kept control plane (PROFILE_KEEP) has its volumes back for the
+# next run; the operator is gone, so the DBInstances' finalizers are cleared first.
+"$KUBECTL" -n "$ns" get dbinstances -o name |
+    xargs -r -n 50 "$KUBECTL" -n "$ns" patch --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
+"$KUBECTL" delete namespace "$ns" "${ns_lb}" --wait=false >/dev/null
 python3 test/bench/api_shares.py "lower bound=$out/api-lower-bound.top" "operator=$out/api-operator.top"

@@ -78,18 +78,22 @@ stop() {
 
 zero() { callgrind_control -z "$pid" >/dev/null 2>&1; }
 perf_pid=
-perf_start() { perf record -q -F 999 --call-graph dwarf,16384 -p "$pid" -o "$out/$tag-native.perf" 2>/dev/null & perf_pid=$!; }
-perf_stop() { kill -INT "$perf_pid"; wait "$perf_pid" || true; perf_pid=; }
-log_flags=()
+perf_start() {
+    perf record -q -F 999 --call-graph dwarf,16384 -p "$pid" -o "$out/$tag-native.perf" 2>"$out/$tag-perf.err" &
+    perf_pid=$!
+}
+# perf may have exited already (its error in $out/$tag-perf.err): the split then says so.
+perf_stop() { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" || true; perf_pid=; }
+log_flags=() native_flags=()
 if [ "${PROFILE_PERF:-0}" = 1 ]; then
     command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null
 fi
-[ "${PROFILE_REQUESTS:-0}" != 1 ] || log_flags=(--log-level debug)
+[ "${PROFILE_REQUESTS:-0}" != 1 ] || native_flags=(--log-level debug)
 for round in $(seq "$rounds"); do
     for bin in "$@"; do
         tag=create-$n-$(basename "$bin")-$round
         if [ "${PROFILE_CALLGRIND:-1}" = 1 ]; then
-            before=zero
+            before=zero log_flags=()
             ns=callgrind-$round-$RANDOM
             run "$ns" "$out/$tag.log" valgrind --tool=callgrind --callgrind-out-file="$out/$tag.callgrind" "$bin"
             stop "$ns"
@@ -97,14 +101,14 @@ for round in $(seq "$rounds"); do
             echo "profile: $bin round $round: callgrind: all Ready in $ready_s s, $total M instructions," \
                 "$recs reconciles, $(python3 -c "print(round($total / max($recs, 1), 2))") M per reconcile"
         fi
-        before=:
+        before=: log_flags=("${native_flags[@]}")
         [ "${PROFILE_PERF:-0}" != 1 ] || before=perf_start
         ns=native-$round-$RANDOM
         run "$ns" "$out/$tag-native.log" "$bin"
         [ -z "$perf_pid" ] || perf_stop
         stop "$ns"
         if [ "${PROFILE_PERF:-0}" = 1 ]; then
-            perf script -i "$out/$tag-native.perf" -F comm,tid,ip,sym,dso 2>/dev/null |
+            { perf script -i "$out/$tag-native.perf" -F comm,tid,ip,sym,dso 2>/dev/null || cat "$out/$tag-perf.err" >&2; } |
                 python3 test/bench/cpu_split.py | sed "s|^|profile: $bin round $round: perf: |"
         fi
         if [ "${PROFILE_REQUESTS:-0}" = 1 ]; then

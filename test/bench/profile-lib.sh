@@ -1,4 +1,5 @@
-# test/bench/profile-lib.sh: what profile-restart.sh and profile-create.sh share. Sourced from
+# test/bench/profile-lib.sh: what profile-restart.sh, profile-create.sh and profile-apiserver.sh
+# share. Sourced from
 # the repository root with ROOT set, after set -euo pipefail.
 
 # profile_cluster NAME PV_COUNT: valgrind and bench-dbi at hand, the control plane

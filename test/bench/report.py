@@ -54,8 +54,9 @@ CP_PROCS = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler
 
 def cp_use(r):
     """The machine during one timed create (bench.sh's cp_json before and after): core-seconds
-    busy, the busy fraction of all cores, and each control-plane process's CPU seconds; None
-    when the run did not record them (or a process restarted in between)."""
+    busy, the busy fraction of all cores, and each control-plane process's CPU seconds (None
+    for one that was not running, or restarted in between: its count went down). None when
+    the run did not record them."""
     a, b = r.get("cp0"), r.get("cp1")
     if not a or not b or not b.get("machine_total_s"):
         return None
@@ -200,7 +201,8 @@ def main():
             for run, u in (("lower bound", m["lower_bound"]), ("operator", m["operator"])):
                 procs = " | ".join("-" if u.get(p) is None else f"{u[p]}" for p in CP_PROCS)
                 op = u.get("dbaas-operator")
-                w(f"| {n} | {run} | {u['busy_pct']} % | {u['busy_core_s']} | {procs} | "
+                pct = "-" if u["busy_pct"] is None else f"{u['busy_pct']} %"
+                w(f"| {n} | {run} | {pct} | {u['busy_core_s']} | {procs} | "
                   f"{'-' if op is None else op} |")
     below = [str(n) for n in sizes if (summary["sizes"][str(n)].get("create") or {}).get("ratio", 1) < 1]
     if below:
